@@ -1,0 +1,30 @@
+// Bundles the CLI into one ES module (fast start) and copies the store's SQL and Lua beside it.
+import { build } from 'esbuild';
+import { chmodSync, cpSync, mkdirSync, readdirSync } from 'node:fs';
+
+const banner = [
+  '#!/usr/bin/env node',
+  // Bundled CommonJS dependencies call require(); an ES module has none of its own.
+  "import { createRequire as __canhazgpuCreateRequire } from 'node:module';",
+  'const require = __canhazgpuCreateRequire(import.meta.url);',
+].join('\n');
+
+const entries = { cli: 'src/cli/main.ts', 'fake-nvidia-smi': 'src/probe/fake/fake-nvidia-smi.ts' };
+await build({
+  entryPoints: entries,
+  outdir: 'dist',
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  external: ['better-sqlite3'],
+  banner: { js: banner },
+  minifySyntax: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+for (const name of Object.keys(entries)) chmodSync(`dist/${name}.js`, 0o755);
+
+// Data files the bundle reads at run time with new URL('./x', import.meta.url).
+mkdirSync('dist', { recursive: true });
+cpSync('src/store/sqlite/schema.sql', 'dist/schema.sql');

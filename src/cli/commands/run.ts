@@ -1,0 +1,68 @@
+// `canhazgpu run --gpus N -- CMD…`: reserves, runs CMD on those GPUs, releases however CMD ends.
+import { randomUUID } from 'node:crypto';
+import { validateGpuCount } from '../../domain/allocation.js';
+import { UsageError } from '../../domain/errors.js';
+import type { Store } from '../../domain/ports.js';
+import { supervise } from '../../run/supervisor.js';
+import type { Context } from '../context.js';
+import { allocate, idList, parseGpuCountFlag } from '../pool.js';
+
+export const RUN_USAGE = 'Usage: canhazgpu run --gpus <count> -- <command> [args]...';
+
+export interface RunOptions {
+  gpus: string | undefined;
+  /** Everything after `--`, or null when `--` is missing. */
+  command: string[] | null;
+}
+
+/** Keeps the reservation alive and says once on stderr if it was taken away (admin --force). */
+function heartbeater(ctx: Context, store: Store, token: string, held: number[]) {
+  let lostReported = false;
+  let failing = false;
+  return async () => {
+    try {
+      const still = await store.heartbeat(token, ctx.clock.now());
+      if (failing) ctx.stderr.write('canhazgpu: heartbeat restored\n');
+      failing = false;
+      const lost = held.filter((id) => !still.includes(id));
+      if (lost.length > 0 && !lostReported) {
+        lostReported = true;
+        ctx.stderr.write(`Warning: the reservation of GPU(s) ${idList(lost)} was lost (pool reinitialized by 'canhazgpu admin --force'?); the command keeps running without it\n`);
+      }
+    } catch (err) {
+      if (!failing) ctx.stderr.write(`Warning: heartbeat failed (${(err as Error).message}); the command keeps running, retrying\n`);
+      failing = true;
+    }
+  };
+}
+
+export async function runCommand(opts: RunOptions, ctx: Context): Promise<number> {
+  if (opts.command === null) throw new UsageError(`Missing '--' before the command. ${RUN_USAGE}`);
+  if (opts.command.length === 0 || opts.command[0] === '') throw new UsageError(`No command given after '--'. ${RUN_USAGE}`);
+  const count = parseGpuCountFlag(opts.gpus, 1);
+  if (typeof count === 'string') throw new UsageError(count);
+  const invalid = validateGpuCount(count);
+  if (invalid) throw new UsageError(invalid);
+
+  const store = await ctx.openStore();
+  try {
+    const token = randomUUID();
+    const user = await ctx.currentUser();
+    const ids = await allocate(ctx, store, { count, user, type: 'run', expiryTime: null, token, owner: ctx.currentOwner() });
+    const env = { ...ctx.env, CUDA_VISIBLE_DEVICES: ids.join(','), CUDA_DEVICE_ORDER: 'PCI_BUS_ID' };
+    const child = supervise({
+      command: opts.command, env, heartbeatMs: ctx.config.heartbeatMs,
+      heartbeat: heartbeater(ctx, store, token, ids), stderr: ctx.stderr,
+    });
+    const exitCode = await child.exitCode;
+    try {
+      await store.releaseToken(token, ctx.clock.now());
+    } catch (err) {
+      ctx.stderr.write(`Warning: could not release GPU(s) ${idList(ids)} (${(err as Error).message}); they free themselves once this process is gone\n`);
+    }
+    child.detachSignals();
+    return exitCode;
+  } finally {
+    await store.close();
+  }
+}

@@ -1,0 +1,48 @@
+// `canhazgpu status [--table | --json]`: every GPU, its holder, and what the hardware shows.
+import Table from 'cli-table3';
+import { UsageError } from '../../domain/errors.js';
+import { buildStatus } from '../../domain/status.js';
+import { statusJson, statusLine, TABLE_HEADER, tableCells } from '../../domain/status-text.js';
+import type { Context } from '../context.js';
+import { livenessFor, readUsage } from '../pool.js';
+
+export interface StatusOptions {
+  table: boolean;
+  json: boolean;
+}
+
+/** Seed 003's layout: a header, a row of dashes, columns separated by single spaces, no borders. */
+function renderTable(rows: string[][]): string {
+  const table = new Table({
+    head: [...TABLE_HEADER],
+    chars: {
+      top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '',
+      'bottom-right': '', left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: ' ',
+    },
+    style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0, compact: true },
+  });
+  const widths = TABLE_HEADER.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  table.push(widths.map((w) => '-'.repeat(w)), ...rows);
+  return table.toString().split('\n').map((line) => line.trimEnd()).join('\n') + '\n';
+}
+
+export async function statusCommand(opts: StatusOptions, ctx: Context): Promise<number> {
+  if (opts.table && opts.json) throw new UsageError('--table and --json cannot be used together');
+  const store = await ctx.openStore();
+  try {
+    const [snapshot, usage] = await Promise.all([store.snapshot(), readUsage(ctx)]);
+    const now = ctx.clock.now();
+    const threshold = ctx.config.inUseThresholdMb;
+    const rows = buildStatus({ snapshot, usage, now, liveness: livenessFor(ctx, snapshot.slots), inUseThresholdMb: threshold });
+    if (opts.json) {
+      ctx.stdout.write(`${JSON.stringify(rows.map((r) => statusJson(r, now)), null, 2)}\n`);
+    } else if (opts.table) {
+      ctx.stdout.write(renderTable(rows.map((r) => tableCells(r, now, threshold))));
+    } else {
+      ctx.stdout.write(rows.map((r) => `${statusLine(r, now, threshold)}\n`).join(''));
+    }
+  } finally {
+    await store.close();
+  }
+  return 0;
+}

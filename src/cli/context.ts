@@ -1,0 +1,46 @@
+// Everything a command touches outside itself, injected so commands run in tests without a terminal.
+import type { Clock, GpuProbe, Store } from '../domain/ports.js';
+import type { OwnerRef } from '../domain/reservation.js';
+import { systemClock } from '../domain/ports.js';
+import { currentOwner, isOwnerAlive } from '../host/proc.js';
+import { currentUserName } from '../host/users.js';
+import { FakeProbe } from '../probe/fake/fake-probe.js';
+import { NvidiaSmiProbe } from '../probe/nvidia/nvidia-probe.js';
+import { openStore } from '../store/open.js';
+import type { Config } from './config.js';
+
+export interface Output {
+  write(text: string): unknown;
+}
+
+export interface Context {
+  stdout: Output;
+  stderr: Output;
+  env: NodeJS.ProcessEnv;
+  config: Config;
+  clock: Clock;
+  openStore(options?: { create?: boolean }): Promise<Store>;
+  probe: GpuProbe;
+  currentUser(): Promise<string>;
+  currentOwner(): OwnerRef;
+  isOwnerAlive(owner: OwnerRef): boolean;
+}
+
+export function probeFor(config: Config): GpuProbe {
+  return config.provider === 'fake'
+    ? new FakeProbe(config.fakeGpusPath)
+    : new NvidiaSmiProbe({ timeoutMs: config.nvidiaSmiTimeoutMs });
+}
+
+export function systemContext(config: Config, io: { stdout: Output; stderr: Output; env: NodeJS.ProcessEnv }): Context {
+  return {
+    ...io,
+    config,
+    clock: systemClock,
+    openStore: (options) => openStore(config.storeUrl, options),
+    probe: probeFor(config),
+    currentUser: currentUserName,
+    currentOwner,
+    isOwnerAlive,
+  };
+}

@@ -1,0 +1,48 @@
+// Steps several commands share: reading the hardware, judging owners, allocating.
+import type { AllocationRequest } from '../domain/allocation.js';
+import { findDeadTokens, type Liveness } from '../domain/liveness.js';
+import { ProbeUnavailableError, type Store } from '../domain/ports.js';
+import type { GpuSlot } from '../domain/reservation.js';
+import { gpusInUse, type GpuUsage } from '../domain/usage.js';
+import type { Context } from './context.js';
+
+/** The hardware's view, or null after the seed's warning when it cannot be read. */
+export async function readUsage(ctx: Context): Promise<GpuUsage[] | null> {
+  try {
+    return await ctx.probe.probe();
+  } catch (err) {
+    if (!(err instanceof ProbeUnavailableError)) throw err;
+    ctx.stderr.write(`Warning: Could not detect GPU usage (${ctx.probe.toolName} unavailable)\n`);
+    return null;
+  }
+}
+
+export function livenessFor(ctx: Context, slots: GpuSlot[]): Liveness {
+  return { staleAfterMs: ctx.config.staleAfterMs, deadTokens: findDeadTokens(slots, ctx.isOwnerAlive) };
+}
+
+export type Grant = Pick<AllocationRequest, 'count' | 'type' | 'expiryTime' | 'token' | 'owner' | 'user'>;
+
+/** Reads the hardware, then allocates in one atomic store step, leaving out GPUs in use. */
+export async function allocate(ctx: Context, store: Store, grant: Grant): Promise<number[]> {
+  const [usage, snapshot] = await Promise.all([readUsage(ctx), store.snapshot()]);
+  const ids = await store.allocate({
+    ...grant,
+    now: ctx.clock.now(),
+    inUse: usage ? gpusInUse(usage, ctx.config.inUseThresholdMb) : [],
+    liveness: livenessFor(ctx, snapshot.slots),
+  });
+  return [...ids].sort((a, b) => a - b);
+}
+
+/** `[1, 3]`, as the seeds print id lists. */
+export function idList(ids: readonly number[]): string {
+  return `[${ids.join(', ')}]`;
+}
+
+/** Parses a --gpus value, or null with the problem in `error`. */
+export function parseGpuCountFlag(raw: string | undefined, fallback: number): number | string {
+  if (raw === undefined) return fallback;
+  if (!/^\s*-?\d+\s*$/.test(raw)) return `Invalid value for '--gpus': '${raw}' is not a valid integer.`;
+  return Number(raw);
+}

@@ -1,0 +1,104 @@
+// The command line: commander parses flags into each command's options; commands do the rest.
+import { Command, CommanderError } from 'commander';
+import { CanhazError } from '../domain/errors.js';
+import { resolveConfig, type GlobalFlags } from './config.js';
+import { systemContext, type Context, type Output } from './context.js';
+import { adminCommand } from './commands/admin.js';
+import { releaseCommand } from './commands/release.js';
+import { reserveCommand } from './commands/reserve.js';
+import { runCommand } from './commands/run.js';
+import { statusCommand } from './commands/status.js';
+import { GLOBAL_OPTIONS, USAGE } from './usage.js';
+
+export interface Io {
+  stdout: Output;
+  stderr: Output;
+  env: NodeJS.ProcessEnv;
+}
+
+export type ContextFactory = (flags: GlobalFlags, io: Io) => Context;
+
+const defaultContext: ContextFactory = (flags, io) => systemContext(resolveConfig(flags, io.env), io);
+
+function buildProgram(io: Io, argv: readonly string[], makeContext: ContextFactory, done: (code: number) => void): Command {
+  const program = new Command('canhazgpu')
+    .option('--store <url>', 'state store')
+    .option('--provider <name>', 'GPU probe: nvidia or fake')
+    .helpOption('-h, --help')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+      outputError: (s, write) => write(`Error: ${s.replace(/^error: /, '').replace(/^./, (c) => c.toUpperCase())}`),
+    });
+  program.helpInformation = () => USAGE + GLOBAL_OPTIONS;
+
+  const act = (fn: (ctx: Context) => Promise<number>) => async () => {
+    done(await fn(makeContext(program.opts<GlobalFlags>(), io)));
+  };
+
+  program.command('admin').description('Initialize GPU pool for this machine')
+    .option('--gpus <count>', 'Number of GPUs available on this machine (required)')
+    .option('--force', 'Force reinitialization even if already initialized', false)
+    .action(function (this: Command) {
+      const o = this.opts<{ gpus?: string; force: boolean }>();
+      return act((ctx) => adminCommand({ gpus: o.gpus, force: o.force }, ctx))();
+    });
+
+  program.command('release').description('Release all manually reserved GPUs held by the current user')
+    .action(act((ctx) => releaseCommand(ctx)));
+
+  program.command('reserve').description('Reserve GPUs manually for a specified duration')
+    .option('--gpus <count>', 'Number of GPUs to reserve (default: 1)')
+    .option('--duration <time>', 'Duration to reserve GPUs, e.g. 30m, 2h, 1d, 0.5h (default: 8h)')
+    .action(function (this: Command) {
+      const o = this.opts<{ gpus?: string; duration?: string }>();
+      return act((ctx) => reserveCommand({ gpus: o.gpus, duration: o.duration }, ctx))();
+    });
+
+  program.command('run').description('Reserve GPUs and run a command with CUDA_VISIBLE_DEVICES set')
+    .usage('[--gpus <count>] -- <command> [args]...')
+    .option('--gpus <count>', 'Number of GPUs to reserve (default: 1)')
+    .argument('[command...]')
+    .allowUnknownOption()
+    .action(function (this: Command) {
+      const o = this.opts<{ gpus?: string }>();
+      // Commander drops `--`; take the command from the raw arguments so its own flags stay its own.
+      const dashes = argv.indexOf('--');
+      const command = dashes < 0 ? null : argv.slice(dashes + 1);
+      return act((ctx) => runCommand({ gpus: o.gpus, command }, ctx))();
+    });
+
+  program.command('status').description('Show current GPU allocation status')
+    .option('--table', 'Show a table with users, models and processes', false)
+    .option('--json', 'Machine-readable output', false)
+    .action(function (this: Command) {
+      const o = this.opts<{ table: boolean; json: boolean }>();
+      return act((ctx) => statusCommand(o, ctx))();
+    });
+
+  return program;
+}
+
+/** Runs the CLI on `argv` (without node and script) and resolves to the exit code. */
+export async function main(argv: readonly string[], io: Io, makeContext: ContextFactory = defaultContext): Promise<number> {
+  if (argv.length === 0) {
+    io.stdout.write(USAGE + GLOBAL_OPTIONS);
+    return 0;
+  }
+  let exitCode = 0;
+  const program = buildProgram(io, argv, makeContext, (code) => (exitCode = code));
+  try {
+    // Up to `--`, commander parses; after it, everything is the command of `run`.
+    const dashes = argv.indexOf('--');
+    await program.parseAsync(dashes < 0 ? [...argv] : [...argv.slice(0, dashes), '--', ...argv.slice(dashes + 1)], { from: 'user' });
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 1;
+    if (err instanceof CanhazError) {
+      io.stderr.write(`Error: ${err.message}\n`);
+      return err.exitCode;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,21 @@
+// The seed's usage block, byte for byte, then where to put the store and provider.
+export const USAGE = `Usage: canhazgpu [OPTIONS] COMMAND [ARGS]...
+
+Options:
+  --help  Show this message and exit.
+
+Commands:
+  admin    Initialize GPU pool for this machine
+  release  Release all manually reserved GPUs held by the current user
+  reserve  Reserve GPUs manually for a specified duration
+  run      Reserve GPUs and run a command with CUDA_VISIBLE_DEVICES set
+  status   Show current GPU allocation status
+`;
+
+export const GLOBAL_OPTIONS = `
+Global options (any command):
+  --store URL        where reservations live: sqlite:/path/state.db or a path
+                     (env CANHAZGPU_STORE; default /var/lib/canhazgpu/state.db)
+  --provider NAME    how GPUs are read: nvidia (nvidia-smi) or fake
+                     (env CANHAZGPU_PROVIDER; the fake reads CANHAZGPU_FAKE_GPUS)
+`;

@@ -1,0 +1,57 @@
+// The allocation policy, run by every store inside its atomic section: least recently released first.
+import { NotEnoughGpusError } from './errors.js';
+import { activeReservation, lastReleased, type Liveness } from './liveness.js';
+import type { GpuSlot, OwnerRef, Reservation, ReservationType } from './reservation.js';
+
+export interface AllocationRequest {
+  count: number;
+  user: string;
+  type: ReservationType;
+  now: number;
+  /** Manual reservations: when they end. */
+  expiryTime: number | null;
+  /** GPUs the hardware shows in use; a free one among them is not handed out. */
+  inUse: readonly number[];
+  token: string;
+  owner: OwnerRef | null;
+  liveness: Liveness;
+}
+
+export function newReservation(req: AllocationRequest): Reservation {
+  return {
+    user: req.user,
+    type: req.type,
+    startTime: req.now,
+    lastHeartbeat: req.now,
+    expiryTime: req.type === 'manual' ? req.expiryTime : null,
+    token: req.token,
+    owner: req.owner,
+  };
+}
+
+/**
+ * Picks `count` free GPUs, least recently released first (never released first, ties by id), or
+ * throws the seed's "Not enough GPUs" error. Pure: the caller holds the store's lock.
+ */
+export function chooseGpus(slots: readonly GpuSlot[], req: AllocationRequest): number[] {
+  const inUse = new Set(req.inUse);
+  const free = slots.filter((s) => !s.problem && activeReservation(s, req.now, req.liveness) === null);
+  const candidates = free.filter((s) => !inUse.has(s.id));
+  if (candidates.length < req.count) {
+    throw new NotEnoughGpusError(req.count, candidates.length, free.length - candidates.length);
+  }
+  const releasedAt = (s: GpuSlot) => lastReleased(s, req.now, req.liveness) ?? -Infinity;
+  return candidates
+    .map((s) => ({ id: s.id, at: releasedAt(s) }))
+    .sort((a, b) => a.at - b.at || a.id - b.id)
+    .slice(0, req.count)
+    .map((c) => c.id);
+}
+
+export const MAX_POOL_SIZE = 1024;
+
+export function validateGpuCount(value: number, what = '--gpus'): string | null {
+  if (!Number.isInteger(value) || value < 1) return `${what} must be a whole number of at least 1`;
+  if (value > MAX_POOL_SIZE) return `${what} must be at most ${MAX_POOL_SIZE}`;
+  return null;
+}

@@ -1,0 +1,28 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { formatCompactDuration, formatDuration, parseDuration } from './duration.js';
+
+test('parses every duration form of the seeds', () => {
+  const cases: Array<[string, number]> = [
+    ['30m', 1800], ['2h', 7200], ['1d', 86400], ['0.5h', 1800], ['90m', 5400], ['3.5d', 302400],
+    ['45s', 45], ['1h30m', 5400], ['8h', 28800], ['7d', 604800], [' 2H ', 7200], ['1d2h3m4s', 93784],
+  ];
+  for (const [input, seconds] of cases) assert.equal(parseDuration(input), seconds, input);
+});
+
+test('rejects what is not a duration', () => {
+  for (const input of ['2hours', '', 'h', '2', '-1h', '0m', '0.001s', '1h 30m', '1.h', 'abc', '1e3h', '99999d', 'Infinityh', '30m30']) {
+    assert.equal(parseDuration(input), null, input);
+  }
+});
+
+test('formats durations as the seeds print them', () => {
+  assert.equal(formatDuration(4 * 3600), '4h 0m 0s');
+  assert.equal(formatDuration(930), '0h 15m 30s');
+  assert.equal(formatDuration(100 * 3600 + 61.9), '100h 1m 1s');
+  assert.equal(formatDuration(-5), '0h 0m 0s');
+  assert.equal(formatCompactDuration(5), '5s');
+  assert.equal(formatCompactDuration(45 * 60), '45m 0s');
+  assert.equal(formatCompactDuration(5400), '1h 30m 0s');
+  assert.equal(formatCompactDuration(7 * 3600 + 15 * 60), '7h 15m 0s');
+});

@@ -1,0 +1,42 @@
+// Errors a user sees: each carries the one line printed after `Error: `.
+
+export class CanhazError extends Error {
+  readonly exitCode: number = 1;
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** Bad flags or arguments. */
+export class UsageError extends CanhazError {}
+
+export class PoolNotInitializedError extends CanhazError {
+  constructor() {
+    super("GPU pool not initialized. Run 'canhazgpu admin --gpus <count>' first.");
+  }
+}
+
+export class PoolAlreadyInitializedError extends CanhazError {
+  constructor(readonly gpuCount: number) {
+    super(`GPU pool already initialized with ${gpuCount} GPUs. Use --force to reinitialize (this clears all reservations).`);
+  }
+}
+
+export class NotEnoughGpusError extends CanhazError {
+  constructor(
+    readonly requested: number,
+    readonly available: number,
+    /** Free GPUs left out because something uses them without a reservation. */
+    readonly unreservedInUse: number,
+  ) {
+    const detail =
+      unreservedInUse > 0
+        ? ` (${unreservedInUse} GPUs in use without reservation - run 'canhazgpu status' for details)`
+        : '';
+    super(`Not enough GPUs available. Requested: ${requested}, Available: ${available}${detail}`);
+  }
+}
+
+/** The store cannot be reached, opened or written; the message names where and what to do. */
+export class StoreUnavailableError extends CanhazError {}

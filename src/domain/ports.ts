@@ -1,0 +1,47 @@
+// The ports the domain needs; storage backends and GPU probes implement them at the edge.
+import type { AllocationRequest } from './allocation.js';
+import type { Liveness } from './liveness.js';
+import type { PoolSnapshot } from './reservation.js';
+import type { GpuUsage } from './usage.js';
+
+export interface InitializeResult {
+  /** The pool size before, or null when the pool was new. */
+  previousCount: number | null;
+}
+
+/**
+ * Where reservations live. Every method is atomic on its own; `allocate` checks and grants all GPUs
+ * in one step or grants nothing. Implementations wait for contended locks instead of failing.
+ */
+export interface Store {
+  /** Names the backend and location, for error messages. */
+  readonly location: string;
+  initialize(gpuCount: number, force: boolean, now: number): Promise<InitializeResult>;
+  /** Throws PoolNotInitializedError when the pool was never set up. */
+  snapshot(): Promise<PoolSnapshot>;
+  /** The ids granted, in the order chosen; throws NotEnoughGpusError. */
+  allocate(request: AllocationRequest): Promise<number[]>;
+  /** Refreshes the heartbeat of the GPUs still held under `token`; returns their ids. */
+  heartbeat(token: string, now: number): Promise<number[]>;
+  /** Ends the reservation held under `token`; returns the ids released. */
+  releaseToken(token: string, now: number): Promise<number[]>;
+  /** Ends the user's active manual reservations; returns the ids released. */
+  releaseManual(user: string, now: number, liveness: Liveness): Promise<number[]>;
+  close(): Promise<void>;
+}
+
+/** Why a probe returned nothing; the CLI warns and carries on with reservations alone. */
+export class ProbeUnavailableError extends Error {}
+
+export interface GpuProbe {
+  /** The tool behind the probe, for the warning (`nvidia-smi`). */
+  readonly toolName: string;
+  /** Throws ProbeUnavailableError when the hardware cannot be read. */
+  probe(): Promise<GpuUsage[]>;
+}
+
+export interface Clock {
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };

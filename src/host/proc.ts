@@ -1,0 +1,70 @@
+// Facts about processes on this host, read from /proc (Linux) without spawning anything.
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import type { OwnerRef } from '../domain/reservation.js';
+
+function readProcFile(pid: number, file: string): string | null {
+  try {
+    return readFileSync(`/proc/${pid}/${file}`, 'latin1');
+  } catch {
+    return null;
+  }
+}
+
+/** Field 22 of /proc/<pid>/stat: the start time in clock ticks since boot, unique per pid lifetime. */
+export function processStartTime(pid: number): string | null {
+  const stat = readProcFile(pid, 'stat');
+  if (stat === null) return null;
+  // The command name (field 2) may hold spaces and parentheses: count fields after its last ')'.
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return rest[19] ?? null;
+}
+
+/** The real uid of a process (first field of `Uid:` in /proc/<pid>/status). */
+export function processRealUid(pid: number): number | null {
+  const status = readProcFile(pid, 'status');
+  const match = status?.match(/^Uid:\s+(\d+)/m);
+  return match ? Number(match[1]) : null;
+}
+
+export function processCommandLine(pid: number): string[] | null {
+  const raw = readProcFile(pid, 'cmdline');
+  if (raw === null || raw === '') return null;
+  return Buffer.from(raw, 'latin1').toString('utf8').replace(/\0$/, '').split('\0');
+}
+
+export function processComm(pid: number): string | null {
+  return readProcFile(pid, 'comm')?.trim() || null;
+}
+
+const procAvailable = (() => {
+  try {
+    readFileSync('/proc/self/stat');
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+export function currentOwner(): OwnerRef {
+  return { host: hostname(), pid: process.pid, startTime: processStartTime(process.pid) };
+}
+
+/**
+ * Whether a reservation's supervising process still runs. Owners on other hosts, and hosts without
+ * /proc, answer "alive" unless the pid is plainly gone, leaving them to the heartbeat.
+ */
+export function isOwnerAlive(owner: OwnerRef): boolean {
+  if (owner.host !== hostname()) return true;
+  if (procAvailable) {
+    const started = processStartTime(owner.pid);
+    if (started === null) return false;
+    return owner.startTime === null || owner.startTime === started;
+  }
+  try {
+    process.kill(owner.pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

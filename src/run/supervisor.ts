@@ -1,0 +1,56 @@
+// Runs the user's command under a reservation: terminal and stdio inherited, signals passed through
+// exactly once, a heartbeat while it runs, and its exit status returned.
+import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
+import { inForegroundOfTerminal } from './terminal.js';
+
+/** Signals a terminal sends to the whole foreground group; the child gets them without our help. */
+const KEYBOARD_SIGNALS = new Set<NodeJS.Signals>(['SIGINT', 'SIGQUIT', 'SIGHUP']);
+const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR2'];
+
+export interface SuperviseOptions {
+  command: readonly string[];
+  env: NodeJS.ProcessEnv;
+  heartbeatMs: number;
+  heartbeat: () => Promise<void>;
+  stderr: { write(text: string): unknown };
+}
+
+export interface Supervision {
+  /** The child's exit code, 128 + signal number when a signal ended it, 126/127 when it never ran. */
+  exitCode: Promise<number>;
+  /** Stops forwarding signals; until then our own process ignores them and lives to release. */
+  detachSignals(): void;
+}
+
+export function supervise(options: SuperviseOptions): Supervision {
+  const [file, ...args] = options.command;
+  const child = spawn(file!, args, { stdio: 'inherit', env: options.env });
+  const handlers = FORWARDED.map((signal) => {
+    const handler = () => {
+      if (KEYBOARD_SIGNALS.has(signal) && inForegroundOfTerminal()) return;
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    };
+    process.on(signal, handler);
+    return [signal, handler] as const;
+  });
+  const timer = setInterval(() => void options.heartbeat(), options.heartbeatMs);
+
+  const exitCode = new Promise<number>((resolve) => {
+    child.once('error', (err: NodeJS.ErrnoException) => {
+      const notFound = err.code === 'ENOENT';
+      options.stderr.write(`Error: ${notFound ? 'command not found' : `cannot run command (${err.code ?? err.message})`}: ${file}\n`);
+      resolve(notFound ? 127 : 126);
+    });
+    child.once('exit', (code, signal) => {
+      resolve(code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0));
+    });
+  }).finally(() => clearInterval(timer));
+
+  return {
+    exitCode,
+    detachSignals: () => {
+      for (const [signal, handler] of handlers) process.off(signal, handler);
+    },
+  };
+}

@@ -1,0 +1,232 @@
+// The embedded store: one SQLite file in WAL mode, every allocation in one BEGIN IMMEDIATE transaction.
+import Database from 'better-sqlite3';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { chooseGpus, newReservation, type AllocationRequest } from '../../domain/allocation.js';
+import { PoolAlreadyInitializedError, PoolNotInitializedError, StoreUnavailableError } from '../../domain/errors.js';
+import { activeReservation, type Liveness } from '../../domain/liveness.js';
+import type { InitializeResult, Store } from '../../domain/ports.js';
+import type { GpuSlot, PoolSnapshot, Reservation } from '../../domain/reservation.js';
+
+// Beside this module in src/, beside the bundle in dist/ (the build copies it).
+const SCHEMA = readFileSync(new URL('./schema.sql', import.meta.url), 'utf8');
+
+/** How long a writer waits for another's transaction before SQLite gives up; contention is our job. */
+const BUSY_TIMEOUT_MS = 30_000;
+
+interface GpuRecord {
+  id: number;
+  user: string | null;
+  type: 'run' | 'manual' | null;
+  start_time: number | null;
+  last_heartbeat: number | null;
+  expiry_time: number | null;
+  token: string | null;
+  owner_host: string | null;
+  owner_pid: number | null;
+  owner_start: string | null;
+  last_released: number | null;
+}
+
+function toSlot(row: GpuRecord): GpuSlot {
+  let reservation: Reservation | null = null;
+  if (row.user !== null && row.type !== null) {
+    reservation = {
+      user: row.user,
+      type: row.type,
+      startTime: row.start_time ?? 0,
+      lastHeartbeat: row.last_heartbeat ?? row.start_time ?? 0,
+      expiryTime: row.expiry_time,
+      token: row.token,
+      owner: row.owner_host !== null && row.owner_pid !== null
+        ? { host: row.owner_host, pid: row.owner_pid, startTime: row.owner_start }
+        : null,
+    };
+  }
+  return { id: row.id, reservation, lastReleased: row.last_released };
+}
+
+const CLEARED = `user = NULL, type = NULL, start_time = NULL, last_heartbeat = NULL, expiry_time = NULL,
+  token = NULL, owner_host = NULL, owner_pid = NULL, owner_start = NULL`;
+
+function sqliteCode(err: unknown): string | null {
+  return err instanceof Database.SqliteError ? err.code : null;
+}
+
+export class SqliteStore implements Store {
+  readonly location: string;
+
+  private constructor(private readonly db: Database.Database, readonly path: string) {
+    this.location = `sqlite:${path}`;
+  }
+
+  /** Opens an existing store; a missing file means the pool was never set up. */
+  static open(path: string): SqliteStore {
+    if (path !== ':memory:' && !existsSync(path)) throw new PoolNotInitializedError();
+    return SqliteStore.connect(path, false);
+  }
+
+  /** Opens the store for `admin`, creating it (and its directory) readable and writable by every user. */
+  static create(path: string): SqliteStore {
+    if (path !== ':memory:') {
+      const dir = dirname(path);
+      if (!existsSync(dir)) {
+        try {
+          mkdirSync(dir, { recursive: true, mode: 0o777 });
+          chmodSync(dir, 0o777); // mkdir's mode is cut by the umask
+        } catch (err) {
+          throw new StoreUnavailableError(`Cannot create ${dir} for the GPU store (${(err as Error).message}). Run admin as a user who may create it, or choose another store with --store.`);
+        }
+      }
+    }
+    const store = SqliteStore.connect(path, true);
+    if (path !== ':memory:') store.shareWithAllUsers();
+    return store;
+  }
+
+  private static connect(path: string, create: boolean): SqliteStore {
+    let db: Database.Database;
+    try {
+      db = new Database(path, { fileMustExist: !create, timeout: BUSY_TIMEOUT_MS });
+      db.pragma('busy_timeout = ' + BUSY_TIMEOUT_MS);
+      if (create) db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+    } catch (err) {
+      throw storeError(err, path, 'open');
+    }
+    return new SqliteStore(db, path);
+  }
+
+  /** SQLite gives the WAL and SHM files the database file's mode, so one chmod covers all three. */
+  private shareWithAllUsers(): void {
+    for (const file of [this.path, `${this.path}-wal`, `${this.path}-shm`]) {
+      try {
+        if (existsSync(file) && (statSync(file).mode & 0o666) !== 0o666) chmodSync(file, 0o666);
+      } catch {
+        // not the owner: whoever created it chose its mode
+      }
+    }
+  }
+
+  /** Runs `fn` in a BEGIN IMMEDIATE transaction, turning SQLite failures into one clear line. */
+  private write<T>(fn: () => T): T {
+    try {
+      return this.db.transaction(fn).immediate();
+    } catch (err) {
+      throw storeError(err, this.path, 'write');
+    }
+  }
+
+  private read<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      throw storeError(err, this.path, 'read');
+    }
+  }
+
+  private poolSize(): number {
+    const row = this.db.prepare('SELECT gpu_count FROM pool WHERE id = 1').get() as { gpu_count: number } | undefined;
+    if (!row) throw new PoolNotInitializedError();
+    return row.gpu_count;
+  }
+
+  private loadSnapshot(): PoolSnapshot {
+    const gpuCount = this.poolSize();
+    const rows = this.db.prepare('SELECT * FROM gpus WHERE id < ? ORDER BY id').all(gpuCount) as GpuRecord[];
+    const byId = new Map(rows.map((r) => [r.id, toSlot(r)]));
+    const slots = Array.from({ length: gpuCount }, (_, id) => byId.get(id) ?? { id, reservation: null, lastReleased: null });
+    return { gpuCount, slots };
+  }
+
+  async initialize(gpuCount: number, force: boolean, now: number): Promise<InitializeResult> {
+    return this.write(() => {
+      this.db.exec(SCHEMA);
+      const existing = this.db.prepare('SELECT gpu_count FROM pool WHERE id = 1').get() as { gpu_count: number } | undefined;
+      if (existing && !force) throw new PoolAlreadyInitializedError(existing.gpu_count);
+      this.db.prepare('DELETE FROM gpus').run();
+      this.db.prepare('INSERT OR REPLACE INTO pool (id, gpu_count, initialized_at) VALUES (1, ?, ?)').run(gpuCount, now);
+      const insert = this.db.prepare('INSERT INTO gpus (id) VALUES (?)');
+      for (let id = 0; id < gpuCount; id++) insert.run(id);
+      return { previousCount: existing?.gpu_count ?? null };
+    });
+  }
+
+  async snapshot(): Promise<PoolSnapshot> {
+    return this.read(() => {
+      if (!this.hasSchema()) throw new PoolNotInitializedError();
+      return this.loadSnapshot();
+    });
+  }
+
+  private hasSchema(): boolean {
+    return this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'pool'").get() !== undefined;
+  }
+
+  async allocate(req: AllocationRequest): Promise<number[]> {
+    return this.write(() => {
+      if (!this.hasSchema()) throw new PoolNotInitializedError();
+      const ids = chooseGpus(this.loadSnapshot().slots, req);
+      const r = newReservation(req);
+      const grant = this.db.prepare(`INSERT INTO gpus (id, user, type, start_time, last_heartbeat, expiry_time, token, owner_host, owner_pid, owner_start)
+        VALUES (@id, @user, @type, @start, @start, @expiry, @token, @host, @pid, @pidStart)
+        ON CONFLICT (id) DO UPDATE SET user = excluded.user, type = excluded.type, start_time = excluded.start_time,
+          last_heartbeat = excluded.last_heartbeat, expiry_time = excluded.expiry_time, token = excluded.token,
+          owner_host = excluded.owner_host, owner_pid = excluded.owner_pid, owner_start = excluded.owner_start`);
+      for (const id of ids) {
+        grant.run({
+          id, user: r.user, type: r.type, start: r.startTime, expiry: r.expiryTime, token: r.token,
+          host: r.owner?.host ?? null, pid: r.owner?.pid ?? null, pidStart: r.owner?.startTime ?? null,
+        });
+      }
+      return ids;
+    });
+  }
+
+  async heartbeat(token: string, now: number): Promise<number[]> {
+    return this.write(() => {
+      const rows = this.db.prepare('UPDATE gpus SET last_heartbeat = ? WHERE token = ? AND user IS NOT NULL RETURNING id').all(now, token) as Array<{ id: number }>;
+      return rows.map((r) => r.id).sort((a, b) => a - b);
+    });
+  }
+
+  async releaseToken(token: string, now: number): Promise<number[]> {
+    return this.write(() => {
+      const rows = this.db.prepare(`UPDATE gpus SET ${CLEARED}, last_released = ? WHERE token = ? AND user IS NOT NULL RETURNING id`).all(now, token) as Array<{ id: number }>;
+      return rows.map((r) => r.id).sort((a, b) => a - b);
+    });
+  }
+
+  async releaseManual(user: string, now: number, liveness: Liveness): Promise<number[]> {
+    return this.write(() => {
+      if (!this.hasSchema()) throw new PoolNotInitializedError();
+      const mine = this.loadSnapshot().slots.filter((s) => {
+        const r = activeReservation(s, now, liveness);
+        return r !== null && r.user === user && r.type === 'manual';
+      });
+      const clear = this.db.prepare(`UPDATE gpus SET ${CLEARED}, last_released = ? WHERE id = ?`);
+      for (const s of mine) clear.run(now, s.id);
+      return mine.map((s) => s.id);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}
+
+function storeError(err: unknown, path: string, action: 'open' | 'read' | 'write'): unknown {
+  const code = sqliteCode(err);
+  if (code === null) return err; // a domain error, or a bug: not ours to rename
+  const reason = (err as Error).message;
+  if (code.startsWith('SQLITE_READONLY') || code === 'SQLITE_PERM' || code.startsWith('SQLITE_CANTOPEN')) {
+    return new StoreUnavailableError(`Cannot ${action} the GPU store ${path} (${reason}). Make it readable and writable by every user (chmod a+rw ${dirname(path)} ${path}*), or choose another store with --store.`);
+  }
+  if (code === 'SQLITE_BUSY') {
+    return new StoreUnavailableError(`The GPU store ${path} stayed locked for ${BUSY_TIMEOUT_MS / 1000}s (${reason}); another canhazgpu may be stuck. Try again.`);
+  }
+  if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
+    return new StoreUnavailableError(`The GPU store ${path} is not a valid canhazgpu database (${reason}). Move it aside and run 'canhazgpu admin --gpus <count>'.`);
+  }
+  return new StoreUnavailableError(`Cannot ${action} the GPU store ${path} (${reason}).`);
+}

@@ -1,0 +1,34 @@
+// An in-process Context for command tests: fixed clock, fixed user, captured output.
+import { resolveConfig } from '../../src/cli/config.js';
+import { probeFor, type Context } from '../../src/cli/context.js';
+import type { OwnerRef } from '../../src/domain/reservation.js';
+import { openStore } from '../../src/store/open.js';
+
+export interface TestContext extends Context {
+  out: () => string;
+  err: () => string;
+  setNow(ms: number): void;
+}
+
+export function testContext(options: { storePath: string; gpusPath?: string; user?: string; now?: number; env?: NodeJS.ProcessEnv }): TestContext {
+  let stdout = '';
+  let stderr = '';
+  let now = options.now ?? 1_800_000_000_000;
+  const env = { CANHAZGPU_STORE: options.storePath, CANHAZGPU_PROVIDER: 'fake', CANHAZGPU_FAKE_GPUS: options.gpusPath, ...options.env };
+  const config = resolveConfig({}, env);
+  return {
+    stdout: { write: (s: string) => (stdout += s) },
+    stderr: { write: (s: string) => (stderr += s) },
+    env,
+    config,
+    clock: { now: () => now },
+    openStore: (o) => openStore(config.storeUrl, o),
+    probe: probeFor(config),
+    currentUser: async () => options.user ?? 'alice',
+    currentOwner: (): OwnerRef => ({ host: 'test-host', pid: 1, startTime: null }),
+    isOwnerAlive: () => true,
+    out: () => stdout,
+    err: () => stderr,
+    setNow: (ms) => (now = ms),
+  };
+}

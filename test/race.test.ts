@@ -1,0 +1,30 @@
+// Many processes reserving at once: every GPU granted once, every loser told exactly why.
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { Sandbox } from './support/sandbox.js';
+
+const box = new Sandbox();
+after(() => box.cleanup());
+
+test('32 processes racing for 8 GPUs: no GPU granted twice, every loser gets the seed error', async () => {
+  box.setGpus({ gpus: Array.from({ length: 8 }, () => ({})) });
+  await box.run(['admin', '--gpus', '8']);
+  const results = await Promise.all(Array.from({ length: 32 }, () => box.run(['reserve', '--duration', '1h'])));
+  const winners = results.filter((r) => r.code === 0);
+  const losers = results.filter((r) => r.code !== 0);
+  const granted = winners.map((r) => Number(r.stdout.match(/^Reserved 1 GPU\(s\): \[(\d+)\] for 1h 0m 0s\n$/)![1]));
+  assert.deepEqual(granted.sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7]);
+  assert.equal(losers.length, 24);
+  for (const r of losers) assert.deepEqual([r.code, r.stdout, r.stderr], [1, '', 'Error: Not enough GPUs available. Requested: 1, Available: 0\n']);
+  for (const r of winners) assert.equal(r.stderr, '');
+});
+
+test('runs and reservations racing for GPUs of several sizes never overlap', async () => {
+  await box.run(['admin', '--gpus', '8', '--force']);
+  const mark = (i: number) => `echo "${i} $CUDA_VISIBLE_DEVICES"; sleep 1`;
+  const results = await Promise.all(Array.from({ length: 12 }, (_, i) => box.run(['run', '--gpus', String((i % 3) + 1), '--', 'sh', '-c', mark(i)])));
+  const held = results.filter((r) => r.code === 0).flatMap((r) => r.stdout.trim().split(' ')[1]!.split(',').map(Number));
+  assert.equal(new Set(held).size, held.length, `a GPU was granted twice: ${held}`);
+  assert.ok(held.length >= 6, 'at least the first wave ran');
+  for (const r of results.filter((x) => x.code !== 0)) assert.match(r.stderr, /^Error: Not enough GPUs available\. Requested: [123], Available: [0-2]\n$/);
+});

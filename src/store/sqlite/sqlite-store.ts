@@ -1,5 +1,6 @@
 // The embedded store: one SQLite file in WAL mode, every allocation in one BEGIN IMMEDIATE transaction.
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { createRequire } from 'node:module';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { chooseGpus, newReservation, type AllocationRequest } from '../../domain/allocation.js';
@@ -10,6 +11,14 @@ import type { GpuSlot, PoolSnapshot, Reservation } from '../../domain/reservatio
 
 // Beside this module in src/, beside the bundle in dist/ (the build copies it).
 const SCHEMA = readFileSync(new URL('./schema.sql', import.meta.url), 'utf8');
+
+// Loaded on first use through require(): an ES import of this CommonJS addon costs every command,
+// `--help` included, a scan of its source.
+let driver: typeof Database | undefined;
+function sqlite(): typeof Database {
+  driver ??= createRequire(import.meta.url)('better-sqlite3') as typeof Database;
+  return driver;
+}
 
 /** How long a writer waits for another's transaction before SQLite gives up; contention is our job. */
 const BUSY_TIMEOUT_MS = 30_000;
@@ -50,11 +59,13 @@ const CLEARED = `user = NULL, type = NULL, start_time = NULL, last_heartbeat = N
   token = NULL, owner_host = NULL, owner_pid = NULL, owner_start = NULL`;
 
 function sqliteCode(err: unknown): string | null {
-  return err instanceof Database.SqliteError ? err.code : null;
+  return driver && err instanceof driver.SqliteError ? err.code : null;
 }
 
 export class SqliteStore implements Store {
   readonly location: string;
+  private readonly statements = new Map<string, Database.Statement>();
+  private schemaSeen = false;
 
   private constructor(private readonly db: Database.Database, readonly path: string) {
     this.location = `sqlite:${path}`;
@@ -87,7 +98,7 @@ export class SqliteStore implements Store {
   private static connect(path: string, create: boolean): SqliteStore {
     let db: Database.Database;
     try {
-      db = new Database(path, { fileMustExist: !create, timeout: BUSY_TIMEOUT_MS });
+      db = new (sqlite())(path, { fileMustExist: !create, timeout: BUSY_TIMEOUT_MS });
       db.pragma('busy_timeout = ' + BUSY_TIMEOUT_MS);
       if (create) db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
@@ -125,15 +136,25 @@ export class SqliteStore implements Store {
     }
   }
 
+  /** Prepared once per connection: preparing costs more than running these small statements. */
+  private sql(text: string): Database.Statement {
+    let statement = this.statements.get(text);
+    if (!statement) {
+      statement = this.db.prepare(text);
+      this.statements.set(text, statement);
+    }
+    return statement;
+  }
+
   private poolSize(): number {
-    const row = this.db.prepare('SELECT gpu_count FROM pool WHERE id = 1').get() as { gpu_count: number } | undefined;
+    const row = this.sql('SELECT gpu_count FROM pool WHERE id = 1').get() as { gpu_count: number } | undefined;
     if (!row) throw new PoolNotInitializedError();
     return row.gpu_count;
   }
 
   private loadSnapshot(): PoolSnapshot {
     const gpuCount = this.poolSize();
-    const rows = this.db.prepare('SELECT * FROM gpus WHERE id < ? ORDER BY id').all(gpuCount) as GpuRecord[];
+    const rows = this.sql('SELECT * FROM gpus WHERE id < ? ORDER BY id').all(gpuCount) as GpuRecord[];
     const byId = new Map(rows.map((r) => [r.id, toSlot(r)]));
     const slots = Array.from({ length: gpuCount }, (_, id) => byId.get(id) ?? { id, reservation: null, lastReleased: null });
     return { gpuCount, slots };
@@ -160,7 +181,8 @@ export class SqliteStore implements Store {
   }
 
   private hasSchema(): boolean {
-    return this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'pool'").get() !== undefined;
+    this.schemaSeen ||= this.sql("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'pool'").get() !== undefined;
+    return this.schemaSeen;
   }
 
   async allocate(req: AllocationRequest): Promise<number[]> {
@@ -168,7 +190,7 @@ export class SqliteStore implements Store {
       if (!this.hasSchema()) throw new PoolNotInitializedError();
       const ids = chooseGpus(this.loadSnapshot().slots, req);
       const r = newReservation(req);
-      const grant = this.db.prepare(`INSERT INTO gpus (id, user, type, start_time, last_heartbeat, expiry_time, token, owner_host, owner_pid, owner_start)
+      const grant = this.sql(`INSERT INTO gpus (id, user, type, start_time, last_heartbeat, expiry_time, token, owner_host, owner_pid, owner_start)
         VALUES (@id, @user, @type, @start, @start, @expiry, @token, @host, @pid, @pidStart)
         ON CONFLICT (id) DO UPDATE SET user = excluded.user, type = excluded.type, start_time = excluded.start_time,
           last_heartbeat = excluded.last_heartbeat, expiry_time = excluded.expiry_time, token = excluded.token,
@@ -185,14 +207,14 @@ export class SqliteStore implements Store {
 
   async heartbeat(token: string, now: number): Promise<number[]> {
     return this.write(() => {
-      const rows = this.db.prepare('UPDATE gpus SET last_heartbeat = ? WHERE token = ? AND user IS NOT NULL RETURNING id').all(now, token) as Array<{ id: number }>;
+      const rows = this.sql('UPDATE gpus SET last_heartbeat = ? WHERE token = ? AND user IS NOT NULL RETURNING id').all(now, token) as Array<{ id: number }>;
       return rows.map((r) => r.id).sort((a, b) => a - b);
     });
   }
 
   async releaseToken(token: string, now: number): Promise<number[]> {
     return this.write(() => {
-      const rows = this.db.prepare(`UPDATE gpus SET ${CLEARED}, last_released = ? WHERE token = ? AND user IS NOT NULL RETURNING id`).all(now, token) as Array<{ id: number }>;
+      const rows = this.sql(`UPDATE gpus SET ${CLEARED}, last_released = ? WHERE token = ? AND user IS NOT NULL RETURNING id`).all(now, token) as Array<{ id: number }>;
       return rows.map((r) => r.id).sort((a, b) => a - b);
     });
   }
@@ -204,7 +226,7 @@ export class SqliteStore implements Store {
         const r = activeReservation(s, now, liveness);
         return r !== null && r.user === user && r.type === 'manual';
       });
-      const clear = this.db.prepare(`UPDATE gpus SET ${CLEARED}, last_released = ? WHERE id = ?`);
+      const clear = this.sql(`UPDATE gpus SET ${CLEARED}, last_released = ? WHERE id = ?`);
       for (const s of mine) clear.run(now, s.id);
       return mine.map((s) => s.id);
     });

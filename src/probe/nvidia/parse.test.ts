@@ -26,6 +26,12 @@ test('H200 (recorded for canhazgpu): our exact process query; no processes print
   assert.deepEqual(parseAppRows(fixture('h200-580.159.04/apps-idle-header.txt')), []);
 });
 
+test('H200 (recorded for canhazgpu): the process query while a python process held memory unreserved', () => {
+  assert.deepEqual(parseAppRows(fixture('h200-580.159.04/apps-unreserved-python.txt')), [
+    { gpuUuid: 'GPU-058f2550-5001-b93b-adbd-606efd0bfcf9', pid: 1291, processName: 'python3', usedMemoryMb: 2566 },
+  ]);
+});
+
 test('8x A100 with header and units', () => {
   const rows = parseGpuRows(fixture('public/query-gpu-8x-a100-header-units.txt'));
   assert.equal(rows.length, 8);

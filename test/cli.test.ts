@@ -1,6 +1,6 @@
 // The built CLI as users run it: a subprocess, a temporary store, the fake nvidia-smi on PATH.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { USAGE } from '../src/cli/usage.js';
@@ -127,6 +127,15 @@ describe('canhazgpu CLI', () => {
       assert.deepEqual([r.code, r.stderr], [0, warning], failure);
     }
     await box.run(['release']);
+  });
+
+  test('admin warns about a sticky directory, where users cannot remove each other\'s WAL files', async () => {
+    const sticky = join(box.dir, 'sticky');
+    mkdirSync(sticky, { mode: 0o777 });
+    chmodSync(sticky, 0o1777);
+    const r = await box.run(['admin', '--gpus', '2', '--store', join(sticky, 'state.db')]);
+    assert.deepEqual([r.code, r.stdout], [0, 'Initialized 2 GPUs (IDs 0 to 1)\n']);
+    assert.equal(r.stderr, `Warning: ${sticky} has the sticky bit set, so users cannot remove each other's WAL files there; prefer a directory of its own such as /var/lib/canhazgpu\n`);
   });
 
   test('a store that cannot be opened gives one line naming the path', async () => {

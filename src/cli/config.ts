@@ -2,7 +2,7 @@
 import { UsageError } from '../domain/errors.js';
 import { DEFAULT_STALE_AFTER_MS } from '../domain/liveness.js';
 import { DEFAULT_IN_USE_THRESHOLD_MB } from '../domain/usage.js';
-import { DEFAULT_STORE } from '../store/open.js';
+import { DEFAULT_STORE } from '../store/defaults.js';
 
 export type ProviderName = 'nvidia' | 'fake';
 

@@ -4,7 +4,7 @@ import { UsageError } from '../domain/errors.js';
 import type { Store } from '../domain/ports.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
 
-export const DEFAULT_STORE = '/var/lib/canhazgpu/state.db';
+export { DEFAULT_STORE } from './defaults.js';
 
 export type StoreSpec = { kind: 'sqlite'; path: string };
 

@@ -1,4 +1,7 @@
 // `canhazgpu admin --gpus N [--force]`: sets up the pool.
+import { dirname } from 'node:path';
+import { isSticky } from '../../host/filesystem.js';
+import { DEFAULT_STORE, parseStoreUrl } from '../../store/open.js';
 import { validateGpuCount } from '../../domain/allocation.js';
 import { UsageError } from '../../domain/errors.js';
 import type { Context } from '../context.js';
@@ -17,6 +20,10 @@ export async function adminCommand(opts: AdminOptions, ctx: Context): Promise<nu
   if (invalid) throw new UsageError(invalid);
 
   const store = await ctx.openStore({ create: true });
+  const spec = parseStoreUrl(ctx.config.storeUrl);
+  if (spec.kind === 'sqlite' && isSticky(dirname(spec.path))) {
+    ctx.stderr.write(`Warning: ${dirname(spec.path)} has the sticky bit set, so users cannot remove each other's WAL files there; prefer a directory of its own such as ${dirname(DEFAULT_STORE)}\n`);
+  }
   try {
     const { previousCount } = await store.initialize(count, opts.force, ctx.clock.now());
     const range = `(IDs 0 to ${count - 1})`;

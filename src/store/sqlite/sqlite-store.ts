@@ -8,6 +8,8 @@ import { PoolAlreadyInitializedError, PoolNotInitializedError, StoreUnavailableE
 import { activeReservation, type Liveness } from '../../domain/liveness.js';
 import type { InitializeResult, Store } from '../../domain/ports.js';
 import type { GpuSlot, PoolSnapshot, Reservation } from '../../domain/reservation.js';
+import { networkFilesystem } from '../../host/filesystem.js';
+import { DEFAULT_STORE } from '../defaults.js';
 
 // Beside this module in src/, beside the bundle in dist/ (the build copies it).
 const SCHEMA = readFileSync(new URL('./schema.sql', import.meta.url), 'utf8');
@@ -81,6 +83,10 @@ export class SqliteStore implements Store {
   static create(path: string): SqliteStore {
     if (path !== ':memory:') {
       const dir = dirname(path);
+      const network = existsSync(dir) ? networkFilesystem(dir) : null;
+      if (network) {
+        throw new StoreUnavailableError(`${dir} is on ${network}, a network filesystem, where SQLite's locks and shared memory do not hold: put the store on a local disk (e.g. --store ${DEFAULT_STORE}).`);
+      }
       if (!existsSync(dir)) {
         try {
           mkdirSync(dir, { recursive: true, mode: 0o777 });

@@ -5,7 +5,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultLiveness } from '../src/domain/liveness.js';
+import type { Store } from '../src/domain/ports.js';
+import { RedisStore } from '../src/store/redis/redis-store.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import { RedisServer, redisServerAvailable } from '../test/support/redis-server.js';
 import { CLI, Sandbox } from '../test/support/sandbox.js';
 import { printTable, runAsync, timeCommand } from './support.js';
 
@@ -34,10 +37,10 @@ async function statusWallTime(): Promise<void> {
   await box.run(['release']);
 }
 
-async function racers(concurrency: number, seconds: number): Promise<void> {
-  await box.run(['admin', '--gpus', '8', '--force']);
+async function racers(concurrency: number, seconds: number, storeUrl?: string): Promise<void> {
   box.setGpus({ gpus: Array.from({ length: 8 }, () => ({})) });
-  const env = { ...box.env(), CANHAZGPU_PROVIDER: 'fake' };
+  const env = { ...box.env(), CANHAZGPU_PROVIDER: 'fake', ...(storeUrl ? { CANHAZGPU_STORE: storeUrl } : {}) };
+  await box.run(['admin', '--gpus', '8', '--force'], { env });
   const deadline = Date.now() + seconds * 1000;
   let pairs = 0;
   let notEnough = 0;
@@ -52,7 +55,7 @@ async function racers(concurrency: number, seconds: number): Promise<void> {
   }));
   const rate = pairs / seconds;
   rows.push([
-    `run -- true (reserve+release), ${concurrency} concurrent`,
+    `run -- true (reserve+release), ${concurrency} concurrent, ${storeUrl ? 'Redis' : 'SQLite'}`,
     `${rate.toFixed(1)} pairs/s; ${notEnough} "Not enough GPUs", ${otherErrors.length} other errors`,
     'no other errors',
     verdict(otherErrors.length === 0),
@@ -62,6 +65,7 @@ async function racers(concurrency: number, seconds: number): Promise<void> {
 
 /** 32 processes reserve at the same instant from 8 GPUs: 8 win, 24 get the seed error, nothing else. */
 async function burst(): Promise<void> {
+  box.setGpus({ gpus: Array.from({ length: 8 }, () => ({})) });
   await box.run(['admin', '--gpus', '8', '--force']);
   const env = { ...box.env(), CANHAZGPU_PROVIDER: 'fake' };
   const start = process.hrtime.bigint();
@@ -73,37 +77,75 @@ async function burst(): Promise<void> {
   rows.push(['32 reserve processes at once, 8 GPUs', `${won} granted, ${notEnough} "Not enough GPUs", ${other} other errors, ${ms.toFixed(0)} ms`, '8 / 24 / 0', verdict(won === 8 && notEnough === 24 && other === 0)]);
 }
 
-async function storeThroughput(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'canhazgpu-bench-'));
-  try {
-    const store = SqliteStore.create(join(dir, 'state.db'));
-    await store.initialize(8, false, Date.now());
-    const liveness = defaultLiveness();
-    const iterations = 5000;
-    const start = process.hrtime.bigint();
-    for (let i = 0; i < iterations; i++) {
+/**
+ * Allocate+release pairs per second through the Store port, in this process, with `workers` loops
+ * sharing one client (so a networked store pipelines their calls), never more than the pool's 8 GPUs.
+ */
+async function pairsPerSecond(store: Store, iterations: number, workers: number): Promise<number> {
+  await store.initialize(8, true, Date.now());
+  const liveness = defaultLiveness();
+  let left = iterations;
+  const start = process.hrtime.bigint();
+  await Promise.all(Array.from({ length: workers }, async () => {
+    while (left-- > 0) {
       const token = randomUUID();
       const now = Date.now();
       await store.allocate({ count: 1, user: 'bench', type: 'run', now, expiryTime: null, inUse: [], token, owner: null, liveness });
       await store.releaseToken(token, now);
     }
-    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-    await store.close();
-    const rate = iterations / seconds;
-    rows.push(['SQLite allocate+release, in-process', `${rate.toFixed(0)} pairs/s`, '>= 5000/s', verdict(rate >= 5000)]);
+  }));
+  return iterations / (Number(process.hrtime.bigint() - start) / 1e9);
+}
+
+async function storeThroughput(redis: RedisServer | null): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'canhazgpu-bench-'));
+  try {
+    const sqlite = SqliteStore.create(join(dir, 'state.db'));
+    const sqliteRate = await pairsPerSecond(sqlite, 5000, 1);
+    await sqlite.close();
+    rows.push(['SQLite allocate+release, in-process', `${sqliteRate.toFixed(0)} pairs/s`, '>= 5000/s', verdict(sqliteRate >= 5000)]);
+    if (redis) {
+      const store = await RedisStore.connect(redis.url);
+      const sequential = await pairsPerSecond(store, 3000, 1);
+      const pipelined = await pairsPerSecond(store, 10000, 8);
+      await store.close();
+      rows.push(['Redis allocate+release, one client, one at a time', `${sequential.toFixed(0)} pairs/s = ${(sequential / sqliteRate).toFixed(2)}x SQLite`, '', '']);
+      rows.push(['Redis allocate+release, one client, 8 in flight', `${pipelined.toFixed(0)} pairs/s = ${(pipelined / sqliteRate).toFixed(2)}x SQLite`, '>= 5000/s', verdict(pipelined >= 5000)]);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
+async function redisVersusSqlite(redis: RedisServer): Promise<void> {
+  const sqliteEnv = { ...box.env(), CANHAZGPU_PROVIDER: 'fake' };
+  const redisEnv = { ...sqliteEnv, CANHAZGPU_STORE: redis.url };
+  await box.run(['admin', '--gpus', '8', '--force'], { env: redisEnv });
+  await box.run(['admin', '--gpus', '8', '--force'], { env: sqliteEnv });
+  const onSqlite = timeCommand([node, CLI, 'status'], 20, sqliteEnv);
+  const onRedis = timeCommand([node, CLI, 'status'], 20, redisEnv);
+  rows.push(['status, 8 GPUs: Redis vs SQLite', `${onRedis.toFixed(1)} ms vs ${onSqlite.toFixed(1)} ms = ${(onRedis / onSqlite).toFixed(2)}x`, '', '']);
+}
+
 try {
   console.log(`canhazgpu benchmarks on ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}\n`);
-  startup();
-  await statusWallTime();
-  await storeThroughput();
-  await burst();
-  for (const n of [1, 8, 32]) await racers(n, 5);
-  printTable(rows);
+  const redis = redisServerAvailable() ? await RedisServer.start() : null;
+  if (!redis) console.log('redis-server not installed: the Redis rows are skipped\n');
+  try {
+    startup();
+    await statusWallTime();
+    await storeThroughput(redis);
+    await burst();
+    for (const n of [1, 8, 32]) await racers(n, 5);
+    if (redis) {
+      await redisVersusSqlite(redis);
+      await racers(1, 5, redis.url);
+      await racers(32, 5, redis.url);
+    }
+    printTable(rows);
+  } finally {
+    await redis?.destroy();
+  }
 } finally {
   box.cleanup();
 }

@@ -1,6 +1,6 @@
 // Bundles the CLI into one ES module (fast start) and copies the store's SQL and Lua beside it.
 import { build } from 'esbuild';
-import { chmodSync, cpSync, mkdirSync, readdirSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync } from 'node:fs';
 
 const banner = [
   '#!/usr/bin/env node',
@@ -17,7 +17,8 @@ await build({
   platform: 'node',
   target: 'node20',
   format: 'esm',
-  external: ['better-sqlite3'],
+  // Native or large, and loaded only when a command needs them (see openStore and SqliteStore).
+  external: ['better-sqlite3', 'ioredis'],
   banner: { js: banner },
   minifySyntax: true,
   legalComments: 'none',
@@ -28,3 +29,4 @@ for (const name of Object.keys(entries)) chmodSync(`dist/${name}.js`, 0o755);
 // Data files the bundle reads at run time with new URL('./x', import.meta.url).
 mkdirSync('dist', { recursive: true });
 cpSync('src/store/sqlite/schema.sql', 'dist/schema.sql');
+cpSync('src/store/redis/lua', 'dist/lua', { recursive: true });

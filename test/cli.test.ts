@@ -57,7 +57,7 @@ describe('canhazgpu CLI', () => {
       [['status', '--table', '--json'], 'Error: --table and --json cannot be used together\n'],
       [['frobnicate'], "Error: Unknown command 'frobnicate'\n"],
       [['status', '--provider', 'amd'], "Error: unknown GPU provider 'amd': use nvidia or fake\n"],
-      [['status', '--store', 'postgres://db/x'], "Error: unsupported store 'postgres://db/x': use sqlite:/path/to/state.db or a file path\n"],
+      [['status', '--store', 'postgres://db/x'], "Error: unsupported store 'postgres://db/x': use sqlite:/path/to/state.db, a file path, or redis://host:port/db\n"],
     ];
     const before = (await box.run(['status', '--json', '--provider', 'fake'])).stdout;
     for (const [args, stderr] of cases) {

@@ -14,6 +14,8 @@ export interface Config {
   heartbeatMs: number;
   staleAfterMs: number;
   nvidiaSmiTimeoutMs: number;
+  /** Redis: how long to wait for another tool's allocation lock (it holds it 10 s at most). */
+  lockWaitMs: number;
 }
 
 export interface GlobalFlags {
@@ -42,5 +44,6 @@ export function resolveConfig(flags: GlobalFlags, env: NodeJS.ProcessEnv): Confi
     heartbeatMs: positiveNumber(env, 'CANHAZGPU_HEARTBEAT_SECONDS', 60) * 1000,
     staleAfterMs: DEFAULT_STALE_AFTER_MS,
     nvidiaSmiTimeoutMs: positiveNumber(env, 'CANHAZGPU_NVIDIA_SMI_TIMEOUT_SECONDS', 10) * 1000,
+    lockWaitMs: positiveNumber(env, 'CANHAZGPU_LOCK_WAIT_SECONDS', 12) * 1000,
   };
 }

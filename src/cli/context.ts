@@ -6,7 +6,7 @@ import { currentOwner, isOwnerAlive } from '../host/proc.js';
 import { currentUserName } from '../host/users.js';
 import { FakeProbe } from '../probe/fake/fake-probe.js';
 import { NvidiaSmiProbe } from '../probe/nvidia/nvidia-probe.js';
-import { openStore } from '../store/open.js';
+import { openStore, type OpenOptions } from '../store/open.js';
 import type { Config } from './config.js';
 
 export interface Output {
@@ -19,7 +19,7 @@ export interface Context {
   env: NodeJS.ProcessEnv;
   config: Config;
   clock: Clock;
-  openStore(options?: { create?: boolean }): Promise<Store>;
+  openStore(options?: OpenOptions): Promise<Store>;
   probe: GpuProbe;
   currentUser(): Promise<string>;
   currentOwner(): OwnerRef;
@@ -37,7 +37,7 @@ export function systemContext(config: Config, io: { stdout: Output; stderr: Outp
     ...io,
     config,
     clock: systemClock,
-    openStore: (options) => openStore(config.storeUrl, options),
+    openStore: (options) => openStore(config.storeUrl, { lockWaitMs: config.lockWaitMs, ...options }),
     probe: probeFor(config),
     currentUser: currentUserName,
     currentOwner,

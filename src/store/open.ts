@@ -6,7 +6,10 @@ import { SqliteStore } from './sqlite/sqlite-store.js';
 
 export { DEFAULT_STORE } from './defaults.js';
 
-export type StoreSpec = { kind: 'sqlite'; path: string };
+export type StoreSpec = { kind: 'sqlite'; path: string } | { kind: 'redis'; url: string };
+
+/** `--store redis` alone: the Redis of the seeds. */
+export const DEFAULT_REDIS_URL = 'redis://localhost:6379/0';
 
 export function parseStoreUrl(url: string): StoreSpec {
   const text = url.trim();
@@ -16,14 +19,43 @@ export function parseStoreUrl(url: string): StoreSpec {
     if (path === '') throw new UsageError(`invalid store URL '${url}': expected sqlite:/absolute/path.db`);
     return { kind: 'sqlite', path: path === ':memory:' ? path : resolve(path) };
   }
+  if (text.toLowerCase() === 'redis') return { kind: 'redis', url: DEFAULT_REDIS_URL };
+  if (/^rediss?:\/\//i.test(text)) return { kind: 'redis', url: checkRedisUrl(text, url) };
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) {
-    throw new UsageError(`unsupported store '${url}': use sqlite:/path/to/state.db or a file path`);
+    throw new UsageError(`unsupported store '${url}': use sqlite:/path/to/state.db, a file path, or redis://host:port/db`);
   }
   return { kind: 'sqlite', path: isAbsolute(text) ? text : resolve(text) };
 }
 
-/** Opens the store; `create` (for admin) sets it up when missing. */
-export async function openStore(url: string, options: { create?: boolean } = {}): Promise<Store> {
+function checkRedisUrl(text: string, original: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(text);
+  } catch {
+    throw new UsageError(`invalid store URL '${original}': expected redis://[user:password@]host:port[/db]`);
+  }
+  const db = parsed.pathname.replace(/^\//, '');
+  if (!parsed.hostname || (db !== '' && !/^\d{1,5}$/.test(db))) {
+    throw new UsageError(`invalid store URL '${original}': expected redis://[user:password@]host:port[/db]`);
+  }
+  return text;
+}
+
+export interface OpenOptions {
+  /** For admin: create the store when missing. */
+  create?: boolean;
+  /** For long-lived commands (run): ride out a store restart instead of failing at once. */
+  reconnect?: boolean;
+  /** Redis: how long to wait for the other tools' allocation lock. */
+  lockWaitMs?: number;
+}
+
+/** Opens the store the URL names. */
+export async function openStore(url: string, options: OpenOptions = {}): Promise<Store> {
   const spec = parseStoreUrl(url);
+  if (spec.kind === 'redis') {
+    const { RedisStore } = await import('./redis/redis-store.js');
+    return RedisStore.connect(spec.url, { reconnect: options.reconnect ?? false, lockWaitMs: options.lockWaitMs });
+  }
   return options.create ? SqliteStore.create(spec.path) : SqliteStore.open(spec.path);
 }

@@ -44,7 +44,7 @@ export async function runCommand(opts: RunOptions, ctx: Context): Promise<number
   const invalid = validateGpuCount(count);
   if (invalid) throw new UsageError(invalid);
 
-  const store = await ctx.openStore();
+  const store = await ctx.openStore({ reconnect: true });
   try {
     const token = randomUUID();
     const user = await ctx.currentUser();

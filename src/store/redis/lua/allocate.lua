@@ -1,0 +1,44 @@
+-- Grants ARGV count free GPUs, least recently released first, or nothing. Honours the other
+-- canhazgpu tools' allocation lock: while it is held, returns {'locked'} and the caller retries.
+-- KEYS[1] canhazgpu:gpu_count, KEYS[2] canhazgpu:allocation_lock, KEYS[3..] canhazgpu:gpu:0..n-1
+-- ARGV[1] now (s)  ARGV[2] count  ARGV[3] stale after (s)  ARGV[4] reservation JSON
+-- ARGV[5] GPU ids in use (JSON array)  ARGV[6] dead reservation ids (JSON array)
+-- Returns {'ok', id...} | {'locked'} | {'uninitialized'} | {'resize', count} | {'short', available, in_use}
+--- @include "includes/pool"
+--- @include "includes/slot"
+
+if redis.call('EXISTS', KEYS[2]) == 1 then return { 'locked' } end
+local mismatch = pool_mismatch(3)
+if mismatch then return mismatch end
+
+local live = { now = tonumber(ARGV[1]), stale_after = tonumber(ARGV[3]), dead = set_of(cjson.decode(ARGV[6])) }
+local wanted = tonumber(ARGV[2])
+local in_use = set_of(cjson.decode(ARGV[5]))
+
+local candidates, free = {}, 0
+for i = 3, #KEYS do
+  local id = i - 3
+  local ok, raw = pcall(redis.call, 'GET', KEYS[i])
+  if ok then
+    local slot = read_slot(raw, live)
+    if not slot.problem and not slot.active then
+      free = free + 1
+      if not in_use[id] then
+        table.insert(candidates, { id = id, at = slot.released_at or -math.huge })
+      end
+    end
+  end
+end
+if #candidates < wanted then return { 'short', #candidates, free - #candidates } end
+
+table.sort(candidates, function(a, b)
+  if a.at ~= b.at then return a.at < b.at end
+  return a.id < b.id
+end)
+local granted = { 'ok' }
+for n = 1, wanted do
+  local id = candidates[n].id
+  redis.call('SET', KEYS[id + 3], ARGV[4])
+  table.insert(granted, id)
+end
+return granted

@@ -1,0 +1,9 @@
+-- Sets the pool size as the other tools' `admin` does: refuses an initialised pool unless forced,
+-- and a forced run deletes every GPU key. KEYS[1] canhazgpu:gpu_count, KEYS[2..] existing GPU keys.
+-- ARGV[1] new count  ARGV[2] '1' to force
+-- Returns {'ok', previous value or false} | {'exists', previous value}
+local previous = redis.call('GET', KEYS[1])
+if previous and ARGV[2] ~= '1' then return { 'exists', previous } end
+for i = 2, #KEYS do redis.call('DEL', KEYS[i]) end
+redis.call('SET', KEYS[1], ARGV[1])
+return { 'ok', previous }

@@ -1,0 +1,179 @@
+// The Redis backend on a real redis-server: the shared contract, then what sharing a pool with the
+// Python and Go canhazgpu tools asks of it.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { Redis } from 'ioredis';
+import { RedisServer } from '../../../test/support/redis-server.js';
+import { defaultLiveness } from '../../domain/liveness.js';
+import { CanhazError, NotEnoughGpusError, PoolNotInitializedError, StoreUnavailableError } from '../../domain/errors.js';
+import type { AllocationRequest } from '../../domain/allocation.js';
+import { buildStatus } from '../../domain/status.js';
+import { statusLine } from '../../domain/status-text.js';
+import { runStoreContract } from '../contract.case.test.js';
+import { RedisStore } from './redis-store.js';
+
+let server: RedisServer;
+let admin: Redis;
+before(async () => {
+  server = await RedisServer.start();
+  admin = new Redis(server.url);
+});
+after(async () => {
+  admin.disconnect();
+  await server.destroy();
+});
+
+runStoreContract('redis', {
+  open: async () => {
+    await admin.flushdb();
+    return RedisStore.connect(server.url);
+  },
+});
+
+const NOW_S = 1_800_000_000;
+const NOW = NOW_S * 1000;
+let tokens = 0;
+const request = (over: Partial<AllocationRequest> = {}): AllocationRequest => ({
+  count: 1, user: 'alice', type: 'run', now: NOW, expiryTime: null, inUse: [], token: `t${++tokens}`, owner: null,
+  liveness: defaultLiveness(), ...over,
+});
+
+async function withPool(count: number, keys: Record<string, string>, fn: (store: RedisStore) => Promise<void>) {
+  await admin.flushdb();
+  await admin.set('canhazgpu:gpu_count', String(count));
+  for (const [key, value] of Object.entries(keys)) await admin.set(key, value);
+  const store = await RedisStore.connect(server.url);
+  try {
+    await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+const lines = async (store: RedisStore, now = NOW) => {
+  const snapshot = await store.snapshot();
+  return buildStatus({ snapshot, usage: null, now, liveness: defaultLiveness(), inUseThresholdMb: 1024 }).map((r) => statusLine(r, now, 1024));
+};
+
+describe('redis: sharing the pool with the Python and Go tools', () => {
+  test("reads the Python tool's reservations, and respects them", async () => {
+    const python = {
+      'canhazgpu:gpu:0': JSON.stringify({ user: 'bob', start_time: NOW_S - 930, last_heartbeat: NOW_S - 5, type: 'run' }),
+      'canhazgpu:gpu:1': JSON.stringify({ user: 'carol', start_time: NOW_S - 3735, last_heartbeat: NOW_S - 3735, type: 'manual', expiry_time: NOW_S + 11745 }),
+      'canhazgpu:gpu:2': JSON.stringify({ last_released: NOW_S - 60 }),
+      'canhazgpu:gpu:3': JSON.stringify({}),
+      'canhazgpu:gpu:4': JSON.stringify({ user: 'dave', start_time: NOW_S - 4000, last_heartbeat: NOW_S - 1000, type: 'run' }), // stale
+    };
+    await withPool(6, python, async (store) => {
+      assert.deepEqual(await lines(store), [
+        'GPU 0: IN USE by bob for 0h 15m 30s (run, last heartbeat 0h 0m 5s ago)',
+        'GPU 1: IN USE by carol for 1h 2m 15s (manual, expires in 3h 15m 45s)',
+        'GPU 2: AVAILABLE (last released 0h 1m 0s ago)',
+        'GPU 3: AVAILABLE',
+        'GPU 4: AVAILABLE (last released 0h 16m 40s ago)',
+        'GPU 5: AVAILABLE',
+      ]);
+      // Never-released 3 and 5 first, then 4 (stale since 1000 s ago), then 2.
+      assert.deepEqual(await store.allocate(request({ count: 4 })), [3, 5, 4, 2]);
+      await assert.rejects(store.allocate(request()), NotEnoughGpusError);
+      // bob's Python release of carol's manual GPU is not ours to do; carol's is.
+      assert.deepEqual(await store.releaseManual('bob', NOW, defaultLiveness()), []);
+      assert.deepEqual(await store.releaseManual('carol', NOW, defaultLiveness()), [1]);
+    });
+  });
+
+  test("reads the Go tool's RFC 3339 times, display names and extra fields, and keeps the fields intact", async () => {
+    const iso = (s: number) => new Date(s * 1000).toISOString().replace('.000Z', 'Z');
+    const plus2 = (s: number) => new Date((s + 7200) * 1000).toISOString().replace('.000Z', '+02:00');
+    const go = {
+      'canhazgpu:gpu:0': JSON.stringify({ user: 'Team Vision', actual_user: 'erin', start_time: iso(NOW_S - 60), last_heartbeat: plus2(NOW_S - 10), type: 'run', note: 'ablation', partial_queue_id: 'q-1' }),
+      'canhazgpu:gpu:1': JSON.stringify({ user: 'frank', actual_user: 'frank', start_time: iso(NOW_S - 120), type: 'manual', expiry_time: plus2(NOW_S + 3600) }),
+      'canhazgpu:gpu:2': JSON.stringify({ last_released: '2027-01-15T06:00:00.123456789Z' }), // 2 h before NOW
+    };
+    await withPool(3, go, async (store) => {
+      assert.deepEqual(await lines(store), [
+        'GPU 0: IN USE by Team Vision for 0h 1m 0s (run, last heartbeat 0h 0m 10s ago)',
+        'GPU 1: IN USE by frank for 0h 2m 0s (manual, expires in 1h 0m 0s)',
+        'GPU 2: AVAILABLE (last released 2h 0m 0s ago)',
+      ]);
+      const before = await admin.get('canhazgpu:gpu:0');
+      await store.heartbeat('no-such-id', NOW);
+      assert.equal(await admin.get('canhazgpu:gpu:0'), before);
+      assert.deepEqual(await store.releaseManual('frank', NOW, defaultLiveness()), [1]);
+      // GPU 2 was released 2 h ago, GPU 1 just now; erin's GPU 0 is held.
+      assert.deepEqual(await store.allocate(request({ count: 2 })), [2, 1]);
+    });
+  });
+
+  test('writes what the Python tool reads: integer Unix seconds as JSON numbers, its field names', async () => {
+    await withPool(2, {}, async (store) => {
+      await store.allocate(request({ count: 1, type: 'manual', expiryTime: NOW + 3600_500, owner: { host: 'h', pid: 7, startTime: '99' } }));
+      const manual = JSON.parse((await admin.get('canhazgpu:gpu:0'))!);
+      assert.deepEqual(manual, {
+        user: 'alice', start_time: NOW_S, last_heartbeat: NOW_S, type: 'manual', expiry_time: NOW_S + 3600,
+        reservation_id: manual.reservation_id, owner_host: 'h', owner_pid: 7, owner_start: '99',
+      });
+      const run = request();
+      await store.allocate(run);
+      await store.heartbeat(run.token, NOW + 61_700);
+      const entry = JSON.parse((await admin.get('canhazgpu:gpu:1'))!);
+      assert.equal(entry.last_heartbeat, NOW_S + 61);
+      assert.equal(entry.start_time, NOW_S);
+      assert.equal('expiry_time' in entry, false);
+      await store.releaseToken(run.token, NOW + 99_900);
+      assert.equal(await admin.get('canhazgpu:gpu:1'), JSON.stringify({ last_released: NOW_S + 99 }));
+    });
+  });
+
+  test('bad data: each unreadable GPU is named in status and skipped by allocation; nothing crashes', async () => {
+    await withPool(6, {
+      'canhazgpu:gpu:0': '{"user": "bob", "start_time": ',
+      'canhazgpu:gpu:2': JSON.stringify({ user: 42, start_time: NOW_S }),
+      'canhazgpu:gpu:3': JSON.stringify({ user: 'bob', start_time: 'yesterday', type: 'run' }),
+      'canhazgpu:gpu:4': '[]',
+    }, async (store) => {
+      await admin.hset('canhazgpu:gpu:5', 'user', 'mallory');
+      const status = await lines(store);
+      assert.match(status[0]!, /^GPU 0: UNKNOWN \(canhazgpu:gpu:0: unreadable JSON /);
+      assert.equal(status[1], 'GPU 1: AVAILABLE');
+      assert.equal(status[2], 'GPU 2: UNKNOWN (canhazgpu:gpu:2: user is not a string)');
+      assert.equal(status[3], 'GPU 3: UNKNOWN (canhazgpu:gpu:3: unreadable start_time "yesterday")');
+      assert.match(status[4]!, /^GPU 4: UNKNOWN \(canhazgpu:gpu:4: not a JSON object/);
+      assert.match(status[5]!, /^GPU 5: UNKNOWN \(canhazgpu:gpu:5: WRONGTYPE/);
+      assert.deepEqual(await store.allocate(request()), [1]);
+      await assert.rejects(store.allocate(request()), (e) => e instanceof NotEnoughGpusError && e.available === 0);
+    });
+  });
+
+  test('a missing or junk gpu_count: not initialised, or one clear line', async () => {
+    await admin.flushdb();
+    await admin.set('canhazgpu:gpu:0', '{}');
+    const store = await RedisStore.connect(server.url);
+    try {
+      await assert.rejects(store.snapshot(), PoolNotInitializedError);
+      await admin.set('canhazgpu:gpu_count', 'eight');
+      await assert.rejects(store.snapshot(), (e) => e instanceof CanhazError && e.message.startsWith('canhazgpu:gpu_count holds "eight"'));
+      await assert.rejects(store.allocate(request()), CanhazError);
+      assert.deepEqual(await store.initialize(2, true, NOW), { previousCount: 0 });
+      assert.equal((await store.snapshot()).gpuCount, 2);
+      assert.equal(await admin.exists('canhazgpu:gpu:0'), 0);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test("waits while another tool holds the allocation lock, then allocates", async () => {
+    await withPool(2, {}, async (store) => {
+      await admin.set('canhazgpu:allocation_lock', 'python:123:1', 'PX', 400);
+      const start = Date.now();
+      assert.deepEqual(await store.allocate(request()), [0]);
+      assert.ok(Date.now() - start >= 300, 'allocated while the lock was held');
+    });
+  });
+
+  test('an unreachable Redis is one clear line naming the URL, with the password hidden', async () => {
+    const url = `redis://user:s3cret@127.0.0.1:${server.port + 1}/0`;
+    await assert.rejects(RedisStore.connect(url), (e) =>
+      e instanceof StoreUnavailableError && e.message.startsWith(`Cannot reach the GPU store at redis://user:***@127.0.0.1:${server.port + 1}/0 (`) && !e.message.includes('s3cret'));
+  });
+});

@@ -1,0 +1,202 @@
+// The Redis store: the key schema of the other canhazgpu tools, so all of them share one pool, with
+// every write an atomic Lua script (lua/). Built on ioredis.
+import type { Redis, RedisOptions } from 'ioredis';
+import { createRequire } from 'node:module';
+import { newReservation, type AllocationRequest } from '../../domain/allocation.js';
+import { CanhazError, NotEnoughGpusError, PoolAlreadyInitializedError, PoolNotInitializedError, StoreUnavailableError } from '../../domain/errors.js';
+import type { Liveness } from '../../domain/liveness.js';
+import type { InitializeResult, Store } from '../../domain/ports.js';
+import type { GpuSlot, PoolSnapshot } from '../../domain/reservation.js';
+import { decodeSlot, encodeReservation, GPU_COUNT_KEY, gpuKey, LOCK_KEY, PREFIX } from './schema.js';
+import { loadScript, SCRIPT_NAMES, type ScriptName } from './scripts.js';
+
+/** The other tools hold their lock for at most 10 s (SET NX EX 10); wait a little longer than that. */
+export const DEFAULT_LOCK_WAIT_MS = 12_000;
+
+export interface RedisStoreOptions {
+  /** A long-lived client (run's heartbeat) reconnects forever; a one-shot command fails fast. */
+  reconnect?: boolean;
+  /** How long to wait for another tool's allocation lock before giving up. */
+  lockWaitMs?: number;
+}
+
+/** The URL with its password hidden, for messages. */
+export function redactUrl(url: string): string {
+  return url.replace(/^(rediss?:\/\/[^:@/]*:)[^@/]*@/, '$1***@');
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Loaded on first use, so commands on the SQLite store never pay for the Redis client. */
+function redisClient(): typeof Redis {
+  return (createRequire(import.meta.url)('ioredis') as { Redis: typeof Redis }).Redis;
+}
+
+type ScriptReply = Array<string | number | null>;
+
+export class RedisStore implements Store {
+  readonly location: string;
+  private lastError: Error | null = null;
+  /** The pool size last seen; scripts check it and answer 'resize' when admin changed it. */
+  private knownCount: number | null = null;
+
+  private constructor(private readonly redis: Redis, url: string, private readonly lockWaitMs: number) {
+    this.location = redactUrl(url);
+    redis.on('error', (err: Error) => {
+      this.lastError = err; // ioredis reports connection trouble here; calls fail with their own error
+    });
+  }
+
+  static async connect(url: string, options: RedisStoreOptions = {}): Promise<RedisStore> {
+    const settings: RedisOptions = {
+      lazyConnect: true,
+      connectTimeout: 3000,
+      // Calls fail at once while disconnected instead of queueing: a command never hangs on a dead store.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      retryStrategy: () => null, // the first connection must succeed; see below for later ones
+    };
+    const redis = new (redisClient())(url, settings);
+    const store = new RedisStore(redis, url, options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS);
+    for (const name of SCRIPT_NAMES) redis.defineCommand(name, { lua: loadScript(name) });
+    try {
+      await redis.connect();
+    } catch (err) {
+      redis.disconnect();
+      throw store.unavailable(err);
+    }
+    if (options.reconnect) redis.options.retryStrategy = (attempt) => Math.min(100 * attempt, 1000);
+    return store;
+  }
+
+  private unavailable(err: unknown): StoreUnavailableError {
+    const reason = (err as Error).message || String(this.lastError?.message ?? err);
+    return new StoreUnavailableError(`Cannot reach the GPU store at ${this.location} (${reason}). Check that redis-server is running there, or choose another store with --store.`);
+  }
+
+  /** Runs a Redis call, turning connection failures into one clear line. */
+  private async call<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof CanhazError) throw err;
+      throw this.unavailable(err);
+    }
+  }
+
+  private script(name: ScriptName, keys: string[], args: Array<string | number>): Promise<ScriptReply> {
+    const command = (this.redis as unknown as Record<string, (...a: unknown[]) => Promise<ScriptReply>>)[name]!;
+    return this.call(() => command.call(this.redis, keys.length, ...keys, ...args));
+  }
+
+  private async poolSize(): Promise<number> {
+    this.knownCount = null;
+    const raw = await this.call(() => this.redis.get(GPU_COUNT_KEY));
+    if (raw === null) throw new PoolNotInitializedError();
+    if (!/^\d+$/.test(raw.trim())) {
+      throw new CanhazError(`${GPU_COUNT_KEY} holds ${JSON.stringify(raw)}, not a number of GPUs. Run 'canhazgpu admin --gpus <count> --force' to repair it.`);
+    }
+    this.knownCount = Number(raw);
+    return this.knownCount;
+  }
+
+  /**
+   * Runs a script over every GPU key (after `leadingKeys`), in one round trip while the pool size is
+   * known; when admin changed it meanwhile, the script says so and we run it again.
+   */
+  private async overPool(name: ScriptName, leadingKeys: string[], args: Array<string | number>): Promise<ScriptReply> {
+    for (;;) {
+      const count = this.knownCount ?? (await this.poolSize());
+      const reply = await this.script(name, [GPU_COUNT_KEY, ...leadingKeys, ...this.gpuKeys(count)], args);
+      if (reply[0] === 'resize') {
+        this.knownCount = Number(reply[1]);
+      } else if (reply[0] === 'uninitialized') {
+        await this.poolSize(); // throws the precise error: missing, or junk
+        throw new PoolNotInitializedError();
+      } else {
+        return reply;
+      }
+    }
+  }
+
+  private async idsOverPool(name: ScriptName, args: Array<string | number>): Promise<number[]> {
+    return (await this.overPool(name, [], args)).slice(1).map(Number);
+  }
+
+  private gpuKeys(count: number): string[] {
+    return Array.from({ length: count }, (_, id) => gpuKey(id));
+  }
+
+  async snapshot(): Promise<PoolSnapshot> {
+    const gpuCount = await this.poolSize();
+    const pipeline = this.redis.pipeline();
+    for (const key of this.gpuKeys(gpuCount)) pipeline.get(key);
+    const replies = (await this.call(() => pipeline.exec())) ?? [];
+    const slots: GpuSlot[] = replies.map(([err, value], id) =>
+      err
+        ? { id, reservation: null, lastReleased: null, problem: `${gpuKey(id)}: ${err.message.split('\n')[0]}` }
+        : decodeSlot(id, value as string | null),
+    );
+    return { gpuCount, slots };
+  }
+
+  async initialize(gpuCount: number, force: boolean, _now?: number): Promise<InitializeResult> {
+    // Every GPU key there is, also any beyond the recorded count, so a forced reset leaves none behind.
+    const keys = new Set<string>();
+    await this.call(async () => {
+      for await (const batch of this.redis.scanStream({ match: `${PREFIX}gpu:*`, count: 1000 })) {
+        for (const key of batch as string[]) if (/^canhazgpu:gpu:\d+$/.test(key)) keys.add(key);
+      }
+    });
+    const [outcome, previous] = await this.script('initialize', [GPU_COUNT_KEY, ...keys], [gpuCount, force ? '1' : '0']);
+    // A count that was junk counts as 0 GPUs cleared.
+    const previousCount = previous === null || previous === undefined ? null : Number.parseInt(String(previous), 10) || 0;
+    if (outcome === 'exists') throw new PoolAlreadyInitializedError(previousCount ?? 0);
+    this.knownCount = gpuCount;
+    return { previousCount };
+  }
+
+  async allocate(req: AllocationRequest): Promise<number[]> {
+    const reservation = encodeReservation(newReservation(req));
+    const deadline = Date.now() + this.lockWaitMs;
+    const args = [
+      req.now / 1000, req.count, req.liveness.staleAfterMs / 1000, reservation,
+      JSON.stringify(req.inUse), JSON.stringify([...req.liveness.deadTokens]),
+    ];
+    for (let attempt = 1; ; attempt++) {
+      const reply = await this.overPool('allocate', [LOCK_KEY], args);
+      switch (reply[0]) {
+        case 'ok':
+          return reply.slice(1).map(Number);
+        case 'short':
+          throw new NotEnoughGpusError(req.count, Number(reply[1]), Number(reply[2]));
+        case 'locked':
+          if (Date.now() > deadline) throw new CanhazError(`Failed to acquire allocation lock after ${attempt} attempts`);
+          await sleep(Math.min(25 * 2 ** Math.min(attempt, 5), 500) * (0.5 + Math.random()));
+          continue;
+        default:
+          throw new Error(`unexpected reply from allocate.lua: ${JSON.stringify(reply)}`);
+      }
+    }
+  }
+
+  heartbeat(token: string, now: number): Promise<number[]> {
+    return this.idsOverPool('heartbeat', [token, Math.floor(now / 1000)]);
+  }
+
+  releaseToken(token: string, now: number): Promise<number[]> {
+    return this.idsOverPool('release-token', [token, Math.floor(now / 1000)]);
+  }
+
+  releaseManual(user: string, now: number, liveness: Liveness): Promise<number[]> {
+    return this.idsOverPool('release-manual', [user, now / 1000, liveness.staleAfterMs / 1000, JSON.stringify([...liveness.deadTokens])]);
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.redis.quit();
+    } catch {
+      this.redis.disconnect();
+    }
+  }
+}

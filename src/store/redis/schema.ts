@@ -1,0 +1,79 @@
+// The key schema shared with the other canhazgpu tools (the Python script and the Go rewrite).
+// Times: we write Unix seconds as JSON integers (the Python tool reads only numbers, and prints
+// floats badly); we read numbers and RFC 3339 strings.
+import type { GpuSlot, Reservation } from '../../domain/reservation.js';
+
+export const PREFIX = 'canhazgpu:';
+export const GPU_COUNT_KEY = `${PREFIX}gpu_count`;
+export const LOCK_KEY = `${PREFIX}allocation_lock`;
+export const gpuKey = (id: number) => `${PREFIX}gpu:${id}`;
+
+/** Unix seconds from a JSON number or an RFC 3339 string; null when absent, undefined when unreadable. */
+export function readTime(value: unknown): number | null | undefined {
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+  if (typeof value !== 'string') return undefined;
+  if (/^-?\d+(\.\d+)?$/.test(value.trim())) return Number(value);
+  if (!/^\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d:\d\d)$/.test(value)) return undefined;
+  const ms = Date.parse(value.replace(' ', 'T'));
+  return Number.isNaN(ms) ? undefined : Math.floor(ms / 1000);
+}
+
+const ms = (seconds: number) => seconds * 1000;
+
+/** One GPU key's value (null when absent) as the domain sees it, or with the problem named. */
+export function decodeSlot(id: number, raw: string | null): GpuSlot {
+  if (raw === null) return { id, reservation: null, lastReleased: null };
+  let entry: unknown;
+  try {
+    entry = JSON.parse(raw);
+  } catch {
+    return problem(id, `unreadable JSON ${JSON.stringify(raw.slice(0, 40))}`);
+  }
+  if (!entry || typeof entry !== 'object' || Array.isArray(entry)) return problem(id, `not a JSON object: ${raw.slice(0, 40)}`);
+  const e = entry as Record<string, unknown>;
+  const released = readTime(e['last_released']);
+  const lastReleased = released === null || released === undefined ? null : ms(released);
+  if (e['user'] === undefined || e['user'] === null || e['user'] === '') return { id, reservation: null, lastReleased };
+  if (typeof e['user'] !== 'string') return problem(id, `user is not a string`);
+  const start = readTime(e['start_time']);
+  const heartbeat = readTime(e['last_heartbeat']);
+  const expiry = readTime(e['expiry_time']);
+  for (const [field, value] of [['start_time', start], ['last_heartbeat', heartbeat], ['expiry_time', expiry]] as const) {
+    if (value === undefined) return problem(id, `unreadable ${field} ${JSON.stringify(e[field])}`);
+  }
+  const manual = e['type'] === 'manual' || (e['type'] === undefined && expiry !== null);
+  const startMs = ms(start ?? 0);
+  const reservation: Reservation = {
+    user: e['user'],
+    type: manual ? 'manual' : 'run',
+    startTime: startMs,
+    lastHeartbeat: heartbeat === null || heartbeat === undefined ? startMs : ms(heartbeat),
+    expiryTime: manual ? ms(expiry ?? start ?? 0) : null,
+    token: typeof e['reservation_id'] === 'string' ? e['reservation_id'] : null,
+    owner:
+      typeof e['owner_host'] === 'string' && typeof e['owner_pid'] === 'number'
+        ? { host: e['owner_host'], pid: e['owner_pid'], startTime: typeof e['owner_start'] === 'string' ? e['owner_start'] : null }
+        : null,
+  };
+  return { id, reservation, lastReleased };
+}
+
+function problem(id: number, what: string): GpuSlot {
+  return { id, reservation: null, lastReleased: null, problem: `${gpuKey(id)}: ${what}` };
+}
+
+const seconds = (msValue: number) => Math.floor(msValue / 1000);
+
+/** What we write for a reservation: the fields both other tools read, plus ours under names they ignore. */
+export function encodeReservation(r: Reservation): string {
+  return JSON.stringify({
+    user: r.user,
+    start_time: seconds(r.startTime),
+    last_heartbeat: seconds(r.lastHeartbeat),
+    type: r.type,
+    ...(r.type === 'manual' && r.expiryTime !== null ? { expiry_time: seconds(r.expiryTime) } : {}),
+    ...(r.token ? { reservation_id: r.token } : {}),
+    ...(r.owner ? { owner_host: r.owner.host, owner_pid: r.owner.pid, owner_start: r.owner.startTime } : {}),
+  });
+}

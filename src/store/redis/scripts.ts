@@ -1,0 +1,19 @@
+// Loads the Lua scripts (lua/*.lua), resolving `--- @include "path"` lines once each, as BullMQ does.
+import { readFileSync } from 'node:fs';
+
+// Beside this module in src/, in dist/lua/ beside the bundle (the build copies them).
+const LUA_ROOT = new URL('./lua/', import.meta.url);
+
+function expand(name: string, seen: Set<string>): string {
+  if (seen.has(name)) return '';
+  seen.add(name);
+  const source = readFileSync(new URL(`${name}.lua`, LUA_ROOT), 'utf8');
+  return source.replace(/^--- @include "([^"]+)"$/gm, (_, include: string) => expand(include, seen));
+}
+
+export function loadScript(name: string): string {
+  return expand(name, new Set());
+}
+
+export const SCRIPT_NAMES = ['allocate', 'heartbeat', 'release-token', 'release-manual', 'initialize'] as const;
+export type ScriptName = (typeof SCRIPT_NAMES)[number];

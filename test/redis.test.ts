@@ -1,0 +1,118 @@
+// The CLI on a real redis-server: contention, restarts, crashes, the other tools' data and lock.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { Redis } from 'ioredis';
+import { eventually, finished, Sandbox } from './support/sandbox.js';
+import { RedisServer } from './support/redis-server.js';
+
+describe('canhazgpu on Redis', () => {
+  let server: RedisServer;
+  let redis: Redis;
+  let box: Sandbox;
+  before(async () => {
+    server = await RedisServer.start({ persist: true });
+    redis = new Redis(server.url, { maxRetriesPerRequest: 1, retryStrategy: () => 200 });
+    redis.on('error', () => {});
+    box = new Sandbox();
+    box.setGpus({ gpus: Array.from({ length: 8 }, () => ({})) });
+  });
+  after(async () => {
+    redis.disconnect();
+    await server.destroy();
+    box.cleanup();
+  });
+  const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => box.run(args, { env: { CANHAZGPU_STORE: server.url, ...env } });
+  const held = async () => {
+    const keys = Array.from({ length: 8 }, (_, i) => `canhazgpu:gpu:${i}`);
+    return (await redis.mget(keys)).filter((v) => v && JSON.parse(v).user).length;
+  };
+
+  test('64 reserve processes racing for 8 GPUs: each GPU granted once, every loser told "Not enough GPUs"', async () => {
+    await cli(['admin', '--gpus', '8', '--force']);
+    const results = await Promise.all(Array.from({ length: 64 }, () => cli(['reserve', '--duration', '10m'])));
+    const granted = results.filter((r) => r.code === 0).map((r) => Number(r.stdout.match(/\[(\d+)\]/)![1]));
+    assert.deepEqual(granted.sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7]);
+    const losers = results.filter((r) => r.code !== 0);
+    assert.equal(losers.length, 56);
+    for (const r of losers) assert.equal(r.stderr, 'Error: Not enough GPUs available. Requested: 1, Available: 0\n');
+  });
+
+  test("shows and respects the Python tool's reservations, and it can read ours", async () => {
+    await cli(['admin', '--gpus', '2', '--force']);
+    const now = Math.floor(Date.now() / 1000);
+    await redis.set('canhazgpu:gpu:0', JSON.stringify({ user: 'bob', start_time: now - 930, last_heartbeat: now - 5, type: 'run' }));
+    const status = await cli(['status']);
+    assert.match(status.stdout, /^GPU 0: IN USE by bob for 0h 15m 3\ds \(run, last heartbeat 0h 0m \ds ago\) \[validated: no actual usage detected\]\nGPU 1: AVAILABLE/);
+    assert.equal((await cli(['reserve', '--gpus', '2'])).stderr, 'Error: Not enough GPUs available. Requested: 2, Available: 1\n');
+    assert.equal((await cli(['reserve'])).stdout, 'Reserved 1 GPU(s): [1] for 8h 0m 0s\n');
+    const ours = JSON.parse((await redis.get('canhazgpu:gpu:1'))!);
+    assert.equal(typeof ours.start_time, 'number');
+    assert.ok(Number.isInteger(ours.expiry_time) && ours.expiry_time - ours.start_time === 8 * 3600);
+    assert.equal(ours.type, 'manual');
+    assert.equal((await cli(['release'])).stdout, 'Released 1 GPU(s): [1]\n');
+  });
+
+  test("waits out another tool's allocation lock; a lock held past the wait fails with the seed's text", async () => {
+    await cli(['admin', '--gpus', '2', '--force']);
+    await redis.set('canhazgpu:allocation_lock', 'go:42', 'PX', 1500);
+    const waited = await cli(['reserve']);
+    assert.deepEqual([waited.code, waited.stdout], [0, 'Reserved 1 GPU(s): [0] for 8h 0m 0s\n']);
+    await redis.set('canhazgpu:allocation_lock', 'dead-holder'); // never expires: its holder died without EX
+    const stuck = await cli(['reserve'], { CANHAZGPU_LOCK_WAIT_SECONDS: '1' });
+    assert.equal(stuck.code, 1);
+    assert.match(stuck.stderr, /^Error: Failed to acquire allocation lock after \d+ attempts\n$/);
+    await redis.del('canhazgpu:allocation_lock');
+    await cli(['release']);
+  });
+
+  test('a run rides out a Redis restart: keeps running, resumes heartbeats, keeps its GPUs, releases at the end', async () => {
+    await cli(['admin', '--gpus', '8', '--force']);
+    const child = box.spawn(['run', '--gpus', '2', '--', 'sleep', '4'], { env: { CANHAZGPU_STORE: server.url, CANHAZGPU_HEARTBEAT_SECONDS: '0.2' } });
+    const done = finished(child);
+    await eventually(async () => (await held()) === 2);
+    await server.stop();
+    const down = await cli(['status']);
+    assert.deepEqual([down.code, down.stdout], [1, '']);
+    assert.match(down.stderr, new RegExp(`^Error: Cannot reach the GPU store at ${server.url} \\(.*\\)\\. Check that redis-server is running there, or choose another store with --store\\.\\n$`));
+    await new Promise((r) => setTimeout(r, 800));
+    const restartedAt = Math.floor(Date.now() / 1000);
+    await server.start();
+    await eventually(async () => {
+      const entry = JSON.parse((await redis.get('canhazgpu:gpu:0')) ?? '{}');
+      return entry.user && entry.last_heartbeat >= restartedAt;
+    });
+    assert.equal(await held(), 2);
+    const r = await done;
+    assert.equal(r.code, 0);
+    assert.match(r.stderr, /Warning: heartbeat failed \(.*\); the command keeps running, retrying\n/);
+    assert.match(r.stderr, /canhazgpu: heartbeat restored\n/);
+    assert.equal(await held(), 0);
+  });
+
+  test('run killed with SIGKILL frees its GPUs at once; runs killed mid-start leak nothing', async () => {
+    await cli(['admin', '--gpus', '8', '--force']);
+    const env = { CANHAZGPU_STORE: server.url };
+    const child = box.spawn(['run', '--gpus', '8', '--', 'sleep', '30'], { env, detached: true });
+    const exited = new Promise((r) => child.once('exit', r));
+    await eventually(async () => (await held()) === 8);
+    process.kill(child.pid!, 'SIGKILL');
+    await exited;
+    process.kill(-child.pid!, 'SIGKILL');
+    assert.equal((await cli(['reserve', '--gpus', '8', '--duration', '1m'])).stdout, 'Reserved 8 GPU(s): [0, 1, 2, 3, 4, 5, 6, 7] for 0h 1m 0s\n');
+    await cli(['release']);
+    // Kill runs at every moment of their start: whatever they held is free to the next command.
+    for (let i = 0; i < 12; i++) {
+      const victim = box.spawn(['run', '--gpus', '4', '--', 'sleep', '30'], { env, detached: true });
+      const gone = new Promise((r) => victim.once('exit', r));
+      await new Promise((r) => setTimeout(r, 20 + i * 15));
+      try {
+        process.kill(-victim.pid!, 'SIGKILL');
+      } catch {
+        // already exited
+      }
+      await gone;
+    }
+    assert.equal((await cli(['reserve', '--gpus', '8', '--duration', '1m'])).code, 0);
+    await cli(['release']);
+  });
+});

@@ -1,4 +1,7 @@
-// Settings from global flags and the environment, flags first.
+// Settings: flags first, then CANHAZGPU_* variables, then a JSON config file, then defaults.
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { UsageError } from '../domain/errors.js';
 import { DEFAULT_STALE_AFTER_MS } from '../domain/liveness.js';
 import { DEFAULT_IN_USE_THRESHOLD_MB } from '../domain/usage.js';
@@ -21,29 +24,82 @@ export interface Config {
 export interface GlobalFlags {
   store?: string;
   provider?: string;
+  config?: string;
 }
 
-function positiveNumber(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new UsageError(`${name} must be a positive number, got '${raw}'`);
-  return value;
+/** Each setting: its key in the config file and its environment variable. */
+const SETTINGS = {
+  store: 'CANHAZGPU_STORE',
+  provider: 'CANHAZGPU_PROVIDER',
+  fake_gpus: 'CANHAZGPU_FAKE_GPUS',
+  memory_threshold_mb: 'CANHAZGPU_MEMORY_THRESHOLD_MB',
+  heartbeat_seconds: 'CANHAZGPU_HEARTBEAT_SECONDS',
+  nvidia_smi_timeout_seconds: 'CANHAZGPU_NVIDIA_SMI_TIMEOUT_SECONDS',
+  lock_wait_seconds: 'CANHAZGPU_LOCK_WAIT_SECONDS',
+} as const;
+type SettingKey = keyof typeof SETTINGS;
+type FileSettings = Partial<Record<SettingKey, string>>;
+
+/** Where a config file is looked for when neither --config nor CANHAZGPU_CONFIG names one. */
+export function defaultConfigPaths(env: NodeJS.ProcessEnv): string[] {
+  const home = env['HOME'] || homedir();
+  return [join(home, '.canhazgpu.json'), '/etc/canhazgpu/config.json'];
+}
+
+export function loadConfigFile(flags: GlobalFlags, env: NodeJS.ProcessEnv): { path: string | null; settings: FileSettings } {
+  const named = flags.config ?? env['CANHAZGPU_CONFIG'];
+  for (const path of named ? [named] : defaultConfigPaths(env)) {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (err) {
+      if (named) throw new UsageError(`cannot read config file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      continue;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (err) {
+      throw new UsageError(`config file ${path} is not valid JSON: ${(err as Error).message}`);
+    }
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new UsageError(`config file ${path} must hold a JSON object`);
+    const settings: FileSettings = {};
+    for (const [key, value] of Object.entries(parsed)) {
+      if (!(key in SETTINGS)) throw new UsageError(`unknown setting '${key}' in ${path}; known: ${Object.keys(SETTINGS).join(', ')}`);
+      if (typeof value !== 'string' && typeof value !== 'number') throw new UsageError(`setting '${key}' in ${path} must be a string or a number`);
+      settings[key as SettingKey] = String(value);
+    }
+    return { path, settings };
+  }
+  return { path: null, settings: {} };
 }
 
 export function resolveConfig(flags: GlobalFlags, env: NodeJS.ProcessEnv): Config {
-  const provider = (flags.provider ?? env['CANHAZGPU_PROVIDER'] ?? 'nvidia').trim().toLowerCase();
+  const file = loadConfigFile(flags, env);
+  const raw = (key: SettingKey): string | undefined => {
+    const fromEnv = env[SETTINGS[key]];
+    return fromEnv !== undefined && fromEnv !== '' ? fromEnv : file.settings[key];
+  };
+  const where = (key: SettingKey) => (env[SETTINGS[key]] ? SETTINGS[key] : `'${key}' in ${file.path}`);
+  const positive = (key: SettingKey, fallback: number): number => {
+    const text = raw(key);
+    if (text === undefined) return fallback;
+    const value = Number(text);
+    if (!Number.isFinite(value) || value <= 0) throw new UsageError(`${where(key)} must be a positive number, got '${text}'`);
+    return value;
+  };
+  const provider = (flags.provider ?? raw('provider') ?? 'nvidia').trim().toLowerCase();
   if (provider !== 'nvidia' && provider !== 'fake') {
     throw new UsageError(`unknown GPU provider '${provider}': use nvidia or fake`);
   }
   return {
-    storeUrl: flags.store ?? (env['CANHAZGPU_STORE'] || DEFAULT_STORE),
+    storeUrl: flags.store ?? raw('store') ?? DEFAULT_STORE,
     provider,
-    fakeGpusPath: env['CANHAZGPU_FAKE_GPUS'] || undefined,
-    inUseThresholdMb: positiveNumber(env, 'CANHAZGPU_MEMORY_THRESHOLD_MB', DEFAULT_IN_USE_THRESHOLD_MB),
-    heartbeatMs: positiveNumber(env, 'CANHAZGPU_HEARTBEAT_SECONDS', 60) * 1000,
+    fakeGpusPath: raw('fake_gpus'),
+    inUseThresholdMb: positive('memory_threshold_mb', DEFAULT_IN_USE_THRESHOLD_MB),
+    heartbeatMs: positive('heartbeat_seconds', 60) * 1000,
     staleAfterMs: DEFAULT_STALE_AFTER_MS,
-    nvidiaSmiTimeoutMs: positiveNumber(env, 'CANHAZGPU_NVIDIA_SMI_TIMEOUT_SECONDS', 10) * 1000,
-    lockWaitMs: positiveNumber(env, 'CANHAZGPU_LOCK_WAIT_SECONDS', 12) * 1000,
+    nvidiaSmiTimeoutMs: positive('nvidia_smi_timeout_seconds', 10) * 1000,
+    lockWaitMs: positive('lock_wait_seconds', 12) * 1000,
   };
 }

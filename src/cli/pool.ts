@@ -21,14 +21,20 @@ export function livenessFor(ctx: Context, slots: GpuSlot[]): Liveness {
   return { staleAfterMs: ctx.config.staleAfterMs, deadTokens: findDeadTokens(slots, ctx.isOwnerAlive) };
 }
 
-export type Grant = Pick<AllocationRequest, 'count' | 'type' | 'expiryTime' | 'token' | 'owner' | 'user'>;
+export type Grant = Pick<AllocationRequest, 'count' | 'type' | 'token' | 'owner' | 'user'> & {
+  /** Manual reservations: how long they last, from the moment of the grant. */
+  durationMs: number | null;
+};
 
 /** Reads the hardware, then allocates in one atomic store step, leaving out GPUs in use. */
 export async function allocate(ctx: Context, store: Store, grant: Grant): Promise<number[]> {
   const [usage, snapshot] = await Promise.all([readUsage(ctx), store.snapshot()]);
+  const { durationMs, ...rest } = grant;
+  const now = ctx.clock.now();
   const ids = await store.allocate({
-    ...grant,
-    now: ctx.clock.now(),
+    ...rest,
+    now,
+    expiryTime: durationMs === null ? null : now + durationMs,
     inUse: usage ? gpusInUse(usage, ctx.config.inUseThresholdMb) : [],
     liveness: livenessFor(ctx, snapshot.slots),
   });

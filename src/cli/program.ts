@@ -24,6 +24,7 @@ function buildProgram(io: Io, argv: readonly string[], makeContext: ContextFacto
   const program = new Command('canhazgpu')
     .option('--store <url>', 'state store')
     .option('--provider <name>', 'GPU probe: nvidia or fake')
+    .option('--config <file>', 'JSON settings file')
     .helpOption('-h, --help')
     .exitOverride()
     .configureOutput({

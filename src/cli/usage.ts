@@ -18,4 +18,6 @@ Global options (any command):
                      (env CANHAZGPU_STORE; default /var/lib/canhazgpu/state.db)
   --provider NAME    how GPUs are read: nvidia (nvidia-smi) or fake
                      (env CANHAZGPU_PROVIDER; the fake reads CANHAZGPU_FAKE_GPUS)
+  --config FILE      JSON settings (env CANHAZGPU_CONFIG; else ~/.canhazgpu.json,
+                     then /etc/canhazgpu/config.json)
 `;

@@ -43,7 +43,9 @@ export class Sandbox {
       PATH: `${this.binDir}:${process.env['PATH']}`,
       CANHAZGPU_STORE: this.storePath,
       CANHAZGPU_FAKE_GPUS: this.gpusPath,
+      HOME: this.dir, // no ~/.canhazgpu.json of the developer's leaks in
     };
+    delete env['CANHAZGPU_CONFIG'];
     delete env['CANHAZGPU_PROVIDER'];
     delete env['CUDA_VISIBLE_DEVICES'];
     return { ...env, ...extra };

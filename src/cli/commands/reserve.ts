@@ -23,7 +23,7 @@ export async function reserveCommand(opts: ReserveOptions, ctx: Context): Promis
   try {
     const user = await ctx.currentUser();
     const ids = await allocate(ctx, store, {
-      count, user, type: 'manual', expiryTime: ctx.clock.now() + seconds * 1000, token: randomUUID(), owner: null,
+      count, user, type: 'manual', durationMs: seconds * 1000, token: randomUUID(), owner: null,
     });
     ctx.stdout.write(`Reserved ${ids.length} GPU(s): ${idList(ids)} for ${formatDuration(seconds)}\n`);
   } finally {

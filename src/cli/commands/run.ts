@@ -48,7 +48,7 @@ export async function runCommand(opts: RunOptions, ctx: Context): Promise<number
   try {
     const token = randomUUID();
     const user = await ctx.currentUser();
-    const ids = await allocate(ctx, store, { count, user, type: 'run', expiryTime: null, token, owner: ctx.currentOwner() });
+    const ids = await allocate(ctx, store, { count, user, type: 'run', durationMs: null, token, owner: ctx.currentOwner() });
     const env = { ...ctx.env, CUDA_VISIBLE_DEVICES: ids.join(','), CUDA_DEVICE_ORDER: 'PCI_BUS_ID' };
     const child = supervise({
       command: opts.command, env, heartbeatMs: ctx.config.heartbeatMs,

@@ -77,12 +77,12 @@ describe('canhazgpu CLI', () => {
     // The seed's Python integration parses that line.
     assert.deepEqual(first.stdout.match(/Reserved \d+ GPU\(s\): \[([^\]]+)\]/)![1]!.split(',').map((x) => Number(x.trim())), [0, 1]);
     const status = (await box.run(['status'])).stdout.split('\n');
-    assert.match(status[0]!, /^GPU 0: IN USE by \S+ for 0h 0m \ds \(manual, expires in (?:3h 59m \d+s|4h 0m 0s)\) \[validated: no actual usage detected\]$/);
-    assert.match(status[2]!, /^GPU 2: IN USE by \S+ for 0h 0m \ds \(manual, expires in (?:7h 59m \d+s|8h 0m 0s)\)/);
+    assert.match(status[0]!, /^GPU 0: IN USE by \S+ for 0h \d+m \d+s \(manual, expires in (?:3h 5\d+m \d+s|4h 0m 0s)\) \[validated: no actual usage detected\]$/);
+    assert.match(status[2]!, /^GPU 2: IN USE by \S+ for 0h \d+m \d+s \(manual, expires in (?:7h 5\d+m \d+s|8h 0m 0s)\)/);
     assert.equal(status[3], 'GPU 3: AVAILABLE [validated: 0MB used]');
     assert.equal((await box.run(['release'])).stdout, 'Released 3 GPU(s): [0, 1, 2]\n');
     assert.equal((await box.run(['release'])).stdout, 'No manually reserved GPUs found for current user\n');
-    assert.match((await box.run(['status'])).stdout, /^GPU 0: AVAILABLE \(last released 0h 0m \ds ago\) \[validated: 0MB used\]$/m);
+    assert.match((await box.run(['status'])).stdout, /^GPU 0: AVAILABLE \(last released 0h \d+m \d+s ago\) \[validated: 0MB used\]$/m);
   });
 
   test('GPUs in use without reservation are shown, never handed out, and counted in the error', async () => {
@@ -119,7 +119,7 @@ describe('canhazgpu CLI', () => {
     const reserve = await box.run(['reserve'], { env });
     assert.deepEqual([reserve.code, reserve.stdout, reserve.stderr], [0, 'Reserved 1 GPU(s): [0] for 8h 0m 0s\n', warning]);
     const status = await box.run(['status'], { env });
-    assert.match(status.stdout, /^GPU 0: IN USE by \S+ for 0h 0m \ds \(manual, expires in (?:7h 59m \d+s|8h 0m 0s)\)\nGPU 1: AVAILABLE\n$/);
+    assert.match(status.stdout, /^GPU 0: IN USE by \S+ for 0h \d+m \d+s \(manual, expires in (?:7h 5\d+m \d+s|8h 0m 0s)\)\nGPU 1: AVAILABLE\n$/);
     assert.equal(status.stderr, warning);
     for (const failure of ['no-driver', 'hang'] as const) {
       box.setGpus({ failure, gpus: [] });

@@ -37,7 +37,7 @@ describe('canhazgpu run', () => {
     const r = await box.run(['run', '--gpus', '2', '--', 'sh', '-c', 'echo "$CUDA_VISIBLE_DEVICES $CUDA_DEVICE_ORDER"'], { env: { CUDA_VISIBLE_DEVICES: '7' } });
     assert.deepEqual([r.code, r.stdout, r.stderr], [0, '0,1 PCI_BUS_ID\n', '']);
     const status = (await box.run(['status'])).stdout.split('\n');
-    assert.match(status[0]!, /^GPU 0: AVAILABLE \(last released 0h 0m \ds ago\)/);
+    assert.match(status[0]!, /^GPU 0: AVAILABLE \(last released 0h \d+m \d+s ago\)/);
     assert.equal(await heldCount(), 0);
   });
 
@@ -72,7 +72,7 @@ describe('canhazgpu run', () => {
     const start = slots[0]!.reservation!.startTime;
     assert.equal(slots[0]!.reservation!.owner!.pid, child.pid);
     const status = (await box.run(['status'])).stdout.split('\n');
-    assert.match(status[0]!, /^GPU 0: IN USE by \S+ for 0h 0m \ds \(run, last heartbeat 0h 0m \ds ago\) \[validated: no actual usage detected\]$/);
+    assert.match(status[0]!, /^GPU 0: IN USE by \S+ for 0h \d+m \d+s \(run, last heartbeat 0h \d+m \d+s ago\) \[validated: no actual usage detected\]$/);
     const busy = await box.run(['reserve', '--gpus', '3']);
     assert.equal(busy.stderr, 'Error: Not enough GPUs available. Requested: 3, Available: 2\n');
     // The heartbeat moves; the start time does not.

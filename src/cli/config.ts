@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { UsageError } from '../domain/errors.js';
 import { DEFAULT_STALE_AFTER_MS } from '../domain/liveness.js';
 import { DEFAULT_IN_USE_THRESHOLD_MB } from '../domain/usage.js';
-import { DEFAULT_STORE } from '../store/defaults.js';
+import { DEFAULT_ACCOUNTS, DEFAULT_STORE } from '../store/defaults.js';
 
 export type ProviderName = 'nvidia' | 'fake';
 
@@ -19,12 +19,15 @@ export interface Config {
   nvidiaSmiTimeoutMs: number;
   /** Redis: how long to wait for another tool's allocation lock (it holds it 10 s at most). */
   lockWaitMs: number;
+  /** The server's users, keys and ledger (mode 0600). */
+  accountsPath: string;
 }
 
 export interface GlobalFlags {
   store?: string;
   provider?: string;
   config?: string;
+  accounts?: string;
 }
 
 /** Each setting: its key in the config file and its environment variable. */
@@ -36,6 +39,7 @@ const SETTINGS = {
   heartbeat_seconds: 'CANHAZGPU_HEARTBEAT_SECONDS',
   nvidia_smi_timeout_seconds: 'CANHAZGPU_NVIDIA_SMI_TIMEOUT_SECONDS',
   lock_wait_seconds: 'CANHAZGPU_LOCK_WAIT_SECONDS',
+  accounts: 'CANHAZGPU_ACCOUNTS',
 } as const;
 type SettingKey = keyof typeof SETTINGS;
 type FileSettings = Partial<Record<SettingKey, string>>;
@@ -101,5 +105,6 @@ export function resolveConfig(flags: GlobalFlags, env: NodeJS.ProcessEnv): Confi
     staleAfterMs: DEFAULT_STALE_AFTER_MS,
     nvidiaSmiTimeoutMs: positive('nvidia_smi_timeout_seconds', 10) * 1000,
     lockWaitMs: positive('lock_wait_seconds', 12) * 1000,
+    accountsPath: flags.accounts ?? raw('accounts') ?? DEFAULT_ACCOUNTS,
   };
 }

@@ -8,12 +8,15 @@ import { releaseCommand } from './commands/release.js';
 import { reserveCommand } from './commands/reserve.js';
 import { runCommand } from './commands/run.js';
 import { statusCommand } from './commands/status.js';
+import { serveCommand } from './commands/serve.js';
+import { apiKeyCreateCommand, apiKeyListCommand, apiKeyRevokeCommand, userAddCommand } from './commands/accounts.js';
 import { GLOBAL_OPTIONS, USAGE } from './usage.js';
 
 export interface Io {
   stdout: Output;
   stderr: Output;
   env: NodeJS.ProcessEnv;
+  readStdin(): Promise<string>;
 }
 
 export type ContextFactory = (flags: GlobalFlags, io: Io) => Context;
@@ -34,8 +37,9 @@ function buildProgram(io: Io, argv: readonly string[], makeContext: ContextFacto
     });
   program.helpInformation = () => USAGE + GLOBAL_OPTIONS;
 
-  const act = (fn: (ctx: Context) => Promise<number>) => async () => {
-    done(await fn(makeContext(program.opts<GlobalFlags>(), io)));
+  const act = (fn: (ctx: Context) => Promise<number>, accounts?: string) => async () => {
+    const flags = program.opts<GlobalFlags>();
+    done(await fn(makeContext(accounts ? { ...flags, accounts } : flags, io)));
   };
 
   program.command('admin').description('Initialize GPU pool for this machine')
@@ -68,6 +72,48 @@ function buildProgram(io: Io, argv: readonly string[], makeContext: ContextFacto
       const dashes = argv.indexOf('--');
       const command = dashes < 0 ? null : argv.slice(dashes + 1);
       return act((ctx) => runCommand({ gpus: o.gpus, command }, ctx))();
+    });
+
+  program.command('serve').description('Serve the HTTP API, dashboard and metrics on this pool')
+    .option('--http <host:port>', 'HTTP address (loopback unless told otherwise)', '127.0.0.1:8080')
+    .option('--log-format <format>', 'text or json, one line per request', 'text')
+    .option('--rate-limit <n>', 'requests per second per API key (0: no limit)', '100')
+    .option('--price-per-gpu-hour <usd>', "this host's chargeback price per GPU-hour (default 0)")
+    .option('--accounts <file>', "the server's users, keys and ledger (default /var/lib/canhazgpu/server.db)")
+    .action(function (this: Command) {
+      const o = this.opts<{ http: string; logFormat: string; rateLimit: string; pricePerGpuHour?: string; accounts?: string }>();
+      return act((ctx) => serveCommand({ http: o.http, logFormat: o.logFormat, rateLimit: o.rateLimit, pricePerGpuHour: o.pricePerGpuHour }, ctx), o.accounts)();
+    });
+
+  const user = program.command('user').description("Manage the server's users");
+  user.command('add').description('Add a user who can log in to the server')
+    .option('--email <email>').option('--name <name>').option('--admin', 'may change the strategy and destroy any reservation', false)
+    .option('--password-stdin', 'read the password from standard input', false)
+    .option('--accounts <file>')
+    .action(function (this: Command) {
+      const o = this.opts<{ email?: string; name?: string; admin: boolean; passwordStdin: boolean; accounts?: string }>();
+      return act(async (ctx) => {
+        const password = o.passwordStdin ? (await io.readStdin()).replace(/\r?\n$/, '') : null;
+        return userAddCommand({ email: o.email, name: o.name, admin: o.admin, password }, ctx);
+      }, o.accounts)();
+    });
+
+  const apikey = program.command('apikey').description("Manage API keys for the server");
+  apikey.command('create').description('Create an API key (printed once) for you, or for --user')
+    .option('--name <name>').option('--user <email>').option('--accounts <file>')
+    .action(function (this: Command) {
+      const o = this.opts<{ name?: string; user?: string; accounts?: string }>();
+      return act((ctx) => apiKeyCreateCommand({ name: o.name, user: o.user }, ctx), o.accounts)();
+    });
+  apikey.command('list').description('List API keys').option('--user <email>').option('--accounts <file>')
+    .action(function (this: Command) {
+      const o = this.opts<{ user?: string; accounts?: string }>();
+      return act((ctx) => apiKeyListCommand({ user: o.user }, ctx), o.accounts)();
+    });
+  apikey.command('revoke').description('Revoke an API key').argument('[id]').option('--user <email>').option('--accounts <file>')
+    .action(function (this: Command, id: string | undefined) {
+      const o = this.opts<{ user?: string; accounts?: string }>();
+      return act((ctx) => apiKeyRevokeCommand({ id, user: o.user }, ctx), o.accounts)();
     });
 
   program.command('status').description('Show current GPU allocation status')

@@ -13,6 +13,11 @@ Commands:
 `;
 
 export const GLOBAL_OPTIONS = `
+Server commands:
+  serve    Serve the HTTP API, dashboard and metrics on this pool
+  user     Manage the server's users (user add)
+  apikey   Manage API keys for the server (apikey create|list|revoke)
+
 Global options (any command):
   --store URL        where reservations live: sqlite:/path/state.db or a path
                      (env CANHAZGPU_STORE; default /var/lib/canhazgpu/state.db)

@@ -15,6 +15,8 @@ export interface AllocationRequest {
   token: string;
   owner: OwnerRef | null;
   liveness: Liveness;
+  /** When set, only these GPUs may be granted (the server reserving a chosen instance). */
+  only?: readonly number[] | null;
 }
 
 export function newReservation(req: AllocationRequest): Reservation {
@@ -35,7 +37,8 @@ export function newReservation(req: AllocationRequest): Reservation {
  */
 export function chooseGpus(slots: readonly GpuSlot[], req: AllocationRequest): number[] {
   const inUse = new Set(req.inUse);
-  const free = slots.filter((s) => !s.problem && activeReservation(s, req.now, req.liveness) === null);
+  const allowed = req.only ? new Set(req.only) : null;
+  const free = slots.filter((s) => !s.problem && (!allowed || allowed.has(s.id)) && activeReservation(s, req.now, req.liveness) === null);
   const candidates = free.filter((s) => !inUse.has(s.id));
   if (candidates.length < req.count) {
     throw new NotEnoughGpusError(req.count, candidates.length, free.length - candidates.length);

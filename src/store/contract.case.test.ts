@@ -113,6 +113,14 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         e.message === "Not enough GPUs available. Requested: 1, Available: 0 (2 GPUs in use without reservation - run 'canhazgpu status' for details)");
     });
 
+    it('grants only the GPUs a request names, when it names them', async (store) => {
+      await store.initialize(4, false, T0);
+      assert.deepEqual(await store.allocate(request({ only: [2] })), [2]);
+      await assert.rejects(store.allocate(request({ only: [2] })), (e) => e instanceof NotEnoughGpusError && e.available === 0);
+      assert.deepEqual(await store.allocate(request({ count: 2, only: [3, 0, 2] })), [0, 3]);
+      await assert.rejects(store.allocate(request({ only: [] })), NotEnoughGpusError);
+    });
+
     it('frees a manual reservation at its expiry, released at that moment', async (store) => {
       await store.initialize(1, false, T0);
       await store.allocate(request({ type: 'manual', expiryTime: T0 + HOUR }));

@@ -2,6 +2,7 @@
 import { resolveConfig } from '../../src/cli/config.js';
 import { probeFor, type Context } from '../../src/cli/context.js';
 import type { OwnerRef } from '../../src/domain/reservation.js';
+import { Accounts } from '../../src/server/accounts/accounts.js';
 import { openStore } from '../../src/store/open.js';
 
 export interface TestContext extends Context {
@@ -27,6 +28,8 @@ export function testContext(options: { storePath: string; gpusPath?: string; use
     currentUser: async () => options.user ?? 'alice',
     currentOwner: (): OwnerRef => ({ host: 'test-host', pid: 1, startTime: null }),
     isOwnerAlive: () => true,
+    openAccounts: () => Accounts.open(config.accountsPath),
+    shutdownSignal: () => new Promise(() => {}),
     out: () => stdout,
     err: () => stderr,
     setNow: (ms) => (now = ms),

@@ -161,7 +161,7 @@ export class RedisStore implements Store {
     const deadline = Date.now() + this.lockWaitMs;
     const args = [
       req.now / 1000, req.count, req.liveness.staleAfterMs / 1000, reservation,
-      JSON.stringify(req.inUse), JSON.stringify([...req.liveness.deadTokens]),
+      JSON.stringify(req.inUse), JSON.stringify([...req.liveness.deadTokens]), JSON.stringify(req.only ?? null),
     ];
     for (let attempt = 1; ; attempt++) {
       const reply = await this.overPool('allocate', [LOCK_KEY], args);

@@ -12,7 +12,7 @@ import { networkFilesystem } from '../../host/filesystem.js';
 import { DEFAULT_STORE } from '../defaults.js';
 
 // Beside this module in src/, beside the bundle in dist/ (the build copies it).
-const SCHEMA = readFileSync(new URL('./schema.sql', import.meta.url), 'utf8');
+const schema = () => readFileSync(new URL('./schema.sql', import.meta.url), 'utf8');
 
 // Loaded on first use through require(): an ES import of this CommonJS addon costs every command,
 // `--help` included, a scan of its source.
@@ -168,7 +168,7 @@ export class SqliteStore implements Store {
 
   async initialize(gpuCount: number, force: boolean, now: number): Promise<InitializeResult> {
     return this.write(() => {
-      this.db.exec(SCHEMA);
+      this.db.exec(schema());
       const existing = this.db.prepare('SELECT gpu_count FROM pool WHERE id = 1').get() as { gpu_count: number } | undefined;
       if (existing && !force) throw new PoolAlreadyInitializedError(existing.gpu_count);
       this.db.prepare('DELETE FROM gpus').run();

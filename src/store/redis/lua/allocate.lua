@@ -3,6 +3,7 @@
 -- KEYS[1] canhazgpu:gpu_count, KEYS[2] canhazgpu:allocation_lock, KEYS[3..] canhazgpu:gpu:0..n-1
 -- ARGV[1] now (s)  ARGV[2] count  ARGV[3] stale after (s)  ARGV[4] reservation JSON
 -- ARGV[5] GPU ids in use (JSON array)  ARGV[6] dead reservation ids (JSON array)
+-- ARGV[7] the only GPU ids that may be granted (JSON array), or null for any
 -- Returns {'ok', id...} | {'locked'} | {'uninitialized'} | {'resize', count} | {'short', available, in_use}
 --- @include "includes/pool"
 --- @include "includes/slot"
@@ -14,6 +15,8 @@ if mismatch then return mismatch end
 local live = { now = tonumber(ARGV[1]), stale_after = tonumber(ARGV[3]), dead = set_of(cjson.decode(ARGV[6])) }
 local wanted = tonumber(ARGV[2])
 local in_use = set_of(cjson.decode(ARGV[5]))
+local only = cjson.decode(ARGV[7])
+if only == cjson.null then only = nil else only = set_of(only) end
 
 local candidates, free = {}, 0
 for i = 3, #KEYS do
@@ -21,7 +24,7 @@ for i = 3, #KEYS do
   local ok, raw = pcall(redis.call, 'GET', KEYS[i])
   if ok then
     local slot = read_slot(raw, live)
-    if not slot.problem and not slot.active then
+    if not slot.problem and not slot.active and (not only or only[id]) then
       free = free + 1
       if not in_use[id] then
         table.insert(candidates, { id = id, at = slot.released_at or -math.huge })

@@ -1,0 +1,85 @@
+// `canhazgpu user add` and `canhazgpu apikey create|list|revoke`: the server's accounts, for whoever
+// may open them (the server's user, or root).
+import { hostname } from 'node:os';
+import { CanhazError, UsageError } from '../../domain/errors.js';
+import type { Accounts, User } from '../../server/accounts/accounts.js';
+import { hashApiKey, hashPassword, newApiKey } from '../../server/auth.js';
+import type { Context } from '../context.js';
+
+export interface UserAddOptions {
+  email: string | undefined;
+  name: string | undefined;
+  admin: boolean;
+  /** The password, read by the caller from stdin (never a flag: flags show up in `ps`). */
+  password: string | null;
+}
+
+const EMAIL = /^[^\s@]+@[^\s@]+$/;
+
+export async function userAddCommand(opts: UserAddOptions, ctx: Context): Promise<number> {
+  if (!opts.email || !EMAIL.test(opts.email)) throw new UsageError("--email must be an email address. Usage: canhazgpu user add --email EMAIL [--name NAME] [--admin] [--password-stdin]");
+  if (opts.password !== null && opts.password.length < 8) throw new UsageError('the password must have at least 8 characters');
+  const accounts = ctx.openAccounts();
+  try {
+    const hash = opts.password === null ? null : await hashPassword(opts.password);
+    const user = accounts.addUser(opts.email, opts.name ?? opts.email.split('@')[0]!, opts.admin, hash, ctx.clock.now());
+    ctx.stdout.write(`Added ${user.isAdmin ? 'admin ' : ''}user ${user.email} (${user.id})\n`);
+  } finally {
+    accounts.close();
+  }
+  return 0;
+}
+
+/** `--user EMAIL`, or the account of the local user, made on first use. */
+async function targetUser(accounts: Accounts, email: string | undefined, ctx: Context): Promise<User> {
+  if (email) {
+    const user = accounts.userByEmail(email);
+    if (!user) throw new CanhazError(`no user ${email}; add one with 'canhazgpu user add --email ${email}'`);
+    return user;
+  }
+  const login = await ctx.currentUser();
+  const local = `${login}@${hostname()}`;
+  return accounts.userByEmail(local) ?? accounts.addUser(local, login, false, null, ctx.clock.now());
+}
+
+export async function apiKeyCreateCommand(opts: { name: string | undefined; user: string | undefined }, ctx: Context): Promise<number> {
+  if (!opts.name || opts.name.length > 128) throw new UsageError('--name must be 1 to 128 characters. Usage: canhazgpu apikey create --name NAME [--user EMAIL]');
+  const accounts = ctx.openAccounts();
+  try {
+    const user = await targetUser(accounts, opts.user, ctx);
+    const key = newApiKey();
+    const record = accounts.addApiKey(user.id, opts.name, hashApiKey(key), ctx.clock.now());
+    ctx.stdout.write(`${key}\n`);
+    ctx.stderr.write(`API key '${record.name}' (${record.id}) for ${user.email}: shown once, only its hash is kept\n`);
+  } finally {
+    accounts.close();
+  }
+  return 0;
+}
+
+export async function apiKeyListCommand(opts: { user: string | undefined }, ctx: Context): Promise<number> {
+  const accounts = ctx.openAccounts();
+  try {
+    const user = await targetUser(accounts, opts.user, ctx);
+    for (const k of accounts.listApiKeys(user.id)) {
+      const state = k.revokedAt === null ? 'active' : `revoked ${new Date(k.revokedAt).toISOString()}`;
+      ctx.stdout.write(`${k.id}  ${k.name}  created ${new Date(k.createdAt).toISOString()}  ${state}\n`);
+    }
+  } finally {
+    accounts.close();
+  }
+  return 0;
+}
+
+export async function apiKeyRevokeCommand(opts: { id: string | undefined; user: string | undefined }, ctx: Context): Promise<number> {
+  if (!opts.id) throw new UsageError('Usage: canhazgpu apikey revoke KEY_ID [--user EMAIL]');
+  const accounts = ctx.openAccounts();
+  try {
+    const user = await targetUser(accounts, opts.user, ctx);
+    if (!accounts.revokeApiKey(user.id, opts.id, ctx.clock.now())) throw new CanhazError(`${user.email} has no active API key ${opts.id}`);
+    ctx.stdout.write(`Revoked API key ${opts.id}\n`);
+  } finally {
+    accounts.close();
+  }
+  return 0;
+}

@@ -1,0 +1,44 @@
+// `canhazgpu serve`: the HTTP API (and dashboard, metrics) on this host's pool, loopback by default.
+import { UsageError } from '../../domain/errors.js';
+import { startServer, parseListenAddress } from '../../server/serve.js';
+import type { Context } from '../context.js';
+
+export interface ServeOptions {
+  http: string;
+  logFormat: string;
+  rateLimit: string;
+  pricePerGpuHour: string | undefined;
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
+
+export async function serveCommand(opts: ServeOptions, ctx: Context): Promise<number> {
+  const http = parseListenAddress(opts.http, '--http');
+  if (opts.logFormat !== 'text' && opts.logFormat !== 'json') throw new UsageError(`--log-format must be text or json, got '${opts.logFormat}'`);
+  const rateLimit = Number(opts.rateLimit);
+  if (!Number.isFinite(rateLimit) || rateLimit < 0) throw new UsageError(`--rate-limit must be a number of requests per second (0 for none), got '${opts.rateLimit}'`);
+  const price = opts.pricePerGpuHour === undefined ? null : Number(opts.pricePerGpuHour);
+  if (price !== null && (!Number.isFinite(price) || price < 0)) throw new UsageError(`--price-per-gpu-hour must be a number of at least 0, got '${opts.pricePerGpuHour}'`);
+
+  const store = await ctx.openStore({ reconnect: true });
+  const accounts = ctx.openAccounts();
+  try {
+    if (price !== null) accounts.setSetting('local_price_per_gpu_hour', String(price));
+    const stop = ctx.shutdownSignal();
+    const server = await startServer({
+      store, probe: ctx.probe, accounts, clock: ctx.clock, isOwnerAlive: ctx.isOwnerAlive, staleAfterMs: ctx.config.staleAfterMs,
+      inUseThresholdMb: ctx.config.inUseThresholdMb, rateLimit, logFormat: opts.logFormat, logLine: (line) => ctx.stdout.write(`${line}\n`),
+    }, http);
+    if (!LOOPBACK.test(http.host)) {
+      ctx.stderr.write(`Warning: serving on ${http.host}, beyond this machine: anyone who can reach it can try API keys and logins\n`);
+    }
+    ctx.stdout.write(`canhazgpu server listening on ${server.url}\n`);
+    const signal = await stop;
+    ctx.stdout.write(`canhazgpu server stopping (${signal}): finishing requests in flight\n`);
+    await server.close();
+    return 0;
+  } finally {
+    accounts.close();
+    await store.close();
+  }
+}

@@ -1,0 +1,39 @@
+// GPU instances as the server offers them: this host's free GPUs and, later, marketplace offers.
+
+export interface GpuInstance {
+  id: string;
+  provider: string;
+  status: string;
+  pricePerHour: number;
+  vramGb: number;
+  gpuModel: string;
+  numGpus: number;
+  location: string;
+  metadata: Record<string, string>;
+}
+
+export interface InstanceFilters {
+  minVramGb?: number;
+  maxPricePerHour?: number;
+  provider?: string;
+  gpuModel?: string;
+  location?: string;
+}
+
+/** Case-insensitive substring match for model and location; exact for provider; bounds inclusive. */
+export function matchesFilters(i: GpuInstance, f: InstanceFilters): boolean {
+  const contains = (haystack: string, needle: string | undefined) => !needle || haystack.toLowerCase().includes(needle.toLowerCase());
+  return (
+    (!f.provider || i.provider === f.provider) &&
+    (f.minVramGb === undefined || i.vramGb >= f.minVramGb) &&
+    (f.maxPricePerHour === undefined || i.pricePerHour <= f.maxPricePerHour) &&
+    contains(i.gpuModel, f.gpuModel) &&
+    contains(i.location, f.location)
+  );
+}
+
+/** The four horizons of seed 004's cost estimate. */
+export function costEstimate(pricePerHour: number) {
+  const round = (x: number) => Math.round(x * 10_000) / 10_000;
+  return { hourly: round(pricePerHour), daily: round(pricePerHour * 24), weekly: round(pricePerHour * 168), monthly: round(pricePerHour * 720) };
+}

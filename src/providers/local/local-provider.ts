@@ -1,0 +1,83 @@
+// This host's GPU pool as a provider: each free GPU is one instance, priced by the admin's
+// chargeback rate (0 by default). A reservation here is a real manual reservation in the pool.
+import { hostname } from 'node:os';
+import type { GpuInstance } from '../../domain/instances.js';
+import { activeReservation, findDeadTokens, type Liveness } from '../../domain/liveness.js';
+import { ProbeUnavailableError, type Clock, type GpuProbe, type Store } from '../../domain/ports.js';
+import type { OwnerRef } from '../../domain/reservation.js';
+import { gpusInUse, type GpuUsage } from '../../domain/usage.js';
+import type { Provider } from '../provider.js';
+
+export interface LocalProviderOptions {
+  store: Store;
+  probe: GpuProbe;
+  clock: Clock;
+  isOwnerAlive: (owner: OwnerRef) => boolean;
+  staleAfterMs: number;
+  inUseThresholdMb: number;
+  pricePerGpuHour: () => number;
+}
+
+export class LocalProvider implements Provider {
+  readonly name = 'local';
+  private readonly host = hostname();
+
+  constructor(private readonly o: LocalProviderOptions) {}
+
+  private async usage(): Promise<GpuUsage[] | null> {
+    try {
+      return await this.o.probe.probe();
+    } catch (err) {
+      if (err instanceof ProbeUnavailableError) return null;
+      throw err;
+    }
+  }
+
+  private liveness(slots: Parameters<typeof findDeadTokens>[0]): Liveness {
+    return { staleAfterMs: this.o.staleAfterMs, deadTokens: findDeadTokens(slots, this.o.isOwnerAlive) };
+  }
+
+  async available(): Promise<GpuInstance[]> {
+    const [snapshot, usage] = await Promise.all([this.o.store.snapshot(), this.usage()]);
+    const now = this.o.clock.now();
+    const live = this.liveness(snapshot.slots);
+    const busy = new Set(usage ? gpusInUse(usage, this.o.inUseThresholdMb) : []);
+    const byIndex = new Map((usage ?? []).map((g) => [g.index, g]));
+    return snapshot.slots
+      .filter((s) => !s.problem && !busy.has(s.id) && activeReservation(s, now, live) === null)
+      .map((s) => this.instance(s.id, byIndex.get(s.id)));
+  }
+
+  private instance(gpuId: number, gpu: GpuUsage | undefined): GpuInstance {
+    const id = `${this.host}:gpu${gpuId}`;
+    return {
+      id, provider: this.name, status: 'available', pricePerHour: this.o.pricePerGpuHour(),
+      vramGb: gpu?.memoryTotalMb ? Math.round(gpu.memoryTotalMb / 1024) : 0, gpuModel: gpu?.name ?? 'unknown',
+      numGpus: 1, location: this.host, metadata: { gpu_id: String(gpuId), ...(gpu?.uuid ? { uuid: gpu.uuid } : {}) },
+    };
+  }
+
+  async create(instance: GpuInstance, user: string, durationMs: number): Promise<string> {
+    const gpuId = Number(instance.metadata['gpu_id']);
+    const [snapshot, usage] = await Promise.all([this.o.store.snapshot(), this.usage()]);
+    const now = this.o.clock.now();
+    const contractId = crypto.randomUUID();
+    await this.o.store.allocate({
+      count: 1, user, type: 'manual', now, expiryTime: now + durationMs, token: contractId, owner: null, only: [gpuId],
+      inUse: usage ? gpusInUse(usage, this.o.inUseThresholdMb) : [], liveness: this.liveness(snapshot.slots),
+    });
+    return contractId;
+  }
+
+  async destroy(contractId: string): Promise<boolean> {
+    return (await this.o.store.releaseToken(contractId, this.o.clock.now())).length > 0;
+  }
+
+  async stillHeld(contractIds: readonly string[]): Promise<Set<string>> {
+    const snapshot = await this.o.store.snapshot();
+    const now = this.o.clock.now();
+    const live = this.liveness(snapshot.slots);
+    const held = new Set(snapshot.slots.map((s) => activeReservation(s, now, live)?.token).filter((t): t is string => !!t));
+    return new Set(contractIds.filter((id) => held.has(id)));
+  }
+}

@@ -1,0 +1,14 @@
+// The port the server reserves through: this host's pool first, cloud marketplaces later.
+import type { GpuInstance } from '../domain/instances.js';
+
+export interface Provider {
+  readonly name: string;
+  /** Instances that can be reserved now. */
+  available(): Promise<GpuInstance[]>;
+  /** Reserves one instance for `user`; resolves to the contract id, or rejects with the reason. */
+  create(instance: GpuInstance, user: string, durationMs: number): Promise<string>;
+  /** Ends a contract; false when it was already gone. */
+  destroy(contractId: string): Promise<boolean>;
+  /** Of these contracts, the ones still held (expired or reclaimed ones are not). */
+  stillHeld(contractIds: readonly string[]): Promise<Set<string>>;
+}

@@ -1,0 +1,135 @@
+// Everything the server's transports share, wired once by `canhazgpu serve` (or a test).
+import type { MiddlewareHandler } from 'hono';
+import { routePath } from 'hono/route';
+import { findDeadTokens } from '../domain/liveness.js';
+import { ProbeUnavailableError, type Clock, type GpuProbe, type Store } from '../domain/ports.js';
+import type { OwnerRef } from '../domain/reservation.js';
+import { buildStatus, type StatusRow } from '../domain/status.js';
+import { statusJson } from '../domain/status-text.js';
+import type { GpuUsage } from '../domain/usage.js';
+import { LocalProvider } from '../providers/local/local-provider.js';
+import type { Provider } from '../providers/provider.js';
+import { Accounts, type ApiKey, type User } from './accounts/accounts.js';
+import { hashApiKey, newApiKey } from './auth.js';
+import { GpuService } from './gpu-service.js';
+import { Identity, RateLimiter } from './identity.js';
+import { Metrics } from './metrics.js';
+
+export interface ServerOptions {
+  store: Store;
+  probe: GpuProbe;
+  accounts: Accounts;
+  clock: Clock;
+  isOwnerAlive: (owner: OwnerRef) => boolean;
+  staleAfterMs: number;
+  inUseThresholdMb: number;
+  /** Requests per second per key; 0 turns the limit off. */
+  rateLimit: number;
+  logFormat: 'text' | 'json';
+  logLine?: (line: string) => void;
+  /** Providers beside the local pool (marketplaces; scripted ones in tests). */
+  extraProviders?: Provider[];
+}
+
+export interface DashboardData {
+  generated_at: number;
+  strategy: string;
+  gpus: unknown[];
+  reservations: Array<{ contract_id: string; provider: string; user: string; gpu_model: string; price_per_hour: number; created_at: number; expires_at: number; cost_so_far: number }>;
+  total_price_per_hour: number;
+}
+
+export interface ServerDeps {
+  service: GpuService;
+  identity: Identity;
+  limiter: RateLimiter;
+  accounts: Accounts;
+  clock: Clock;
+  metrics: Metrics;
+  observe: MiddlewareHandler;
+  log: { error(err: unknown): void; line(text: string): void };
+  poolStatus(): Promise<Array<Record<string, unknown>>>;
+  dashboard(): Promise<DashboardData>;
+  createApiKey(user: User, name: string): { key: string; record: ApiKey };
+}
+
+export function buildDeps(o: ServerOptions): ServerDeps {
+  const now = () => o.clock.now();
+  const localPrice = () => Number(o.accounts.setting('local_price_per_gpu_hour') ?? '0') || 0;
+  const local = new LocalProvider({
+    store: o.store, probe: o.probe, clock: o.clock, isOwnerAlive: o.isOwnerAlive, staleAfterMs: o.staleAfterMs,
+    inUseThresholdMb: o.inUseThresholdMb, pricePerGpuHour: localPrice,
+  });
+  const service = new GpuService(o.accounts, [local, ...(o.extraProviders ?? [])], o.clock);
+  const write = o.logLine ?? ((line: string) => process.stdout.write(`${line}\n`));
+
+  const poolRows = async (): Promise<StatusRow[]> => {
+    let usage: GpuUsage[] | null = null;
+    try {
+      usage = await o.probe.probe();
+    } catch (err) {
+      if (!(err instanceof ProbeUnavailableError)) throw err;
+    }
+    const snapshot = await o.store.snapshot();
+    const liveness = { staleAfterMs: o.staleAfterMs, deadTokens: findDeadTokens(snapshot.slots, o.isOwnerAlive) };
+    return buildStatus({ snapshot, usage, now: now(), liveness, inUseThresholdMb: o.inUseThresholdMb });
+  };
+  const metrics = new Metrics(async () => {
+    const rows = await poolRows();
+    return { rows, reservationsByUser: countBy(rows.flatMap((r) => (r.state === 'reserved' ? [r.reservation.user] : []))) };
+  });
+
+  const observe: MiddlewareHandler = async (c, next) => {
+    const started = performance.now();
+    await next();
+    const ms = performance.now() - started;
+    const route = routePath(c) || c.req.path;
+    metrics.observeRequest(c.req.method, route, c.res.status, ms / 1000);
+    const entry = { time: new Date(now()).toISOString(), method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(ms * 100) / 100 };
+    write(o.logFormat === 'json' ? JSON.stringify(entry) : `${entry.time} ${entry.method} ${entry.path} ${entry.status} ${entry.ms}ms`);
+  };
+
+  return {
+    service,
+    identity: new Identity(o.accounts, now),
+    limiter: new RateLimiter(o.rateLimit, now),
+    accounts: o.accounts,
+    clock: o.clock,
+    metrics,
+    observe,
+    log: {
+      error: (err) => write(o.logFormat === 'json' ? JSON.stringify({ time: new Date(now()).toISOString(), level: 'error', error: String((err as Error)?.stack ?? err) }) : `error: ${String((err as Error)?.stack ?? err)}`),
+      line: write,
+    },
+    poolStatus: async () => {
+      const t = now();
+      return (await poolRows()).map((r) => statusJson(r, t));
+    },
+    dashboard: async () => {
+      const t = now();
+      const rows = await poolRows();
+      const active = await service.reconcile();
+      const users = new Map<string, string>();
+      const userName = (id: string) => users.get(id) ?? users.set(id, o.accounts.userById(id)?.name ?? id).get(id)!;
+      const reservations = active.map((r) => ({
+        contract_id: r.contractId, provider: r.provider, user: userName(r.userId), gpu_model: r.instance.gpuModel, price_per_hour: r.pricePerHour,
+        created_at: Math.floor(r.createdAt / 1000), expires_at: Math.floor(r.expiresAt / 1000),
+        cost_so_far: Math.round(r.pricePerHour * ((Math.min(t, r.expiresAt) - r.createdAt) / 3_600_000) * 1e6) / 1e6,
+      }));
+      return {
+        generated_at: Math.floor(t / 1000), strategy: service.strategy, gpus: rows.map((r) => statusJson(r, t)), reservations,
+        total_price_per_hour: reservations.reduce((sum, r) => sum + r.price_per_hour, 0),
+      };
+    },
+    createApiKey: (user, name) => {
+      const key = newApiKey();
+      return { key, record: o.accounts.addApiKey(user.id, name, hashApiKey(key), now()) };
+    },
+  };
+}
+
+function countBy(values: string[]): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const v of values) m.set(v, (m.get(v) ?? 0) + 1);
+  return m;
+}

@@ -1,0 +1,71 @@
+// The HTTP API's JSON shapes (snake_case), as zod schemas that also make /openapi.json.
+import { z } from '@hono/zod-openapi';
+import type { GpuInstance } from '../../domain/instances.js';
+
+export const ErrorBody = z.object({ error: z.string() }).openapi('Error');
+
+export const Instance = z.object({
+  id: z.string(), provider: z.string(), status: z.string(), price_per_hour: z.number(), vram_gb: z.number(),
+  gpu_model: z.string(), num_gpus: z.number(), location: z.string(), metadata: z.record(z.string(), z.string()),
+}).openapi('GPUInstance');
+
+export function instanceJson(i: GpuInstance): z.infer<typeof Instance> {
+  return {
+    id: i.id, provider: i.provider, status: i.status, price_per_hour: i.pricePerHour, vram_gb: i.vramGb,
+    gpu_model: i.gpuModel, num_gpus: i.numGpus, location: i.location, metadata: i.metadata,
+  };
+}
+
+const nonNegative = z.number().finite().min(0);
+
+export const Filters = z.object({
+  min_vram: nonNegative.optional(),
+  max_price: nonNegative.optional(),
+  provider: z.string().max(64).optional(),
+  gpu_model: z.string().max(128).optional(),
+  location: z.string().max(128).optional(),
+}).strict();
+
+export const ReserveRequest = z.object({
+  count: z.number().int().min(1).max(16),
+  filters: Filters.optional(),
+  duration_hours: z.number().finite().positive().max(720).optional(),
+  all_or_nothing: z.boolean().optional(),
+}).strict().openapi('ReserveRequest');
+
+export const CostEstimate = z.object({ hourly: z.number(), daily: z.number(), weekly: z.number(), monthly: z.number() });
+
+export const ReserveResponse = z.object({
+  reserved_instances: z.array(Instance), reserved_count: z.number(), requested: z.number(), message: z.string(),
+  errors: z.array(z.object({ instance_id: z.string(), provider: z.string(), error: z.string() })),
+  total_price_per_hour: z.number(), cost_estimate: CostEstimate,
+}).openapi('ReserveResponse');
+
+export const InstanceQuery = z.object({
+  provider: z.string().max(64).optional(),
+  min_vram: z.coerce.number().finite().min(0).optional(),
+  max_price: z.coerce.number().finite().min(0).optional(),
+  gpu_model: z.string().max(128).optional(),
+  location: z.string().max(128).optional(),
+});
+
+export const Reservation = z.object({
+  contract_id: z.string(), provider: z.string(), instance: Instance, price_per_hour: z.number(),
+  created_at: z.number(), expires_at: z.number(), cost_so_far: z.number(),
+});
+
+export const StrategyBody = z.object({ strategy: z.string().max(64) }).strict();
+
+export const LoadInfo = z.object({ instance_id: z.string(), provider: z.string(), connections: z.number(), avg_response_time_ms: z.number(), load_score: z.number() });
+
+export const Transaction = z.object({
+  id: z.string(), type: z.string(), amount: z.number(), currency: z.string(), timestamp: z.number(), status: z.string(), description: z.string(),
+});
+
+export const TransactionsQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(50),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+
+export const LoginBody = z.object({ email: z.string().min(1).max(320), password: z.string().min(1).max(1024) }).strict();
+export const ApiKeyBody = z.object({ name: z.string().min(1).max(128) }).strict();

@@ -1,0 +1,210 @@
+// The HTTP API through a real client over loopback: auth, reservations, partial success, costs,
+// strategies, the ledger, hostile input, metrics.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { ScriptedProvider } from '../src/providers/scripted/scripted-provider.js';
+import { startTestServer, type TestServer } from './support/server.js';
+
+const offer = (id: string, price: number, extra: Record<string, unknown> = {}) => ({ id, pricePerHour: price, vramGb: 24, gpuModel: 'RTX 4090', numGpus: 1, location: 'us-east', ...extra });
+const post = (key: string, body: unknown, headers: Record<string, string> = {}) => ({ method: 'POST', key, body: JSON.stringify(body), headers });
+
+describe('HTTP API', () => {
+  let s: TestServer;
+  let alice: { key: string; user: { id: string } };
+  let bob: { key: string };
+  let admin: { key: string };
+  before(async () => {
+    const market = new ScriptedProvider('vast.ai', [offer('v1', 0.5), offer('v2', 0.4), offer('v3', 0.3, { failWith: 'host went offline' }), offer('v4', 0.2)]);
+    const broken = new ScriptedProvider('io.net', [offer('i1', 1, { failWith: 'quota exceeded' }), offer('i2', 1, { failWith: 'quota exceeded' })]);
+    const pricey = new ScriptedProvider('runpod', [offer('r1', 3600), offer('r2', 3600)]); // $1 a second
+    const mixed = new ScriptedProvider('lambda', [offer('l1', 1), offer('l2', 1), offer('l3', 1, { failWith: 'capacity' })]);
+    s = await startTestServer({ gpus: 8, providers: [market, broken, pricey, mixed] });
+    alice = await s.user('alice', { password: 'correct horse battery' });
+    bob = await s.user('bob');
+    admin = await s.user('root', { admin: true });
+  });
+  after(() => s.stop());
+
+  test('no key, a wrong key, or a malformed header is 401 with one sentence', async () => {
+    for (const headers of [{}, { 'x-api-key': 'chg_nope' }, { authorization: 'Bearer chg_nope' }, { authorization: 'Bearer not.a.jwt' }, { authorization: 'Basic abc' }]) {
+      const r = await s.api('/api/v1/gpu/instances', { headers: headers as Record<string, string> });
+      assert.equal(r.status, 401, JSON.stringify(headers));
+      assert.equal(typeof r.body.error, 'string');
+    }
+  });
+
+  test('reserves local GPUs as real pool reservations the CLI sees and cannot hand out', async () => {
+    const r = await s.api('/api/v1/gpu/instances/reserve', post(alice.key, { count: 2, filters: { provider: 'local' } }));
+    assert.equal(r.status, 201);
+    assert.equal(r.body.reserved_count, 2);
+    assert.equal(r.body.message, 'Reserved 2 GPUs');
+    assert.deepEqual(r.body.cost_estimate, { hourly: 0, daily: 0, weekly: 0, monthly: 0 });
+    for (const i of r.body.reserved_instances) assert.ok(i.metadata.contract_id);
+    const { slots } = await s.store.snapshot();
+    const held = slots.filter((x) => x.reservation?.user === 'alice').map((x) => x.id);
+    assert.equal(held.length, 2);
+    const listed = await s.api('/api/v1/gpu/instances?provider=local', { key: bob.key });
+    assert.equal(listed.body.total_count, 6);
+    assert.ok(listed.body.instances.every((i: { metadata: { gpu_id: string } }) => !held.includes(Number(i.metadata.gpu_id))));
+    const mine = await s.api('/api/v1/gpu/reservations', { key: alice.key });
+    assert.equal(mine.body.reservations.length, 2);
+    assert.equal((await s.api('/api/v1/gpu/reservations', { key: bob.key })).body.reservations.length, 0);
+  });
+
+  test('partial success: 201 with one error per failed creation, and the cost of what was reserved', async () => {
+    const r = await s.api('/api/v1/gpu/instances/reserve', post(bob.key, { count: 4, filters: { provider: 'vast.ai' } }));
+    assert.equal(r.status, 201);
+    assert.equal(r.body.reserved_count, 3);
+    assert.equal(r.body.requested, 4);
+    assert.equal(r.body.message, 'Reserved 3 of 4 GPUs');
+    assert.deepEqual(r.body.errors, [{ instance_id: 'v3', provider: 'vast.ai', error: 'host went offline' }]);
+    assert.equal(Math.round(r.body.total_price_per_hour * 100) / 100, 1.1);
+    assert.deepEqual(r.body.cost_estimate, { hourly: 1.1, daily: 26.4, weekly: 184.8, monthly: 792 });
+  });
+
+  test('too few matching instances is 400 saying how many matched; every creation failing is 500', async () => {
+    const few = await s.api('/api/v1/gpu/instances/reserve', post(bob.key, { count: 3, filters: { provider: 'vast.ai', min_vram: 20, max_price: 0.35 } }));
+    assert.equal(few.status, 400);
+    assert.equal(few.body.matched, 1);
+    assert.match(few.body.error, /^Only 1 GPU instances match the filters; requested 3$/);
+    const failed = await s.api('/api/v1/gpu/instances/reserve', post(bob.key, { count: 2, filters: { provider: 'io.net' } }));
+    assert.equal(failed.status, 500);
+    assert.equal(failed.body.errors.length, 2);
+  });
+
+  test('all_or_nothing gives back what it got when one creation fails', async () => {
+    const r = await s.api('/api/v1/gpu/instances/reserve', post(bob.key, { count: 3, filters: { provider: 'lambda' }, all_or_nothing: true }));
+    assert.equal(r.status, 409);
+    assert.equal(r.body.error, 'Reserved none of 3 GPUs: all_or_nothing was set and 1 creation(s) failed');
+    assert.equal((await s.api('/api/v1/gpu/instances?provider=lambda', { key: bob.key })).body.total_count, 3);
+    assert.equal((await s.api('/api/v1/gpu/reservations', { key: bob.key })).body.reservations.filter((x: { provider: string }) => x.provider === 'lambda').length, 0);
+  });
+
+  test('hostile input is 4xx with one sentence, never 5xx', async () => {
+    const cases: Array<[RequestInit & { key?: string }, number]> = [
+      [post(bob.key, { count: 0 }), 400], [post(bob.key, { count: 17 }), 400], [post(bob.key, { count: 'two' }), 400],
+      [post(bob.key, { count: 1.5 }), 400], [post(bob.key, { count: 1, filters: { provider: 'aws' } }), 400],
+      [post(bob.key, { count: 1, filters: { min_vram: -1 } }), 400], [post(bob.key, { count: 1, extra: true }), 400],
+      [post(bob.key, { count: 1, duration_hours: 0 }), 400], [post(bob.key, [1, 2]), 400],
+      [{ method: 'POST', key: bob.key, body: '{"count": ', headers: { 'content-type': 'application/json' } }, 400],
+      [{ method: 'POST', key: bob.key, body: JSON.stringify({ count: 1, filters: { gpu_model: 'x'.repeat(100_000) } }) }, 413],
+    ];
+    for (const [init, status] of cases) {
+      const r = await s.api('/api/v1/gpu/instances/reserve', init);
+      assert.equal(r.status, status, String(init.body).slice(0, 60));
+      assert.equal(typeof r.body.error, 'string');
+      assert.ok(!String(r.body.error).includes('    at '), 'no stack trace');
+    }
+    assert.equal((await s.api('/api/v1/gpu/instances?min_vram=lots', { key: bob.key })).status, 400);
+    assert.equal((await s.api('/api/v1/billing/transactions?limit=-1', { key: bob.key })).status, 400);
+    assert.equal((await s.api('/api/v1/nope', { key: bob.key })).status, 404);
+  });
+
+  test('Idempotency-Key: a retried request returns the first result instead of reserving again', async () => {
+    const headers = { 'idempotency-key': 'retry-123' };
+    const first = await s.api('/api/v1/gpu/instances/reserve', post(bob.key, { count: 1, filters: { provider: 'local' } }, headers));
+    const second = await s.api('/api/v1/gpu/instances/reserve', post(bob.key, { count: 1, filters: { provider: 'local' } }, headers));
+    assert.equal(first.status, 201);
+    assert.deepEqual(second.body, first.body);
+    const { slots } = await s.store.snapshot();
+    assert.equal(slots.filter((x) => x.reservation?.user === 'bob').length, 1);
+  });
+
+  test('only the owner or an admin destroys a reservation; the ledger charges what was used', async () => {
+    const made = await s.api('/api/v1/gpu/instances/reserve', post(alice.key, { count: 1, filters: { provider: 'runpod' } }));
+    assert.equal(made.status, 201);
+    const contract = made.body.reserved_instances[0].metadata.contract_id;
+    const path = `/api/v1/gpu/instances/runpod/${contract}`;
+    await new Promise((r) => setTimeout(r, 300));
+    const stolen = await s.api(path, { method: 'DELETE', key: bob.key });
+    assert.equal(stolen.status, 403);
+    const mine = await s.api(path, { method: 'DELETE', key: alice.key });
+    assert.deepEqual([mine.status, mine.body.success], [200, true]);
+    assert.equal((await s.api(path, { method: 'DELETE', key: alice.key })).status, 404);
+    const ledger = await s.api('/api/v1/billing/transactions?limit=10', { key: alice.key });
+    assert.equal(ledger.body.total_count, 1);
+    assert.equal(ledger.body.transactions[0].currency, 'USD');
+    // $1 a second, held for a bit over 0.3 s.
+    const amount = ledger.body.transactions[0].amount;
+    assert.ok(amount >= 0.3 && amount < 5, String(amount));
+    // An admin may end anyone's.
+    const bobs = (await s.api('/api/v1/gpu/reservations', { key: bob.key })).body.reservations[0];
+    assert.equal((await s.api(`/api/v1/gpu/instances/${bobs.provider}/${bobs.contract_id}`, { method: 'DELETE', key: admin.key })).status, 200);
+  });
+
+  test('strategy: read by anyone, changed by admins only, unknown names refused', async () => {
+    assert.deepEqual((await s.api('/api/v1/loadbalancer/strategy', { key: bob.key })).body, { strategy: 'least_connections', success: true });
+    assert.equal((await s.api('/api/v1/loadbalancer/strategy', { method: 'PUT', key: bob.key, body: JSON.stringify({ strategy: 'round_robin' }) })).status, 403);
+    assert.equal((await s.api('/api/v1/loadbalancer/strategy', { method: 'PUT', key: admin.key, body: JSON.stringify({ strategy: 'fastest' }) })).status, 400);
+    const set = await s.api('/api/v1/loadbalancer/strategy', { method: 'PUT', key: admin.key, body: JSON.stringify({ strategy: 'round_robin' }) });
+    assert.deepEqual(set.body, { strategy: 'round_robin', success: true });
+    const loads = await s.api('/api/v1/loadbalancer/loads', { key: bob.key });
+    assert.equal(loads.body.current_strategy, 'round_robin');
+    const local = loads.body.provider_load.find((l: { provider: string }) => l.provider === 'local');
+    assert.ok(local.connections >= 2);
+    assert.ok(loads.body.provider_load.find((l: { provider: string }) => l.provider === 'vast.ai').avg_response_time_ms >= 0);
+  });
+
+  test('login gives a token that works like a key; a wrong password does not', async () => {
+    const wrong = await s.api('/api/v1/auth/login', { method: 'POST', body: JSON.stringify({ email: 'alice@example.com', password: 'nope-nope' }) });
+    assert.equal(wrong.status, 401);
+    const nobody = await s.api('/api/v1/auth/login', { method: 'POST', body: JSON.stringify({ email: 'ghost@example.com', password: 'nope-nope' }) });
+    assert.deepEqual([nobody.status, nobody.body.error], [401, wrong.body.error]);
+    const ok = await s.api('/api/v1/auth/login', { method: 'POST', body: JSON.stringify({ email: 'alice@example.com', password: 'correct horse battery' }) });
+    assert.equal(ok.status, 200);
+    assert.equal(ok.body.user_id, alice.user.id);
+    const viaToken = await s.api('/api/v1/gpu/reservations', { headers: { authorization: `Bearer ${ok.body.token}` } });
+    assert.equal(viaToken.status, 200);
+    const created = await s.api('/api/v1/auth/apikey', { method: 'POST', headers: { authorization: `Bearer ${ok.body.token}` }, body: JSON.stringify({ name: 'ci' }) });
+    assert.equal(created.status, 201);
+    assert.match(created.body.api_key, /^chg_[A-Za-z0-9_-]{43}$/);
+    assert.equal((await s.api('/api/v1/gpu/reservations', { key: created.body.api_key })).status, 200);
+    // Only the hash is stored.
+    const stored = JSON.stringify((s.accounts as unknown as { db: { prepare(q: string): { all(): unknown[] } } }).db.prepare('SELECT * FROM api_keys').all());
+    assert.ok(!stored.includes(created.body.api_key));
+  });
+
+  test('status, health, metrics and the OpenAPI document', async () => {
+    const held = (await s.store.snapshot()).slots.filter((x) => x.reservation).length;
+    assert.ok(held >= 2);
+    const status = await s.api('/api/v1/status', { key: bob.key });
+    assert.equal(status.body.length, 8);
+    assert.equal(status.body.filter((r: { status: string }) => r.status === 'reserved').length, held);
+    assert.equal((await s.api('/health')).body.status, 'ok');
+    const metrics = await s.api('/metrics');
+    assert.match(metrics.body, new RegExp(`^canhazgpu_gpus\\{state="reserved"\\} ${held}$`, 'm'));
+    assert.match(metrics.body, /^canhazgpu_gpus\{state="total"\} 8$/m);
+    assert.match(metrics.body, /^canhazgpu_reservations\{user="alice"\} 2$/m);
+    assert.match(metrics.body, /^canhazgpu_http_requests_total\{method="POST",route="\/api\/v1\/gpu\/instances\/reserve",code="201"\} \d+$/m);
+    assert.match(metrics.body, /canhazgpu_http_request_duration_seconds_bucket\{le="0.005",method="GET"/);
+    const doc = await s.api('/openapi.json');
+    assert.ok(doc.body.paths['/api/v1/gpu/instances/reserve'].post);
+  });
+});
+
+test('rate limit per key: 429 once the burst is spent', async () => {
+  const s = await startTestServer({ rateLimit: 5 });
+  try {
+    const { key } = await s.user('eve');
+    const codes = [];
+    for (let i = 0; i < 15; i++) codes.push((await s.api('/api/v1/gpu/instances', { key })).status);
+    assert.ok(codes.includes(429), codes.join(','));
+    assert.equal(codes.slice(0, 10).filter((c) => c === 200).length, 10);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('SIGTERM-style shutdown lets a request in flight finish', async () => {
+  const slow = new ScriptedProvider('slow', [offer('s1', 0.1)], 400);
+  const s = await startTestServer({ providers: [slow] });
+  const { key } = await s.user('carol');
+  const inFlight = s.api('/api/v1/gpu/instances/reserve', post(key, { count: 1, filters: { provider: 'slow' } }));
+  await new Promise((r) => setTimeout(r, 100));
+  const closed = s.close();
+  const r = await inFlight;
+  await closed;
+  assert.equal(r.status, 201);
+  s.accounts.close();
+  await s.store.close();
+});

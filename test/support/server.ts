@@ -1,0 +1,66 @@
+// An in-process canhazgpu server on loopback for API tests: SQLite pool, fake GPUs, scripted markets.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { systemClock, type Clock } from '../../src/domain/ports.js';
+import { FakeProbe } from '../../src/probe/fake/fake-probe.js';
+import type { Provider } from '../../src/providers/provider.js';
+import { Accounts, type User } from '../../src/server/accounts/accounts.js';
+import { hashApiKey, hashPassword, newApiKey } from '../../src/server/auth.js';
+import { startServer, type RunningServer } from '../../src/server/serve.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+
+export interface TestServer extends RunningServer {
+  store: SqliteStore;
+  accounts: Accounts;
+  dir: string;
+  gpusPath: string;
+  /** A user with an API key; `admin` makes an admin. */
+  user(name: string, options?: { admin?: boolean; password?: string }): Promise<{ user: User; key: string }>;
+  api(path: string, init?: RequestInit & { key?: string }): Promise<{ status: number; body: any; headers: Headers }>;
+  stop(): Promise<void>;
+}
+
+export async function startTestServer(options: { gpus?: number; providers?: Provider[]; rateLimit?: number; clock?: Clock; logLines?: string[] } = {}): Promise<TestServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'canhazgpu-server-'));
+  const gpusPath = join(dir, 'gpus.json');
+  writeFileSync(gpusPath, JSON.stringify({ gpus: Array.from({ length: options.gpus ?? 4 }, () => ({})) }));
+  const store = SqliteStore.create(join(dir, 'state.db'));
+  await store.initialize(options.gpus ?? 4, false, Date.now());
+  const accounts = Accounts.open(join(dir, 'server.db'));
+  const clock = options.clock ?? systemClock;
+  const running = await startServer({
+    store, probe: new FakeProbe(gpusPath), accounts, clock, isOwnerAlive: () => true, staleAfterMs: 300_000,
+    inUseThresholdMb: 1024, rateLimit: options.rateLimit ?? 0, logFormat: 'json',
+    logLine: (line) => options.logLines?.push(line), extraProviders: options.providers ?? [],
+  }, { host: '127.0.0.1', port: 0 });
+  return {
+    ...running, store, accounts, dir, gpusPath,
+    async user(name, o = {}) {
+      const user = accounts.addUser(`${name}@example.com`, name, o.admin ?? false, o.password ? await hashPassword(o.password) : null, clock.now());
+      const key = newApiKey();
+      accounts.addApiKey(user.id, 'test', hashApiKey(key), clock.now());
+      return { user, key };
+    },
+    async api(path, init = {}) {
+      const headers = new Headers(init.headers);
+      if (init.key) headers.set('x-api-key', init.key);
+      if (init.body && !headers.has('content-type')) headers.set('content-type', 'application/json');
+      const res = await fetch(`${running.url}${path}`, { ...init, headers });
+      const text = await res.text();
+      let body: unknown = text;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        // not JSON: keep the text
+      }
+      return { status: res.status, body, headers: res.headers };
+    },
+    async stop() {
+      await running.close();
+      accounts.close();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -14,6 +14,13 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 [ -d node_modules ] || npm ci
+# The committed gRPC code must be what buf makes of proto/ today.
+npm run --silent generate
+if git rev-parse --git-dir >/dev/null 2>&1 && ! git diff --quiet -- src/gen; then
+  echo "src/gen differs from 'npm run generate': commit the regenerated code" >&2
+  git --no-pager diff --stat -- src/gen >&2
+  exit 1
+fi
 npm run --silent typecheck
 npm run --silent build
 

@@ -1,8 +1,12 @@
 // Starts the HTTP server on an address, and stops it cleanly: in-flight requests finish first.
 import { serve, type ServerType } from '@hono/node-server';
+import { ConnectError, type Interceptor } from '@connectrpc/connect';
+import { connectNodeAdapter } from '@connectrpc/connect-node';
+import { createServer as createHttp2Server, type Http2Server, type ServerHttp2Session } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { UsageError } from '../domain/errors.js';
 import { buildDeps, type ServerDeps, type ServerOptions } from './deps.js';
+import { gpuProxyRoutes } from './grpc/service.js';
 import { createHttpApp } from './http/app.js';
 
 export interface ListenAddress {
@@ -22,33 +26,86 @@ export interface RunningServer {
   deps: ServerDeps;
   http: ListenAddress;
   url: string;
+  /** host:port of the gRPC listener, when one was asked for. */
+  grpcAddress: string | null;
   close(): Promise<void>;
 }
 
-export async function startServer(options: ServerOptions, http: ListenAddress): Promise<RunningServer> {
+const display = (a: AddressInfo) => `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
+
+/** One log line per gRPC call, like the HTTP side. */
+function grpcLogger(deps: ServerDeps, json: boolean): Interceptor {
+  return (next) => async (req) => {
+    const started = performance.now();
+    let code = 'OK';
+    try {
+      return await next(req);
+    } catch (err) {
+      code = err instanceof ConnectError ? String(err.code) : 'UNKNOWN';
+      throw err;
+    } finally {
+      const entry = { time: new Date(deps.clock.now()).toISOString(), rpc: `${req.service.typeName}/${req.method.name}`, code, ms: Math.round((performance.now() - started) * 100) / 100 };
+      deps.log.line(json ? JSON.stringify(entry) : `${entry.time} gRPC ${entry.rpc} ${entry.code} ${entry.ms}ms`);
+    }
+  };
+}
+
+async function listenGrpc(deps: ServerDeps, address: ListenAddress, json: boolean): Promise<{ server: Http2Server; sessions: Set<ServerHttp2Session> }> {
+  const handler = connectNodeAdapter({ routes: gpuProxyRoutes(deps), grpc: true, grpcWeb: false, connect: false, interceptors: [grpcLogger(deps, json)] });
+  const server = createHttp2Server(handler);
+  const sessions = new Set<ServerHttp2Session>();
+  server.on('session', (session) => {
+    sessions.add(session);
+    session.once('close', () => sessions.delete(session));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(address.port, address.host, () => resolve());
+  });
+  return { server, sessions };
+}
+
+export async function startServer(options: ServerOptions, http: ListenAddress, grpc?: ListenAddress): Promise<RunningServer> {
   const deps = buildDeps(options);
   const app = createHttpApp(deps);
   const server: ServerType = await new Promise((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: http.host, port: http.port }, () => resolve(s));
-    s.once('error', reject);
+    s.once('error', (err) => reject(new UsageError(`cannot listen for HTTP on ${http.host}:${http.port}: ${err.message}`)));
   });
+  let grpcServer: Awaited<ReturnType<typeof listenGrpc>> | null = null;
+  try {
+    if (grpc) grpcServer = await listenGrpc(deps, grpc, options.logFormat === 'json');
+  } catch (err) {
+    server.close();
+    throw new UsageError(`cannot listen for gRPC on ${grpc!.host}:${grpc!.port}: ${(err as Error).message}`);
+  }
   const bound = server.address() as AddressInfo;
-  const host = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
+  const closeGrpc = () =>
+    new Promise<void>((resolve) => {
+      if (!grpcServer) return resolve();
+      grpcServer.server.close(() => resolve());
+      // Sessions stop taking new calls and end once their calls in flight are answered.
+      for (const session of grpcServer.sessions) session.close();
+    });
+  const closeHttp = () =>
+    new Promise<void>((resolve) => {
+      // Busy sockets finish their request; idle keep-alive ones (also those that go idle after a
+      // last response) are closed so close() does not wait out the clients' keep-alive.
+      const idle = server as { closeIdleConnections?: () => void };
+      const sweep = setInterval(() => idle.closeIdleConnections?.(), 25);
+      server.close(() => {
+        clearInterval(sweep);
+        resolve();
+      });
+      idle.closeIdleConnections?.();
+    });
   return {
     deps,
     http: { host: bound.address, port: bound.port },
-    url: `http://${host}:${bound.port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        // Busy sockets finish their request; idle keep-alive ones (also those that go idle after a
-        // last response) are closed so close() does not wait out the clients' keep-alive.
-        const idle = server as { closeIdleConnections?: () => void };
-        const sweep = setInterval(() => idle.closeIdleConnections?.(), 25);
-        server.close(() => {
-          clearInterval(sweep);
-          resolve();
-        });
-        idle.closeIdleConnections?.();
-      }),
+    url: `http://${display(bound)}`,
+    grpcAddress: grpcServer ? display(grpcServer.server.address() as AddressInfo) : null,
+    close: async () => {
+      await Promise.all([closeHttp(), closeGrpc()]);
+    },
   };
 }

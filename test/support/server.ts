@@ -21,7 +21,7 @@ export interface TestServer extends RunningServer {
   stop(): Promise<void>;
 }
 
-export async function startTestServer(options: { gpus?: number; providers?: Provider[]; rateLimit?: number; clock?: Clock; logLines?: string[] } = {}): Promise<TestServer> {
+export async function startTestServer(options: { gpus?: number; providers?: Provider[]; rateLimit?: number; clock?: Clock; logLines?: string[]; grpc?: boolean } = {}): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'canhazgpu-server-'));
   const gpusPath = join(dir, 'gpus.json');
   writeFileSync(gpusPath, JSON.stringify({ gpus: Array.from({ length: options.gpus ?? 4 }, () => ({})) }));
@@ -33,7 +33,7 @@ export async function startTestServer(options: { gpus?: number; providers?: Prov
     store, probe: new FakeProbe(gpusPath), accounts, clock, isOwnerAlive: () => true, staleAfterMs: 300_000,
     inUseThresholdMb: 1024, rateLimit: options.rateLimit ?? 0, logFormat: 'json',
     logLine: (line) => options.logLines?.push(line), extraProviders: options.providers ?? [],
-  }, { host: '127.0.0.1', port: 0 });
+  }, { host: '127.0.0.1', port: 0 }, options.grpc ? { host: '127.0.0.1', port: 0 } : undefined);
   return {
     ...running, store, accounts, dir, gpusPath,
     async user(name, o = {}) {

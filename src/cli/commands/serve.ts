@@ -5,6 +5,8 @@ import type { Context } from '../context.js';
 
 export interface ServeOptions {
   http: string;
+  /** host:port, or `off`. */
+  grpc: string;
   logFormat: string;
   rateLimit: string;
   pricePerGpuHour: string | undefined;
@@ -14,6 +16,7 @@ const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 
 export async function serveCommand(opts: ServeOptions, ctx: Context): Promise<number> {
   const http = parseListenAddress(opts.http, '--http');
+  const grpc = opts.grpc === 'off' ? undefined : parseListenAddress(opts.grpc, '--grpc');
   if (opts.logFormat !== 'text' && opts.logFormat !== 'json') throw new UsageError(`--log-format must be text or json, got '${opts.logFormat}'`);
   const rateLimit = Number(opts.rateLimit);
   if (!Number.isFinite(rateLimit) || rateLimit < 0) throw new UsageError(`--rate-limit must be a number of requests per second (0 for none), got '${opts.rateLimit}'`);
@@ -28,11 +31,11 @@ export async function serveCommand(opts: ServeOptions, ctx: Context): Promise<nu
     const server = await startServer({
       store, probe: ctx.probe, accounts, clock: ctx.clock, isOwnerAlive: ctx.isOwnerAlive, staleAfterMs: ctx.config.staleAfterMs,
       inUseThresholdMb: ctx.config.inUseThresholdMb, rateLimit, logFormat: opts.logFormat, logLine: (line) => ctx.stdout.write(`${line}\n`),
-    }, http);
-    if (!LOOPBACK.test(http.host)) {
-      ctx.stderr.write(`Warning: serving on ${http.host}, beyond this machine: anyone who can reach it can try API keys and logins\n`);
+    }, http, grpc);
+    for (const host of [http.host, grpc?.host].filter((h): h is string => !!h && !LOOPBACK.test(h))) {
+      ctx.stderr.write(`Warning: serving on ${host}, beyond this machine: anyone who can reach it can try API keys and logins\n`);
     }
-    ctx.stdout.write(`canhazgpu server listening on ${server.url}\n`);
+    ctx.stdout.write(`canhazgpu server listening on ${server.url}${server.grpcAddress ? ` (gRPC on ${server.grpcAddress})` : ''}\n`);
     const signal = await stop;
     ctx.stdout.write(`canhazgpu server stopping (${signal}): finishing requests in flight\n`);
     await server.close();

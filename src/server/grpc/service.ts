@@ -1,0 +1,111 @@
+// The gRPC API (package gpuproxy, service GPUProxyService) on Connect, over HTTP/2: the same
+// GpuService as HTTP, with credentials from the x-api-key or authorization metadata.
+import { create } from '@bufbuild/protobuf';
+import { Code, ConnectError, type ConnectRouter, type HandlerContext } from '@connectrpc/connect';
+import type { GpuInstance as Instance, InstanceFilters } from '../../domain/instances.js';
+import {
+  CreateAPIKeyResponseSchema, DestroyGPUInstanceResponseSchema, GetLoadInfoResponseSchema, GetTransactionsResponseSchema,
+  GPUInstanceSchema, GPUProxyService, HealthCheckResponseSchema, ListGPUInstancesResponseSchema, LoadInfoSchema,
+  LoginResponseSchema, ReserveGPUsResponseSchema, SetLoadBalancerStrategyResponseSchema, TransactionSchema,
+} from '../../gen/gpuproxy_pb.js';
+import type { User } from '../accounts/accounts.js';
+import type { ServerDeps } from '../deps.js';
+import { ApiError, type ApiCode } from '../errors.js';
+
+const CODES: Record<ApiCode, Code> = {
+  INVALID_ARGUMENT: Code.InvalidArgument, FAILED_PRECONDITION: Code.FailedPrecondition, INTERNAL: Code.Internal,
+  PERMISSION_DENIED: Code.PermissionDenied, NOT_FOUND: Code.NotFound, UNAUTHENTICATED: Code.Unauthenticated,
+  RESOURCE_EXHAUSTED: Code.ResourceExhausted, ABORTED: Code.Aborted,
+};
+
+/** Domain failures become their gRPC status; anything else is INTERNAL without its insides. */
+async function guarded<T>(deps: ServerDeps, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof ApiError) throw new ConnectError(err.message, CODES[err.code]);
+    if (err instanceof ConnectError) throw err;
+    deps.log.error(err);
+    throw new ConnectError('internal error', Code.Internal);
+  }
+}
+
+const toProto = (i: Instance) => create(GPUInstanceSchema, {
+  id: i.id, provider: i.provider, status: i.status, pricePerHour: i.pricePerHour, vramGb: Math.round(i.vramGb),
+  gpuModel: i.gpuModel, numGpus: i.numGpus, location: i.location, metadata: i.metadata,
+});
+
+/** proto3 has no "unset" for numbers: 0 and empty strings mean "no filter". */
+function filters(f: { provider?: string; minVram?: number; maxPrice?: number; gpuModel?: string }): InstanceFilters {
+  return {
+    ...(f.provider ? { provider: f.provider } : {}),
+    ...(f.minVram ? { minVramGb: f.minVram } : {}),
+    ...(f.maxPrice ? { maxPricePerHour: f.maxPrice } : {}),
+    ...(f.gpuModel ? { gpuModel: f.gpuModel } : {}),
+  };
+}
+
+export function gpuProxyRoutes(deps: ServerDeps) {
+  const { service, identity, limiter } = deps;
+  const caller = async (ctx: HandlerContext): Promise<User> => {
+    const c = await identity.authenticate(ctx.requestHeader.get('x-api-key') ?? undefined, ctx.requestHeader.get('authorization') ?? undefined);
+    limiter.take(c.bucket);
+    return c.user;
+  };
+
+  return (router: ConnectRouter) => router.service(GPUProxyService, {
+    reserveGPUs: (req, ctx) => guarded(deps, async () => {
+      const user = await caller(ctx);
+      const outcome = await service.reserve(user, { count: req.count, filters: filters(req) });
+      return create(ReserveGPUsResponseSchema, {
+        reservedInstances: outcome.reserved.map((r) => toProto(r.instance)), reservedCount: outcome.reserved.length, message: outcome.message,
+      });
+    }),
+    listGPUInstances: (req, ctx) => guarded(deps, async () => {
+      await caller(ctx);
+      const instances = await service.listInstances(filters(req));
+      return create(ListGPUInstancesResponseSchema, { instances: instances.map(toProto), totalCount: instances.length });
+    }),
+    destroyGPUInstance: (req, ctx) => guarded(deps, async () => {
+      const user = await caller(ctx);
+      await service.destroy(user, req.provider, req.instanceId);
+      return create(DestroyGPUInstanceResponseSchema, { success: true, message: `Released ${req.instanceId} on ${req.provider}` });
+    }),
+    setLoadBalancerStrategy: (req, ctx) => guarded(deps, async () => {
+      const user = await caller(ctx);
+      if (!user.isAdmin) throw new ApiError('PERMISSION_DENIED', 'only an admin may change the strategy');
+      return create(SetLoadBalancerStrategyResponseSchema, { strategy: service.setStrategy(req.strategy), success: true });
+    }),
+    getLoadInfo: (_req, ctx) => guarded(deps, async () => {
+      await caller(ctx);
+      const loads = await service.loads();
+      const out = (l: (typeof loads.server)[number]) => create(LoadInfoSchema, { instanceId: l.instanceId, provider: l.provider, connections: l.connections, avgResponseTimeMs: l.avgResponseTimeMs, loadScore: l.loadScore });
+      return create(GetLoadInfoResponseSchema, { serverLoad: loads.server.map(out), providerLoad: loads.provider.map(out), currentStrategy: service.strategy });
+    }),
+    getTransactions: (req, ctx) => guarded(deps, async () => {
+      const user = await caller(ctx);
+      if (req.limit < 0 || req.limit > 1000 || req.offset < 0) throw new ApiError('INVALID_ARGUMENT', 'limit must be 0 to 1000 (0 for 50) and offset at least 0');
+      await service.reconcile(user.id);
+      const { items, total } = service.transactions(user, req.limit || 50, req.offset);
+      return create(GetTransactionsResponseSchema, {
+        transactions: items.map((t) => create(TransactionSchema, { id: t.id, type: t.type, amount: t.amount, currency: t.currency, timestamp: BigInt(Math.floor(t.timestamp / 1000)), status: t.status, description: t.description })),
+        totalCount: total,
+      });
+    }),
+    login: (req) => guarded(deps, async () => {
+      const { token, user } = await identity.login(req.email, req.password);
+      return create(LoginResponseSchema, { token, userId: user.id, email: user.email });
+    }),
+    createAPIKey: (req, ctx) => guarded(deps, async () => {
+      if (!req.name || req.name.length > 128) throw new ApiError('INVALID_ARGUMENT', 'name must be 1 to 128 characters');
+      const user = req.token
+        ? (await identity.authenticate(undefined, `Bearer ${req.token}`)).user
+        : await caller(ctx);
+      const { key, record } = deps.createApiKey(user, req.name);
+      return create(CreateAPIKeyResponseSchema, { apiKey: key, name: record.name, createdAt: BigInt(Math.floor(record.createdAt / 1000)) });
+    }),
+    healthCheck: () => guarded(deps, async () => create(HealthCheckResponseSchema, {
+      status: 'ok', timestamp: BigInt(Math.floor(deps.clock.now() / 1000)), details: { providers: service.providerNames().join(','), strategy: service.strategy },
+    })),
+  });
+}

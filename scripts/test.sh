@@ -7,6 +7,7 @@ need_apt=()
 command -v script >/dev/null || need_apt+=(bsdutils)
 command -v setpriv >/dev/null || need_apt+=(util-linux)
 command -v redis-server >/dev/null || need_apt+=(redis-server)
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "Installing ${need_apt[*]}..."
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo

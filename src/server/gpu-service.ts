@@ -41,6 +41,8 @@ export class GpuService {
   private readonly providers: Map<string, Provider>;
   private readonly selection = newSelectionState();
   private readonly latency = new Map<string, number>();
+  /** Reservations ever made per provider: read once, then counted here (equal_weighted needs it each time). */
+  private totals: Map<string, number> | null = null;
   /** Serialises reservations so strategies see each other's picks. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -122,7 +124,9 @@ export class GpuService {
       throw new ApiError('ABORTED', `Reserved none of ${count} GPUs: all_or_nothing was set and ${errors.length} creation(s) failed`, { errors });
     }
     const now = this.clock.now();
+    const totals = this.totalsByProvider();
     for (const r of reserved) {
+      totals.set(r.instance.provider, (totals.get(r.instance.provider) ?? 0) + 1);
       this.accounts.addReservation({
         contractId: r.contractId, provider: r.instance.provider, userId: user.id, instance: { ...r.instance, status: 'reserved', metadata: { ...r.instance.metadata, contract_id: r.contractId } },
         pricePerHour: r.instance.pricePerHour, createdAt: now, expiresAt: now + durationMs, endedAt: null,
@@ -172,10 +176,14 @@ export class GpuService {
     this.latency.set(provider, previous === undefined ? ms : previous + EWMA_ALPHA * (ms - previous));
   }
 
+  private totalsByProvider(): Map<string, number> {
+    this.totals ??= this.accounts.countByProvider();
+    return this.totals;
+  }
+
   private loadFacts() {
-    const active = new Map<string, number>();
-    for (const r of this.accounts.activeReservations()) active.set(hostKey(r.instance), (active.get(hostKey(r.instance)) ?? 0) + 1);
-    return { active, totalByProvider: this.accounts.countByProvider(), avgResponseMs: this.latency };
+    const active = new Map(this.accounts.activeCountsByHost().map((a) => [`${a.provider}/${a.location}`, a.n]));
+    return { active, totalByProvider: this.totalsByProvider(), avgResponseMs: this.latency };
   }
 
   /** Per provider/host and per provider: active reservations, latency and a combined score. */

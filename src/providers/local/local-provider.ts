@@ -1,5 +1,6 @@
 // This host's GPU pool as a provider: each free GPU is one instance, priced by the admin's
 // chargeback rate (0 by default). A reservation here is a real manual reservation in the pool.
+import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { GpuInstance } from '../../domain/instances.js';
 import { activeReservation, findDeadTokens, type Liveness } from '../../domain/liveness.js';
@@ -18,9 +19,13 @@ export interface LocalProviderOptions {
   pricePerGpuHour: () => number;
 }
 
+/** How long the owners judged dead by one look at the pool may be reused by the next create. */
+const LIVENESS_MAX_AGE_MS = 1000;
+
 export class LocalProvider implements Provider {
   readonly name = 'local';
   private readonly host = hostname();
+  private lastLiveness: { at: number; liveness: Liveness } | null = null;
 
   constructor(private readonly o: LocalProviderOptions) {}
 
@@ -34,7 +39,16 @@ export class LocalProvider implements Provider {
   }
 
   private liveness(slots: Parameters<typeof findDeadTokens>[0]): Liveness {
-    return { staleAfterMs: this.o.staleAfterMs, deadTokens: findDeadTokens(slots, this.o.isOwnerAlive) };
+    const liveness = { staleAfterMs: this.o.staleAfterMs, deadTokens: findDeadTokens(slots, this.o.isOwnerAlive) };
+    this.lastLiveness = { at: this.o.clock.now(), liveness };
+    return liveness;
+  }
+
+  /** Dead owners as last judged, when recent; else a fresh look at the pool. */
+  private async recentLiveness(): Promise<Liveness> {
+    const last = this.lastLiveness;
+    if (last && this.o.clock.now() - last.at < LIVENESS_MAX_AGE_MS) return last.liveness;
+    return this.liveness((await this.o.store.snapshot()).slots);
   }
 
   async available(): Promise<GpuInstance[]> {
@@ -59,12 +73,13 @@ export class LocalProvider implements Provider {
 
   async create(instance: GpuInstance, user: string, durationMs: number): Promise<string> {
     const gpuId = Number(instance.metadata['gpu_id']);
-    const [snapshot, usage] = await Promise.all([this.o.store.snapshot(), this.usage()]);
+    const [liveness, usage] = await Promise.all([this.recentLiveness(), this.usage()]);
     const now = this.o.clock.now();
-    const contractId = crypto.randomUUID();
+    const contractId = randomUUID();
+    // The store checks again, atomically, that the GPU is still free.
     await this.o.store.allocate({
       count: 1, user, type: 'manual', now, expiryTime: now + durationMs, token: contractId, owner: null, only: [gpuId],
-      inUse: usage ? gpusInUse(usage, this.o.inUseThresholdMb) : [], liveness: this.liveness(snapshot.slots),
+      inUse: usage ? gpusInUse(usage, this.o.inUseThresholdMb) : [], liveness,
     });
     return contractId;
   }

@@ -5,6 +5,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { CanhazError, StoreUnavailableError } from '../../domain/errors.js';
+import { statementCache, type Sql } from '../../store/sqlite/statements.js';
 import type { GpuInstance } from '../../domain/instances.js';
 
 // Beside this module in src/, beside the bundle in dist/ (the build copies it); read on first open.
@@ -59,7 +60,12 @@ const toReservation = (r: ReservationRow): ServerReservation => ({
 });
 
 export class Accounts {
-  private constructor(private readonly db: Database.Database) {}
+  private readonly sql: Sql;
+  private readonly settings = new Map<string, string | null>();
+
+  private constructor(private readonly db: Database.Database) {
+    this.sql = statementCache(db);
+  }
 
   /** Opens (creating when missing) the accounts file, readable and writable by its owner alone. */
   static open(path: string): Accounts {
@@ -70,6 +76,7 @@ export class Accounts {
       const db = new Driver(path, { timeout: 30_000 });
       if (fresh && path !== ':memory:') chmodSync(path, 0o600);
       db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL'); // in WAL mode: durable across crashes of the process, no fsync per commit
       db.pragma('foreign_keys = ON');
       db.exec(schema());
       return new Accounts(db);
@@ -87,18 +94,18 @@ export class Accounts {
   addUser(email: string, name: string, isAdmin: boolean, passwordHash: string | null, now: number): User {
     if (this.userByEmail(email)) throw new CanhazError(`a user with email ${email} already exists`);
     const user: User = { id: randomUUID(), email, name, isAdmin, passwordHash, createdAt: now };
-    this.db.prepare('INSERT INTO users (id, email, name, is_admin, password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+    this.sql('INSERT INTO users (id, email, name, is_admin, password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)')
       .run(user.id, email, name, isAdmin ? 1 : 0, passwordHash, now);
     return user;
   }
 
   userByEmail(email: string): User | null {
-    const row = this.db.prepare('SELECT * FROM users WHERE email = ? COLLATE NOCASE').get(email) as UserRow | undefined;
+    const row = this.sql('SELECT * FROM users WHERE email = ? COLLATE NOCASE').get(email) as UserRow | undefined;
     return row ? toUser(row) : null;
   }
 
   userById(id: string): User | null {
-    const row = this.db.prepare('SELECT * FROM users WHERE id = ?').get(id) as UserRow | undefined;
+    const row = this.sql('SELECT * FROM users WHERE id = ?').get(id) as UserRow | undefined;
     return row ? toUser(row) : null;
   }
 
@@ -106,56 +113,62 @@ export class Accounts {
 
   addApiKey(userId: string, name: string, keyHash: string, now: number): ApiKey {
     const key: ApiKey = { id: randomUUID(), userId, name, createdAt: now, revokedAt: null };
-    this.db.prepare('INSERT INTO api_keys (id, user_id, name, key_hash, created_at) VALUES (?, ?, ?, ?, ?)').run(key.id, userId, name, keyHash, now);
+    this.sql('INSERT INTO api_keys (id, user_id, name, key_hash, created_at) VALUES (?, ?, ?, ?, ?)').run(key.id, userId, name, keyHash, now);
     return key;
   }
 
   /** The live key with this hash and its user. */
   userByKeyHash(keyHash: string): { user: User; keyId: string } | null {
-    const row = this.db.prepare(`SELECT users.*, api_keys.id AS key_id FROM api_keys JOIN users ON users.id = api_keys.user_id
+    const row = this.sql(`SELECT users.*, api_keys.id AS key_id FROM api_keys JOIN users ON users.id = api_keys.user_id
       WHERE api_keys.key_hash = ? AND api_keys.revoked_at IS NULL`).get(keyHash) as (UserRow & { key_id: string }) | undefined;
     return row ? { user: toUser(row), keyId: row.key_id } : null;
   }
 
   listApiKeys(userId: string): ApiKey[] {
-    const rows = this.db.prepare('SELECT id, user_id, name, created_at, revoked_at FROM api_keys WHERE user_id = ? ORDER BY created_at, id').all(userId) as Array<{ id: string; user_id: string; name: string; created_at: number; revoked_at: number | null }>;
+    const rows = this.sql('SELECT id, user_id, name, created_at, revoked_at FROM api_keys WHERE user_id = ? ORDER BY created_at, id').all(userId) as Array<{ id: string; user_id: string; name: string; created_at: number; revoked_at: number | null }>;
     return rows.map((r) => ({ id: r.id, userId: r.user_id, name: r.name, createdAt: r.created_at, revokedAt: r.revoked_at }));
   }
 
   /** Revokes one of the user's keys; false when the user has no such live key. */
   revokeApiKey(userId: string, keyId: string, now: number): boolean {
-    return this.db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL').run(now, keyId, userId).changes === 1;
+    return this.sql('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL').run(now, keyId, userId).changes === 1;
   }
 
   // --- reservations and the ledger
 
   addReservation(r: ServerReservation): void {
-    this.db.prepare('INSERT INTO reservations (contract_id, provider, user_id, instance_json, price_per_hour, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+    this.sql('INSERT INTO reservations (contract_id, provider, user_id, instance_json, price_per_hour, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
       .run(r.contractId, r.provider, r.userId, JSON.stringify(r.instance), r.pricePerHour, r.createdAt, r.expiresAt);
   }
 
   reservation(provider: string, contractId: string): ServerReservation | null {
-    const row = this.db.prepare('SELECT * FROM reservations WHERE provider = ? AND contract_id = ?').get(provider, contractId) as ReservationRow | undefined;
+    const row = this.sql('SELECT * FROM reservations WHERE provider = ? AND contract_id = ?').get(provider, contractId) as ReservationRow | undefined;
     return row ? toReservation(row) : null;
   }
 
   /** Active reservations, of one user or of everyone. */
   activeReservations(userId?: string): ServerReservation[] {
     const rows = (userId
-      ? this.db.prepare('SELECT * FROM reservations WHERE ended_at IS NULL AND user_id = ? ORDER BY created_at').all(userId)
-      : this.db.prepare('SELECT * FROM reservations WHERE ended_at IS NULL ORDER BY created_at').all()) as ReservationRow[];
+      ? this.sql('SELECT * FROM reservations WHERE ended_at IS NULL AND user_id = ? ORDER BY created_at').all(userId)
+      : this.sql('SELECT * FROM reservations WHERE ended_at IS NULL ORDER BY created_at').all()) as ReservationRow[];
     return rows.map(toReservation);
   }
 
   countByProvider(): Map<string, number> {
-    const rows = this.db.prepare('SELECT provider, COUNT(*) AS n FROM reservations GROUP BY provider').all() as Array<{ provider: string; n: number }>;
+    const rows = this.sql('SELECT provider, COUNT(*) AS n FROM reservations GROUP BY provider').all() as Array<{ provider: string; n: number }>;
     return new Map(rows.map((r) => [r.provider, r.n]));
+  }
+
+  /** Active reservations per provider and location, counted by SQLite rather than read one by one. */
+  activeCountsByHost(): Array<{ provider: string; location: string; n: number }> {
+    return this.sql(`SELECT provider, json_extract(instance_json, '$.location') AS location, COUNT(*) AS n
+      FROM reservations WHERE ended_at IS NULL GROUP BY provider, location`).all() as Array<{ provider: string; location: string; n: number }>;
   }
 
   /** Ends a reservation and charges its real cost (price × time held), once. */
   endReservation(r: ServerReservation, endedAt: number): Transaction | null {
     return this.db.transaction(() => {
-      const ended = this.db.prepare('UPDATE reservations SET ended_at = ? WHERE contract_id = ? AND provider = ? AND ended_at IS NULL').run(endedAt, r.contractId, r.provider);
+      const ended = this.sql('UPDATE reservations SET ended_at = ? WHERE contract_id = ? AND provider = ? AND ended_at IS NULL').run(endedAt, r.contractId, r.provider);
       if (ended.changes === 0) return null;
       const hours = Math.max(0, endedAt - r.createdAt) / 3_600_000;
       const t: Transaction = {
@@ -163,25 +176,30 @@ export class Accounts {
         timestamp: endedAt, status: 'completed',
         description: `${r.instance.gpuModel} on ${r.provider} (${r.contractId}) for ${hours.toFixed(4)} h at $${r.pricePerHour}/h`,
       };
-      this.db.prepare('INSERT INTO transactions (id, user_id, type, amount, currency, timestamp, status, description) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      this.sql('INSERT INTO transactions (id, user_id, type, amount, currency, timestamp, status, description) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
         .run(t.id, t.userId, t.type, t.amount, t.currency, t.timestamp, t.status, t.description);
       return t;
     })();
   }
 
   transactions(userId: string, limit: number, offset: number): { items: Transaction[]; total: number } {
-    const total = (this.db.prepare('SELECT COUNT(*) AS n FROM transactions WHERE user_id = ?').get(userId) as { n: number }).n;
-    const rows = this.db.prepare('SELECT * FROM transactions WHERE user_id = ? ORDER BY timestamp DESC, id LIMIT ? OFFSET ?').all(userId, limit, offset) as Array<{ id: string; user_id: string; type: string; amount: number; currency: string; timestamp: number; status: string; description: string }>;
+    const total = (this.sql('SELECT COUNT(*) AS n FROM transactions WHERE user_id = ?').get(userId) as { n: number }).n;
+    const rows = this.sql('SELECT * FROM transactions WHERE user_id = ? ORDER BY timestamp DESC, id LIMIT ? OFFSET ?').all(userId, limit, offset) as Array<{ id: string; user_id: string; type: string; amount: number; currency: string; timestamp: number; status: string; description: string }>;
     return { total, items: rows.map((r) => ({ id: r.id, userId: r.user_id, type: r.type, amount: r.amount, currency: r.currency, timestamp: r.timestamp, status: r.status, description: r.description })) };
   }
 
   // --- settings
 
+  /** Settings are read through a cache: this process is their only writer. */
   setting(key: string): string | null {
-    return (this.db.prepare('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined)?.value ?? null;
+    if (!this.settings.has(key)) {
+      this.settings.set(key, (this.sql('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined)?.value ?? null);
+    }
+    return this.settings.get(key)!;
   }
 
   setSetting(key: string, value: string): void {
-    this.db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
+    this.sql('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
+    this.settings.set(key, value);
   }
 }

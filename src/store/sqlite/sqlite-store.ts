@@ -10,6 +10,7 @@ import type { InitializeResult, Store } from '../../domain/ports.js';
 import type { GpuSlot, PoolSnapshot, Reservation } from '../../domain/reservation.js';
 import { networkFilesystem } from '../../host/filesystem.js';
 import { DEFAULT_STORE } from '../defaults.js';
+import { statementCache, type Sql } from './statements.js';
 
 // Beside this module in src/, beside the bundle in dist/ (the build copies it).
 const schema = () => readFileSync(new URL('./schema.sql', import.meta.url), 'utf8');
@@ -66,11 +67,12 @@ function sqliteCode(err: unknown): string | null {
 
 export class SqliteStore implements Store {
   readonly location: string;
-  private readonly statements = new Map<string, Database.Statement>();
+  private readonly sql: Sql;
   private schemaSeen = false;
 
   private constructor(private readonly db: Database.Database, readonly path: string) {
     this.location = `sqlite:${path}`;
+    this.sql = statementCache(db);
   }
 
   /** Opens an existing store; a missing file means the pool was never set up. */
@@ -140,16 +142,6 @@ export class SqliteStore implements Store {
     } catch (err) {
       throw storeError(err, this.path, 'read');
     }
-  }
-
-  /** Prepared once per connection: preparing costs more than running these small statements. */
-  private sql(text: string): Database.Statement {
-    let statement = this.statements.get(text);
-    if (!statement) {
-      statement = this.db.prepare(text);
-      this.statements.set(text, statement);
-    }
-    return statement;
   }
 
   private poolSize(): number {

@@ -1,0 +1,69 @@
+// Server figures: reserve+destroy requests per second and p99 latency on the local provider (a
+// bounded autocannon load on loopback), and the server's RSS with 10,000 stored reservations.
+import autocannon from 'autocannon';
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Accounts } from '../src/server/accounts/accounts.js';
+import { hashApiKey, newApiKey } from '../src/server/auth.js';
+import { CLI, eventually, Sandbox } from '../test/support/sandbox.js';
+
+export interface ServerFigures {
+  requestsPerSecond: number;
+  p99Ms: number;
+  errors: number;
+  non2xx: number;
+  rssMb: number;
+  startMs: number;
+}
+
+const rssMb = (pid: number) => Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+) kB/m)![1]) / 1024;
+
+export async function serverFigures(box: Sandbox, seconds: number): Promise<ServerFigures> {
+  const gpus = 16;
+  const env = { ...box.env(), CANHAZGPU_PROVIDER: 'fake', CANHAZGPU_ACCOUNTS: join(box.dir, 'bench-server.db') };
+  box.setGpus({ gpus: Array.from({ length: gpus }, () => ({})) });
+  await box.run(['admin', '--gpus', String(gpus), '--force'], { env });
+
+  // 10,000 stored reservations (ended ones, as a long-running server accumulates) and a key.
+  const accounts = Accounts.open(env.CANHAZGPU_ACCOUNTS!);
+  const user = accounts.addUser(`bench-${randomUUID()}@example.com`, 'bench', true, null, Date.now());
+  const key = newApiKey();
+  accounts.addApiKey(user.id, 'bench', hashApiKey(key), Date.now());
+  const instance = { id: 'old', provider: 'vast.ai', status: 'reserved', pricePerHour: 0.5, vramGb: 24, gpuModel: 'RTX 4090', numGpus: 1, location: 'eu', metadata: {} };
+  for (let i = 0; i < 10_000; i++) {
+    const r = { contractId: `old-${i}`, provider: 'vast.ai', userId: user.id, instance, pricePerHour: 0.5, createdAt: Date.now() - 7_200_000, expiresAt: Date.now(), endedAt: null };
+    accounts.addReservation(r);
+    accounts.endReservation(r, Date.now() - 3_600_000);
+  }
+  accounts.close();
+
+  const started = performance.now();
+  const server = spawn(process.execPath, [CLI, 'serve', '--http', '127.0.0.1:0', '--grpc', 'off', '--rate-limit', '0'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  server.stdout.on('data', (d) => (out += d));
+  try {
+    const url = await eventually(() => out.match(/listening on (http:\/\/\S+)/)?.[1]);
+    const startMs = performance.now() - started;
+    const headers = { 'x-api-key': key, 'content-type': 'application/json' };
+    const result = await autocannon({
+      url, connections: 8, duration: seconds, pipelining: 1,
+      requests: [
+        {
+          method: 'POST', path: '/api/v1/gpu/instances/reserve', headers, body: JSON.stringify({ count: 1, filters: { provider: 'local' } }),
+          onResponse: (status: number, body: string, context: Record<string, unknown>) => {
+            context['contract'] = status === 201 ? JSON.parse(body).reserved_instances[0].metadata.contract_id : 'none';
+          },
+        },
+        { method: 'DELETE', headers, setupRequest: (req: Record<string, unknown>, context: Record<string, unknown>) => ({ ...req, path: `/api/v1/gpu/instances/local/${context['contract']}` }) },
+      ],
+    } as autocannon.Options);
+    return {
+      requestsPerSecond: result.requests.average, p99Ms: result.latency.p99, errors: result.errors,
+      non2xx: result.non2xx, rssMb: rssMb(server.pid!), startMs,
+    };
+  } finally {
+    server.kill('SIGTERM');
+  }
+}

@@ -48,10 +48,11 @@ describe('canhazgpu serve and accounts', () => {
 
   test('serve: loopback by default, JSON request logs, reservations the CLI sees, a clean stop on SIGTERM', async () => {
     const help = await box.run(['serve', '--help'], { env });
-    assert.match(help.stdout, /--http <host:port>[^-]*\(default: "127\.0\.0\.1:8080"\)/);
-    assert.match(help.stdout, /--grpc <host:port>[^-]*\(default: "127\.0\.0\.1:9090"\)/);
+    assert.match(help.stdout, /--http <host:port>[^-]*\(default: "127\.0\.0\.1:8080"/);
+    assert.match(help.stdout, /--grpc <host:port>[^-]*\(default: "127\.0\.0\.1:9090"/);
     const key = (await box.run(['apikey', 'create', '--name', 'serve-test', '--user', 'alice@example.com'], { env })).stdout.trim();
-    const server = box.spawn(['serve', '--http', '127.0.0.1:0', '--grpc', '127.0.0.1:0', '--log-format', 'json'], { env });
+    // Addresses from the environment this time (flags and the config file work the same way).
+    const server = box.spawn(['serve', '--log-format', 'json', '--price-per-gpu-hour', '0.5'], { env: { ...env, CANHAZGPU_HTTP: '127.0.0.1:0', CANHAZGPU_GRPC: '127.0.0.1:0' } });
     let out = '';
     server.stdout!.on('data', (d) => (out += d));
     const exited = new Promise<number | null>((resolve) => server.once('exit', resolve));
@@ -60,6 +61,8 @@ describe('canhazgpu serve and accounts', () => {
       method: 'POST', headers: { 'x-api-key': key, 'content-type': 'application/json' }, body: JSON.stringify({ count: 3 }),
     });
     assert.equal(res.status, 201);
+    // The admin's chargeback price applies to this host's GPUs.
+    assert.deepEqual((await res.json() as { cost_estimate: unknown }).cost_estimate, { hourly: 1.5, daily: 36, weekly: 252, monthly: 1080 });
     const status = await box.run(['status'], { env });
     assert.equal(status.stdout.split('\n').filter((l) => / IN USE by alice for 0h \d+m \d+s \(manual, expires in/.test(l)).length, 3);
     assert.equal((await box.run(['reserve', '--gpus', '2'], { env })).stderr, 'Error: Not enough GPUs available. Requested: 2, Available: 1\n');

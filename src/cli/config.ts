@@ -21,6 +21,9 @@ export interface Config {
   lockWaitMs: number;
   /** The server's users, keys and ledger (mode 0600). */
   accountsPath: string;
+  /** `serve`: where to listen (a flag wins over these). */
+  httpAddress: string;
+  grpcAddress: string;
 }
 
 export interface GlobalFlags {
@@ -40,6 +43,8 @@ const SETTINGS = {
   nvidia_smi_timeout_seconds: 'CANHAZGPU_NVIDIA_SMI_TIMEOUT_SECONDS',
   lock_wait_seconds: 'CANHAZGPU_LOCK_WAIT_SECONDS',
   accounts: 'CANHAZGPU_ACCOUNTS',
+  http: 'CANHAZGPU_HTTP',
+  grpc: 'CANHAZGPU_GRPC',
 } as const;
 type SettingKey = keyof typeof SETTINGS;
 type FileSettings = Partial<Record<SettingKey, string>>;
@@ -106,5 +111,7 @@ export function resolveConfig(flags: GlobalFlags, env: NodeJS.ProcessEnv): Confi
     nvidiaSmiTimeoutMs: positive('nvidia_smi_timeout_seconds', 10) * 1000,
     lockWaitMs: positive('lock_wait_seconds', 12) * 1000,
     accountsPath: flags.accounts ?? raw('accounts') ?? DEFAULT_ACCOUNTS,
+    httpAddress: raw('http') ?? '127.0.0.1:8080',
+    grpcAddress: raw('grpc') ?? '127.0.0.1:9090',
   };
 }

@@ -75,14 +75,14 @@ function buildProgram(io: Io, argv: readonly string[], makeContext: ContextFacto
     });
 
   program.command('serve').description('Serve the HTTP API, dashboard and metrics on this pool')
-    .option('--http <host:port>', 'HTTP address (loopback unless told otherwise)', '127.0.0.1:8080')
-    .option('--grpc <host:port>', "gRPC address, or 'off'", '127.0.0.1:9090')
+    .option('--http <host:port>', 'HTTP address, loopback unless told otherwise (default: "127.0.0.1:8080", or env CANHAZGPU_HTTP)')
+    .option('--grpc <host:port>', "gRPC address, or 'off' (default: \"127.0.0.1:9090\", or env CANHAZGPU_GRPC)")
     .option('--log-format <format>', 'text or json, one line per request', 'text')
     .option('--rate-limit <n>', 'requests per second per API key (0: no limit)', '100')
     .option('--price-per-gpu-hour <usd>', "this host's chargeback price per GPU-hour (default 0)")
     .option('--accounts <file>', "the server's users, keys and ledger (default /var/lib/canhazgpu/server.db)")
     .action(function (this: Command) {
-      const o = this.opts<{ http: string; grpc: string; logFormat: string; rateLimit: string; pricePerGpuHour?: string; accounts?: string }>();
+      const o = this.opts<{ http?: string; grpc?: string; logFormat: string; rateLimit: string; pricePerGpuHour?: string; accounts?: string }>();
       return act((ctx) => serveCommand({ http: o.http, grpc: o.grpc, logFormat: o.logFormat, rateLimit: o.rateLimit, pricePerGpuHour: o.pricePerGpuHour }, ctx), o.accounts)();
     });
 

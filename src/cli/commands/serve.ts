@@ -6,9 +6,10 @@ import { startServer, parseListenAddress } from '../../server/serve.js';
 import type { Context } from '../context.js';
 
 export interface ServeOptions {
-  http: string;
-  /** host:port, or `off`. */
-  grpc: string;
+  /** host:port; undefined: the config file, CANHAZGPU_HTTP, or 127.0.0.1:8080. */
+  http: string | undefined;
+  /** host:port or `off`; undefined: the config file, CANHAZGPU_GRPC, or 127.0.0.1:9090. */
+  grpc: string | undefined;
   logFormat: string;
   rateLimit: string;
   pricePerGpuHour: string | undefined;
@@ -23,8 +24,9 @@ export async function serveCommand(opts: ServeOptions, ctx: Context): Promise<nu
   // A long-running server: let V8 collect garbage sooner rather than grow the heap (measured in
   // `npm run bench`: about a third less RSS under load, throughput unchanged).
   setFlagsFromString('--optimize-for-size');
-  const http = parseListenAddress(opts.http, '--http');
-  const grpc = opts.grpc === 'off' ? undefined : parseListenAddress(opts.grpc, '--grpc');
+  const http = parseListenAddress(opts.http ?? ctx.config.httpAddress, '--http');
+  const grpcText = opts.grpc ?? ctx.config.grpcAddress;
+  const grpc = grpcText === 'off' ? undefined : parseListenAddress(grpcText, '--grpc');
   if (opts.logFormat !== 'text' && opts.logFormat !== 'json') throw new UsageError(`--log-format must be text or json, got '${opts.logFormat}'`);
   const rateLimit = Number(opts.rateLimit);
   if (!Number.isFinite(rateLimit) || rateLimit < 0) throw new UsageError(`--rate-limit must be a number of requests per second (0 for none), got '${opts.rateLimit}'`);

@@ -14,6 +14,10 @@ await build({
   entryPoints: entries,
   outdir: 'dist',
   bundle: true,
+  // Commands loaded with import() (the server's) become chunks of their own, read only when run.
+  splitting: true,
+  // Chunks sit beside cli.js: their new URL('./x', import.meta.url) must find the copied data files.
+  chunkNames: 'chunk-[name]-[hash]',
   platform: 'node',
   target: 'node20',
   format: 'esm',

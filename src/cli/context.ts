@@ -6,7 +6,7 @@ import { currentOwner, isOwnerAlive } from '../host/proc.js';
 import { currentUserName } from '../host/users.js';
 import { FakeProbe } from '../probe/fake/fake-probe.js';
 import { NvidiaSmiProbe } from '../probe/nvidia/nvidia-probe.js';
-import { Accounts } from '../server/accounts/accounts.js';
+import type { Accounts } from '../server/accounts/accounts.js';
 import { openStore, type OpenOptions } from '../store/open.js';
 import type { Config } from './config.js';
 
@@ -25,7 +25,7 @@ export interface Context {
   currentUser(): Promise<string>;
   currentOwner(): OwnerRef;
   isOwnerAlive(owner: OwnerRef): boolean;
-  openAccounts(): Accounts;
+  openAccounts(): Promise<Accounts>;
   /** Resolves when the process is asked to stop (SIGTERM, SIGINT). */
   shutdownSignal(): Promise<NodeJS.Signals>;
 }
@@ -46,7 +46,7 @@ export function systemContext(config: Config, io: { stdout: Output; stderr: Outp
     currentUser: currentUserName,
     currentOwner,
     isOwnerAlive,
-    openAccounts: () => Accounts.open(config.accountsPath),
+    openAccounts: async () => (await import('../server/accounts/accounts.js')).Accounts.open(config.accountsPath),
     shutdownSignal: () => new Promise((resolve) => {
       for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => resolve(signal));
     }),

@@ -8,8 +8,10 @@ import { releaseCommand } from './commands/release.js';
 import { reserveCommand } from './commands/reserve.js';
 import { runCommand } from './commands/run.js';
 import { statusCommand } from './commands/status.js';
-import { serveCommand } from './commands/serve.js';
-import { apiKeyCreateCommand, apiKeyListCommand, apiKeyRevokeCommand, userAddCommand } from './commands/accounts.js';
+// The server's commands load on demand (a chunk of their own in the bundle), so `status`, `run` and
+// the rest never pay for HTTP, gRPC and their dependencies at start-up.
+const server = () => import('./commands/serve.js');
+const accounts = () => import('./commands/accounts.js');
 import { GLOBAL_OPTIONS, USAGE } from './usage.js';
 
 export interface Io {
@@ -83,7 +85,7 @@ function buildProgram(io: Io, argv: readonly string[], makeContext: ContextFacto
     .option('--accounts <file>', "the server's users, keys and ledger (default /var/lib/canhazgpu/server.db)")
     .action(function (this: Command) {
       const o = this.opts<{ http?: string; grpc?: string; logFormat: string; rateLimit: string; pricePerGpuHour?: string; accounts?: string }>();
-      return act((ctx) => serveCommand({ http: o.http, grpc: o.grpc, logFormat: o.logFormat, rateLimit: o.rateLimit, pricePerGpuHour: o.pricePerGpuHour }, ctx), o.accounts)();
+      return act(async (ctx) => (await server()).serveCommand({ http: o.http, grpc: o.grpc, logFormat: o.logFormat, rateLimit: o.rateLimit, pricePerGpuHour: o.pricePerGpuHour }, ctx), o.accounts)();
     });
 
   const user = program.command('user').description("Manage the server's users");
@@ -95,7 +97,7 @@ function buildProgram(io: Io, argv: readonly string[], makeContext: ContextFacto
       const o = this.opts<{ email?: string; name?: string; admin: boolean; passwordStdin: boolean; accounts?: string }>();
       return act(async (ctx) => {
         const password = o.passwordStdin ? (await io.readStdin()).replace(/\r?\n$/, '') : null;
-        return userAddCommand({ email: o.email, name: o.name, admin: o.admin, password }, ctx);
+        return (await accounts()).userAddCommand({ email: o.email, name: o.name, admin: o.admin, password }, ctx);
       }, o.accounts)();
     });
 
@@ -104,17 +106,17 @@ function buildProgram(io: Io, argv: readonly string[], makeContext: ContextFacto
     .option('--name <name>').option('--user <email>').option('--accounts <file>')
     .action(function (this: Command) {
       const o = this.opts<{ name?: string; user?: string; accounts?: string }>();
-      return act((ctx) => apiKeyCreateCommand({ name: o.name, user: o.user }, ctx), o.accounts)();
+      return act(async (ctx) => (await accounts()).apiKeyCreateCommand({ name: o.name, user: o.user }, ctx), o.accounts)();
     });
   apikey.command('list').description('List API keys').option('--user <email>').option('--accounts <file>')
     .action(function (this: Command) {
       const o = this.opts<{ user?: string; accounts?: string }>();
-      return act((ctx) => apiKeyListCommand({ user: o.user }, ctx), o.accounts)();
+      return act(async (ctx) => (await accounts()).apiKeyListCommand({ user: o.user }, ctx), o.accounts)();
     });
   apikey.command('revoke').description('Revoke an API key').argument('[id]').option('--user <email>').option('--accounts <file>')
     .action(function (this: Command, id: string | undefined) {
       const o = this.opts<{ user?: string; accounts?: string }>();
-      return act((ctx) => apiKeyRevokeCommand({ id, user: o.user }, ctx), o.accounts)();
+      return act(async (ctx) => (await accounts()).apiKeyRevokeCommand({ id, user: o.user }, ctx), o.accounts)();
     });
 
   program.command('status').description('Show current GPU allocation status')

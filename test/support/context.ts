@@ -28,7 +28,7 @@ export function testContext(options: { storePath: string; gpusPath?: string; use
     currentUser: async () => options.user ?? 'alice',
     currentOwner: (): OwnerRef => ({ host: 'test-host', pid: 1, startTime: null }),
     isOwnerAlive: () => true,
-    openAccounts: () => Accounts.open(config.accountsPath),
+    openAccounts: async () => Accounts.open(config.accountsPath),
     shutdownSignal: () => new Promise(() => {}),
     out: () => stdout,
     err: () => stderr,

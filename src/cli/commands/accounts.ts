@@ -19,7 +19,7 @@ const EMAIL = /^[^\s@]+@[^\s@]+$/;
 export async function userAddCommand(opts: UserAddOptions, ctx: Context): Promise<number> {
   if (!opts.email || !EMAIL.test(opts.email)) throw new UsageError("--email must be an email address. Usage: canhazgpu user add --email EMAIL [--name NAME] [--admin] [--password-stdin]");
   if (opts.password !== null && opts.password.length < 8) throw new UsageError('the password must have at least 8 characters');
-  const accounts = ctx.openAccounts();
+  const accounts = await ctx.openAccounts();
   try {
     const hash = opts.password === null ? null : await hashPassword(opts.password);
     const user = accounts.addUser(opts.email, opts.name ?? opts.email.split('@')[0]!, opts.admin, hash, ctx.clock.now());
@@ -44,7 +44,7 @@ async function targetUser(accounts: Accounts, email: string | undefined, ctx: Co
 
 export async function apiKeyCreateCommand(opts: { name: string | undefined; user: string | undefined }, ctx: Context): Promise<number> {
   if (!opts.name || opts.name.length > 128) throw new UsageError('--name must be 1 to 128 characters. Usage: canhazgpu apikey create --name NAME [--user EMAIL]');
-  const accounts = ctx.openAccounts();
+  const accounts = await ctx.openAccounts();
   try {
     const user = await targetUser(accounts, opts.user, ctx);
     const key = newApiKey();
@@ -58,7 +58,7 @@ export async function apiKeyCreateCommand(opts: { name: string | undefined; user
 }
 
 export async function apiKeyListCommand(opts: { user: string | undefined }, ctx: Context): Promise<number> {
-  const accounts = ctx.openAccounts();
+  const accounts = await ctx.openAccounts();
   try {
     const user = await targetUser(accounts, opts.user, ctx);
     for (const k of accounts.listApiKeys(user.id)) {
@@ -73,7 +73,7 @@ export async function apiKeyListCommand(opts: { user: string | undefined }, ctx:
 
 export async function apiKeyRevokeCommand(opts: { id: string | undefined; user: string | undefined }, ctx: Context): Promise<number> {
   if (!opts.id) throw new UsageError('Usage: canhazgpu apikey revoke KEY_ID [--user EMAIL]');
-  const accounts = ctx.openAccounts();
+  const accounts = await ctx.openAccounts();
   try {
     const user = await targetUser(accounts, opts.user, ctx);
     if (!accounts.revokeApiKey(user.id, opts.id, ctx.clock.now())) throw new CanhazError(`${user.email} has no active API key ${opts.id}`);

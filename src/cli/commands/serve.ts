@@ -34,7 +34,7 @@ export async function serveCommand(opts: ServeOptions, ctx: Context): Promise<nu
   if (price !== null && (!Number.isFinite(price) || price < 0)) throw new UsageError(`--price-per-gpu-hour must be a number of at least 0, got '${opts.pricePerGpuHour}'`);
 
   const store = await ctx.openStore({ reconnect: true });
-  const accounts = ctx.openAccounts();
+  const accounts = await ctx.openAccounts();
   try {
     if (price !== null) accounts.setSetting('local_price_per_gpu_hour', String(price));
     const stop = ctx.shutdownSignal();

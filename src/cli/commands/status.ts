@@ -1,5 +1,4 @@
 // `canhazgpu status [--table | --json]`: every GPU, its holder, and what the hardware shows.
-import Table from 'cli-table3';
 import { UsageError } from '../../domain/errors.js';
 import { buildStatus } from '../../domain/status.js';
 import { statusJson, statusLine, TABLE_HEADER, tableCells } from '../../domain/status-text.js';
@@ -12,7 +11,9 @@ export interface StatusOptions {
 }
 
 /** Seed 003's layout: a header, a row of dashes, columns separated by single spaces, no borders. */
-function renderTable(rows: string[][]): string {
+async function renderTable(rows: string[][]): Promise<string> {
+  // Loaded for --table alone: it and its dependencies would slow every other command's start.
+  const { default: Table } = await import('cli-table3');
   const table = new Table({
     head: [...TABLE_HEADER],
     chars: {
@@ -37,7 +38,7 @@ export async function statusCommand(opts: StatusOptions, ctx: Context): Promise<
     if (opts.json) {
       ctx.stdout.write(`${JSON.stringify(rows.map((r) => statusJson(r, now)), null, 2)}\n`);
     } else if (opts.table) {
-      ctx.stdout.write(renderTable(rows.map((r) => tableCells(r, now, threshold))));
+      ctx.stdout.write(await renderTable(rows.map((r) => tableCells(r, now, threshold))));
     } else {
       ctx.stdout.write(rows.map((r) => `${statusLine(r, now, threshold)}\n`).join(''));
     }

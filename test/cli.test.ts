@@ -138,9 +138,17 @@ describe('canhazgpu CLI', () => {
     assert.equal(r.stderr, `Warning: ${sticky} has the sticky bit set, so users cannot remove each other's WAL files there; prefer a directory of its own such as /var/lib/canhazgpu\n`);
   });
 
+  test('even a failure nobody foresaw is one line and exit 1', async () => {
+    box.setGpus({ gpus: [{ processes: [null as never] }] });
+    const r = await box.run(['status', '--provider', 'fake']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^Error: unexpected failure: .* \(set CANHAZGPU_DEBUG=1 for details\)\n$/);
+    box.setGpus({ gpus: [{}, {}, {}, {}] });
+  });
+
   test('a store that cannot be opened gives one line naming the path', async () => {
     const r = await box.run(['admin', '--gpus', '2', '--store', `sqlite:${join('/proc/version', 'x', 'state.db')}`]);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /^Error: Cannot create \/proc\/version\/x for the GPU store .*--store\.\n$/);
+    assert.match(r.stderr, /^Error: Cannot prepare \/proc\/version\/x for the GPU store .*--store\.\n$/);
   });
 });

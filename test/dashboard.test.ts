@@ -35,7 +35,7 @@ test('the dashboard shows every GPU and follows reservations, unreserved use and
   const made = await server.api('/api/v1/gpu/instances/reserve', { method: 'POST', key, body: JSON.stringify({ count: 2, filters: { provider: 'local' } }) });
   assert.equal(made.status, 201);
   await page.waitForFunction(() => document.querySelectorAll('#gpus tr.reserved').length === 2);
-  assert.deepEqual(await page.$$eval('#gpus tr.reserved .holder', (cells) => cells.map((c) => c.textContent)), ['alice', 'alice']);
+  assert.deepEqual(await page.$$eval('#gpus tr.reserved .holder', (cells) => cells.map((c) => c.textContent)), ['api:alice@example.com', 'api:alice@example.com']);
 
   await server.api('/api/v1/gpu/instances/reserve', { method: 'POST', key, body: JSON.stringify({ count: 1, filters: { provider: 'vast.ai' } }) });
   await page.waitForFunction(() => document.querySelectorAll('#reservations tr').length === 3);

@@ -64,7 +64,7 @@ describe('canhazgpu serve and accounts', () => {
     // The admin's chargeback price applies to this host's GPUs.
     assert.deepEqual((await res.json() as { cost_estimate: unknown }).cost_estimate, { hourly: 1.5, daily: 36, weekly: 252, monthly: 1080 });
     const status = await box.run(['status'], { env });
-    assert.equal(status.stdout.split('\n').filter((l) => / IN USE by alice for 0h \d+m \d+s \(manual, expires in/.test(l)).length, 3);
+    assert.equal(status.stdout.split('\n').filter((l) => / IN USE by api:alice@example\.com for 0h \d+m \d+s \(manual, expires in/.test(l)).length, 3);
     assert.equal((await box.run(['reserve', '--gpus', '2'], { env })).stderr, 'Error: Not enough GPUs available. Requested: 2, Available: 1\n');
     const log = await eventually(() => out.split('\n').find((l) => l.includes('/api/v1/gpu/instances/reserve')) ?? '');
     assert.deepEqual(Object.keys(JSON.parse(log)), ['time', 'method', 'path', 'status', 'ms']);

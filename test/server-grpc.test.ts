@@ -15,7 +15,7 @@ function client(address: string): Record<string, Call> {
   const pkg = grpc.loadPackageDefinition(definition) as unknown as { gpuproxy: { GPUProxyService: grpc.ServiceClientConstructor } };
   const stub = new pkg.gpuproxy.GPUProxyService(address, grpc.credentials.createInsecure()) as unknown as Record<string, Function>;
   return new Proxy({}, {
-    get: (_, method: string) => (request: object, metadata: grpc.Metadata) =>
+    get: (_, method: string) => method === 'close' ? () => (stub as unknown as grpc.Client).close() : (request: object, metadata: grpc.Metadata) =>
       new Promise((resolve, reject) => stub[method]!.call(stub, request, metadata, (err: Error | null, res: unknown) => (err ? reject(err) : resolve(res)))),
   });
 }
@@ -49,7 +49,10 @@ describe('gRPC API', () => {
     bob = await s.user('bob');
     admin = await s.user('root', { admin: true });
   });
-  after(() => s.stop());
+  after(async () => {
+    rpc['close']!({}, meta());
+    await s.stop();
+  });
 
   test('HealthCheck answers without credentials; everything else wants a key', async () => {
     const health = await rpc['HealthCheck']!({}, meta());
@@ -99,6 +102,11 @@ describe('gRPC API', () => {
     assert.equal(ledger.total_count, 1);
     assert.equal(ledger.transactions[0].currency, 'USD');
     assert.equal(await code(rpc['GetTransactions']!({ limit: -1 }, meta({ 'x-api-key': alice.key }))), grpc.status.INVALID_ARGUMENT);
+  });
+
+  test('an oversized message is refused before anything reads it', async () => {
+    const huge = 'x'.repeat(100 * 1024);
+    assert.equal(await code(rpc['Login']!({ email: huge, password: huge }, meta())), grpc.status.RESOURCE_EXHAUSTED);
   });
 
   test('Login and CreateAPIKey: a token from Login makes a key that works', async () => {

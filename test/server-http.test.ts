@@ -41,7 +41,8 @@ describe('HTTP API', () => {
     assert.deepEqual(r.body.cost_estimate, { hourly: 0, daily: 0, weekly: 0, monthly: 0 });
     for (const i of r.body.reserved_instances) assert.ok(i.metadata.contract_id);
     const { slots } = await s.store.snapshot();
-    const held = slots.filter((x) => x.reservation?.user === 'alice').map((x) => x.id);
+    // Held in the pool as api:<email>: never a local login, so no local `release` can end it.
+    const held = slots.filter((x) => x.reservation?.user === 'api:alice@example.com').map((x) => x.id);
     assert.equal(held.length, 2);
     const listed = await s.api('/api/v1/gpu/instances?provider=local', { key: bob.key });
     assert.equal(listed.body.total_count, 6);
@@ -107,7 +108,11 @@ describe('HTTP API', () => {
     assert.equal(first.status, 201);
     assert.deepEqual(second.body, first.body);
     const { slots } = await s.store.snapshot();
-    assert.equal(slots.filter((x) => x.reservation?.user === 'bob').length, 1);
+    assert.equal(slots.filter((x) => x.reservation?.user === 'api:bob@example.com').length, 1);
+    const otherBody = await s.api('/api/v1/gpu/instances/reserve', post(bob.key, { count: 2, filters: { provider: 'local' } }, headers));
+    assert.deepEqual([otherBody.status, otherBody.body.error], [422, 'this Idempotency-Key was used with a different request body']);
+    const longKey = await s.api('/api/v1/gpu/instances/reserve', post(bob.key, { count: 1 }, { 'idempotency-key': 'k'.repeat(256) }));
+    assert.equal(longKey.status, 400);
   });
 
   test('only the owner or an admin destroys a reservation; the ledger charges what was used', async () => {
@@ -117,7 +122,7 @@ describe('HTTP API', () => {
     const path = `/api/v1/gpu/instances/runpod/${contract}`;
     await new Promise((r) => setTimeout(r, 300));
     const stolen = await s.api(path, { method: 'DELETE', key: bob.key });
-    assert.equal(stolen.status, 403);
+    assert.deepEqual([stolen.status, stolen.body.error], [403, 'that reservation belongs to another user']);
     const mine = await s.api(path, { method: 'DELETE', key: alice.key });
     assert.deepEqual([mine.status, mine.body.success], [200, true]);
     assert.equal((await s.api(path, { method: 'DELETE', key: alice.key })).status, 404);
@@ -174,7 +179,7 @@ describe('HTTP API', () => {
     const metrics = await s.api('/metrics');
     assert.match(metrics.body, new RegExp(`^canhazgpu_gpus\\{state="reserved"\\} ${held}$`, 'm'));
     assert.match(metrics.body, /^canhazgpu_gpus\{state="total"\} 8$/m);
-    assert.match(metrics.body, /^canhazgpu_reservations\{user="alice"\} 2$/m);
+    assert.match(metrics.body, /^canhazgpu_reservations\{user="api:alice@example\.com"\} 2$/m);
     assert.match(metrics.body, /^canhazgpu_http_requests_total\{method="POST",route="\/api\/v1\/gpu\/instances\/reserve",code="201"\} \d+$/m);
     assert.match(metrics.body, /canhazgpu_http_request_duration_seconds_bucket\{le="0.005",method="GET"/);
     const doc = await s.api('/openapi.json');

@@ -45,6 +45,7 @@ test('a bad config file is one clear error naming it', () => {
     ['{"stor": "x"}', /^unknown setting 'stor' in .*; known: store, provider/],
     ['{"memory_threshold_mb": "lots"}', /^'memory_threshold_mb' in .* must be a positive number, got 'lots'$/],
     ['{"store": {"url": "x"}}', /must be a string or a number/],
+    ['{"heartbeat_seconds": 200}', /^'heartbeat_seconds' in .* must be at most 100 \(a third of the 300 s stale window\), got '200'$/],
   ];
   cases.forEach(([body, message], i) => {
     const path = file(`bad${i + 1}.json`, body);

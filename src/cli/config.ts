@@ -101,12 +101,17 @@ export function resolveConfig(flags: GlobalFlags, env: NodeJS.ProcessEnv): Confi
   if (provider !== 'nvidia' && provider !== 'fake') {
     throw new UsageError(`unknown GPU provider '${provider}': use nvidia or fake`);
   }
+  const heartbeatSeconds = positive('heartbeat_seconds', 60);
+  // A heartbeat rarer than a third of the stale window lets a live run look abandoned.
+  if (heartbeatSeconds > DEFAULT_STALE_AFTER_MS / 3000) {
+    throw new UsageError(`${where('heartbeat_seconds')} must be at most ${DEFAULT_STALE_AFTER_MS / 3000} (a third of the ${DEFAULT_STALE_AFTER_MS / 1000} s stale window), got '${heartbeatSeconds}'`);
+  }
   return {
     storeUrl: flags.store ?? raw('store') ?? DEFAULT_STORE,
     provider,
     fakeGpusPath: raw('fake_gpus'),
     inUseThresholdMb: positive('memory_threshold_mb', DEFAULT_IN_USE_THRESHOLD_MB),
-    heartbeatMs: positive('heartbeat_seconds', 60) * 1000,
+    heartbeatMs: heartbeatSeconds * 1000,
     staleAfterMs: DEFAULT_STALE_AFTER_MS,
     nvidiaSmiTimeoutMs: positive('nvidia_smi_timeout_seconds', 10) * 1000,
     lockWaitMs: positive('lock_wait_seconds', 12) * 1000,

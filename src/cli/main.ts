@@ -12,7 +12,10 @@ main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, en
     process.exitCode = code;
   },
   (err: unknown) => {
-    process.stderr.write(`Error: unexpected failure: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exitCode = 70;
+    // A bug, or a broken install: one line as every error, the stack only when asked for.
+    const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    process.stderr.write(`Error: unexpected failure: ${message} (set CANHAZGPU_DEBUG=1 for details)\n`);
+    if (process.env['CANHAZGPU_DEBUG'] && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+    process.exitCode = 1;
   },
 );

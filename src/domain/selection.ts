@@ -48,6 +48,9 @@ export function selectInstances(strategy: Strategy, candidates: readonly GpuInst
       return Array.from({ length: n }, (_, k) => pool[(start + k) % pool.length]!);
     }
     case 'weighted_round_robin': {
+      // Offers come and go: forget the weights of instances no longer offered.
+      const offered = new Set(pool.map((i) => i.id));
+      for (const id of state.currentWeights.keys()) if (!offered.has(id)) state.currentWeights.delete(id);
       const picked: GpuInstance[] = [];
       const left = new Set(pool);
       const total = pool.reduce((sum, i) => sum + valueWeight(i), 0);

@@ -1,5 +1,5 @@
 // Facts about processes on this host, read from /proc (Linux) without spawning anything.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { OwnerRef } from '../domain/reservation.js';
 
@@ -46,8 +46,30 @@ const procAvailable = (() => {
   }
 })();
 
+/**
+ * This host as an owner's `host`: its name, boot and pid namespace. A pid means the same process only
+ * when all three match (a host-network container shares the name, another boot reuses pids).
+ */
+export const hostIdentity: string = (() => {
+  const read = (path: string) => {
+    try {
+      return readFileSync(path, 'utf8').trim();
+    } catch {
+      return '';
+    }
+  };
+  let pidNamespace = '';
+  try {
+    pidNamespace = String(statSync('/proc/self/ns/pid').ino);
+  } catch {
+    // no namespaces here
+  }
+  const bootId = read('/proc/sys/kernel/random/boot_id');
+  return [hostname(), bootId, pidNamespace].filter(Boolean).join('/');
+})();
+
 export function currentOwner(): OwnerRef {
-  return { host: hostname(), pid: process.pid, startTime: processStartTime(process.pid) };
+  return { host: hostIdentity, pid: process.pid, startTime: processStartTime(process.pid) };
 }
 
 /**
@@ -55,12 +77,10 @@ export function currentOwner(): OwnerRef {
  * /proc, answer "alive" unless the pid is plainly gone, leaving them to the heartbeat.
  */
 export function isOwnerAlive(owner: OwnerRef): boolean {
-  if (owner.host !== hostname()) return true;
-  if (procAvailable) {
-    const started = processStartTime(owner.pid);
-    if (started === null) return false;
-    return owner.startTime === null || owner.startTime === started;
-  }
+  if (owner.host !== hostIdentity) return true;
+  const started = procAvailable ? processStartTime(owner.pid) : null;
+  if (started !== null) return owner.startTime === null || owner.startTime === started;
+  // No /proc entry: gone, or hidden from us (hidepid). Only the kernel can tell those apart.
   try {
     process.kill(owner.pid, 0);
     return true;

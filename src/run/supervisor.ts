@@ -2,7 +2,7 @@
 // exactly once, a heartbeat while it runs, and its exit status returned.
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
-import { inForegroundOfTerminal } from './terminal.js';
+import { terminalDeliversTo } from './terminal.js';
 
 /** Signals a terminal sends to the whole foreground group; the child gets them without our help. */
 const KEYBOARD_SIGNALS = new Set<NodeJS.Signals>(['SIGINT', 'SIGQUIT', 'SIGHUP']);
@@ -28,7 +28,7 @@ export function supervise(options: SuperviseOptions): Supervision {
   const child = spawn(file!, args, { stdio: 'inherit', env: options.env });
   const handlers = FORWARDED.map((signal) => {
     const handler = () => {
-      if (KEYBOARD_SIGNALS.has(signal) && inForegroundOfTerminal()) return;
+      if (KEYBOARD_SIGNALS.has(signal) && terminalDeliversTo(child.pid)) return;
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     };
     process.on(signal, handler);

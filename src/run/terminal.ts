@@ -1,14 +1,22 @@
-// Whether the terminal already delivers a keyboard signal to our child: true when we sit in the
-// foreground process group of a controlling terminal, where Ctrl-C reaches every member at once.
+// Whether the terminal already delivers a keyboard signal to our child: true when the child's
+// process group is the terminal's foreground group, where Ctrl-C reaches every member at once.
 import { readFileSync } from 'node:fs';
 
-export function inForegroundOfTerminal(): boolean {
+/** Fields after the command name in /proc/<pid>/stat: state ppid pgrp session tty_nr tpgid … */
+function statFields(pid: number | 'self'): string[] | null {
   try {
-    const stat = readFileSync('/proc/self/stat', 'latin1');
-    // After the command name: state ppid pgrp session tty_nr tpgid …
-    const [, , pgrp, , ttyNr, tpgid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ttyNr !== '0' && pgrp === tpgid;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
-    return false;
+    return null;
   }
+}
+
+export function terminalDeliversTo(childPid: number | undefined): boolean {
+  const self = statFields('self');
+  const child = childPid === undefined ? null : statFields(childPid);
+  if (!self || !child) return false;
+  const [, , , , ttyNr, tpgid] = self;
+  // A child in its own group (setsid, some launchers) is not reached by the terminal: forward to it.
+  return ttyNr !== '0' && child[2] === tpgid;
 }

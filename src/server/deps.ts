@@ -29,7 +29,13 @@ export interface ServerOptions {
   logLine?: (line: string) => void;
   /** Providers beside the local pool (marketplaces; scripted ones in tests). */
   extraProviders?: Provider[];
+  /** Serve the dashboard's data without credentials (default: yes; startServer says no beyond loopback). */
+  openDashboard?: boolean;
 }
+
+const LOGIN_TRIES_PER_SECOND = 5;
+/** How long one reading of the dashboard's data serves every open tab. */
+const DASHBOARD_MAX_AGE_MS = 1000;
 
 export interface DashboardData {
   generated_at: number;
@@ -43,6 +49,10 @@ export interface ServerDeps {
   service: GpuService;
   identity: Identity;
   limiter: RateLimiter;
+  /** Logins: a few tries a second per email and per address, whatever --rate-limit says. */
+  loginLimiter: RateLimiter;
+  /** Whether the HTTP listener is on loopback: the dashboard's data is open to anonymous readers only then. */
+  openDashboard: boolean;
   accounts: Accounts;
   clock: Clock;
   metrics: Metrics;
@@ -93,6 +103,8 @@ export function buildDeps(o: ServerOptions): ServerDeps {
     service,
     identity: new Identity(o.accounts, now),
     limiter: new RateLimiter(o.rateLimit, now),
+    loginLimiter: new RateLimiter(LOGIN_TRIES_PER_SECOND, now),
+    openDashboard: o.openDashboard ?? true,
     accounts: o.accounts,
     clock: o.clock,
     metrics,
@@ -105,7 +117,7 @@ export function buildDeps(o: ServerOptions): ServerDeps {
       const t = now();
       return (await poolRows()).map((r) => statusJson(r, t));
     },
-    dashboard: async () => {
+    dashboard: cachedFor(DASHBOARD_MAX_AGE_MS, now, async () => {
       const t = now();
       const rows = await poolRows();
       const active = await service.reconcile();
@@ -120,11 +132,25 @@ export function buildDeps(o: ServerOptions): ServerDeps {
         generated_at: Math.floor(t / 1000), strategy: service.strategy, gpus: rows.map((r) => statusJson(r, t)), reservations,
         total_price_per_hour: reservations.reduce((sum, r) => sum + r.price_per_hour, 0),
       };
-    },
+    }),
     createApiKey: (user, name) => {
       const key = newApiKey();
       return { key, record: o.accounts.addApiKey(user.id, name, hashApiKey(key), now()) };
     },
+  };
+}
+
+/** `fn`'s result, reused for `maxAgeMs`; callers in between share one call in flight. */
+function cachedFor<T>(maxAgeMs: number, now: () => number, fn: () => Promise<T>): () => Promise<T> {
+  let last: { at: number; value: Promise<T> } | null = null;
+  return () => {
+    if (last && now() - last.at < maxAgeMs) return last.value;
+    const entry = { at: now(), value: fn() };
+    last = entry;
+    entry.value.catch(() => {
+      if (last === entry) last = null;
+    });
+    return entry.value;
   };
 }
 

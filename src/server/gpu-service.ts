@@ -10,6 +10,7 @@ import { ApiError } from './errors.js';
 export const MAX_GPUS_PER_REQUEST = 16;
 export const DEFAULT_DURATION_HOURS = 8;
 const MAX_DURATION_HOURS = 24 * 30;
+const MIN_DURATION_HOURS = 1 / 60;
 
 export interface ReserveInput {
   count: number;
@@ -32,6 +33,28 @@ export interface LoadInfo {
   connections: number;
   avgResponseTimeMs: number;
   loadScore: number;
+}
+
+/**
+ * The holder a server reservation shows in the pool: `api:<email>`, unique, and never a local login
+ * (logins cannot hold ':'), so `canhazgpu release` by a local user of the same name cannot end it.
+ */
+export function poolUser(user: User): string {
+  return `api:${user.email}`;
+}
+
+/** A provider that has not answered by then has failed this creation; a late success is undone. */
+const CREATE_TIMEOUT_MS = 30_000;
+
+function withTimeout(create: Promise<string>, ms: number, provider: Provider, instance: GpuInstance): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      create.then((contractId) => provider.destroy(contractId)).catch(() => undefined);
+      reject(new Error(`${provider.name} did not answer within ${ms / 1000} s for ${instance.id}`));
+    }, ms);
+  });
+  return Promise.race([create, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** Exponential moving average weight of the newest latency sample. */
@@ -77,8 +100,14 @@ export class GpuService {
   async listInstances(filters: InstanceFilters): Promise<GpuInstance[]> {
     this.checkFilters(filters);
     const providers = filters.provider ? [this.providers.get(filters.provider)!] : [...this.providers.values()];
-    const lists = await Promise.all(providers.map((p) => p.available().catch(() => [] as GpuInstance[])));
-    return lists.flat().filter((i) => matchesFilters(i, filters));
+    const lists = await Promise.all(providers.map((p) => p.available().then(
+      (instances) => ({ instances, failure: null }),
+      (err: unknown) => ({ instances: [] as GpuInstance[], failure: `${p.name}: ${String((err as Error)?.message ?? err).split('\n')[0]}` }),
+    )));
+    const failures = lists.flatMap((l) => (l.failure ? [l.failure] : []));
+    // A provider that cannot list is an outage, not "no matching GPUs": say so when nothing else answered.
+    if (failures.length === providers.length) throw new ApiError('INTERNAL', `cannot list GPU instances (${failures.join('; ')})`);
+    return lists.flatMap((l) => l.instances).filter((i) => matchesFilters(i, filters));
   }
 
   reserve(user: User, input: ReserveInput): Promise<ReserveOutcome> {
@@ -93,8 +122,8 @@ export class GpuService {
       throw new ApiError('INVALID_ARGUMENT', `count must be a whole number from 1 to ${MAX_GPUS_PER_REQUEST}`);
     }
     const hours = input.durationHours ?? DEFAULT_DURATION_HOURS;
-    if (!Number.isFinite(hours) || hours <= 0 || hours > MAX_DURATION_HOURS) {
-      throw new ApiError('INVALID_ARGUMENT', `duration_hours must be more than 0 and at most ${MAX_DURATION_HOURS}`);
+    if (!Number.isFinite(hours) || hours < MIN_DURATION_HOURS || hours > MAX_DURATION_HOURS) {
+      throw new ApiError('INVALID_ARGUMENT', `duration_hours must be from ${MIN_DURATION_HOURS.toFixed(4)} (one minute) to ${MAX_DURATION_HOURS}`);
     }
     const candidates = await this.listInstances(input.filters);
     if (candidates.length < count) {
@@ -106,10 +135,10 @@ export class GpuService {
       const provider = this.providers.get(instance.provider)!;
       const started = performance.now();
       try {
-        const contractId = await provider.create(instance, user.name, durationMs);
+        const contractId = await withTimeout(provider.create(instance, poolUser(user), durationMs), CREATE_TIMEOUT_MS, provider, instance);
         return { instance, contractId };
       } catch (err) {
-        return { instance, error: (err as Error).message.split('\n')[0]! };
+        return { instance, error: String((err as Error)?.message ?? err).split('\n')[0]! };
       } finally {
         this.recordLatency(instance.provider, performance.now() - started);
       }
@@ -124,14 +153,18 @@ export class GpuService {
       throw new ApiError('ABORTED', `Reserved none of ${count} GPUs: all_or_nothing was set and ${errors.length} creation(s) failed`, { errors });
     }
     const now = this.clock.now();
-    const totals = this.totalsByProvider();
-    for (const r of reserved) {
-      totals.set(r.instance.provider, (totals.get(r.instance.provider) ?? 0) + 1);
-      this.accounts.addReservation({
+    try {
+      this.accounts.addReservations(reserved.map((r) => ({
         contractId: r.contractId, provider: r.instance.provider, userId: user.id, instance: { ...r.instance, status: 'reserved', metadata: { ...r.instance.metadata, contract_id: r.contractId } },
         pricePerHour: r.instance.pricePerHour, createdAt: now, expiresAt: now + durationMs, endedAt: null,
-      });
+      })));
+    } catch (err) {
+      // Unrecorded contracts would be held and billed by nobody: give them back.
+      await Promise.all(reserved.map((r) => this.providers.get(r.instance.provider)!.destroy(r.contractId).catch(() => false)));
+      throw err;
     }
+    const totals = this.totalsByProvider();
+    for (const r of reserved) totals.set(r.instance.provider, (totals.get(r.instance.provider) ?? 0) + 1);
     const total = reserved.reduce((sum, r) => sum + r.instance.pricePerHour, 0);
     return {
       reserved: reserved.map((r) => ({ contractId: r.contractId, instance: { ...r.instance, status: 'reserved', metadata: { ...r.instance.metadata, contract_id: r.contractId } } })),
@@ -165,8 +198,12 @@ export class GpuService {
   /** Only the owner, or an admin, may destroy a reservation. */
   async destroy(user: User, providerName: string, contractId: string): Promise<{ transaction: Transaction | null }> {
     const r = this.accounts.reservation(providerName, contractId);
-    if (!r || r.endedAt !== null) throw new ApiError('NOT_FOUND', `no active reservation ${contractId} on ${providerName}`);
-    if (r.userId !== user.id && !user.isAdmin) throw new ApiError('PERMISSION_DENIED', `reservation ${contractId} belongs to another user`);
+    const notFound = new ApiError('NOT_FOUND', `no active reservation ${contractId} on ${providerName}`);
+    if (!r || r.endedAt !== null) throw notFound;
+    if (r.userId !== user.id && !user.isAdmin) {
+      // Contract ids others could guess say no more than "not yours"; the id itself is not echoed.
+      throw new ApiError('PERMISSION_DENIED', 'that reservation belongs to another user');
+    }
     await this.providers.get(providerName)?.destroy(contractId);
     return { transaction: this.accounts.endReservation(r, Math.min(this.clock.now(), r.expiresAt)) };
   }

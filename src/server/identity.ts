@@ -67,7 +67,7 @@ export class RateLimiter {
 
   take(bucket: string): void {
     if (this.perSecond <= 0) return;
-    const capacity = this.perSecond * 2;
+    const capacity = Math.max(1, this.perSecond * 2);
     const now = this.now();
     const b = this.buckets.get(bucket) ?? { tokens: capacity, at: now };
     b.tokens = Math.min(capacity, b.tokens + ((now - b.at) / 1000) * this.perSecond);

@@ -31,6 +31,9 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+const MAX_MESSAGE_BYTES = 64 * 1024;
+const GRPC_GRACE_MS = 5_000;
+
 const display = (a: AddressInfo) => `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
 
 /** One log line per gRPC call, like the HTTP side. */
@@ -51,7 +54,12 @@ function grpcLogger(deps: ServerDeps, json: boolean): Interceptor {
 }
 
 async function listenGrpc(deps: ServerDeps, address: ListenAddress, json: boolean): Promise<{ server: Http2Server; sessions: Set<ServerHttp2Session> }> {
-  const handler = connectNodeAdapter({ routes: gpuProxyRoutes(deps), grpc: true, grpcWeb: false, connect: false, interceptors: [grpcLogger(deps, json)] });
+  const handler = connectNodeAdapter({
+    routes: gpuProxyRoutes(deps), grpc: true, grpcWeb: false, connect: false, interceptors: [grpcLogger(deps, json)],
+    // Messages are read before the handler checks credentials: keep them as small as HTTP bodies,
+    // and take no compressed ones (a small zip bomb would otherwise fill memory).
+    readMaxBytes: MAX_MESSAGE_BYTES, acceptCompression: [],
+  });
   const server = createHttp2Server(handler);
   const sessions = new Set<ServerHttp2Session>();
   server.on('session', (session) => {
@@ -65,8 +73,16 @@ async function listenGrpc(deps: ServerDeps, address: ListenAddress, json: boolea
   return { server, sessions };
 }
 
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
+/** How often reservations their providers ended (expiry, a CLI release) are closed and charged. */
+const RECONCILE_EVERY_MS = 30_000;
+
+export function isLoopback(host: string): boolean {
+  return LOOPBACK.test(host);
+}
+
 export async function startServer(options: ServerOptions, http: ListenAddress, grpc?: ListenAddress): Promise<RunningServer> {
-  const deps = buildDeps(options);
+  const deps = buildDeps({ openDashboard: isLoopback(http.host), ...options });
   const app = createHttpApp(deps);
   const server: ServerType = await new Promise((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: http.host, port: http.port }, () => resolve(s));
@@ -80,12 +96,20 @@ export async function startServer(options: ServerOptions, http: ListenAddress, g
     throw new UsageError(`cannot listen for gRPC on ${grpc!.host}:${grpc!.port}: ${(err as Error).message}`);
   }
   const bound = server.address() as AddressInfo;
+  const reconciler = setInterval(() => deps.service.reconcile().catch((err: unknown) => deps.log.error(err)), RECONCILE_EVERY_MS);
+  reconciler.unref();
   const closeGrpc = () =>
     new Promise<void>((resolve) => {
       if (!grpcServer) return resolve();
-      grpcServer.server.close(() => resolve());
-      // Sessions stop taking new calls and end once their calls in flight are answered.
-      for (const session of grpcServer.sessions) session.close();
+      const { server: h2, sessions } = grpcServer;
+      // Sessions stop taking new calls and end once their calls in flight are answered; a stream a
+      // client never finishes is cut after a grace period.
+      const cut = setTimeout(() => sessions.forEach((session) => session.destroy()), GRPC_GRACE_MS);
+      h2.close(() => {
+        clearTimeout(cut);
+        resolve();
+      });
+      for (const session of sessions) session.close();
     });
   const closeHttp = () =>
     new Promise<void>((resolve) => {
@@ -105,6 +129,7 @@ export async function startServer(options: ServerOptions, http: ListenAddress, g
     url: `http://${display(bound)}`,
     grpcAddress: grpcServer ? display(grpcServer.server.address() as AddressInfo) : null,
     close: async () => {
+      clearInterval(reconciler);
       await Promise.all([closeHttp(), closeGrpc()]);
     },
   };

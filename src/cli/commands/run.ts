@@ -1,7 +1,7 @@
 // `canhazgpu run --gpus N -- CMD…`: reserves, runs CMD on those GPUs, releases however CMD ends.
 import { randomUUID } from 'node:crypto';
 import { validateGpuCount } from '../../domain/allocation.js';
-import { UsageError } from '../../domain/errors.js';
+import { StoreUnavailableError, UsageError } from '../../domain/errors.js';
 import type { Store } from '../../domain/ports.js';
 import { supervise } from '../../run/supervisor.js';
 import type { Context } from '../context.js';
@@ -36,6 +36,25 @@ function heartbeater(ctx: Context, store: Store, token: string, held: number[]) 
   };
 }
 
+/** How long `run` keeps trying to give its GPUs back to a store that went away (a Redis restart). */
+const RELEASE_RETRY_MS = 30_000;
+
+async function releaseWithRetry(ctx: Context, store: Store, token: string, ids: number[]): Promise<void> {
+  const deadline = Date.now() + RELEASE_RETRY_MS;
+  for (let wait = 100; ; wait = Math.min(wait * 2, 2000)) {
+    try {
+      await store.releaseToken(token, ctx.clock.now());
+      return;
+    } catch (err) {
+      if (!(err instanceof StoreUnavailableError) || Date.now() + wait > deadline) {
+        ctx.stderr.write(`Warning: could not release GPU(s) ${idList(ids)} (${(err as Error).message}); they free once their heartbeat is 5 minutes old\n`);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+}
+
 export async function runCommand(opts: RunOptions, ctx: Context): Promise<number> {
   if (opts.command === null) throw new UsageError(`Missing '--' before the command. ${RUN_USAGE}`);
   if (opts.command.length === 0 || opts.command[0] === '') throw new UsageError(`No command given after '--'. ${RUN_USAGE}`);
@@ -55,11 +74,7 @@ export async function runCommand(opts: RunOptions, ctx: Context): Promise<number
       heartbeat: heartbeater(ctx, store, token, ids), stderr: ctx.stderr,
     });
     const exitCode = await child.exitCode;
-    try {
-      await store.releaseToken(token, ctx.clock.now());
-    } catch (err) {
-      ctx.stderr.write(`Warning: could not release GPU(s) ${idList(ids)} (${(err as Error).message}); they free themselves once this process is gone\n`);
-    }
+    await releaseWithRetry(ctx, store, token, ids);
     child.detachSignals();
     return exitCode;
   } finally {

@@ -2,7 +2,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { UsageError } from '../../domain/errors.js';
 import { CachedProbe } from '../../probe/cached-probe.js';
-import { startServer, parseListenAddress } from '../../server/serve.js';
+import { isLoopback, parseListenAddress, startServer } from '../../server/serve.js';
 import type { Context } from '../context.js';
 
 export interface ServeOptions {
@@ -17,8 +17,6 @@ export interface ServeOptions {
 
 /** How old a GPU reading the server may answer with; nvidia-smi takes tens of ms per run. */
 const PROBE_MAX_AGE_MS = 1000;
-
-const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 
 export async function serveCommand(opts: ServeOptions, ctx: Context): Promise<number> {
   // A long-running server: let V8 collect garbage sooner rather than grow the heap (measured in
@@ -36,13 +34,14 @@ export async function serveCommand(opts: ServeOptions, ctx: Context): Promise<nu
   const store = await ctx.openStore({ reconnect: true });
   const accounts = await ctx.openAccounts();
   try {
-    if (price !== null) accounts.setSetting('local_price_per_gpu_hour', String(price));
+    // Each start sets the price: without the flag this host's GPUs are free again, as --help says.
+    accounts.setSetting('local_price_per_gpu_hour', String(price ?? 0));
     const stop = ctx.shutdownSignal();
     const server = await startServer({
       store, probe: new CachedProbe(ctx.probe, ctx.clock, PROBE_MAX_AGE_MS), accounts, clock: ctx.clock, isOwnerAlive: ctx.isOwnerAlive, staleAfterMs: ctx.config.staleAfterMs,
       inUseThresholdMb: ctx.config.inUseThresholdMb, rateLimit, logFormat: opts.logFormat, logLine: (line) => ctx.stdout.write(`${line}\n`),
     }, http, grpc);
-    for (const host of [http.host, grpc?.host].filter((h): h is string => !!h && !LOOPBACK.test(h))) {
+    for (const host of [http.host, grpc?.host].filter((h): h is string => !!h && !isLoopback(h))) {
       ctx.stderr.write(`Warning: serving on ${host}, beyond this machine: anyone who can reach it can try API keys and logins\n`);
     }
     ctx.stdout.write(`canhazgpu server listening on ${server.url}${server.grpcAddress ? ` (gRPC on ${server.grpcAddress})` : ''}\n`);

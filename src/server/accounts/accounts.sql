@@ -17,14 +17,15 @@ CREATE TABLE IF NOT EXISTS api_keys (
   revoked_at INTEGER
 );
 CREATE TABLE IF NOT EXISTS reservations (
-  contract_id TEXT PRIMARY KEY,
+  contract_id TEXT NOT NULL,
   provider TEXT NOT NULL,
   user_id TEXT NOT NULL REFERENCES users (id),
   instance_json TEXT NOT NULL,
   price_per_hour REAL NOT NULL,
   created_at INTEGER NOT NULL,
   expires_at INTEGER NOT NULL,
-  ended_at INTEGER
+  ended_at INTEGER,
+  PRIMARY KEY (provider, contract_id)
 );
 CREATE INDEX IF NOT EXISTS reservations_active ON reservations (ended_at, user_id);
 CREATE TABLE IF NOT EXISTS transactions (

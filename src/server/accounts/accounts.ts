@@ -1,7 +1,7 @@
 // Users, API keys, the server's reservations and the ledger, on SQLite.
 import type Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { CanhazError, StoreUnavailableError } from '../../domain/errors.js';
@@ -71,10 +71,13 @@ export class Accounts {
   static open(path: string): Accounts {
     const Driver = createRequire(import.meta.url)('better-sqlite3') as typeof Database;
     try {
-      if (path !== ':memory:' && !existsSync(dirname(path))) mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
-      const fresh = path === ':memory:' || !existsSync(path);
+      if (path !== ':memory:') {
+        if (!existsSync(dirname(path))) mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
+        // Made private before SQLite opens it: no moment when another user could open it for reading.
+        if (!existsSync(path)) closeSync(openSync(path, 'wx', 0o600));
+        if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o600);
+      }
       const db = new Driver(path, { timeout: 30_000 });
-      if (fresh && path !== ':memory:') chmodSync(path, 0o600);
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL'); // in WAL mode: durable across crashes of the process, no fsync per commit
       db.pragma('foreign_keys = ON');
@@ -139,6 +142,11 @@ export class Accounts {
   addReservation(r: ServerReservation): void {
     this.sql('INSERT INTO reservations (contract_id, provider, user_id, instance_json, price_per_hour, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
       .run(r.contractId, r.provider, r.userId, JSON.stringify(r.instance), r.pricePerHour, r.createdAt, r.expiresAt);
+  }
+
+  /** Records one request's reservations together, or none of them. */
+  addReservations(list: ServerReservation[]): void {
+    this.db.transaction(() => list.forEach((r) => this.addReservation(r)))();
   }
 
   reservation(provider: string, contractId: string): ServerReservation | null {

@@ -15,7 +15,7 @@ import { ApiError, type ApiCode } from '../errors.js';
 const CODES: Record<ApiCode, Code> = {
   INVALID_ARGUMENT: Code.InvalidArgument, FAILED_PRECONDITION: Code.FailedPrecondition, INTERNAL: Code.Internal,
   PERMISSION_DENIED: Code.PermissionDenied, NOT_FOUND: Code.NotFound, UNAUTHENTICATED: Code.Unauthenticated,
-  RESOURCE_EXHAUSTED: Code.ResourceExhausted, ABORTED: Code.Aborted,
+  RESOURCE_EXHAUSTED: Code.ResourceExhausted, ABORTED: Code.Aborted, UNPROCESSABLE: Code.InvalidArgument,
 };
 
 /** Domain failures become their gRPC status; anything else is INTERNAL without its insides. */
@@ -93,14 +93,20 @@ export function gpuProxyRoutes(deps: ServerDeps) {
       });
     }),
     login: (req) => guarded(deps, async () => {
+      deps.loginLimiter.take(`email:${req.email.toLowerCase()}`);
       const { token, user } = await identity.login(req.email, req.password);
       return create(LoginResponseSchema, { token, userId: user.id, email: user.email });
     }),
     createAPIKey: (req, ctx) => guarded(deps, async () => {
       if (!req.name || req.name.length > 128) throw new ApiError('INVALID_ARGUMENT', 'name must be 1 to 128 characters');
-      const user = req.token
-        ? (await identity.authenticate(undefined, `Bearer ${req.token}`)).user
-        : await caller(ctx);
+      let user: User;
+      if (req.token) {
+        const c = await identity.authenticate(undefined, `Bearer ${req.token}`);
+        limiter.take(c.bucket);
+        user = c.user;
+      } else {
+        user = await caller(ctx);
+      }
       const { key, record } = deps.createApiKey(user, req.name);
       return create(CreateAPIKeyResponseSchema, { apiKey: key, name: record.name, createdAt: BigInt(Math.floor(record.createdAt / 1000)) });
     }),

@@ -1,5 +1,6 @@
 // The HTTP API on Hono: JSON in snake_case, one clear sentence per error, OpenAPI at /openapi.json.
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { getConnInfo } from '@hono/node-server/conninfo';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { InstanceFilters } from '../../domain/instances.js';
@@ -60,7 +61,7 @@ export function createHttpApp(deps: ServerDeps): OpenAPIHono<Env> {
 
   // Everything under /api/v1 needs a caller, except logging in.
   app.use('/api/v1/*', async (c, next) => {
-    if (c.req.path === '/api/v1/auth/login' || c.req.path === '/api/v1/dashboard') return next();
+    if (c.req.path === '/api/v1/auth/login' || (c.req.path === '/api/v1/dashboard' && deps.openDashboard)) return next();
     const caller = await identity.authenticate(c.req.header('x-api-key'), c.req.header('authorization'));
     limiter.take(caller.bucket);
     c.set('user', caller.user);
@@ -87,7 +88,7 @@ export function createHttpApp(deps: ServerDeps): OpenAPIHono<Env> {
       };
     };
     const key = c.req.header('idempotency-key');
-    const result = key ? await idempotency.once(`${user.id}:${key}`, reserve) : await reserve();
+    const result = key ? await idempotency.once(`${user.id}:${key}`, body, reserve) : await reserve();
     return c.json(result, 201);
   });
 
@@ -162,6 +163,9 @@ export function createHttpApp(deps: ServerDeps): OpenAPIHono<Env> {
     responses: { 200: { description: 'a signed token', ...json(z.object({ token: z.string(), user_id: z.string(), email: z.string(), expires_in: z.number() })) }, ...errors },
   }), async (c) => {
     const { email, password } = c.req.valid('json');
+    // Password guessing is limited per email and per address (and each try costs a scrypt).
+    deps.loginLimiter.take(`email:${email.toLowerCase()}`);
+    deps.loginLimiter.take(`address:${getConnInfo(c).remote.address ?? 'unknown'}`);
     const { token, user } = await identity.login(email, password);
     return c.json({ token, user_id: user.id, email: user.email, expires_in: 12 * 3600 }, 200);
   });

@@ -145,6 +145,27 @@ describe('redis: sharing the pool with the Python and Go tools', () => {
     });
   });
 
+  test('Lua and TypeScript agree on nulls, stray fields and number-like strings', async () => {
+    const t = NOW_S - 10;
+    await withPool(5, {
+      // A run with "expiry_time": null is a live run, not a manual reservation that expired.
+      'canhazgpu:gpu:0': JSON.stringify({ user: 'bob', start_time: t, last_heartbeat: t, expiry_time: null }),
+      // An unreadable time the type does not even use still makes the GPU unreadable.
+      'canhazgpu:gpu:1': JSON.stringify({ user: 'bob', type: 'run', start_time: t, last_heartbeat: t, expiry_time: 'soon' }),
+      // Hex and infinity are not Unix seconds.
+      'canhazgpu:gpu:2': JSON.stringify({ user: 'bob', type: 'run', start_time: t, last_heartbeat: '0x10' }),
+      'canhazgpu:gpu:3': JSON.stringify({ user: 'bob', type: null, start_time: t, last_heartbeat: t, expiry_time: NOW_S + 60 }),
+    }, async (store) => {
+      const status = await lines(store);
+      assert.match(status[0]!, /^GPU 0: IN USE by bob for 0h 0m 10s \(run,/);
+      assert.match(status[1]!, /^GPU 1: UNKNOWN \(canhazgpu:gpu:1: unreadable expiry_time "soon"\)$/);
+      assert.match(status[2]!, /^GPU 2: UNKNOWN \(canhazgpu:gpu:2: unreadable last_heartbeat "0x10"\)$/);
+      assert.match(status[3]!, /^GPU 3: IN USE by bob for 0h 0m 10s \(manual, expires in 0h 1m 0s\)$/);
+      assert.deepEqual(await store.allocate(request({ count: 1 })), [4]);
+      await assert.rejects(store.allocate(request()), (e) => e instanceof NotEnoughGpusError && e.available === 0);
+    });
+  });
+
   test('a missing or junk gpu_count: not initialised, or one clear line', async () => {
     await admin.flushdb();
     await admin.set('canhazgpu:gpu:0', '{}');
@@ -154,6 +175,13 @@ describe('redis: sharing the pool with the Python and Go tools', () => {
       await admin.set('canhazgpu:gpu_count', 'eight');
       await assert.rejects(store.snapshot(), (e) => e instanceof CanhazError && e.message.startsWith('canhazgpu:gpu_count holds "eight"'));
       await assert.rejects(store.allocate(request()), CanhazError);
+      await admin.set('canhazgpu:gpu_count', '50000000');
+      await assert.rejects(store.snapshot(), (e) => e instanceof CanhazError && /not a number of GPUs \(0 to 1024\)/.test(e.message));
+      await admin.del('canhazgpu:gpu_count');
+      await admin.hset('canhazgpu:gpu_count', 'n', '8');
+      await assert.rejects(store.snapshot(), (e) => e instanceof StoreUnavailableError && e.message.startsWith(`The GPU store at ${server.url} answered: WRONGTYPE`));
+      await admin.del('canhazgpu:gpu_count');
+      await admin.set('canhazgpu:gpu_count', 'eight');
       assert.deepEqual(await store.initialize(2, true, NOW), { previousCount: 0 });
       assert.equal((await store.snapshot()).gpuCount, 2);
       assert.equal(await admin.exists('canhazgpu:gpu:0'), 0);

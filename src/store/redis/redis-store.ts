@@ -2,7 +2,7 @@
 // every write an atomic Lua script (lua/). Built on ioredis.
 import type { Redis, RedisOptions } from 'ioredis';
 import { createRequire } from 'node:module';
-import { newReservation, type AllocationRequest } from '../../domain/allocation.js';
+import { MAX_POOL_SIZE, newReservation, type AllocationRequest } from '../../domain/allocation.js';
 import { CanhazError, NotEnoughGpusError, PoolAlreadyInitializedError, PoolNotInitializedError, StoreUnavailableError } from '../../domain/errors.js';
 import type { Liveness } from '../../domain/liveness.js';
 import type { InitializeResult, Store } from '../../domain/ports.js';
@@ -74,12 +74,16 @@ export class RedisStore implements Store {
     return new StoreUnavailableError(`Cannot reach the GPU store at ${this.location} (${reason}). Check that redis-server is running there, or choose another store with --store.`);
   }
 
-  /** Runs a Redis call, turning connection failures into one clear line. */
+  /** Runs a Redis call, turning its failures into one clear line. */
   private async call<T>(fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (err) {
       if (err instanceof CanhazError) throw err;
+      // Redis answered, with an error of its own (WRONGTYPE, NOPERM, OOM, a script error): it is reachable.
+      if ((err as Error).name === 'ReplyError') {
+        throw new StoreUnavailableError(`The GPU store at ${this.location} answered: ${(err as Error).message.split('\n')[0]}`);
+      }
       throw this.unavailable(err);
     }
   }
@@ -93,11 +97,17 @@ export class RedisStore implements Store {
     this.knownCount = null;
     const raw = await this.call(() => this.redis.get(GPU_COUNT_KEY));
     if (raw === null) throw new PoolNotInitializedError();
-    if (!/^\d+$/.test(raw.trim())) {
-      throw new CanhazError(`${GPU_COUNT_KEY} holds ${JSON.stringify(raw)}, not a number of GPUs. Run 'canhazgpu admin --gpus <count> --force' to repair it.`);
-    }
-    this.knownCount = Number(raw);
+    this.knownCount = this.checkedCount(raw);
     return this.knownCount;
+  }
+
+  /** A pool size as stored by any tool; junk, or more GPUs than a pool can have, is one clear line. */
+  private checkedCount(raw: string | number | null | undefined): number {
+    const text = String(raw ?? '').trim();
+    if (!/^\d+$/.test(text) || Number(text) > MAX_POOL_SIZE) {
+      throw new CanhazError(`${GPU_COUNT_KEY} holds ${JSON.stringify(String(raw).slice(0, 40))}, not a number of GPUs (0 to ${MAX_POOL_SIZE}). Run 'canhazgpu admin --gpus <count> --force' to repair it.`);
+    }
+    return Number(text);
   }
 
   /**
@@ -109,7 +119,7 @@ export class RedisStore implements Store {
       const count = this.knownCount ?? (await this.poolSize());
       const reply = await this.script(name, [GPU_COUNT_KEY, ...leadingKeys, ...this.gpuKeys(count)], args);
       if (reply[0] === 'resize') {
-        this.knownCount = Number(reply[1]);
+        this.knownCount = this.checkedCount(reply[1]);
       } else if (reply[0] === 'uninitialized') {
         await this.poolSize(); // throws the precise error: missing, or junk
         throw new PoolNotInitializedError();
@@ -157,14 +167,16 @@ export class RedisStore implements Store {
   }
 
   async allocate(req: AllocationRequest): Promise<number[]> {
-    const reservation = encodeReservation(newReservation(req));
-    const deadline = Date.now() + this.lockWaitMs;
-    const args = [
-      req.now / 1000, req.count, req.liveness.staleAfterMs / 1000, reservation,
-      JSON.stringify(req.inUse), JSON.stringify([...req.liveness.deadTokens]), JSON.stringify(req.only ?? null),
-    ];
+    const started = Date.now();
+    const deadline = started + this.lockWaitMs;
     for (let attempt = 1; ; attempt++) {
-      const reply = await this.overPool('allocate', [LOCK_KEY], args);
+      // Time moves on while we wait for the lock: grant as of now, not as of the first try.
+      const shift = Date.now() - started;
+      const at = { ...req, now: req.now + shift, expiryTime: req.expiryTime === null ? null : req.expiryTime + shift };
+      const reply = await this.overPool('allocate', [LOCK_KEY], [
+        at.now / 1000, req.count, req.liveness.staleAfterMs / 1000, encodeReservation(newReservation(at)),
+        JSON.stringify(req.inUse), JSON.stringify([...req.liveness.deadTokens]), JSON.stringify(req.only ?? null),
+      ]);
       switch (reply[0]) {
         case 'ok':
           return reply.slice(1).map(Number);

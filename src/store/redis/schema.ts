@@ -42,7 +42,7 @@ export function decodeSlot(id: number, raw: string | null): GpuSlot {
   for (const [field, value] of [['start_time', start], ['last_heartbeat', heartbeat], ['expiry_time', expiry]] as const) {
     if (value === undefined) return problem(id, `unreadable ${field} ${JSON.stringify(e[field])}`);
   }
-  const manual = e['type'] === 'manual' || (e['type'] === undefined && expiry !== null);
+  const manual = e['type'] === 'manual' || ((e['type'] === undefined || e['type'] === null) && expiry !== null);
   const startMs = ms(start ?? 0);
   const reservation: Reservation = {
     user: e['user'],

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -25,6 +25,15 @@ test('admin creates the directory and files writable by every user, in WAL mode'
   assert.equal(statSync(path).mode & 0o666, 0o666);
   assert.equal(statSync(`${path}-wal`).mode & 0o666, 0o666);
   await store.close();
+});
+
+test('admin opens up a directory that already existed without room for other users\' WAL files', async () => {
+  const existing = join(dir, 'packaged');
+  mkdirSync(existing, { mode: 0o755 });
+  chmodSync(existing, 0o755);
+  const store = SqliteStore.create(join(existing, 'state.db'));
+  await store.close();
+  assert.equal(statSync(existing).mode & 0o777, 0o777);
 });
 
 test('a file that is not a database gives one clear line naming it', async () => {

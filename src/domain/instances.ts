@@ -37,3 +37,9 @@ export function costEstimate(pricePerHour: number) {
   const round = (x: number) => Math.round(x * 10_000) / 10_000;
   return { hourly: round(pricePerHour), daily: round(pricePerHour * 24), weekly: round(pricePerHour * 168), monthly: round(pricePerHour * 720) };
 }
+
+/** What a reservation has cost from `from` to `to` (Unix ms) at `pricePerHour`, to a millionth of a dollar. */
+export function costBetween(pricePerHour: number, from: number, to: number): number {
+  const hours = Math.max(0, to - from) / 3_600_000;
+  return Math.round(pricePerHour * hours * 1e6) / 1e6;
+}

@@ -1,6 +1,7 @@
 // Everything the server's transports share, wired once by `canhazgpu serve` (or a test).
 import type { MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
+import { costBetween } from '../domain/instances.js';
 import { findDeadTokens } from '../domain/liveness.js';
 import { ProbeUnavailableError, type Clock, type GpuProbe, type Store } from '../domain/ports.js';
 import type { OwnerRef } from '../domain/reservation.js';
@@ -126,7 +127,7 @@ export function buildDeps(o: ServerOptions): ServerDeps {
       const reservations = active.map((r) => ({
         contract_id: r.contractId, provider: r.provider, user: userName(r.userId), gpu_model: r.instance.gpuModel, price_per_hour: r.pricePerHour,
         created_at: Math.floor(r.createdAt / 1000), expires_at: Math.floor(r.expiresAt / 1000),
-        cost_so_far: Math.round(r.pricePerHour * ((Math.min(t, r.expiresAt) - r.createdAt) / 3_600_000) * 1e6) / 1e6,
+        cost_so_far: costBetween(r.pricePerHour, r.createdAt, Math.min(t, r.expiresAt)),
       }));
       return {
         generated_at: Math.floor(t / 1000), strategy: service.strategy, gpus: rows.map((r) => statusJson(r, t)), reservations,

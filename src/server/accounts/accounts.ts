@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { CanhazError, StoreUnavailableError } from '../../domain/errors.js';
 import { statementCache, type Sql } from '../../store/sqlite/statements.js';
-import type { GpuInstance } from '../../domain/instances.js';
+import { costBetween, type GpuInstance } from '../../domain/instances.js';
 
 // Beside this module in src/, beside the bundle in dist/ (the build copies it); read on first open.
 const schema = () => readFileSync(new URL('./accounts.sql', import.meta.url), 'utf8');
@@ -180,7 +180,7 @@ export class Accounts {
       if (ended.changes === 0) return null;
       const hours = Math.max(0, endedAt - r.createdAt) / 3_600_000;
       const t: Transaction = {
-        id: randomUUID(), userId: r.userId, type: 'charge', amount: Math.round(r.pricePerHour * hours * 1e6) / 1e6, currency: 'USD',
+        id: randomUUID(), userId: r.userId, type: 'charge', amount: costBetween(r.pricePerHour, r.createdAt, endedAt), currency: 'USD',
         timestamp: endedAt, status: 'completed',
         description: `${r.instance.gpuModel} on ${r.provider} (${r.contractId}) for ${hours.toFixed(4)} h at $${r.pricePerHour}/h`,
       };

@@ -3,7 +3,7 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
-import type { InstanceFilters } from '../../domain/instances.js';
+import { costBetween, type InstanceFilters } from '../../domain/instances.js';
 import type { User } from '../accounts/accounts.js';
 import { ApiError, HTTP_STATUS } from '../errors.js';
 import { GpuService } from '../gpu-service.js';
@@ -110,7 +110,7 @@ export function createHttpApp(deps: ServerDeps): OpenAPIHono<Env> {
       reservations: list.map((r) => ({
         contract_id: r.contractId, provider: r.provider, instance: instanceJson(r.instance), price_per_hour: r.pricePerHour,
         created_at: Math.floor(r.createdAt / 1000), expires_at: Math.floor(r.expiresAt / 1000),
-        cost_so_far: Math.round(r.pricePerHour * ((Math.min(now, r.expiresAt) - r.createdAt) / 3_600_000) * 1e6) / 1e6,
+        cost_so_far: costBetween(r.pricePerHour, r.createdAt, Math.min(now, r.expiresAt)),
       })),
     }, 200);
   });

@@ -1,24 +1,20 @@
 // Steps several commands share: reading the hardware, judging owners, allocating.
 import type { AllocationRequest } from '../domain/allocation.js';
-import { findDeadTokens, type Liveness } from '../domain/liveness.js';
-import { ProbeUnavailableError, type Store } from '../domain/ports.js';
+import { livenessOf, type Liveness } from '../domain/liveness.js';
+import { probeOrNull, type Store } from '../domain/ports.js';
 import type { GpuSlot } from '../domain/reservation.js';
 import { gpusInUse, type GpuUsage } from '../domain/usage.js';
 import type { Context } from './context.js';
 
 /** The hardware's view, or null after the seed's warning when it cannot be read. */
 export async function readUsage(ctx: Context): Promise<GpuUsage[] | null> {
-  try {
-    return await ctx.probe.probe();
-  } catch (err) {
-    if (!(err instanceof ProbeUnavailableError)) throw err;
-    ctx.stderr.write(`Warning: Could not detect GPU usage (${ctx.probe.toolName} unavailable)\n`);
-    return null;
-  }
+  const usage = await probeOrNull(ctx.probe);
+  if (usage === null) ctx.stderr.write(`Warning: Could not detect GPU usage (${ctx.probe.toolName} unavailable)\n`);
+  return usage;
 }
 
 export function livenessFor(ctx: Context, slots: GpuSlot[]): Liveness {
-  return { staleAfterMs: ctx.config.staleAfterMs, deadTokens: findDeadTokens(slots, ctx.isOwnerAlive) };
+  return livenessOf(slots, ctx.isOwnerAlive, ctx.config.staleAfterMs);
 }
 
 export type Grant = Pick<AllocationRequest, 'count' | 'type' | 'token' | 'owner' | 'user'> & {

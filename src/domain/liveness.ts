@@ -58,3 +58,8 @@ export function findDeadTokens(slots: GpuSlot[], isOwnerAlive: (owner: OwnerRef)
   }
   return dead;
 }
+
+/** The liveness of a pool as read now: who is dead among run owners, and the stale window. */
+export function livenessOf(slots: GpuSlot[], isOwnerAlive: (owner: OwnerRef) => boolean, staleAfterMs: number): Liveness {
+  return { staleAfterMs, deadTokens: findDeadTokens(slots, isOwnerAlive) };
+}

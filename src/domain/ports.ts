@@ -40,6 +40,16 @@ export interface GpuProbe {
   probe(): Promise<GpuUsage[]>;
 }
 
+/** The probe's reading, or null when the hardware cannot be read (callers carry on without it). */
+export async function probeOrNull(probe: GpuProbe): Promise<GpuUsage[] | null> {
+  try {
+    return await probe.probe();
+  } catch (err) {
+    if (err instanceof ProbeUnavailableError) return null;
+    throw err;
+  }
+}
+
 export interface Clock {
   now(): number;
 }

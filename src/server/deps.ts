@@ -2,12 +2,11 @@
 import type { MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
 import { costBetween } from '../domain/instances.js';
-import { findDeadTokens } from '../domain/liveness.js';
-import { ProbeUnavailableError, type Clock, type GpuProbe, type Store } from '../domain/ports.js';
+import { livenessOf } from '../domain/liveness.js';
+import { probeOrNull, type Clock, type GpuProbe, type Store } from '../domain/ports.js';
 import type { OwnerRef } from '../domain/reservation.js';
 import { buildStatus, type StatusRow } from '../domain/status.js';
 import { statusJson } from '../domain/status-text.js';
-import type { GpuUsage } from '../domain/usage.js';
 import { LocalProvider } from '../providers/local/local-provider.js';
 import type { Provider } from '../providers/provider.js';
 import { Accounts, type ApiKey, type User } from './accounts/accounts.js';
@@ -75,14 +74,8 @@ export function buildDeps(o: ServerOptions): ServerDeps {
   const write = o.logLine ?? ((line: string) => process.stdout.write(`${line}\n`));
 
   const poolRows = async (): Promise<StatusRow[]> => {
-    let usage: GpuUsage[] | null = null;
-    try {
-      usage = await o.probe.probe();
-    } catch (err) {
-      if (!(err instanceof ProbeUnavailableError)) throw err;
-    }
-    const snapshot = await o.store.snapshot();
-    const liveness = { staleAfterMs: o.staleAfterMs, deadTokens: findDeadTokens(snapshot.slots, o.isOwnerAlive) };
+    const [usage, snapshot] = await Promise.all([probeOrNull(o.probe), o.store.snapshot()]);
+    const liveness = livenessOf(snapshot.slots, o.isOwnerAlive, o.staleAfterMs);
     return buildStatus({ snapshot, usage, now: now(), liveness, inUseThresholdMb: o.inUseThresholdMb });
   };
   const metrics = new Metrics(async () => {

@@ -43,6 +43,8 @@ export function poolUser(user: User): string {
   return `api:${user.email}`;
 }
 
+const firstLineOf = (err: unknown) => String((err as Error)?.message ?? err).split('\n')[0]!;
+
 /** A provider that has not answered by then has failed this creation; a late success is undone. */
 const CREATE_TIMEOUT_MS = 30_000;
 
@@ -102,7 +104,7 @@ export class GpuService {
     const providers = filters.provider ? [this.providers.get(filters.provider)!] : [...this.providers.values()];
     const lists = await Promise.all(providers.map((p) => p.available().then(
       (instances) => ({ instances, failure: null }),
-      (err: unknown) => ({ instances: [] as GpuInstance[], failure: `${p.name}: ${String((err as Error)?.message ?? err).split('\n')[0]}` }),
+      (err: unknown) => ({ instances: [] as GpuInstance[], failure: `${p.name}: ${firstLineOf(err)}` }),
     )));
     const failures = lists.flatMap((l) => (l.failure ? [l.failure] : []));
     // A provider that cannot list is an outage, not "no matching GPUs": say so when nothing else answered.
@@ -136,9 +138,10 @@ export class GpuService {
       const started = performance.now();
       try {
         const contractId = await withTimeout(provider.create(instance, poolUser(user), durationMs), CREATE_TIMEOUT_MS, provider, instance);
-        return { instance, contractId };
+        // What the caller gets back: the instance as reserved, its contract id in the metadata.
+        return { instance: { ...instance, status: 'reserved', metadata: { ...instance.metadata, contract_id: contractId } }, contractId };
       } catch (err) {
-        return { instance, error: String((err as Error)?.message ?? err).split('\n')[0]! };
+        return { instance, error: firstLineOf(err) };
       } finally {
         this.recordLatency(instance.provider, performance.now() - started);
       }
@@ -149,28 +152,32 @@ export class GpuService {
       throw new ApiError('INTERNAL', `Reserved none of ${count} GPUs: every creation failed`, { errors });
     }
     if (input.allOrNothing && errors.length > 0) {
-      await Promise.all(reserved.map((r) => this.providers.get(r.instance.provider)!.destroy(r.contractId).catch(() => false)));
+      await this.giveBack(reserved);
       throw new ApiError('ABORTED', `Reserved none of ${count} GPUs: all_or_nothing was set and ${errors.length} creation(s) failed`, { errors });
     }
     const now = this.clock.now();
     try {
       this.accounts.addReservations(reserved.map((r) => ({
-        contractId: r.contractId, provider: r.instance.provider, userId: user.id, instance: { ...r.instance, status: 'reserved', metadata: { ...r.instance.metadata, contract_id: r.contractId } },
+        contractId: r.contractId, provider: r.instance.provider, userId: user.id, instance: r.instance,
         pricePerHour: r.instance.pricePerHour, createdAt: now, expiresAt: now + durationMs, endedAt: null,
       })));
     } catch (err) {
       // Unrecorded contracts would be held and billed by nobody: give them back.
-      await Promise.all(reserved.map((r) => this.providers.get(r.instance.provider)!.destroy(r.contractId).catch(() => false)));
+      await this.giveBack(reserved);
       throw err;
     }
     const totals = this.totalsByProvider();
     for (const r of reserved) totals.set(r.instance.provider, (totals.get(r.instance.provider) ?? 0) + 1);
     const total = reserved.reduce((sum, r) => sum + r.instance.pricePerHour, 0);
     return {
-      reserved: reserved.map((r) => ({ contractId: r.contractId, instance: { ...r.instance, status: 'reserved', metadata: { ...r.instance.metadata, contract_id: r.contractId } } })),
-      requested: count, errors, totalPricePerHour: total,
+      reserved, requested: count, errors, totalPricePerHour: total,
       message: reserved.length === count ? `Reserved ${count} GPUs` : `Reserved ${reserved.length} of ${count} GPUs`,
     };
+  }
+
+  /** Ends contracts made for a request that will not keep them; a provider's failure here is not the caller's. */
+  private async giveBack(reserved: Array<{ instance: GpuInstance; contractId: string }>): Promise<void> {
+    await Promise.all(reserved.map((r) => this.providers.get(r.instance.provider)!.destroy(r.contractId).catch(() => false)));
   }
 
   static costs(totalPricePerHour: number) {

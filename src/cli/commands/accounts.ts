@@ -16,18 +16,26 @@ export interface UserAddOptions {
 
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
 
-export async function userAddCommand(opts: UserAddOptions, ctx: Context): Promise<number> {
-  if (!opts.email || !EMAIL.test(opts.email)) throw new UsageError("--email must be an email address. Usage: canhazgpu user add --email EMAIL [--name NAME] [--admin] [--password-stdin]");
-  if (opts.password !== null && opts.password.length < 8) throw new UsageError('the password must have at least 8 characters');
+/** Opens the accounts for one command and closes them however it ends. */
+async function withAccounts(ctx: Context, fn: (accounts: Accounts) => Promise<void>): Promise<number> {
   const accounts = await ctx.openAccounts();
   try {
-    const hash = opts.password === null ? null : await hashPassword(opts.password);
-    const user = accounts.addUser(opts.email, opts.name ?? opts.email.split('@')[0]!, opts.admin, hash, ctx.clock.now());
-    ctx.stdout.write(`Added ${user.isAdmin ? 'admin ' : ''}user ${user.email} (${user.id})\n`);
+    await fn(accounts);
   } finally {
     accounts.close();
   }
   return 0;
+}
+
+export async function userAddCommand(opts: UserAddOptions, ctx: Context): Promise<number> {
+  if (!opts.email || !EMAIL.test(opts.email)) throw new UsageError("--email must be an email address. Usage: canhazgpu user add --email EMAIL [--name NAME] [--admin] [--password-stdin]");
+  if (opts.password !== null && opts.password.length < 8) throw new UsageError('the password must have at least 8 characters');
+  const email = opts.email;
+  return withAccounts(ctx, async (accounts) => {
+    const hash = opts.password === null ? null : await hashPassword(opts.password);
+    const user = accounts.addUser(email, opts.name ?? email.split('@')[0]!, opts.admin, hash, ctx.clock.now());
+    ctx.stdout.write(`Added ${user.isAdmin ? 'admin ' : ''}user ${user.email} (${user.id})\n`);
+  });
 }
 
 /** `--user EMAIL`, or the account of the local user, made on first use. */
@@ -44,42 +52,32 @@ async function targetUser(accounts: Accounts, email: string | undefined, ctx: Co
 
 export async function apiKeyCreateCommand(opts: { name: string | undefined; user: string | undefined }, ctx: Context): Promise<number> {
   if (!opts.name || opts.name.length > 128) throw new UsageError('--name must be 1 to 128 characters. Usage: canhazgpu apikey create --name NAME [--user EMAIL]');
-  const accounts = await ctx.openAccounts();
-  try {
+  const name = opts.name;
+  return withAccounts(ctx, async (accounts) => {
     const user = await targetUser(accounts, opts.user, ctx);
     const key = newApiKey();
-    const record = accounts.addApiKey(user.id, opts.name, hashApiKey(key), ctx.clock.now());
+    const record = accounts.addApiKey(user.id, name, hashApiKey(key), ctx.clock.now());
     ctx.stdout.write(`${key}\n`);
     ctx.stderr.write(`API key '${record.name}' (${record.id}) for ${user.email}: shown once, only its hash is kept\n`);
-  } finally {
-    accounts.close();
-  }
-  return 0;
+  });
 }
 
 export async function apiKeyListCommand(opts: { user: string | undefined }, ctx: Context): Promise<number> {
-  const accounts = await ctx.openAccounts();
-  try {
+  return withAccounts(ctx, async (accounts) => {
     const user = await targetUser(accounts, opts.user, ctx);
     for (const k of accounts.listApiKeys(user.id)) {
       const state = k.revokedAt === null ? 'active' : `revoked ${new Date(k.revokedAt).toISOString()}`;
       ctx.stdout.write(`${k.id}  ${k.name}  created ${new Date(k.createdAt).toISOString()}  ${state}\n`);
     }
-  } finally {
-    accounts.close();
-  }
-  return 0;
+  });
 }
 
 export async function apiKeyRevokeCommand(opts: { id: string | undefined; user: string | undefined }, ctx: Context): Promise<number> {
   if (!opts.id) throw new UsageError('Usage: canhazgpu apikey revoke KEY_ID [--user EMAIL]');
-  const accounts = await ctx.openAccounts();
-  try {
+  const id = opts.id;
+  return withAccounts(ctx, async (accounts) => {
     const user = await targetUser(accounts, opts.user, ctx);
-    if (!accounts.revokeApiKey(user.id, opts.id, ctx.clock.now())) throw new CanhazError(`${user.email} has no active API key ${opts.id}`);
-    ctx.stdout.write(`Revoked API key ${opts.id}\n`);
-  } finally {
-    accounts.close();
-  }
-  return 0;
+    if (!accounts.revokeApiKey(user.id, id, ctx.clock.now())) throw new CanhazError(`${user.email} has no active API key ${id}`);
+    ctx.stdout.write(`Revoked API key ${id}\n`);
+  });
 }

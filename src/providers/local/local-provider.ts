@@ -3,9 +3,9 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { GpuInstance } from '../../domain/instances.js';
-import { activeReservation, findDeadTokens, type Liveness } from '../../domain/liveness.js';
-import { ProbeUnavailableError, type Clock, type GpuProbe, type Store } from '../../domain/ports.js';
-import type { OwnerRef } from '../../domain/reservation.js';
+import { activeReservation, livenessOf, type Liveness } from '../../domain/liveness.js';
+import { probeOrNull, type Clock, type GpuProbe, type Store } from '../../domain/ports.js';
+import type { GpuSlot, OwnerRef } from '../../domain/reservation.js';
 import { gpusInUse, type GpuUsage } from '../../domain/usage.js';
 import type { Provider } from '../provider.js';
 
@@ -29,17 +29,12 @@ export class LocalProvider implements Provider {
 
   constructor(private readonly o: LocalProviderOptions) {}
 
-  private async usage(): Promise<GpuUsage[] | null> {
-    try {
-      return await this.o.probe.probe();
-    } catch (err) {
-      if (err instanceof ProbeUnavailableError) return null;
-      throw err;
-    }
+  private usage(): Promise<GpuUsage[] | null> {
+    return probeOrNull(this.o.probe);
   }
 
-  private liveness(slots: Parameters<typeof findDeadTokens>[0]): Liveness {
-    const liveness = { staleAfterMs: this.o.staleAfterMs, deadTokens: findDeadTokens(slots, this.o.isOwnerAlive) };
+  private liveness(slots: GpuSlot[]): Liveness {
+    const liveness = livenessOf(slots, this.o.isOwnerAlive, this.o.staleAfterMs);
     this.lastLiveness = { at: this.o.clock.now(), liveness };
     return liveness;
   }

@@ -109,8 +109,10 @@ describe('canhazgpu run', () => {
 
   test('one Ctrl-C at a terminal reaches the command exactly once', async () => {
     const record = recordFile();
-    const command = `${process.execPath} ${CLI} run -- ${process.execPath} ${SIGNAL_CHILD} ${record}`;
-    const terminal = spawn('script', ['-qfec', command, '/dev/null'], { env: box.env(), stdio: ['pipe', 'pipe', 'pipe'] });
+    // `script` starts the command through $SHELL; exec so that shell (dash, when SHELL is unset) is not a
+    // second process in the foreground group that turns the child's 42 into its own 130.
+    const command = `exec ${process.execPath} ${CLI} run -- ${process.execPath} ${SIGNAL_CHILD} ${record}`;
+    const terminal = spawn('script', ['-qfec', command, '/dev/null'], { env: box.env({ SHELL: '/bin/sh' }), stdio: ['pipe', 'pipe', 'pipe'] });
     const done = finished(terminal);
     await eventually(() => existsSync(`${record}.ready`));
     terminal.stdin!.write('\x03');

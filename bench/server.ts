@@ -9,11 +9,19 @@ import { Accounts } from '../src/server/accounts/accounts.js';
 import { hashApiKey, newApiKey } from '../src/server/auth.js';
 import { CLI, eventually, Sandbox } from '../test/support/sandbox.js';
 
+/** User plus system CPU seconds a process has used (fields 14 and 15 of /proc/PID/stat, in clock ticks). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 export interface ServerFigures {
   requestsPerSecond: number;
   p99Ms: number;
   errors: number;
   non2xx: number;
+  /** The server's CPU time over the load's wall time: 1.0 is one core kept busy. */
+  serverCpuShare: number;
   rssMb: number;
   startMs: number;
 }
@@ -40,7 +48,9 @@ export async function serverFigures(box: Sandbox, seconds: number): Promise<Serv
   accounts.close();
 
   const started = performance.now();
-  const server = spawn(process.execPath, [CLI, 'serve', '--http', '127.0.0.1:0', '--grpc', 'off', '--rate-limit', '0'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  // BENCH_SERVER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the server under load.
+  const nodeArgs = process.env['BENCH_SERVER_NODE_ARGS']?.split(' ').filter(Boolean) ?? [];
+  const server = spawn(process.execPath, [...nodeArgs, CLI, 'serve', '--http', '127.0.0.1:0', '--grpc', 'off', '--rate-limit', '0'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   const collect = (d: Buffer) => (out += d);
   server.stdout.on('data', collect);
@@ -51,6 +61,8 @@ export async function serverFigures(box: Sandbox, seconds: number): Promise<Serv
     // small machine, the load generator's own work competes with the server for the same cores.
     server.stdout.off('data', collect);
     server.stdout.resume();
+    const cpuBefore = cpuSeconds(server.pid!);
+    const loadStarted = performance.now();
     const headers = { 'x-api-key': key, 'content-type': 'application/json' };
     const result = await autocannon({
       url, connections: 8, duration: seconds, pipelining: 1,
@@ -64,7 +76,9 @@ export async function serverFigures(box: Sandbox, seconds: number): Promise<Serv
         { method: 'DELETE', headers, setupRequest: (req: Record<string, unknown>, context: Record<string, unknown>) => ({ ...req, path: `/api/v1/gpu/instances/local/${context['contract']}` }) },
       ],
     } as autocannon.Options);
+    const serverCpuShare = (cpuSeconds(server.pid!) - cpuBefore) / ((performance.now() - loadStarted) / 1000);
     return {
+      serverCpuShare,
       requestsPerSecond: result.requests.average, p99Ms: result.latency.p99, errors: result.errors,
       non2xx: result.non2xx, rssMb: rssMb(server.pid!), startMs,
     };

@@ -6,6 +6,13 @@ import { ScriptedProvider } from '../src/providers/scripted/scripted-provider.js
 import { startTestServer, type TestServer } from './support/server.js';
 
 const offer = (id: string, price: number, extra: Record<string, unknown> = {}) => ({ id, pricePerHour: price, vramGb: 24, gpuModel: 'RTX 4090', numGpus: 1, location: 'us-east', ...extra });
+/** A body streamed in 4 KiB chunks: fetch sends it with Transfer-Encoding: chunked and no Content-Length. */
+const chunked = (text: string) => new ReadableStream({
+  start(controller) {
+    for (let i = 0; i < text.length; i += 4096) controller.enqueue(new TextEncoder().encode(text.slice(i, i + 4096)));
+    controller.close();
+  },
+});
 const post = (key: string, body: unknown, headers: Record<string, string> = {}) => ({ method: 'POST', key, body: JSON.stringify(body), headers });
 
 describe('HTTP API', () => {
@@ -89,10 +96,13 @@ describe('HTTP API', () => {
       [post(bob.key, { count: 1, duration_hours: 0 }), 400], [post(bob.key, [1, 2]), 400],
       [{ method: 'POST', key: bob.key, body: '{"count": ', headers: { 'content-type': 'application/json' } }, 400],
       [{ method: 'POST', key: bob.key, body: JSON.stringify({ count: 1, filters: { gpu_model: 'x'.repeat(100_000) } }) }, 413],
+      // The same body sent chunked, with no Content-Length to judge it by: counted as it arrives.
+      [{ method: 'POST', key: bob.key, body: chunked(JSON.stringify({ count: 1, filters: { gpu_model: 'x'.repeat(100_000) } })), duplex: 'half' } as RequestInit, 413],
+      [{ method: 'POST', key: bob.key, body: chunked(JSON.stringify({ count: 1, filters: { provider: 'aws' } })), duplex: 'half' } as RequestInit, 400],
     ];
     for (const [init, status] of cases) {
       const r = await s.api('/api/v1/gpu/instances/reserve', init);
-      assert.equal(r.status, status, String(init.body).slice(0, 60));
+      assert.equal(r.status, status, typeof init.body === 'string' ? init.body.slice(0, 60) : 'chunked body');
       assert.equal(typeof r.body.error, 'string');
       assert.ok(!String(r.body.error).includes('    at '), 'no stack trace');
     }

@@ -3,6 +3,7 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
+import type { Context, MiddlewareHandler } from 'hono';
 import { costBetween, type InstanceFilters } from '../../domain/instances.js';
 import type { User } from '../accounts/accounts.js';
 import { ApiError, HTTP_STATUS } from '../errors.js';
@@ -30,6 +31,23 @@ const json = <T extends z.ZodTypeAny>(schema: T) => ({ content: { 'application/j
 const errors = { 400: { description: 'bad request', ...json(ErrorBody) }, 401: { description: 'no valid key', ...json(ErrorBody) } };
 const secured: Array<Record<string, string[]>> = [{ ApiKey: [] }, { Bearer: [] }];
 
+/**
+ * Bodies over `maxSize` are 413. Hono's bodyLimit reads `c.req.raw.body`, which makes
+ * @hono/node-server build a full web Request (streams, abort signal) for every request; a declared
+ * Content-Length, or no body at all, is judged from the headers alone, and only a chunked body is
+ * counted as it streams in.
+ */
+function limitBody(maxSize: number): MiddlewareHandler {
+  const tooLarge = (c: Context) => c.json({ error: `request body over ${maxSize} bytes` }, 413);
+  const streamed = bodyLimit({ maxSize, onError: tooLarge });
+  return (c, next) => {
+    if (c.req.header('transfer-encoding') !== undefined) return streamed(c, next);
+    const length = c.req.header('content-length');
+    if (length === undefined) return next();
+    return Number(length) > maxSize ? Promise.resolve(tooLarge(c)) : next();
+  };
+}
+
 export function filtersFrom(q: { provider?: string | undefined; min_vram?: number | undefined; max_price?: number | undefined; gpu_model?: string | undefined; location?: string | undefined }): InstanceFilters {
   return {
     ...(q.provider ? { provider: q.provider } : {}),
@@ -50,7 +68,7 @@ export function createHttpApp(deps: ServerDeps): OpenAPIHono<Env> {
   });
 
   app.use('*', deps.observe);
-  app.use('/api/*', bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => c.json({ error: `request body over ${MAX_BODY_BYTES} bytes` }, 413) }));
+  app.use('/api/*', limitBody(MAX_BODY_BYTES));
   app.onError((err, c) => {
     if (err instanceof ApiError) return c.json({ error: err.message, ...err.details }, HTTP_STATUS[err.code]);
     if (err instanceof HTTPException) return c.json({ error: err.message || 'bad request' }, err.status);

@@ -81,6 +81,10 @@ describe('gRPC API', () => {
     assert.equal(await code(rpc['ReserveGPUs']!({ count: 1, provider: 'vast.ai' }, key)), grpc.status.INTERNAL); // only the failing offer is left
     const mine = await rpc['ListGPUInstances']!({ provider: 'local' }, meta({ 'x-api-key': alice.key }));
     assert.equal(mine.total_count, 2);
+    // Seed 004's "check availability first" example lists with provider "all".
+    const all = await rpc['ListGPUInstances']!({ provider: 'all' }, key);
+    assert.equal(all.total_count, (await rpc['ListGPUInstances']!({}, key)).total_count);
+    assert.ok(all.total_count > mine.total_count);
     const { reservations } = (await s.api('/api/v1/gpu/reservations', { key: alice.key })).body;
     const contract = reservations[0].contract_id;
     assert.equal(await code(rpc['DestroyGPUInstance']!({ provider: 'local', instance_id: contract }, key)), grpc.status.PERMISSION_DENIED);

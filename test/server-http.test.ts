@@ -160,6 +160,27 @@ describe('HTTP API', () => {
     assert.ok(loads.body.provider_load.find((l: { provider: string }) => l.provider === 'vast.ai').avg_response_time_ms >= 0);
   });
 
+  test("seed 004's own requests: curl -d's form type is read as JSON, and provider \"all\" means every provider", async () => {
+    // What `curl -X PUT … -d '{"strategy": …}'` sends when no Content-Type is given.
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    const set = await s.api('/api/v1/loadbalancer/strategy', { method: 'PUT', key: admin.key, body: '{"strategy": "least_connections"}', headers: form });
+    assert.deepEqual([set.status, set.body], [200, { strategy: 'least_connections', success: true }]);
+    const notJson = await s.api('/api/v1/loadbalancer/strategy', { method: 'PUT', key: admin.key, body: 'strategy=round_robin', headers: form });
+    assert.equal(notJson.status, 400);
+    assert.equal(typeof notJson.body.error, 'string');
+    const xml = await s.api('/api/v1/loadbalancer/strategy', { method: 'PUT', key: admin.key, body: '<strategy/>', headers: { 'content-type': 'application/xml' } });
+    assert.equal(xml.status, 415);
+    const every = await s.api('/api/v1/gpu/instances', { key: bob.key });
+    const all = await s.api('/api/v1/gpu/instances?provider=all', { key: bob.key });
+    assert.equal(all.status, 200);
+    assert.ok(new Set(all.body.instances.map((i: { provider: string }) => i.provider)).size > 1);
+    assert.equal(all.body.total_count, every.body.total_count);
+    const reserved = await s.api('/api/v1/gpu/instances/reserve', { method: 'POST', key: bob.key, body: JSON.stringify({ count: 1, filters: { provider: 'all', max_price: 0 } }), headers: form });
+    assert.equal(reserved.status, 201);
+    const contract = reserved.body.reserved_instances[0].metadata.contract_id;
+    assert.equal((await s.api(`/api/v1/gpu/instances/local/${contract}`, { method: 'DELETE', key: bob.key })).status, 200);
+  });
+
   test('login gives a token that works like a key; a wrong password does not', async () => {
     const wrong = await s.api('/api/v1/auth/login', { method: 'POST', body: JSON.stringify({ email: 'alice@example.com', password: 'nope-nope' }) });
     assert.equal(wrong.status, 401);

@@ -20,11 +20,16 @@ export interface InstanceFilters {
   location?: string;
 }
 
+/** The provider a filter names; '' and seed 004's "all" name none. */
+export function namedProvider(f: InstanceFilters): string | undefined {
+  return f.provider && f.provider !== 'all' ? f.provider : undefined;
+}
+
 /** Case-insensitive substring match for model and location; exact for provider; bounds inclusive. */
 export function matchesFilters(i: GpuInstance, f: InstanceFilters): boolean {
   const contains = (haystack: string, needle: string | undefined) => !needle || haystack.toLowerCase().includes(needle.toLowerCase());
   return (
-    (!f.provider || i.provider === f.provider) &&
+    (namedProvider(f) === undefined || i.provider === f.provider) &&
     (f.minVramGb === undefined || i.vramGb >= f.minVramGb) &&
     (f.maxPricePerHour === undefined || i.pricePerHour <= f.maxPricePerHour) &&
     contains(i.gpuModel, f.gpuModel) &&

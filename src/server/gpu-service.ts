@@ -1,6 +1,6 @@
 // What the HTTP and gRPC APIs both do: list, reserve (1-16 at once, partial success, costs),
 // destroy, strategies, loads and the ledger. Transport-free; identities arrive already checked.
-import { costEstimate, matchesFilters, type GpuInstance, type InstanceFilters } from '../domain/instances.js';
+import { costEstimate, matchesFilters, namedProvider, type GpuInstance, type InstanceFilters } from '../domain/instances.js';
 import type { Clock } from '../domain/ports.js';
 import { DEFAULT_STRATEGY, hostKey, isStrategy, newSelectionState, selectInstances, STRATEGIES, type Strategy } from '../domain/selection.js';
 import type { Provider } from '../providers/provider.js';
@@ -91,8 +91,9 @@ export class GpuService {
   }
 
   checkFilters(f: InstanceFilters): void {
-    if (f.provider && !this.providers.has(f.provider)) {
-      throw new ApiError('INVALID_ARGUMENT', `unknown provider '${f.provider}': use one of ${this.providerNames().join(', ')}`);
+    const named = namedProvider(f);
+    if (named && !this.providers.has(named)) {
+      throw new ApiError('INVALID_ARGUMENT', `unknown provider '${named}': use one of ${this.providerNames().join(', ')} (or all)`);
     }
     for (const [name, value] of [['min_vram', f.minVramGb], ['max_price', f.maxPricePerHour]] as const) {
       if (value !== undefined && (!Number.isFinite(value) || value < 0)) throw new ApiError('INVALID_ARGUMENT', `${name} must be a number of at least 0`);
@@ -101,7 +102,8 @@ export class GpuService {
 
   async listInstances(filters: InstanceFilters): Promise<GpuInstance[]> {
     this.checkFilters(filters);
-    const providers = filters.provider ? [this.providers.get(filters.provider)!] : [...this.providers.values()];
+    const named = namedProvider(filters);
+    const providers = named ? [this.providers.get(named)!] : [...this.providers.values()];
     const lists = await Promise.all(providers.map((p) => p.available().then(
       (instances) => ({ instances, failure: null }),
       (err: unknown) => ({ instances: [] as GpuInstance[], failure: `${p.name}: ${firstLineOf(err)}` }),

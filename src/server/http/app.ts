@@ -48,6 +48,22 @@ function limitBody(maxSize: number): MiddlewareHandler {
   };
 }
 
+/**
+ * Every body this API takes is JSON. Seed 004's `curl -d '{"strategy": ...}'` sends it with curl's
+ * default form type, and scripts copy that: a body sent as a form, or with no type, is read as JSON
+ * (and is 400 when it is not JSON). Other declared types stay 415.
+ */
+const formBodiesAreJson: MiddlewareHandler = async (c, next) => {
+  const type = c.req.header('content-type');
+  const hasBody = c.req.header('content-length') !== undefined || c.req.header('transfer-encoding') !== undefined;
+  if (hasBody && (type === undefined || /^application\/x-www-form-urlencoded\s*(;|$)/i.test(type))) {
+    const headers = new Headers(c.req.raw.headers);
+    headers.set('content-type', 'application/json');
+    c.req.raw = new Request(c.req.raw, { headers });
+  }
+  await next();
+};
+
 export function filtersFrom(q: { provider?: string | undefined; min_vram?: number | undefined; max_price?: number | undefined; gpu_model?: string | undefined; location?: string | undefined }): InstanceFilters {
   return {
     ...(q.provider ? { provider: q.provider } : {}),
@@ -68,7 +84,7 @@ export function createHttpApp(deps: ServerDeps): OpenAPIHono<Env> {
   });
 
   app.use('*', deps.observe);
-  app.use('/api/*', limitBody(MAX_BODY_BYTES));
+  app.use('/api/*', limitBody(MAX_BODY_BYTES), formBodiesAreJson);
   app.onError((err, c) => {
     if (err instanceof ApiError) return c.json({ error: err.message, ...err.details }, HTTP_STATUS[err.code]);
     if (err instanceof HTTPException) return c.json({ error: err.message || 'bad request' }, err.status);

@@ -30,5 +30,5 @@ mapfile -t files < <(find src test -name '*.test.ts' ! -name '*.case.test.ts' | 
 if [ ${#files[@]} -eq 0 ]; then echo "no test files found" >&2; exit 1; fi
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-node --import tsx --test --test-reporter=spec --test-concurrency=2 "${files[@]}" 2>&1 | tee "$log"
+node --import tsx --test --test-reporter=spec --test-concurrency=2 --test-timeout=120000 --test-force-exit "${files[@]}" 2>&1 | tee "$log"
 grep -qE '^ℹ tests [1-9]' "$log" || { echo "no tests ran" >&2; exit 1; }

@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
+import { processCommandLine } from '../src/host/proc.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { CLI, eventually, finished, Sandbox } from './support/sandbox.js';
 
@@ -70,7 +71,8 @@ describe('canhazgpu run', () => {
     assert.equal(readFileSync(`${record}.ready`, 'utf8'), '0,1');
     const { slots } = await snapshot();
     const start = slots[0]!.reservation!.startTime;
-    assert.equal(slots[0]!.reservation!.owner!.pid, child.pid);
+    // Owned by the command itself once it started, so the GPUs follow it should run be killed outright.
+    await eventually(async () => processCommandLine((await snapshot()).slots[0]!.reservation!.owner!.pid)?.includes(SIGNAL_CHILD));
     const status = (await box.run(['status'])).stdout.split('\n');
     assert.match(status[0]!, /^GPU 0: IN USE by \S+ for 0h \d+m \d+s \(run, last heartbeat 0h \d+m \d+s ago\) \[validated: no actual usage detected\]$/);
     const busy = await box.run(['reserve', '--gpus', '3']);
@@ -122,7 +124,7 @@ describe('canhazgpu run', () => {
     assert.equal(await heldCount(), 0);
   });
 
-  test('run killed with SIGKILL: its GPUs are free again at once, not after 5 minutes', async () => {
+  test('run killed with SIGKILL: its GPUs stay held while its command lives on, and are free the moment it ends', async () => {
     const record = recordFile();
     const child = box.spawn(['run', '--gpus', '4', '--', process.execPath, SIGNAL_CHILD, record], { detached: true });
     // The orphaned command keeps the output pipes open: wait for run's exit, not for the pipes to close.
@@ -133,11 +135,20 @@ describe('canhazgpu run', () => {
       assert.equal(await freeLines(), 0);
       process.kill(child.pid!, 'SIGKILL');
       await exited;
-      assert.equal(await freeLines(), 4);
+      // The command, orphaned but alive, may still be loading (under 1 GB): its GPUs are not handed out.
+      assert.equal(await freeLines(), 0);
+      assert.match((await box.run(['reserve', '--gpus', '1'])).stderr, /Not enough GPUs available/);
+      process.kill(-child.pid!, 'SIGKILL');
+      await done;
+      await eventually(async () => (await freeLines()) === 4);
       const again = await box.run(['reserve', '--gpus', '4']);
       assert.equal(again.stdout, 'Reserved 4 GPU(s): [0, 1, 2, 3] for 8h 0m 0s\n');
     } finally {
-      process.kill(-child.pid!, 'SIGKILL'); // the orphaned command
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
       await done;
     }
   });

@@ -2,7 +2,7 @@
 import type { Clock, GpuProbe, Store } from '../domain/ports.js';
 import type { OwnerRef } from '../domain/reservation.js';
 import { systemClock } from '../domain/ports.js';
-import { currentOwner, isOwnerAlive } from '../host/proc.js';
+import { isOwnerAlive, ownerOf } from '../host/proc.js';
 import { currentUserName } from '../host/users.js';
 import { FakeProbe } from '../probe/fake/fake-probe.js';
 import { NvidiaSmiProbe } from '../probe/nvidia/nvidia-probe.js';
@@ -23,7 +23,8 @@ export interface Context {
   openStore(options?: OpenOptions): Promise<Store>;
   probe: GpuProbe;
   currentUser(): Promise<string>;
-  currentOwner(): OwnerRef;
+  /** A process of this host as a reservation's owner: this one unless a pid is given. */
+  ownerOf(pid?: number): OwnerRef;
   isOwnerAlive(owner: OwnerRef): boolean;
   openAccounts(): Promise<Accounts>;
   /** Resolves when the process is asked to stop (SIGTERM, SIGINT). */
@@ -44,7 +45,7 @@ export function systemContext(config: Config, io: { stdout: Output; stderr: Outp
     openStore: (options) => openStore(config.storeUrl, { lockWaitMs: config.lockWaitMs, ...options }),
     probe: probeFor(config),
     currentUser: currentUserName,
-    currentOwner,
+    ownerOf,
     isOwnerAlive,
     openAccounts: async () => (await import('../server/accounts/accounts.js')).Accounts.open(config.accountsPath),
     shutdownSignal: () => new Promise((resolve) => {

@@ -1,7 +1,7 @@
 // The ports the domain needs; storage backends and GPU probes implement them at the edge.
 import type { AllocationRequest } from './allocation.js';
 import type { Liveness } from './liveness.js';
-import type { PoolSnapshot } from './reservation.js';
+import type { OwnerRef, PoolSnapshot } from './reservation.js';
 import type { GpuUsage } from './usage.js';
 
 export interface InitializeResult {
@@ -23,6 +23,11 @@ export interface Store {
   allocate(request: AllocationRequest): Promise<number[]>;
   /** Refreshes the heartbeat of the GPUs still held under `token`; returns their ids. */
   heartbeat(token: string, now: number): Promise<number[]>;
+  /**
+   * Hands the GPUs held under `token` to another supervising process (run's command, once it has
+   * started), so they stay held while that process lives even if `run` itself is killed; returns their ids.
+   */
+  setOwner(token: string, owner: OwnerRef): Promise<number[]>;
   /** Ends the reservation held under `token`; returns the ids released. */
   releaseToken(token: string, now: number): Promise<number[]>;
   /** Ends the user's active manual reservations; returns the ids released. */

@@ -11,13 +11,21 @@ function readProcFile(pid: number, file: string): string | null {
   }
 }
 
+/** The fields of /proc/<pid>/stat after the command name, which may hold spaces and parentheses. */
+function statFields(pid: number): string[] | null {
+  const stat = readProcFile(pid, 'stat');
+  return stat === null ? null : stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
 /** Field 22 of /proc/<pid>/stat: the start time in clock ticks since boot, unique per pid lifetime. */
 export function processStartTime(pid: number): string | null {
-  const stat = readProcFile(pid, 'stat');
-  if (stat === null) return null;
-  // The command name (field 2) may hold spaces and parentheses: count fields after its last ')'.
-  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return rest[19] ?? null;
+  return statFields(pid)?.[19] ?? null;
+}
+
+/** Field 3 of /proc/<pid>/stat: Z (zombie) and X (dead) have exited and wait only to be reaped. */
+function hasExited(pid: number): boolean {
+  const state = statFields(pid)?.[0];
+  return state === 'Z' || state === 'X';
 }
 
 /** The real uid of a process (first field of `Uid:` in /proc/<pid>/status). */
@@ -68,8 +76,9 @@ export const hostIdentity: string = (() => {
   return [hostname(), bootId, pidNamespace].filter(Boolean).join('/');
 })();
 
-export function currentOwner(): OwnerRef {
-  return { host: hostIdentity, pid: process.pid, startTime: processStartTime(process.pid) };
+/** A process of this host as a reservation's owner: this one by default. */
+export function ownerOf(pid: number = process.pid): OwnerRef {
+  return { host: hostIdentity, pid, startTime: processStartTime(pid) };
 }
 
 /**
@@ -79,7 +88,9 @@ export function currentOwner(): OwnerRef {
 export function isOwnerAlive(owner: OwnerRef): boolean {
   if (owner.host !== hostIdentity) return true;
   const started = procAvailable ? processStartTime(owner.pid) : null;
-  if (started !== null) return owner.startTime === null || owner.startTime === started;
+  // An orphaned command that exited stays a zombie until some parent reaps it, which in a
+  // container may be never: it has ended all the same.
+  if (started !== null) return (owner.startTime === null || owner.startTime === started) && !hasExited(owner.pid);
   // No /proc entry: gone, or hidden from us (hidepid). Only the kernel can tell those apart.
   try {
     process.kill(owner.pid, 0);

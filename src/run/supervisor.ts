@@ -17,6 +17,8 @@ export interface SuperviseOptions {
 }
 
 export interface Supervision {
+  /** The command's process id; undefined when it could not be started. */
+  pid: number | undefined;
   /** The child's exit code, 128 + signal number when a signal ended it, 126/127 when it never ran. */
   exitCode: Promise<number>;
   /** Stops forwarding signals; until then our own process ignores them and lives to release. */
@@ -48,6 +50,7 @@ export function supervise(options: SuperviseOptions): Supervision {
   }).finally(() => clearInterval(timer));
 
   return {
+    pid: child.pid,
     exitCode,
     detachSignals: () => {
       for (const [signal, handler] of handlers) process.off(signal, handler);

@@ -156,6 +156,25 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
       assert.deepEqual(await store.heartbeat('no-such-token', T0), []);
     });
 
+    it("hands a reservation's GPUs to another owner, and only that reservation's", async (store) => {
+      await store.initialize(3, false, T0);
+      const mine = request({ count: 2, owner: { host: 'h1', pid: 100, startTime: '5' } });
+      const theirs = request({ user: 'bob', owner: { host: 'h1', pid: 200, startTime: '6' } });
+      await store.allocate(mine);
+      await store.allocate(theirs);
+      assert.deepEqual(await store.setOwner(mine.token, { host: 'h1', pid: 101, startTime: '7' }), [0, 1]);
+      assert.deepEqual(await store.setOwner(theirs.token, { host: 'h1', pid: 201, startTime: null }), [2]);
+      const { slots } = await store.snapshot();
+      assert.deepEqual(slots.map((s) => s.reservation?.owner), [
+        { host: 'h1', pid: 101, startTime: '7' }, { host: 'h1', pid: 101, startTime: '7' }, { host: 'h1', pid: 201, startTime: null },
+      ]);
+      assert.deepEqual(slots.map((s) => [s.reservation?.user, s.reservation?.startTime, s.reservation?.lastHeartbeat]), [['alice', T0, T0], ['alice', T0, T0], ['bob', T0, T0]]);
+      assert.deepEqual(await store.setOwner('no-such-token', { host: 'h1', pid: 1, startTime: null }), []);
+      await store.releaseToken(mine.token, T0 + 1);
+      assert.deepEqual(await store.setOwner(mine.token, { host: 'h1', pid: 102, startTime: null }), []);
+      assert.equal((await store.snapshot()).slots[0]!.reservation, null);
+    });
+
     it('a reservation cleared by a forced reinitialisation is lost to its heartbeat', async (store) => {
       await store.initialize(2, false, T0);
       const mine = request();

@@ -26,7 +26,7 @@ export function testContext(options: { storePath: string; gpusPath?: string; use
     openStore: (o) => openStore(config.storeUrl, o),
     probe: probeFor(config),
     currentUser: async () => options.user ?? 'alice',
-    currentOwner: (): OwnerRef => ({ host: 'test-host', pid: 1, startTime: null }),
+    ownerOf: (pid = 1): OwnerRef => ({ host: 'test-host', pid, startTime: null }),
     isOwnerAlive: () => true,
     openAccounts: async () => Accounts.open(config.accountsPath),
     shutdownSignal: () => new Promise(() => {}),

@@ -67,12 +67,15 @@ export async function runCommand(opts: RunOptions, ctx: Context): Promise<number
   try {
     const token = randomUUID();
     const user = await ctx.currentUser();
-    const ids = await allocate(ctx, store, { count, user, type: 'run', durationMs: null, token, owner: ctx.currentOwner() });
+    const ids = await allocate(ctx, store, { count, user, type: 'run', durationMs: null, token, owner: ctx.ownerOf() });
     const env = { ...ctx.env, CUDA_VISIBLE_DEVICES: ids.join(','), CUDA_DEVICE_ORDER: 'PCI_BUS_ID' };
     const child = supervise({
       command: opts.command, env, heartbeatMs: ctx.config.heartbeatMs,
       heartbeat: heartbeater(ctx, store, token, ids), stderr: ctx.stderr,
     });
+    // A `run` killed outright (SIGKILL, OOM killer) leaves its command running: the GPUs follow the
+    // command, held while it lives and free the moment it ends. Should this fail, `run` stays the owner.
+    if (child.pid !== undefined) await store.setOwner(token, ctx.ownerOf(child.pid)).catch(() => undefined);
     const exitCode = await child.exitCode;
     await releaseWithRetry(ctx, store, token, ids);
     child.detachSignals();

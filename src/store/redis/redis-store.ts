@@ -6,7 +6,7 @@ import { MAX_POOL_SIZE, newReservation, type AllocationRequest } from '../../dom
 import { CanhazError, NotEnoughGpusError, PoolAlreadyInitializedError, PoolNotInitializedError, StoreUnavailableError } from '../../domain/errors.js';
 import type { Liveness } from '../../domain/liveness.js';
 import type { InitializeResult, Store } from '../../domain/ports.js';
-import type { GpuSlot, PoolSnapshot } from '../../domain/reservation.js';
+import type { GpuSlot, OwnerRef, PoolSnapshot } from '../../domain/reservation.js';
 import { decodeSlot, encodeReservation, GPU_COUNT_KEY, gpuKey, LOCK_KEY, PREFIX } from './schema.js';
 import { loadScript, SCRIPT_NAMES, type ScriptName } from './scripts.js';
 
@@ -194,6 +194,10 @@ export class RedisStore implements Store {
 
   heartbeat(token: string, now: number): Promise<number[]> {
     return this.idsOverPool('heartbeat', [token, Math.floor(now / 1000)]);
+  }
+
+  setOwner(token: string, owner: OwnerRef): Promise<number[]> {
+    return this.idsOverPool('set-owner', [token, owner.host, owner.pid, owner.startTime ?? '']);
   }
 
   releaseToken(token: string, now: number): Promise<number[]> {

@@ -7,7 +7,7 @@ import { chooseGpus, newReservation, type AllocationRequest } from '../../domain
 import { PoolAlreadyInitializedError, PoolNotInitializedError, StoreUnavailableError } from '../../domain/errors.js';
 import { activeReservation, type Liveness } from '../../domain/liveness.js';
 import type { InitializeResult, Store } from '../../domain/ports.js';
-import type { GpuSlot, PoolSnapshot, Reservation } from '../../domain/reservation.js';
+import type { GpuSlot, OwnerRef, PoolSnapshot, Reservation } from '../../domain/reservation.js';
 import { networkFilesystem } from '../../host/filesystem.js';
 import { DEFAULT_STORE } from '../defaults.js';
 import { statementCache, type Sql } from './statements.js';
@@ -201,6 +201,14 @@ export class SqliteStore implements Store {
         });
       }
       return ids;
+    });
+  }
+
+  async setOwner(token: string, owner: OwnerRef): Promise<number[]> {
+    return this.write(() => {
+      const rows = this.sql('UPDATE gpus SET owner_host = ?, owner_pid = ?, owner_start = ? WHERE token = ? AND user IS NOT NULL RETURNING id')
+        .all(owner.host, owner.pid, owner.startTime, token) as Array<{ id: number }>;
+      return rows.map((r) => r.id).sort((a, b) => a - b);
     });
   }
 

@@ -244,3 +244,75 @@ test('SIGTERM-style shutdown lets a request in flight finish', async () => {
   s.accounts.close();
   await s.store.close();
 });
+
+describe('providers that hang, fail or answer slowly', () => {
+  /** A marketplace whose listing never answers and which cannot say what it still holds. */
+  class Broken extends ScriptedProvider {
+    hang = false;
+    override available() {
+      return this.hang ? new Promise<never>(() => undefined) : super.available();
+    }
+    override async stillHeld(): Promise<Set<string>> {
+      throw new Error('marketplace API down');
+    }
+  }
+
+  test('a hung listing holds up no other request, counts as that provider down, and costs no one their reservations', async () => {
+    const broken = new Broken('io.net', [offer('i1', 0.5)]);
+    const s = await startTestServer({ gpus: 2, providers: [broken], providerTimeouts: { listMs: 1500, createMs: 5000 } });
+    try {
+      const alice = await s.user('alice');
+      const bob = await s.user('bob');
+      const held = await s.api('/api/v1/gpu/instances/reserve', post(alice.key, { count: 1, filters: { provider: 'io.net' } }));
+      assert.equal(held.status, 201);
+      broken.hang = true;
+      const started = Date.now();
+      const unfiltered = s.api('/api/v1/gpu/instances/reserve', post(alice.key, { count: 1 })).then((r) => ({ ...r, ms: Date.now() - started }));
+      const local = await s.api('/api/v1/gpu/instances/reserve', post(bob.key, { count: 1, filters: { provider: 'local' } }));
+      assert.equal(local.status, 201);
+      assert.ok(Date.now() - started < 1000, 'a local reserve does not wait for io.net');
+      const waited = await unfiltered;
+      assert.equal(waited.status, 201, 'io.net timed out and local served the request');
+      assert.ok(waited.ms >= 1400, `answered after io.net's listing timed out (${waited.ms} ms)`);
+      // io.net cannot say what it holds: alice's contract there is kept, not ended and charged.
+      const mine = await s.api('/api/v1/gpu/reservations', { key: alice.key });
+      assert.equal(mine.status, 200);
+      assert.deepEqual(mine.body.reservations.map((r: { provider: string }) => r.provider).sort(), ['io.net', 'local']);
+      assert.equal((await s.api('/api/v1/billing/transactions', { key: alice.key })).body.total_count, 0);
+      assert.equal((await s.api('/api/v1/loadbalancer/loads', { key: bob.key })).status, 200);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  test('requests side by side never pick the same instance, even while one is still being created', async () => {
+    const slow = new ScriptedProvider('vast.ai', [offer('v1', 0.2), offer('v2', 0.3), offer('v3', 0.4)], 300);
+    const s = await startTestServer({ gpus: 0, providers: [slow] });
+    try {
+      const { key } = await s.user('dave');
+      const answers = await Promise.all([0, 1, 2].map(() => s.api('/api/v1/gpu/instances/reserve', post(key, { count: 1 }))));
+      assert.deepEqual(answers.map((a) => a.status), [201, 201, 201]);
+      assert.deepEqual(answers.map((a) => a.body.reserved_instances[0].id).sort(), ['v1', 'v2', 'v3']);
+      const more = await s.api('/api/v1/gpu/instances/reserve', post(key, { count: 1 }));
+      assert.deepEqual([more.status, more.body.matched], [400, 0]);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  test('least_response_time does not take a provider that fails at once for a fast one', async () => {
+    const failing = new ScriptedProvider('io.net', [offer('f1', 0.1, { failWith: 'quota exceeded' }), offer('f2', 0.1, { failWith: 'quota exceeded' })]);
+    const working = new ScriptedProvider('vast.ai', [offer('w1', 0.5), offer('w2', 0.5), offer('w3', 0.5)], 20);
+    const s = await startTestServer({ gpus: 0, providers: [failing, working] });
+    try {
+      const admin = await s.user('root', { admin: true });
+      await s.api('/api/v1/loadbalancer/strategy', { method: 'PUT', key: admin.key, body: JSON.stringify({ strategy: 'least_response_time' }) });
+      const statuses = [];
+      for (let i = 0; i < 3; i++) statuses.push((await s.api('/api/v1/gpu/instances/reserve', post(admin.key, { count: 1 }))).status);
+      // io.net, never measured, is tried once; its failure makes it the slowest, and vast.ai serves the rest.
+      assert.deepEqual(statuses, [500, 201, 201]);
+    } finally {
+      await s.stop();
+    }
+  });
+});

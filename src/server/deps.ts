@@ -11,7 +11,7 @@ import { LocalProvider } from '../providers/local/local-provider.js';
 import type { Provider } from '../providers/provider.js';
 import { Accounts, type ApiKey, type User } from './accounts/accounts.js';
 import { hashApiKey, newApiKey } from './auth.js';
-import { GpuService } from './gpu-service.js';
+import { GpuService, type ProviderTimeouts } from './gpu-service.js';
 import { Identity, RateLimiter } from './identity.js';
 import { Metrics } from './metrics.js';
 
@@ -29,6 +29,8 @@ export interface ServerOptions {
   logLine?: (line: string) => void;
   /** Providers beside the local pool (marketplaces; scripted ones in tests). */
   extraProviders?: Provider[];
+  /** How long providers may take (tests shorten them). */
+  providerTimeouts?: ProviderTimeouts;
   /** Serve the dashboard's data without credentials (default: yes; startServer says no beyond loopback). */
   openDashboard?: boolean;
 }
@@ -70,7 +72,7 @@ export function buildDeps(o: ServerOptions): ServerDeps {
     store: o.store, probe: o.probe, clock: o.clock, isOwnerAlive: o.isOwnerAlive, staleAfterMs: o.staleAfterMs,
     inUseThresholdMb: o.inUseThresholdMb, pricePerGpuHour: localPrice,
   });
-  const service = new GpuService(o.accounts, [local, ...(o.extraProviders ?? [])], o.clock);
+  const service = new GpuService(o.accounts, [local, ...(o.extraProviders ?? [])], o.clock, o.providerTimeouts);
   const write = o.logLine ?? ((line: string) => process.stdout.write(`${line}\n`));
 
   const poolRows = async (): Promise<StatusRow[]> => {

@@ -5,7 +5,7 @@ import type { Clock } from '../domain/ports.js';
 import { DEFAULT_STRATEGY, hostKey, isStrategy, newSelectionState, selectInstances, STRATEGIES, type Strategy } from '../domain/selection.js';
 import type { Provider } from '../providers/provider.js';
 import type { Accounts, ServerReservation, Transaction, User } from './accounts/accounts.js';
-import { ApiError } from './errors.js';
+import { ApiError, storeTrouble } from './errors.js';
 
 export const MAX_GPUS_PER_REQUEST = 16;
 export const DEFAULT_DURATION_HOURS = 8;
@@ -43,24 +43,73 @@ export function poolUser(user: User): string {
   return `api:${user.email}`;
 }
 
-const firstLineOf = (err: unknown) => String((err as Error)?.message ?? err).split('\n')[0]!;
+/** A failure as clients may read it: one line, and nothing of the store's insides. */
+const firstLineOf = (err: unknown) => storeTrouble(err)?.message ?? String((err as Error)?.message ?? err).split('\n')[0]!;
 
-/** A provider that has not answered by then has failed this creation; a late success is undone. */
-const CREATE_TIMEOUT_MS = 30_000;
+export interface ProviderTimeouts {
+  /** A provider that has not answered by then has failed this creation; a late success is undone. */
+  createMs: number;
+  /** A provider that cannot list (or say what it still holds) by then counts as down for this request. */
+  listMs: number;
+}
 
-function withTimeout(create: Promise<string>, ms: number, provider: Provider, instance: GpuInstance): Promise<string> {
+export const DEFAULT_PROVIDER_TIMEOUTS: ProviderTimeouts = { createMs: 30_000, listMs: 10_000 };
+
+/** `work`, or a rejection naming `what` after `ms`; `onLate` gets a result that arrives after that. */
+function withTimeout<T>(work: Promise<T>, ms: number, what: string, onLate: (value: T) => unknown = () => undefined): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      create.then((contractId) => provider.destroy(contractId)).catch(() => undefined);
-      reject(new Error(`${provider.name} did not answer within ${ms / 1000} s for ${instance.id}`));
+      work.then(onLate).catch(() => undefined);
+      reject(new Error(`${what} did not answer within ${ms / 1000} s`));
     }, ms);
   });
-  return Promise.race([create, timeout]).finally(() => clearTimeout(timer));
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Instances that requests in flight are creating, or created after a given listing began: a
+ * listing taken before then may still show them free. Requests run side by side (a slow provider
+ * holds up nobody else) and still never pick what another has just taken.
+ */
+class Claims {
+  private seq = 0;
+  /** Instance id to the sequence number its creation ended at; Infinity while in flight. */
+  private readonly claims = new Map<string, number>();
+
+  /** A mark to take before listing. */
+  mark(): number {
+    return this.seq;
+  }
+
+  /** Whether a listing taken after `mark` may offer this instance. */
+  free(instanceId: string, mark: number): boolean {
+    const ended = this.claims.get(instanceId);
+    return ended === undefined || ended <= mark;
+  }
+
+  take(instanceId: string): void {
+    this.claims.set(instanceId, Infinity);
+  }
+
+  /** Done creating: kept from listings older than now when created, forgotten when it failed. */
+  settle(instanceId: string, created: boolean): void {
+    if (created) this.claims.set(instanceId, ++this.seq);
+    else this.claims.delete(instanceId);
+  }
+
+  /** Forgets claims no listing still in flight can need (those began after `oldestMark`). */
+  prune(oldestMark: number): void {
+    for (const [id, ended] of this.claims) if (ended <= oldestMark) this.claims.delete(id);
+  }
 }
 
 /** Exponential moving average weight of the newest latency sample. */
 const EWMA_ALPHA = 0.3;
+/** The latency a failed creation counts as: slower than any provider that answers. */
+const FAILURE_LATENCY_MS = 5_000;
+
+const claimKey = (i: GpuInstance) => `${i.provider}\u0000${i.id}`;
 
 export class GpuService {
   private readonly providers: Map<string, Provider>;
@@ -68,10 +117,14 @@ export class GpuService {
   private readonly latency = new Map<string, number>();
   /** Reservations ever made per provider: read once, then counted here (equal_weighted needs it each time). */
   private totals: Map<string, number> | null = null;
-  /** Serialises reservations so strategies see each other's picks. */
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly claims = new Claims();
+  /** Marks of the listings in flight, so claims are kept exactly as long as one may need them. */
+  private readonly openMarks = new Map<number, number>();
 
-  constructor(private readonly accounts: Accounts, providers: Provider[], private readonly clock: Clock) {
+  constructor(
+    private readonly accounts: Accounts, providers: Provider[], private readonly clock: Clock,
+    private readonly timeouts: ProviderTimeouts = DEFAULT_PROVIDER_TIMEOUTS,
+  ) {
     this.providers = new Map(providers.map((p) => [p.name, p]));
   }
 
@@ -104,7 +157,7 @@ export class GpuService {
     this.checkFilters(filters);
     const named = namedProvider(filters);
     const providers = named ? [this.providers.get(named)!] : [...this.providers.values()];
-    const lists = await Promise.all(providers.map((p) => p.available().then(
+    const lists = await Promise.all(providers.map((p) => withTimeout(p.available(), this.timeouts.listMs, `${p.name}'s listing`).then(
       (instances) => ({ instances, failure: null }),
       (err: unknown) => ({ instances: [] as GpuInstance[], failure: `${p.name}: ${firstLineOf(err)}` }),
     )));
@@ -114,13 +167,7 @@ export class GpuService {
     return lists.flatMap((l) => l.instances).filter((i) => matchesFilters(i, filters));
   }
 
-  reserve(user: User, input: ReserveInput): Promise<ReserveOutcome> {
-    const run = this.queue.then(() => this.reserveNow(user, input));
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
-
-  private async reserveNow(user: User, input: ReserveInput): Promise<ReserveOutcome> {
+  async reserve(user: User, input: ReserveInput): Promise<ReserveOutcome> {
     const { count } = input;
     if (!Number.isInteger(count) || count < 1 || count > MAX_GPUS_PER_REQUEST) {
       throw new ApiError('INVALID_ARGUMENT', `count must be a whole number from 1 to ${MAX_GPUS_PER_REQUEST}`);
@@ -129,23 +176,31 @@ export class GpuService {
     if (!Number.isFinite(hours) || hours < MIN_DURATION_HOURS || hours > MAX_DURATION_HOURS) {
       throw new ApiError('INVALID_ARGUMENT', `duration_hours must be from ${MIN_DURATION_HOURS.toFixed(4)} (one minute) to ${MAX_DURATION_HOURS}`);
     }
-    const candidates = await this.listInstances(input.filters);
+    const candidates = await this.unclaimed(input.filters);
+    // From here to the claims, nothing awaits: two requests never choose the same instance.
     if (candidates.length < count) {
       throw new ApiError('FAILED_PRECONDITION', `Only ${candidates.length} GPU instances match the filters; requested ${count}`, { matched: candidates.length, requested: count });
     }
     const chosen = selectInstances(this.strategy, candidates, count, this.selection, this.loadFacts());
+    for (const instance of chosen) this.claims.take(claimKey(instance));
     const durationMs = hours * 3_600_000;
     const attempts = await Promise.all(chosen.map(async (instance) => {
       const provider = this.providers.get(instance.provider)!;
       const started = performance.now();
+      let created = false;
       try {
-        const contractId = await withTimeout(provider.create(instance, poolUser(user), durationMs), CREATE_TIMEOUT_MS, provider, instance);
+        const contractId = await withTimeout(provider.create(instance, poolUser(user), durationMs), this.timeouts.createMs, `${provider.name} creating ${instance.id}`,
+          (late) => provider.destroy(late));
+        created = true;
+        this.recordLatency(instance.provider, performance.now() - started);
         // What the caller gets back: the instance as reserved, its contract id in the metadata.
         return { instance: { ...instance, status: 'reserved', metadata: { ...instance.metadata, contract_id: contractId } }, contractId };
       } catch (err) {
+        // A failure is no fast answer: least_response_time must not prefer a provider that fails at once.
+        this.recordLatency(instance.provider, Math.max(performance.now() - started, FAILURE_LATENCY_MS));
         return { instance, error: firstLineOf(err) };
       } finally {
-        this.recordLatency(instance.provider, performance.now() - started);
+        this.claims.settle(claimKey(instance), created);
       }
     }));
     const reserved = attempts.flatMap((a) => ('contractId' in a ? [{ instance: a.instance, contractId: a.contractId! }] : []));
@@ -177,6 +232,20 @@ export class GpuService {
     };
   }
 
+  /** Matching instances no other request is taking or took after this listing began. */
+  private async unclaimed(filters: InstanceFilters): Promise<GpuInstance[]> {
+    const mark = this.claims.mark();
+    this.openMarks.set(mark, (this.openMarks.get(mark) ?? 0) + 1);
+    try {
+      return (await this.listInstances(filters)).filter((i) => this.claims.free(claimKey(i), mark));
+    } finally {
+      const left = this.openMarks.get(mark)! - 1;
+      if (left === 0) this.openMarks.delete(mark);
+      else this.openMarks.set(mark, left);
+      this.claims.prune(Math.min(this.claims.mark(), ...this.openMarks.keys()));
+    }
+  }
+
   /** Ends contracts made for a request that will not keep them; a provider's failure here is not the caller's. */
   private async giveBack(reserved: Array<{ instance: GpuInstance; contractId: string }>): Promise<void> {
     await Promise.all(reserved.map((r) => this.providers.get(r.instance.provider)!.destroy(r.contractId).catch(() => false)));
@@ -192,10 +261,18 @@ export class GpuService {
     const byProvider = new Map<string, ServerReservation[]>();
     for (const r of active) byProvider.set(r.provider, [...(byProvider.get(r.provider) ?? []), r]);
     const now = this.clock.now();
-    const still: ServerReservation[] = [];
-    for (const [name, list] of byProvider) {
+    const lists = await Promise.all([...byProvider].map(async ([name, list]) => {
       const provider = this.providers.get(name);
-      const held = provider ? await provider.stillHeld(list.map((r) => r.contractId)) : new Set<string>();
+      try {
+        const held = provider ? await withTimeout(provider.stillHeld(list.map((r) => r.contractId)), this.timeouts.listMs, `${name}'s list of held contracts`) : new Set<string>();
+        return { list, held };
+      } catch {
+        // A provider that cannot say is not taken to have ended anything: its contracts stay, uncharged, until it can.
+        return { list, held: new Set(list.map((r) => r.contractId)) };
+      }
+    }));
+    const still: ServerReservation[] = [];
+    for (const { list, held } of lists) {
       for (const r of list) {
         if (held.has(r.contractId)) still.push(r);
         else this.accounts.endReservation(r, Math.min(now, r.expiresAt));

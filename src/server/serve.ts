@@ -32,7 +32,7 @@ export interface RunningServer {
 }
 
 const MAX_MESSAGE_BYTES = 64 * 1024;
-const GRPC_GRACE_MS = 5_000;
+const GRACE_MS = 5_000;
 
 const display = (a: AddressInfo) => `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
 
@@ -104,7 +104,7 @@ export async function startServer(options: ServerOptions, http: ListenAddress, g
       const { server: h2, sessions } = grpcServer;
       // Sessions stop taking new calls and end once their calls in flight are answered; a stream a
       // client never finishes is cut after a grace period.
-      const cut = setTimeout(() => sessions.forEach((session) => session.destroy()), GRPC_GRACE_MS);
+      const cut = setTimeout(() => sessions.forEach((session) => session.destroy()), GRACE_MS);
       h2.close(() => {
         clearTimeout(cut);
         resolve();
@@ -115,10 +115,13 @@ export async function startServer(options: ServerOptions, http: ListenAddress, g
     new Promise<void>((resolve) => {
       // Busy sockets finish their request; idle keep-alive ones (also those that go idle after a
       // last response) are closed so close() does not wait out the clients' keep-alive.
-      const idle = server as { closeIdleConnections?: () => void };
+      const idle = server as { closeIdleConnections?: () => void; closeAllConnections?: () => void };
       const sweep = setInterval(() => idle.closeIdleConnections?.(), 25);
+      // A request stuck on a provider that never answers is cut after the grace period.
+      const cut = setTimeout(() => idle.closeAllConnections?.(), GRACE_MS);
       server.close(() => {
         clearInterval(sweep);
+        clearTimeout(cut);
         resolve();
       });
       idle.closeIdleConnections?.();

@@ -44,7 +44,10 @@ function checkRedisUrl(text: string, original: string): string {
 export interface OpenOptions {
   /** For admin: create the store when missing. */
   create?: boolean;
-  /** For long-lived commands (run): ride out a store restart instead of failing at once. */
+  /**
+   * For long-lived commands (run, serve): ride out a Redis restart instead of failing at once; on
+   * SQLite, wait for locks without blocking the process and follow a store file that was replaced.
+   */
   reconnect?: boolean;
   /** Redis: how long to wait for the other tools' allocation lock. */
   lockWaitMs?: number;
@@ -57,5 +60,5 @@ export async function openStore(url: string, options: OpenOptions = {}): Promise
     const { RedisStore } = await import('./redis/redis-store.js');
     return RedisStore.connect(spec.url, { reconnect: options.reconnect ?? false, lockWaitMs: options.lockWaitMs });
   }
-  return options.create ? SqliteStore.create(spec.path) : SqliteStore.open(spec.path);
+  return options.create ? SqliteStore.create(spec.path) : SqliteStore.open(spec.path, { longLived: options.reconnect ?? false });
 }

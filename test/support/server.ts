@@ -7,6 +7,7 @@ import { FakeProbe } from '../../src/probe/fake/fake-probe.js';
 import type { Provider } from '../../src/providers/provider.js';
 import { Accounts, type User } from '../../src/server/accounts/accounts.js';
 import { hashApiKey, hashPassword, newApiKey } from '../../src/server/auth.js';
+import type { ProviderTimeouts } from '../../src/server/gpu-service.js';
 import { startServer, type RunningServer } from '../../src/server/serve.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 
@@ -21,7 +22,7 @@ export interface TestServer extends RunningServer {
   stop(): Promise<void>;
 }
 
-export async function startTestServer(options: { gpus?: number; providers?: Provider[]; rateLimit?: number; clock?: Clock; logLines?: string[]; grpc?: boolean } = {}): Promise<TestServer> {
+export async function startTestServer(options: { gpus?: number; providers?: Provider[]; rateLimit?: number; clock?: Clock; logLines?: string[]; grpc?: boolean; providerTimeouts?: ProviderTimeouts } = {}): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'canhazgpu-server-'));
   const gpusPath = join(dir, 'gpus.json');
   writeFileSync(gpusPath, JSON.stringify({ gpus: Array.from({ length: options.gpus ?? 4 }, () => ({})) }));
@@ -33,6 +34,7 @@ export async function startTestServer(options: { gpus?: number; providers?: Prov
     store, probe: new FakeProbe(gpusPath), accounts, clock, isOwnerAlive: () => true, staleAfterMs: 300_000,
     inUseThresholdMb: 1024, rateLimit: options.rateLimit ?? 0, logFormat: 'json',
     logLine: (line) => options.logLines?.push(line), extraProviders: options.providers ?? [],
+    ...(options.providerTimeouts ? { providerTimeouts: options.providerTimeouts } : {}),
   }, { host: '127.0.0.1', port: 0 }, options.grpc ? { host: '127.0.0.1', port: 0 } : undefined);
   return {
     ...running, store, accounts, dir, gpusPath,

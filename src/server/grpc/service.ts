@@ -10,12 +10,13 @@ import {
 } from '../../gen/gpuproxy_pb.js';
 import type { User } from '../accounts/accounts.js';
 import type { ServerDeps } from '../deps.js';
-import { ApiError, type ApiCode } from '../errors.js';
+import { ApiError, storeTrouble, type ApiCode } from '../errors.js';
 
 const CODES: Record<ApiCode, Code> = {
   INVALID_ARGUMENT: Code.InvalidArgument, FAILED_PRECONDITION: Code.FailedPrecondition, INTERNAL: Code.Internal,
   PERMISSION_DENIED: Code.PermissionDenied, NOT_FOUND: Code.NotFound, UNAUTHENTICATED: Code.Unauthenticated,
   RESOURCE_EXHAUSTED: Code.ResourceExhausted, ABORTED: Code.Aborted, UNPROCESSABLE: Code.InvalidArgument,
+  UNAVAILABLE: Code.Unavailable,
 };
 
 /** Domain failures become their gRPC status; anything else is INTERNAL without its insides. */
@@ -26,6 +27,8 @@ async function guarded<T>(deps: ServerDeps, fn: () => Promise<T>): Promise<T> {
     if (err instanceof ApiError) throw new ConnectError(err.message, CODES[err.code]);
     if (err instanceof ConnectError) throw err;
     deps.log.error(err);
+    const trouble = storeTrouble(err);
+    if (trouble) throw new ConnectError(trouble.message, Code.Unavailable);
     throw new ConnectError('internal error', Code.Internal);
   }
 }

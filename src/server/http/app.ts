@@ -6,7 +6,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { Context, MiddlewareHandler } from 'hono';
 import { costBetween, type InstanceFilters } from '../../domain/instances.js';
 import type { User } from '../accounts/accounts.js';
-import { ApiError, HTTP_STATUS } from '../errors.js';
+import { ApiError, HTTP_STATUS, storeTrouble } from '../errors.js';
 import { GpuService } from '../gpu-service.js';
 import type { ServerDeps } from '../deps.js';
 import { dashboardHtml } from '../dashboard/page.js';
@@ -89,6 +89,8 @@ export function createHttpApp(deps: ServerDeps): OpenAPIHono<Env> {
     if (err instanceof ApiError) return c.json({ error: err.message, ...err.details }, HTTP_STATUS[err.code]);
     if (err instanceof HTTPException) return c.json({ error: err.message || 'bad request' }, err.status);
     deps.log.error(err);
+    const trouble = storeTrouble(err);
+    if (trouble) return c.json({ error: trouble.message }, 503);
     return c.json({ error: 'internal error' }, 500);
   });
   app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404));

@@ -3,6 +3,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import Database from 'better-sqlite3';
 import { PoolNotInitializedError, StoreUnavailableError } from '../../domain/errors.js';
 import { runStoreContract } from '../contract.case.test.js';
 import { SqliteStore } from './sqlite-store.js';
@@ -12,6 +13,13 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 
 runStoreContract('sqlite', { open: async () => SqliteStore.create(join(dir, `contract-${++n}.db`)) });
+runStoreContract('sqlite, long-lived (serve, run)', {
+  open: async () => {
+    const path = join(dir, `contract-${++n}.db`);
+    await SqliteStore.create(path).close();
+    return SqliteStore.open(path, { longLived: true });
+  },
+});
 
 test('opening a store that does not exist means the pool was never initialised', () => {
   assert.throws(() => SqliteStore.open(join(dir, 'missing.db')), PoolNotInitializedError);
@@ -51,4 +59,50 @@ test('a read-only store refuses writes with one clear line naming the path and t
   chmodSync(path, 0o444);
   const ro = SqliteStore.open(path);
   await assert.rejects(ro.releaseToken('x', Date.now()), (e) => e instanceof StoreUnavailableError && e.message.includes('chmod a+rw'));
+});
+
+const request = (token: string) => ({
+  count: 1, user: 'alice', type: 'manual' as const, now: Date.now(), expiryTime: Date.now() + 3_600_000, inUse: [], token, owner: null,
+  liveness: { staleAfterMs: 300_000, deadTokens: new Set<string>() },
+});
+
+test('a long-lived process waits for a held lock without blocking its event loop, then writes', async () => {
+  const path = join(dir, 'locked.db');
+  const admin = SqliteStore.create(path);
+  await admin.initialize(2, false, Date.now());
+  await admin.close();
+  const store = SqliteStore.open(path, { longLived: true });
+  // Another user's process holds the write lock for 400 ms.
+  const other = new Database(path);
+  other.exec('BEGIN IMMEDIATE');
+  setTimeout(() => other.exec('COMMIT'), 400);
+  let ticks = 0;
+  const ticker = setInterval(() => ticks++, 20);
+  try {
+    assert.deepEqual(await store.allocate(request('t1')), [0]);
+    assert.ok(ticks >= 10, `the event loop ran ${ticks} times while waiting`);
+  } finally {
+    clearInterval(ticker);
+    other.close();
+    await store.close();
+  }
+});
+
+test('a long-lived process follows a store file replaced by a new admin, and says so when it is removed', async () => {
+  const path = join(dir, 'replaced.db');
+  const first = SqliteStore.create(path);
+  await first.initialize(2, false, Date.now());
+  await first.close();
+  const store = SqliteStore.open(path, { longLived: true });
+  assert.deepEqual(await store.allocate(request('before')), [0]);
+  for (const suffix of ['', '-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true });
+  await assert.rejects(store.snapshot(), (e) => e instanceof StoreUnavailableError && /was removed while in use; run 'canhazgpu admin/.test(e.message));
+  const fresh = SqliteStore.create(path);
+  await fresh.initialize(4, false, Date.now());
+  assert.deepEqual(await fresh.allocate(request('cli')), [0]);
+  await fresh.close();
+  // The server sees what the CLI sees: 4 GPUs, GPU 0 taken; it never grants GPU 0 again.
+  assert.equal((await store.snapshot()).gpuCount, 4);
+  assert.deepEqual(await store.allocate(request('after')), [1]);
+  await store.close();
 });

@@ -25,6 +25,19 @@ function sqlite(): typeof Database {
 
 /** How long a writer waits for another's transaction before SQLite gives up; contention is our job. */
 const BUSY_TIMEOUT_MS = 30_000;
+/**
+ * Long-lived processes (serve, run's heartbeat) wait for a lock in slices this long, sleeping
+ * between them: SQLite's own wait blocks the whole event loop, and with it every other request
+ * (and run's signal forwarding) while any local user holds the store's lock.
+ */
+const LONG_LIVED_BUSY_SLICE_MS = 10;
+
+export interface SqliteOpenOptions {
+  /** A process that keeps the store open (serve, run): waits for locks without blocking, follows a replaced file. */
+  longLived?: boolean;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface GpuRecord {
   id: number;
@@ -67,18 +80,21 @@ function sqliteCode(err: unknown): string | null {
 
 export class SqliteStore implements Store {
   readonly location: string;
-  private readonly sql: Sql;
+  private sql: Sql;
   private schemaSeen = false;
+  /** The file this connection has open, to notice when it is removed or replaced under us. */
+  private file: { dev: number; ino: number } | null;
 
-  private constructor(private readonly db: Database.Database, readonly path: string) {
+  private constructor(private db: Database.Database, readonly path: string, private readonly longLived: boolean) {
     this.location = `sqlite:${path}`;
     this.sql = statementCache(db);
+    this.file = longLived ? fileIdentity(path) : null;
   }
 
   /** Opens an existing store; a missing file means the pool was never set up. */
-  static open(path: string): SqliteStore {
+  static open(path: string, options: SqliteOpenOptions = {}): SqliteStore {
     if (path !== ':memory:' && !existsSync(path)) throw new PoolNotInitializedError();
-    return SqliteStore.connect(path, false);
+    return SqliteStore.connect(path, false, options.longLived ?? false);
   }
 
   /** Opens the store for `admin`, creating it (and its directory) readable and writable by every user. */
@@ -99,22 +115,57 @@ export class SqliteStore implements Store {
         throw new StoreUnavailableError(`Cannot prepare ${dir} for the GPU store (${(err as Error).message}). Run admin as a user who may create it and make it writable by every user (chmod 0777), or choose another store with --store.`);
       }
     }
-    const store = SqliteStore.connect(path, true);
+    const store = SqliteStore.connect(path, true, false);
     if (path !== ':memory:') store.shareWithAllUsers();
     return store;
   }
 
-  private static connect(path: string, create: boolean): SqliteStore {
-    let db: Database.Database;
+  private static connect(path: string, create: boolean, longLived: boolean): SqliteStore {
+    return new SqliteStore(SqliteStore.openDb(path, create, longLived), path, longLived);
+  }
+
+  private static openDb(path: string, create: boolean, longLived: boolean): Database.Database {
+    const busyMs = longLived ? LONG_LIVED_BUSY_SLICE_MS : BUSY_TIMEOUT_MS;
     try {
-      db = new (sqlite())(path, { fileMustExist: !create, timeout: BUSY_TIMEOUT_MS });
-      db.pragma('busy_timeout = ' + BUSY_TIMEOUT_MS);
+      const db = new (sqlite())(path, { fileMustExist: !create, timeout: busyMs });
+      db.pragma('busy_timeout = ' + busyMs);
       if (create) db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
+      return db;
     } catch (err) {
       throw storeError(err, path, 'open');
     }
-    return new SqliteStore(db, path);
+  }
+
+  /**
+   * A long-lived process must not go on using a store file that was removed, or replaced by a new
+   * `admin` (the CLI would use the new one, and GPUs would be granted twice): it follows a
+   * replacement, and says so when the file is gone.
+   */
+  private followFile(): void {
+    if (!this.file) return;
+    const now = fileIdentity(this.path);
+    if (!now) throw new StoreUnavailableError(`The GPU store ${this.path} was removed while in use; run 'canhazgpu admin --gpus <count>' to set it up again.`);
+    if (now.dev === this.file.dev && now.ino === this.file.ino) return;
+    this.db.close();
+    this.db = SqliteStore.openDb(this.path, false, true);
+    this.sql = statementCache(this.db);
+    this.schemaSeen = false;
+    this.file = now;
+  }
+
+  /** Runs `fn`, turning SQLite failures into one clear line; long-lived processes wait for locks asleep. */
+  private async attempt<T>(action: 'read' | 'write', fn: () => T): Promise<T> {
+    const deadline = Date.now() + BUSY_TIMEOUT_MS;
+    for (let wait = 2; ; wait = Math.min(wait * 2, 200)) {
+      try {
+        this.followFile();
+        return fn();
+      } catch (err) {
+        if (!this.longLived || sqliteCode(err) !== 'SQLITE_BUSY' || Date.now() + wait > deadline) throw storeError(err, this.path, action);
+      }
+      await sleep(wait * (0.5 + Math.random()));
+    }
   }
 
   /** SQLite gives the WAL and SHM files the database file's mode, so one chmod covers all three. */
@@ -128,21 +179,13 @@ export class SqliteStore implements Store {
     }
   }
 
-  /** Runs `fn` in a BEGIN IMMEDIATE transaction, turning SQLite failures into one clear line. */
-  private write<T>(fn: () => T): T {
-    try {
-      return this.db.transaction(fn).immediate();
-    } catch (err) {
-      throw storeError(err, this.path, 'write');
-    }
+  /** Runs `fn` in a BEGIN IMMEDIATE transaction (all of it again after a lock wait: SQLite gave up before it ran). */
+  private write<T>(fn: () => T): Promise<T> {
+    return this.attempt('write', () => this.db.transaction(fn).immediate());
   }
 
-  private read<T>(fn: () => T): T {
-    try {
-      return fn();
-    } catch (err) {
-      throw storeError(err, this.path, 'read');
-    }
+  private read<T>(fn: () => T): Promise<T> {
+    return this.attempt('read', fn);
   }
 
   private poolSize(): number {
@@ -241,6 +284,16 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     this.db.close();
+  }
+}
+
+function fileIdentity(path: string): { dev: number; ino: number } | null {
+  if (path === ':memory:') return null;
+  try {
+    const { dev, ino } = statSync(path);
+    return { dev, ino };
+  } catch {
+    return null;
   }
 }
 

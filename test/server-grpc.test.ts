@@ -26,6 +26,16 @@ const meta = (pairs: Record<string, string> = {}) => {
   return m;
 };
 
+/** The status a call ended with, and the message as the client reads it. */
+async function failure(p: Promise<unknown>): Promise<{ code: number; details: string }> {
+  try {
+    await p;
+    return { code: grpc.status.OK, details: '' };
+  } catch (err) {
+    return { code: (err as grpc.ServiceError).code, details: (err as grpc.ServiceError).details };
+  }
+}
+
 async function code(p: Promise<unknown>): Promise<number> {
   try {
     await p;
@@ -122,5 +132,28 @@ describe('gRPC API', () => {
     assert.ok(created.created_at > 1_700_000_000);
     assert.equal((await rpc['ListGPUInstances']!({}, meta({ 'x-api-key': created.api_key }))).total_count >= 0, true);
     assert.equal(await code(rpc['CreateAPIKey']!({ name: 'x', token: 'forged.token.here' }, meta())), grpc.status.UNAUTHENTICATED);
+  });
+
+  test('messages read as written in grpc-js (spec percent-encoding), NaN filters are refused as over HTTP', async () => {
+    const key = meta({ 'x-api-key': bob.key });
+    assert.deepEqual(await failure(rpc['ReserveGPUs']!({ count: 16 }, key)), {
+      code: grpc.status.FAILED_PRECONDITION, details: `Only ${(await rpc['ListGPUInstances']!({}, key)).total_count} GPU instances match the filters; requested 16`,
+    });
+    assert.deepEqual(await failure(rpc['ListGPUInstances']!({}, meta())), {
+      code: grpc.status.UNAUTHENTICATED, details: 'an API key (X-API-Key or Authorization: Bearer) or a login token is required',
+    });
+    assert.deepEqual(await failure(rpc['ReserveGPUs']!({ count: 1, provider: 'ünïcode 100%' }, key)), {
+      code: grpc.status.INVALID_ARGUMENT, details: "unknown provider 'ünïcode 100%': use one of local, vast.ai (or all)",
+    });
+    assert.equal(await code(rpc['ReserveGPUs']!({ count: 1, max_price: NaN }, key)), grpc.status.INVALID_ARGUMENT);
+    assert.equal(await code(rpc['ListGPUInstances']!({ min_vram: NaN }, key)), grpc.status.INVALID_ARGUMENT);
+  });
+
+  test('Login: sizes checked, and tries limited per address as well as per email', async () => {
+    assert.equal(await code(rpc['Login']!({ email: `${'x'.repeat(400)}@example.com`, password: 'p' }, meta())), grpc.status.INVALID_ARGUMENT);
+    const codes = [];
+    for (let i = 0; i < 15; i++) codes.push(await code(rpc['Login']!({ email: `guess${i}@example.com`, password: 'password1' }, meta())));
+    assert.equal(codes[0], grpc.status.UNAUTHENTICATED);
+    assert.ok(codes.includes(grpc.status.RESOURCE_EXHAUSTED), codes.join(','));
   });
 });

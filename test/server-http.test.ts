@@ -316,3 +316,36 @@ describe('providers that hang, fail or answer slowly', () => {
     }
   });
 });
+
+test('served beyond loopback, the dashboard data and /metrics (which name every holder) want a key', async () => {
+  const s = await startTestServer({ openDashboard: false });
+  try {
+    const { key } = await s.user('frank');
+    assert.equal((await s.api('/api/v1/dashboard')).status, 401);
+    assert.equal((await s.api('/metrics')).status, 401);
+    assert.equal((await s.api('/api/v1/dashboard', { key })).status, 200);
+    const metrics = await s.api('/metrics', { headers: { authorization: `Bearer ${key}` } });
+    assert.equal(metrics.status, 200);
+    assert.match(metrics.body, /^canhazgpu_gpus\{state="total"\} 4$/m);
+    assert.equal((await s.api('/health')).status, 200);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('API keys: a few a second per user and at most 20 live ones, so keys do not multiply the rate limit', async () => {
+  const s = await startTestServer({ rateLimit: 0 });
+  try {
+    const { key } = await s.user('gina');
+    const made: number[] = [];
+    for (let i = 0; i < 4; i++) made.push((await s.api('/api/v1/auth/apikey', { method: 'POST', key, body: JSON.stringify({ name: `k${i}` }) })).status);
+    assert.deepEqual(made, [201, 201, 429, 429]);
+    const user = s.accounts.userByEmail('gina@example.com')!;
+    for (let i = 0; i < 17; i++) s.accounts.addApiKey(user.id, `bulk${i}`, `hash-${i}`, Date.now());
+    await new Promise((r) => setTimeout(r, 1100));
+    const capped = await s.api('/api/v1/auth/apikey', { method: 'POST', key, body: JSON.stringify({ name: 'one-too-many' }) });
+    assert.deepEqual([capped.status, capped.body.error], [429, 'you already hold 20 live API keys; revoke one (canhazgpu apikey revoke) first']);
+  } finally {
+    await s.stop();
+  }
+});

@@ -12,7 +12,8 @@ import type { Provider } from '../providers/provider.js';
 import { Accounts, type ApiKey, type User } from './accounts/accounts.js';
 import { hashApiKey, newApiKey } from './auth.js';
 import { GpuService, type ProviderTimeouts } from './gpu-service.js';
-import { Identity, RateLimiter } from './identity.js';
+import { Identity, MAX_KEY_NAME_LENGTH, RateLimiter } from './identity.js';
+import { ApiError } from './errors.js';
 import { Metrics } from './metrics.js';
 
 export interface ServerOptions {
@@ -35,7 +36,10 @@ export interface ServerOptions {
   openDashboard?: boolean;
 }
 
-const LOGIN_TRIES_PER_SECOND = 5;
+/** Live API keys one user may hold: more keys would multiply the per-key rate limit. */
+export const MAX_LIVE_KEYS_PER_USER = 20;
+/** Keys a user may make per second (twice that in a burst). */
+const KEYS_PER_SECOND = 1;
 /** How long one reading of the dashboard's data serves every open tab. */
 const DASHBOARD_MAX_AGE_MS = 1000;
 
@@ -51,8 +55,6 @@ export interface ServerDeps {
   service: GpuService;
   identity: Identity;
   limiter: RateLimiter;
-  /** Logins: a few tries a second per email and per address, whatever --rate-limit says. */
-  loginLimiter: RateLimiter;
   /** Whether the HTTP listener is on loopback: the dashboard's data is open to anonymous readers only then. */
   openDashboard: boolean;
   accounts: Accounts;
@@ -73,6 +75,7 @@ export function buildDeps(o: ServerOptions): ServerDeps {
     inUseThresholdMb: o.inUseThresholdMb, pricePerGpuHour: localPrice,
   });
   const service = new GpuService(o.accounts, [local, ...(o.extraProviders ?? [])], o.clock, o.providerTimeouts);
+  const keyLimiter = new RateLimiter(KEYS_PER_SECOND, now);
   const write = o.logLine ?? ((line: string) => process.stdout.write(`${line}\n`));
 
   const poolRows = async (): Promise<StatusRow[]> => {
@@ -99,7 +102,6 @@ export function buildDeps(o: ServerOptions): ServerDeps {
     service,
     identity: new Identity(o.accounts, now),
     limiter: new RateLimiter(o.rateLimit, now),
-    loginLimiter: new RateLimiter(LOGIN_TRIES_PER_SECOND, now),
     openDashboard: o.openDashboard ?? true,
     accounts: o.accounts,
     clock: o.clock,
@@ -130,6 +132,11 @@ export function buildDeps(o: ServerOptions): ServerDeps {
       };
     }),
     createApiKey: (user, name) => {
+      if (!name || name.length > MAX_KEY_NAME_LENGTH) throw new ApiError('INVALID_ARGUMENT', `name must be 1 to ${MAX_KEY_NAME_LENGTH} characters`);
+      keyLimiter.take(`user:${user.id}`);
+      if (o.accounts.listApiKeys(user.id).filter((k) => k.revokedAt === null).length >= MAX_LIVE_KEYS_PER_USER) {
+        throw new ApiError('RESOURCE_EXHAUSTED', `you already hold ${MAX_LIVE_KEYS_PER_USER} live API keys; revoke one (canhazgpu apikey revoke) first`);
+      }
       const key = newApiKey();
       return { key, record: o.accounts.addApiKey(user.id, name, hashApiKey(key), now()) };
     },

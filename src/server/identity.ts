@@ -6,6 +6,11 @@ import { hashApiKey, newSecret, verifyPassword } from './auth.js';
 import { ApiError } from './errors.js';
 
 export const TOKEN_LIFETIME_S = 12 * 3600;
+export const MAX_EMAIL_LENGTH = 320;
+export const MAX_PASSWORD_LENGTH = 1024;
+export const MAX_KEY_NAME_LENGTH = 128;
+/** Logins: a few tries a second per email and per address, whatever --rate-limit says. */
+const LOGIN_TRIES_PER_SECOND = 5;
 
 export interface Caller {
   user: User;
@@ -15,8 +20,11 @@ export interface Caller {
 
 export class Identity {
   private readonly secret: string;
+  /** Password guessing is limited per email and per address (and each try costs a scrypt). */
+  private readonly loginLimiter: RateLimiter;
 
   constructor(private readonly accounts: Accounts, private readonly now: () => number) {
+    this.loginLimiter = new RateLimiter(LOGIN_TRIES_PER_SECOND, now);
     let secret = accounts.setting('token_secret');
     if (!secret) {
       secret = newSecret();
@@ -48,7 +56,13 @@ export class Identity {
     throw new ApiError('UNAUTHENTICATED', 'an API key (X-API-Key or Authorization: Bearer) or a login token is required');
   }
 
-  async login(email: string, password: string): Promise<{ token: string; user: User }> {
+  /** Both transports' login: sizes checked, then tries limited per email and per `peer` address. */
+  async login(email: string, password: string, peer: string): Promise<{ token: string; user: User }> {
+    if (!email || email.length > MAX_EMAIL_LENGTH || !password || password.length > MAX_PASSWORD_LENGTH) {
+      throw new ApiError('INVALID_ARGUMENT', `email (at most ${MAX_EMAIL_LENGTH} characters) and password (at most ${MAX_PASSWORD_LENGTH}) are required`);
+    }
+    this.loginLimiter.take(`email:${email.toLowerCase()}`);
+    this.loginLimiter.take(`address:${peer}`);
     const user = this.accounts.userByEmail(email);
     // Same answer, and a hash check either way, whether the email or the password is wrong.
     const ok = await verifyPassword(password, user?.passwordHash ?? 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=');
@@ -59,16 +73,40 @@ export class Identity {
   }
 }
 
+/** Buckets kept before the ones that have filled up again are swept away. */
+const SWEEP_ABOVE = 10_000;
+
 /** A token bucket per caller: `perSecond` sustained, twice that in a burst; 0 turns it off. */
 export class RateLimiter {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  private sweptAt = 0;
 
   constructor(private readonly perSecond: number, private readonly now: () => number) {}
 
+  private get capacity(): number {
+    return Math.max(1, this.perSecond * 2);
+  }
+
+  /** A full bucket is the same as none: forgetting it keeps memory bounded by recent callers. */
+  private sweep(now: number): void {
+    const refillMs = (this.capacity / this.perSecond) * 1000;
+    for (const [key, b] of this.buckets) if (now - b.at >= refillMs) this.buckets.delete(key);
+  }
+
+  /** Callers with a bucket on file (those seen lately). */
+  get tracked(): number {
+    return this.buckets.size;
+  }
+
   take(bucket: string): void {
     if (this.perSecond <= 0) return;
-    const capacity = Math.max(1, this.perSecond * 2);
+    const capacity = this.capacity;
     const now = this.now();
+    // At most once a second: a sweep reads every bucket, and a spray of callers must not make each request pay for it.
+    if (this.buckets.size > SWEEP_ABOVE && now - this.sweptAt >= 1000) {
+      this.sweptAt = now;
+      this.sweep(now);
+    }
     const b = this.buckets.get(bucket) ?? { tokens: capacity, at: now };
     b.tokens = Math.min(capacity, b.tokens + ((now - b.at) / 1000) * this.perSecond);
     b.at = now;

@@ -1,12 +1,13 @@
 // Starts the HTTP server on an address, and stops it cleanly: in-flight requests finish first.
 import { serve, type ServerType } from '@hono/node-server';
-import { ConnectError, type Interceptor } from '@connectrpc/connect';
+import { ConnectError, createContextValues, type Interceptor } from '@connectrpc/connect';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
-import { createServer as createHttp2Server, type Http2Server, type ServerHttp2Session } from 'node:http2';
+import type { OutgoingHttpHeaders } from 'node:http';
+import { createServer as createHttp2Server, type Http2Server, type Http2ServerResponse, type ServerHttp2Session } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { UsageError } from '../domain/errors.js';
 import { buildDeps, type ServerDeps, type ServerOptions } from './deps.js';
-import { gpuProxyRoutes } from './grpc/service.js';
+import { gpuProxyRoutes, PEER_ADDRESS } from './grpc/service.js';
 import { createHttpApp } from './http/app.js';
 
 export interface ListenAddress {
@@ -53,14 +54,52 @@ function grpcLogger(deps: ServerDeps, json: boolean): Interceptor {
   };
 }
 
+/**
+ * grpc-message percent-encoded as the gRPC spec says (bytes outside printable ASCII, and '%'). Connect
+ * encodes every URI-reserved character too, and @grpc/grpc-js decodes with decodeURI, so its users
+ * would read "filters%3B requested 2"; spec encoding reads the same in every client.
+ */
+function withSpecGrpcMessages(res: Http2ServerResponse): Http2ServerResponse {
+  const respec = (headers: unknown) => {
+    const h = headers as Record<string, unknown> | undefined;
+    const message = h?.['grpc-message'];
+    if (typeof message === 'string') h!['grpc-message'] = encodeGrpcMessage(safeDecode(message));
+    return headers;
+  };
+  const writeHead = res.writeHead.bind(res) as (status: number, headers?: unknown) => Http2ServerResponse;
+  const addTrailers = res.addTrailers.bind(res);
+  Object.assign(res, {
+    writeHead: (status: number, headers?: unknown) => writeHead(status, respec(headers)),
+    addTrailers: (headers: OutgoingHttpHeaders) => addTrailers(respec(headers) as OutgoingHttpHeaders),
+  });
+  return res;
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+export function encodeGrpcMessage(text: string): string {
+  let out = '';
+  for (const byte of Buffer.from(text, 'utf8')) {
+    out += byte >= 0x20 && byte <= 0x7e && byte !== 0x25 ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
 async function listenGrpc(deps: ServerDeps, address: ListenAddress, json: boolean): Promise<{ server: Http2Server; sessions: Set<ServerHttp2Session> }> {
   const handler = connectNodeAdapter({
     routes: gpuProxyRoutes(deps), grpc: true, grpcWeb: false, connect: false, interceptors: [grpcLogger(deps, json)],
     // Messages are read before the handler checks credentials: keep them as small as HTTP bodies,
     // and take no compressed ones (a small zip bomb would otherwise fill memory).
     readMaxBytes: MAX_MESSAGE_BYTES, acceptCompression: [],
+    contextValues: (req) => createContextValues().set(PEER_ADDRESS, req.socket?.remoteAddress ?? 'unknown'),
   });
-  const server = createHttp2Server(handler);
+  const server = createHttp2Server((req, res) => handler(req, withSpecGrpcMessages(res)));
   const sessions = new Set<ServerHttp2Session>();
   server.on('session', (session) => {
     sessions.add(session);

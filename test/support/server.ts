@@ -22,7 +22,7 @@ export interface TestServer extends RunningServer {
   stop(): Promise<void>;
 }
 
-export async function startTestServer(options: { gpus?: number; providers?: Provider[]; rateLimit?: number; clock?: Clock; logLines?: string[]; grpc?: boolean; providerTimeouts?: ProviderTimeouts } = {}): Promise<TestServer> {
+export async function startTestServer(options: { gpus?: number; providers?: Provider[]; rateLimit?: number; clock?: Clock; logLines?: string[]; grpc?: boolean; providerTimeouts?: ProviderTimeouts; openDashboard?: boolean } = {}): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'canhazgpu-server-'));
   const gpusPath = join(dir, 'gpus.json');
   writeFileSync(gpusPath, JSON.stringify({ gpus: Array.from({ length: options.gpus ?? 4 }, () => ({})) }));
@@ -35,6 +35,7 @@ export async function startTestServer(options: { gpus?: number; providers?: Prov
     inUseThresholdMb: 1024, rateLimit: options.rateLimit ?? 0, logFormat: 'json',
     logLine: (line) => options.logLines?.push(line), extraProviders: options.providers ?? [],
     ...(options.providerTimeouts ? { providerTimeouts: options.providerTimeouts } : {}),
+    ...(options.openDashboard !== undefined ? { openDashboard: options.openDashboard } : {}),
   }, { host: '127.0.0.1', port: 0 }, options.grpc ? { host: '127.0.0.1', port: 0 } : undefined);
   return {
     ...running, store, accounts, dir, gpusPath,

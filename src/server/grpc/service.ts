@@ -1,7 +1,7 @@
 // The gRPC API (package gpuproxy, service GPUProxyService) on Connect, over HTTP/2: the same
 // GpuService as HTTP, with credentials from the x-api-key or authorization metadata.
 import { create } from '@bufbuild/protobuf';
-import { Code, ConnectError, type ConnectRouter, type HandlerContext } from '@connectrpc/connect';
+import { Code, ConnectError, createContextKey, type ConnectRouter, type HandlerContext } from '@connectrpc/connect';
 import type { GpuInstance as Instance, InstanceFilters } from '../../domain/instances.js';
 import {
   CreateAPIKeyResponseSchema, DestroyGPUInstanceResponseSchema, GetLoadInfoResponseSchema, GetTransactionsResponseSchema,
@@ -38,12 +38,15 @@ const toProto = (i: Instance) => create(GPUInstanceSchema, {
   gpuModel: i.gpuModel, numGpus: i.numGpus, location: i.location, metadata: i.metadata,
 });
 
-/** proto3 has no "unset" for numbers: 0 and empty strings mean "no filter". */
+/** The caller's address, for the login limit; set by the adapter in serve.ts. */
+export const PEER_ADDRESS = createContextKey<string>('unknown', { description: 'remote address' });
+
+/** proto3 has no "unset" for numbers: 0 and empty strings mean "no filter" (NaN is refused, as over HTTP). */
 function filters(f: { provider?: string; minVram?: number; maxPrice?: number; gpuModel?: string }): InstanceFilters {
   return {
     ...(f.provider ? { provider: f.provider } : {}),
-    ...(f.minVram ? { minVramGb: f.minVram } : {}),
-    ...(f.maxPrice ? { maxPricePerHour: f.maxPrice } : {}),
+    ...(f.minVram !== undefined && f.minVram !== 0 ? { minVramGb: f.minVram } : {}),
+    ...(f.maxPrice !== undefined && f.maxPrice !== 0 ? { maxPricePerHour: f.maxPrice } : {}),
     ...(f.gpuModel ? { gpuModel: f.gpuModel } : {}),
   };
 }
@@ -95,13 +98,11 @@ export function gpuProxyRoutes(deps: ServerDeps) {
         totalCount: total,
       });
     }),
-    login: (req) => guarded(deps, async () => {
-      deps.loginLimiter.take(`email:${req.email.toLowerCase()}`);
-      const { token, user } = await identity.login(req.email, req.password);
+    login: (req, ctx) => guarded(deps, async () => {
+      const { token, user } = await identity.login(req.email, req.password, ctx.values.get(PEER_ADDRESS));
       return create(LoginResponseSchema, { token, userId: user.id, email: user.email });
     }),
     createAPIKey: (req, ctx) => guarded(deps, async () => {
-      if (!req.name || req.name.length > 128) throw new ApiError('INVALID_ARGUMENT', 'name must be 1 to 128 characters');
       let user: User;
       if (req.token) {
         const c = await identity.authenticate(undefined, `Bearer ${req.token}`);

@@ -26,4 +26,27 @@ cli status
 cli status --table
 cli reserve --gpus 8
 cli release
+
+# The server on the same pool: a user, a key, and two GPUs reserved over HTTP that the CLI then sees.
+export CANHAZGPU_ACCOUNTS="$demo/server.db"
+echo 'a long demo password' | node dist/cli.js user add --email alice@example.com --password-stdin >/dev/null
+key=$(node dist/cli.js apikey create --name demo --user alice@example.com 2>/dev/null)
+node dist/cli.js serve --http 127.0.0.1:0 --grpc off > "$demo/serve.log" 2>&1 & server=$!
+trap 'kill $server 2>/dev/null || true; kill ${hog:-} 2>/dev/null || true' EXIT
+for _ in $(seq 100); do url=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$demo/serve.log" | head -1 || true); [ -n "$url" ] && break; sleep 0.1; done
+echo "# canhazgpu serve is listening on $url"
+api() { # METHOD PATH [BODY]: one request, its status and JSON answer
+  node -e '
+    const [method, url, key, body] = process.argv.slice(1);
+    fetch(url, { method, headers: { "x-api-key": key, "content-type": "application/json" }, body: body || undefined })
+      .then(async (r) => console.log(r.status, JSON.stringify(await r.json())));' "$1" "$url$2" "$key" "${3:-}"
+}
+echo "\$ POST /api/v1/gpu/instances/reserve {\"count\": 2}"
+reply=$(api POST /api/v1/gpu/instances/reserve '{"count": 2, "filters": {"provider": "local"}}')
+echo "$reply"; echo
+cli status
+contract=$(echo "$reply" | grep -o '"contract_id":"[^"]*"' | head -1 | cut -d'"' -f4)
+echo "\$ DELETE /api/v1/gpu/instances/local/$contract"
+api DELETE "/api/v1/gpu/instances/local/$contract"; echo
+kill "$server"; wait "$server" 2>/dev/null || true
 rm -rf "$demo"

@@ -349,3 +349,20 @@ test('API keys: a few a second per user and at most 20 live ones, so keys do not
     await s.stop();
   }
 });
+
+test("this host's GPUs go out least recently released first, as the CLI hands them out", async () => {
+  const s = await startTestServer({ gpus: 3 });
+  try {
+    const { key } = await s.user('hana');
+    // GPU 0 was just used and given back; 1 and 2 were never used.
+    const now = Date.now();
+    await s.store.allocate({ count: 1, user: 'root', type: 'manual', now, expiryTime: now + 60_000, token: 'cli', owner: null, inUse: [], liveness: { staleAfterMs: 300_000, deadTokens: new Set() } });
+    await s.store.releaseToken('cli', now + 1);
+    const listed = await s.api('/api/v1/gpu/instances?provider=local', { key });
+    assert.deepEqual(listed.body.instances.map((i: { metadata: { gpu_id: string } }) => i.metadata.gpu_id), ['1', '2', '0']);
+    const r = await s.api('/api/v1/gpu/instances/reserve', post(key, { count: 2, filters: { provider: 'local' } }));
+    assert.deepEqual(r.body.reserved_instances.map((i: { metadata: { gpu_id: string } }) => i.metadata.gpu_id), ['1', '2']);
+  } finally {
+    await s.stop();
+  }
+});

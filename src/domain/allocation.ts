@@ -43,12 +43,16 @@ export function chooseGpus(slots: readonly GpuSlot[], req: AllocationRequest): n
   if (candidates.length < req.count) {
     throw new NotEnoughGpusError(req.count, candidates.length, free.length - candidates.length);
   }
-  const releasedAt = (s: GpuSlot) => lastReleased(s, req.now, req.liveness) ?? -Infinity;
-  return candidates
-    .map((s) => ({ id: s.id, at: releasedAt(s) }))
-    .sort((a, b) => a.at - b.at || a.id - b.id)
-    .slice(0, req.count)
-    .map((c) => c.id);
+  return leastRecentlyReleasedFirst(candidates, req.now, req.liveness).slice(0, req.count).map((s) => s.id);
+}
+
+/** The pool's order of preference: never released first, then the longest released; ties by id. */
+export function leastRecentlyReleasedFirst<S extends GpuSlot>(slots: readonly S[], now: number, liveness: Liveness): S[] {
+  const releasedAt = (s: GpuSlot) => lastReleased(s, now, liveness) ?? -Infinity;
+  return slots
+    .map((slot) => ({ slot, at: releasedAt(slot) }))
+    .sort((a, b) => a.at - b.at || a.slot.id - b.slot.id)
+    .map((c) => c.slot);
 }
 
 export const MAX_POOL_SIZE = 1024;

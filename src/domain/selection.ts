@@ -36,9 +36,13 @@ export function valueWeight(i: GpuInstance): number {
 
 const byId = (a: GpuInstance, b: GpuInstance) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
-/** Up to `count` distinct instances, in the order the strategy prefers them. */
+/**
+ * Up to `count` distinct instances, in the order the strategy prefers them. The rotations go through
+ * instances by id; the others break ties in the order providers listed them (this host's pool lists
+ * its least recently released GPUs first).
+ */
 export function selectInstances(strategy: Strategy, candidates: readonly GpuInstance[], count: number, state: SelectionState, load: LoadFacts): GpuInstance[] {
-  const pool = [...candidates].sort(byId);
+  const pool = strategy === 'round_robin' || strategy === 'weighted_round_robin' ? [...candidates].sort(byId) : [...candidates];
   const n = Math.min(count, pool.length);
   if (n === 0) return [];
   switch (strategy) {
@@ -77,7 +81,7 @@ export function selectInstances(strategy: Strategy, candidates: readonly GpuInst
   }
 }
 
-/** Repeatedly takes the untaken instance with the lowest score (ties by id), rescoring after each pick. */
+/** Repeatedly takes the untaken instance with the lowest score (ties in listed order), rescoring after each pick. */
 function greedy(pool: GpuInstance[], n: number, score: (i: GpuInstance, taken: GpuInstance[]) => number): GpuInstance[] {
   const taken: GpuInstance[] = [];
   const left = [...pool];

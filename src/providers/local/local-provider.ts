@@ -2,6 +2,7 @@
 // chargeback rate (0 by default). A reservation here is a real manual reservation in the pool.
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { leastRecentlyReleasedFirst } from '../../domain/allocation.js';
 import type { GpuInstance } from '../../domain/instances.js';
 import { activeReservation, livenessOf, type Liveness } from '../../domain/liveness.js';
 import { probeOrNull, type Clock, type GpuProbe, type Store } from '../../domain/ports.js';
@@ -52,9 +53,9 @@ export class LocalProvider implements Provider {
     const live = this.liveness(snapshot.slots);
     const busy = new Set(usage ? gpusInUse(usage, this.o.inUseThresholdMb) : []);
     const byIndex = new Map((usage ?? []).map((g) => [g.index, g]));
-    return snapshot.slots
-      .filter((s) => !s.problem && !busy.has(s.id) && activeReservation(s, now, live) === null)
-      .map((s) => this.instance(s.id, byIndex.get(s.id)));
+    // In the pool's own order, which strategies keep among equals: the least recently released first.
+    const free = snapshot.slots.filter((s) => !s.problem && !busy.has(s.id) && activeReservation(s, now, live) === null);
+    return leastRecentlyReleasedFirst(free, now, live).map((s) => this.instance(s.id, byIndex.get(s.id)));
   }
 
   private instance(gpuId: number, gpu: GpuUsage | undefined): GpuInstance {

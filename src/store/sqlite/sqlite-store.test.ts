@@ -66,12 +66,17 @@ const request = (token: string) => ({
   liveness: { staleAfterMs: 300_000, deadTokens: new Set<string>() },
 });
 
-test('a long-lived process waits for a held lock without blocking its event loop, then writes', async () => {
-  const path = join(dir, 'locked.db');
+/** A pool of `gpus` set up by admin, open as serve and run keep it open. */
+async function longLived(name: string, gpus: number): Promise<{ path: string; store: SqliteStore }> {
+  const path = join(dir, name);
   const admin = SqliteStore.create(path);
-  await admin.initialize(2, false, Date.now());
+  await admin.initialize(gpus, false, Date.now());
   await admin.close();
-  const store = SqliteStore.open(path, { longLived: true });
+  return { path, store: SqliteStore.open(path, { longLived: true }) };
+}
+
+test('a long-lived process waits for a held lock without blocking its event loop, then writes', async () => {
+  const { path, store } = await longLived('locked.db', 2);
   // Another user's process holds the write lock for 400 ms.
   const other = new Database(path);
   other.exec('BEGIN IMMEDIATE');
@@ -89,11 +94,7 @@ test('a long-lived process waits for a held lock without blocking its event loop
 });
 
 test('a long-lived process follows a store file replaced by a new admin, and says so when it is removed', async () => {
-  const path = join(dir, 'replaced.db');
-  const first = SqliteStore.create(path);
-  await first.initialize(2, false, Date.now());
-  await first.close();
-  const store = SqliteStore.open(path, { longLived: true });
+  const { path, store } = await longLived('replaced.db', 2);
   assert.deepEqual(await store.allocate(request('before')), [0]);
   for (const suffix of ['', '-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true });
   await assert.rejects(store.snapshot(), (e) => e instanceof StoreUnavailableError && /was removed while in use; run 'canhazgpu admin/.test(e.message));

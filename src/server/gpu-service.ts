@@ -2,6 +2,7 @@
 // destroy, strategies, loads and the ledger. Transport-free; identities arrive already checked.
 import { costEstimate, matchesFilters, namedProvider, type GpuInstance, type InstanceFilters } from '../domain/instances.js';
 import type { Clock } from '../domain/ports.js';
+import { Claims } from '../domain/claims.js';
 import { DEFAULT_STRATEGY, hostKey, isStrategy, newSelectionState, selectInstances, STRATEGIES, type Strategy } from '../domain/selection.js';
 import type { Provider } from '../providers/provider.js';
 import type { Accounts, ServerReservation, Transaction, User } from './accounts/accounts.js';
@@ -67,43 +68,6 @@ function withTimeout<T>(work: Promise<T>, ms: number, what: string, onLate: (val
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
-/**
- * Instances that requests in flight are creating, or created after a given listing began: a
- * listing taken before then may still show them free. Requests run side by side (a slow provider
- * holds up nobody else) and still never pick what another has just taken.
- */
-class Claims {
-  private seq = 0;
-  /** Instance id to the sequence number its creation ended at; Infinity while in flight. */
-  private readonly claims = new Map<string, number>();
-
-  /** A mark to take before listing. */
-  mark(): number {
-    return this.seq;
-  }
-
-  /** Whether a listing taken after `mark` may offer this instance. */
-  free(instanceId: string, mark: number): boolean {
-    const ended = this.claims.get(instanceId);
-    return ended === undefined || ended <= mark;
-  }
-
-  take(instanceId: string): void {
-    this.claims.set(instanceId, Infinity);
-  }
-
-  /** Done creating: kept from listings older than now when created, forgotten when it failed. */
-  settle(instanceId: string, created: boolean): void {
-    if (created) this.claims.set(instanceId, ++this.seq);
-    else this.claims.delete(instanceId);
-  }
-
-  /** Forgets claims no listing still in flight can need (those began after `oldestMark`). */
-  prune(oldestMark: number): void {
-    for (const [id, ended] of this.claims) if (ended <= oldestMark) this.claims.delete(id);
-  }
-}
-
 /** Exponential moving average weight of the newest latency sample. */
 const EWMA_ALPHA = 0.3;
 /** The latency a failed creation counts as: slower than any provider that answers. */
@@ -118,8 +82,6 @@ export class GpuService {
   /** Reservations ever made per provider: read once, then counted here (equal_weighted needs it each time). */
   private totals: Map<string, number> | null = null;
   private readonly claims = new Claims();
-  /** Marks of the listings in flight, so claims are kept exactly as long as one may need them. */
-  private readonly openMarks = new Map<number, number>();
 
   constructor(
     private readonly accounts: Accounts, providers: Provider[], private readonly clock: Clock,
@@ -234,15 +196,11 @@ export class GpuService {
 
   /** Matching instances no other request is taking or took after this listing began. */
   private async unclaimed(filters: InstanceFilters): Promise<GpuInstance[]> {
-    const mark = this.claims.mark();
-    this.openMarks.set(mark, (this.openMarks.get(mark) ?? 0) + 1);
+    const mark = this.claims.beginListing();
     try {
       return (await this.listInstances(filters)).filter((i) => this.claims.free(claimKey(i), mark));
     } finally {
-      const left = this.openMarks.get(mark)! - 1;
-      if (left === 0) this.openMarks.delete(mark);
-      else this.openMarks.set(mark, left);
-      this.claims.prune(Math.min(this.claims.mark(), ...this.openMarks.keys()));
+      this.claims.endListing(mark);
     }
   }
 

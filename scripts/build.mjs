@@ -1,6 +1,6 @@
 // Bundles the CLI into one ES module (fast start) and copies the store's SQL and Lua beside it.
 import { build } from 'esbuild';
-import { chmodSync, cpSync, mkdirSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, rmSync } from 'node:fs';
 
 const banner = [
   '#!/usr/bin/env node',
@@ -8,6 +8,9 @@ const banner = [
   "import { createRequire as __canhazgpuCreateRequire } from 'node:module';",
   'const require = __canhazgpuCreateRequire(import.meta.url);',
 ].join('\n');
+
+// Chunk names carry a hash: without a clean start, every build would leave the last one's chunks behind.
+rmSync('dist', { recursive: true, force: true });
 
 const entries = { cli: 'src/cli/main.ts', 'fake-nvidia-smi': 'src/probe/fake/fake-nvidia-smi.ts' };
 await build({

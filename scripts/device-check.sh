@@ -37,6 +37,21 @@ x = torch.empty(2**31, dtype=torch.uint8, device='cuda'); torch.cuda.synchronize
 print(subprocess.run(['/tmp/node', 'dist/cli.js', 'status'], capture_output=True, text=True).stdout, end='')
 raise SystemExit(3)"
   chg status
+  echo "## run killed outright (SIGKILL) while its PyTorch command, still under 1 GB, lives on"
+  /tmp/node dist/cli.js run --gpus 1 -- python3 -c "$HOLD" 256 > /tmp/run.log 2>&1 &
+  runner=$!
+  for i in $(seq 1 60); do grep -q ready /tmp/run.log && break; sleep 0.5; done
+  kill -9 $runner; wait $runner 2>/dev/null
+  orphan=$(pgrep -f 'time.sleep\(60\)' | head -1)
+  echo "run (pid $runner) killed; its command (pid $orphan) lives on"
+  nvidia-smi --query-compute-apps=gpu_uuid,pid,process_name,used_memory --format=csv,noheader,nounits
+  chg status
+  chg reserve
+  kill $orphan; sleep 1
+  echo "## the command ended"
+  chg status
+  chg reserve --duration 1m
+  chg release
   echo "## timings (s)"
   TIMEFORMAT='%R'
   for i in 1 2 3 4 5; do { time /tmp/node dist/cli.js status >/dev/null; } 2>&1; done | tr '\n' ' '; echo

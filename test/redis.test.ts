@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { eventually, finished, Sandbox } from './support/sandbox.js';
-import { RedisServer } from './support/redis-server.js';
+import { RedisServer, TEST_TLS } from './support/redis-server.js';
 
 describe('canhazgpu on Redis', () => {
   let server: RedisServer;
@@ -115,4 +115,25 @@ describe('canhazgpu on Redis', () => {
     assert.equal((await cli(['reserve', '--gpus', '8', '--duration', '1m'])).code, 0);
     await cli(['release']);
   });
+});
+
+test('rediss:// talks TLS to a redis-server that serves only TLS, and an untrusted certificate is one clear line', async () => {
+  const server = await RedisServer.start({ tls: true });
+  const box = new Sandbox();
+  try {
+    box.setGpus({ gpus: [{}, {}] });
+    // The CLI trusts the test CA the way a site would trust its own: NODE_EXTRA_CA_CERTS.
+    const env = { CANHAZGPU_STORE: server.url, NODE_EXTRA_CA_CERTS: TEST_TLS.ca };
+    assert.equal((await box.run(['admin', '--gpus', '2'], { env })).stdout, 'Initialized 2 GPUs (IDs 0 to 1)\n');
+    assert.equal((await box.run(['reserve', '--gpus', '1'], { env })).stdout, 'Reserved 1 GPU(s): [0] for 8h 0m 0s\n');
+    assert.equal((await box.run(['run', '--', 'sh', '-c', 'echo $CUDA_VISIBLE_DEVICES'], { env })).stdout, '1\n');
+    assert.match((await box.run(['status'], { env })).stdout, /^GPU 0: IN USE by \S+ for 0h 0m \d+s \(manual, expires in (8h 0m 0s|7h 59m \d+s)\)/);
+    assert.equal((await box.run(['release'], { env })).stdout, 'Released 1 GPU(s): [0]\n');
+    const untrusted = await box.run(['status'], { env: { CANHAZGPU_STORE: server.url } });
+    assert.equal(untrusted.code, 1);
+    assert.match(untrusted.stderr, /^Error: Cannot reach the GPU store at rediss:\/\/localhost:\d+\/0 \(self[- ]signed certificate in certificate chain\)\. Trust the certificate's CA \(NODE_EXTRA_CA_CERTS=\/path\/to\/ca\.pem\) or fix the server's certificate, or choose another store with --store\.\n$/);
+  } finally {
+    box.cleanup();
+    await server.destroy();
+  }
 });

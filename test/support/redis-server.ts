@@ -1,7 +1,8 @@
 // A real redis-server for tests, on a free loopback port in a temp folder; restartable on that port.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -16,11 +17,20 @@ async function freePort(): Promise<number> {
   });
 }
 
-function answersPing(port: number): Promise<boolean> {
+/** Test-only TLS material (test/fixtures/tls): a CA and a certificate for localhost it signed. */
+export const TEST_TLS = {
+  ca: join(import.meta.dirname, '../fixtures/tls/ca.pem'),
+  cert: join(import.meta.dirname, '../fixtures/tls/server.pem'),
+  key: join(import.meta.dirname, '../fixtures/tls/server.key'),
+};
+
+function answersPing(port: number, tls: boolean): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
+    const socket = tls
+      ? tlsConnect({ port, host: '127.0.0.1', servername: 'localhost', ca: readFileSync(TEST_TLS.ca) })
+      : connect(port, '127.0.0.1');
     socket.once('error', () => resolve(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once(tls ? 'secureConnect' : 'connect', () => socket.write('PING\r\n'));
     socket.once('data', (d) => {
       socket.destroy();
       resolve(d.toString().startsWith('+PONG'));
@@ -36,25 +46,32 @@ export class RedisServer {
   private process: ChildProcess | null = null;
   readonly dir = mkdtempSync(join(tmpdir(), 'canhazgpu-redis-'));
 
-  private constructor(readonly port: number, private readonly persist: boolean) {}
+  private constructor(readonly port: number, private readonly persist: boolean, private readonly tls: boolean) {}
 
   get url(): string {
-    return `redis://127.0.0.1:${this.port}/0`;
+    return this.tls ? `rediss://localhost:${this.port}/0` : `redis://127.0.0.1:${this.port}/0`;
   }
 
-  /** Starts a server; `persist` turns on the append-only file, so a restart keeps the data. */
-  static async start(options: { persist?: boolean } = {}): Promise<RedisServer> {
-    const server = new RedisServer(await freePort(), options.persist ?? false);
+  /**
+   * Starts a server; `persist` turns on the append-only file, so a restart keeps the data; `tls`
+   * serves TLS alone (TEST_TLS's certificate, no client certificates asked for).
+   */
+  static async start(options: { persist?: boolean; tls?: boolean } = {}): Promise<RedisServer> {
+    const server = new RedisServer(await freePort(), options.persist ?? false, options.tls ?? false);
     await server.start();
     return server;
   }
 
   async start(): Promise<void> {
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '',
+    const listen = this.tls
+      ? ['--port', '0', '--tls-port', String(this.port), '--tls-cert-file', TEST_TLS.cert, '--tls-key-file', TEST_TLS.key,
+        '--tls-ca-cert-file', TEST_TLS.ca, '--tls-auth-clients', 'no']
+      : ['--port', String(this.port)];
+    const args = [...listen, '--bind', '127.0.0.1', '--dir', this.dir, '--save', '',
       '--appendonly', this.persist ? 'yes' : 'no', '--appendfsync', 'always', '--daemonize', 'no', '--loglevel', 'warning'];
     this.process = spawn('redis-server', args, { stdio: 'ignore' });
     for (let i = 0; i < 200; i++) {
-      if (await answersPing(this.port)) return;
+      if (await answersPing(this.port, this.tls)) return;
       await new Promise((r) => setTimeout(r, 25));
     }
     throw new Error(`redis-server did not start on port ${this.port}`);

@@ -45,6 +45,9 @@ export class RedisStore implements Store {
     redis.on('error', (err: Error) => {
       this.lastError = err; // ioredis reports connection trouble here; calls fail with their own error
     });
+    redis.on('ready', () => {
+      this.lastError = null; // that trouble is over: a later failure has a cause of its own
+    });
   }
 
   static async connect(url: string, options: RedisStoreOptions = {}): Promise<RedisStore> {
@@ -70,8 +73,15 @@ export class RedisStore implements Store {
   }
 
   private unavailable(err: unknown): StoreUnavailableError {
-    const reason = (err as Error).message || String(this.lastError?.message ?? err);
-    return new StoreUnavailableError(`Cannot reach the GPU store at ${this.location} (${reason}). Check that redis-server is running there, or choose another store with --store.`);
+    // A call fails with "Connection is closed." while the cause (refused, a TLS certificate not
+    // trusted) went to the 'error' event: name the cause.
+    const cause = this.lastError && this.lastError !== err ? this.lastError : (err as Error);
+    const reason = cause?.message || String(err);
+    const certificate = /CERT|SIGNATURE|SELF_SIGNED|ERR_TLS/.test(String((cause as NodeJS.ErrnoException)?.code ?? ''));
+    const advice = certificate
+      ? "Trust the certificate's CA (NODE_EXTRA_CA_CERTS=/path/to/ca.pem) or fix the server's certificate"
+      : 'Check that redis-server is running there';
+    return new StoreUnavailableError(`Cannot reach the GPU store at ${this.location} (${reason}). ${advice}, or choose another store with --store.`);
   }
 
   /** Runs a Redis call, turning its failures into one clear line. */

@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { processCommandLine } from '../src/host/proc.js';
+import Database from 'better-sqlite3';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { CLI, eventually, finished, Sandbox } from './support/sandbox.js';
 
@@ -135,7 +136,12 @@ describe('canhazgpu run', () => {
       assert.equal(await freeLines(), 0);
       process.kill(child.pid!, 'SIGKILL');
       await exited;
-      // The command, orphaned but alive, may still be loading (under 1 GB): its GPUs are not handed out.
+      // The command, orphaned but alive, may still be loading (under 1 GB): its GPUs are not handed out,
+      // not even once nothing has beaten for them for longer than the 5-minute stale window.
+      assert.equal(await freeLines(), 0);
+      const db = new Database(box.storePath);
+      db.prepare('UPDATE gpus SET last_heartbeat = last_heartbeat - 360000 WHERE user IS NOT NULL').run();
+      db.close();
       assert.equal(await freeLines(), 0);
       assert.match((await box.run(['reserve', '--gpus', '1'])).stderr, /Not enough GPUs available/);
       process.kill(-child.pid!, 'SIGKILL');

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ScriptedProvider } from '../src/providers/scripted/scripted-provider.js';
 import { startTestServer, type TestServer } from './support/server.js';
+import { defaultLiveness } from '../src/domain/liveness.js';
 
 const offer = (id: string, price: number, extra: Record<string, unknown> = {}) => ({ id, pricePerHour: price, vramGb: 24, gpuModel: 'RTX 4090', numGpus: 1, location: 'us-east', ...extra });
 /** A body streamed in 4 KiB chunks: fetch sends it with Transfer-Encoding: chunked and no Content-Length. */
@@ -358,7 +359,7 @@ test("this host's GPUs go out least recently released first, as the CLI hands th
     const { key } = await s.user('hana');
     // GPU 0 was just used and given back; 1 and 2 were never used.
     const now = Date.now();
-    await s.store.allocate({ count: 1, user: 'root', type: 'manual', now, expiryTime: now + 60_000, token: 'cli', owner: null, inUse: [], liveness: { staleAfterMs: 300_000, deadTokens: new Set() } });
+    await s.store.allocate({ count: 1, user: 'root', type: 'manual', now, expiryTime: now + 60_000, token: 'cli', owner: null, inUse: [], liveness: defaultLiveness() });
     await s.store.releaseToken('cli', now + 1);
     const listed = await s.api('/api/v1/gpu/instances?provider=local', { key });
     assert.deepEqual(listed.body.instances.map((i: { metadata: { gpu_id: string } }) => i.metadata.gpu_id), ['1', '2', '0']);

@@ -1,8 +1,9 @@
 // Everything a command touches outside itself, injected so commands run in tests without a terminal.
 import type { Clock, GpuProbe, Store } from '../domain/ports.js';
+import type { OwnerState } from '../domain/liveness.js';
 import type { OwnerRef } from '../domain/reservation.js';
 import { systemClock } from '../domain/ports.js';
-import { isOwnerAlive, ownerOf } from '../host/proc.js';
+import { ownerOf, ownerState } from '../host/proc.js';
 import { currentUserName } from '../host/users.js';
 import { FakeProbe } from '../probe/fake/fake-probe.js';
 import { NvidiaSmiProbe } from '../probe/nvidia/nvidia-probe.js';
@@ -25,7 +26,7 @@ export interface Context {
   currentUser(): Promise<string>;
   /** A process of this host as a reservation's owner: this one unless a pid is given. */
   ownerOf(pid?: number): OwnerRef;
-  isOwnerAlive(owner: OwnerRef): boolean;
+  ownerState(owner: OwnerRef): OwnerState;
   openAccounts(): Promise<Accounts>;
   /** Resolves when the process is asked to stop (SIGTERM, SIGINT). */
   shutdownSignal(): Promise<NodeJS.Signals>;
@@ -46,7 +47,7 @@ export function systemContext(config: Config, io: { stdout: Output; stderr: Outp
     probe: probeFor(config),
     currentUser: currentUserName,
     ownerOf,
-    isOwnerAlive,
+    ownerState,
     openAccounts: async () => (await import('../server/accounts/accounts.js')).Accounts.open(config.accountsPath),
     shutdownSignal: () => new Promise((resolve) => {
       for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => resolve(signal));

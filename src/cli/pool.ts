@@ -14,7 +14,7 @@ export async function readUsage(ctx: Context): Promise<GpuUsage[] | null> {
 }
 
 export function livenessFor(ctx: Context, slots: GpuSlot[]): Liveness {
-  return livenessOf(slots, ctx.isOwnerAlive, ctx.config.staleAfterMs);
+  return livenessOf(slots, ctx.ownerState, ctx.config.staleAfterMs);
 }
 
 export type Grant = Pick<AllocationRequest, 'count' | 'type' | 'token' | 'owner' | 'user'> & {

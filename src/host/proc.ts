@@ -1,6 +1,7 @@
 // Facts about processes on this host, read from /proc (Linux) without spawning anything.
 import { readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
+import type { OwnerState } from '../domain/liveness.js';
 import type { OwnerRef } from '../domain/reservation.js';
 
 function readProcFile(pid: number, file: string): string | null {
@@ -22,10 +23,16 @@ export function processStartTime(pid: number): string | null {
   return statFields(pid)?.[19] ?? null;
 }
 
-/** Field 3 of /proc/<pid>/stat: Z (zombie) and X (dead) have exited and wait only to be reaped. */
+/**
+ * Field 3 of /proc/<pid>/stat: Z (zombie) and X (dead) have exited and wait only to be reaped. A
+ * leader thread that ended while other threads run shows Z too: that process lives on.
+ */
 function hasExited(pid: number): boolean {
   const state = statFields(pid)?.[0];
-  return state === 'Z' || state === 'X';
+  if (state === 'X') return true;
+  if (state !== 'Z') return false;
+  const threads = readProcFile(pid, 'status')?.match(/^Threads:\s+(\d+)/m)?.[1];
+  return threads === undefined || Number(threads) <= 1;
 }
 
 /** The real uid of a process (first field of `Uid:` in /proc/<pid>/status). */
@@ -82,20 +89,25 @@ export function ownerOf(pid: number = process.pid): OwnerRef {
 }
 
 /**
- * Whether a reservation's supervising process still runs. Owners on other hosts, and hosts without
- * /proc, answer "alive" unless the pid is plainly gone, leaving them to the heartbeat.
+ * What this host can tell of a reservation's owner process. Owners on other hosts, and processes
+ * whose start time cannot be read (no /proc, or hidden from us), are `unknown` unless plainly gone:
+ * the heartbeat decides for them.
  */
-export function isOwnerAlive(owner: OwnerRef): boolean {
-  if (owner.host !== hostIdentity) return true;
+export function ownerState(owner: OwnerRef): OwnerState {
+  if (owner.host !== hostIdentity) return 'unknown';
   const started = procAvailable ? processStartTime(owner.pid) : null;
-  // An orphaned command that exited stays a zombie until some parent reaps it, which in a
-  // container may be never: it has ended all the same.
-  if (started !== null) return (owner.startTime === null || owner.startTime === started) && !hasExited(owner.pid);
+  if (started !== null) {
+    if (owner.startTime !== null && owner.startTime !== started) return 'dead'; // the pid was reused
+    // An orphaned command that exited stays a zombie until some parent reaps it, which in a
+    // container may be never: it has ended all the same.
+    if (hasExited(owner.pid)) return 'dead';
+    return owner.startTime === null ? 'unknown' : 'alive';
+  }
   // No /proc entry: gone, or hidden from us (hidepid). Only the kernel can tell those apart.
   try {
     process.kill(owner.pid, 0);
-    return true;
+    return 'unknown';
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    return (err as NodeJS.ErrnoException).code === 'EPERM' ? 'unknown' : 'dead';
   }
 }

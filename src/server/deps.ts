@@ -2,7 +2,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
 import { costBetween } from '../domain/instances.js';
-import { livenessOf } from '../domain/liveness.js';
+import { livenessOf, type OwnerState } from '../domain/liveness.js';
 import { probeOrNull, type Clock, type GpuProbe, type Store } from '../domain/ports.js';
 import type { OwnerRef } from '../domain/reservation.js';
 import { buildStatus, type StatusRow } from '../domain/status.js';
@@ -21,7 +21,7 @@ export interface ServerOptions {
   probe: GpuProbe;
   accounts: Accounts;
   clock: Clock;
-  isOwnerAlive: (owner: OwnerRef) => boolean;
+  ownerState: (owner: OwnerRef) => OwnerState;
   staleAfterMs: number;
   inUseThresholdMb: number;
   /** Requests per second per key; 0 turns the limit off. */
@@ -71,7 +71,7 @@ export function buildDeps(o: ServerOptions): ServerDeps {
   const now = () => o.clock.now();
   const localPrice = () => Number(o.accounts.setting('local_price_per_gpu_hour') ?? '0') || 0;
   const local = new LocalProvider({
-    store: o.store, probe: o.probe, clock: o.clock, isOwnerAlive: o.isOwnerAlive, staleAfterMs: o.staleAfterMs,
+    store: o.store, probe: o.probe, clock: o.clock, ownerState: o.ownerState, staleAfterMs: o.staleAfterMs,
     inUseThresholdMb: o.inUseThresholdMb, pricePerGpuHour: localPrice,
   });
   const service = new GpuService(o.accounts, [local, ...(o.extraProviders ?? [])], o.clock, o.providerTimeouts);
@@ -80,7 +80,7 @@ export function buildDeps(o: ServerOptions): ServerDeps {
 
   const poolRows = async (): Promise<StatusRow[]> => {
     const [usage, snapshot] = await Promise.all([probeOrNull(o.probe), o.store.snapshot()]);
-    const liveness = livenessOf(snapshot.slots, o.isOwnerAlive, o.staleAfterMs);
+    const liveness = livenessOf(snapshot.slots, o.ownerState, o.staleAfterMs);
     return buildStatus({ snapshot, usage, now: now(), liveness, inUseThresholdMb: o.inUseThresholdMb });
   };
   const metrics = new Metrics(async () => {

@@ -142,6 +142,18 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
       assert.deepEqual(await store.allocate(request({ now: T0 + live.staleAfterMs + 1 })), [0]);
     });
 
+    it('holds a run reservation whose owner is seen alive however stale its heartbeat (a killed run\'s command)', async (store) => {
+      await store.initialize(2, false, T0);
+      const orphaned = request();
+      await store.allocate(orphaned);
+      const later = T0 + defaultLiveness().staleAfterMs + 60_000;
+      const seenAlive = defaultLiveness(new Set(), new Set([orphaned.token]));
+      await assert.rejects(store.allocate(request({ count: 2, now: later, liveness: seenAlive })), NotEnoughGpusError);
+      assert.deepEqual(await store.allocate(request({ now: later, liveness: seenAlive })), [1]);
+      // Once its owner is gone, it frees at once.
+      assert.deepEqual(await store.allocate(request({ now: later, liveness: defaultLiveness(new Set([orphaned.token])) })), [0]);
+    });
+
     it('heartbeats refresh only their own reservation and keep its start time', async (store) => {
       await store.initialize(3, false, T0);
       const mine = request({ count: 2 });

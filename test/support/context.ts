@@ -27,7 +27,7 @@ export function testContext(options: { storePath: string; gpusPath?: string; use
     probe: probeFor(config),
     currentUser: async () => options.user ?? 'alice',
     ownerOf: (pid = 1): OwnerRef => ({ host: 'test-host', pid, startTime: null }),
-    isOwnerAlive: () => true,
+    ownerState: () => "unknown" as const,
     openAccounts: async () => Accounts.open(config.accountsPath),
     shutdownSignal: () => new Promise(() => {}),
     out: () => stdout,

@@ -31,7 +31,7 @@ export async function startTestServer(options: { gpus?: number; providers?: Prov
   const accounts = Accounts.open(join(dir, 'server.db'));
   const clock = options.clock ?? systemClock;
   const running = await startServer({
-    store, probe: new FakeProbe(gpusPath), accounts, clock, isOwnerAlive: () => true, staleAfterMs: 300_000,
+    store, probe: new FakeProbe(gpusPath), accounts, clock, ownerState: () => "unknown" as const, staleAfterMs: 300_000,
     inUseThresholdMb: 1024, rateLimit: options.rateLimit ?? 0, logFormat: 'json',
     logLine: (line) => options.logLines?.push(line), extraProviders: options.providers ?? [],
     ...(options.providerTimeouts ? { providerTimeouts: options.providerTimeouts } : {}),

@@ -75,7 +75,11 @@ export async function runCommand(opts: RunOptions, ctx: Context): Promise<number
     });
     // A `run` killed outright (SIGKILL, OOM killer) leaves its command running: the GPUs follow the
     // command, held while it lives and free the moment it ends. Should this fail, `run` stays the owner.
-    if (child.pid !== undefined) await store.setOwner(token, ctx.ownerOf(child.pid)).catch(() => undefined);
+    if (child.pid !== undefined) {
+      await store.setOwner(token, ctx.ownerOf(child.pid)).catch((err: Error) => {
+        ctx.stderr.write(`Warning: could not hand the reservation to the command (${err.message}); if run itself is killed, its GPUs free at once\n`);
+      });
+    }
     const exitCode = await child.exitCode;
     await releaseWithRetry(ctx, store, token, ids);
     child.detachSignals();

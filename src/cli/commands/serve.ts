@@ -38,7 +38,7 @@ export async function serveCommand(opts: ServeOptions, ctx: Context): Promise<nu
     accounts.setSetting('local_price_per_gpu_hour', String(price ?? 0));
     const stop = ctx.shutdownSignal();
     const server = await startServer({
-      store, probe: new CachedProbe(ctx.probe, ctx.clock, PROBE_MAX_AGE_MS), accounts, clock: ctx.clock, isOwnerAlive: ctx.isOwnerAlive, staleAfterMs: ctx.config.staleAfterMs,
+      store, probe: new CachedProbe(ctx.probe, ctx.clock, PROBE_MAX_AGE_MS), accounts, clock: ctx.clock, ownerState: ctx.ownerState, staleAfterMs: ctx.config.staleAfterMs,
       inUseThresholdMb: ctx.config.inUseThresholdMb, rateLimit, logFormat: opts.logFormat, logLine: (line) => ctx.stdout.write(`${line}\n`),
     }, http, grpc);
     for (const host of [http.host, grpc?.host].filter((h): h is string => !!h && !isLoopback(h))) {

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { leastRecentlyReleasedFirst } from '../../domain/allocation.js';
 import type { GpuInstance } from '../../domain/instances.js';
-import { activeReservation, livenessOf, type Liveness } from '../../domain/liveness.js';
+import { activeReservation, livenessOf, type Liveness, type OwnerState } from '../../domain/liveness.js';
 import { probeOrNull, type Clock, type GpuProbe, type Store } from '../../domain/ports.js';
 import type { GpuSlot, OwnerRef } from '../../domain/reservation.js';
 import { gpusInUse, type GpuUsage } from '../../domain/usage.js';
@@ -14,7 +14,7 @@ export interface LocalProviderOptions {
   store: Store;
   probe: GpuProbe;
   clock: Clock;
-  isOwnerAlive: (owner: OwnerRef) => boolean;
+  ownerState: (owner: OwnerRef) => OwnerState;
   staleAfterMs: number;
   inUseThresholdMb: number;
   pricePerGpuHour: () => number;
@@ -35,7 +35,7 @@ export class LocalProvider implements Provider {
   }
 
   private liveness(slots: GpuSlot[]): Liveness {
-    const liveness = livenessOf(slots, this.o.isOwnerAlive, this.o.staleAfterMs);
+    const liveness = livenessOf(slots, this.o.ownerState, this.o.staleAfterMs);
     this.lastLiveness = { at: this.o.clock.now(), liveness };
     return liveness;
   }

@@ -186,6 +186,7 @@ export class RedisStore implements Store {
       const reply = await this.overPool('allocate', [LOCK_KEY], [
         at.now / 1000, req.count, req.liveness.staleAfterMs / 1000, encodeReservation(newReservation(at)),
         JSON.stringify(req.inUse), JSON.stringify([...req.liveness.deadTokens]), JSON.stringify(req.only ?? null),
+        JSON.stringify([...req.liveness.liveTokens]),
       ]);
       switch (reply[0]) {
         case 'ok':
@@ -215,7 +216,7 @@ export class RedisStore implements Store {
   }
 
   releaseManual(user: string, now: number, liveness: Liveness): Promise<number[]> {
-    return this.idsOverPool('release-manual', [user, now / 1000, liveness.staleAfterMs / 1000, JSON.stringify([...liveness.deadTokens])]);
+    return this.idsOverPool('release-manual', [user, now / 1000, liveness.staleAfterMs / 1000, JSON.stringify([...liveness.deadTokens]), JSON.stringify([...liveness.liveTokens])]);
   }
 
   async close(): Promise<void> {

@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { PoolNotInitializedError, StoreUnavailableError } from '../../domain/errors.js';
 import { runStoreContract } from '../contract.case.test.js';
 import { SqliteStore } from './sqlite-store.js';
+import { defaultLiveness } from '../../domain/liveness.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'canhazgpu-sqlite-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -63,7 +64,7 @@ test('a read-only store refuses writes with one clear line naming the path and t
 
 const request = (token: string) => ({
   count: 1, user: 'alice', type: 'manual' as const, now: Date.now(), expiryTime: Date.now() + 3_600_000, inUse: [], token, owner: null,
-  liveness: { staleAfterMs: 300_000, deadTokens: new Set<string>() },
+  liveness: defaultLiveness(),
 });
 
 /** A pool of `gpus` set up by admin, open as serve and run keep it open. */

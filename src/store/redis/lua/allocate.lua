@@ -4,6 +4,7 @@
 -- ARGV[1] now (s)  ARGV[2] count  ARGV[3] stale after (s)  ARGV[4] reservation JSON
 -- ARGV[5] GPU ids in use (JSON array)  ARGV[6] dead reservation ids (JSON array)
 -- ARGV[7] the only GPU ids that may be granted (JSON array), or null for any
+-- ARGV[8] reservation ids whose owner was seen alive (JSON array)
 -- Returns {'ok', id...} | {'locked'} | {'uninitialized'} | {'resize', count} | {'short', available, in_use}
 --- @include "includes/pool"
 --- @include "includes/slot"
@@ -12,7 +13,7 @@ if redis.call('EXISTS', KEYS[2]) == 1 then return { 'locked' } end
 local mismatch = pool_mismatch(3)
 if mismatch then return mismatch end
 
-local live = { now = tonumber(ARGV[1]), stale_after = tonumber(ARGV[3]), dead = set_of(cjson.decode(ARGV[6])) }
+local live = { now = tonumber(ARGV[1]), stale_after = tonumber(ARGV[3]), dead = set_of(cjson.decode(ARGV[6])), alive = set_of(cjson.decode(ARGV[8])) }
 local wanted = tonumber(ARGV[2])
 local in_use = set_of(cjson.decode(ARGV[5]))
 local only = cjson.decode(ARGV[7])

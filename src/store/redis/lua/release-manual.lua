@@ -2,12 +2,12 @@
 -- actual_user when the Go tool set it, else user).
 -- KEYS[1] canhazgpu:gpu_count, KEYS[2..] canhazgpu:gpu:0..n-1
 -- ARGV[1] user  ARGV[2] now (s)  ARGV[3] stale after (s)
--- ARGV[4] dead reservation ids (JSON array)
+-- ARGV[4] dead reservation ids (JSON array)  ARGV[5] reservation ids whose owner was seen alive (JSON array)
 -- Returns {'ok', id...} (the ids released) | {'uninitialized'} | {'resize', count}
 --- @include "includes/pool"
 --- @include "includes/slot"
 
-local live = { now = tonumber(ARGV[2]), stale_after = tonumber(ARGV[3]), dead = set_of(cjson.decode(ARGV[4])) }
+local live = { now = tonumber(ARGV[2]), stale_after = tonumber(ARGV[3]), dead = set_of(cjson.decode(ARGV[4])), alive = set_of(cjson.decode(ARGV[5])) }
 local mismatch = pool_mismatch(2)
 if mismatch then return mismatch end
 local released = { 'ok' }

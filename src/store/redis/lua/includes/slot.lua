@@ -3,7 +3,8 @@
 --   { problem = true }                                unreadable: never handed out
 --   { active = true, entry = e }                      held by a live reservation
 --   { active = false, entry = e, released_at = t }    free (t = nil: never released)
--- `live` = { now = seconds, stale_after = seconds, dead = { [reservation_id] = true } }.
+-- `live` = { now = seconds, stale_after = seconds, dead = { [id] = true }, alive = { [id] = true } }:
+-- a dead owner frees at once, an owner seen alive holds whatever the heartbeat says.
 --- @include "includes/time"
 
 -- A field's value, with JSON null read as absent (cjson gives null as a value of its own).
@@ -48,7 +49,8 @@ local function read_slot(raw, live)
   else
     heartbeat = heartbeat or start or 0
     local id = field(entry, 'reservation_id')
-    if (type(id) == 'string' and live.dead[id]) or live.now - heartbeat > live.stale_after then
+    local known = type(id) == 'string'
+    if (known and live.dead[id]) or (not (known and live.alive[id]) and live.now - heartbeat > live.stale_after) then
       ended = heartbeat
     end
   end

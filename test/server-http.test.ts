@@ -1,6 +1,8 @@
 // The HTTP API through a real client over loopback: auth, reservations, partial success, costs,
 // strategies, the ledger, hostile input, metrics.
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ScriptedProvider } from '../src/providers/scripted/scripted-provider.js';
 import { startTestServer, type TestServer } from './support/server.js';
@@ -367,5 +369,58 @@ test("this host's GPUs go out least recently released first, as the CLI hands th
     assert.deepEqual(r.body.reserved_instances.map((i: { metadata: { gpu_id: string } }) => i.metadata.gpu_id), ['1', '2']);
   } finally {
     await s.stop();
+  }
+});
+
+test('shutdown waits for a reservation its caller was cut off from: it is recorded, not left held by nobody', async () => {
+  const slow = new ScriptedProvider('vast.ai', [offer('v1', 0.5)], 1500);
+  const s = await startTestServer({ providers: [slow], shutdownGraceMs: 200 });
+  const { key, user } = await s.user('ivan');
+  const cut = s.api('/api/v1/gpu/instances/reserve', post(key, { count: 1, filters: { provider: 'vast.ai' } })).then(() => 'answered', () => 'cut off');
+  await new Promise((r) => setTimeout(r, 100));
+  const started = Date.now();
+  await s.close();
+  assert.equal(await cut, 'cut off');
+  assert.ok(Date.now() - started >= 1000, 'close waited for the creation');
+  const recorded = s.accounts.activeReservations(user.id);
+  assert.deepEqual(recorded.map((r) => r.provider), ['vast.ai']);
+  assert.deepEqual([...(await slow.stillHeld([recorded[0]!.contractId]))], [recorded[0]!.contractId]);
+  s.accounts.close();
+  await s.store.close();
+});
+
+test('a store that fails is 503 with one sentence on listing and reserving too, never its path', async () => {
+  const s = await startTestServer({ gpus: 2 });
+  try {
+    const { key } = await s.user('judy');
+    for (const suffix of ['', '-wal', '-shm']) rmSync(join(s.dir, `state.db${suffix}`), { force: true });
+    for (const r of [await s.api('/api/v1/gpu/instances', { key }), await s.api('/api/v1/gpu/instances/reserve', post(key, { count: 1 }))]) {
+      assert.equal(r.status, 503);
+      assert.ok(!r.body.error.includes(s.dir), r.body.error);
+    }
+  } finally {
+    await s.close();
+    s.accounts.close();
+  }
+});
+
+describe('strategies see the picks of requests still creating', () => {
+  const twoHosts = () => new ScriptedProvider('vast.ai', [offer('a1', 0.5, { location: 'host-a' }), offer('a2', 0.5, { location: 'host-a' }), offer('b1', 0.5, { location: 'host-b' }), offer('b2', 0.5, { location: 'host-b' })], 300);
+  for (const strategy of ['least_connections', 'equal_weighted'] as const) {
+    test(`${strategy}: two requests at once spread as two in a row would`, async () => {
+      const market = twoHosts();
+      const other = new ScriptedProvider('io.net', [offer('i1', 0.5, { location: 'host-c' }), offer('i2', 0.5, { location: 'host-c' })], 300);
+      const s = await startTestServer({ gpus: 0, providers: strategy === 'equal_weighted' ? [market, other] : [market] });
+      try {
+        const admin = await s.user('root', { admin: true });
+        await s.api('/api/v1/loadbalancer/strategy', { method: 'PUT', key: admin.key, body: JSON.stringify({ strategy }) });
+        const both = await Promise.all([0, 1].map(() => s.api('/api/v1/gpu/instances/reserve', post(admin.key, { count: 1 }))));
+        const picked = both.map((r) => r.body.reserved_instances[0]);
+        if (strategy === 'least_connections') assert.notEqual(picked[0].location, picked[1].location, 'one per host');
+        else assert.notEqual(picked[0].provider, picked[1].provider, 'one per provider');
+      } finally {
+        await s.stop();
+      }
+    });
   }
 });

@@ -30,6 +30,8 @@ export interface ServerOptions {
   logLine?: (line: string) => void;
   /** Providers beside the local pool (marketplaces; scripted ones in tests). */
   extraProviders?: Provider[];
+  /** How long requests in flight may take to finish once a shutdown begins (default 5 s). */
+  shutdownGraceMs?: number;
   /** How long providers may take (tests shorten them). */
   providerTimeouts?: ProviderTimeouts;
   /** Serve the dashboard's data without credentials (default: yes; startServer says no beyond loopback). */

@@ -73,6 +73,29 @@ const EWMA_ALPHA = 0.3;
 /** The latency a failed creation counts as: slower than any provider that answers. */
 const FAILURE_LATENCY_MS = 5_000;
 
+/** Instances chosen by requests in flight, counted per host and per provider. */
+class PendingPicks {
+  readonly byHost = new Map<string, number>();
+  readonly byProvider = new Map<string, number>();
+
+  add(picks: GpuInstance[], by = 1): void {
+    for (const i of picks) {
+      bump(this.byHost, hostKey(i), by);
+      bump(this.byProvider, i.provider, by);
+    }
+  }
+
+  remove(picks: GpuInstance[]): void {
+    this.add(picks, -1);
+  }
+}
+
+function bump(counts: Map<string, number>, key: string, by: number): void {
+  const n = (counts.get(key) ?? 0) + by;
+  if (n === 0) counts.delete(key);
+  else counts.set(key, n);
+}
+
 const claimKey = (i: GpuInstance) => `${i.provider}\u0000${i.id}`;
 
 export class GpuService {
@@ -82,6 +105,8 @@ export class GpuService {
   /** Reservations ever made per provider: read once, then counted here (equal_weighted needs it each time). */
   private totals: Map<string, number> | null = null;
   private readonly claims = new Claims();
+  private readonly pending = new PendingPicks();
+  private readonly inFlight = new Set<Promise<ReserveOutcome>>();
 
   constructor(
     private readonly accounts: Accounts, providers: Provider[], private readonly clock: Clock,
@@ -125,11 +150,25 @@ export class GpuService {
     )));
     const failures = lists.flatMap((l) => (l.failure ? [l.failure] : []));
     // A provider that cannot list is an outage, not "no matching GPUs": say so when nothing else answered.
-    if (failures.length === providers.length) throw new ApiError('INTERNAL', `cannot list GPU instances (${failures.join('; ')})`);
+    if (failures.length === providers.length) throw new ApiError('UNAVAILABLE', `cannot list GPU instances (${failures.join('; ')})`);
     return lists.flatMap((l) => l.instances).filter((i) => matchesFilters(i, filters));
   }
 
-  async reserve(user: User, input: ReserveInput): Promise<ReserveOutcome> {
+  /** Reserves, as one request; `idle()` waits for those in flight (a shutdown must not cut them). */
+  reserve(user: User, input: ReserveInput): Promise<ReserveOutcome> {
+    const run = this.reserveNow(user, input);
+    this.inFlight.add(run);
+    const forget = () => this.inFlight.delete(run);
+    run.then(forget, forget);
+    return run;
+  }
+
+  /** Resolves once every reservation in flight has finished: recorded, or given back. */
+  async idle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  private async reserveNow(user: User, input: ReserveInput): Promise<ReserveOutcome> {
     const { count } = input;
     if (!Number.isInteger(count) || count < 1 || count > MAX_GPUS_PER_REQUEST) {
       throw new ApiError('INVALID_ARGUMENT', `count must be a whole number from 1 to ${MAX_GPUS_PER_REQUEST}`);
@@ -145,7 +184,19 @@ export class GpuService {
     }
     const chosen = selectInstances(this.strategy, candidates, count, this.selection, this.loadFacts());
     for (const instance of chosen) this.claims.take(claimKey(instance));
-    const durationMs = hours * 3_600_000;
+    // Until they are recorded, the strategies count these picks as the reservations they will be.
+    this.pending.add(chosen);
+    try {
+      return await this.create(user, input, chosen);
+    } finally {
+      this.pending.remove(chosen);
+    }
+  }
+
+  /** Creates the chosen instances side by side, then records what was made (or gives it all back). */
+  private async create(user: User, input: ReserveInput, chosen: GpuInstance[]): Promise<ReserveOutcome> {
+    const { count } = input;
+    const durationMs = (input.durationHours ?? DEFAULT_DURATION_HOURS) * 3_600_000;
     const attempts = await Promise.all(chosen.map(async (instance) => {
       const provider = this.providers.get(instance.provider)!;
       const started = performance.now();
@@ -261,9 +312,13 @@ export class GpuService {
     return this.totals;
   }
 
+  /** What the strategies weigh: recorded reservations plus the picks of requests still creating theirs. */
   private loadFacts() {
     const active = new Map(this.accounts.activeCountsByHost().map((a) => [`${a.provider}/${a.location}`, a.n]));
-    return { active, totalByProvider: this.totalsByProvider(), avgResponseMs: this.latency };
+    const totalByProvider = new Map(this.totalsByProvider());
+    for (const [host, n] of this.pending.byHost) active.set(host, (active.get(host) ?? 0) + n);
+    for (const [provider, n] of this.pending.byProvider) totalByProvider.set(provider, (totalByProvider.get(provider) ?? 0) + n);
+    return { active, totalByProvider, avgResponseMs: this.latency };
   }
 
   /** Per provider/host and per provider: active reservations, latency and a combined score. */

@@ -33,7 +33,8 @@ export interface RunningServer {
 }
 
 const MAX_MESSAGE_BYTES = 64 * 1024;
-const GRACE_MS = 5_000;
+/** How long requests and calls in flight may take to finish after a shutdown begins. */
+const DEFAULT_GRACE_MS = 5_000;
 
 const display = (a: AddressInfo) => `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
 
@@ -122,6 +123,7 @@ export function isLoopback(host: string): boolean {
 
 export async function startServer(options: ServerOptions, http: ListenAddress, grpc?: ListenAddress): Promise<RunningServer> {
   const deps = buildDeps({ openDashboard: isLoopback(http.host), ...options });
+  const graceMs = options.shutdownGraceMs ?? DEFAULT_GRACE_MS;
   const app = createHttpApp(deps);
   const server: ServerType = await new Promise((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: http.host, port: http.port }, () => resolve(s));
@@ -143,7 +145,7 @@ export async function startServer(options: ServerOptions, http: ListenAddress, g
       const { server: h2, sessions } = grpcServer;
       // Sessions stop taking new calls and end once their calls in flight are answered; a stream a
       // client never finishes is cut after a grace period.
-      const cut = setTimeout(() => sessions.forEach((session) => session.destroy()), GRACE_MS);
+      const cut = setTimeout(() => sessions.forEach((session) => session.destroy()), graceMs);
       h2.close(() => {
         clearTimeout(cut);
         resolve();
@@ -157,7 +159,7 @@ export async function startServer(options: ServerOptions, http: ListenAddress, g
       const idle = server as { closeIdleConnections?: () => void; closeAllConnections?: () => void };
       const sweep = setInterval(() => idle.closeIdleConnections?.(), 25);
       // A request stuck on a provider that never answers is cut after the grace period.
-      const cut = setTimeout(() => idle.closeAllConnections?.(), GRACE_MS);
+      const cut = setTimeout(() => idle.closeAllConnections?.(), graceMs);
       server.close(() => {
         clearInterval(sweep);
         clearTimeout(cut);
@@ -173,6 +175,9 @@ export async function startServer(options: ServerOptions, http: ListenAddress, g
     close: async () => {
       clearInterval(reconciler);
       await Promise.all([closeHttp(), closeGrpc()]);
+      // A reservation whose caller was cut off after the grace period still finishes (its creations
+      // are bounded by the provider timeouts) and is recorded before the stores close under it.
+      await deps.service.idle();
     },
   };
 }

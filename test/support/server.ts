@@ -22,12 +22,15 @@ export interface TestServer extends RunningServer {
   stop(): Promise<void>;
 }
 
-export async function startTestServer(options: { gpus?: number; providers?: Provider[]; rateLimit?: number; clock?: Clock; logLines?: string[]; grpc?: boolean; providerTimeouts?: ProviderTimeouts; openDashboard?: boolean } = {}): Promise<TestServer> {
+export async function startTestServer(options: { gpus?: number; providers?: Provider[]; rateLimit?: number; clock?: Clock; logLines?: string[]; grpc?: boolean; providerTimeouts?: ProviderTimeouts; openDashboard?: boolean; shutdownGraceMs?: number } = {}): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'canhazgpu-server-'));
   const gpusPath = join(dir, 'gpus.json');
   writeFileSync(gpusPath, JSON.stringify({ gpus: Array.from({ length: options.gpus ?? 4 }, () => ({})) }));
-  const store = SqliteStore.create(join(dir, 'state.db'));
-  await store.initialize(options.gpus ?? 4, false, Date.now());
+  const admin = SqliteStore.create(join(dir, 'state.db'));
+  await admin.initialize(options.gpus ?? 4, false, Date.now());
+  await admin.close();
+  // Open as `canhazgpu serve` opens it.
+  const store = SqliteStore.open(join(dir, 'state.db'), { longLived: true });
   const accounts = Accounts.open(join(dir, 'server.db'));
   const clock = options.clock ?? systemClock;
   const running = await startServer({
@@ -36,6 +39,7 @@ export async function startTestServer(options: { gpus?: number; providers?: Prov
     logLine: (line) => options.logLines?.push(line), extraProviders: options.providers ?? [],
     ...(options.providerTimeouts ? { providerTimeouts: options.providerTimeouts } : {}),
     ...(options.openDashboard !== undefined ? { openDashboard: options.openDashboard } : {}),
+    ...(options.shutdownGraceMs !== undefined ? { shutdownGraceMs: options.shutdownGraceMs } : {}),
   }, { host: '127.0.0.1', port: 0 }, options.grpc ? { host: '127.0.0.1', port: 0 } : undefined);
   return {
     ...running, store, accounts, dir, gpusPath,

@@ -5,7 +5,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ScriptedProvider } from '../src/providers/scripted/scripted-provider.js';
-import { startTestServer, type TestServer } from './support/server.js';
+import { startTestServer, withTestServer, type TestServer } from './support/server.js';
 import { defaultLiveness } from '../src/domain/liveness.js';
 
 const offer = (id: string, price: number, extra: Record<string, unknown> = {}) => ({ id, pricePerHour: price, vramGb: 24, gpuModel: 'RTX 4090', numGpus: 1, location: 'us-east', ...extra });
@@ -224,16 +224,13 @@ describe('HTTP API', () => {
 });
 
 test('rate limit per key: 429 once the burst is spent', async () => {
-  const s = await startTestServer({ rateLimit: 5 });
-  try {
+  await withTestServer({ rateLimit: 5 }, async (s) => {
     const { key } = await s.user('eve');
     const codes = [];
     for (let i = 0; i < 15; i++) codes.push((await s.api('/api/v1/gpu/instances', { key })).status);
     assert.ok(codes.includes(429), codes.join(','));
     assert.equal(codes.slice(0, 10).filter((c) => c === 200).length, 10);
-  } finally {
-    await s.stop();
-  }
+  });
 });
 
 test('SIGTERM-style shutdown lets a request in flight finish', async () => {
@@ -264,8 +261,7 @@ describe('providers that hang, fail or answer slowly', () => {
 
   test('a hung listing holds up no other request, counts as that provider down, and costs no one their reservations', async () => {
     const broken = new Broken('io.net', [offer('i1', 0.5)]);
-    const s = await startTestServer({ gpus: 2, providers: [broken], providerTimeouts: { listMs: 1500, createMs: 5000 } });
-    try {
+    await withTestServer({ gpus: 2, providers: [broken], providerTimeouts: { listMs: 1500, createMs: 5000 } }, async (s) => {
       const alice = await s.user('alice');
       const bob = await s.user('bob');
       const held = await s.api('/api/v1/gpu/instances/reserve', post(alice.key, { count: 1, filters: { provider: 'io.net' } }));
@@ -285,46 +281,37 @@ describe('providers that hang, fail or answer slowly', () => {
       assert.deepEqual(mine.body.reservations.map((r: { provider: string }) => r.provider).sort(), ['io.net', 'local']);
       assert.equal((await s.api('/api/v1/billing/transactions', { key: alice.key })).body.total_count, 0);
       assert.equal((await s.api('/api/v1/loadbalancer/loads', { key: bob.key })).status, 200);
-    } finally {
-      await s.stop();
-    }
+    });
   });
 
   test('requests side by side never pick the same instance, even while one is still being created', async () => {
     const slow = new ScriptedProvider('vast.ai', [offer('v1', 0.2), offer('v2', 0.3), offer('v3', 0.4)], 300);
-    const s = await startTestServer({ gpus: 0, providers: [slow] });
-    try {
+    await withTestServer({ gpus: 0, providers: [slow] }, async (s) => {
       const { key } = await s.user('dave');
       const answers = await Promise.all([0, 1, 2].map(() => s.api('/api/v1/gpu/instances/reserve', post(key, { count: 1 }))));
       assert.deepEqual(answers.map((a) => a.status), [201, 201, 201]);
       assert.deepEqual(answers.map((a) => a.body.reserved_instances[0].id).sort(), ['v1', 'v2', 'v3']);
       const more = await s.api('/api/v1/gpu/instances/reserve', post(key, { count: 1 }));
       assert.deepEqual([more.status, more.body.matched], [400, 0]);
-    } finally {
-      await s.stop();
-    }
+    });
   });
 
   test('least_response_time does not take a provider that fails at once for a fast one', async () => {
     const failing = new ScriptedProvider('io.net', [offer('f1', 0.1, { failWith: 'quota exceeded' }), offer('f2', 0.1, { failWith: 'quota exceeded' })]);
     const working = new ScriptedProvider('vast.ai', [offer('w1', 0.5), offer('w2', 0.5), offer('w3', 0.5)], 20);
-    const s = await startTestServer({ gpus: 0, providers: [failing, working] });
-    try {
+    await withTestServer({ gpus: 0, providers: [failing, working] }, async (s) => {
       const admin = await s.user('root', { admin: true });
       await s.api('/api/v1/loadbalancer/strategy', { method: 'PUT', key: admin.key, body: JSON.stringify({ strategy: 'least_response_time' }) });
       const statuses = [];
       for (let i = 0; i < 3; i++) statuses.push((await s.api('/api/v1/gpu/instances/reserve', post(admin.key, { count: 1 }))).status);
       // io.net, never measured, is tried once; its failure makes it the slowest, and vast.ai serves the rest.
       assert.deepEqual(statuses, [500, 201, 201]);
-    } finally {
-      await s.stop();
-    }
+    });
   });
 });
 
 test('served beyond loopback, the dashboard data and /metrics (which name every holder) want a key', async () => {
-  const s = await startTestServer({ openDashboard: false });
-  try {
+  await withTestServer({ openDashboard: false }, async (s) => {
     const { key } = await s.user('frank');
     assert.equal((await s.api('/api/v1/dashboard')).status, 401);
     assert.equal((await s.api('/metrics')).status, 401);
@@ -333,14 +320,11 @@ test('served beyond loopback, the dashboard data and /metrics (which name every 
     assert.equal(metrics.status, 200);
     assert.match(metrics.body, /^canhazgpu_gpus\{state="total"\} 4$/m);
     assert.equal((await s.api('/health')).status, 200);
-  } finally {
-    await s.stop();
-  }
+  });
 });
 
 test('API keys: a few a second per user and at most 20 live ones, so keys do not multiply the rate limit', async () => {
-  const s = await startTestServer({ rateLimit: 0 });
-  try {
+  await withTestServer({ rateLimit: 0 }, async (s) => {
     const { key } = await s.user('gina');
     const made: number[] = [];
     for (let i = 0; i < 4; i++) made.push((await s.api('/api/v1/auth/apikey', { method: 'POST', key, body: JSON.stringify({ name: `k${i}` }) })).status);
@@ -350,14 +334,11 @@ test('API keys: a few a second per user and at most 20 live ones, so keys do not
     await new Promise((r) => setTimeout(r, 1100));
     const capped = await s.api('/api/v1/auth/apikey', { method: 'POST', key, body: JSON.stringify({ name: 'one-too-many' }) });
     assert.deepEqual([capped.status, capped.body.error], [429, 'you already hold 20 live API keys; revoke one (canhazgpu apikey revoke) first']);
-  } finally {
-    await s.stop();
-  }
+  });
 });
 
 test("this host's GPUs go out least recently released first, as the CLI hands them out", async () => {
-  const s = await startTestServer({ gpus: 3 });
-  try {
+  await withTestServer({ gpus: 3 }, async (s) => {
     const { key } = await s.user('hana');
     // GPU 0 was just used and given back; 1 and 2 were never used.
     const now = Date.now();
@@ -367,9 +348,7 @@ test("this host's GPUs go out least recently released first, as the CLI hands th
     assert.deepEqual(listed.body.instances.map((i: { metadata: { gpu_id: string } }) => i.metadata.gpu_id), ['1', '2', '0']);
     const r = await s.api('/api/v1/gpu/instances/reserve', post(key, { count: 2, filters: { provider: 'local' } }));
     assert.deepEqual(r.body.reserved_instances.map((i: { metadata: { gpu_id: string } }) => i.metadata.gpu_id), ['1', '2']);
-  } finally {
-    await s.stop();
-  }
+  });
 });
 
 test('shutdown waits for a reservation its caller was cut off from: it is recorded, not left held by nobody', async () => {
@@ -410,17 +389,14 @@ describe('strategies see the picks of requests still creating', () => {
     test(`${strategy}: two requests at once spread as two in a row would`, async () => {
       const market = twoHosts();
       const other = new ScriptedProvider('io.net', [offer('i1', 0.5, { location: 'host-c' }), offer('i2', 0.5, { location: 'host-c' })], 300);
-      const s = await startTestServer({ gpus: 0, providers: strategy === 'equal_weighted' ? [market, other] : [market] });
-      try {
+      await withTestServer({ gpus: 0, providers: strategy === 'equal_weighted' ? [market, other] : [market] }, async (s) => {
         const admin = await s.user('root', { admin: true });
         await s.api('/api/v1/loadbalancer/strategy', { method: 'PUT', key: admin.key, body: JSON.stringify({ strategy }) });
         const both = await Promise.all([0, 1].map(() => s.api('/api/v1/gpu/instances/reserve', post(admin.key, { count: 1 }))));
         const picked = both.map((r) => r.body.reserved_instances[0]);
         if (strategy === 'least_connections') assert.notEqual(picked[0].location, picked[1].location, 'one per host');
         else assert.notEqual(picked[0].provider, picked[1].provider, 'one per provider');
-      } finally {
-        await s.stop();
-      }
+      });
     });
   }
 });

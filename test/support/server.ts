@@ -71,3 +71,13 @@ export async function startTestServer(options: { gpus?: number; providers?: Prov
     },
   };
 }
+
+/** Runs `fn` against a fresh test server, stopped afterwards whatever happens. */
+export async function withTestServer(options: Parameters<typeof startTestServer>[0], fn: (s: TestServer) => Promise<void>): Promise<void> {
+  const s = await startTestServer(options);
+  try {
+    await fn(s);
+  } finally {
+    await s.stop();
+  }
+}

@@ -1,6 +1,7 @@
 // Identity and permissions, with a second real user (`nobody`, through setpriv). Needs root to switch.
 import assert from 'node:assert/strict';
-import { chmodSync } from 'node:fs';
+import { chmodSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { userInfo } from 'node:os';
 import { after, describe, test } from 'node:test';
 import { Sandbox } from './support/sandbox.js';
@@ -46,6 +47,19 @@ describe('identity and permissions', { skip: !isRoot && 'needs root to run comma
       assert.equal(await held(), before);
     } finally {
       chmodSync(box.storePath, 0o666);
+    }
+  });
+
+  test('a store directory the user may not enter is said to be unreachable, not uninitialised', async () => {
+    const dir = dirname(box.storePath);
+    const mode = statSync(dir).mode & 0o7777;
+    chmodSync(dir, 0o700);
+    try {
+      const r = await box.run(['status'], { prefix: AS_NOBODY });
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, new RegExp(`^Error: Cannot open the GPU store ${box.storePath} \\(EACCES: permission denied.*\\)\\. Make its directory reachable by every user \\(chmod a\\+rx ${dir}\\), or choose another store with --store\\.\\n$`));
+    } finally {
+      chmodSync(dir, mode);
     }
   });
 });

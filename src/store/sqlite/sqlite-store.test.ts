@@ -45,6 +45,29 @@ test('admin opens up a directory that already existed without room for other use
   assert.equal(statSync(existing).mode & 0o777, 0o777);
 });
 
+test('admin never opens up a directory that holds other files (a mistyped --store under /var/lib or a home)', () => {
+  const home = join(dir, 'home-like');
+  mkdirSync(home);
+  chmodSync(home, 0o755);
+  writeFileSync(join(home, '.bashrc'), 'x');
+  assert.throws(() => SqliteStore.create(join(home, 'state.db')), (e) =>
+    e instanceof StoreUnavailableError && e.message.startsWith(`${home} holds other files and is not writable by every user`));
+  assert.equal(statSync(home).mode & 0o777, 0o755);
+});
+
+test('admin makes missing parents reachable by every user whatever the umask, and the store directory writable', async () => {
+  const old = process.umask(0o077);
+  try {
+    const path = join(dir, 'deep', 'er', 'state.db');
+    const store = SqliteStore.create(path);
+    await store.close();
+    assert.equal(statSync(join(dir, 'deep')).mode & 0o777, 0o755);
+    assert.equal(statSync(join(dir, 'deep', 'er')).mode & 0o777, 0o777);
+  } finally {
+    process.umask(old);
+  }
+});
+
 test('a file that is not a database gives one clear line naming it', async () => {
   const path = join(dir, 'junk.db');
   writeFileSync(path, 'this is not sqlite '.repeat(100));

@@ -1,15 +1,15 @@
 // The embedded store: one SQLite file in WAL mode, every allocation in one BEGIN IMMEDIATE transaction.
 import type Database from 'better-sqlite3';
 import { createRequire } from 'node:module';
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { chooseGpus, newReservation, type AllocationRequest } from '../../domain/allocation.js';
 import { PoolAlreadyInitializedError, PoolNotInitializedError, StoreUnavailableError } from '../../domain/errors.js';
 import { activeReservation, type Liveness } from '../../domain/liveness.js';
 import type { InitializeResult, Store } from '../../domain/ports.js';
 import type { GpuSlot, OwnerRef, PoolSnapshot, Reservation } from '../../domain/reservation.js';
 import { networkFilesystem } from '../../host/filesystem.js';
-import { DEFAULT_STORE } from '../defaults.js';
+import { DEFAULT_ACCOUNTS, DEFAULT_STORE } from '../defaults.js';
 import { statementCache, type Sql } from './statements.js';
 
 // Beside this module in src/, beside the bundle in dist/ (the build copies it).
@@ -93,7 +93,15 @@ export class SqliteStore implements Store {
 
   /** Opens an existing store; a missing file means the pool was never set up. */
   static open(path: string, options: SqliteOpenOptions = {}): SqliteStore {
-    if (path !== ':memory:' && !existsSync(path)) throw new PoolNotInitializedError();
+    if (path !== ':memory:') {
+      try {
+        statSync(path);
+      } catch (err) {
+        // Missing means never set up; a directory this user may not enter is another matter.
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new PoolNotInitializedError();
+        throw new StoreUnavailableError(`Cannot open the GPU store ${path} (${(err as Error).message}). Make its directory reachable by every user (chmod a+rx ${dirname(path)}), or choose another store with --store.`);
+      }
+    }
     return SqliteStore.connect(path, false, options.longLived ?? false);
   }
 
@@ -105,14 +113,14 @@ export class SqliteStore implements Store {
       if (network) {
         throw new StoreUnavailableError(`${dir} is on ${network}, a network filesystem, where SQLite's locks and shared memory do not hold: put the store on a local disk (e.g. --store ${DEFAULT_STORE}).`);
       }
+      let prepared: boolean;
       try {
-        if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o777 });
-        // Every user's command creates the WAL and SHM files beside the database: the directory must
-        // let them (mkdir's mode is cut by the umask, and a folder made earlier may be 0755).
-        const mode = statSync(dir).mode;
-        if ((mode & 0o1000) === 0 && (mode & 0o777) !== 0o777) chmodSync(dir, 0o777);
+        prepared = prepareStoreDirectory(dir, basename(path));
       } catch (err) {
         throw new StoreUnavailableError(`Cannot prepare ${dir} for the GPU store (${(err as Error).message}). Run admin as a user who may create it and make it writable by every user (chmod 0777), or choose another store with --store.`);
+      }
+      if (!prepared) {
+        throw new StoreUnavailableError(`${dir} holds other files and is not writable by every user, as the store's directory must be (each user's command writes the WAL files beside the database); canhazgpu opens up only a directory of its own: choose one such as ${dirname(DEFAULT_STORE)} with --store.`);
       }
     }
     const store = SqliteStore.connect(path, true, false);
@@ -285,6 +293,29 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     this.db.close();
   }
+}
+
+/**
+ * Makes `dir` a directory every user may create the store's WAL and SHM files in. It creates what is
+ * missing (parents 0755, whatever the umask; the directory itself 0777) and opens up an existing
+ * directory only when it holds nothing but this store's files: never a folder such as /var/lib or a
+ * home that a mistyped --store names. Returns false when the directory is not ours to open up.
+ */
+function prepareStoreDirectory(dir: string, storeName: string): boolean {
+  const missing: string[] = [];
+  for (let d = dir; !existsSync(d); d = dirname(d)) missing.unshift(d);
+  for (const d of missing) {
+    mkdirSync(d);
+    chmodSync(d, d === dir ? 0o777 : 0o755); // mkdir's mode is cut by the umask
+  }
+  const mode = statSync(dir).mode;
+  if ((mode & 0o1000) !== 0 || (mode & 0o777) === 0o777) return true; // sticky (admin warns) or open already
+  // The store's files, and the server's accounts file, which `serve` may have put there first.
+  const names = [storeName, basename(DEFAULT_ACCOUNTS)];
+  const ours = readdirSync(dir).every((name) => names.some((n) => name === n || name.startsWith(`${n}-`)));
+  if (!ours) return false;
+  chmodSync(dir, 0o777);
+  return true;
 }
 
 function fileIdentity(path: string): { dev: number; ino: number } | null {

@@ -117,6 +117,25 @@ describe('canhazgpu on Redis', () => {
   });
 });
 
+test('a database number the server does not have is one clear line, and no other database is touched', async () => {
+  const server = await RedisServer.start();
+  const box = new Sandbox();
+  try {
+    box.setGpus({ gpus: [{}, {}] });
+    const at = (db: number) => ({ env: { CANHAZGPU_STORE: server.url.replace(/\/0$/, `/${db}`) } });
+    await box.run(['admin', '--gpus', '2'], at(0));
+    await box.run(['reserve'], at(0));
+    const r = await box.run(['admin', '--gpus', '4', '--force'], at(16));
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^Error: Cannot use database 16 of the GPU store at redis:\/\/127\.0\.0\.1:\d+\/16 \(ERR DB index is out of range\); choose a database the server has with --store\.\n$/);
+    assert.match((await box.run(['status'], at(0))).stdout, /^GPU 0: IN USE by /);
+    assert.equal((await box.run(['status'], at(15))).stderr, "Error: GPU pool not initialized. Run 'canhazgpu admin --gpus <count>' first.\n");
+  } finally {
+    box.cleanup();
+    await server.destroy();
+  }
+});
+
 test('rediss:// talks TLS to a redis-server that serves only TLS, and an untrusted certificate is one clear line', async () => {
   const server = await RedisServer.start({ tls: true });
   const box = new Sandbox();

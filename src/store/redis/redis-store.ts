@@ -68,6 +68,17 @@ export class RedisStore implements Store {
       redis.disconnect();
       throw store.unavailable(err);
     }
+    // ioredis selects the URL's database on connect but only reports a failure as an event, and then
+    // works on database 0: select it again, and stop on a database the server does not have.
+    const db = redis.options.db ?? 0;
+    if (db !== 0) {
+      try {
+        await redis.select(db);
+      } catch (err) {
+        redis.disconnect();
+        throw new StoreUnavailableError(`Cannot use database ${db} of the GPU store at ${store.location} (${(err as Error).message}); choose a database the server has with --store.`);
+      }
+    }
     if (options.reconnect) redis.options.retryStrategy = (attempt) => Math.min(100 * attempt, 1000);
     return store;
   }

@@ -1,6 +1,6 @@
 // `canhazgpu run` end to end: environment, exit codes, heartbeat, signals, crashes.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
@@ -100,14 +100,19 @@ describe('canhazgpu run', () => {
     }
   });
 
-  test('a command killed by a signal makes run exit with 128 + the signal number', async () => {
+  test('a command killed by a signal kills run with it (the shell sees 128 + its number), after the release', async () => {
     const child = box.spawn(['run', '--', 'sh', '-c', 'echo ready; exec sleep 30']);
     const done = finished(child);
     await eventually(async () => (await heldCount()) === 1);
     await new Promise((r) => setTimeout(r, 200));
     child.kill('SIGTERM');
-    assert.equal((await done).code, 143);
+    assert.deepEqual([(await done).code, (await done).signal], [null, 'SIGTERM']);
     assert.equal(await heldCount(), 0);
+    // Through a shell, as scripts see it.
+    const viaShell = await box.run(['run', '--', 'sh', '-c', 'kill -INT $$; sleep 5']);
+    assert.equal(viaShell.signal, 'SIGINT');
+    const status = spawnSync('sh', ['-c', `${process.execPath} ${CLI} run -- sh -c 'kill -TERM $$'; echo $?`], { env: box.env(), encoding: 'utf8' });
+    assert.equal(status.stdout, '143\n');
   });
 
   test('one Ctrl-C at a terminal reaches the command exactly once', async () => {

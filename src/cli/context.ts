@@ -28,6 +28,8 @@ export interface Context {
   ownerOf(pid?: number): OwnerRef;
   ownerState(owner: OwnerRef): OwnerState;
   openAccounts(): Promise<Accounts>;
+  /** Ends this process by `signal` (its default action); returns only where the signal is ignored. */
+  dieOf(signal: NodeJS.Signals): void;
   /** Resolves when the process is asked to stop (SIGTERM, SIGINT). */
   shutdownSignal(): Promise<NodeJS.Signals>;
 }
@@ -49,6 +51,9 @@ export function systemContext(config: Config, io: { stdout: Output; stderr: Outp
     ownerOf,
     ownerState,
     openAccounts: async () => (await import('../server/accounts/accounts.js')).Accounts.open(config.accountsPath),
+    dieOf: (signal) => {
+      process.kill(process.pid, signal);
+    },
     shutdownSignal: () => new Promise((resolve) => {
       for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => resolve(signal));
     }),

@@ -21,6 +21,8 @@ export interface Supervision {
   pid: number | undefined;
   /** The child's exit code, 128 + signal number when a signal ended it, 126/127 when it never ran. */
   exitCode: Promise<number>;
+  /** The signal that ended the child, once it has ended; null when it exited. */
+  killedBy(): NodeJS.Signals | null;
   /** Stops forwarding signals; until then our own process ignores them and lives to release. */
   detachSignals(): void;
 }
@@ -38,6 +40,7 @@ export function supervise(options: SuperviseOptions): Supervision {
   });
   const timer = setInterval(() => void options.heartbeat(), options.heartbeatMs);
 
+  let killedBy: NodeJS.Signals | null = null;
   const exitCode = new Promise<number>((resolve) => {
     child.once('error', (err: NodeJS.ErrnoException) => {
       const notFound = err.code === 'ENOENT';
@@ -45,6 +48,7 @@ export function supervise(options: SuperviseOptions): Supervision {
       resolve(notFound ? 127 : 126);
     });
     child.once('exit', (code, signal) => {
+      killedBy = signal;
       resolve(code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0));
     });
   }).finally(() => clearInterval(timer));
@@ -52,6 +56,7 @@ export function supervise(options: SuperviseOptions): Supervision {
   return {
     pid: child.pid,
     exitCode,
+    killedBy: () => killedBy,
     detachSignals: () => {
       for (const [signal, handler] of handlers) process.off(signal, handler);
     },

@@ -9,9 +9,12 @@ export interface TestContext extends Context {
   out: () => string;
   err: () => string;
   setNow(ms: number): void;
+  /** The signals the command asked to die of. */
+  died: NodeJS.Signals[];
 }
 
 export function testContext(options: { storePath: string; gpusPath?: string; user?: string; now?: number; env?: NodeJS.ProcessEnv }): TestContext {
+  const died: NodeJS.Signals[] = [];
   let stdout = '';
   let stderr = '';
   let now = options.now ?? 1_800_000_000_000;
@@ -29,6 +32,10 @@ export function testContext(options: { storePath: string; gpusPath?: string; use
     ownerOf: (pid = 1): OwnerRef => ({ host: 'test-host', pid, startTime: null }),
     ownerState: () => "unknown" as const,
     openAccounts: async () => Accounts.open(config.accountsPath),
+    dieOf: (signal) => {
+      died.push(signal);
+    },
+    died,
     shutdownSignal: () => new Promise(() => {}),
     out: () => stdout,
     err: () => stderr,

@@ -64,6 +64,7 @@ export async function runCommand(opts: RunOptions, ctx: Context): Promise<number
   if (invalid) throw new UsageError(invalid);
 
   const store = await ctx.openStore({ reconnect: true });
+  let killedBy: NodeJS.Signals | null = null;
   try {
     const token = randomUUID();
     const user = await ctx.currentUser();
@@ -83,8 +84,13 @@ export async function runCommand(opts: RunOptions, ctx: Context): Promise<number
     const exitCode = await child.exitCode;
     await releaseWithRetry(ctx, store, token, ids);
     child.detachSignals();
+    killedBy = child.killedBy();
     return exitCode;
   } finally {
     await store.close();
+    // A command killed by a signal kills run with it, as `timeout` and `env` do: a shell that got
+    // Ctrl-C stops a loop of `canhazgpu run` only when the job died of SIGINT (exit status 130 alone
+    // means "handled"). Where the signal is ignored, run exits with 128 + its number.
+    if (killedBy) ctx.dieOf(killedBy);
   }
 }

@@ -54,12 +54,22 @@ describe('canhazgpu CLI', () => {
       [['reserve', '--duration', '0m'], 'Error: Invalid duration format. Use formats like: 30m, 2h, 1d, 0.5h\n'],
       [['run', 'python', 'train.py'], "Error: Missing '--' before the command. Usage: canhazgpu run --gpus <count> -- <command> [args]...\n"],
       [['run', '--gpus', '1', '--'], "Error: No command given after '--'. Usage: canhazgpu run --gpus <count> -- <command> [args]...\n"],
+      [['run', 'echo', '--', 'hi'], "Error: Unexpected 'echo' before '--': the command goes after it. Usage: canhazgpu run --gpus <count> -- <command> [args]...\n"],
       [['status', '--table', '--json'], 'Error: --table and --json cannot be used together\n'],
       [['frobnicate'], "Error: Unknown command 'frobnicate'\n"],
       [['status', '--provider', 'amd'], "Error: unknown GPU provider 'amd': use nvidia or fake\n"],
       [['status', '--store', 'postgres://db/x'], "Error: unsupported store 'postgres://db/x': use sqlite:/path/to/state.db, a file path, or redis://host:port/db\n"],
     ];
+    // Timers past 2^31 ms fire after 1 ms in Node: a huge timeout would make nvidia-smi always "unavailable".
+    const envCases: Array<[NodeJS.ProcessEnv, string]> = [
+      [{ CANHAZGPU_NVIDIA_SMI_TIMEOUT_SECONDS: '3000000' }, "Error: CANHAZGPU_NVIDIA_SMI_TIMEOUT_SECONDS must be from 0.1 to 3600, got '3000000'\n"],
+      [{ CANHAZGPU_HEARTBEAT_SECONDS: '0.0001' }, "Error: CANHAZGPU_HEARTBEAT_SECONDS must be at least 0.1, got '0.0001'\n"],
+    ];
     const before = (await box.run(['status', '--json', '--provider', 'fake'])).stdout;
+    for (const [env, stderr] of envCases) {
+      const r = await box.run(['reserve'], { env });
+      assert.deepEqual([r.code, r.stdout, r.stderr], [1, '', stderr], JSON.stringify(env));
+    }
     for (const [args, stderr] of cases) {
       const r = await box.run(args);
       assert.deepEqual([r.code, r.stdout, r.stderr], [1, '', stderr], args.join(' '));

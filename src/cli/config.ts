@@ -101,7 +101,15 @@ export function resolveConfig(flags: GlobalFlags, env: NodeJS.ProcessEnv): Confi
   if (provider !== 'nvidia' && provider !== 'fake') {
     throw new UsageError(`unknown GPU provider '${provider}': use nvidia or fake`);
   }
-  const heartbeatSeconds = positive('heartbeat_seconds', 60);
+  // Node turns a timer past 2^31 ms into 1 ms, and a heartbeat of a millisecond is a write per millisecond.
+  const within = (key: SettingKey, fallback: number, min: number, max: number): number => {
+    const value = positive(key, fallback);
+    if (value < min || value > max) {
+      throw new UsageError(`${where(key)} must be ${max === Infinity ? `at least ${min}` : `from ${min} to ${max}`}, got '${value}'`);
+    }
+    return value;
+  };
+  const heartbeatSeconds = within('heartbeat_seconds', 60, 0.1, Infinity);
   // A heartbeat rarer than a third of the stale window lets a live run look abandoned.
   if (heartbeatSeconds > DEFAULT_STALE_AFTER_MS / 3000) {
     throw new UsageError(`${where('heartbeat_seconds')} must be at most ${DEFAULT_STALE_AFTER_MS / 3000} (a third of the ${DEFAULT_STALE_AFTER_MS / 1000} s stale window), got '${heartbeatSeconds}'`);
@@ -113,8 +121,8 @@ export function resolveConfig(flags: GlobalFlags, env: NodeJS.ProcessEnv): Confi
     inUseThresholdMb: positive('memory_threshold_mb', DEFAULT_IN_USE_THRESHOLD_MB),
     heartbeatMs: heartbeatSeconds * 1000,
     staleAfterMs: DEFAULT_STALE_AFTER_MS,
-    nvidiaSmiTimeoutMs: positive('nvidia_smi_timeout_seconds', 10) * 1000,
-    lockWaitMs: positive('lock_wait_seconds', 12) * 1000,
+    nvidiaSmiTimeoutMs: within('nvidia_smi_timeout_seconds', 10, 0.1, 3600) * 1000,
+    lockWaitMs: within('lock_wait_seconds', 12, 0.1, 3600) * 1000,
     accountsPath: flags.accounts ?? raw('accounts') ?? DEFAULT_ACCOUNTS,
     httpAddress: raw('http') ?? '127.0.0.1:8080',
     grpcAddress: raw('grpc') ?? '127.0.0.1:9090',

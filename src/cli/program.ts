@@ -73,7 +73,9 @@ function buildProgram(io: Io, argv: readonly string[], makeContext: ContextFacto
       // Commander drops `--`; take the command from the raw arguments so its own flags stay its own.
       const dashes = argv.indexOf('--');
       const command = dashes < 0 ? null : argv.slice(dashes + 1);
-      return act((ctx) => runCommand({ gpus: o.gpus, command }, ctx))();
+      // Words before `--` that are not run's own options would be silently lost.
+      const stray = command === null ? [] : this.args.slice(0, this.args.length - command.length);
+      return act((ctx) => runCommand({ gpus: o.gpus, command, stray }, ctx))();
     });
 
   program.command('serve').description('Serve the HTTP API, dashboard and metrics on this pool')

@@ -13,6 +13,8 @@ export interface RunOptions {
   gpus: string | undefined;
   /** Everything after `--`, or null when `--` is missing. */
   command: string[] | null;
+  /** Words before `--` that are not run's options. */
+  stray?: string[];
 }
 
 /** Keeps the reservation alive and says once on stderr if it was taken away (admin --force). */
@@ -58,6 +60,7 @@ async function releaseWithRetry(ctx: Context, store: Store, token: string, ids: 
 export async function runCommand(opts: RunOptions, ctx: Context): Promise<number> {
   if (opts.command === null) throw new UsageError(`Missing '--' before the command. ${RUN_USAGE}`);
   if (opts.command.length === 0 || opts.command[0] === '') throw new UsageError(`No command given after '--'. ${RUN_USAGE}`);
+  if (opts.stray?.length) throw new UsageError(`Unexpected '${opts.stray.join(' ')}' before '--': the command goes after it. ${RUN_USAGE}`);
   const count = parseGpuCountFlag(opts.gpus, 1);
   if (typeof count === 'string') throw new UsageError(count);
   const invalid = validateGpuCount(count);

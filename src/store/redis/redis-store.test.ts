@@ -166,6 +166,22 @@ describe('redis: sharing the pool with the Python and Go tools', () => {
     });
   });
 
+  test('Lua and TypeScript read RFC 3339 times by one rule: impossible dates and bare points are unreadable to both', async () => {
+    const bad = ['2020-13-01T00:00:00Z', '2021-02-29T00:00:00Z', '2020-04-31T00:00:00Z', '2020-01-01T24:00:00Z', '2020-01-01T00:00:00.Z', '2020-01-01T00:00:00+24:00'];
+    const good = { iso: '2024-02-29T23:59:59.5+01:30', seconds: Date.UTC(2024, 1, 29, 22, 29, 59) / 1000 };
+    await withPool(bad.length + 2, {
+      ...Object.fromEntries(bad.map((t, i) => [`canhazgpu:gpu:${i}`, JSON.stringify({ user: 'bob', type: 'run', start_time: t, last_heartbeat: t })])),
+      [`canhazgpu:gpu:${bad.length}`]: JSON.stringify({ user: 'bob', type: 'manual', start_time: good.iso, expiry_time: NOW_S + 3600 }),
+    }, async (store) => {
+      const { slots } = await store.snapshot();
+      bad.forEach((t, i) => assert.equal(slots[i]!.problem, `canhazgpu:gpu:${i}: unreadable start_time ${JSON.stringify(t)}`));
+      assert.equal(slots[bad.length]!.reservation!.startTime, good.seconds * 1000);
+      // Allocation (Lua) skips what status cannot read, and takes only the free GPU.
+      assert.deepEqual(await store.allocate(request({ count: 1 })), [bad.length + 1]);
+      await assert.rejects(store.allocate(request()), (e) => e instanceof NotEnoughGpusError && e.available === 0);
+    });
+  });
+
   test('a missing or junk gpu_count: not initialised, or one clear line', async () => {
     await admin.flushdb();
     await admin.set('canhazgpu:gpu:0', '{}');

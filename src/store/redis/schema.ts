@@ -14,9 +14,17 @@ export function readTime(value: unknown): number | null | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
   if (typeof value !== 'string') return undefined;
   if (/^-?\d+(\.\d+)?$/.test(value.trim())) return Number(value);
-  if (!/^\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d:\d\d)$/.test(value)) return undefined;
-  const ms = Date.parse(value.replace(' ', 'T'));
-  return Number.isNaN(ms) ? undefined : Math.floor(ms / 1000);
+  // RFC 3339, every field in its range (Date.parse would roll Feb 30 into March); the Lua scripts
+  // read times by the same rule (includes/time.lua), so status and allocation agree on a key.
+  const m = /^(\d{4})-(\d\d)-(\d\d)[Tt ](\d\d):(\d\d):(\d\d)(?:\.\d+)?(?:([Zz])|([+-])(\d\d):(\d\d))$/.exec(value);
+  if (!m) return undefined;
+  const [y, mo, d, h, mi, s] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const [sign, oh, om] = [m[8], Number(m[9]), Number(m[10])];
+  const daysInMonth = new Date(Date.UTC(y, mo, 0)).getUTCDate();
+  if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth || h > 23 || mi > 59 || s > 59) return undefined;
+  if (sign !== undefined && (oh > 23 || om > 59)) return undefined;
+  const offset = sign === undefined ? 0 : (sign === '+' ? 1 : -1) * (oh * 3600 + om * 60);
+  return Date.UTC(y, mo - 1, d, h, mi, s) / 1000 - offset;
 }
 
 const ms = (seconds: number) => seconds * 1000;

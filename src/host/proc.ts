@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import type { OwnerState } from '../domain/liveness.js';
 import type { OwnerRef } from '../domain/reservation.js';
 
-function readProcFile(pid: number, file: string): string | null {
+function readProcFile(pid: number | 'self', file: string): string | null {
   try {
     return readFileSync(`/proc/${pid}/${file}`, 'latin1');
   } catch {
@@ -12,8 +12,11 @@ function readProcFile(pid: number, file: string): string | null {
   }
 }
 
-/** The fields of /proc/<pid>/stat after the command name, which may hold spaces and parentheses. */
-function statFields(pid: number): string[] | null {
+/**
+ * The fields of /proc/<pid>/stat after the command name, which may hold spaces and parentheses:
+ * state ppid pgrp session tty_nr tpgid … (field 3 of the file is index 0 here).
+ */
+export function statFields(pid: number | 'self'): string[] | null {
   const stat = readProcFile(pid, 'stat');
   return stat === null ? null : stat.slice(stat.lastIndexOf(')') + 2).split(' ');
 }

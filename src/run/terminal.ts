@@ -1,16 +1,7 @@
 // Whether the terminal already delivers a keyboard signal to our child: true when the child's
 // process group is the terminal's foreground group, where Ctrl-C reaches every member at once.
-import { readFileSync } from 'node:fs';
+import { statFields } from '../host/proc.js';
 
-/** Fields after the command name in /proc/<pid>/stat: state ppid pgrp session tty_nr tpgid … */
-function statFields(pid: number | 'self'): string[] | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return null;
-  }
-}
 
 export function terminalDeliversTo(childPid: number | undefined): boolean {
   const self = statFields('self');

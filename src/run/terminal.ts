@@ -2,7 +2,6 @@
 // process group is the terminal's foreground group, where Ctrl-C reaches every member at once.
 import { statFields } from '../host/proc.js';
 
-
 export function terminalDeliversTo(childPid: number | undefined): boolean {
   const self = statFields('self');
   const child = childPid === undefined ? null : statFields(childPid);

@@ -50,6 +50,17 @@ describe('identity and permissions', { skip: !isRoot && 'needs root to run comma
     }
   });
 
+  test("admin --force, which clears everyone's reservations, is for root or the store's owner only", async () => {
+    box.setGpus({ gpus: [{}, {}, {}, {}] });
+    await box.run(['admin', '--gpus', '4', '--force']);
+    await box.run(['reserve', '--gpus', '2']);
+    const before = (await box.run(['status'])).stdout;
+    const r = await box.run(['admin', '--gpus', '8', '--force'], { prefix: AS_NOBODY });
+    assert.deepEqual([r.code, r.stdout, r.stderr], [1, '', `Error: Only root may reinitialize the pool at ${box.storePath}: --force clears every user's reservations\n`]);
+    assert.equal((await box.run(['status'])).stdout, before);
+    await box.run(['release']);
+  });
+
   test('a store directory the user may not enter is said to be unreachable, not uninitialised', async () => {
     const dir = dirname(box.storePath);
     const mode = statSync(dir).mode & 0o7777;

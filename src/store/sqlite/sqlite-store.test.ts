@@ -131,3 +131,23 @@ test('a long-lived process follows a store file replaced by a new admin, and say
   assert.deepEqual(await store.allocate(request('after')), [1]);
   await store.close();
 });
+
+test('rows edited by hand into nonsense are UNKNOWN and never handed out; a junk pool size is one clear line', async () => {
+  const { path, store } = await longLived('edited.db', 3);
+  const db = new Database(path);
+  try {
+    db.prepare("UPDATE gpus SET user = 'y', type = 'manual', start_time = 1, expiry_time = 'abc' WHERE id = 1").run();
+    db.prepare("UPDATE gpus SET user = 'z', type = 'run', start_time = 'yesterday' WHERE id = 2").run();
+    const { slots } = await store.snapshot();
+    assert.deepEqual(slots.map((s) => s.problem), [undefined, 'gpus row 1: unreadable expiry_time "abc"', 'gpus row 2: unreadable start_time "yesterday"']);
+    assert.deepEqual(await store.allocate(request('t')), [0]);
+    await assert.rejects(store.allocate(request('u')));
+    db.prepare('UPDATE pool SET gpu_count = -3').run();
+    await assert.rejects(store.snapshot(), (e) => e instanceof StoreUnavailableError && /holds "-3" as its pool size, not a number of GPUs \(0 to 1024\)/.test(e.message));
+    await store.initialize(2, true, Date.now());
+    assert.equal((await store.snapshot()).gpuCount, 2);
+  } finally {
+    db.close();
+    await store.close();
+  }
+});

@@ -3,7 +3,7 @@ import type Database from 'better-sqlite3';
 import { createRequire } from 'node:module';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { chooseGpus, newReservation, type AllocationRequest } from '../../domain/allocation.js';
+import { chooseGpus, MAX_POOL_SIZE, newReservation, type AllocationRequest } from '../../domain/allocation.js';
 import { PoolAlreadyInitializedError, PoolNotInitializedError, StoreUnavailableError } from '../../domain/errors.js';
 import { activeReservation, type Liveness } from '../../domain/liveness.js';
 import type { InitializeResult, Store } from '../../domain/ports.js';
@@ -53,7 +53,20 @@ interface GpuRecord {
   last_released: number | null;
 }
 
+/** Why a row cannot be read (the file is writable by every user, and SQLite keeps any type), or null. */
+function unreadable(row: GpuRecord): string | null {
+  for (const field of ['start_time', 'last_heartbeat', 'expiry_time', 'last_released'] as const) {
+    const v: unknown = row[field];
+    if (v !== null && !(typeof v === 'number' && Number.isFinite(v))) return `gpus row ${row.id}: unreadable ${field} ${JSON.stringify(String(v).slice(0, 40))}`;
+  }
+  if (row.user !== null && typeof row.user !== 'string') return `gpus row ${row.id}: user is not text`;
+  if (row.type !== null && row.type !== 'run' && row.type !== 'manual') return `gpus row ${row.id}: unknown type ${JSON.stringify(String(row.type).slice(0, 20))}`;
+  return null;
+}
+
 function toSlot(row: GpuRecord): GpuSlot {
+  const problem = unreadable(row);
+  if (problem) return { id: row.id, reservation: null, lastReleased: null, problem };
   let reservation: Reservation | null = null;
   if (row.user !== null && row.type !== null) {
     reservation = {
@@ -199,6 +212,9 @@ export class SqliteStore implements Store {
   private poolSize(): number {
     const row = this.sql('SELECT gpu_count FROM pool WHERE id = 1').get() as { gpu_count: number } | undefined;
     if (!row) throw new PoolNotInitializedError();
+    if (!Number.isInteger(row.gpu_count) || row.gpu_count < 0 || row.gpu_count > MAX_POOL_SIZE) {
+      throw new StoreUnavailableError(`The GPU store ${this.path} holds ${JSON.stringify(String(row.gpu_count).slice(0, 40))} as its pool size, not a number of GPUs (0 to ${MAX_POOL_SIZE}). Run 'canhazgpu admin --gpus <count> --force' to repair it.`);
+    }
     return row.gpu_count;
   }
 

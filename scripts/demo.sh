@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 demo=$(mktemp -d -t canhazgpu-demo-XXXX)
-export CANHAZGPU_STORE="$demo/state.db"
+export CANHAZGPU_STORE="$demo/pool/state.db"
 if ! nvidia-smi -L >/dev/null 2>&1; then
   export CANHAZGPU_PROVIDER=fake CANHAZGPU_FAKE_GPUS="$demo/gpus.json"
   sleep 600 & hog=$!

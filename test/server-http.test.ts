@@ -372,7 +372,7 @@ test('a store that fails is 503 with one sentence on listing and reserving too, 
   const s = await startTestServer({ gpus: 2 });
   try {
     const { key } = await s.user('judy');
-    for (const suffix of ['', '-wal', '-shm']) rmSync(join(s.dir, `state.db${suffix}`), { force: true });
+    for (const suffix of ['', '-wal', '-shm']) rmSync(join(s.dir, 'pool', `state.db${suffix}`), { force: true });
     for (const r of [await s.api('/api/v1/gpu/instances', { key }), await s.api('/api/v1/gpu/instances/reserve', post(key, { count: 1 }))]) {
       assert.equal(r.status, 503);
       assert.ok(!r.body.error.includes(s.dir), r.body.error);

@@ -26,11 +26,13 @@ export async function startTestServer(options: { gpus?: number; providers?: Prov
   const dir = mkdtempSync(join(tmpdir(), 'canhazgpu-server-'));
   const gpusPath = join(dir, 'gpus.json');
   writeFileSync(gpusPath, JSON.stringify({ gpus: Array.from({ length: options.gpus ?? 4 }, () => ({})) }));
-  const admin = SqliteStore.create(join(dir, 'state.db'));
+  // The store gets a directory of its own, as admin wants.
+  const storePath = join(dir, 'pool', 'state.db');
+  const admin = SqliteStore.create(storePath);
   await admin.initialize(options.gpus ?? 4, false, Date.now());
   await admin.close();
   // Open as `canhazgpu serve` opens it.
-  const store = SqliteStore.open(join(dir, 'state.db'), { longLived: true });
+  const store = SqliteStore.open(storePath, { longLived: true });
   const accounts = Accounts.open(join(dir, 'server.db'));
   const clock = options.clock ?? systemClock;
   const running = await startServer({

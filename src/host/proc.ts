@@ -22,16 +22,17 @@ export function statFields(pid: number | 'self'): string[] | null {
 }
 
 /** Field 22 of /proc/<pid>/stat: the start time in clock ticks since boot, unique per pid lifetime. */
+const startTimeIn = (fields: string[] | null): string | null => fields?.[19] ?? null;
+
 export function processStartTime(pid: number): string | null {
-  return statFields(pid)?.[19] ?? null;
+  return startTimeIn(statFields(pid));
 }
 
 /**
- * Field 3 of /proc/<pid>/stat: Z (zombie) and X (dead) have exited and wait only to be reaped. A
- * leader thread that ended while other threads run shows Z too: that process lives on.
+ * `state` is field 3 of /proc/<pid>/stat: Z (zombie) and X (dead) have exited and wait only to be
+ * reaped. A leader thread that ended while other threads run shows Z too: that process lives on.
  */
-function hasExited(pid: number): boolean {
-  const state = statFields(pid)?.[0];
+function hasExited(pid: number, state: string | undefined): boolean {
   if (state === 'X') return true;
   if (state !== 'Z') return false;
   const threads = readProcFile(pid, 'status')?.match(/^Threads:\s+(\d+)/m)?.[1];
@@ -98,12 +99,15 @@ export function ownerOf(pid: number = process.pid): OwnerRef {
  */
 export function ownerState(owner: OwnerRef): OwnerState {
   if (owner.host !== hostIdentity) return 'unknown';
-  const started = procAvailable ? processStartTime(owner.pid) : null;
+  // One read of /proc/<pid>/stat for both its start time and its state: this runs for every run
+  // reservation on every status and allocation.
+  const fields = procAvailable ? statFields(owner.pid) : null;
+  const started = startTimeIn(fields);
   if (started !== null) {
     if (owner.startTime !== null && owner.startTime !== started) return 'dead'; // the pid was reused
     // An orphaned command that exited stays a zombie until some parent reaps it, which in a
     // container may be never: it has ended all the same.
-    if (hasExited(owner.pid)) return 'dead';
+    if (hasExited(owner.pid, fields![0])) return 'dead';
     return owner.startTime === null ? 'unknown' : 'alive';
   }
   // No /proc entry: gone, or hidden from us (hidepid). Only the kernel can tell those apart.

@@ -27,7 +27,7 @@ export interface LoadFacts {
 }
 
 export const newSelectionState = (): SelectionState => ({ cursor: 0, currentWeights: new Map() });
-export const hostKey = (i: GpuInstance) => `${i.provider}/${i.location}`;
+export const hostKey = (i: Pick<GpuInstance, 'provider' | 'location'>) => `${i.provider}/${i.location}`;
 
 /** VRAM × GPUs per dollar; a free GPU counts as one cent an hour so it weighs most without dividing by 0. */
 export function valueWeight(i: GpuInstance): number {

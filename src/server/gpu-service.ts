@@ -187,16 +187,15 @@ export class GpuService {
     // Until they are recorded, the strategies count these picks as the reservations they will be.
     this.pending.add(chosen);
     try {
-      return await this.create(user, input, chosen);
+      return await this.create(user, input, chosen, hours * 3_600_000);
     } finally {
       this.pending.remove(chosen);
     }
   }
 
   /** Creates the chosen instances side by side, then records what was made (or gives it all back). */
-  private async create(user: User, input: ReserveInput, chosen: GpuInstance[]): Promise<ReserveOutcome> {
+  private async create(user: User, input: ReserveInput, chosen: GpuInstance[], durationMs: number): Promise<ReserveOutcome> {
     const { count } = input;
-    const durationMs = (input.durationHours ?? DEFAULT_DURATION_HOURS) * 3_600_000;
     const attempts = await Promise.all(chosen.map(async (instance) => {
       const provider = this.providers.get(instance.provider)!;
       const started = performance.now();
@@ -237,7 +236,7 @@ export class GpuService {
       throw err;
     }
     const totals = this.totalsByProvider();
-    for (const r of reserved) totals.set(r.instance.provider, (totals.get(r.instance.provider) ?? 0) + 1);
+    for (const r of reserved) bump(totals, r.instance.provider, 1);
     const total = reserved.reduce((sum, r) => sum + r.instance.pricePerHour, 0);
     return {
       reserved, requested: count, errors, totalPricePerHour: total,
@@ -314,10 +313,10 @@ export class GpuService {
 
   /** What the strategies weigh: recorded reservations plus the picks of requests still creating theirs. */
   private loadFacts() {
-    const active = new Map(this.accounts.activeCountsByHost().map((a) => [`${a.provider}/${a.location}`, a.n]));
+    const active = new Map(this.accounts.activeCountsByHost().map((a) => [hostKey(a), a.n]));
     const totalByProvider = new Map(this.totalsByProvider());
-    for (const [host, n] of this.pending.byHost) active.set(host, (active.get(host) ?? 0) + n);
-    for (const [provider, n] of this.pending.byProvider) totalByProvider.set(provider, (totalByProvider.get(provider) ?? 0) + n);
+    for (const [host, n] of this.pending.byHost) bump(active, host, n);
+    for (const [provider, n] of this.pending.byProvider) bump(totalByProvider, provider, n);
     return { active, totalByProvider, avgResponseMs: this.latency };
   }
 

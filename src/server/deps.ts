@@ -1,7 +1,6 @@
 // Everything the server's transports share, wired once by `canhazgpu serve` (or a test).
 import type { MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
-import { costBetween } from '../domain/instances.js';
 import { livenessOf, type OwnerState } from '../domain/liveness.js';
 import { probeOrNull, type Clock, type GpuProbe, type Store } from '../domain/ports.js';
 import type { OwnerRef } from '../domain/reservation.js';
@@ -15,6 +14,7 @@ import { GpuService, type ProviderTimeouts } from './gpu-service.js';
 import { Identity, MAX_KEY_NAME_LENGTH, RateLimiter } from './identity.js';
 import { ApiError } from './errors.js';
 import { Metrics } from './metrics.js';
+import { reservationJson } from './http/schemas.js';
 
 export interface ServerOptions {
   store: Store;
@@ -123,11 +123,7 @@ export function buildDeps(o: ServerOptions): ServerDeps {
       const active = await service.reconcile();
       const users = new Map<string, string>();
       const userName = (id: string) => users.get(id) ?? users.set(id, o.accounts.userById(id)?.name ?? id).get(id)!;
-      const reservations = active.map((r) => ({
-        contract_id: r.contractId, provider: r.provider, user: userName(r.userId), gpu_model: r.instance.gpuModel, price_per_hour: r.pricePerHour,
-        created_at: Math.floor(r.createdAt / 1000), expires_at: Math.floor(r.expiresAt / 1000),
-        cost_so_far: costBetween(r.pricePerHour, r.createdAt, Math.min(t, r.expiresAt)),
-      }));
+      const reservations = active.map((r) => ({ ...reservationJson(r, t), user: userName(r.userId), gpu_model: r.instance.gpuModel }));
       return {
         generated_at: Math.floor(t / 1000), strategy: service.strategy, gpus: rows.map((r) => statusJson(r, t)), reservations,
         total_price_per_hour: reservations.reduce((sum, r) => sum + r.price_per_hour, 0),

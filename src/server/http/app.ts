@@ -4,14 +4,14 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { Context, MiddlewareHandler } from 'hono';
-import { costBetween, type InstanceFilters } from '../../domain/instances.js';
+import type { InstanceFilters } from '../../domain/instances.js';
 import type { User } from '../accounts/accounts.js';
 import { ApiError, HTTP_STATUS, storeTrouble } from '../errors.js';
 import { GpuService } from '../gpu-service.js';
 import type { ServerDeps } from '../deps.js';
 import { dashboardHtml } from '../dashboard/page.js';
 import {
-  ApiKeyBody, ErrorBody, Instance, InstanceQuery, instanceJson, LoadInfo, LoginBody, Reservation, ReserveRequest, ReserveResponse,
+  ApiKeyBody, ErrorBody, Instance, InstanceQuery, instanceJson, LoadInfo, LoginBody, Reservation, reservationJson, ReserveRequest, ReserveResponse,
   StrategyBody, Transaction, TransactionsQuery,
 } from './schemas.js';
 import { IdempotencyCache } from './idempotency.js';
@@ -145,11 +145,7 @@ export function createHttpApp(deps: ServerDeps): OpenAPIHono<Env> {
     const now = deps.clock.now();
     const list = await service.reconcile(c.get('user').id);
     return c.json({
-      reservations: list.map((r) => ({
-        contract_id: r.contractId, provider: r.provider, instance: instanceJson(r.instance), price_per_hour: r.pricePerHour,
-        created_at: Math.floor(r.createdAt / 1000), expires_at: Math.floor(r.expiresAt / 1000),
-        cost_so_far: costBetween(r.pricePerHour, r.createdAt, Math.min(now, r.expiresAt)),
-      })),
+      reservations: list.map((r) => ({ ...reservationJson(r, now), instance: instanceJson(r.instance) })),
     }, 200);
   });
 

@@ -1,6 +1,7 @@
 // The HTTP API's JSON shapes (snake_case), as zod schemas that also make /openapi.json.
 import { z } from '@hono/zod-openapi';
-import type { GpuInstance } from '../../domain/instances.js';
+import { costBetween, type GpuInstance } from '../../domain/instances.js';
+import type { ServerReservation } from '../accounts/accounts.js';
 
 export const ErrorBody = z.object({ error: z.string() }).openapi('Error');
 
@@ -69,3 +70,12 @@ export const TransactionsQuery = z.object({
 
 export const LoginBody = z.object({ email: z.string().min(1).max(320), password: z.string().min(1).max(1024) }).strict();
 export const ApiKeyBody = z.object({ name: z.string().min(1).max(128) }).strict();
+
+/** What the reservations list and the dashboard both show of a server reservation, as of `now`. */
+export function reservationJson(r: ServerReservation, now: number) {
+  return {
+    contract_id: r.contractId, provider: r.provider, price_per_hour: r.pricePerHour,
+    created_at: Math.floor(r.createdAt / 1000), expires_at: Math.floor(r.expiresAt / 1000),
+    cost_so_far: costBetween(r.pricePerHour, r.createdAt, Math.min(now, r.expiresAt)),
+  };
+}

@@ -10,8 +10,10 @@ command -v redis-server >/dev/null || need_apt+=(redis-server)
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "Installing ${need_apt[*]}..."
-  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
-  $SUDO apt-get update -qq && $SUDO DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  # As root no sudo; `env` sets the variable either way (a bare assignment after an empty $SUDO is a command name).
+  as_root=(); [ "$(id -u)" -ne 0 ] && as_root=(sudo)
+  "${as_root[@]}" apt-get update -qq
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
 [ -d node_modules ] || npm ci
@@ -30,5 +32,5 @@ mapfile -t files < <(find src test -name '*.test.ts' ! -name '*.case.test.ts' | 
 if [ ${#files[@]} -eq 0 ]; then echo "no test files found" >&2; exit 1; fi
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-node --import tsx --test --test-reporter=spec --test-concurrency=2 --test-timeout=120000 --test-force-exit "${files[@]}" 2>&1 | tee "$log"
+node --import tsx --test --test-reporter=spec --test-concurrency=2 --test-timeout=240000 --test-force-exit "${files[@]}" 2>&1 | tee "$log"
 grep -qE '^ℹ tests [1-9]' "$log" || { echo "no tests ran" >&2; exit 1; }

@@ -1,7 +1,7 @@
 // Identity and permissions, with a second real user (`nobody`, through setpriv). Needs root to switch.
 import assert from 'node:assert/strict';
-import { chmodSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { chmodSync, chownSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { userInfo } from 'node:os';
 import { after, describe, test } from 'node:test';
 import { Sandbox } from './support/sandbox.js';
@@ -43,7 +43,7 @@ describe('identity and permissions', { skip: !isRoot && 'needs root to run comma
       const r = await box.run(['reserve'], { prefix: AS_NOBODY });
       assert.equal(r.code, 1);
       assert.equal(r.stdout, '');
-      assert.match(r.stderr, new RegExp(`^Error: Cannot write the GPU store ${box.storePath} \\(attempt to write a readonly database\\)\\. Make it readable and writable by every user \\(chmod a\\+rw .*\\), or choose another store with --store\\.\\n$`));
+      assert.match(r.stderr, new RegExp(`^Error: Cannot write the GPU store ${box.storePath} \\(attempt to write a readonly database\\)\\. Make it and its journal readable and writable by every user \\(chmod a\\+rw .*\\), or choose another store with --store\\.\\n$`));
       assert.equal(await held(), before);
     } finally {
       chmodSync(box.storePath, 0o666);
@@ -72,5 +72,56 @@ describe('identity and permissions', { skip: !isRoot && 'needs root to run comma
     } finally {
       chmodSync(dir, mode);
     }
+  });
+
+  test('nobody can swap the store for a link: its directory is theirs to read, not to write', async () => {
+    const dir = dirname(box.storePath);
+    assert.equal(statSync(dir).mode & 0o7777, 0o755);
+    const swap = await box.run([], { prefix: [...AS_NOBODY, 'sh', '-c', `mv ${box.storePath} ${box.storePath}.old`] });
+    assert.match(swap.stderr, /Permission denied/);
+    const wipe = await box.run([], { prefix: [...AS_NOBODY, 'rm', '-f', box.storePath] });
+    assert.notEqual(wipe.code, 0);
+    const again = await box.run(['admin', '--gpus', '8'], { prefix: AS_NOBODY });
+    assert.deepEqual([again.code, again.stderr], [1, 'Error: GPU pool already initialized with 4 GPUs. Use --force to reinitialize (this clears all reservations).\n']);
+  });
+
+  test("root's admin refuses a store another user replaced with a link, and leaves the link's target as it was", async () => {
+    const dir = join(box.dir, 'old-layout');
+    const store = join(dir, 'state.db');
+    await box.run(['admin', '--gpus', '2', '--store', store]);
+    chmodSync(dir, 0o777); // the directory of older versions, open to every user
+    const victim = join(box.dir, 'victim');
+    writeFileSync(victim, 'root only');
+    chmodSync(victim, 0o600);
+    const plant = await box.run([], { prefix: [...AS_NOBODY, 'sh', '-c', `mv ${store} ${store}.old && ln -s ${victim} ${store}`] });
+    assert.equal(plant.code, 0, plant.stderr);
+    for (const args of [['admin', '--gpus', '8'], ['admin', '--gpus', '8', '--force'], ['status'], ['reserve']]) {
+      const r = await box.run([...args, '--store', store]);
+      assert.equal(r.code, 1, args.join(' '));
+      assert.match(r.stderr, new RegExp(`^Error: Refusing the GPU store ${store}: ${dir} is writable by other users and not sticky`), args.join(' '));
+    }
+    chmodSync(dir, 0o755); // even in a safe directory, a link in the store's place is refused
+    const r = await box.run(['admin', '--gpus', '8', '--force', '--store', store]);
+    assert.match(r.stderr, new RegExp(`^Error: Refusing the GPU store ${store}: ${store} is a symbolic link`));
+    assert.equal(statSync(victim).mode & 0o7777, 0o600);
+    assert.equal(readFileSync(victim, 'utf8'), 'root only');
+  });
+
+  test('root ignores a per-user config file it does not own (a HOME another user controls)', async () => {
+    const home = join(box.dir, 'nobody-home');
+    mkdirSync(home);
+    const planted = join(box.dir, 'planted', 'state.db');
+    await box.run(['admin', '--gpus', '3', '--store', planted]);
+    writeFileSync(join(home, '.canhazgpu.json'), JSON.stringify({ store: planted }));
+    chownSync(home, 65534, 65534);
+    chownSync(join(home, '.canhazgpu.json'), 65534, 65534);
+    const env = { HOME: home, CANHAZGPU_STORE: '' };
+    const asRoot = await box.run(['status'], { env });
+    const file = `${home}/.canhazgpu.json`;
+    assert.ok(asRoot.stderr.startsWith(`Warning: ignoring config file ${file}: ${file} belongs to uid 65534, not to root or you\n`), asRoot.stderr);
+    assert.doesNotMatch(asRoot.stdout, /GPU 2/);
+    // Its owner still gets what the file says.
+    const asOwner = await box.run(['status'], { env, prefix: AS_NOBODY });
+    assert.deepEqual([asOwner.code, asOwner.stderr, asOwner.stdout.split('\n').length], [0, '', 4]);
   });
 });

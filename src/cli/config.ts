@@ -1,11 +1,13 @@
 // Settings: flags first, then CANHAZGPU_* variables, then a JSON config file, then defaults.
-import { readFileSync } from 'node:fs';
+import { lstatSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileProblem, untrustedDirectory } from '../host/trusted-path.js';
 import { UsageError } from '../domain/errors.js';
 import { DEFAULT_STALE_AFTER_MS } from '../domain/liveness.js';
 import { DEFAULT_IN_USE_THRESHOLD_MB } from '../domain/usage.js';
-import { DEFAULT_ACCOUNTS, DEFAULT_STORE } from '../store/defaults.js';
+import { DEFAULT_ACCOUNTS } from '../server/accounts/accounts-file.js';
+import { DEFAULT_STORE } from '../store/defaults.js';
 
 export type ProviderName = 'nvidia' | 'fake';
 
@@ -24,6 +26,8 @@ export interface Config {
   /** `serve`: where to listen (a flag wins over these). */
   httpAddress: string;
   grpcAddress: string;
+  /** Config files found but not used, with why (printed as warnings). */
+  ignoredFiles: string[];
 }
 
 export interface GlobalFlags {
@@ -55,9 +59,37 @@ export function defaultConfigPaths(env: NodeJS.ProcessEnv): string[] {
   return [join(home, '.canhazgpu.json'), '/etc/canhazgpu/config.json'];
 }
 
-export function loadConfigFile(flags: GlobalFlags, env: NodeJS.ProcessEnv): { path: string | null; settings: FileSettings } {
+/**
+ * Why a config file found in a default place must not be used, or null: root runs with a HOME that
+ * another user may control (sudo -E, su), and that file's `store` could point root at any path. A file
+ * named with --config or CANHAZGPU_CONFIG is the caller's own choice.
+ */
+function untrustedConfig(path: string): string | null {
+  const problem = fileProblem(path);
+  if (problem) return problem.kind === 'missing' ? null : problem.reason;
+  if ((lstatSync(path).mode & 0o022) !== 0) return `${path} is writable by other users`;
+  try {
+    return untrustedDirectory(dirname(path));
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+export interface LoadedConfigFile {
+  path: string | null;
+  settings: FileSettings;
+  ignored: string[];
+}
+
+export function loadConfigFile(flags: GlobalFlags, env: NodeJS.ProcessEnv): LoadedConfigFile {
   const named = flags.config ?? env['CANHAZGPU_CONFIG'];
+  const ignored: string[] = [];
   for (const path of named ? [named] : defaultConfigPaths(env)) {
+    const distrust = named ? null : untrustedConfig(path);
+    if (distrust) {
+      ignored.push(`ignoring config file ${path}: ${distrust}`);
+      continue;
+    }
     let text: string;
     try {
       text = readFileSync(path, 'utf8');
@@ -78,9 +110,9 @@ export function loadConfigFile(flags: GlobalFlags, env: NodeJS.ProcessEnv): { pa
       if (typeof value !== 'string' && typeof value !== 'number') throw new UsageError(`setting '${key}' in ${path} must be a string or a number`);
       settings[key as SettingKey] = String(value);
     }
-    return { path, settings };
+    return { path, settings, ignored };
   }
-  return { path: null, settings: {} };
+  return { path: null, settings: {}, ignored };
 }
 
 export function resolveConfig(flags: GlobalFlags, env: NodeJS.ProcessEnv): Config {
@@ -126,5 +158,6 @@ export function resolveConfig(flags: GlobalFlags, env: NodeJS.ProcessEnv): Confi
     accountsPath: flags.accounts ?? raw('accounts') ?? DEFAULT_ACCOUNTS,
     httpAddress: raw('http') ?? '127.0.0.1:8080',
     grpcAddress: raw('grpc') ?? '127.0.0.1:9090',
+    ignoredFiles: file.ignored,
   };
 }

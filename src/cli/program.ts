@@ -23,7 +23,11 @@ export interface Io {
 
 export type ContextFactory = (flags: GlobalFlags, io: Io) => Context;
 
-const defaultContext: ContextFactory = (flags, io) => systemContext(resolveConfig(flags, io.env), io);
+const defaultContext: ContextFactory = (flags, io) => {
+  const config = resolveConfig(flags, io.env);
+  for (const why of config.ignoredFiles) io.stderr.write(`Warning: ${why}\n`);
+  return systemContext(config, io);
+};
 
 function buildProgram(io: Io, argv: readonly string[], makeContext: ContextFactory, done: (code: number) => void): Command {
   const program = new Command('canhazgpu')
@@ -84,7 +88,7 @@ function buildProgram(io: Io, argv: readonly string[], makeContext: ContextFacto
     .option('--log-format <format>', 'text or json, one line per request', 'text')
     .option('--rate-limit <n>', 'requests per second per API key (0: no limit)', '100')
     .option('--price-per-gpu-hour <usd>', "this host's chargeback price per GPU-hour (default 0)")
-    .option('--accounts <file>', "the server's users, keys and ledger (default /var/lib/canhazgpu/server.db)")
+    .option('--accounts <file>', "the server's users, keys and ledger (default /var/lib/canhazgpu-server/server.db)")
     .action(function (this: Command) {
       const o = this.opts<{ http?: string; grpc?: string; logFormat: string; rateLimit: string; pricePerGpuHour?: string; accounts?: string }>();
       return act(async (ctx) => (await server()).serveCommand({ http: o.http, grpc: o.grpc, logFormat: o.logFormat, rateLimit: o.rateLimit, pricePerGpuHour: o.pricePerGpuHour }, ctx), o.accounts)();

@@ -1,6 +1,7 @@
 // The ports the domain needs; storage backends and GPU probes implement them at the edge.
 import type { AllocationRequest } from './allocation.js';
 import type { Liveness } from './liveness.js';
+import type { PoolOwner } from './pool-owner.js';
 import type { OwnerRef, PoolSnapshot } from './reservation.js';
 import type { GpuUsage } from './usage.js';
 
@@ -16,7 +17,10 @@ export interface InitializeResult {
 export interface Store {
   /** Names the backend and location, for error messages. */
   readonly location: string;
-  initialize(gpuCount: number, force: boolean, now: number): Promise<InitializeResult>;
+  /** Sets the pool up; `owner` is recorded where the backend keeps it (a file has its own owner). */
+  initialize(gpuCount: number, force: boolean, now: number, owner?: PoolOwner): Promise<InitializeResult>;
+  /** Who set the pool up, or null when nobody said (a pool of the other tools, or none yet). */
+  poolOwner(): Promise<PoolOwner | null>;
   /** Throws PoolNotInitializedError when the pool was never set up. */
   snapshot(): Promise<PoolSnapshot>;
   /** The ids granted, in the order chosen; throws NotEnoughGpusError. */

@@ -1,6 +1,6 @@
-// Where a shared SQLite store may live: a local filesystem (WAL needs shared memory that network
-// filesystems do not give) in a directory every user may create and delete files in.
-import { statfsSync, statSync } from 'node:fs';
+// Where a shared SQLite store may live: a local filesystem (network filesystems do not give SQLite
+// the locks it needs).
+import { statfsSync } from 'node:fs';
 
 // statfs(2) f_type magic numbers of network filesystems.
 const NETWORK_FILESYSTEMS: Record<number, string> = {
@@ -22,13 +22,5 @@ export function networkFilesystem(dir: string): string | null {
     return NETWORK_FILESYSTEMS[statfsSync(dir).type] ?? null;
   } catch {
     return null;
-  }
-}
-
-export function isSticky(dir: string): boolean {
-  try {
-    return (statSync(dir).mode & 0o1000) !== 0;
-  } catch {
-    return false;
   }
 }

@@ -1,5 +1,7 @@
 // The contract every storage backend passes. Each backend's own test file calls runStoreContract.
 import assert from 'node:assert/strict';
+import { hostname } from 'node:os';
+import { mayReinitialize } from '../domain/pool-owner.js';
 import { describe, test } from 'node:test';
 import type { AllocationRequest } from '../domain/allocation.js';
 import { NotEnoughGpusError, PoolAlreadyInitializedError, PoolNotInitializedError } from '../domain/errors.js';
@@ -66,6 +68,17 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
       const snap = await store.snapshot();
       assert.equal(snap.gpuCount, 4);
       assert.ok(snap.slots.every((s) => s.reservation === null));
+    });
+
+    it('knows who set the pool up, so admin --force can be kept to them and root', async (store) => {
+      const me = { uid: process.getuid?.() ?? -1, user: 'alice', host: hostname() };
+      await store.initialize(2, false, T0, me);
+      const owner = await store.poolOwner();
+      assert.deepEqual([owner?.uid, owner?.host], [me.uid, me.host]);
+      const stranger = { uid: me.uid + 1, user: 'mallory', host: me.host };
+      assert.equal(mayReinitialize(owner, stranger), me.uid + 1 === 0);
+      assert.equal(mayReinitialize(owner, { ...me, user: 'alias' }), true);
+      assert.equal(mayReinitialize(owner, { ...stranger, uid: 0 }), true);
     });
 
     it('grants never-released GPUs first, ties by id', async (store) => {

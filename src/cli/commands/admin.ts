@@ -1,9 +1,8 @@
 // `canhazgpu admin --gpus N [--force]`: sets up the pool.
-import { statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { hostname } from 'node:os';
 import { userNames } from '../../host/users.js';
-import { isSticky } from '../../host/filesystem.js';
-import { DEFAULT_STORE, parseStoreUrl } from '../../store/open.js';
+import { mayReinitialize, type PoolOwner } from '../../domain/pool-owner.js';
+import type { Store } from '../../domain/ports.js';
 import { validateGpuCount } from '../../domain/allocation.js';
 import { UsageError } from '../../domain/errors.js';
 import type { Context } from '../context.js';
@@ -14,23 +13,16 @@ export interface AdminOptions {
   force: boolean;
 }
 
-/**
- * `--force` clears every user's reservations, running jobs' included: on this host's store only root
- * or the store's owner (who set it up) may do that. The file is writable by every user by design, so
- * this stops mistakes and casual misuse, not someone editing it by hand.
- */
-async function mayReinitialize(path: string): Promise<void> {
-  let owner: number;
-  try {
-    owner = statSync(path).uid;
-  } catch {
-    return; // nothing to clear yet
-  }
-  const me = process.getuid?.();
-  if (me === undefined || me === 0 || me === owner) return;
-  const who = owner === 0 ? 'root' : `root or ${(await userNames([owner])).get(owner) ?? `uid ${owner}`} (its owner)`;
-  throw new UsageError(`Only ${who} may reinitialize the pool at ${path}: --force clears every user's reservations`);
+/** Refuses `--force` unless the caller is root or set the pool up (see domain/pool-owner.ts). */
+async function checkMayReinitialize(store: Store, caller: PoolOwner): Promise<void> {
+  const owner = await store.poolOwner();
+  if (mayReinitialize(owner, caller)) return;
+  const name = owner!.user || (await userNames([owner!.uid])).get(owner!.uid) || `uid ${owner!.uid}`;
+  const who = owner!.uid === 0 || owner!.uid < 0 ? 'root' : `root or ${name}${owner!.host === caller.host ? '' : ` on ${owner!.host}`} (its owner)`;
+  throw new UsageError(`Only ${who} may reinitialize the pool at ${poolPlace(store)}: --force clears every user's reservations`);
 }
+
+const poolPlace = (store: Store) => store.location.replace(/^sqlite:/, '');
 
 export async function adminCommand(opts: AdminOptions, ctx: Context): Promise<number> {
   if (opts.gpus === undefined) throw new UsageError("Missing option '--gpus'. Usage: canhazgpu admin --gpus <count> [--force]");
@@ -39,14 +31,11 @@ export async function adminCommand(opts: AdminOptions, ctx: Context): Promise<nu
   const invalid = validateGpuCount(count);
   if (invalid) throw new UsageError(invalid);
 
-  const spec = parseStoreUrl(ctx.config.storeUrl);
-  if (opts.force && spec.kind === 'sqlite') await mayReinitialize(spec.path);
   const store = await ctx.openStore({ create: true });
-  if (spec.kind === 'sqlite' && isSticky(dirname(spec.path))) {
-    ctx.stderr.write(`Warning: ${dirname(spec.path)} has the sticky bit set, so users cannot remove each other's WAL files there; prefer a directory of its own such as ${dirname(DEFAULT_STORE)}\n`);
-  }
   try {
-    const { previousCount } = await store.initialize(count, opts.force, ctx.clock.now());
+    const me: PoolOwner = { uid: process.getuid?.() ?? -1, user: await ctx.currentUser(), host: hostname() };
+    if (opts.force) await checkMayReinitialize(store, me);
+    const { previousCount } = await store.initialize(count, opts.force, ctx.clock.now(), me);
     const range = `(IDs 0 to ${count - 1})`;
     if (previousCount !== null) {
       ctx.stdout.write(`Force reinitializing: clearing ${previousCount} existing GPUs...\n`);

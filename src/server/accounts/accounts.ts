@@ -1,10 +1,10 @@
 // Users, API keys, the server's reservations and the ledger, on SQLite.
 import type Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
 import { CanhazError, StoreUnavailableError } from '../../domain/errors.js';
+import { prepareAccountsFile } from './accounts-file.js';
 import { statementCache, type Sql } from '../../store/sqlite/statements.js';
 import { costBetween, type GpuInstance } from '../../domain/instances.js';
 
@@ -71,12 +71,7 @@ export class Accounts {
   static open(path: string): Accounts {
     const Driver = createRequire(import.meta.url)('better-sqlite3') as typeof Database;
     try {
-      if (path !== ':memory:') {
-        if (!existsSync(dirname(path))) mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
-        // Made private before SQLite opens it: no moment when another user could open it for reading.
-        if (!existsSync(path)) closeSync(openSync(path, 'wx', 0o600));
-        if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o600);
-      }
+      if (path !== ':memory:') prepareAccountsFile(path, true);
       const db = new Driver(path, { timeout: 30_000 });
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL'); // in WAL mode: durable across crashes of the process, no fsync per commit
@@ -86,6 +81,7 @@ export class Accounts {
       db.exec(schema());
       return new Accounts(db);
     } catch (err) {
+      if (err instanceof StoreUnavailableError) throw err;
       throw new StoreUnavailableError(`Cannot open the server's accounts at ${path} (${(err as Error).message}). Run as the server's user, or choose another file with --accounts.`);
     }
   }

@@ -5,9 +5,10 @@ import { createRequire } from 'node:module';
 import { MAX_POOL_SIZE, newReservation, type AllocationRequest } from '../../domain/allocation.js';
 import { CanhazError, NotEnoughGpusError, PoolAlreadyInitializedError, PoolNotInitializedError, StoreUnavailableError } from '../../domain/errors.js';
 import type { Liveness } from '../../domain/liveness.js';
+import type { PoolOwner } from '../../domain/pool-owner.js';
 import type { InitializeResult, Store } from '../../domain/ports.js';
 import type { GpuSlot, OwnerRef, PoolSnapshot } from '../../domain/reservation.js';
-import { decodeSlot, encodeReservation, GPU_COUNT_KEY, gpuKey, LOCK_KEY, PREFIX } from './schema.js';
+import { decodePoolOwner, decodeSlot, encodeReservation, GPU_COUNT_KEY, gpuKey, LOCK_KEY, POOL_OWNER_KEY, PREFIX } from './schema.js';
 import { loadScript, SCRIPT_NAMES, type ScriptName } from './scripts.js';
 
 /** The other tools hold their lock for at most 10 s (SET NX EX 10); wait a little longer than that. */
@@ -171,7 +172,7 @@ export class RedisStore implements Store {
     return { gpuCount, slots };
   }
 
-  async initialize(gpuCount: number, force: boolean, _now?: number): Promise<InitializeResult> {
+  async initialize(gpuCount: number, force: boolean, _now?: number, owner?: PoolOwner): Promise<InitializeResult> {
     // Every GPU key there is, also any beyond the recorded count, so a forced reset leaves none behind.
     const keys = new Set<string>();
     await this.call(async () => {
@@ -179,12 +180,18 @@ export class RedisStore implements Store {
         for (const key of batch as string[]) if (/^canhazgpu:gpu:\d+$/.test(key)) keys.add(key);
       }
     });
-    const [outcome, previous] = await this.script('initialize', [GPU_COUNT_KEY, ...keys], [gpuCount, force ? '1' : '0']);
+    const ownerJson = owner ? JSON.stringify(owner) : '';
+    const [outcome, previous] = await this.script('initialize', [GPU_COUNT_KEY, POOL_OWNER_KEY, ...keys], [gpuCount, force ? '1' : '0', ownerJson]);
     // A count that was junk counts as 0 GPUs cleared.
     const previousCount = previous === null || previous === undefined ? null : Number.parseInt(String(previous), 10) || 0;
     if (outcome === 'exists') throw new PoolAlreadyInitializedError(previousCount ?? 0);
     this.knownCount = gpuCount;
     return { previousCount };
+  }
+
+  async poolOwner(): Promise<PoolOwner | null> {
+    const raw = await this.call(() => this.redis.get(POOL_OWNER_KEY));
+    return raw === null ? null : decodePoolOwner(raw);
   }
 
   async allocate(req: AllocationRequest): Promise<number[]> {

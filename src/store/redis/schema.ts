@@ -1,11 +1,14 @@
 // The key schema shared with the other canhazgpu tools (the Python script and the Go rewrite).
 // Times: we write Unix seconds as JSON integers (the Python tool reads only numbers, and prints
 // floats badly); we read numbers and RFC 3339 strings.
+import type { PoolOwner } from '../../domain/pool-owner.js';
 import type { GpuSlot, Reservation } from '../../domain/reservation.js';
 
 export const PREFIX = 'canhazgpu:';
 export const GPU_COUNT_KEY = `${PREFIX}gpu_count`;
 export const LOCK_KEY = `${PREFIX}allocation_lock`;
+/** Ours alone: who ran `admin` (the other tools ignore it). */
+export const POOL_OWNER_KEY = `${PREFIX}pool_owner`;
 export const gpuKey = (id: number) => `${PREFIX}gpu:${id}`;
 
 /** Unix seconds from a JSON number or an RFC 3339 string; null when absent, undefined when unreadable. */
@@ -84,4 +87,15 @@ export function encodeReservation(r: Reservation): string {
     ...(r.token ? { reservation_id: r.token } : {}),
     ...(r.owner ? { owner_host: r.owner.host, owner_pid: r.owner.pid, owner_start: r.owner.startTime } : {}),
   });
+}
+
+/** The pool's owner as `admin` wrote it; anything else (edited by hand) is an owner nobody matches. */
+export function decodePoolOwner(raw: string): PoolOwner {
+  try {
+    const v = JSON.parse(raw) as Partial<PoolOwner>;
+    if (Number.isInteger(v.uid) && typeof v.host === 'string') return { uid: v.uid!, user: String(v.user ?? ''), host: v.host };
+  } catch {
+    // fall through
+  }
+  return { uid: -1, user: '', host: '' };
 }

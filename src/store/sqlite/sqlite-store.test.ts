@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, test } from 'node:test';
+import { spawnSync } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { PoolNotInitializedError, StoreUnavailableError } from '../../domain/errors.js';
 import { runStoreContract } from '../contract.case.test.js';
 import { SqliteStore } from './sqlite-store.js';
+import { journalOf } from './store-files.js';
 import { defaultLiveness } from '../../domain/liveness.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'canhazgpu-sqlite-'));
@@ -26,51 +28,113 @@ test('opening a store that does not exist means the pool was never initialised',
   assert.throws(() => SqliteStore.open(join(dir, 'missing.db')), PoolNotInitializedError);
 });
 
-test('admin creates the directory and files writable by every user, in WAL mode', async () => {
-  const path = join(dir, 'nested', 'state.db');
-  const store = SqliteStore.create(path);
-  await store.initialize(2, false, Date.now());
-  assert.equal(statSync(join(dir, 'nested')).mode & 0o777, 0o777);
-  assert.equal(statSync(path).mode & 0o666, 0o666);
-  assert.equal(statSync(`${path}-wal`).mode & 0o666, 0o666);
-  await store.close();
-});
-
-test('admin opens up a directory that already existed without room for other users\' WAL files', async () => {
-  const existing = join(dir, 'packaged');
-  mkdirSync(existing, { mode: 0o755 });
-  chmodSync(existing, 0o755);
-  const store = SqliteStore.create(join(existing, 'state.db'));
-  await store.close();
-  assert.equal(statSync(existing).mode & 0o777, 0o777);
-});
-
-test('admin never opens up a directory that holds other files (a mistyped --store under /var/lib or a home)', () => {
-  const home = join(dir, 'home-like');
-  mkdirSync(home);
-  chmodSync(home, 0o755);
-  writeFileSync(join(home, '.bashrc'), 'x');
-  assert.throws(() => SqliteStore.create(join(home, 'state.db')), (e) =>
-    e instanceof StoreUnavailableError && e.message.startsWith(`${home} holds other files and is not writable by every user`));
-  assert.equal(statSync(home).mode & 0o777, 0o755);
-});
-
-test('admin makes missing parents reachable by every user whatever the umask, and the store directory writable', async () => {
+test('admin makes a directory only its owner writes, whatever the umask, and the store and its kept journal writable by all', async () => {
   const old = process.umask(0o077);
   try {
     const path = join(dir, 'deep', 'er', 'state.db');
     const store = SqliteStore.create(path);
+    await store.initialize(2, false, Date.now());
+    await store.allocate(request('t'));
     await store.close();
-    assert.equal(statSync(join(dir, 'deep')).mode & 0o777, 0o755);
-    assert.equal(statSync(join(dir, 'deep', 'er')).mode & 0o777, 0o777);
+    assert.equal(statSync(join(dir, 'deep')).mode & 0o7777, 0o755);
+    assert.equal(statSync(join(dir, 'deep', 'er')).mode & 0o7777, 0o755);
+    assert.equal(statSync(path).mode & 0o777, 0o666);
+    assert.equal(statSync(journalOf(path)).mode & 0o777, 0o666);
+    // The journal is kept between transactions, and no WAL file is ever made: nobody else needs to create a file there.
+    assert.deepEqual(readdirSync(join(dir, 'deep', 'er')).sort(), ['state.db', 'state.db-journal']);
   } finally {
     process.umask(old);
   }
 });
 
+test('admin never changes the mode of a directory it did not create', async () => {
+  const existing = join(dir, 'packaged');
+  mkdirSync(existing);
+  chmodSync(existing, 0o750);
+  await SqliteStore.create(join(existing, 'state.db')).close();
+  assert.equal(statSync(existing).mode & 0o7777, 0o750);
+});
+
+/** A store set up by admin in a directory of its own. */
+async function fresh(name: string): Promise<string> {
+  const path = join(dir, name, 'state.db');
+  const admin = SqliteStore.create(path);
+  await admin.initialize(2, false, Date.now());
+  await admin.close();
+  return path;
+}
+
+const refused = (path: string, why: RegExp) => (e: unknown) =>
+  e instanceof StoreUnavailableError && e.message.startsWith(`Refusing the GPU store ${path}: `) && why.test(e.message) && !e.message.includes('\n');
+
+test('a store, journal or WAL file replaced by a link is refused by admin and every command, and the target is untouched', async () => {
+  const victim = join(dir, 'victim');
+  writeFileSync(victim, 'secret');
+  chmodSync(victim, 0o600);
+  for (const file of ['', '-journal', '-wal', '-shm']) {
+    const path = await fresh(`linked${file}`);
+    rmSync(`${path}${file}`, { force: true });
+    symlinkSync(victim, `${path}${file}`);
+    const why = new RegExp(`${path}${file} is a symbolic link`);
+    assert.throws(() => SqliteStore.open(path), refused(path, why), file);
+    assert.throws(() => SqliteStore.open(path, { longLived: true }), refused(path, why), file);
+    assert.throws(() => SqliteStore.create(path), refused(path, why), file);
+    assert.equal(statSync(victim).mode & 0o777, 0o600);
+    assert.equal(readFileSync(victim, 'utf8'), 'secret');
+  }
+});
+
+test('a hard link or a directory in place of the store is refused', async () => {
+  const linked = await fresh('hardlinked');
+  linkSync(linked, join(dir, 'hardlinked', 'elsewhere'));
+  assert.throws(() => SqliteStore.open(linked), refused(linked, /has 2 hard links/));
+  const path = join(dir, 'dir-in-place', 'state.db');
+  mkdirSync(path, { recursive: true });
+  assert.throws(() => SqliteStore.create(path), refused(path, /is not a regular file/));
+});
+
+test('a store whose directory others may write (not sticky), or whose parent is a link into one, is refused', async () => {
+  const path = await fresh('open-dir');
+  chmodSync(dirname(path), 0o777); // the layout of older versions: anyone could swap the files
+  assert.throws(() => SqliteStore.open(path), refused(path, /open-dir is writable by other users and not sticky/));
+  assert.throws(() => SqliteStore.create(path), refused(path, /open-dir is writable by other users and not sticky/));
+  const via = join(dir, 'via-link');
+  symlinkSync(dirname(path), via);
+  assert.throws(() => SqliteStore.open(join(via, 'state.db')), /open-dir is writable by other users and not sticky/);
+});
+
+test('files and directories of another user are refused, even by root', { skip: process.getuid?.() !== 0 && 'needs root to chown' }, async () => {
+  const path = await fresh('others');
+  chownSync(journalOf(path), 65534, 65534);
+  assert.throws(() => SqliteStore.open(path), refused(path, /state\.db-journal belongs to uid 65534, not to root or you/));
+  chownSync(journalOf(path), 0, 0);
+  chownSync(dirname(path), 65534, 65534);
+  assert.throws(() => SqliteStore.open(path), refused(path, /others belongs to uid 65534, who could swap what it holds/));
+  assert.throws(() => SqliteStore.create(path), refused(path, /others belongs to uid 65534/));
+});
+
+test('a store in the WAL layout of older versions is refused until admin converts it', async () => {
+  const path = join(dir, 'old-wal', 'state.db');
+  mkdirSync(dirname(path));
+  const old = new Database(path);
+  old.pragma('journal_mode = WAL');
+  old.close();
+  const older = (e: unknown) => e instanceof StoreUnavailableError && /an older canhazgpu\)?; run 'canhazgpu admin/.test(e.message);
+  assert.throws(() => SqliteStore.open(path), older);
+  writeFileSync(journalOf(path), '');
+  assert.throws(() => SqliteStore.open(path), older);
+  const admin = SqliteStore.create(path);
+  await admin.initialize(1, false, Date.now());
+  await admin.close();
+  const store = SqliteStore.open(path);
+  assert.equal((await store.snapshot()).gpuCount, 1);
+  await store.close();
+});
+
 test('a file that is not a database gives one clear line naming it', async () => {
   const path = join(dir, 'junk.db');
   writeFileSync(path, 'this is not sqlite '.repeat(100));
+  writeFileSync(journalOf(path), '');
   await assert.rejects(async () => (await SqliteStore.open(path)).snapshot(), (e) =>
     e instanceof StoreUnavailableError && e.message.includes(path) && !e.message.includes('\n'));
 });
@@ -120,7 +184,7 @@ test('a long-lived process waits for a held lock without blocking its event loop
 test('a long-lived process follows a store file replaced by a new admin, and says so when it is removed', async () => {
   const { path, store } = await longLived('replaced.db', 2);
   assert.deepEqual(await store.allocate(request('before')), [0]);
-  for (const suffix of ['', '-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true });
+  for (const suffix of ['', '-journal']) rmSync(`${path}${suffix}`, { force: true });
   await assert.rejects(store.snapshot(), (e) => e instanceof StoreUnavailableError && /was removed while in use; run 'canhazgpu admin/.test(e.message));
   const fresh = SqliteStore.create(path);
   await fresh.initialize(4, false, Date.now());
@@ -150,4 +214,33 @@ test('rows edited by hand into nonsense are UNKNOWN and never handed out; a junk
     db.close();
     await store.close();
   }
+});
+
+test('a store another user truncated to 0 bytes: commands say to set it up again, and admin repairs it with the server up', async () => {
+  const { path, store } = await longLived('truncated.db', 2);
+  assert.deepEqual(await store.allocate(request('before')), [0]);
+  truncateSync(path, 0);
+  await assert.rejects(store.snapshot(), PoolNotInitializedError);
+  await assert.rejects(SqliteStore.open(path).snapshot(), PoolNotInitializedError);
+  const admin = SqliteStore.create(path);
+  assert.deepEqual(await admin.initialize(3, false, Date.now()), { previousCount: null }); // no --force needed
+  await admin.close();
+  assert.equal((await store.snapshot()).gpuCount, 3);
+  await store.close();
+});
+
+test('a command killed in the middle of a write leaves a journal that the next one rolls back and keeps', async () => {
+  const path = await fresh('killed-writer');
+  const writer = `const Database = require('better-sqlite3'); const db = new Database(${JSON.stringify(path)});
+    db.pragma('journal_mode = TRUNCATE'); db.exec('BEGIN IMMEDIATE');
+    db.exec("UPDATE gpus SET user = 'ghost', type = 'manual', start_time = 1, expiry_time = 9e15 WHERE id = 0");
+    process.kill(process.pid, 'SIGKILL');`;
+  const child = spawnSync(process.execPath, ['-e', writer], { cwd: process.cwd() });
+  assert.equal(child.signal, 'SIGKILL');
+  assert.ok(statSync(journalOf(path)).size > 0, 'the killed write left a hot journal');
+  const store = SqliteStore.open(path);
+  assert.ok((await store.snapshot()).slots.every((s) => s.reservation === null));
+  assert.deepEqual(await store.allocate(request('after')), [0]);
+  await store.close();
+  assert.equal(statSync(journalOf(path)).size, 0); // kept, and emptied by the next commit
 });

@@ -1,15 +1,16 @@
-// The embedded store: one SQLite file in WAL mode, every allocation in one BEGIN IMMEDIATE transaction.
+// The embedded store: one SQLite file with a kept rollback journal, every allocation in one BEGIN IMMEDIATE
+// transaction.
 import type Database from 'better-sqlite3';
 import { createRequire } from 'node:module';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { chooseGpus, MAX_POOL_SIZE, newReservation, type AllocationRequest } from '../../domain/allocation.js';
 import { PoolAlreadyInitializedError, PoolNotInitializedError, StoreUnavailableError } from '../../domain/errors.js';
 import { activeReservation, type Liveness } from '../../domain/liveness.js';
+import type { PoolOwner } from '../../domain/pool-owner.js';
 import type { InitializeResult, Store } from '../../domain/ports.js';
 import type { GpuSlot, OwnerRef, PoolSnapshot, Reservation } from '../../domain/reservation.js';
-import { networkFilesystem } from '../../host/filesystem.js';
-import { DEFAULT_ACCOUNTS, DEFAULT_STORE } from '../defaults.js';
+import { checkStoreFiles, fileIdentity, fileOwner, journalOf, prepareStoreFiles } from './store-files.js';
 import { statementCache, type Sql } from './statements.js';
 
 // Beside this module in src/, beside the bundle in dist/ (the build copies it).
@@ -101,44 +102,19 @@ export class SqliteStore implements Store {
   private constructor(private db: Database.Database, readonly path: string, private readonly longLived: boolean) {
     this.location = `sqlite:${path}`;
     this.sql = statementCache(db);
-    this.file = longLived ? fileIdentity(path) : null;
+    this.file = longLived && path !== ':memory:' ? fileIdentity(path) : null;
   }
 
   /** Opens an existing store; a missing file means the pool was never set up. */
   static open(path: string, options: SqliteOpenOptions = {}): SqliteStore {
-    if (path !== ':memory:') {
-      try {
-        statSync(path);
-      } catch (err) {
-        // Missing means never set up; a directory this user may not enter is another matter.
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new PoolNotInitializedError();
-        throw new StoreUnavailableError(`Cannot open the GPU store ${path} (${(err as Error).message}). Make its directory reachable by every user (chmod a+rx ${dirname(path)}), or choose another store with --store.`);
-      }
-    }
+    if (path !== ':memory:') checkStoreFiles(path);
     return SqliteStore.connect(path, false, options.longLived ?? false);
   }
 
-  /** Opens the store for `admin`, creating it (and its directory) readable and writable by every user. */
+  /** Opens the store for `admin`, creating its directory and files (writable by every user) when missing. */
   static create(path: string): SqliteStore {
-    if (path !== ':memory:') {
-      const dir = dirname(path);
-      const network = existsSync(dir) ? networkFilesystem(dir) : null;
-      if (network) {
-        throw new StoreUnavailableError(`${dir} is on ${network}, a network filesystem, where SQLite's locks and shared memory do not hold: put the store on a local disk (e.g. --store ${DEFAULT_STORE}).`);
-      }
-      let prepared: boolean;
-      try {
-        prepared = prepareStoreDirectory(dir, basename(path));
-      } catch (err) {
-        throw new StoreUnavailableError(`Cannot prepare ${dir} for the GPU store (${(err as Error).message}). Run admin as a user who may create it and make it writable by every user (chmod 0777), or choose another store with --store.`);
-      }
-      if (!prepared) {
-        throw new StoreUnavailableError(`${dir} holds other files and is not writable by every user, as the store's directory must be (each user's command writes the WAL files beside the database); canhazgpu opens up only a directory of its own: choose one such as ${dirname(DEFAULT_STORE)} with --store.`);
-      }
-    }
-    const store = SqliteStore.connect(path, true, false);
-    if (path !== ':memory:') store.shareWithAllUsers();
-    return store;
+    if (path !== ':memory:') prepareStoreFiles(path);
+    return SqliteStore.connect(path, true, false);
   }
 
   private static connect(path: string, create: boolean, longLived: boolean): SqliteStore {
@@ -149,9 +125,13 @@ export class SqliteStore implements Store {
     const busyMs = longLived ? LONG_LIVED_BUSY_SLICE_MS : BUSY_TIMEOUT_MS;
     try {
       const db = new (sqlite())(path, { fileMustExist: !create, timeout: busyMs });
-      db.pragma('busy_timeout = ' + busyMs);
-      if (create) db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
+      try {
+        db.pragma('busy_timeout = ' + busyMs);
+        keepJournal(db, path);
+      } catch (err) {
+        db.close();
+        throw err;
+      }
       return db;
     } catch (err) {
       throw storeError(err, path, 'open');
@@ -168,6 +148,7 @@ export class SqliteStore implements Store {
     const now = fileIdentity(this.path);
     if (!now) throw new StoreUnavailableError(`The GPU store ${this.path} was removed while in use; run 'canhazgpu admin --gpus <count>' to set it up again.`);
     if (now.dev === this.file.dev && now.ino === this.file.ino) return;
+    checkStoreFiles(this.path);
     this.db.close();
     this.db = SqliteStore.openDb(this.path, false, true);
     this.sql = statementCache(this.db);
@@ -183,20 +164,14 @@ export class SqliteStore implements Store {
         this.followFile();
         return fn();
       } catch (err) {
+        // Emptied under us (truncated by another user): as never set up, which admin repairs.
+        if (sqliteCode(err) === 'SQLITE_ERROR' && /^no such table/.test((err as Error).message)) {
+          this.schemaSeen = false;
+          throw new PoolNotInitializedError();
+        }
         if (!this.longLived || sqliteCode(err) !== 'SQLITE_BUSY' || Date.now() + wait > deadline) throw storeError(err, this.path, action);
       }
       await sleep(wait * (0.5 + Math.random()));
-    }
-  }
-
-  /** SQLite gives the WAL and SHM files the database file's mode, so one chmod covers all three. */
-  private shareWithAllUsers(): void {
-    for (const file of [this.path, `${this.path}-wal`, `${this.path}-shm`]) {
-      try {
-        if (existsSync(file) && (statSync(file).mode & 0o666) !== 0o666) chmodSync(file, 0o666);
-      } catch {
-        // not the owner: whoever created it chose its mode
-      }
     }
   }
 
@@ -237,6 +212,12 @@ export class SqliteStore implements Store {
       for (let id = 0; id < gpuCount; id++) insert.run(id);
       return { previousCount: existing?.gpu_count ?? null };
     });
+  }
+
+  /** The file's owner: the pool table is writable by every user, the file's owner is not theirs to change. */
+  async poolOwner(): Promise<PoolOwner | null> {
+    const uid = this.path === ':memory:' ? null : fileOwner(this.path);
+    return uid === null ? null : { uid, user: '', host: hostname() };
   }
 
   async snapshot(): Promise<PoolSnapshot> {
@@ -312,36 +293,17 @@ export class SqliteStore implements Store {
 }
 
 /**
- * Makes `dir` a directory every user may create the store's WAL and SHM files in. It creates what is
- * missing (parents 0755, whatever the umask; the directory itself 0777) and opens up an existing
- * directory only when it holds nothing but this store's files: never a folder such as /var/lib or a
- * home that a mistyped --store names. Returns false when the directory is not ours to open up.
+ * The journal `admin` made is kept between transactions (TRUNCATE), so no command creates a file in
+ * the store's directory. Rollback modes are not stored in the file: every connection sets it before
+ * its first read, since the rollback of a journal left by a killed process happens on that read, and
+ * SQLite's default mode would then delete the journal. A store of older versions in WAL mode was
+ * refused before it was opened, except by `admin`, which converts it here.
  */
-function prepareStoreDirectory(dir: string, storeName: string): boolean {
-  const missing: string[] = [];
-  for (let d = dir; !existsSync(d); d = dirname(d)) missing.unshift(d);
-  for (const d of missing) {
-    mkdirSync(d);
-    chmodSync(d, d === dir ? 0o777 : 0o755); // mkdir's mode is cut by the umask
+function keepJournal(db: Database.Database, path: string): void {
+  if (String(db.pragma('journal_mode = TRUNCATE', { simple: true })) !== 'truncate') {
+    throw new StoreUnavailableError(`Cannot switch the GPU store ${path} to its kept journal while another canhazgpu has it open in WAL mode; stop it and run admin again.`);
   }
-  const mode = statSync(dir).mode;
-  if ((mode & 0o1000) !== 0 || (mode & 0o777) === 0o777) return true; // sticky (admin warns) or open already
-  // The store's files, and the server's accounts file, which `serve` may have put there first.
-  const names = [storeName, basename(DEFAULT_ACCOUNTS)];
-  const ours = readdirSync(dir).every((name) => names.some((n) => name === n || name.startsWith(`${n}-`)));
-  if (!ours) return false;
-  chmodSync(dir, 0o777);
-  return true;
-}
-
-function fileIdentity(path: string): { dev: number; ino: number } | null {
-  if (path === ':memory:') return null;
-  try {
-    const { dev, ino } = statSync(path);
-    return { dev, ino };
-  } catch {
-    return null;
-  }
+  db.pragma('synchronous = FULL');
 }
 
 function storeError(err: unknown, path: string, action: 'open' | 'read' | 'write'): unknown {
@@ -349,7 +311,7 @@ function storeError(err: unknown, path: string, action: 'open' | 'read' | 'write
   if (code === null) return err; // a domain error, or a bug: not ours to rename
   const reason = (err as Error).message;
   if (code.startsWith('SQLITE_READONLY') || code === 'SQLITE_PERM' || code.startsWith('SQLITE_CANTOPEN')) {
-    return new StoreUnavailableError(`Cannot ${action} the GPU store ${path} (${reason}). Make it readable and writable by every user (chmod a+rw ${dirname(path)} ${path}*), or choose another store with --store.`);
+    return new StoreUnavailableError(`Cannot ${action} the GPU store ${path} (${reason}). Make it and its journal readable and writable by every user (chmod a+rw ${path} ${journalOf(path)}), or choose another store with --store.`);
   }
   if (code === 'SQLITE_BUSY') {
     return new StoreUnavailableError(`The GPU store ${path} stayed locked for ${BUSY_TIMEOUT_MS / 1000}s (${reason}); another canhazgpu may be stuck. Try again.`);

@@ -1,0 +1,141 @@
+// The embedded store's files on a shared machine: the database and its rollback journal, both made
+// by `admin` (mode 0666) in a directory only root or the store's owner may write (0755). SQLite keeps
+// the journal (journal_mode=TRUNCATE), so no command ever creates a file there, and no other user can
+// rename, remove or replace either file with a link to someone else's.
+import { closeSync, constants, openSync, readSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { PoolNotInitializedError, StoreUnavailableError } from '../../domain/errors.js';
+import { networkFilesystem } from '../../host/filesystem.js';
+import {
+  createFileExclusively,
+  createMissingDirectories,
+  fileProblem,
+  lstatOrNull,
+  untrustedDirectory,
+} from '../../host/trusted-path.js';
+
+export const journalOf = (path: string) => `${path}-journal`;
+/** WAL files of a store made before the journal was kept; checked like the others while they exist. */
+const leftoverWalFiles = (path: string) => [`${path}-wal`, `${path}-shm`];
+
+const STORE_DIR_MODE = 0o755;
+const STORE_FILE_MODE = 0o666;
+
+const refuse = (path: string, reason: string) =>
+  new StoreUnavailableError(
+    `Refusing the GPU store ${path}: ${reason}. Another user could point it at your files: the store, its journal and the directories above them must belong to root (or you) and be writable by nobody else.`,
+  );
+
+/** Runs the checks, turning a directory this user may not enter into one line with the fix. */
+function reachable<T>(path: string, missing: () => Error, check: () => T): T {
+  try {
+    return check();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === undefined) throw err;
+    if (code === 'ENOENT') throw missing();
+    throw new StoreUnavailableError(
+      `Cannot open the GPU store ${path} (${(err as Error).message}). Make its directory reachable by every user (chmod a+rx ${dirname(path)}), or choose another store with --store.`,
+    );
+  }
+}
+
+function checkDirectory(path: string): void {
+  const problem = untrustedDirectory(dirname(path));
+  if (problem) throw refuse(path, problem);
+}
+
+/** For every command before SQLite opens the store: refuses links, others' files, an unsafe directory. */
+export function checkStoreFiles(path: string): void {
+  reachable(path, () => new PoolNotInitializedError(), () => checkFiles(path));
+}
+
+function checkFiles(path: string): void {
+  checkDirectory(path);
+  const db = fileProblem(path);
+  if (db?.kind === 'missing') throw new PoolNotInitializedError();
+  if (db) throw refuse(path, db.reason);
+  for (const extra of [journalOf(path), ...leftoverWalFiles(path)]) {
+    const problem = fileProblem(extra);
+    if (problem?.kind === 'unsafe') throw refuse(path, problem.reason);
+  }
+  if (inWalMode(path)) {
+    throw new StoreUnavailableError(
+      `The GPU store ${path} is in the WAL layout of an older canhazgpu; run 'canhazgpu admin --gpus <count>' as root to convert it.`,
+    );
+  }
+  if (fileProblem(journalOf(path))?.kind === 'missing') restoreJournal(path);
+}
+
+/**
+ * A journal removed by hand (a plain `sqlite3` session deletes it after each write) is made again by
+ * whoever may create files there, root or the store's owner; anyone else is told who can.
+ */
+function restoreJournal(path: string): void {
+  try {
+    createFileExclusively(journalOf(path), STORE_FILE_MODE);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return; // another command just made it
+    throw new StoreUnavailableError(
+      `The GPU store ${path} has no journal file ${journalOf(path)}, which only root or the owner of ${dirname(path)} may create; run 'canhazgpu status' or 'canhazgpu admin --gpus <count>' as root.`,
+    );
+  }
+}
+
+/**
+ * For `admin`: creates what is missing (parents 0755 whatever the umask, the files 0666 so every user
+ * may write them) and checks what exists, never opening up or changing the mode of anything it found.
+ */
+export function prepareStoreFiles(path: string): void {
+  const dir = dirname(path);
+  const network = lstatOrNull(dir) ? networkFilesystem(dir) : null;
+  if (network) {
+    throw new StoreUnavailableError(
+      `${dir} is on ${network}, a network filesystem, where SQLite's locks do not hold: put the store on a local disk (e.g. --store /var/lib/canhazgpu/state.db).`,
+    );
+  }
+  try {
+    createMissingDirectories(dir, () => STORE_DIR_MODE);
+  } catch (err) {
+    throw new StoreUnavailableError(
+      `Cannot create ${dir} for the GPU store (${(err as Error).message}). Run admin as root, or choose another store with --store.`,
+    );
+  }
+  const gone = () => new StoreUnavailableError(`${dir} disappeared while the store was being set up`);
+  reachable(path, gone, () => checkDirectory(path));
+  for (const file of [path, journalOf(path)]) {
+    const problem = fileProblem(file);
+    if (problem?.kind === 'unsafe') throw refuse(path, problem.reason);
+    if (problem?.kind !== 'missing') continue;
+    try {
+      createFileExclusively(file, STORE_FILE_MODE);
+    } catch (err) {
+      throw new StoreUnavailableError(
+        `Cannot create ${file} (${(err as Error).message}). Run admin as root or as the owner of ${dir}, or choose another store with --store.`,
+      );
+    }
+  }
+  for (const extra of leftoverWalFiles(path)) {
+    const problem = fileProblem(extra);
+    if (problem?.kind === 'unsafe') throw refuse(path, problem.reason);
+  }
+}
+
+/** Whether the database header says WAL (bytes 18 and 19 are 2), read without following a link. */
+function inWalMode(path: string): boolean {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    const header = Buffer.alloc(20);
+    return readSync(fd, header, 0, 20, 0) === 20 && header[18] === 2 && header[19] === 2;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The file's identity, to notice when a long-lived process's store is removed or replaced; never follows a link. */
+export function fileIdentity(path: string): { dev: number; ino: number } | null {
+  const st = lstatOrNull(path);
+  return st && { dev: st.dev, ino: st.ino };
+}
+
+export const fileOwner = (path: string): number | null => lstatOrNull(path)?.uid ?? null;

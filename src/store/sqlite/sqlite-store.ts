@@ -293,17 +293,18 @@ export class SqliteStore implements Store {
 }
 
 /**
- * The journal `admin` made is kept between transactions (TRUNCATE), so no command creates a file in
+ * The journal `admin` made is kept between transactions (PERSIST), so no command creates a file in
  * the store's directory. Rollback modes are not stored in the file: every connection sets it before
  * its first read, since the rollback of a journal left by a killed process happens on that read, and
  * SQLite's default mode would then delete the journal. A store of older versions in WAL mode was
  * refused before it was opened, except by `admin`, which converts it here.
  */
 function keepJournal(db: Database.Database, path: string): void {
-  if (String(db.pragma('journal_mode = TRUNCATE', { simple: true })) !== 'truncate') {
+  if (String(db.pragma('journal_mode = PERSIST', { simple: true })) !== 'persist') {
     throw new StoreUnavailableError(`Cannot switch the GPU store ${path} to its kept journal while another canhazgpu has it open in WAL mode; stop it and run admin again.`);
   }
-  db.pragma('synchronous = FULL');
+  // Syncs at the critical moments only (SQLite: safe on current journaling filesystems); FULL doubles a commit.
+  db.pragma('synchronous = NORMAL');
 }
 
 function storeError(err: unknown, path: string, action: 'open' | 'read' | 'write'): unknown {

@@ -1,6 +1,6 @@
 // The embedded store's files on a shared machine: the database and its rollback journal, both made
 // by `admin` (mode 0666) in a directory only root or the store's owner may write (0755). SQLite keeps
-// the journal (journal_mode=TRUNCATE), so no command ever creates a file there, and no other user can
+// the journal (journal_mode=PERSIST), so no command ever creates a file there, and no other user can
 // rename, remove or replace either file with a link to someone else's.
 import { closeSync, constants, openSync, readSync } from 'node:fs';
 import { dirname } from 'node:path';

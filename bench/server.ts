@@ -36,14 +36,14 @@ export async function serverFigures(box: Sandbox, seconds: number): Promise<Serv
 
   // 10,000 stored reservations (ended ones, as a long-running server accumulates) and a key.
   const accounts = Accounts.open(env.CANHAZGPU_ACCOUNTS!);
-  const user = accounts.addUser(`bench-${randomUUID()}@example.com`, 'bench', true, null, Date.now());
+  const user = await accounts.addUser(`bench-${randomUUID()}@example.com`, 'bench', true, null, Date.now());
   const key = newApiKey();
-  accounts.addApiKey(user.id, 'bench', hashApiKey(key), Date.now());
+  await accounts.addApiKey(user.id, 'bench', hashApiKey(key), Date.now());
   const instance = { id: 'old', provider: 'vast.ai', status: 'reserved', pricePerHour: 0.5, vramGb: 24, gpuModel: 'RTX 4090', numGpus: 1, location: 'eu', metadata: {} };
   for (let i = 0; i < 10_000; i++) {
     const r = { contractId: `old-${i}`, provider: 'vast.ai', userId: user.id, instance, pricePerHour: 0.5, createdAt: Date.now() - 7_200_000, expiresAt: Date.now(), endedAt: null };
-    accounts.addReservation(r);
-    accounts.endReservation(r, Date.now() - 3_600_000);
+    await accounts.addReservation(r);
+    await accounts.endReservation(r, Date.now() - 3_600_000);
   }
   accounts.close();
 

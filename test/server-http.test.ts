@@ -329,8 +329,8 @@ test('API keys: a few a second per user and at most 20 live ones, so keys do not
     const made: number[] = [];
     for (let i = 0; i < 4; i++) made.push((await s.api('/api/v1/auth/apikey', { method: 'POST', key, body: JSON.stringify({ name: `k${i}` }) })).status);
     assert.deepEqual(made, [201, 201, 429, 429]);
-    const user = s.accounts.userByEmail('gina@example.com')!;
-    for (let i = 0; i < 17; i++) s.accounts.addApiKey(user.id, `bulk${i}`, `hash-${i}`, Date.now());
+    const user = (await s.accounts.userByEmail('gina@example.com'))!;
+    for (let i = 0; i < 17; i++) await s.accounts.addApiKey(user.id, `bulk${i}`, `hash-${i}`, Date.now());
     await new Promise((r) => setTimeout(r, 1100));
     const capped = await s.api('/api/v1/auth/apikey', { method: 'POST', key, body: JSON.stringify({ name: 'one-too-many' }) });
     assert.deepEqual([capped.status, capped.body.error], [429, 'you already hold 20 live API keys; revoke one (canhazgpu apikey revoke) first']);
@@ -361,7 +361,7 @@ test('shutdown waits for a reservation its caller was cut off from: it is record
   await s.close();
   assert.equal(await cut, 'cut off');
   assert.ok(Date.now() - started >= 1000, 'close waited for the creation');
-  const recorded = s.accounts.activeReservations(user.id);
+  const recorded = await s.accounts.activeReservations(user.id);
   assert.deepEqual(recorded.map((r) => r.provider), ['vast.ai']);
   assert.deepEqual([...(await slow.stillHeld([recorded[0]!.contractId]))], [recorded[0]!.contractId]);
   s.accounts.close();

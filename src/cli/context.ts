@@ -7,7 +7,7 @@ import { ownerOf, ownerState } from '../host/proc.js';
 import { currentUserName } from '../host/users.js';
 import { FakeProbe } from '../probe/fake/fake-probe.js';
 import { NvidiaSmiProbe } from '../probe/nvidia/nvidia-probe.js';
-import type { Accounts } from '../server/accounts/accounts.js';
+import type { Accounts, AccountsOpenOptions } from '../server/accounts/accounts.js';
 import { openStore, type OpenOptions } from '../store/open.js';
 import type { Config } from './config.js';
 
@@ -27,7 +27,7 @@ export interface Context {
   /** A process of this host as a reservation's owner: this one unless a pid is given. */
   ownerOf(pid?: number): OwnerRef;
   ownerState(owner: OwnerRef): OwnerState;
-  openAccounts(): Promise<Accounts>;
+  openAccounts(options?: AccountsOpenOptions): Promise<Accounts>;
   /** Ends this process by `signal` (its default action); returns only where the signal is ignored. */
   dieOf(signal: NodeJS.Signals): void;
   /** Resolves when the process is asked to stop (SIGTERM, SIGINT). */
@@ -50,7 +50,8 @@ export function systemContext(config: Config, io: { stdout: Output; stderr: Outp
     currentUser: currentUserName,
     ownerOf,
     ownerState,
-    openAccounts: async () => (await import('../server/accounts/accounts.js')).Accounts.open(config.accountsPath),
+    openAccounts: async (options) =>
+      (await import('../server/accounts/accounts.js')).Accounts.open(config.accountsPath, options),
     dieOf: (signal) => {
       process.kill(process.pid, signal);
     },

@@ -12,6 +12,7 @@ import { statusCommand } from './commands/status.js';
 // the rest never pay for HTTP, gRPC and their dependencies at start-up.
 const server = () => import('./commands/serve.js');
 const accounts = () => import('./commands/accounts.js');
+const users = () => import('./commands/users.js');
 import { GLOBAL_OPTIONS, USAGE } from './usage.js';
 
 export interface Io {
@@ -106,6 +107,34 @@ function buildProgram(io: Io, argv: readonly string[], makeContext: ContextFacto
         return (await accounts()).userAddCommand({ email: o.email, name: o.name, admin: o.admin, password }, ctx);
       }, o.accounts)();
     });
+  user.command('list').description('List the users, and whether each is disabled or locked out')
+    .option('--accounts <file>')
+    .action(function (this: Command) {
+      return act(async (ctx) => (await users()).userListCommand(ctx), this.opts<{ accounts?: string }>().accounts)();
+    });
+  user.command('passwd').description("Change a user's password; their login tokens stop working")
+    .option('--email <email>').option('--password-stdin', 'read the password from standard input', false)
+    .option('--accounts <file>')
+    .action(function (this: Command) {
+      const o = this.opts<{ email?: string; passwordStdin: boolean; accounts?: string }>();
+      return act(async (ctx) => {
+        const password = o.passwordStdin ? (await io.readStdin()).replace(/\r?\n$/, '') : null;
+        return (await users()).userPasswdCommand({ email: o.email, password }, ctx);
+      }, o.accounts)();
+    });
+  const changes = [
+    ['disable', 'Stop a user\'s API keys and login tokens from working'],
+    ['enable', 'Let a disabled user\'s API keys work again'],
+    ['delete', 'Delete a user who holds no active reservation (the ledger is kept)'],
+    ['revoke-tokens', 'End every login token of a user'],
+  ] as const;
+  for (const [change, description] of changes) {
+    user.command(change).description(description).option('--email <email>').option('--accounts <file>')
+      .action(function (this: Command) {
+        const o = this.opts<{ email?: string; accounts?: string }>();
+        return act(async (ctx) => (await users()).userChangeCommand(change, { email: o.email }, ctx), o.accounts)();
+      });
+  }
 
   const apikey = program.command('apikey').description("Manage API keys for the server");
   apikey.command('create').description('Create an API key (printed once) for you, or for --user')

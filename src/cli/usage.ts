@@ -15,7 +15,8 @@ Commands:
 export const GLOBAL_OPTIONS = `
 Server commands:
   serve    Serve the HTTP API, dashboard and metrics on this pool
-  user     Manage the server's users (user add)
+  user     Manage the server's users (user add|list|passwd|disable|enable|
+           delete|revoke-tokens)
   apikey   Manage API keys for the server (apikey create|list|revoke)
 
 Global options (any command):

@@ -1,6 +1,9 @@
 // The port the server reserves through: this host's pool first, cloud marketplaces later.
 import type { GpuInstance } from '../domain/instances.js';
 
+/** How the server's holders are named where the pool shows them (`api:<email>`): never a local login. */
+export const SERVER_HOLDER_PREFIX = 'api:';
+
 export interface Provider {
   readonly name: string;
   /** Instances that can be reserved now. */
@@ -11,4 +14,6 @@ export interface Provider {
   destroy(contractId: string): Promise<boolean>;
   /** Of these contracts, the ones still held (expired or reclaimed ones are not). */
   stillHeld(contractIds: readonly string[]): Promise<Set<string>>;
+  /** Every contract it holds for the server, recorded or not; left out by providers that cannot list theirs. */
+  heldForServer?(): Promise<string[]>;
 }

@@ -63,10 +63,10 @@ export interface ServerDeps {
   clock: Clock;
   metrics: Metrics;
   observe: MiddlewareHandler;
-  log: { error(err: unknown): void; line(text: string): void };
+  log: { error(err: unknown): void; warn(text: string): void; line(text: string): void };
   poolStatus(): Promise<Array<Record<string, unknown>>>;
   dashboard(): Promise<DashboardData>;
-  createApiKey(user: User, name: string): { key: string; record: ApiKey };
+  createApiKey(user: User, name: string): Promise<{ key: string; record: ApiKey }>;
 }
 
 export function buildDeps(o: ServerOptions): ServerDeps {
@@ -111,6 +111,9 @@ export function buildDeps(o: ServerOptions): ServerDeps {
     observe,
     log: {
       error: (err) => write(o.logFormat === 'json' ? JSON.stringify({ time: new Date(now()).toISOString(), level: 'error', error: String((err as Error)?.stack ?? err) }) : `error: ${String((err as Error)?.stack ?? err)}`),
+      warn: (text) => write(o.logFormat === 'json'
+        ? JSON.stringify({ time: new Date(now()).toISOString(), level: 'warning', message: text })
+        : `warning: ${text}`),
       line: write,
     },
     poolStatus: async () => {
@@ -122,21 +125,24 @@ export function buildDeps(o: ServerOptions): ServerDeps {
       const rows = await poolRows();
       const active = await service.reconcile();
       const users = new Map<string, string>();
-      const userName = (id: string) => users.get(id) ?? users.set(id, o.accounts.userById(id)?.name ?? id).get(id)!;
-      const reservations = active.map((r) => ({ ...reservationJson(r, t), user: userName(r.userId), gpu_model: r.instance.gpuModel }));
+      for (const id of new Set(active.map((r) => r.userId))) users.set(id, (await o.accounts.userById(id))?.name ?? id);
+      const reservations = active.map((r) => ({
+        ...reservationJson(r, t), user: users.get(r.userId)!, gpu_model: r.instance.gpuModel,
+      }));
       return {
         generated_at: Math.floor(t / 1000), strategy: service.strategy, gpus: rows.map((r) => statusJson(r, t)), reservations,
         total_price_per_hour: reservations.reduce((sum, r) => sum + r.price_per_hour, 0),
       };
     }),
-    createApiKey: (user, name) => {
+    createApiKey: async (user, name) => {
       if (!name || name.length > MAX_KEY_NAME_LENGTH) throw new ApiError('INVALID_ARGUMENT', `name must be 1 to ${MAX_KEY_NAME_LENGTH} characters`);
       keyLimiter.take(`user:${user.id}`);
-      if (o.accounts.listApiKeys(user.id).filter((k) => k.revokedAt === null).length >= MAX_LIVE_KEYS_PER_USER) {
+      const live = (await o.accounts.listApiKeys(user.id)).filter((k) => k.revokedAt === null);
+      if (live.length >= MAX_LIVE_KEYS_PER_USER) {
         throw new ApiError('RESOURCE_EXHAUSTED', `you already hold ${MAX_LIVE_KEYS_PER_USER} live API keys; revoke one (canhazgpu apikey revoke) first`);
       }
       const key = newApiKey();
-      return { key, record: o.accounts.addApiKey(user.id, name, hashApiKey(key), now()) };
+      return { key, record: await o.accounts.addApiKey(user.id, name, hashApiKey(key), now()) };
     },
   };
 }

@@ -4,7 +4,7 @@ import { costEstimate, matchesFilters, namedProvider, type GpuInstance, type Ins
 import type { Clock } from '../domain/ports.js';
 import { Claims } from '../domain/claims.js';
 import { DEFAULT_STRATEGY, hostKey, isStrategy, newSelectionState, selectInstances, STRATEGIES, type Strategy } from '../domain/selection.js';
-import type { Provider } from '../providers/provider.js';
+import { SERVER_HOLDER_PREFIX, type Provider } from '../providers/provider.js';
 import type { Accounts, ServerReservation, Transaction, User } from './accounts/accounts.js';
 import { ApiError, storeTrouble } from './errors.js';
 
@@ -41,7 +41,7 @@ export interface LoadInfo {
  * (logins cannot hold ':'), so `canhazgpu release` by a local user of the same name cannot end it.
  */
 export function poolUser(user: User): string {
-  return `api:${user.email}`;
+  return `${SERVER_HOLDER_PREFIX}${user.email}`;
 }
 
 /** A failure as clients may read it: one line, and nothing of the store's insides. */
@@ -107,6 +107,8 @@ export class GpuService {
   private readonly claims = new Claims();
   private readonly pending = new PendingPicks();
   private readonly inFlight = new Set<Promise<ReserveOutcome>>();
+  /** Reservations ever begun here: a sweep for unrecorded grants that saw one begin leaves them be. */
+  private begun = 0;
 
   constructor(
     private readonly accounts: Accounts, providers: Provider[], private readonly clock: Clock,
@@ -124,9 +126,9 @@ export class GpuService {
     return saved && isStrategy(saved) ? saved : DEFAULT_STRATEGY;
   }
 
-  setStrategy(name: string): Strategy {
+  async setStrategy(name: string): Promise<Strategy> {
     if (!isStrategy(name)) throw new ApiError('INVALID_ARGUMENT', `unknown strategy '${name}': use one of ${STRATEGIES.join(', ')}`);
-    this.accounts.setSetting('strategy', name);
+    await this.accounts.setSetting('strategy', name);
     return name;
   }
 
@@ -156,6 +158,7 @@ export class GpuService {
 
   /** Reserves, as one request; `idle()` waits for those in flight (a shutdown must not cut them). */
   reserve(user: User, input: ReserveInput): Promise<ReserveOutcome> {
+    this.begun++;
     const run = this.reserveNow(user, input);
     this.inFlight.add(run);
     const forget = () => this.inFlight.delete(run);
@@ -226,7 +229,7 @@ export class GpuService {
     }
     const now = this.clock.now();
     try {
-      this.accounts.addReservations(reserved.map((r) => ({
+      await this.accounts.addReservations(reserved.map((r) => ({
         contractId: r.contractId, provider: r.instance.provider, userId: user.id, instance: r.instance,
         pricePerHour: r.instance.pricePerHour, createdAt: now, expiresAt: now + durationMs, endedAt: null,
       })));
@@ -265,7 +268,7 @@ export class GpuService {
 
   /** Ends reservations their provider no longer holds (expired, reclaimed), charging up to their end. */
   async reconcile(userId?: string): Promise<ServerReservation[]> {
-    const active = this.accounts.activeReservations(userId);
+    const active = await this.accounts.activeReservations(userId);
     const byProvider = new Map<string, ServerReservation[]>();
     for (const r of active) byProvider.set(r.provider, [...(byProvider.get(r.provider) ?? []), r]);
     const now = this.clock.now();
@@ -283,22 +286,46 @@ export class GpuService {
     for (const { list, held } of lists) {
       for (const r of list) {
         if (held.has(r.contractId)) still.push(r);
-        else this.accounts.endReservation(r, Math.min(now, r.expiresAt));
+        else await this.accounts.endReservation(r, Math.min(now, r.expiresAt));
       }
     }
     return still;
   }
 
+  /**
+   * Ends what providers hold for the server with no active reservation on record: a server that died
+   * between a grant and its record left GPUs held that nobody could end (DELETE finds no record).
+   * They are released rather than recorded for their holder: the request never answered, so its
+   * caller does not know those contracts (and may well have retried), and would be charged for them.
+   * Grants of this server's requests in flight are not recorded yet either: a sweep that sees one
+   * begin leaves everything be. One server per pool: another's grants would look unrecorded here.
+   */
+  async releaseUnrecorded(): Promise<string[]> {
+    const begun = this.begun;
+    const released: string[] = [];
+    for (const provider of this.providers.values()) {
+      if (!provider.heldForServer) continue;
+      if (this.inFlight.size > 0) return released;
+      const held = await provider.heldForServer();
+      const recorded = await this.accounts.recordedActive(provider.name, held);
+      if (this.begun !== begun || this.inFlight.size > 0) return released;
+      for (const id of held.filter((c) => !recorded.has(c))) {
+        if (await provider.destroy(id)) released.push(`${provider.name}/${id}`);
+      }
+    }
+    return released;
+  }
+
   /** Only the owner, or an admin, may destroy a reservation. */
   async destroy(user: User, providerName: string, contractId: string): Promise<{ transaction: Transaction | null }> {
-    const r = this.accounts.reservation(providerName, contractId);
+    const r = await this.accounts.reservation(providerName, contractId);
     if (!r || r.endedAt !== null) throw new ApiError('NOT_FOUND', `no active reservation ${contractId} on ${providerName}`);
     if (r.userId !== user.id && !user.isAdmin) {
       // Contract ids others could guess say no more than "not yours"; the id itself is not echoed.
       throw new ApiError('PERMISSION_DENIED', 'that reservation belongs to another user');
     }
     await this.providers.get(providerName)?.destroy(contractId);
-    return { transaction: this.accounts.endReservation(r, Math.min(this.clock.now(), r.expiresAt)) };
+    return { transaction: await this.accounts.endReservation(r, Math.min(this.clock.now(), r.expiresAt)) };
   }
 
   private recordLatency(provider: string, ms: number): void {

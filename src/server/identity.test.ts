@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { Accounts } from './accounts/accounts.js';
+import { hashPassword } from './auth.js';
 import { ApiError } from './errors.js';
-import { RateLimiter } from './identity.js';
+import { Identity, RateLimiter } from './identity.js';
+import { lockMs, MAX_LOCK_MS } from './login-lockout.js';
 
 test('a rate limiter allows a burst of twice the rate, refills, and forgets callers whose bucket filled up again', () => {
   let now = 1_000_000;
@@ -16,4 +22,57 @@ test('a rate limiter allows a burst of twice the rate, refills, and forgets call
   now += 2_000;
   limiter.take('key:b');
   assert.ok(limiter.tracked <= 2, `${limiter.tracked} buckets kept`);
+});
+
+describe('logins', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'canhazgpu-identity-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const code = (p: Promise<unknown>) =>
+    p.then(() => 'OK', (e: unknown) => (e instanceof ApiError ? e.code : String(e)));
+
+  test('5 failures in a row lock an email for 1 s, doubling; a success resets it, a restart does not', async () => {
+    const path = join(dir, 'lockout.db');
+    let now = 1_800_000_000_000;
+    let accounts = Accounts.open(path);
+    await accounts.addUser('quinn@example.com', 'quinn', false, await hashPassword('right password'), now);
+    let identity = new Identity(accounts, () => now);
+    const attempt = (password: string, email = 'quinn@example.com') => {
+      now += 250; // within the per-email rate limit
+      return code(identity.login(email, password, '127.0.0.1'));
+    };
+    for (let i = 0; i < 5; i++) assert.equal(await attempt('wrong password'), 'UNAUTHENTICATED');
+    assert.equal(await attempt('right password'), 'RESOURCE_EXHAUSTED'); // 250 ms into a 1 s lock
+    now += 1000;
+    assert.equal(await attempt('wrong password'), 'UNAUTHENTICATED'); // the 6th: 2 s
+    now += 1500;
+    assert.equal(await attempt('right password'), 'RESOURCE_EXHAUSTED');
+    // A restart keeps the lock: it is in the accounts file.
+    accounts.close();
+    accounts = Accounts.open(path);
+    identity = new Identity(accounts, () => now);
+    await assert.rejects(identity.login('quinn@example.com', 'right password', '127.0.0.1'), /retry in 1 s/);
+    now += 500;
+    assert.equal(await attempt('right password'), 'OK');
+    // The success reset the count: 4 more failures do not lock.
+    for (let i = 0; i < 4; i++) assert.equal(await attempt('wrong password'), 'UNAUTHENTICATED');
+    assert.equal(await attempt('right password'), 'OK');
+    // Unknown emails are locked out alike, so a lock says nothing of whether an account exists.
+    for (let i = 0; i < 5; i++) assert.equal(await attempt('wrong password', 'nobody@example.com'), 'UNAUTHENTICATED');
+    assert.equal(await attempt('wrong password', 'nobody@example.com'), 'RESOURCE_EXHAUSTED');
+    accounts.close();
+  });
+
+  test('a lock grows to 15 minutes at most', () => {
+    assert.deepEqual([4, 5, 6, 7, 14, 15, 1000].map(lockMs), [0, 1000, 2000, 4000, 512_000, MAX_LOCK_MS, MAX_LOCK_MS]);
+  });
+
+  test('password checks are bounded across emails and addresses: a spray is refused at once, not queued', async () => {
+    const accounts = Accounts.open(join(dir, 'spray.db'));
+    const identity = new Identity(accounts, () => 1_800_000_000_000);
+    const codes = await Promise.all(Array.from({ length: 20 }, (_, i) =>
+      code(identity.login(`spray${i}@example.com`, 'some password', `127.0.0.${i + 1}`))));
+    assert.equal(codes.filter((c) => c === 'UNAUTHENTICATED').length, 10, codes.join(','));
+    assert.equal(codes.filter((c) => c === 'RESOURCE_EXHAUSTED').length, 10, codes.join(','));
+    accounts.close();
+  });
 });

@@ -4,6 +4,8 @@ import { sign, verify } from 'hono/jwt';
 import type { Accounts, User } from './accounts/accounts.js';
 import { hashApiKey, newSecret, verifyPassword } from './auth.js';
 import { ApiError } from './errors.js';
+import { LoginLockout } from './login-lockout.js';
+import { PasswordGate } from './password-gate.js';
 
 export const TOKEN_LIFETIME_S = 12 * 3600;
 export const MAX_EMAIL_LENGTH = 320;
@@ -11,6 +13,8 @@ export const MAX_PASSWORD_LENGTH = 1024;
 export const MAX_KEY_NAME_LENGTH = 128;
 /** Logins: a few tries a second per email and per address, whatever --rate-limit says. */
 const LOGIN_TRIES_PER_SECOND = 5;
+/** What a login checks a password against when there is no user: the same scrypt, whatever the email. */
+const NO_PASSWORD = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
 
 export interface Caller {
   user: User;
@@ -19,18 +23,25 @@ export interface Caller {
 }
 
 export class Identity {
-  private readonly secret: string;
+  private secret: Promise<string> | null = null;
   /** Password guessing is limited per email and per address (and each try costs a scrypt). */
   private readonly loginLimiter: RateLimiter;
+  private readonly lockout: LoginLockout;
 
-  constructor(private readonly accounts: Accounts, private readonly now: () => number) {
+  constructor(
+    private readonly accounts: Accounts, private readonly now: () => number, private readonly gate = new PasswordGate(),
+  ) {
     this.loginLimiter = new RateLimiter(LOGIN_TRIES_PER_SECOND, now);
-    let secret = accounts.setting('token_secret');
-    if (!secret) {
-      secret = newSecret();
-      accounts.setSetting('token_secret', secret);
-    }
-    this.secret = secret;
+    this.lockout = new LoginLockout(accounts, now);
+  }
+
+  /** The key tokens are signed with, made on first use (a write: it may wait for the accounts' lock). */
+  private tokenSecret(): Promise<string> {
+    const secret = (this.secret ??= this.accounts.settingOrMake('token_secret', newSecret));
+    secret.catch(() => {
+      if (this.secret === secret) this.secret = null;
+    });
+    return secret;
   }
 
   /** Resolves the credentials of one request: `apiKey` from X-API-Key, `authorization` as sent. */
@@ -38,39 +49,61 @@ export class Identity {
     const bearer = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
     const key = apiKey || (bearer?.startsWith('chg_') ? bearer : undefined);
     if (key) {
-      const found = this.accounts.userByKeyHash(hashApiKey(key));
-      if (!found) throw new ApiError('UNAUTHENTICATED', 'invalid or revoked API key');
-      return { user: found.user, bucket: `key:${found.keyId}` };
+      const found = await this.accounts.userByKeyHash(hashApiKey(key));
+      if (!found || found.user.deletedAt !== null) throw new ApiError('UNAUTHENTICATED', 'invalid or revoked API key');
+      return { user: usable(found.user), bucket: `key:${found.keyId}` };
     }
     if (bearer) {
       let payload: Record<string, unknown>;
       try {
-        payload = await verify(bearer, this.secret, 'HS256');
+        payload = await verify(bearer, await this.tokenSecret(), 'HS256');
       } catch {
         throw new ApiError('UNAUTHENTICATED', 'invalid or expired token');
       }
-      const user = typeof payload['sub'] === 'string' ? this.accounts.userById(payload['sub']) : null;
-      if (!user) throw new ApiError('UNAUTHENTICATED', 'invalid or expired token');
-      return { user, bucket: `user:${user.id}` };
+      const user = typeof payload['sub'] === 'string' ? await this.accounts.userById(payload['sub']) : null;
+      // A password change, a disable or `user revoke-tokens` moved the user on to a new generation.
+      if (!user || user.deletedAt !== null || payload['gen'] !== user.tokenGeneration) {
+        throw new ApiError('UNAUTHENTICATED', 'invalid, expired or revoked token; log in again');
+      }
+      return { user: usable(user), bucket: `user:${user.id}` };
     }
     throw new ApiError('UNAUTHENTICATED', 'an API key (X-API-Key or Authorization: Bearer) or a login token is required');
   }
 
-  /** Both transports' login: sizes checked, then tries limited per email and per `peer` address. */
+  /**
+   * Both transports' login: sizes checked, tries limited per email and per `peer` address, an email
+   * locked out after failures in a row, and the password checks of all callers bounded together.
+   */
   async login(email: string, password: string, peer: string): Promise<{ token: string; user: User }> {
     if (!email || email.length > MAX_EMAIL_LENGTH || !password || password.length > MAX_PASSWORD_LENGTH) {
       throw new ApiError('INVALID_ARGUMENT', `email (at most ${MAX_EMAIL_LENGTH} characters) and password (at most ${MAX_PASSWORD_LENGTH}) are required`);
     }
     this.loginLimiter.take(`email:${email.toLowerCase()}`);
     this.loginLimiter.take(`address:${peer}`);
-    const user = this.accounts.userByEmail(email);
-    // Same answer, and a hash check either way, whether the email or the password is wrong.
-    const ok = await verifyPassword(password, user?.passwordHash ?? 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=');
-    if (!user || !user.passwordHash || !ok) throw new ApiError('UNAUTHENTICATED', 'wrong email or password');
+    const user = await this.accounts.userByEmail(email);
+    const wait = this.lockout.remaining(email, user);
+    if (wait > 0) {
+      const seconds = Math.ceil(wait / 1000);
+      throw new ApiError('RESOURCE_EXHAUSTED', `too many failed logins for this email; retry in ${seconds} s`);
+    }
+    // Same answer, and a hash check either way, whether the email or the password is wrong (or the user is disabled).
+    const able = user && user.passwordHash && user.disabledAt === null ? user : null;
+    const ok = await this.gate.run(() => verifyPassword(password, able?.passwordHash ?? NO_PASSWORD));
+    if (!able || !ok) {
+      await this.lockout.failed(email, user);
+      throw new ApiError('UNAUTHENTICATED', 'wrong email or password');
+    }
+    await this.lockout.succeeded(able);
     const nowS = Math.floor(this.now() / 1000);
-    const token = await sign({ sub: user.id, iat: nowS, exp: nowS + TOKEN_LIFETIME_S }, this.secret, 'HS256');
-    return { token, user };
+    const claims = { sub: able.id, gen: able.tokenGeneration, iat: nowS, exp: nowS + TOKEN_LIFETIME_S };
+    return { token: await sign(claims, await this.tokenSecret(), 'HS256'), user: able };
   }
+}
+
+/** A disabled user's keys and tokens are refused (they work again once enabled; tokens do not). */
+function usable(user: User): User {
+  if (user.disabledAt !== null) throw new ApiError('UNAUTHENTICATED', 'this account is disabled');
+  return user;
 }
 
 /** Buckets kept before the ones that have filled up again are swept away. */

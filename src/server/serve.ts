@@ -121,8 +121,21 @@ export function isLoopback(host: string): boolean {
   return LOOPBACK.test(host);
 }
 
+/** Frees the grants a server that died before recording them left behind; one line says which. */
+async function releaseUnrecorded(deps: ServerDeps): Promise<void> {
+  try {
+    const released = await deps.service.releaseUnrecorded();
+    if (released.length === 0) return;
+    deps.log.warn(`released ${released.length} grant(s) no reservation records: ${released.join(', ')}`);
+  } catch (err) {
+    deps.log.error(err);
+  }
+}
+
 export async function startServer(options: ServerOptions, http: ListenAddress, grpc?: ListenAddress): Promise<RunningServer> {
   const deps = buildDeps({ openDashboard: isLoopback(http.host), ...options });
+  // Before the first request: nothing of this server is in flight yet.
+  await releaseUnrecorded(deps);
   const graceMs = options.shutdownGraceMs ?? DEFAULT_GRACE_MS;
   const app = createHttpApp(deps);
   const server: ServerType = await new Promise((resolve, reject) => {
@@ -137,7 +150,9 @@ export async function startServer(options: ServerOptions, http: ListenAddress, g
     throw new UsageError(`cannot listen for gRPC on ${grpc!.host}:${grpc!.port}: ${(err as Error).message}`);
   }
   const bound = server.address() as AddressInfo;
-  const reconciler = setInterval(() => deps.service.reconcile().catch((err: unknown) => deps.log.error(err)), RECONCILE_EVERY_MS);
+  const reconcile = () =>
+    deps.service.reconcile().then(() => releaseUnrecorded(deps), (err: unknown) => deps.log.error(err));
+  const reconciler = setInterval(reconcile, RECONCILE_EVERY_MS);
   reconciler.unref();
   const closeGrpc = () =>
     new Promise<void>((resolve) => {

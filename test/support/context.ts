@@ -31,7 +31,7 @@ export function testContext(options: { storePath: string; gpusPath?: string; use
     currentUser: async () => options.user ?? 'alice',
     ownerOf: (pid = 1): OwnerRef => ({ host: 'test-host', pid, startTime: null }),
     ownerState: () => "unknown" as const,
-    openAccounts: async () => Accounts.open(config.accountsPath),
+    openAccounts: async (o) => Accounts.open(config.accountsPath, o),
     dieOf: (signal) => {
       died.push(signal);
     },

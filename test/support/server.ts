@@ -22,18 +22,27 @@ export interface TestServer extends RunningServer {
   stop(): Promise<void>;
 }
 
-export async function startTestServer(options: { gpus?: number; providers?: Provider[]; rateLimit?: number; clock?: Clock; logLines?: string[]; grpc?: boolean; providerTimeouts?: ProviderTimeouts; openDashboard?: boolean; shutdownGraceMs?: number } = {}): Promise<TestServer> {
-  const dir = mkdtempSync(join(tmpdir(), 'canhazgpu-server-'));
+export interface TestServerOptions {
+  gpus?: number; providers?: Provider[]; rateLimit?: number; clock?: Clock; logLines?: string[]; grpc?: boolean;
+  providerTimeouts?: ProviderTimeouts; openDashboard?: boolean; shutdownGraceMs?: number;
+  /** The files of an earlier test server, as a restarted server finds them. */
+  dir?: string;
+}
+
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'canhazgpu-server-'));
   const gpusPath = join(dir, 'gpus.json');
-  writeFileSync(gpusPath, JSON.stringify({ gpus: Array.from({ length: options.gpus ?? 4 }, () => ({})) }));
   // The store gets a directory of its own, as admin wants.
   const storePath = join(dir, 'pool', 'state.db');
-  const admin = SqliteStore.create(storePath);
-  await admin.initialize(options.gpus ?? 4, false, Date.now());
-  await admin.close();
+  if (!options.dir) {
+    writeFileSync(gpusPath, JSON.stringify({ gpus: Array.from({ length: options.gpus ?? 4 }, () => ({})) }));
+    const admin = SqliteStore.create(storePath);
+    await admin.initialize(options.gpus ?? 4, false, Date.now());
+    await admin.close();
+  }
   // Open as `canhazgpu serve` opens it.
   const store = SqliteStore.open(storePath, { longLived: true });
-  const accounts = Accounts.open(join(dir, 'server.db'));
+  const accounts = Accounts.open(join(dir, 'server.db'), { longLived: true });
   const clock = options.clock ?? systemClock;
   const running = await startServer({
     store, probe: new FakeProbe(gpusPath), accounts, clock, ownerState: () => "unknown" as const, staleAfterMs: 300_000,
@@ -46,9 +55,10 @@ export async function startTestServer(options: { gpus?: number; providers?: Prov
   return {
     ...running, store, accounts, dir, gpusPath,
     async user(name, o = {}) {
-      const user = accounts.addUser(`${name}@example.com`, name, o.admin ?? false, o.password ? await hashPassword(o.password) : null, clock.now());
+      const hash = o.password ? await hashPassword(o.password) : null;
+      const user = await accounts.addUser(`${name}@example.com`, name, o.admin ?? false, hash, clock.now());
       const key = newApiKey();
-      accounts.addApiKey(user.id, 'test', hashApiKey(key), clock.now());
+      await accounts.addApiKey(user.id, 'test', hashApiKey(key), clock.now());
       return { user, key };
     },
     async api(path, init = {}) {

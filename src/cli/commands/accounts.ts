@@ -1,8 +1,8 @@
 // `canhazgpu user add` and `canhazgpu apikey create|list|revoke`: the server's accounts, for whoever
-// may open them (the server's user, or root).
+// may open them (the server's user, or root). Only `user add` and `apikey create` make the file.
 import { hostname } from 'node:os';
 import { CanhazError, UsageError } from '../../domain/errors.js';
-import type { Accounts, User } from '../../server/accounts/accounts.js';
+import type { Accounts, AccountsOpenOptions, User } from '../../server/accounts/accounts.js';
 import { hashApiKey, hashPassword, newApiKey } from '../../server/auth.js';
 import type { Context } from '../context.js';
 
@@ -16,9 +16,15 @@ export interface UserAddOptions {
 
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
 
-/** Opens the accounts for one command and closes them however it ends. */
-async function withAccounts(ctx: Context, fn: (accounts: Accounts) => Promise<void>): Promise<number> {
-  const accounts = await ctx.openAccounts();
+export function requireLongPassword(password: string): void {
+  if (password.length < 8) throw new UsageError('the password must have at least 8 characters');
+}
+
+/** Opens the accounts for one command (only `create` makes the file) and closes them however it ends. */
+export async function withAccounts(
+  ctx: Context, fn: (accounts: Accounts) => Promise<void>, mode: AccountsOpenOptions['mode'] = 'create',
+): Promise<number> {
+  const accounts = await ctx.openAccounts({ mode });
   try {
     await fn(accounts);
   } finally {
@@ -29,34 +35,40 @@ async function withAccounts(ctx: Context, fn: (accounts: Accounts) => Promise<vo
 
 export async function userAddCommand(opts: UserAddOptions, ctx: Context): Promise<number> {
   if (!opts.email || !EMAIL.test(opts.email)) throw new UsageError("--email must be an email address. Usage: canhazgpu user add --email EMAIL [--name NAME] [--admin] [--password-stdin]");
-  if (opts.password !== null && opts.password.length < 8) throw new UsageError('the password must have at least 8 characters');
+  if (opts.password !== null) requireLongPassword(opts.password);
   const email = opts.email;
   return withAccounts(ctx, async (accounts) => {
     const hash = opts.password === null ? null : await hashPassword(opts.password);
-    const user = accounts.addUser(email, opts.name ?? email.split('@')[0]!, opts.admin, hash, ctx.clock.now());
+    const user = await accounts.addUser(email, opts.name ?? email.split('@')[0]!, opts.admin, hash, ctx.clock.now());
     ctx.stdout.write(`Added ${user.isAdmin ? 'admin ' : ''}user ${user.email} (${user.id})\n`);
   });
 }
 
-/** `--user EMAIL`, or the account of the local user, made on first use. */
-async function targetUser(accounts: Accounts, email: string | undefined, ctx: Context): Promise<User> {
-  if (email) {
-    const user = accounts.userByEmail(email);
-    if (!user) throw new CanhazError(`no user ${email}; add one with 'canhazgpu user add --email ${email}'`);
-    return user;
-  }
+/** The user of `email`, or one clear line saying there is none. */
+export async function existingUser(accounts: Accounts, email: string): Promise<User> {
+  const user = await accounts.userByEmail(email);
+  if (!user) throw new CanhazError(`no user ${email}; add one with 'canhazgpu user add --email ${email}'`);
+  return user;
+}
+
+/** `--user EMAIL`, or the account of the local user, made on first use when `create` says so. */
+async function targetUser(accounts: Accounts, email: string | undefined, ctx: Context, create = false): Promise<User> {
+  if (email) return existingUser(accounts, email);
   const login = await ctx.currentUser();
   const local = `${login}@${hostname()}`;
-  return accounts.userByEmail(local) ?? accounts.addUser(local, login, false, null, ctx.clock.now());
+  const user = await accounts.userByEmail(local);
+  if (user) return user;
+  if (!create) throw new CanhazError(`no user ${local} yet: 'canhazgpu apikey create --name NAME' makes it`);
+  return accounts.addUser(local, login, false, null, ctx.clock.now());
 }
 
 export async function apiKeyCreateCommand(opts: { name: string | undefined; user: string | undefined }, ctx: Context): Promise<number> {
   if (!opts.name || opts.name.length > 128) throw new UsageError('--name must be 1 to 128 characters. Usage: canhazgpu apikey create --name NAME [--user EMAIL]');
   const name = opts.name;
   return withAccounts(ctx, async (accounts) => {
-    const user = await targetUser(accounts, opts.user, ctx);
+    const user = await targetUser(accounts, opts.user, ctx, true);
     const key = newApiKey();
-    const record = accounts.addApiKey(user.id, name, hashApiKey(key), ctx.clock.now());
+    const record = await accounts.addApiKey(user.id, name, hashApiKey(key), ctx.clock.now());
     ctx.stdout.write(`${key}\n`);
     ctx.stderr.write(`API key '${record.name}' (${record.id}) for ${user.email}: shown once, only its hash is kept\n`);
   });
@@ -65,11 +77,11 @@ export async function apiKeyCreateCommand(opts: { name: string | undefined; user
 export async function apiKeyListCommand(opts: { user: string | undefined }, ctx: Context): Promise<number> {
   return withAccounts(ctx, async (accounts) => {
     const user = await targetUser(accounts, opts.user, ctx);
-    for (const k of accounts.listApiKeys(user.id)) {
+    for (const k of await accounts.listApiKeys(user.id)) {
       const state = k.revokedAt === null ? 'active' : `revoked ${new Date(k.revokedAt).toISOString()}`;
       ctx.stdout.write(`${k.id}  ${k.name}  created ${new Date(k.createdAt).toISOString()}  ${state}\n`);
     }
-  });
+  }, 'read');
 }
 
 export async function apiKeyRevokeCommand(opts: { id: string | undefined; user: string | undefined }, ctx: Context): Promise<number> {
@@ -77,7 +89,9 @@ export async function apiKeyRevokeCommand(opts: { id: string | undefined; user: 
   const id = opts.id;
   return withAccounts(ctx, async (accounts) => {
     const user = await targetUser(accounts, opts.user, ctx);
-    if (!accounts.revokeApiKey(user.id, id, ctx.clock.now())) throw new CanhazError(`${user.email} has no active API key ${id}`);
+    if (!(await accounts.revokeApiKey(user.id, id, ctx.clock.now()))) {
+      throw new CanhazError(`${user.email} has no active API key ${id}`);
+    }
     ctx.stdout.write(`Revoked API key ${id}\n`);
-  });
+  }, 'existing');
 }

@@ -32,10 +32,10 @@ export async function serveCommand(opts: ServeOptions, ctx: Context): Promise<nu
   if (price !== null && (!Number.isFinite(price) || price < 0)) throw new UsageError(`--price-per-gpu-hour must be a number of at least 0, got '${opts.pricePerGpuHour}'`);
 
   const store = await ctx.openStore({ reconnect: true });
-  const accounts = await ctx.openAccounts();
+  const accounts = await ctx.openAccounts({ longLived: true });
   try {
     // Each start sets the price: without the flag this host's GPUs are free again, as --help says.
-    accounts.setSetting('local_price_per_gpu_hour', String(price ?? 0));
+    await accounts.setSetting('local_price_per_gpu_hour', String(price ?? 0));
     const stop = ctx.shutdownSignal();
     const server = await startServer({
       store, probe: new CachedProbe(ctx.probe, ctx.clock, PROBE_MAX_AGE_MS), accounts, clock: ctx.clock, ownerState: ctx.ownerState, staleAfterMs: ctx.config.staleAfterMs,

@@ -8,7 +8,7 @@ import { activeReservation, livenessOf, type Liveness, type OwnerState } from '.
 import { probeOrNull, type Clock, type GpuProbe, type Store } from '../../domain/ports.js';
 import type { GpuSlot, OwnerRef } from '../../domain/reservation.js';
 import { gpusInUse, type GpuUsage } from '../../domain/usage.js';
-import type { Provider } from '../provider.js';
+import { SERVER_HOLDER_PREFIX, type Provider } from '../provider.js';
 
 export interface LocalProviderOptions {
   store: Store;
@@ -90,5 +90,15 @@ export class LocalProvider implements Provider {
     const live = this.liveness(snapshot.slots);
     const held = new Set(snapshot.slots.map((s) => activeReservation(s, now, live)?.token).filter((t): t is string => !!t));
     return new Set(contractIds.filter((id) => held.has(id)));
+  }
+
+  /** The pool's live reservations held by the server's users (`api:<email>`), whoever recorded them. */
+  async heldForServer(): Promise<string[]> {
+    const snapshot = await this.o.store.snapshot();
+    const now = this.o.clock.now();
+    const live = this.liveness(snapshot.slots);
+    const tokens = snapshot.slots.map((s) => activeReservation(s, now, live))
+      .flatMap((r) => (r?.user.startsWith(SERVER_HOLDER_PREFIX) && r.token ? [r.token] : []));
+    return [...new Set(tokens)];
   }
 }

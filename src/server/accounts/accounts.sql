@@ -7,6 +7,8 @@ CREATE TABLE IF NOT EXISTS users (
   is_admin INTEGER NOT NULL DEFAULT 0,
   password_hash TEXT,
   created_at INTEGER NOT NULL
+  -- and the columns migrate.ts adds to files of every age: disabled_at, deleted_at, token_generation,
+  -- failed_logins, locked_until
 );
 CREATE TABLE IF NOT EXISTS api_keys (
   id TEXT PRIMARY KEY,

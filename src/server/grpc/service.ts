@@ -80,7 +80,8 @@ export function gpuProxyRoutes(deps: ServerDeps) {
     setLoadBalancerStrategy: (req, ctx) => guarded(deps, async () => {
       const user = await caller(ctx);
       if (!user.isAdmin) throw new ApiError('PERMISSION_DENIED', 'only an admin may change the strategy');
-      return create(SetLoadBalancerStrategyResponseSchema, { strategy: service.setStrategy(req.strategy), success: true });
+      const strategy = await service.setStrategy(req.strategy);
+      return create(SetLoadBalancerStrategyResponseSchema, { strategy, success: true });
     }),
     getLoadInfo: (_req, ctx) => guarded(deps, async () => {
       await caller(ctx);
@@ -92,7 +93,7 @@ export function gpuProxyRoutes(deps: ServerDeps) {
       const user = await caller(ctx);
       if (req.limit < 0 || req.limit > 1000 || req.offset < 0) throw new ApiError('INVALID_ARGUMENT', 'limit must be 0 to 1000 (0 for 50) and offset at least 0');
       await service.reconcile(user.id);
-      const { items, total } = service.transactions(user, req.limit || 50, req.offset);
+      const { items, total } = await service.transactions(user, req.limit || 50, req.offset);
       return create(GetTransactionsResponseSchema, {
         transactions: items.map((t) => create(TransactionSchema, { id: t.id, type: t.type, amount: t.amount, currency: t.currency, timestamp: BigInt(Math.floor(t.timestamp / 1000)), status: t.status, description: t.description })),
         totalCount: total,
@@ -111,7 +112,7 @@ export function gpuProxyRoutes(deps: ServerDeps) {
       } else {
         user = await caller(ctx);
       }
-      const { key, record } = deps.createApiKey(user, req.name);
+      const { key, record } = await deps.createApiKey(user, req.name);
       return create(CreateAPIKeyResponseSchema, { apiKey: key, name: record.name, createdAt: BigInt(Math.floor(record.createdAt / 1000)) });
     }),
     healthCheck: () => guarded(deps, async () => create(HealthCheckResponseSchema, {

@@ -165,9 +165,9 @@ export function createHttpApp(deps: ServerDeps): OpenAPIHono<Env> {
   app.openapi(createRoute({
     method: 'put', path: '/api/v1/loadbalancer/strategy', security: secured,
     request: { body: { ...json(StrategyBody), required: true } }, responses: { ...strategyResponse, 403: { description: 'admins only', ...json(ErrorBody) } },
-  }), (c) => {
+  }), async (c) => {
     if (!c.get('user').isAdmin) throw new ApiError('PERMISSION_DENIED', 'only an admin may change the strategy');
-    return c.json({ strategy: service.setStrategy(c.req.valid('json').strategy), success: true }, 200);
+    return c.json({ strategy: await service.setStrategy(c.req.valid('json').strategy), success: true }, 200);
   });
 
   app.openapi(createRoute({
@@ -185,7 +185,7 @@ export function createHttpApp(deps: ServerDeps): OpenAPIHono<Env> {
   }), async (c) => {
     const { limit, offset } = c.req.valid('query');
     await service.reconcile(c.get('user').id);
-    const { items, total } = service.transactions(c.get('user'), limit, offset);
+    const { items, total } = await service.transactions(c.get('user'), limit, offset);
     return c.json({
       transactions: items.map((t) => ({ id: t.id, type: t.type, amount: t.amount, currency: t.currency, timestamp: Math.floor(t.timestamp / 1000), status: t.status, description: t.description })),
       total_count: total,
@@ -204,8 +204,8 @@ export function createHttpApp(deps: ServerDeps): OpenAPIHono<Env> {
   app.openapi(createRoute({
     method: 'post', path: '/api/v1/auth/apikey', security: secured, request: { body: { ...json(ApiKeyBody), required: true } },
     responses: { 201: { description: 'the new key, shown once', ...json(z.object({ api_key: z.string(), name: z.string(), created_at: z.number() })) }, ...errors },
-  }), (c) => {
-    const { key, record } = deps.createApiKey(c.get('user'), c.req.valid('json').name);
+  }), async (c) => {
+    const { key, record } = await deps.createApiKey(c.get('user'), c.req.valid('json').name);
     return c.json({ api_key: key, name: record.name, created_at: Math.floor(record.createdAt / 1000) }, 201);
   });
 

@@ -24,6 +24,11 @@ export interface Config {
   /** `serve`: where to listen (a flag wins over these). */
   httpAddress: string;
   grpcAddress: string;
+  /** `serve`: host names HTTP answers besides the loopback ones, comma-separated (a flag wins). */
+  allowedHosts: string | undefined;
+  /** `serve`: PEM certificate and key files for HTTPS and gRPC over TLS (a flag wins). */
+  tlsCert: string | undefined;
+  tlsKey: string | undefined;
 }
 
 export interface GlobalFlags {
@@ -45,6 +50,9 @@ const SETTINGS = {
   accounts: 'CANHAZGPU_ACCOUNTS',
   http: 'CANHAZGPU_HTTP',
   grpc: 'CANHAZGPU_GRPC',
+  allowed_hosts: 'CANHAZGPU_ALLOWED_HOSTS',
+  tls_cert: 'CANHAZGPU_TLS_CERT',
+  tls_key: 'CANHAZGPU_TLS_KEY',
 } as const;
 type SettingKey = keyof typeof SETTINGS;
 type FileSettings = Partial<Record<SettingKey, string>>;
@@ -126,5 +134,8 @@ export function resolveConfig(flags: GlobalFlags, env: NodeJS.ProcessEnv): Confi
     accountsPath: flags.accounts ?? raw('accounts') ?? DEFAULT_ACCOUNTS,
     httpAddress: raw('http') ?? '127.0.0.1:8080',
     grpcAddress: raw('grpc') ?? '127.0.0.1:9090',
+    allowedHosts: raw('allowed_hosts'),
+    tlsCert: raw('tls_cert'),
+    tlsKey: raw('tls_key'),
   };
 }

@@ -28,6 +28,11 @@ export interface Config {
   grpcAddress: string;
   /** Config files found but not used, with why (printed as warnings). */
   ignoredFiles: string[];
+  /** `serve`: host names HTTP answers besides the loopback ones, comma-separated (a flag wins). */
+  allowedHosts: string | undefined;
+  /** `serve`: PEM certificate and key files for HTTPS and gRPC over TLS (a flag wins). */
+  tlsCert: string | undefined;
+  tlsKey: string | undefined;
 }
 
 export interface GlobalFlags {
@@ -49,6 +54,9 @@ const SETTINGS = {
   accounts: 'CANHAZGPU_ACCOUNTS',
   http: 'CANHAZGPU_HTTP',
   grpc: 'CANHAZGPU_GRPC',
+  allowed_hosts: 'CANHAZGPU_ALLOWED_HOSTS',
+  tls_cert: 'CANHAZGPU_TLS_CERT',
+  tls_key: 'CANHAZGPU_TLS_KEY',
 } as const;
 type SettingKey = keyof typeof SETTINGS;
 type FileSettings = Partial<Record<SettingKey, string>>;
@@ -159,5 +167,8 @@ export function resolveConfig(flags: GlobalFlags, env: NodeJS.ProcessEnv): Confi
     httpAddress: raw('http') ?? '127.0.0.1:8080',
     grpcAddress: raw('grpc') ?? '127.0.0.1:9090',
     ignoredFiles: file.ignored,
+    allowedHosts: raw('allowed_hosts'),
+    tlsCert: raw('tls_cert'),
+    tlsKey: raw('tls_key'),
   };
 }

@@ -90,9 +90,17 @@ function buildProgram(io: Io, argv: readonly string[], makeContext: ContextFacto
     .option('--rate-limit <n>', 'requests per second per API key (0: no limit)', '100')
     .option('--price-per-gpu-hour <usd>', "this host's chargeback price per GPU-hour (default 0)")
     .option('--accounts <file>', "the server's users, keys and ledger (default /var/lib/canhazgpu-server/server.db)")
+    .option('--allowed-hosts <names>', 'host names HTTP answers besides loopback ones, comma-separated')
+    .option('--tls-cert <file>', 'PEM certificate: serve HTTPS and gRPC over TLS (with --tls-key)')
+    .option('--tls-key <file>', 'PEM private key of --tls-cert')
     .action(function (this: Command) {
       const o = this.opts<{ http?: string; grpc?: string; logFormat: string; rateLimit: string; pricePerGpuHour?: string; accounts?: string }>();
-      return act(async (ctx) => (await server()).serveCommand({ http: o.http, grpc: o.grpc, logFormat: o.logFormat, rateLimit: o.rateLimit, pricePerGpuHour: o.pricePerGpuHour }, ctx), o.accounts)();
+      const net = this.opts<{ allowedHosts?: string; tlsCert?: string; tlsKey?: string }>();
+      const serve = async (ctx: Context) => (await server()).serveCommand({
+        http: o.http, grpc: o.grpc, logFormat: o.logFormat, rateLimit: o.rateLimit, pricePerGpuHour: o.pricePerGpuHour,
+        ...net,
+      }, ctx);
+      return act(serve, o.accounts)();
     });
 
   const user = program.command('user').description("Manage the server's users");

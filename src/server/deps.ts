@@ -12,7 +12,11 @@ import { Accounts, type ApiKey, type User } from './accounts/accounts.js';
 import { hashApiKey, newApiKey } from './auth.js';
 import { GpuService, type ProviderTimeouts } from './gpu-service.js';
 import { Identity, MAX_KEY_NAME_LENGTH, RateLimiter } from './identity.js';
-import { ApiError } from './errors.js';
+import { ApiError, STORE_UNAVAILABLE } from './errors.js';
+import { allowedHostMatcher } from './http/allowed-hosts.js';
+import type { NetworkLimits } from './limits.js';
+import { jsonLine, printable } from './log.js';
+import { watchedStore } from './store-watch.js';
 import { Metrics } from './metrics.js';
 import { reservationJson } from './http/schemas.js';
 
@@ -36,6 +40,14 @@ export interface ServerOptions {
   providerTimeouts?: ProviderTimeouts;
   /** Serve the dashboard's data without credentials (default: yes; startServer says no beyond loopback). */
   openDashboard?: boolean;
+  /** Connections, timeouts and memory per client (tests shorten the timeouts). */
+  limits?: Partial<NetworkLimits>;
+  /** Host names HTTP answers besides the loopback ones (against DNS rebinding). */
+  allowedHosts?: string[];
+  /** Check the Host header (startServer: on loopback listeners, or when allowedHosts are given). */
+  checkHost?: boolean;
+  /** PEM certificate and key: HTTPS and gRPC over TLS. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
 }
 
 /** Live API keys one user may hold: more keys would multiply the per-key rate limit. */
@@ -64,24 +76,39 @@ export interface ServerDeps {
   metrics: Metrics;
   observe: MiddlewareHandler;
   log: { error(err: unknown): void; warn(text: string): void; line(text: string): void };
+  /** Whether an HTTP request's Host header may be answered; null: any. */
+  hostAllowed: ((host: string | undefined) => boolean) | null;
+  /** Null when the pool's store and the accounts answer, else one sentence saying which does not. */
+  notReady(): Promise<string | null>;
   poolStatus(): Promise<Array<Record<string, unknown>>>;
   dashboard(): Promise<DashboardData>;
   createApiKey(user: User, name: string): Promise<{ key: string; record: ApiKey }>;
 }
 
+/** What /ready says when the accounts cannot be read. */
+export const ACCOUNTS_UNAVAILABLE = "the server's accounts cannot be read; try again shortly";
+
 export function buildDeps(o: ServerOptions): ServerDeps {
   const now = () => o.clock.now();
+  const write = o.logLine ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const json = o.logFormat === 'json';
+  const time = () => new Date(now()).toISOString();
+  const store = watchedStore(o.store, {
+    down: (cause) => write(json ? jsonLine({ time: time(), level: 'error', event: 'store_unavailable', error: cause })
+      : `${time()} store unavailable: ${printable(cause)}`),
+    up: () => write(json ? jsonLine({ time: time(), level: 'info', event: 'store_available' })
+      : `${time()} store available again`),
+  });
   const localPrice = () => Number(o.accounts.setting('local_price_per_gpu_hour') ?? '0') || 0;
   const local = new LocalProvider({
-    store: o.store, probe: o.probe, clock: o.clock, ownerState: o.ownerState, staleAfterMs: o.staleAfterMs,
+    store, probe: o.probe, clock: o.clock, ownerState: o.ownerState, staleAfterMs: o.staleAfterMs,
     inUseThresholdMb: o.inUseThresholdMb, pricePerGpuHour: localPrice,
   });
   const service = new GpuService(o.accounts, [local, ...(o.extraProviders ?? [])], o.clock, o.providerTimeouts);
   const keyLimiter = new RateLimiter(KEYS_PER_SECOND, now);
-  const write = o.logLine ?? ((line: string) => process.stdout.write(`${line}\n`));
 
   const poolRows = async (): Promise<StatusRow[]> => {
-    const [usage, snapshot] = await Promise.all([probeOrNull(o.probe), o.store.snapshot()]);
+    const [usage, snapshot] = await Promise.all([probeOrNull(o.probe), store.snapshot()]);
     const liveness = livenessOf(snapshot.slots, o.ownerState, o.staleAfterMs);
     return buildStatus({ snapshot, usage, now: now(), liveness, inUseThresholdMb: o.inUseThresholdMb });
   };
@@ -97,7 +124,8 @@ export function buildDeps(o: ServerOptions): ServerDeps {
     const route = routePath(c) || c.req.path;
     metrics.observeRequest(c.req.method, route, c.res.status, ms / 1000);
     const entry = { time: new Date(now()).toISOString(), method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(ms * 100) / 100 };
-    write(o.logFormat === 'json' ? JSON.stringify(entry) : `${entry.time} ${entry.method} ${entry.path} ${entry.status} ${entry.ms}ms`);
+    const { time: at, method, path, status } = entry;
+    write(json ? jsonLine(entry) : `${at} ${printable(method)} ${printable(path)} ${status} ${entry.ms}ms`);
   };
 
   return {
@@ -110,11 +138,26 @@ export function buildDeps(o: ServerOptions): ServerDeps {
     metrics,
     observe,
     log: {
-      error: (err) => write(o.logFormat === 'json' ? JSON.stringify({ time: new Date(now()).toISOString(), level: 'error', error: String((err as Error)?.stack ?? err) }) : `error: ${String((err as Error)?.stack ?? err)}`),
-      warn: (text) => write(o.logFormat === 'json'
-        ? JSON.stringify({ time: new Date(now()).toISOString(), level: 'warning', message: text })
-        : `warning: ${text}`),
+      error: (err) => {
+        const text = String((err as Error)?.stack ?? err);
+        write(json ? jsonLine({ time: time(), level: 'error', error: text }) : `error: ${printable(text)}`);
+      },
+      warn: (text) => write(json ? jsonLine({ time: time(), level: 'warning', message: text }) : `warning: ${printable(text)}`),
       line: write,
+    },
+    hostAllowed: o.checkHost ? allowedHostMatcher(o.allowedHosts ?? []) : null,
+    notReady: async () => {
+      try {
+        await store.snapshot();
+      } catch {
+        return STORE_UNAVAILABLE;
+      }
+      try {
+        await o.accounts.userById(''); // a read that reaches the database (settings are cached)
+      } catch {
+        return ACCOUNTS_UNAVAILABLE;
+      }
+      return null;
     },
     poolStatus: async () => {
       const t = now();

@@ -1,14 +1,21 @@
 // Starts the HTTP server on an address, and stops it cleanly: in-flight requests finish first.
 import { serve, type ServerType } from '@hono/node-server';
 import { ConnectError, createContextValues, type Interceptor } from '@connectrpc/connect';
-import { connectNodeAdapter } from '@connectrpc/connect-node';
-import type { OutgoingHttpHeaders } from 'node:http';
-import { createServer as createHttp2Server, type Http2Server, type Http2ServerResponse, type ServerHttp2Session } from 'node:http2';
+import type { OutgoingHttpHeaders, Server as HttpServer } from 'node:http';
+import {
+  createSecureServer, createServer as createHttp2Server, type Http2SecureServer, type Http2Server,
+  type Http2ServerResponse, type ServerHttp2Session,
+} from 'node:http2';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { UsageError } from '../domain/errors.js';
 import { buildDeps, type ServerDeps, type ServerOptions } from './deps.js';
+import { guardedGrpcHandler } from './grpc/guard.js';
 import { gpuProxyRoutes, PEER_ADDRESS } from './grpc/service.js';
+import { trackSessions } from './grpc/sessions.js';
 import { createHttpApp } from './http/app.js';
+import { resolveLimits, type NetworkLimits } from './limits.js';
+import { jsonLine, printable } from './log.js';
 
 export interface ListenAddress {
   host: string;
@@ -50,7 +57,7 @@ function grpcLogger(deps: ServerDeps, json: boolean): Interceptor {
       throw err;
     } finally {
       const entry = { time: new Date(deps.clock.now()).toISOString(), rpc: `${req.service.typeName}/${req.method.name}`, code, ms: Math.round((performance.now() - started) * 100) / 100 };
-      deps.log.line(json ? JSON.stringify(entry) : `${entry.time} gRPC ${entry.rpc} ${entry.code} ${entry.ms}ms`);
+      deps.log.line(json ? jsonLine(entry) : `${entry.time} gRPC ${printable(entry.rpc)} ${entry.code} ${entry.ms}ms`);
     }
   };
 }
@@ -92,20 +99,33 @@ export function encodeGrpcMessage(text: string): string {
   return out;
 }
 
-async function listenGrpc(deps: ServerDeps, address: ListenAddress, json: boolean): Promise<{ server: Http2Server; sessions: Set<ServerHttp2Session> }> {
-  const handler = connectNodeAdapter({
+type GrpcServer = Http2Server | Http2SecureServer;
+
+async function listenGrpc(
+  deps: ServerDeps, address: ListenAddress, json: boolean, limits: NetworkLimits, tls: ServerOptions['tls'],
+): Promise<{ server: GrpcServer; sessions: Set<ServerHttp2Session> }> {
+  const header = (value: string | string[] | undefined) => (typeof value === 'string' ? value : undefined);
+  const handler = guardedGrpcHandler({
     routes: gpuProxyRoutes(deps), grpc: true, grpcWeb: false, connect: false, interceptors: [grpcLogger(deps, json)],
     // Messages are read before the handler checks credentials: keep them as small as HTTP bodies,
     // and take no compressed ones (a small zip bomb would otherwise fill memory).
     readMaxBytes: MAX_MESSAGE_BYTES, acceptCompression: [],
     contextValues: (req) => createContextValues().set(PEER_ADDRESS, req.socket?.remoteAddress ?? 'unknown'),
+    credentialed: (req) => deps.identity
+      .authenticate(header(req.headers['x-api-key']), header(req.headers.authorization)).then(() => true, () => false),
+    unauthenticatedBytes: limits.unauthenticatedBytes, streamTimeoutMs: limits.streamTimeoutMs,
+    onError: (err) => deps.log.error(err),
   });
-  const server = createHttp2Server((req, res) => handler(req, withSpecGrpcMessages(res)));
-  const sessions = new Set<ServerHttp2Session>();
-  server.on('session', (session) => {
-    sessions.add(session);
-    session.once('close', () => sessions.delete(session));
-  });
+  const options = {
+    settings: { maxConcurrentStreams: limits.maxConcurrentStreams }, maxSessionMemory: limits.maxSessionMemoryMb,
+  };
+  const listener = (req: Parameters<typeof handler>[0], res: Http2ServerResponse) =>
+    handler(req, withSpecGrpcMessages(res));
+  const server: GrpcServer = tls
+    ? createSecureServer({ ...options, ...tls, handshakeTimeout: limits.headersTimeoutMs }, listener)
+    : createHttp2Server(options, listener);
+  server.maxConnections = limits.maxConnections;
+  const sessions = trackSessions(server, limits.idleSessionMs);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(address.port, address.host, () => resolve());
@@ -132,19 +152,41 @@ async function releaseUnrecorded(deps: ServerDeps): Promise<void> {
   }
 }
 
+/** The HTTP/1 server (HTTPS with `tls`), with the timeouts that close idle and slow connections. */
+function createHttp(fetch: (req: Request) => Response | Promise<Response>, at: ListenAddress, limits: NetworkLimits,
+  tls: ServerOptions['tls'], listening: () => void): HttpServer {
+  const timeouts = {
+    headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs,
+    // Node checks both on this period (30 s by default, which would stretch short timeouts).
+    connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
+  };
+  const base = { fetch, hostname: at.host, port: at.port };
+  const secure = { ...timeouts, ...tls, handshakeTimeout: limits.headersTimeoutMs };
+  const server: ServerType = tls
+    ? serve({ ...base, createServer: createHttpsServer, serverOptions: secure }, listening)
+    : serve({ ...base, serverOptions: timeouts }, listening);
+  const http = server as HttpServer;
+  http.keepAliveTimeout = limits.keepAliveTimeoutMs;
+  http.maxConnections = limits.maxConnections;
+  return http;
+}
+
 export async function startServer(options: ServerOptions, http: ListenAddress, grpc?: ListenAddress): Promise<RunningServer> {
-  const deps = buildDeps({ openDashboard: isLoopback(http.host), ...options });
+  const loopback = isLoopback(http.host);
+  const checkHost = loopback || !!options.allowedHosts?.length;
+  const deps = buildDeps({ openDashboard: loopback, checkHost, ...options });
   // Before the first request: nothing of this server is in flight yet.
   await releaseUnrecorded(deps);
   const graceMs = options.shutdownGraceMs ?? DEFAULT_GRACE_MS;
+  const limits = resolveLimits(options.limits);
   const app = createHttpApp(deps);
-  const server: ServerType = await new Promise((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, hostname: http.host, port: http.port }, () => resolve(s));
+  const server: HttpServer = await new Promise((resolve, reject) => {
+    const s = createHttp(app.fetch, http, limits, options.tls, () => resolve(s));
     s.once('error', (err) => reject(new UsageError(`cannot listen for HTTP on ${http.host}:${http.port}: ${err.message}`)));
   });
   let grpcServer: Awaited<ReturnType<typeof listenGrpc>> | null = null;
   try {
-    if (grpc) grpcServer = await listenGrpc(deps, grpc, options.logFormat === 'json');
+    if (grpc) grpcServer = await listenGrpc(deps, grpc, options.logFormat === 'json', limits, options.tls);
   } catch (err) {
     server.close();
     throw new UsageError(`cannot listen for gRPC on ${grpc!.host}:${grpc!.port}: ${(err as Error).message}`);
@@ -185,7 +227,7 @@ export async function startServer(options: ServerOptions, http: ListenAddress, g
   return {
     deps,
     http: { host: bound.address, port: bound.port },
-    url: `http://${display(bound)}`,
+    url: `${options.tls ? 'https' : 'http'}://${display(bound)}`,
     grpcAddress: grpcServer ? display(grpcServer.server.address() as AddressInfo) : null,
     close: async () => {
       clearInterval(reconciler);

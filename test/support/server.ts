@@ -1,5 +1,5 @@
 // An in-process canhazgpu server on loopback for API tests: SQLite pool, fake GPUs, scripted markets.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { systemClock, type Clock } from '../../src/domain/ports.js';
@@ -8,8 +8,19 @@ import type { Provider } from '../../src/providers/provider.js';
 import { Accounts, type User } from '../../src/server/accounts/accounts.js';
 import { hashApiKey, hashPassword, newApiKey } from '../../src/server/auth.js';
 import type { ProviderTimeouts } from '../../src/server/gpu-service.js';
+import type { NetworkLimits } from '../../src/server/limits.js';
 import { startServer, type RunningServer } from '../../src/server/serve.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { TEST_TLS } from './redis-server.js';
+
+/** What the network-facing tests set besides the rest. */
+interface NetworkOptions {
+  limits?: Partial<NetworkLimits>;
+  /** Serve HTTPS and gRPC over TLS with test/fixtures/tls (a certificate for localhost and 127.0.0.1). */
+  tls?: boolean;
+  allowedHosts?: string[];
+  logFormat?: 'text' | 'json';
+}
 
 export interface TestServer extends RunningServer {
   store: SqliteStore;
@@ -29,7 +40,7 @@ export interface TestServerOptions {
   dir?: string;
 }
 
-export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+export async function startTestServer(options: TestServerOptions & NetworkOptions = {}): Promise<TestServer> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'canhazgpu-server-'));
   const gpusPath = join(dir, 'gpus.json');
   // The store gets a directory of its own, as admin wants.
@@ -46,11 +57,14 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const clock = options.clock ?? systemClock;
   const running = await startServer({
     store, probe: new FakeProbe(gpusPath), accounts, clock, ownerState: () => "unknown" as const, staleAfterMs: 300_000,
-    inUseThresholdMb: 1024, rateLimit: options.rateLimit ?? 0, logFormat: 'json',
+    inUseThresholdMb: 1024, rateLimit: options.rateLimit ?? 0, logFormat: options.logFormat ?? 'json',
     logLine: (line) => options.logLines?.push(line), extraProviders: options.providers ?? [],
     ...(options.providerTimeouts ? { providerTimeouts: options.providerTimeouts } : {}),
     ...(options.openDashboard !== undefined ? { openDashboard: options.openDashboard } : {}),
     ...(options.shutdownGraceMs !== undefined ? { shutdownGraceMs: options.shutdownGraceMs } : {}),
+    ...(options.limits ? { limits: options.limits } : {}),
+    ...(options.allowedHosts ? { allowedHosts: options.allowedHosts } : {}),
+    ...(options.tls ? { tls: { cert: readFileSync(TEST_TLS.cert), key: readFileSync(TEST_TLS.key) } } : {}),
   }, { host: '127.0.0.1', port: 0 }, options.grpc ? { host: '127.0.0.1', port: 0 } : undefined);
   return {
     ...running, store, accounts, dir, gpusPath,

@@ -4,6 +4,7 @@ import { UsageError } from '../../domain/errors.js';
 import { CachedProbe } from '../../probe/cached-probe.js';
 import { isLoopback, parseListenAddress, startServer } from '../../server/serve.js';
 import type { Context } from '../context.js';
+import { readTlsFiles } from './serve-tls.js';
 
 export interface ServeOptions {
   /** host:port; undefined: the config file, CANHAZGPU_HTTP, or 127.0.0.1:8080. */
@@ -13,6 +14,19 @@ export interface ServeOptions {
   logFormat: string;
   rateLimit: string;
   pricePerGpuHour: string | undefined;
+  /** Comma-separated host names; undefined: the config file, CANHAZGPU_ALLOWED_HOSTS, or none. */
+  allowedHosts?: string | undefined;
+  /** PEM files; undefined: the config file, CANHAZGPU_TLS_CERT/KEY, or plain HTTP and gRPC. */
+  tlsCert?: string | undefined;
+  tlsKey?: string | undefined;
+}
+
+/** What `serve` says on stderr for a listener beyond loopback. */
+export function exposureWarning(host: string, tls: boolean): string {
+  return tls
+    ? `Warning: serving on ${host}, beyond this machine: anyone who can reach it can try API keys and logins\n`
+    : `Warning: serving on ${host}, beyond this machine, without --tls-cert: API keys and passwords cross the `
+      + 'network in clear, and anyone who can reach it can try them\n';
 }
 
 /** How old a GPU reading the server may answer with; nvidia-smi takes tens of ms per run. */
@@ -31,6 +45,10 @@ export async function serveCommand(opts: ServeOptions, ctx: Context): Promise<nu
   const price = opts.pricePerGpuHour === undefined ? null : Number(opts.pricePerGpuHour);
   if (price !== null && (!Number.isFinite(price) || price < 0)) throw new UsageError(`--price-per-gpu-hour must be a number of at least 0, got '${opts.pricePerGpuHour}'`);
 
+  const hostList = opts.allowedHosts ?? ctx.config.allowedHosts ?? '';
+  const allowedHosts = hostList.split(',').map((h) => h.trim()).filter(Boolean);
+  const tls = readTlsFiles(opts.tlsCert ?? ctx.config.tlsCert, opts.tlsKey ?? ctx.config.tlsKey);
+
   const store = await ctx.openStore({ reconnect: true });
   const accounts = await ctx.openAccounts({ longLived: true });
   try {
@@ -40,9 +58,10 @@ export async function serveCommand(opts: ServeOptions, ctx: Context): Promise<nu
     const server = await startServer({
       store, probe: new CachedProbe(ctx.probe, ctx.clock, PROBE_MAX_AGE_MS), accounts, clock: ctx.clock, ownerState: ctx.ownerState, staleAfterMs: ctx.config.staleAfterMs,
       inUseThresholdMb: ctx.config.inUseThresholdMb, rateLimit, logFormat: opts.logFormat, logLine: (line) => ctx.stdout.write(`${line}\n`),
+      allowedHosts, ...(tls ? { tls } : {}),
     }, http, grpc);
     for (const host of [http.host, grpc?.host].filter((h): h is string => !!h && !isLoopback(h))) {
-      ctx.stderr.write(`Warning: serving on ${host}, beyond this machine: anyone who can reach it can try API keys and logins\n`);
+      ctx.stderr.write(exposureWarning(host, tls !== null));
     }
     ctx.stdout.write(`canhazgpu server listening on ${server.url}${server.grpcAddress ? ` (gRPC on ${server.grpcAddress})` : ''}\n`);
     const signal = await stop;

@@ -26,9 +26,10 @@ async function guarded<T>(deps: ServerDeps, fn: () => Promise<T>): Promise<T> {
   } catch (err) {
     if (err instanceof ApiError) throw new ConnectError(err.message, CODES[err.code]);
     if (err instanceof ConnectError) throw err;
-    deps.log.error(err);
     const trouble = storeTrouble(err);
+    // Its cause was logged once when the store began failing (store-watch.ts), not per call.
     if (trouble) throw new ConnectError(trouble.message, Code.Unavailable);
+    deps.log.error(err);
     throw new ConnectError('internal error', Code.Internal);
   }
 }

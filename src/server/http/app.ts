@@ -15,6 +15,7 @@ import {
   StrategyBody, Transaction, TransactionsQuery,
 } from './schemas.js';
 import { IdempotencyCache } from './idempotency.js';
+import { allowedHostsOnly } from './allowed-hosts.js';
 
 type Env = { Variables: { user: User } };
 
@@ -86,13 +87,15 @@ export function createHttpApp(deps: ServerDeps): OpenAPIHono<Env> {
   });
 
   app.use('*', deps.observe);
+  if (deps.hostAllowed) app.use('*', allowedHostsOnly(deps.hostAllowed));
   app.use('/api/*', limitBody(MAX_BODY_BYTES), formBodiesAreJson);
   app.onError((err, c) => {
     if (err instanceof ApiError) return c.json({ error: err.message, ...err.details }, HTTP_STATUS[err.code]);
     if (err instanceof HTTPException) return c.json({ error: err.message || 'bad request' }, err.status);
-    deps.log.error(err);
     const trouble = storeTrouble(err);
+    // Its cause was logged once when the store began failing (store-watch.ts), not per request.
     if (trouble) return c.json({ error: trouble.message }, 503);
+    deps.log.error(err);
     return c.json({ error: 'internal error' }, 500);
   });
   app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404));
@@ -215,7 +218,22 @@ export function createHttpApp(deps: ServerDeps): OpenAPIHono<Env> {
   }), async (c) => c.json((await deps.poolStatus()) as Array<Record<string, never>>, 200));
 
   app.get('/api/v1/dashboard', async (c) => c.json(await deps.dashboard()));
-  app.get('/health', (c) => c.json({ status: 'ok', timestamp: Math.floor(deps.clock.now() / 1000) }));
+  app.openapi(createRoute({
+    method: 'get', path: '/health',
+    responses: {
+      200: { description: 'the server runs', ...json(z.object({ status: z.string(), timestamp: z.number() })) },
+    },
+  }), (c) => c.json({ status: 'ok', timestamp: Math.floor(deps.clock.now() / 1000) }, 200));
+  app.openapi(createRoute({
+    method: 'get', path: '/ready',
+    responses: {
+      200: { description: "the pool's store and the accounts answer", ...json(z.object({ status: z.string() })) },
+      503: { description: 'which of them does not', ...json(ErrorBody) },
+    },
+  }), async (c) => {
+    const trouble = await deps.notReady();
+    return trouble ? c.json({ error: trouble }, 503) : c.json({ status: 'ready' }, 200);
+  });
   app.get('/metrics', async (c) => {
     // Its series name every holder: beyond loopback, like the dashboard's data, only for callers with a key
     // (Prometheus sends one with `authorization: {credentials: <key>}`).

@@ -1,5 +1,5 @@
 // The seed's status texts, byte for byte: people's scripts grep and parse them.
-import { formatCompactDuration, formatDuration } from './duration.js';
+import { formatCompactDuration, formatDuration, formatTrimmedDuration } from './duration.js';
 import { processUsers, type StatusRow } from './status.js';
 import { firstModel, memoryUsedMb, type GpuUsage } from './usage.js';
 
@@ -38,7 +38,9 @@ export function statusLine(row: StatusRow, now: number, thresholdMb: number): st
   switch (row.state) {
     case 'available': {
       const released = row.lastReleased === null ? '' : ` (last released ${formatDuration(secondsBetween(row.lastReleased, now))} ago)`;
-      const validated = row.usage ? ` [validated: ${memoryUsedMb(row.usage)}MB used]` : '';
+      // The original prints the memory of a free GPU only when some is used.
+      const used = row.usage ? memoryUsedMb(row.usage) : 0;
+      const validated = used > 0 ? ` [validated: ${used}MB used]` : '';
       return `${head}AVAILABLE${released}${validated}`;
     }
     case 'reserved': {
@@ -66,8 +68,10 @@ export function tableCells(row: StatusRow, now: number, thresholdMb: number): st
   const model = firstModel(row.usage ?? undefined) ?? '';
   switch (row.state) {
     case 'available': {
-      const free = row.lastReleased === null ? 'free' : `free for ${formatCompactDuration(secondsBetween(row.lastReleased, now))}`;
-      return [id, 'available', '', free, '', model, '', row.usage ? `${memoryUsedMb(row.usage)}MB used` : ''];
+      const free =
+        row.lastReleased === null ? 'free' : `free for ${formatTrimmedDuration(secondsBetween(row.lastReleased, now))}`;
+      const used = row.usage ? memoryUsedMb(row.usage) : 0;
+      return [id, 'available', '', free, '', model, '', used > 0 ? `${used}MB used` : ''];
     }
     case 'reserved': {
       const r = row.reservation;

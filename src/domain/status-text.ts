@@ -33,7 +33,14 @@ function reservedValidation(usage: GpuUsage, thresholdMb: number): string | null
   return `${used}MB, ${usage.processes.length} processes`;
 }
 
+/** Marks a GPU of the pool that the machine does not have (`admin --gpus` larger than nvidia-smi lists). */
+const NOT_FOUND = 'not found by nvidia-smi';
+
 export function statusLine(row: StatusRow, now: number, thresholdMb: number): string {
+  return stateLine(row, now, thresholdMb) + (row.notFound ? ` [${NOT_FOUND}]` : '');
+}
+
+function stateLine(row: StatusRow, now: number, thresholdMb: number): string {
   const head = `GPU ${row.gpuId}: `;
   switch (row.state) {
     case 'available': {
@@ -64,6 +71,12 @@ export const TABLE_HEADER = ['GPU', 'STATUS', 'USER', 'DURATION', 'TYPE', 'MODEL
 
 /** The cells of seed 003's `status --table`. */
 export function tableCells(row: StatusRow, now: number, thresholdMb: number): string[] {
+  const cells = stateCells(row, now, thresholdMb);
+  if (row.notFound) cells[7] = NOT_FOUND; // its VALIDATION, empty otherwise: there is no hardware to read
+  return cells;
+}
+
+function stateCells(row: StatusRow, now: number, thresholdMb: number): string[] {
   const id = String(row.gpuId);
   const model = firstModel(row.usage ?? undefined) ?? '';
   switch (row.state) {
@@ -107,7 +120,7 @@ export function statusJson(row: StatusRow, now: number) {
         })),
       }
     : null;
-  const base = { gpu_id: row.gpuId, status: row.state, hardware: usage };
+  const base = { gpu_id: row.gpuId, status: row.state, hardware: usage, not_found_by_probe: row.notFound };
   switch (row.state) {
     case 'available':
       return { ...base, last_released: toSeconds(row.lastReleased) };

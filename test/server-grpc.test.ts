@@ -118,6 +118,20 @@ describe('gRPC API', () => {
     assert.equal(await code(rpc['GetTransactions']!({ limit: -1 }, meta({ 'x-api-key': alice.key }))), grpc.status.INVALID_ARGUMENT);
   });
 
+  test("GetLoadInfo's type picks the lists: server, provider, or all (also when left empty)", async () => {
+    const key = meta({ 'x-api-key': bob.key });
+    const all = await rpc['GetLoadInfo']!({ type: 'all' }, key);
+    assert.ok(all.server_load.length > 0 && all.provider_load.length > 0);
+    const server = await rpc['GetLoadInfo']!({ type: 'server' }, key);
+    assert.deepEqual([server.server_load, server.provider_load], [all.server_load, []]);
+    const provider = await rpc['GetLoadInfo']!({ type: 'provider' }, key);
+    assert.deepEqual([provider.server_load, provider.provider_load], [[], all.provider_load]);
+    assert.deepEqual(await rpc['GetLoadInfo']!({}, key), all);
+    assert.deepEqual(await failure(rpc['GetLoadInfo']!({ type: 'hosts' }, key)), {
+      code: grpc.status.INVALID_ARGUMENT, details: "unknown type 'hosts': use server, provider or all",
+    });
+  });
+
   test('an oversized message is refused before anything reads it', async () => {
     const huge = 'x'.repeat(100 * 1024);
     assert.equal(await code(rpc['Login']!({ email: huge, password: huge }, meta())), grpc.status.RESOURCE_EXHAUSTED);

@@ -5,13 +5,14 @@ import { Sandbox } from './support/sandbox.js';
 
 const box = new Sandbox();
 after(() => box.cleanup());
+/** Dozens of processes at once on a small machine: the stand-in nvidia-smi may answer after the default 10 s. */
+const PATIENT = { env: { CANHAZGPU_NVIDIA_SMI_TIMEOUT_SECONDS: '120' } };
 
 test('32 processes racing for 8 GPUs: no GPU granted twice, every loser gets the seed error', async () => {
   box.setGpus({ gpus: Array.from({ length: 8 }, () => ({})) });
   await box.run(['admin', '--gpus', '8']);
-  // 32 processes at once on 2 cores: give nvidia-smi the time it needs, or the probe's warning joins the error.
-  const env = { CANHAZGPU_NVIDIA_SMI_TIMEOUT_SECONDS: '120' };
-  const results = await Promise.all(Array.from({ length: 32 }, () => box.run(['reserve', '--duration', '1h'], { env })));
+  const reserve = () => box.run(['reserve', '--duration', '1h'], PATIENT);
+  const results = await Promise.all(Array.from({ length: 32 }, reserve));
   const winners = results.filter((r) => r.code === 0);
   const losers = results.filter((r) => r.code !== 0);
   const granted = winners.map((r) => Number(r.stdout.match(/^Reserved 1 GPU\(s\): \[(\d+)\] for 1h 0m 0s\n$/)![1]));
@@ -26,7 +27,8 @@ test('runs and reservations racing for GPUs of several sizes never overlap', asy
   // Each command says which GPUs it got and when it started and ended (ns): on a loaded machine a
   // late run may start after an early one ended, and may then rightly get its GPUs.
   const mark = `echo "$CUDA_VISIBLE_DEVICES $(date +%s%N)"; sleep 1; date +%s%N`;
-  const results = await Promise.all(Array.from({ length: 12 }, (_, i) => box.run(['run', '--gpus', String((i % 3) + 1), '--', 'sh', '-c', mark])));
+  const run = (_: unknown, i: number) => box.run(['run', '--gpus', String((i % 3) + 1), '--', 'sh', '-c', mark], PATIENT);
+  const results = await Promise.all(Array.from({ length: 12 }, run));
   const runs = results.filter((r) => r.code === 0).map((r) => {
     const [first, end] = r.stdout.trim().split('\n');
     const [gpus, start] = first!.split(' ');

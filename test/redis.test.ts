@@ -29,9 +29,9 @@ describe('canhazgpu on Redis', () => {
 
   test('64 reserve processes racing for 8 GPUs: each GPU granted once, every loser told "Not enough GPUs"', async () => {
     await cli(['admin', '--gpus', '8', '--force']);
-    // 64 processes at once on 2 cores: give nvidia-smi the time it needs, or the probe's warning joins the error.
-    const slowSmi = { CANHAZGPU_NVIDIA_SMI_TIMEOUT_SECONDS: '120' };
-    const results = await Promise.all(Array.from({ length: 64 }, () => cli(['reserve', '--duration', '10m'], slowSmi)));
+    // 64 processes at once on a small machine: the stand-in nvidia-smi may answer after the default 10 s.
+    const patient = { CANHAZGPU_NVIDIA_SMI_TIMEOUT_SECONDS: '120' };
+    const results = await Promise.all(Array.from({ length: 64 }, () => cli(['reserve', '--duration', '10m'], patient)));
     const granted = results.filter((r) => r.code === 0).map((r) => Number(r.stdout.match(/\[(\d+)\]/)![1]));
     assert.deepEqual(granted.sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7]);
     const losers = results.filter((r) => r.code !== 0);

@@ -3,7 +3,7 @@ import type { AllocationRequest } from '../domain/allocation.js';
 import { livenessOf, type Liveness } from '../domain/liveness.js';
 import { probeOrNull, type Store } from '../domain/ports.js';
 import type { GpuSlot } from '../domain/reservation.js';
-import { gpusInUse, type GpuUsage } from '../domain/usage.js';
+import { gpusInUse, listedGpus, type GpuUsage } from '../domain/usage.js';
 import type { Context } from './context.js';
 
 /** The hardware's view, or null after the seed's warning when it cannot be read. */
@@ -22,7 +22,7 @@ export type Grant = Pick<AllocationRequest, 'count' | 'type' | 'token' | 'owner'
   durationMs: number | null;
 };
 
-/** Reads the hardware, then allocates in one atomic store step, leaving out GPUs in use. */
+/** Reads the hardware, then allocates in one atomic store step, leaving out GPUs in use or not found. */
 export async function allocate(ctx: Context, store: Store, grant: Grant): Promise<number[]> {
   const [usage, snapshot] = await Promise.all([readUsage(ctx), store.snapshot()]);
   const { durationMs, ...rest } = grant;
@@ -32,6 +32,7 @@ export async function allocate(ctx: Context, store: Store, grant: Grant): Promis
     now,
     expiryTime: durationMs === null ? null : now + durationMs,
     inUse: usage ? gpusInUse(usage, ctx.config.inUseThresholdMb) : [],
+    listed: listedGpus(usage),
     liveness: livenessFor(ctx, snapshot.slots),
   });
   return [...ids].sort((a, b) => a - b);

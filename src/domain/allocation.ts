@@ -17,6 +17,8 @@ export interface AllocationRequest {
   liveness: Liveness;
   /** When set, only these GPUs may be granted (the server reserving a chosen instance). */
   only?: readonly number[] | null;
+  /** The GPUs the probe lists: others do not exist on this machine. Null or absent when it could not read. */
+  listed?: readonly number[] | null;
 }
 
 export function newReservation(req: AllocationRequest): Reservation {
@@ -39,9 +41,12 @@ export function chooseGpus(slots: readonly GpuSlot[], req: AllocationRequest): n
   const inUse = new Set(req.inUse);
   const allowed = req.only ? new Set(req.only) : null;
   const free = slots.filter((s) => !s.problem && (!allowed || allowed.has(s.id)) && activeReservation(s, req.now, req.liveness) === null);
-  const candidates = free.filter((s) => !inUse.has(s.id));
+  const listed = req.listed ? new Set(req.listed) : null;
+  const present = free.filter((s) => !listed || listed.has(s.id));
+  const candidates = present.filter((s) => !inUse.has(s.id));
   if (candidates.length < req.count) {
-    throw new NotEnoughGpusError(req.count, candidates.length, free.length - candidates.length);
+    const unreservedInUse = present.length - candidates.length;
+    throw new NotEnoughGpusError(req.count, candidates.length, unreservedInUse, free.length - present.length);
   }
   return leastRecentlyReleasedFirst(candidates, req.now, req.liveness).slice(0, req.count).map((s) => s.id);
 }

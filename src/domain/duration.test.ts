@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatCompactDuration, formatDuration, parseDuration } from './duration.js';
+import { formatCompactDuration, formatDuration, formatTrimmedDuration, parseDuration } from './duration.js';
 
 test('parses every duration form of the seeds', () => {
   const cases: Array<[string, number]> = [
@@ -25,4 +25,11 @@ test('formats durations as the seeds print them', () => {
   assert.equal(formatCompactDuration(45 * 60), '45m 0s');
   assert.equal(formatCompactDuration(5400), '1h 30m 0s');
   assert.equal(formatCompactDuration(7 * 3600 + 15 * 60), '7h 15m 0s');
+});
+
+test("the table's `free for` drops zero units at both ends, as seed 003's `free for 2h`", () => {
+  const cases: Array<[number, string]> = [
+    [7200, '2h'], [5400, '1h 30m'], [45, '45s'], [1815, '30m 15s'], [3605, '1h 0m 5s'], [2700, '45m'], [0, '0s'],
+  ];
+  for (const [seconds, text] of cases) assert.equal(formatTrimmedDuration(seconds), text, String(seconds));
 });

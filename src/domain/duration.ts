@@ -37,3 +37,11 @@ export function formatCompactDuration(seconds: number): string {
   const full = formatDuration(seconds);
   return full.replace(/^0h /, '').replace(/^0m (?=\d+s$)/, '');
 }
+
+/** `free for` in the table also drops trailing zero units, as seed 003 prints it: `2h`, `1h 30m`, `45s`. */
+export function formatTrimmedDuration(seconds: number): string {
+  const parts = formatDuration(seconds).split(' ');
+  const kept = parts.map((part) => !/^0[hms]$/.test(part));
+  if (!kept.includes(true)) return '0s';
+  return parts.slice(kept.indexOf(true), kept.lastIndexOf(true) + 1).join(' ');
+}

@@ -29,11 +29,14 @@ export class NotEnoughGpusError extends CanhazError {
     readonly available: number,
     /** Free GPUs left out because something uses them without a reservation. */
     readonly unreservedInUse: number,
+    /** Free GPUs left out because nvidia-smi does not list them (a pool larger than the machine). */
+    readonly notFound = 0,
   ) {
-    const detail =
-      unreservedInUse > 0
-        ? ` (${unreservedInUse} GPUs in use without reservation - run 'canhazgpu status' for details)`
-        : '';
+    const counts = [
+      ...(unreservedInUse > 0 ? [`${unreservedInUse} GPUs in use without reservation`] : []),
+      ...(notFound > 0 ? [`${notFound} GPUs not found by nvidia-smi`] : []),
+    ];
+    const detail = counts.length > 0 ? ` (${counts.join(', ')} - run 'canhazgpu status' for details)` : '';
     super(`Not enough GPUs available. Requested: ${requested}, Available: ${available}${detail}`);
   }
 }

@@ -1,5 +1,5 @@
 // The seed's status texts, byte for byte: people's scripts grep and parse them.
-import { formatCompactDuration, formatDuration } from './duration.js';
+import { formatCompactDuration, formatDuration, formatTrimmedDuration } from './duration.js';
 import { processUsers, type StatusRow } from './status.js';
 import { firstModel, memoryUsedMb, type GpuUsage } from './usage.js';
 
@@ -33,12 +33,21 @@ function reservedValidation(usage: GpuUsage, thresholdMb: number): string | null
   return `${used}MB, ${usage.processes.length} processes`;
 }
 
+/** Marks a GPU of the pool that the machine does not have (`admin --gpus` larger than nvidia-smi lists). */
+const NOT_FOUND = 'not found by nvidia-smi';
+
 export function statusLine(row: StatusRow, now: number, thresholdMb: number): string {
+  return stateLine(row, now, thresholdMb) + (row.notFound ? ` [${NOT_FOUND}]` : '');
+}
+
+function stateLine(row: StatusRow, now: number, thresholdMb: number): string {
   const head = `GPU ${row.gpuId}: `;
   switch (row.state) {
     case 'available': {
       const released = row.lastReleased === null ? '' : ` (last released ${formatDuration(secondsBetween(row.lastReleased, now))} ago)`;
-      const validated = row.usage ? ` [validated: ${memoryUsedMb(row.usage)}MB used]` : '';
+      // The original prints the memory of a free GPU only when some is used.
+      const used = row.usage ? memoryUsedMb(row.usage) : 0;
+      const validated = used > 0 ? ` [validated: ${used}MB used]` : '';
       return `${head}AVAILABLE${released}${validated}`;
     }
     case 'reserved': {
@@ -62,12 +71,20 @@ export const TABLE_HEADER = ['GPU', 'STATUS', 'USER', 'DURATION', 'TYPE', 'MODEL
 
 /** The cells of seed 003's `status --table`. */
 export function tableCells(row: StatusRow, now: number, thresholdMb: number): string[] {
+  const cells = stateCells(row, now, thresholdMb);
+  if (row.notFound) cells[7] = NOT_FOUND; // its VALIDATION, empty otherwise: there is no hardware to read
+  return cells;
+}
+
+function stateCells(row: StatusRow, now: number, thresholdMb: number): string[] {
   const id = String(row.gpuId);
   const model = firstModel(row.usage ?? undefined) ?? '';
   switch (row.state) {
     case 'available': {
-      const free = row.lastReleased === null ? 'free' : `free for ${formatCompactDuration(secondsBetween(row.lastReleased, now))}`;
-      return [id, 'available', '', free, '', model, '', row.usage ? `${memoryUsedMb(row.usage)}MB used` : ''];
+      const free =
+        row.lastReleased === null ? 'free' : `free for ${formatTrimmedDuration(secondsBetween(row.lastReleased, now))}`;
+      const used = row.usage ? memoryUsedMb(row.usage) : 0;
+      return [id, 'available', '', free, '', model, '', used > 0 ? `${used}MB used` : ''];
     }
     case 'reserved': {
       const r = row.reservation;
@@ -103,7 +120,7 @@ export function statusJson(row: StatusRow, now: number) {
         })),
       }
     : null;
-  const base = { gpu_id: row.gpuId, status: row.state, hardware: usage };
+  const base = { gpu_id: row.gpuId, status: row.state, hardware: usage, not_found_by_probe: row.notFound };
   switch (row.state) {
     case 'available':
       return { ...base, last_released: toSeconds(row.lastReleased) };

@@ -37,6 +37,11 @@ export function gpusInUse(usage: readonly GpuUsage[], thresholdMb: number): numb
   return usage.filter((g) => isInUse(g, thresholdMb)).map((g) => g.index);
 }
 
+/** The GPU ids the probe lists, or null when it could not read (then no GPU counts as missing). */
+export function listedGpus(usage: readonly GpuUsage[] | null): number[] | null {
+  return usage ? usage.map((g) => g.index) : null;
+}
+
 export function firstModel(gpu: GpuUsage | undefined): string | null {
   return gpu?.processes.find((p) => p.model)?.model ?? null;
 }

@@ -2,7 +2,7 @@
 // nvidia probe must read real recordings, a live fake nvidia-smi, and every way nvidia-smi fails.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -21,6 +21,8 @@ const H200_UUID = 'GPU-bcbfd08f-ef5f-f490-df35-8e255c209216';
 const h200 = (processes: FakeState['gpus'][number]['processes'], used: number): FakeState => ({
   gpus: [{ name: 'NVIDIA H200', uuid: H200_UUID, memory_total_mib: 143771, memory_used_mib: used, processes }],
 });
+/** `npm run test:unit` runs without a build: the tests of the built stand-in nvidia-smi wait for `npm test`. */
+const unbuilt = !existsSync(FAKE_SMI) && 'needs npm run build (dist/fake-nvidia-smi.js)';
 const withFormat = (args: string[], format: string) => args.map((a) => (a.startsWith('--format=') ? `--format=${format}` : a));
 
 test('the fake prints byte for byte what the H200 printed, idle and busy, with and without header', () => {
@@ -58,7 +60,7 @@ test('the nvidia probe reads the recorded H200 outputs', async () => {
   assert.deepEqual(gpu!.processes.map((p) => [p.pid, p.name, p.usedMemoryMb]), [[434, 'python3', 2566]]);
 });
 
-test('the nvidia probe names the owner and model of a live process from /proc', async () => {
+test('the nvidia probe names the owner and model of a live process from /proc', { skip: unbuilt }, async () => {
   const sleeper = spawn('sleep', ['30'], { stdio: 'ignore' });
   const server = spawn(process.execPath, ['-e', 'setTimeout(()=>{}, 30000)', 'vllm', 'serve', 'org/Some-Model-7B'], { stdio: 'ignore' });
   try {
@@ -86,7 +88,7 @@ test('the nvidia probe names the owner and model of a live process from /proc', 
   }
 });
 
-test('every way nvidia-smi fails is ProbeUnavailableError with the reason', async () => {
+test('every way nvidia-smi fails is ProbeUnavailableError with the reason', { skip: unbuilt }, async () => {
   const failing = async (state: FakeState | null, command: string, timeoutMs = 5000) => {
     const file = join(dir, `fail-${Math.random()}.json`);
     if (state) writeFileSync(file, JSON.stringify(state));

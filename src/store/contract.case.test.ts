@@ -126,6 +126,18 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         e.message === "Not enough GPUs available. Requested: 1, Available: 0 (2 GPUs in use without reservation - run 'canhazgpu status' for details)");
     });
 
+    it('never grants a GPU the probe does not list, and counts it apart in the error', async (store) => {
+      await store.initialize(6, false, T0);
+      await store.allocate(request({ user: 'bob', listed: [0, 1, 2, 3] })); // GPU 0
+      const short = (e: unknown) => e instanceof NotEnoughGpusError && e.available === 2 && e.unreservedInUse === 1 &&
+        e.notFound === 2 && e.message === 'Not enough GPUs available. Requested: 3, Available: 2 (1 GPUs in use ' +
+        "without reservation, 2 GPUs not found by nvidia-smi - run 'canhazgpu status' for details)";
+      await assert.rejects(store.allocate(request({ count: 3, inUse: [1], listed: [0, 1, 2, 3] })), short);
+      assert.deepEqual(await store.allocate(request({ count: 2, inUse: [1], listed: [0, 1, 2, 3] })), [2, 3]);
+      // A probe that could not read leaves nothing out, as before.
+      assert.deepEqual(await store.allocate(request({ count: 2, listed: null })), [1, 4]);
+    });
+
     it('grants only the GPUs a request names, when it names them', async (store) => {
       await store.initialize(4, false, T0);
       assert.deepEqual(await store.allocate(request({ only: [2] })), [2]);

@@ -46,5 +46,6 @@ export async function adminCommand(opts: AdminOptions, ctx: Context): Promise<nu
   } finally {
     await store.close();
   }
+  await (await import('../machine-check.js')).warnIfPoolDiffersFromMachine(ctx, count);
   return 0;
 }

@@ -128,3 +128,40 @@ test('--json carries the same facts for scripts', async () => {
   assert.equal(rows[2].hardware.memory_used_mb, 4096);
   assert.equal(rows[3].expiry_time, (NOW + 11745 * S) / 1000);
 });
+
+test('a free GPU shows its memory only when some is used, as the original prints it', async () => {
+  const storePath = join(dir, `mem${++n}.db`);
+  const gpusPath = join(dir, `mem${n}.json`);
+  const store = SqliteStore.create(storePath);
+  await store.initialize(2, false, NOW);
+  await store.close();
+  writeFileSync(gpusPath, JSON.stringify(gpus([{ memory_used_mib: 0 }, { memory_used_mib: 45 }])));
+  const ctx = testContext({ storePath, gpusPath, now: NOW });
+  await statusCommand({ table: false, json: false }, ctx);
+  assert.equal(ctx.out(), 'GPU 0: AVAILABLE\nGPU 1: AVAILABLE [validated: 45MB used]\n');
+  const table = testContext({ storePath, gpusPath, now: NOW });
+  await statusCommand({ table: true, json: false }, table);
+  assert.deepEqual(table.out().split('\n').slice(2, 4).map((line) => line.split(/ +/)), [
+    ['0', 'available', 'free'], ['1', 'available', 'free', '45MB', 'used'],
+  ]);
+});
+
+test("--table: seed 003's `free for 2h`, zero units dropped at both ends", async () => {
+  const storePath = join(dir, `free${++n}.db`);
+  const gpusPath = join(dir, `free${n}.json`);
+  const store = SqliteStore.create(storePath);
+  await store.initialize(3, false, NOW);
+  const base = { inUse: [], owner: null, liveness: defaultLiveness(), expiryTime: null, user: 'zoe' } as const;
+  for (const [token, ago] of [['a', 7200], ['b', 5400], ['c', 45]] as const) {
+    await store.allocate({ ...base, type: 'run', count: 1, now: NOW - 9000 * S, token });
+    await store.releaseToken(token, NOW - ago * S);
+  }
+  await store.close();
+  writeFileSync(gpusPath, JSON.stringify(gpus([{ memory_used_mib: 45 }, {}, {}])));
+  const ctx = testContext({ storePath, gpusPath, now: NOW });
+  await statusCommand({ table: true, json: false }, ctx);
+  const rows = ctx.out().split('\n').slice(2, 5);
+  assert.match(rows[0]!, /^0 +available +free for 2h +45MB used$/);
+  assert.match(rows[1]!, /^1 +available +free for 1h 30m$/);
+  assert.match(rows[2]!, /^2 +available +free for 45s$/);
+});

@@ -7,7 +7,7 @@ import type { GpuInstance } from '../../domain/instances.js';
 import { activeReservation, livenessOf, type Liveness, type OwnerState } from '../../domain/liveness.js';
 import { probeOrNull, type Clock, type GpuProbe, type Store } from '../../domain/ports.js';
 import type { GpuSlot, OwnerRef } from '../../domain/reservation.js';
-import { gpusInUse, type GpuUsage } from '../../domain/usage.js';
+import { gpusInUse, listedGpus, type GpuUsage } from '../../domain/usage.js';
 import { SERVER_HOLDER_PREFIX, type Provider } from '../provider.js';
 
 export interface LocalProviderOptions {
@@ -53,6 +53,8 @@ export class LocalProvider implements Provider {
     const live = this.liveness(snapshot.slots);
     const busy = new Set(usage ? gpusInUse(usage, this.o.inUseThresholdMb) : []);
     const byIndex = new Map((usage ?? []).map((g) => [g.index, g]));
+    // A GPU nvidia-smi does not list is not on this machine (a pool set up too large): never offered either.
+    if (usage) for (const s of snapshot.slots) if (!byIndex.has(s.id)) busy.add(s.id);
     // In the pool's own order, which strategies keep among equals: the least recently released first.
     const free = snapshot.slots.filter((s) => !s.problem && !busy.has(s.id) && activeReservation(s, now, live) === null);
     return leastRecentlyReleasedFirst(free, now, live).map((s) => this.instance(s.id, byIndex.get(s.id)));
@@ -75,7 +77,7 @@ export class LocalProvider implements Provider {
     // The store checks again, atomically, that the GPU is still free.
     await this.o.store.allocate({
       count: 1, user, type: 'manual', now, expiryTime: now + durationMs, token: contractId, owner: null, only: [gpuId],
-      inUse: usage ? gpusInUse(usage, this.o.inUseThresholdMb) : [], liveness,
+      inUse: usage ? gpusInUse(usage, this.o.inUseThresholdMb) : [], liveness, listed: listedGpus(usage),
     });
     return contractId;
   }

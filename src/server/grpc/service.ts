@@ -84,11 +84,20 @@ export function gpuProxyRoutes(deps: ServerDeps) {
       const strategy = await service.setStrategy(req.strategy);
       return create(SetLoadBalancerStrategyResponseSchema, { strategy, success: true });
     }),
-    getLoadInfo: (_req, ctx) => guarded(deps, async () => {
+    getLoadInfo: (req, ctx) => guarded(deps, async () => {
       await caller(ctx);
+      // `type` picks the lists: server (per provider/host), provider, or all (empty, as proto3 leaves it unset).
+      const type = req.type || 'all';
+      if (!['server', 'provider', 'all'].includes(type)) {
+        throw new ApiError('INVALID_ARGUMENT', `unknown type '${type}': use server, provider or all`);
+      }
       const loads = await service.loads();
       const out = (l: (typeof loads.server)[number]) => create(LoadInfoSchema, { instanceId: l.instanceId, provider: l.provider, connections: l.connections, avgResponseTimeMs: l.avgResponseTimeMs, loadScore: l.loadScore });
-      return create(GetLoadInfoResponseSchema, { serverLoad: loads.server.map(out), providerLoad: loads.provider.map(out), currentStrategy: service.strategy });
+      return create(GetLoadInfoResponseSchema, {
+        serverLoad: type === 'provider' ? [] : loads.server.map(out),
+        providerLoad: type === 'server' ? [] : loads.provider.map(out),
+        currentStrategy: service.strategy,
+      });
     }),
     getTransactions: (req, ctx) => guarded(deps, async () => {
       const user = await caller(ctx);

@@ -204,13 +204,13 @@ export class RedisStore implements Store {
       const reply = await this.overPool('allocate', [LOCK_KEY], [
         at.now / 1000, req.count, req.liveness.staleAfterMs / 1000, encodeReservation(newReservation(at)),
         JSON.stringify(req.inUse), JSON.stringify([...req.liveness.deadTokens]), JSON.stringify(req.only ?? null),
-        JSON.stringify([...req.liveness.liveTokens]),
+        JSON.stringify([...req.liveness.liveTokens]), JSON.stringify(req.listed ?? null),
       ]);
       switch (reply[0]) {
         case 'ok':
           return reply.slice(1).map(Number);
         case 'short':
-          throw new NotEnoughGpusError(req.count, Number(reply[1]), Number(reply[2]));
+          throw new NotEnoughGpusError(req.count, Number(reply[1]), Number(reply[2]), Number(reply[3]));
         case 'locked':
           if (Date.now() > deadline) throw new CanhazError(`Failed to acquire allocation lock after ${attempt} attempts`);
           await sleep(Math.min(25 * 2 ** Math.min(attempt, 5), 500) * (0.5 + Math.random()));

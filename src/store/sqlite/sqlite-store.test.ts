@@ -165,15 +165,15 @@ async function longLived(name: string, gpus: number): Promise<{ path: string; st
 
 test('a long-lived process waits for a held lock without blocking its event loop, then writes', async () => {
   const { path, store } = await longLived('locked.db', 2);
-  // Another user's process holds the write lock for 400 ms.
+  // Another user's process holds the write lock until this event loop has ticked 5 times: a wait that
+  // blocked the loop would never see it released (however fast or loaded the machine).
   const other = new Database(path);
   other.exec('BEGIN IMMEDIATE');
-  setTimeout(() => other.exec('COMMIT'), 400);
   let ticks = 0;
-  const ticker = setInterval(() => ticks++, 20);
+  const ticker = setInterval(() => ++ticks === 5 && other.exec('COMMIT'), 20);
   try {
     assert.deepEqual(await store.allocate(request('t1')), [0]);
-    assert.ok(ticks >= 10, `the event loop ran ${ticks} times while waiting`);
+    assert.ok(ticks >= 5, `the event loop ran ${ticks} times while waiting`);
   } finally {
     clearInterval(ticker);
     other.close();

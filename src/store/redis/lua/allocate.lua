@@ -5,7 +5,9 @@
 -- ARGV[5] GPU ids in use (JSON array)  ARGV[6] dead reservation ids (JSON array)
 -- ARGV[7] the only GPU ids that may be granted (JSON array), or null for any
 -- ARGV[8] reservation ids whose owner was seen alive (JSON array)
--- Returns {'ok', id...} | {'locked'} | {'uninitialized'} | {'resize', count} | {'short', available, in_use}
+-- ARGV[9] the GPU ids nvidia-smi lists (JSON array), or null when it could not read: others do not exist
+-- Returns {'ok', id...} | {'locked'} | {'uninitialized'} | {'resize', count}
+--   | {'short', available, in_use, not_found}
 --- @include "includes/pool"
 --- @include "includes/slot"
 
@@ -18,8 +20,10 @@ local wanted = tonumber(ARGV[2])
 local in_use = set_of(cjson.decode(ARGV[5]))
 local only = cjson.decode(ARGV[7])
 if only == cjson.null then only = nil else only = set_of(only) end
+local listed = cjson.decode(ARGV[9] or 'null')
+if listed == cjson.null then listed = nil else listed = set_of(listed) end
 
-local candidates, free = {}, 0
+local candidates, free, not_found = {}, 0, 0
 for i = 3, #KEYS do
   local id = i - 3
   local ok, raw = pcall(redis.call, 'GET', KEYS[i])
@@ -27,13 +31,15 @@ for i = 3, #KEYS do
     local slot = read_slot(raw, live)
     if not slot.problem and not slot.active and (not only or only[id]) then
       free = free + 1
-      if not in_use[id] then
+      if listed and not listed[id] then
+        not_found = not_found + 1
+      elseif not in_use[id] then
         table.insert(candidates, { id = id, at = slot.released_at or -math.huge })
       end
     end
   end
 end
-if #candidates < wanted then return { 'short', #candidates, free - #candidates } end
+if #candidates < wanted then return { 'short', #candidates, free - not_found - #candidates, not_found } end
 
 table.sort(candidates, function(a, b)
   if a.at ~= b.at then return a.at < b.at end

@@ -1,6 +1,6 @@
 // The ports the domain needs; storage backends and GPU probes implement them at the edge.
 import type { AllocationRequest } from './allocation.js';
-import type { Liveness } from './liveness.js';
+import type { Liveness, OwnerState } from './liveness.js';
 import type { PoolOwner } from './pool-owner.js';
 import type { OwnerRef, PoolSnapshot } from './reservation.js';
 import type { GpuUsage } from './usage.js';
@@ -57,6 +57,11 @@ export async function probeOrNull(probe: GpuProbe): Promise<GpuUsage[] | null> {
     if (err instanceof ProbeUnavailableError) return null;
     throw err;
   }
+}
+
+/** What this host can tell of a reservation's owner process (the pid with its start time). */
+export interface OwnerProcesses {
+  state(owner: OwnerRef): OwnerState;
 }
 
 export interface Clock {

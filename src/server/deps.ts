@@ -1,12 +1,13 @@
 // Everything the server's transports share, wired once by `canhazgpu serve` (or a test).
 import type { MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
-import { livenessOf, type OwnerState } from '../domain/liveness.js';
-import { probeOrNull, type Clock, type GpuProbe, type Store } from '../domain/ports.js';
+import type { OwnerState } from '../domain/liveness.js';
+import type { Clock, GpuProbe, Store } from '../domain/ports.js';
 import type { OwnerRef } from '../domain/reservation.js';
-import { buildStatus, type StatusRow } from '../domain/status.js';
+import type { StatusRow } from '../domain/status.js';
 import { statusJson } from '../domain/status-text.js';
 import { LocalProvider } from '../providers/local/local-provider.js';
+import { PoolService } from '../pool/pool-service.js';
 import type { Provider } from '../providers/provider.js';
 import { Accounts, type ApiKey, type User } from './accounts/accounts.js';
 import { hashApiKey, newApiKey } from './auth.js';
@@ -100,18 +101,15 @@ export function buildDeps(o: ServerOptions): ServerDeps {
       : `${time()} store available again`),
   });
   const localPrice = () => Number(o.accounts.setting('local_price_per_gpu_hour') ?? '0') || 0;
-  const local = new LocalProvider({
-    store, probe: o.probe, clock: o.clock, ownerState: o.ownerState, staleAfterMs: o.staleAfterMs,
-    inUseThresholdMb: o.inUseThresholdMb, pricePerGpuHour: localPrice,
+  const pool = new PoolService({
+    store, probe: o.probe, clock: o.clock, owners: { state: o.ownerState }, staleAfterMs: o.staleAfterMs,
+    inUseThresholdMb: o.inUseThresholdMb,
   });
+  const local = new LocalProvider({ pool, clock: o.clock, pricePerGpuHour: localPrice });
   const service = new GpuService(o.accounts, [local, ...(o.extraProviders ?? [])], o.clock, o.providerTimeouts);
   const keyLimiter = new RateLimiter(KEYS_PER_SECOND, now);
 
-  const poolRows = async (): Promise<StatusRow[]> => {
-    const [usage, snapshot] = await Promise.all([probeOrNull(o.probe), store.snapshot()]);
-    const liveness = livenessOf(snapshot.slots, o.ownerState, o.staleAfterMs);
-    return buildStatus({ snapshot, usage, now: now(), liveness, inUseThresholdMb: o.inUseThresholdMb });
-  };
+  const poolRows = async (): Promise<StatusRow[]> => (await pool.status()).rows;
   const metrics = new Metrics(async () => {
     const rows = await poolRows();
     return { rows, reservationsByUser: countBy(rows.flatMap((r) => (r.state === 'reserved' ? [r.reservation.user] : []))) };

@@ -1,20 +1,18 @@
 // `canhazgpu release`: ends the caller's manual reservations; `run` reservations end with their command.
 import type { Context } from '../context.js';
-import { idList, livenessFor } from '../pool.js';
+import { idList, openPool } from '../pool.js';
 
 export async function releaseCommand(ctx: Context): Promise<number> {
-  const store = await ctx.openStore();
+  const pool = await openPool(ctx);
   try {
-    const user = await ctx.currentUser();
-    const { slots } = await store.snapshot();
-    const released = await store.releaseManual(user, ctx.clock.now(), livenessFor(ctx, slots));
+    const released = await pool.releaseManual(await ctx.currentUser());
     ctx.stdout.write(
       released.length > 0
-        ? `Released ${released.length} GPU(s): ${idList([...released].sort((a, b) => a - b))}\n`
+        ? `Released ${released.length} GPU(s): ${idList(released)}\n`
         : 'No manually reserved GPUs found for current user\n',
     );
   } finally {
-    await store.close();
+    await pool.store.close();
   }
   return 0;
 }

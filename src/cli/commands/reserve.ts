@@ -4,7 +4,7 @@ import { validateGpuCount } from '../../domain/allocation.js';
 import { formatDuration, INVALID_DURATION_MESSAGE, parseDuration } from '../../domain/duration.js';
 import { UsageError } from '../../domain/errors.js';
 import type { Context } from '../context.js';
-import { allocate, idList, parseGpuCountFlag } from '../pool.js';
+import { idList, openPool, parseGpuCountFlag } from '../pool.js';
 
 export interface ReserveOptions {
   gpus: string | undefined;
@@ -19,15 +19,15 @@ export async function reserveCommand(opts: ReserveOptions, ctx: Context): Promis
   const seconds = parseDuration(opts.duration ?? '8h');
   if (seconds === null) throw new UsageError(INVALID_DURATION_MESSAGE);
 
-  const store = await ctx.openStore();
+  const pool = await openPool(ctx);
   try {
     const user = await ctx.currentUser();
-    const ids = await allocate(ctx, store, {
+    const ids = await pool.allocate({
       count, user, type: 'manual', durationMs: seconds * 1000, token: randomUUID(), owner: null,
     });
     ctx.stdout.write(`Reserved ${ids.length} GPU(s): ${idList(ids)} for ${formatDuration(seconds)}\n`);
   } finally {
-    await store.close();
+    await pool.store.close();
   }
   return 0;
 }

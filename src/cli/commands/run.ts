@@ -5,7 +5,7 @@ import { StoreUnavailableError, UsageError } from '../../domain/errors.js';
 import type { Store } from '../../domain/ports.js';
 import { supervise } from '../../run/supervisor.js';
 import type { Context } from '../context.js';
-import { allocate, idList, parseGpuCountFlag } from '../pool.js';
+import { idList, openPool, parseGpuCountFlag } from '../pool.js';
 
 export const RUN_USAGE = 'Usage: canhazgpu run --gpus <count> -- <command> [args]...';
 
@@ -66,12 +66,13 @@ export async function runCommand(opts: RunOptions, ctx: Context): Promise<number
   const invalid = validateGpuCount(count);
   if (invalid) throw new UsageError(invalid);
 
-  const store = await ctx.openStore({ reconnect: true });
+  const pool = await openPool(ctx, { reconnect: true });
+  const store = pool.store;
   let killedBy: NodeJS.Signals | null = null;
   try {
     const token = randomUUID();
     const user = await ctx.currentUser();
-    const ids = await allocate(ctx, store, { count, user, type: 'run', durationMs: null, token, owner: ctx.ownerOf() });
+    const ids = await pool.allocate({ count, user, type: 'run', durationMs: null, token, owner: ctx.ownerOf() });
     const env = { ...ctx.env, CUDA_VISIBLE_DEVICES: ids.join(','), CUDA_DEVICE_ORDER: 'PCI_BUS_ID' };
     const child = supervise({
       command: opts.command, env, heartbeatMs: ctx.config.heartbeatMs,

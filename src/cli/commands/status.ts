@@ -1,9 +1,8 @@
 // `canhazgpu status [--table | --json]`: every GPU, its holder, and what the hardware shows.
 import { UsageError } from '../../domain/errors.js';
-import { buildStatus } from '../../domain/status.js';
 import { statusJson, statusLine, TABLE_HEADER, tableCells } from '../../domain/status-text.js';
 import type { Context } from '../context.js';
-import { livenessFor, readUsage } from '../pool.js';
+import { openPool } from '../pool.js';
 
 export interface StatusOptions {
   table: boolean;
@@ -29,12 +28,10 @@ async function renderTable(rows: string[][]): Promise<string> {
 
 export async function statusCommand(opts: StatusOptions, ctx: Context): Promise<number> {
   if (opts.table && opts.json) throw new UsageError('--table and --json cannot be used together');
-  const store = await ctx.openStore();
+  const pool = await openPool(ctx);
   try {
-    const [snapshot, usage] = await Promise.all([store.snapshot(), readUsage(ctx)]);
-    const now = ctx.clock.now();
+    const { now, rows } = await pool.status();
     const threshold = ctx.config.inUseThresholdMb;
-    const rows = buildStatus({ snapshot, usage, now, liveness: livenessFor(ctx, snapshot.slots), inUseThresholdMb: threshold });
     if (opts.json) {
       ctx.stdout.write(`${JSON.stringify(rows.map((r) => statusJson(r, now)), null, 2)}\n`);
     } else if (opts.table) {
@@ -43,7 +40,7 @@ export async function statusCommand(opts: StatusOptions, ctx: Context): Promise<
       ctx.stdout.write(rows.map((r) => `${statusLine(r, now, threshold)}\n`).join(''));
     }
   } finally {
-    await store.close();
+    await pool.store.close();
   }
   return 0;
 }

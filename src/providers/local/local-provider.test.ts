@@ -8,6 +8,7 @@ import { NotEnoughGpusError } from '../../domain/errors.js';
 import { ProbeUnavailableError, type GpuProbe } from '../../domain/ports.js';
 import { FakeProbe } from '../../probe/fake/fake-probe.js';
 import { SqliteStore } from '../../store/sqlite/sqlite-store.js';
+import { PoolService } from '../../pool/pool-service.js';
 import { LocalProvider } from './local-provider.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'canhazgpu-local-'));
@@ -17,10 +18,11 @@ const NOW = 1_800_000_000_000;
 async function provider(probe: GpuProbe, name: string): Promise<{ local: LocalProvider; store: SqliteStore }> {
   const store = SqliteStore.create(join(dir, name, 'state.db'));
   await store.initialize(3, false, NOW);
-  const local = new LocalProvider({
-    store, probe, clock: { now: () => NOW }, ownerState: () => 'unknown', staleAfterMs: 300_000,
-    inUseThresholdMb: 1024, pricePerGpuHour: () => 0,
+  const clock = { now: () => NOW };
+  const pool = new PoolService({
+    store, probe, clock, owners: { state: () => 'unknown' }, staleAfterMs: 300_000, inUseThresholdMb: 1024,
   });
+  const local = new LocalProvider({ pool, clock, pricePerGpuHour: () => 0 });
   return { local, store };
 }
 

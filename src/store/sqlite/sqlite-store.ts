@@ -127,7 +127,7 @@ export class SqliteStore implements Store {
       const db = new (sqlite())(path, { fileMustExist: !create, timeout: busyMs });
       try {
         db.pragma('busy_timeout = ' + busyMs);
-        keepJournal(db, path);
+        if (path !== ':memory:') keepJournal(db, path);
       } catch (err) {
         db.close();
         throw err;

@@ -1,0 +1,129 @@
+// The pool of this host: the one place that reads the store and the GPUs together, judges who still
+// holds what, and allocates. The CLI's commands, the server's local provider, its status, metrics and
+// dashboard all go through it, so each of them reads the store and the probe once per request.
+import { type AllocationRequest, leastRecentlyReleasedFirst } from '../domain/allocation.js';
+import { activeReservation, type Liveness, livenessOf } from '../domain/liveness.js';
+import { type Clock, type GpuProbe, type OwnerProcesses, probeOrNull, type Store } from '../domain/ports.js';
+import type { PoolSnapshot, Reservation } from '../domain/reservation.js';
+import { buildStatus, type StatusRow } from '../domain/status.js';
+import { type GpuUsage, gpusInUse, listedGpus } from '../domain/usage.js';
+
+export interface PoolOptions {
+  store: Store;
+  probe: GpuProbe;
+  clock: Clock;
+  owners: OwnerProcesses;
+  staleAfterMs: number;
+  inUseThresholdMb: number;
+  /** Told when the probe cannot read the GPUs (the CLI prints the seed's warning); work goes on without it. */
+  onProbeUnavailable?: (toolName: string) => void;
+}
+
+/** One look at the pool: the store's slots, the probe's GPUs (null when unreadable), owners judged once. */
+export interface PoolReading {
+  now: number;
+  snapshot: PoolSnapshot;
+  usage: GpuUsage[] | null;
+  liveness: Liveness;
+}
+
+export type Grant = Pick<AllocationRequest, 'count' | 'type' | 'token' | 'owner' | 'user' | 'only'> & {
+  /** Manual reservations: how long they last, from the moment of the grant. */
+  durationMs: number | null;
+};
+
+/** A GPU free to be granted now, with what the probe says of it. */
+export interface FreeGpu {
+  id: number;
+  usage: GpuUsage | undefined;
+}
+
+export class PoolService {
+  constructor(private readonly o: PoolOptions) {}
+
+  get store(): Store {
+    return this.o.store;
+  }
+
+  get probeName(): string {
+    return this.o.probe.toolName;
+  }
+
+  private async usage(): Promise<GpuUsage[] | null> {
+    const usage = await probeOrNull(this.o.probe);
+    if (usage === null) this.o.onProbeUnavailable?.(this.o.probe.toolName);
+    return usage;
+  }
+
+  private judge(snapshot: PoolSnapshot): Liveness {
+    return livenessOf(snapshot.slots, (owner) => this.o.owners.state(owner), this.o.staleAfterMs);
+  }
+
+  /** The store and the probe, read side by side. */
+  async read(): Promise<PoolReading> {
+    const [snapshot, usage] = await Promise.all([this.o.store.snapshot(), this.usage()]);
+    return { now: this.o.clock.now(), snapshot, usage, liveness: this.judge(snapshot) };
+  }
+
+  /** One row per GPU: who holds it, or what the hardware shows. */
+  async status(reading?: PoolReading): Promise<{ now: number; rows: StatusRow[] }> {
+    const r = reading ?? (await this.read());
+    const rows = buildStatus({ ...r, inUseThresholdMb: this.o.inUseThresholdMb });
+    return { now: r.now, rows };
+  }
+
+  /**
+   * Grants in one atomic store step (the store checks every GPU again), leaving out GPUs in use or not
+   * on this machine. A recent `reading` (the server's listing of the same request) spares a second look.
+   */
+  async allocate(grant: Grant, reading?: PoolReading): Promise<number[]> {
+    const { usage, liveness } = reading ?? (await this.read());
+    const { durationMs, ...rest } = grant;
+    const now = this.o.clock.now();
+    const ids = await this.o.store.allocate({
+      ...rest,
+      now,
+      expiryTime: durationMs === null ? null : now + durationMs,
+      inUse: usage ? gpusInUse(usage, this.o.inUseThresholdMb) : [],
+      listed: listedGpus(usage),
+      liveness,
+    });
+    return [...ids].sort((a, b) => a - b);
+  }
+
+  /** The GPUs a grant could take now, least recently released first (the order allocation prefers). */
+  free(reading: PoolReading): FreeGpu[] {
+    const { now, snapshot, usage, liveness } = reading;
+    const busy = new Set(usage ? gpusInUse(usage, this.o.inUseThresholdMb) : []);
+    const byIndex = new Map((usage ?? []).map((g) => [g.index, g]));
+    const present = (id: number) => usage === null || byIndex.has(id);
+    const free = snapshot.slots.filter(
+      (s) => !s.problem && present(s.id) && !busy.has(s.id) && activeReservation(s, now, liveness) === null,
+    );
+    return leastRecentlyReleasedFirst(free, now, liveness).map((s) => ({ id: s.id, usage: byIndex.get(s.id) }));
+  }
+
+  /** The reservations that still hold a GPU (one entry per reservation, however many GPUs it holds). */
+  async active(): Promise<Reservation[]> {
+    const snapshot = await this.o.store.snapshot();
+    const now = this.o.clock.now();
+    const liveness = this.judge(snapshot);
+    const byToken = new Map<string, Reservation>();
+    for (const slot of snapshot.slots) {
+      const r = activeReservation(slot, now, liveness);
+      if (r?.token) byToken.set(r.token, r);
+    }
+    return [...byToken.values()];
+  }
+
+  /** Ends `user`'s manual reservations that still hold a GPU; returns the ids, in order. */
+  async releaseManual(user: string): Promise<number[]> {
+    const liveness = this.judge(await this.o.store.snapshot());
+    const ids = await this.o.store.releaseManual(user, this.o.clock.now(), liveness);
+    return [...ids].sort((a, b) => a - b);
+  }
+
+  releaseToken(token: string): Promise<number[]> {
+    return this.o.store.releaseToken(token, this.o.clock.now());
+  }
+}

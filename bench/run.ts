@@ -64,7 +64,7 @@ async function racers(concurrency: number, seconds: number, storeUrl?: string): 
   if (otherErrors.length > 0) console.error(otherErrors.slice(0, 3).join('\n'));
 }
 
-/** 32 processes reserve at the same instant from 8 GPUs: 8 win, 24 get the seed error, nothing else. */
+/** 32 processes reserve at the same instant from 8 GPUs: 8 win, 24 get the original manual's error, nothing else. */
 async function burst(): Promise<void> {
   box.setGpus({ gpus: Array.from({ length: 8 }, () => ({})) });
   await box.run(['admin', '--gpus', '8', '--force']);

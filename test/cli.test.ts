@@ -15,7 +15,7 @@ describe('canhazgpu CLI', () => {
   });
   after(() => box.cleanup());
 
-  test('with no command or --help prints the seed usage block', async () => {
+  test("with no command or --help prints the original manual's usage block", async () => {
     for (const args of [[], ['--help']]) {
       const r = await box.run(args);
       assert.equal(r.code, 0);
@@ -77,14 +77,14 @@ describe('canhazgpu CLI', () => {
     assert.equal((await box.run(['status', '--json', '--provider', 'fake'])).stdout, before);
   });
 
-  test('reserve and release print the seed texts', async () => {
+  test("reserve and release print the original manual's texts", async () => {
     await box.run(['admin', '--gpus', '4', '--force']);
     box.setGpus({ gpus: [{}, {}, {}, {}] });
     const first = await box.run(['reserve', '--gpus', '2', '--duration', '4h']);
     assert.deepEqual([first.code, first.stdout, first.stderr], [0, 'Reserved 2 GPU(s): [0, 1] for 4h 0m 0s\n', '']);
     const dflt = await box.run(['reserve']);
     assert.equal(dflt.stdout, 'Reserved 1 GPU(s): [2] for 8h 0m 0s\n');
-    // The seed's Python integration parses that line.
+    // The original manual's Python integration parses that line.
     assert.deepEqual(first.stdout.match(/Reserved \d+ GPU\(s\): \[([^\]]+)\]/)![1]!.split(',').map((x) => Number(x.trim())), [0, 1]);
     const status = (await box.run(['status'])).stdout.split('\n');
     assert.match(status[0]!, /^GPU 0: IN USE by \S+ for 0h \d+m \d+s \(manual, expires in (?:3h 5\d+m \d+s|4h 0m 0s)\) \[validated: no actual usage detected\]$/);
@@ -110,7 +110,7 @@ describe('canhazgpu CLI', () => {
     const lines = (await box.run(['status', '--provider', 'fake'])).stdout.split('\n');
     assert.equal(lines[0], 'GPU 0: IN USE WITHOUT RESERVATION by user bob - 2000MB used by PID 12345 (python3)');
     assert.equal(lines[2], 'GPU 2: IN USE WITHOUT RESERVATION by user carol - 2000MB used by PID 23456 (python3)');
-    // The seed's reminder script finds them.
+    // The original manual's reminder script finds them.
     assert.equal(lines.filter((l) => l.includes('WITHOUT RESERVATION')).length, 2);
     await box.run(['release']);
     const plain = await box.run(['reserve', '--gpus', '3']);

@@ -8,7 +8,7 @@ after(() => box.cleanup());
 /** Dozens of processes at once on a small machine: the stand-in nvidia-smi may answer after the default 10 s. */
 const PATIENT = { env: { CANHAZGPU_NVIDIA_SMI_TIMEOUT_SECONDS: '120' } };
 
-test('32 processes racing for 8 GPUs: no GPU granted twice, every loser gets the seed error', async () => {
+test("32 processes racing for 8 GPUs: no GPU granted twice, every loser gets the original manual's error", async () => {
   box.setGpus({ gpus: Array.from({ length: 8 }, () => ({})) });
   await box.run(['admin', '--gpus', '8']);
   const reserve = () => box.run(['reserve', '--duration', '1h'], PATIENT);

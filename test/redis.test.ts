@@ -68,7 +68,7 @@ describe('canhazgpu on Redis', () => {
     assert.equal((await cli(['release'])).stdout, 'Released 1 GPU(s): [1]\n');
   });
 
-  test("waits out another tool's allocation lock; a lock held past the wait fails with the seed's text", async () => {
+  test("waits out another tool's allocation lock; a lock held past the wait fails with the original manual's text", async () => {
     await cli(['admin', '--gpus', '2', '--force']);
     await redis.set('canhazgpu:allocation_lock', 'go:42', 'PX', 1500);
     const waited = await cli(['reserve']);

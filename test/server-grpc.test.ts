@@ -1,4 +1,4 @@
-// The gRPC API through @grpc/grpc-js, a client built from the .proto as the seed's Go client is:
+// The gRPC API through @grpc/grpc-js, a client built from the .proto as the GPU proxy specification's Go client is:
 // same package, service, names and field numbers on the wire.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -91,7 +91,7 @@ describe('gRPC API', () => {
     assert.equal(await code(rpc['ReserveGPUs']!({ count: 1, provider: 'vast.ai' }, key)), grpc.status.INTERNAL); // only the failing offer is left
     const mine = await rpc['ListGPUInstances']!({ provider: 'local' }, meta({ 'x-api-key': alice.key }));
     assert.equal(mine.total_count, 2);
-    // Seed 004's "check availability first" example lists with provider "all".
+    // the GPU proxy specification's "check availability first" example lists with provider "all".
     const all = await rpc['ListGPUInstances']!({ provider: 'all' }, key);
     assert.equal(all.total_count, (await rpc['ListGPUInstances']!({}, key)).total_count);
     assert.ok(all.total_count > mine.total_count);

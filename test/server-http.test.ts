@@ -170,7 +170,7 @@ describe('HTTP API', () => {
     assert.ok(latency('vast.ai') > 0 && latency('vast.ai') < 5000, String(latency('vast.ai')));
   });
 
-  test("seed 004's own requests: curl -d's form type is read as JSON, and provider \"all\" means every provider", async () => {
+  test("the GPU proxy specification's own requests: curl -d's form type is read as JSON, and provider \"all\" means every provider", async () => {
     // What `curl -X PUT … -d '{"strategy": …}'` sends when no Content-Type is given.
     const form = { 'content-type': 'application/x-www-form-urlencoded' };
     const set = await s.api('/api/v1/loadbalancer/strategy', { method: 'PUT', key: admin.key, body: '{"strategy": "least_connections"}', headers: form });

@@ -1,4 +1,4 @@
-// What the commands share: this host's pool, opened on the context's store and probe, and the seed's
+// What the commands share: this host's pool, opened on the context's store and probe, and the original manual's
 // ways of printing and parsing GPU ids.
 import type { OpenOptions } from '../store/open.js';
 import { PoolService } from '../pool/pool-service.js';
@@ -17,7 +17,7 @@ export async function openPool(ctx: Context, options: OpenOptions = {}): Promise
   });
 }
 
-/** `[1, 3]`, as the seeds print id lists. */
+/** `[1, 3]`, as the original manual prints id lists. */
 export function idList(ids: readonly number[]): string {
   return `[${ids.join(', ')}]`;
 }

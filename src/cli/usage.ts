@@ -1,4 +1,4 @@
-// The seed's usage block, byte for byte, then where to put the store and provider.
+// The original manual's usage block, byte for byte, then where to put the store and provider.
 export const USAGE = `Usage: canhazgpu [OPTIONS] COMMAND [ARGS]...
 
 Options:

@@ -35,7 +35,7 @@ export function newReservation(req: AllocationRequest): Reservation {
 
 /**
  * Picks `count` free GPUs, least recently released first (never released first, ties by id), or
- * throws the seed's "Not enough GPUs" error. Pure: the caller holds the store's lock.
+ * throws the original manual's "Not enough GPUs" error. Pure: the caller holds the store's lock.
  */
 export function chooseGpus(slots: readonly GpuSlot[], req: AllocationRequest): number[] {
   const inUse = new Set(req.inUse);

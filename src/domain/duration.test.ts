@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { formatCompactDuration, formatDuration, formatTrimmedDuration, parseDuration } from './duration.js';
 
-test('parses every duration form of the seeds', () => {
+test("parses every duration form of the original manual", () => {
   const cases: Array<[string, number]> = [
     ['30m', 1800], ['2h', 7200], ['1d', 86400], ['0.5h', 1800], ['90m', 5400], ['3.5d', 302400],
     ['45s', 45], ['1h30m', 5400], ['8h', 28800], ['7d', 604800], [' 2H ', 7200], ['1d2h3m4s', 93784],
@@ -16,7 +16,7 @@ test('rejects what is not a duration', () => {
   }
 });
 
-test('formats durations as the seeds print them', () => {
+test('formats durations as the original manual prints them', () => {
   assert.equal(formatDuration(4 * 3600), '4h 0m 0s');
   assert.equal(formatDuration(930), '0h 15m 30s');
   assert.equal(formatDuration(100 * 3600 + 61.9), '100h 1m 1s');
@@ -27,7 +27,7 @@ test('formats durations as the seeds print them', () => {
   assert.equal(formatCompactDuration(7 * 3600 + 15 * 60), '7h 15m 0s');
 });
 
-test("the table's `free for` drops zero units at both ends, as seed 003's `free for 2h`", () => {
+test("the table's `free for` drops zero units at both ends, as the original manual's `free for 2h`", () => {
   const cases: Array<[number, string]> = [
     [7200, '2h'], [5400, '1h 30m'], [45, '45s'], [1815, '30m 15s'], [3605, '1h 0m 5s'], [2700, '45m'], [0, '0s'],
   ];

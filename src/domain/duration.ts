@@ -1,4 +1,4 @@
-// Durations as people type them (`30m`, `0.5h`, `1h30m`) and as the seeds print them (`4h 0m 0s`).
+// Durations as people type them (`30m`, `0.5h`, `1h30m`) and as the original manual prints them (`4h 0m 0s`).
 
 const UNIT_SECONDS: Record<string, number> = { d: 86_400, h: 3_600, m: 60, s: 1 };
 const COMPONENT = /(\d+(?:\.\d+)?|\.\d+)([dhms])/gy;
@@ -24,7 +24,7 @@ export function parseDuration(text: string): number | null {
   return rounded;
 }
 
-/** `Xh Ym Zs` with unbounded hours, as every seed text prints it. Negative spans (clock skew) show as zero. */
+/** `Xh Ym Zs` with unbounded hours, as every text of the original manual prints it. Negative spans (clock skew) show as zero. */
 export function formatDuration(seconds: number): string {
   const total = Math.max(0, Math.floor(seconds));
   const hours = Math.floor(total / 3600);
@@ -38,7 +38,7 @@ export function formatCompactDuration(seconds: number): string {
   return full.replace(/^0h /, '').replace(/^0m (?=\d+s$)/, '');
 }
 
-/** `free for` in the table also drops trailing zero units, as seed 003 prints it: `2h`, `1h 30m`, `45s`. */
+/** `free for` in the table also drops trailing zero units, as the original manual prints it: `2h`, `1h 30m`, `45s`. */
 export function formatTrimmedDuration(seconds: number): string {
   const parts = formatDuration(seconds).split(' ');
   const kept = parts.map((part) => !/^0[hms]$/.test(part));

@@ -20,7 +20,7 @@ export interface InstanceFilters {
   location?: string;
 }
 
-/** The provider a filter names; '' and seed 004's "all" name none. */
+/** The provider a filter names; '' and the GPU proxy specification's "all" name none. */
 export function namedProvider(f: InstanceFilters): string | undefined {
   return f.provider && f.provider !== 'all' ? f.provider : undefined;
 }
@@ -37,7 +37,7 @@ export function matchesFilters(i: GpuInstance, f: InstanceFilters): boolean {
   );
 }
 
-/** The four horizons of seed 004's cost estimate. */
+/** The four horizons of the GPU proxy specification's cost estimate. */
 export function costEstimate(pricePerHour: number) {
   const round = (x: number) => Math.round(x * 10_000) / 10_000;
   return { hourly: round(pricePerHour), daily: round(pricePerHour * 24), weekly: round(pricePerHour * 168), monthly: round(pricePerHour * 720) };

@@ -1,4 +1,4 @@
-// The seed's five selection strategies: which matching instances one reservation request gets.
+// The GPU proxy specification's five selection strategies: which matching instances one reservation request gets.
 // Pure; the caller keeps SelectionState between requests.
 import type { GpuInstance } from './instances.js';
 

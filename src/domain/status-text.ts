@@ -1,4 +1,4 @@
-// The seed's status texts, byte for byte: people's scripts grep and parse them.
+// The original manual's status texts, byte for byte: people's scripts grep and parse them.
 import { formatCompactDuration, formatDuration, formatTrimmedDuration } from './duration.js';
 import { processUsers, type StatusRow } from './status.js';
 import { firstModel, memoryUsedMb, type GpuUsage } from './usage.js';
@@ -69,7 +69,7 @@ function stateLine(row: StatusRow, now: number, thresholdMb: number): string {
 
 export const TABLE_HEADER = ['GPU', 'STATUS', 'USER', 'DURATION', 'TYPE', 'MODEL', 'DETAILS', 'VALIDATION'] as const;
 
-/** The cells of seed 003's `status --table`. */
+/** The cells of the original manual's `status --table`. */
 export function tableCells(row: StatusRow, now: number, thresholdMb: number): string[] {
   const cells = stateCells(row, now, thresholdMb);
   if (row.notFound) cells[7] = NOT_FOUND; // its VALIDATION, empty otherwise: there is no hardware to read

@@ -1,5 +1,5 @@
 // The pool service on an in-memory SQLite store and a scripted probe: one look per request, GPUs in
-// use or missing never granted, the seed's order, manual releases only of the caller's own.
+// use or missing never granted, the original manual's order, manual releases only of the caller's own.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { NotEnoughGpusError } from '../domain/errors.js';
@@ -14,24 +14,22 @@ const gpu = (index: number, memoryUsedMb = 0): GpuUsage => ({
 });
 
 /** A probe that answers `gpus` (null: cannot read) and counts its calls. */
-function scripted(gpus: GpuUsage[] | null) {
-  const probe = {
-    toolName: 'nvidia-smi',
-    calls: 0,
-    gpus,
-    async probe() {
-      probe.calls++;
-      if (probe.gpus === null) throw new ProbeUnavailableError('gone');
-      return probe.gpus;
-    },
-  } satisfies GpuProbe & Record<string, unknown>;
-  return probe;
+class ScriptedProbe implements GpuProbe {
+  readonly toolName = 'nvidia-smi';
+  calls = 0;
+  constructor(public gpus: GpuUsage[] | null) {}
+
+  async probe(): Promise<GpuUsage[]> {
+    this.calls++;
+    if (this.gpus === null) throw new ProbeUnavailableError('gone');
+    return this.gpus;
+  }
 }
 
 async function pool(gpus: GpuUsage[] | null, size = 4) {
   const store = SqliteStore.create(':memory:');
   await store.initialize(size, false, NOW - 1000);
-  const probe = scripted(gpus);
+  const probe = new ScriptedProbe(gpus);
   const unavailable: string[] = [];
   let now = NOW;
   const service = new PoolService({

@@ -15,7 +15,7 @@ export interface PoolOptions {
   owners: OwnerProcesses;
   staleAfterMs: number;
   inUseThresholdMb: number;
-  /** Told when the probe cannot read the GPUs (the CLI prints the seed's warning); work goes on without it. */
+  /** Told when the probe cannot read the GPUs (the CLI prints the original manual's warning); work goes on without it. */
   onProbeUnavailable?: (toolName: string) => void;
 }
 

@@ -89,7 +89,7 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
       assert.deepEqual(await store.allocate(request({ count: 3, now: T0 + 2000 })), [2, 3, 0]);
     });
 
-    it('grants the least recently released GPUs (the seed example: 1 and 5 of 1, 2, 5)', async (store) => {
+    it("grants the least recently released GPUs (the original manual's example: 1 and 5 of 1, 2, 5)", async (store) => {
       await store.initialize(6, false, T0);
       const all = request({ count: 6 });
       await store.allocate(all);

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { UsageError } from '../domain/errors.js';
 import { DEFAULT_REDIS_URL, parseStoreUrl } from './open.js';
 
-test('store URLs: SQLite paths and URLs, Redis URLs, and `redis` alone for the seeds\' localhost:6379', () => {
+test('store URLs: SQLite paths and URLs, Redis URLs, and `redis` alone for the original manual\' localhost:6379', () => {
   assert.deepEqual(parseStoreUrl('sqlite:/var/lib/x.db'), { kind: 'sqlite', path: '/var/lib/x.db' });
   assert.deepEqual(parseStoreUrl('sqlite:///var/lib/x.db'), { kind: 'sqlite', path: '/var/lib/x.db' });
   assert.deepEqual(parseStoreUrl('/tmp/state.db'), { kind: 'sqlite', path: '/tmp/state.db' });

@@ -8,7 +8,7 @@ export { DEFAULT_STORE } from './defaults.js';
 
 export type StoreSpec = { kind: 'sqlite'; path: string } | { kind: 'redis'; url: string };
 
-/** `--store redis` alone: the Redis of the seeds. */
+/** `--store redis` alone: the Redis of the original manual. */
 export const DEFAULT_REDIS_URL = 'redis://localhost:6379/0';
 
 export function parseStoreUrl(url: string): StoreSpec {

@@ -1,4 +1,4 @@
-// status, in-process with a fixed clock: the seed's texts byte for byte.
+// status, in-process with a fixed clock: the original manual's texts byte for byte.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +16,7 @@ const NOW = 1_800_000_000_000;
 const S = 1000;
 let n = 0;
 
-/** The pool of seed 001's example: GPU 0 released 30m15s ago, 1 alice's run, 2 free, 3 charlie's manual. */
+/** The pool of the original manual's example: GPU 0 released 30m15s ago, 1 alice's run, 2 free, 3 charlie's manual. */
 async function seedPool(): Promise<{ storePath: string; gpusPath: string }> {
   const storePath = join(dir, `s${++n}.db`);
   const gpusPath = join(dir, `g${n}.json`);
@@ -36,7 +36,7 @@ async function seedPool(): Promise<{ storePath: string; gpusPath: string }> {
 
 const gpus = (state: FakeState['gpus']): FakeState => ({ gpus: state });
 
-test('prints seed 001 status lines exactly', async () => {
+test("prints the original manual's status lines exactly", async () => {
   const paths = await seedPool();
   writeFileSync(paths.gpusPath, JSON.stringify(gpus([
     { memory_used_mib: 45 },
@@ -47,7 +47,7 @@ test('prints seed 001 status lines exactly', async () => {
     ] },
     { memory_used_mib: 0 },
   ])));
-  // The seed shows 1024MB as unreserved use, so the threshold sits below it here (it is configurable).
+  // The original manual shows 1024MB as unreserved use, so the threshold sits below it here (it is configurable).
   const ctx = testContext({ ...paths, now: NOW, env: { CANHAZGPU_MEMORY_THRESHOLD_MB: '1000' } });
   assert.equal(await statusCommand({ table: false, json: false }, ctx), 0);
   assert.equal(ctx.out(), [
@@ -76,7 +76,7 @@ test('names several unreserved users and counts the processes it does not list',
   await statusCommand({ table: false, json: false }, ctx);
   const line = ctx.out().split('\n')[2];
   assert.equal(line, 'GPU 2: IN USE WITHOUT RESERVATION by users alice, bob and charlie - 2048MB used by PID 12345 (python3), PID 23456 (pytorch) and 2 more');
-  // The seed's own parsing of that line still works.
+  // The original manual's own parsing of that line still works.
   assert.deepEqual(line!.match(/by users? ([^-]+) - (\d+)MB/)!.slice(1), ['alice, bob and charlie', '2048']);
 });
 
@@ -93,7 +93,7 @@ test('a GPU never reserved shows just AVAILABLE; expired reservations show as re
   assert.equal(ctx.err(), 'Warning: Could not detect GPU usage (nvidia-smi unavailable)\n');
 });
 
-test('--table shows seed 003 columns with the model read from the command line', async () => {
+test("--table shows the original manual's columns with the model read from the command line", async () => {
   const paths = await seedPool();
   writeFileSync(paths.gpusPath, JSON.stringify(gpus([
     { memory_used_mib: 45 },
@@ -146,7 +146,7 @@ test('a free GPU shows its memory only when some is used, as the original prints
   ]);
 });
 
-test("--table: seed 003's `free for 2h`, zero units dropped at both ends", async () => {
+test("--table: the original manual's `free for 2h`, zero units dropped at both ends", async () => {
   const storePath = join(dir, `free${++n}.db`);
   const gpusPath = join(dir, `free${n}.json`);
   const store = SqliteStore.create(storePath);

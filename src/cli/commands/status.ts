@@ -9,7 +9,7 @@ export interface StatusOptions {
   json: boolean;
 }
 
-/** Seed 003's layout: a header, a row of dashes, columns separated by single spaces, no borders. */
+/** The original manual's status table layout: a header, a row of dashes, columns separated by single spaces, no borders. */
 async function renderTable(rows: string[][]): Promise<string> {
   // Loaded for --table alone: it and its dependencies would slow every other command's start.
   const { default: Table } = await import('cli-table3');

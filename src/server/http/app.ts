@@ -52,7 +52,7 @@ function limitBody(maxSize: number): MiddlewareHandler {
 }
 
 /**
- * Every body this API takes is JSON. Seed 004's `curl -d '{"strategy": ...}'` sends it with curl's
+ * Every body this API takes is JSON. the GPU proxy specification's `curl -d '{"strategy": ...}'` sends it with curl's
  * default form type, and scripts copy that: a body sent as a form, or with no type, is read as JSON
  * (and is 400 when it is not JSON). Other declared types stay 415.
  */

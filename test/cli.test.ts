@@ -136,6 +136,7 @@ describe('canhazgpu CLI', () => {
       const r = await box.run(['status'], { env: { CANHAZGPU_NVIDIA_SMI_TIMEOUT_SECONDS: '0.5' } });
       assert.deepEqual([r.code, r.stderr], [0, warning], failure);
     }
+    box.setGpus({ gpus: [{}, {}, {}, {}] }); // no hanging nvidia-smi left for the next test
     await box.run(['release']);
   });
 

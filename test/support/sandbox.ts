@@ -44,6 +44,9 @@ export class Sandbox {
       CANHAZGPU_STORE: this.storePath,
       CANHAZGPU_FAKE_GPUS: this.gpusPath,
       HOME: this.dir, // no ~/.canhazgpu.json of the developer's leaks in
+      // The stand-in nvidia-smi is a node process: on a loaded 2-core machine it can take seconds to start.
+      // Tests of a hanging or slow nvidia-smi set their own timeout.
+      CANHAZGPU_NVIDIA_SMI_TIMEOUT_SECONDS: '60',
     };
     delete env['CANHAZGPU_CONFIG'];
     delete env['CANHAZGPU_PROVIDER'];

@@ -1,6 +1,6 @@
 // Settings: flags first, then CANHAZGPU_* variables, then a JSON config file, then defaults.
 import { lstatSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { homedir, hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileProblem, untrustedDirectory } from '../host/trusted-path.js';
 import { UsageError } from '../domain/errors.js';
@@ -19,6 +19,11 @@ export interface Config {
   heartbeatMs: number;
   staleAfterMs: number;
   nvidiaSmiTimeoutMs: number;
+  /** This host's name where its GPU reading is kept (CANHAZGPU_HOST, default the machine's hostname). */
+  host: string;
+  /** How old a shared GPU reading may be for allocation, and for `status`. */
+  readingMaxAgeMs: number;
+  statusReadingMaxAgeMs: number;
   /** Redis: how long to wait for another tool's allocation lock (it holds it 10 s at most). */
   lockWaitMs: number;
   /** The server's users, keys and ledger (mode 0600). */
@@ -57,6 +62,9 @@ const SETTINGS = {
   allowed_hosts: 'CANHAZGPU_ALLOWED_HOSTS',
   tls_cert: 'CANHAZGPU_TLS_CERT',
   tls_key: 'CANHAZGPU_TLS_KEY',
+  host: 'CANHAZGPU_HOST',
+  reading_max_age_seconds: 'CANHAZGPU_READING_MAX_AGE_SECONDS',
+  status_reading_max_age_seconds: 'CANHAZGPU_STATUS_READING_MAX_AGE_SECONDS',
 } as const;
 type SettingKey = keyof typeof SETTINGS;
 type FileSettings = Partial<Record<SettingKey, string>>;
@@ -149,6 +157,15 @@ export function resolveConfig(flags: GlobalFlags, env: NodeJS.ProcessEnv): Confi
     }
     return value;
   };
+  /** A reading's age limit in seconds: 0 turns the sharing off (every command probes). */
+  const age = (key: SettingKey, fallback: number): number => {
+    const text = raw(key);
+    const value = text === undefined ? fallback : Number(text);
+    if (!Number.isFinite(value) || value < 0 || value > 3600) {
+      throw new UsageError(`${where(key)} must be from 0 to 3600 seconds, got '${text}'`);
+    }
+    return value * 1000;
+  };
   const heartbeatSeconds = within('heartbeat_seconds', 60, 0.1, Infinity);
   // A heartbeat rarer than a third of the stale window lets a live run look abandoned.
   if (heartbeatSeconds > DEFAULT_STALE_AFTER_MS / 3000) {
@@ -162,6 +179,9 @@ export function resolveConfig(flags: GlobalFlags, env: NodeJS.ProcessEnv): Confi
     heartbeatMs: heartbeatSeconds * 1000,
     staleAfterMs: DEFAULT_STALE_AFTER_MS,
     nvidiaSmiTimeoutMs: within('nvidia_smi_timeout_seconds', 10, 0.1, 3600) * 1000,
+    host: raw('host')?.trim() || hostname(),
+    readingMaxAgeMs: age('reading_max_age_seconds', 2),
+    statusReadingMaxAgeMs: age('status_reading_max_age_seconds', 10),
     lockWaitMs: within('lock_wait_seconds', 12, 0.1, 3600) * 1000,
     accountsPath: flags.accounts ?? raw('accounts') ?? DEFAULT_ACCOUNTS,
     httpAddress: raw('http') ?? '127.0.0.1:8080',

@@ -1,14 +1,35 @@
 // What the commands share: this host's pool, opened on the context's store and probe, and the original manual's
 // ways of printing and parsing GPU ids.
+import type { ReadingStore, Store } from '../domain/ports.js';
+import { SharedProbe } from '../probe/shared-probe.js';
 import type { OpenOptions } from '../store/open.js';
 import { PoolService } from '../pool/pool-service.js';
 import type { Context } from './context.js';
 
+const isReadingStore = (store: Store): store is Store & ReadingStore => 'claimProbe' in store;
+
+/** The host's GPU reading shared through `store` (see SharedProbe), as fresh as `purpose` needs. */
+export function sharedProbe(ctx: Context, store: Store, purpose: 'allocate' | 'status' | 'agent'): SharedProbe | null {
+  if (!isReadingStore(store)) return null;
+  const { config } = ctx;
+  const maxAgeMs = { allocate: config.readingMaxAgeMs, status: config.statusReadingMaxAgeMs, agent: 0 }[purpose];
+  return new SharedProbe({
+    inner: ctx.probe, readings: store, clock: ctx.clock, host: config.host, maxAgeMs,
+    // nvidia-smi runs its two queries one after the other, each within the timeout.
+    probeHoldMs: 2 * config.nvidiaSmiTimeoutMs + 1000,
+  });
+}
+
 /** The pool on a freshly opened store; the caller closes `pool.store`. */
-export async function openPool(ctx: Context, options: OpenOptions = {}): Promise<PoolService> {
+export async function openPool(
+  ctx: Context,
+  options: OpenOptions = {},
+  purpose: 'allocate' | 'status' = 'allocate',
+): Promise<PoolService> {
+  const store = await ctx.openStore(options);
   return new PoolService({
-    store: await ctx.openStore(options),
-    probe: ctx.probe,
+    store,
+    probe: sharedProbe(ctx, store, purpose) ?? ctx.probe,
     clock: ctx.clock,
     owners: { state: (owner) => ctx.ownerState(owner) },
     staleAfterMs: ctx.config.staleAfterMs,

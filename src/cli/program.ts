@@ -12,6 +12,7 @@ import { statusCommand } from './commands/status.js';
 // the rest never pay for HTTP, gRPC and their dependencies at start-up.
 const server = () => import('./commands/serve.js');
 const accounts = () => import('./commands/accounts.js');
+const agent = () => import('./commands/agent.js');
 const users = () => import('./commands/users.js');
 import { GLOBAL_OPTIONS, USAGE } from './usage.js';
 
@@ -81,6 +82,13 @@ function buildProgram(io: Io, argv: readonly string[], makeContext: ContextFacto
       // Words before `--` that are not run's own options would be silently lost.
       const stray = command === null ? [] : this.args.slice(0, this.args.length - command.length);
       return act((ctx) => runCommand({ gpus: o.gpus, command, stray }, ctx))();
+    });
+
+  program.command('agent').description("Keep this host's GPU reading fresh for the other commands")
+    .option('--interval <seconds>', 'seconds between readings', '1')
+    .action(function (this: Command) {
+      const o = this.opts<{ interval: string }>();
+      return act(async (ctx) => (await agent()).agentCommand({ interval: o.interval }, ctx))();
     });
 
   program.command('serve').description('Serve the HTTP API, dashboard and metrics on this pool')

@@ -14,6 +14,7 @@ Commands:
 
 export const GLOBAL_OPTIONS = `
 Server commands:
+  agent    Keep this host's GPU reading fresh for the other commands
   serve    Serve the HTTP API, dashboard and metrics on this pool
   user     Manage the server's users (user add|list|passwd|disable|enable|
            delete|revoke-tokens)

@@ -59,6 +59,22 @@ export async function probeOrNull(probe: GpuProbe): Promise<GpuUsage[] | null> {
   }
 }
 
+/** A host's GPUs as one probe saw them, kept in the store so every command on the host can share it. */
+export interface GpuReading {
+  host: string;
+  takenAt: number;
+  /** null: the probe could not read the GPUs (every command then warns, as it would itself). */
+  usage: GpuUsage[] | null;
+}
+
+/** Where the latest reading of each host is kept, with a short lock so one process probes at a time. */
+export interface ReadingStore {
+  latestReading(host: string): Promise<GpuReading | null>;
+  saveReading(reading: GpuReading): Promise<void>;
+  /** Takes `host`'s prober lock until `now + holdMs` unless another holds it: true for the one prober. */
+  claimProbe(host: string, now: number, holdMs: number): Promise<boolean>;
+}
+
 /** What this host can tell of a reservation's owner process (the pid with its start time). */
 export interface OwnerProcesses {
   state(owner: OwnerRef): OwnerState;

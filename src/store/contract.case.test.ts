@@ -6,11 +6,11 @@ import { describe, test } from 'node:test';
 import type { AllocationRequest } from '../domain/allocation.js';
 import { NotEnoughGpusError, PoolAlreadyInitializedError, PoolNotInitializedError } from '../domain/errors.js';
 import { activeReservation, defaultLiveness, lastReleased } from '../domain/liveness.js';
-import type { Store } from '../domain/ports.js';
+import type { ReadingStore, Store } from '../domain/ports.js';
 
 export interface StoreFactory {
   /** A fresh, empty store each call. */
-  open(): Promise<Store>;
+  open(): Promise<Store & ReadingStore>;
 }
 
 const HOUR = 3_600_000;
@@ -24,7 +24,7 @@ function request(over: Partial<AllocationRequest> = {}): AllocationRequest {
   };
 }
 
-async function withStore(factory: StoreFactory, fn: (store: Store) => Promise<void>): Promise<void> {
+async function withStore(factory: StoreFactory, fn: (store: Store & ReadingStore) => Promise<void>): Promise<void> {
   const store = await factory.open();
   try {
     await fn(store);
@@ -40,7 +40,30 @@ async function heldBy(store: Store, now: number) {
 
 export function runStoreContract(name: string, factory: StoreFactory): void {
   describe(`store contract: ${name}`, () => {
-    const it = (title: string, fn: (store: Store) => Promise<void>) => test(title, () => withStore(factory, fn));
+    const it = (title: string, fn: (store: Store & ReadingStore) => Promise<void>) => test(title, () => withStore(factory, fn));
+
+    it('keeps the latest GPU reading of each host, an unreadable machine included', async (store) => {
+      assert.equal(await store.latestReading('h1'), null);
+      const usage = [{ index: 0, uuid: 'GPU-0', name: 'H100', memoryUsedMb: 5, memoryTotalMb: 81_559, processes: [] }];
+      await store.saveReading({ host: 'h1', takenAt: T0, usage });
+      await store.saveReading({ host: 'h2', takenAt: T0 + 1, usage: null });
+      assert.deepEqual(await store.latestReading('h1'), { host: 'h1', takenAt: T0, usage });
+      assert.deepEqual(await store.latestReading('h2'), { host: 'h2', takenAt: T0 + 1, usage: null });
+      await store.saveReading({ host: 'h1', takenAt: T0 + 2, usage: [] });
+      assert.deepEqual(await store.latestReading('h1'), { host: 'h1', takenAt: T0 + 2, usage: [] });
+    });
+
+    it('elects one prober per host until its lock times out or it saves its reading', async (store) => {
+      const now = Date.now();
+      assert.equal(await store.claimProbe('h1', now, 40), true);
+      assert.equal(await store.claimProbe('h1', now, 40), false);
+      assert.equal(await store.claimProbe('h2', now, 40), true, 'hosts are apart');
+      await store.saveReading({ host: 'h1', takenAt: now, usage: [] });
+      assert.equal(await store.claimProbe('h1', now, 40), true, 'a saved reading frees the lock');
+      // Redis times the lock by its own clock: let it pass for both stores.
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      assert.equal(await store.claimProbe('h2', Date.now(), 40), true, 'a prober that died frees it in time');
+    });
 
     it('a store never initialised says so', async (store) => {
       await assert.rejects(store.snapshot(), PoolNotInitializedError);

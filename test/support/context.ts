@@ -18,7 +18,12 @@ export function testContext(options: { storePath: string; gpusPath?: string; use
   let stdout = '';
   let stderr = '';
   let now = options.now ?? 1_800_000_000_000;
-  const env = { CANHAZGPU_STORE: options.storePath, CANHAZGPU_PROVIDER: 'fake', CANHAZGPU_FAKE_GPUS: options.gpusPath, ...options.env };
+  const env = {
+    CANHAZGPU_STORE: options.storePath, CANHAZGPU_PROVIDER: 'fake', CANHAZGPU_FAKE_GPUS: options.gpusPath,
+    // Tests change the fake GPUs between commands on a clock that stands still: no shared reading is reused.
+    CANHAZGPU_READING_MAX_AGE_SECONDS: '0', CANHAZGPU_STATUS_READING_MAX_AGE_SECONDS: '0',
+    ...options.env,
+  };
   const config = resolveConfig({}, env);
   return {
     stdout: { write: (s: string) => (stdout += s) },

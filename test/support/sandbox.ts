@@ -47,6 +47,9 @@ export class Sandbox {
       // The stand-in nvidia-smi is a node process: on a loaded 2-core machine it can take seconds to start.
       // Tests of a hanging or slow nvidia-smi set their own timeout.
       CANHAZGPU_NVIDIA_SMI_TIMEOUT_SECONDS: '60',
+      // Tests change the fake GPUs between commands: each command reads them anew unless a test says otherwise.
+      CANHAZGPU_READING_MAX_AGE_SECONDS: '0',
+      CANHAZGPU_STATUS_READING_MAX_AGE_SECONDS: '0',
     };
     delete env['CANHAZGPU_CONFIG'];
     delete env['CANHAZGPU_PROVIDER'];

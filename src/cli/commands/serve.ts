@@ -1,9 +1,11 @@
 // `canhazgpu serve`: the HTTP API (and dashboard, metrics) on this host's pool, loopback by default.
 import { setFlagsFromString } from 'node:v8';
 import { UsageError } from '../../domain/errors.js';
+import { ReadingKeeper } from '../../pool/reading-keeper.js';
 import { CachedProbe } from '../../probe/cached-probe.js';
 import { isLoopback, parseListenAddress, startServer } from '../../server/serve.js';
 import type { Context } from '../context.js';
+import { sharedProbe } from '../pool.js';
 import { readTlsFiles } from './serve-tls.js';
 
 export interface ServeOptions {
@@ -31,6 +33,8 @@ export function exposureWarning(host: string, tls: boolean): string {
 
 /** How old a GPU reading the server may answer with; nvidia-smi takes tens of ms per run. */
 const PROBE_MAX_AGE_MS = 1000;
+/** How often the server refreshes this host's shared GPU reading. */
+const READING_EVERY_MS = 1000;
 
 export async function serveCommand(opts: ServeOptions, ctx: Context): Promise<number> {
   // A long-running server: let V8 collect garbage sooner rather than grow the heap (measured in
@@ -55,8 +59,13 @@ export async function serveCommand(opts: ServeOptions, ctx: Context): Promise<nu
     // Each start sets the price: without the flag this host's GPUs are free again, as --help says.
     await accounts.setSetting('local_price_per_gpu_hour', String(price ?? 0));
     const stop = ctx.shutdownSignal();
+    // The server keeps this host's shared reading fresh, as `canhazgpu agent` does, and answers from it.
+    const shared = sharedProbe(ctx, store, 'allocate');
+    // A failed reading needs no line here: the requests that find no fresh one probe and fail themselves.
+    const keeper = shared && new ReadingKeeper(shared, READING_EVERY_MS, () => {});
+    keeper?.start();
     const server = await startServer({
-      store, probe: new CachedProbe(ctx.probe, ctx.clock, PROBE_MAX_AGE_MS), accounts, clock: ctx.clock, ownerState: ctx.ownerState, staleAfterMs: ctx.config.staleAfterMs,
+      store, probe: new CachedProbe(shared ?? ctx.probe, ctx.clock, PROBE_MAX_AGE_MS), accounts, clock: ctx.clock, ownerState: ctx.ownerState, staleAfterMs: ctx.config.staleAfterMs,
       inUseThresholdMb: ctx.config.inUseThresholdMb, rateLimit, logFormat: opts.logFormat, logLine: (line) => ctx.stdout.write(`${line}\n`),
       allowedHosts, ...(tls ? { tls } : {}),
     }, http, grpc);
@@ -67,6 +76,7 @@ export async function serveCommand(opts: ServeOptions, ctx: Context): Promise<nu
     const signal = await stop;
     ctx.stdout.write(`canhazgpu server stopping (${signal}): finishing requests in flight\n`);
     await server.close();
+    await keeper?.stop();
     return 0;
   } finally {
     accounts.close();

@@ -28,7 +28,7 @@ async function renderTable(rows: string[][]): Promise<string> {
 
 export async function statusCommand(opts: StatusOptions, ctx: Context): Promise<number> {
   if (opts.table && opts.json) throw new UsageError('--table and --json cannot be used together');
-  const pool = await openPool(ctx);
+  const pool = await openPool(ctx, {}, 'status');
   try {
     const { now, rows } = await pool.status();
     const threshold = ctx.config.inUseThresholdMb;

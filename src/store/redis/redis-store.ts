@@ -6,9 +6,13 @@ import { MAX_POOL_SIZE, newReservation, type AllocationRequest } from '../../dom
 import { CanhazError, NotEnoughGpusError, PoolAlreadyInitializedError, PoolNotInitializedError, StoreUnavailableError } from '../../domain/errors.js';
 import type { Liveness } from '../../domain/liveness.js';
 import type { PoolOwner } from '../../domain/pool-owner.js';
-import type { InitializeResult, Store } from '../../domain/ports.js';
+import type { GpuReading, InitializeResult, ReadingStore, Store } from '../../domain/ports.js';
 import type { GpuSlot, OwnerRef, PoolSnapshot } from '../../domain/reservation.js';
-import { decodePoolOwner, decodeSlot, encodeReservation, GPU_COUNT_KEY, gpuKey, LOCK_KEY, POOL_OWNER_KEY, PREFIX } from './schema.js';
+import { decodeReading, encodeUsage } from '../reading-codec.js';
+import {
+  decodePoolOwner, decodeSlot, encodeReservation, GPU_COUNT_KEY, gpuKey, LOCK_KEY, POOL_OWNER_KEY, PREFIX,
+  READING_TTL_S, readingKey, readingLockKey,
+} from './schema.js';
 import { loadScript, SCRIPT_NAMES, type ScriptName } from './scripts.js';
 
 /** The other tools hold their lock for at most 10 s (SET NX EX 10); wait a little longer than that. */
@@ -35,7 +39,7 @@ function redisClient(): typeof Redis {
 
 type ScriptReply = Array<string | number | null>;
 
-export class RedisStore implements Store {
+export class RedisStore implements Store, ReadingStore {
   readonly location: string;
   private lastError: Error | null = null;
   /** The pool size last seen; scripts check it and answer 'resize' when admin changed it. */
@@ -187,6 +191,28 @@ export class RedisStore implements Store {
     if (outcome === 'exists') throw new PoolAlreadyInitializedError(previousCount ?? 0);
     this.knownCount = gpuCount;
     return { previousCount };
+  }
+
+  async latestReading(host: string): Promise<GpuReading | null> {
+    const raw = await this.call(() => this.redis.hmget(readingKey(host), 'taken_at', 'usage'));
+    const takenAt = raw[0] === null ? null : Number(raw[0]);
+    return decodeReading(host, takenAt, raw[1]);
+  }
+
+  async saveReading(reading: GpuReading): Promise<void> {
+    const key = readingKey(reading.host);
+    await this.call(() =>
+      this.redis.multi()
+        .hset(key, 'taken_at', String(reading.takenAt), 'usage', encodeUsage(reading.usage))
+        .expire(key, READING_TTL_S)
+        .del(readingLockKey(reading.host))
+        .exec());
+  }
+
+  async claimProbe(host: string, _now: number, holdMs: number): Promise<boolean> {
+    // Redis's own clock times the lock out: hosts' clocks need not agree.
+    const ms = Math.max(1, Math.ceil(holdMs));
+    return (await this.call(() => this.redis.set(readingLockKey(host), String(process.pid), 'PX', ms, 'NX'))) === 'OK';
   }
 
   async poolOwner(): Promise<PoolOwner | null> {

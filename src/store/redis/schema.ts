@@ -9,6 +9,11 @@ export const GPU_COUNT_KEY = `${PREFIX}gpu_count`;
 export const LOCK_KEY = `${PREFIX}allocation_lock`;
 /** Ours alone: who ran `admin` (the other tools ignore it). */
 export const POOL_OWNER_KEY = `${PREFIX}pool_owner`;
+/** Ours alone: a host's latest GPU reading, and the lock that elects its one prober. */
+export const readingKey = (host: string) => `${PREFIX}reading:${host}`;
+export const readingLockKey = (host: string) => `${PREFIX}reading_lock:${host}`;
+/** A reading nobody refreshes goes away by itself (commands want one seconds old at most). */
+export const READING_TTL_S = 300;
 export const gpuKey = (id: number) => `${PREFIX}gpu:${id}`;
 
 /** Unix seconds from a JSON number or an RFC 3339 string; null when absent, undefined when unreadable. */

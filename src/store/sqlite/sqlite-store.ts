@@ -8,8 +8,9 @@ import { chooseGpus, MAX_POOL_SIZE, newReservation, type AllocationRequest } fro
 import { PoolAlreadyInitializedError, PoolNotInitializedError, StoreUnavailableError } from '../../domain/errors.js';
 import { activeReservation, type Liveness } from '../../domain/liveness.js';
 import type { PoolOwner } from '../../domain/pool-owner.js';
-import type { InitializeResult, Store } from '../../domain/ports.js';
+import type { GpuReading, InitializeResult, ReadingStore, Store } from '../../domain/ports.js';
 import type { GpuSlot, OwnerRef, PoolSnapshot, Reservation } from '../../domain/reservation.js';
+import { decodeReading, encodeUsage } from '../reading-codec.js';
 import { checkStoreFiles, fileIdentity, fileOwner, journalOf, prepareStoreFiles } from './store-files.js';
 import { statementCache, type Sql } from './statements.js';
 
@@ -92,7 +93,7 @@ function sqliteCode(err: unknown): string | null {
   return driver && err instanceof driver.SqliteError ? err.code : null;
 }
 
-export class SqliteStore implements Store {
+export class SqliteStore implements Store, ReadingStore {
   readonly location: string;
   private sql: Sql;
   private schemaSeen = false;
@@ -284,6 +285,43 @@ export class SqliteStore implements Store {
       const clear = this.sql(`UPDATE gpus SET ${CLEARED}, last_released = ? WHERE id = ?`);
       for (const s of mine) clear.run(now, s.id);
       return mine.map((s) => s.id);
+    });
+  }
+
+  // --- the shared GPU reading (a table stores set up before it lack until their first reading)
+
+  private readingsTable(): void {
+    this.sql(`CREATE TABLE IF NOT EXISTS readings (host TEXT PRIMARY KEY, taken_at INTEGER, usage_json TEXT,
+      probe_lock_until INTEGER)`).run();
+  }
+
+  async latestReading(host: string): Promise<GpuReading | null> {
+    return this.read(() => {
+      const table = this.sql("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'readings'").get();
+      if (!table) return null;
+      const row = this.sql('SELECT taken_at, usage_json FROM readings WHERE host = ?').get(host) as
+        | { taken_at: number | null; usage_json: string | null }
+        | undefined;
+      return row ? decodeReading(host, row.taken_at, row.usage_json) : null;
+    });
+  }
+
+  async saveReading(reading: GpuReading): Promise<void> {
+    await this.write(() => {
+      this.readingsTable();
+      this.sql(`INSERT INTO readings (host, taken_at, usage_json) VALUES (?, ?, ?)
+        ON CONFLICT (host) DO UPDATE SET taken_at = excluded.taken_at, usage_json = excluded.usage_json,
+          probe_lock_until = NULL`).run(reading.host, reading.takenAt, encodeUsage(reading.usage));
+    });
+  }
+
+  async claimProbe(host: string, now: number, holdMs: number): Promise<boolean> {
+    return this.write(() => {
+      this.readingsTable();
+      const claimed = this.sql(`INSERT INTO readings (host, probe_lock_until) VALUES (?, ?)
+        ON CONFLICT (host) DO UPDATE SET probe_lock_until = excluded.probe_lock_until
+        WHERE probe_lock_until IS NULL OR probe_lock_until <= ?`).run(host, now + holdMs, now);
+      return claimed.changes === 1;
     });
   }
 

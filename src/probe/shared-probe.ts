@@ -1,0 +1,75 @@
+// One GPU reading per host, shared through the store by every command on it: a reading younger than
+// `maxAgeMs` is used as it is; otherwise one process, elected by a short lock, probes and saves, and
+// the others wait for its reading instead of starting their own nvidia-smi (64 simultaneous reserves
+// make one probe, not 128). `canhazgpu agent` and `serve` keep the reading fresh, so with either
+// running no command probes at all.
+import { type Clock, type GpuProbe, type GpuReading, ProbeUnavailableError, type ReadingStore } from '../domain/ports.js';
+import type { GpuUsage } from '../domain/usage.js';
+
+export interface SharedProbeOptions {
+  inner: GpuProbe;
+  readings: ReadingStore;
+  clock: Clock;
+  host: string;
+  /** How old a saved reading may be for this command (allocation wants it fresher than status); 0: none. */
+  maxAgeMs: number;
+  /** How long the elected prober holds the lock (its probe's timeout): the others wait at most this long. */
+  probeHoldMs: number;
+  /** Between looks at the store while another process probes. */
+  pollMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** The usage a reading holds, or the probe's own error when it could not read. */
+function usageOf(reading: GpuReading, toolName: string): GpuUsage[] {
+  if (reading.usage === null) throw new ProbeUnavailableError(`${toolName} unavailable (shared reading)`);
+  return reading.usage;
+}
+
+export class SharedProbe implements GpuProbe {
+  readonly toolName: string;
+
+  constructor(private readonly o: SharedProbeOptions) {
+    this.toolName = o.inner.toolName;
+  }
+
+  /** Younger than the limit (0: none is), and not from the future (a clock set back). */
+  private fresh(reading: GpuReading | null): reading is GpuReading {
+    const age = reading === null ? Infinity : this.o.clock.now() - reading.takenAt;
+    return age >= 0 && age < this.o.maxAgeMs;
+  }
+
+  async probe(): Promise<GpuUsage[]> {
+    const { readings, host } = this.o;
+    const saved = await readings.latestReading(host);
+    if (this.fresh(saved)) return usageOf(saved, this.toolName);
+    const started = this.o.clock.now();
+    if (await readings.claimProbe(host, started, this.o.probeHoldMs)) return this.probeAndSave();
+    // Another process probes: its reading, once saved, is newer than our start.
+    const sleep = this.o.sleep ?? defaultSleep;
+    while (this.o.clock.now() - started < this.o.probeHoldMs) {
+      await sleep(this.o.pollMs ?? 25);
+      const theirs = await readings.latestReading(host);
+      if (theirs && theirs.takenAt >= started) return usageOf(theirs, this.toolName);
+    }
+    return this.probeAndSave(); // the prober died or hung: read it ourselves
+  }
+
+  /** Probes and saves what it saw, an unreadable machine included, so waiting processes learn it too. */
+  async probeAndSave(): Promise<GpuUsage[]> {
+    let usage: GpuUsage[] | null;
+    try {
+      usage = await this.o.inner.probe();
+    } catch (err) {
+      if (!(err instanceof ProbeUnavailableError)) throw err;
+      usage = null;
+    }
+    const reading = { host: this.o.host, takenAt: this.o.clock.now(), usage };
+    await this.o.readings.saveReading(reading).catch(() => {
+      // A store that cannot keep the reading costs only the sharing; the command goes on with it.
+    });
+    return usageOf(reading, this.toolName);
+  }
+}

@@ -1,7 +1,7 @@
 // `npm run bench`: the single-host figures of the core issue, printed as one table with ratios.
 // Every figure comes from this one run on this machine; compare ratios, not absolute numbers.
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultLiveness } from '../src/domain/liveness.js';
@@ -9,7 +9,7 @@ import type { Store } from '../src/domain/ports.js';
 import { RedisStore } from '../src/store/redis/redis-store.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { RedisServer, redisServerAvailable } from '../test/support/redis-server.js';
-import { CLI, Sandbox } from '../test/support/sandbox.js';
+import { CLI, FAKE_SMI, Sandbox } from '../test/support/sandbox.js';
 import { serverFigures } from './server.js';
 import { printTable, runAsync, timeCommand } from './support.js';
 
@@ -36,6 +36,46 @@ async function statusWallTime(): Promise<void> {
   rows.push(['status, 8 GPUs, fake nvidia-smi on PATH', `${fakeSmi.toFixed(1)} ms = ${(fakeSmi / baseline).toFixed(2)}x node -e 0`, '', '']);
   rows.push(['status, 8 GPUs, in-process fake provider', `${inProcess.toFixed(1)} ms = ${(inProcess / baseline).toFixed(2)}x node -e 0`, '', '']);
   await box.run(['release']);
+}
+
+/** The commands' own defaults for the shared GPU reading (the test sandbox turns sharing off). */
+const SHARED_READING = { CANHAZGPU_READING_MAX_AGE_SECONDS: '2', CANHAZGPU_STATUS_READING_MAX_AGE_SECONDS: '10' };
+
+/** 64 reserves at once with an nvidia-smi that takes 2 s a call: how many probes, warnings, how long. */
+async function slowProbeBurst(): Promise<void> {
+  box.setGpus({ gpus: Array.from({ length: 8 }, () => ({})) });
+  const bin = join(box.dir, 'slow-bin');
+  const log = join(box.dir, 'slow-smi.log');
+  mkdirSync(bin, { recursive: true });
+  writeFileSync(join(bin, 'nvidia-smi'), `#!/bin/sh\necho x >> ${log}\nsleep 2\nexec ${node} ${FAKE_SMI} "$@"\n`, { mode: 0o755 });
+  const env = { ...box.env(), ...SHARED_READING, PATH: `${bin}:${process.env['PATH']}` };
+  await box.run(['admin', '--gpus', '64', '--force'], { env });
+  rmSync(log, { force: true });
+  const start = process.hrtime.bigint();
+  const results = await Promise.all(Array.from({ length: 64 }, () => runAsync([node, CLI, 'reserve', '--duration', '1h'], env)));
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  // Each probe runs nvidia-smi twice (the GPU query, then the compute apps).
+  const probes = readFileSync(log, 'utf8').split('\n').filter(Boolean).length / 2;
+  const warnings = results.filter((r) => r.stderr.includes('Could not detect GPU usage')).length;
+  const granted = results.filter((r) => r.code === 0).length;
+  rows.push(['64 reserves at once, nvidia-smi 2 s a call', `${probes} probe(s), ${warnings} warnings, ${granted} granted, ${ms.toFixed(0)} ms`, '1 probe, 0 warnings', verdict(probes === 1 && warnings === 0)]);
+  await box.run(['release'], { env });
+}
+
+/** `status` while `canhazgpu agent` keeps the reading fresh: no nvidia-smi at all, against `node -e 0`. */
+async function statusWithAgent(): Promise<void> {
+  box.setGpus({ gpus: Array.from({ length: 8 }, () => ({})) });
+  const env = { ...box.env(), ...SHARED_READING };
+  await box.run(['admin', '--gpus', '8', '--force'], { env });
+  const agent = box.spawn(['agent', '--interval', '1'], { env });
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 2000)); // its first readings
+    const baseline = timeCommand([node, '-e', '0'], 20);
+    const status = timeCommand([node, CLI, 'status'], 20, env);
+    rows.push(['status with the agent running (SQLite)', `${status.toFixed(1)} ms = ${(status / baseline).toFixed(2)}x node -e 0`, '< 1.3x', verdict(status / baseline < 1.3)]);
+  } finally {
+    agent.kill('SIGTERM');
+  }
 }
 
 async function racers(concurrency: number, seconds: number, storeUrl?: string): Promise<void> {
@@ -137,6 +177,8 @@ try {
     await statusWallTime();
     await storeThroughput(redis);
     await burst();
+    await slowProbeBurst();
+    await statusWithAgent();
     for (const n of [1, 8, 32]) await racers(n, 5);
     const server = await serverFigures(box, 10);
     rows.push(['server start-up to listening (subprocess)', `${server.startMs.toFixed(0)} ms`, '< 1000 ms', verdict(server.startMs < 1000)]);

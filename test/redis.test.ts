@@ -83,7 +83,8 @@ describe('canhazgpu on Redis', () => {
 
   test('a run rides out a Redis restart: keeps running, resumes heartbeats, keeps its GPUs, releases at the end', async () => {
     await cli(['admin', '--gpus', '8', '--force']);
-    const child = box.spawn(['run', '--gpus', '2', '--', 'sleep', '4'], { env: { CANHAZGPU_STORE: server.url, CANHAZGPU_HEARTBEAT_SECONDS: '0.2' } });
+    // Long enough to outlive the restart on a loaded machine: the heartbeat must resume while it runs.
+    const child = box.spawn(['run', '--gpus', '2', '--', 'sleep', '10'], { env: { CANHAZGPU_STORE: server.url, CANHAZGPU_HEARTBEAT_SECONDS: '0.2' } });
     const done = finished(child);
     await eventually(async () => (await held()) === 2);
     await server.stop();

@@ -78,8 +78,9 @@ test('a body that trickles in is cut with 408 once the request timeout passes', 
 
 test('a slow answer is not cut: the request timeout covers only receiving the request', async () => {
   const offer = { id: 'v1', pricePerHour: 1, vramGb: 24, gpuModel: 'L4', numGpus: 1, location: 'eu' };
-  const slow = new ScriptedProvider('vast.ai', [offer], 600);
-  await withTestServer({ providers: [slow], limits: { headersTimeoutMs: 100, requestTimeoutMs: 200 } }, async (s) => {
+  // The answer takes three times the request timeout; the timeouts leave room for a loaded machine.
+  const slow = new ScriptedProvider('vast.ai', [offer], 3000);
+  await withTestServer({ providers: [slow], limits: { headersTimeoutMs: 1000, requestTimeoutMs: 1000 } }, async (s) => {
     const { key } = await s.user('kim');
     const body = JSON.stringify({ count: 1, filters: { provider: 'vast.ai' } });
     const r = await s.api('/api/v1/gpu/instances/reserve', { method: 'POST', key, body });

@@ -14,7 +14,8 @@ test('fake vast.ai: Bearer auth, searches with operators, 410 for a rented offer
     }).then(async (r) => ({ status: r.status, body: await r.json().catch(() => null) }));
     assert.equal((await call('POST', '/api/v0/bundles/', {}, 'bad')).status, 401);
     assert.equal((await call('POST', '/api/v0/bundles/', { gpu_ram: { gte: 30_000 } })).body.offers.length, 0);
-    assert.equal((await call('PUT', '/api/v0/asks/1/', { client_id: 'me', image: 'x', label: 'canhazgpu:a' })).status, 200);
+    const ask = { client_id: 'me', image: 'x', label: 'canhazgpu:a' };
+    assert.equal((await call('PUT', '/api/v0/asks/1/', ask)).status, 200);
     const again = await call('PUT', '/api/v0/asks/1/', { client_id: 'me', image: 'x' });
     assert.equal(again.status, 410);
     assert.equal(again.body.error, 'no_such_ask');
@@ -31,12 +32,17 @@ test('fake vast.ai: Bearer auth, searches with operators, 410 for a rented offer
 test('fake io.net: X-API-KEY, hardware filters, no capacity is a 400, scripted 429', async () => {
   const io = await new FakeIonet(['k']).start();
   try {
-    io.hardware = [{ deploy_id: 12, name: 'H100 SXM', num_cards: 2, price: 4, vram_per_card: 80, location: 'US', capacity: 1 }];
+    io.hardware = [
+      { deploy_id: 12, name: 'H100 SXM', num_cards: 2, price: 4, vram_per_card: 80, location: 'US', capacity: 1 },
+    ];
     const call = (method: string, path: string, body?: unknown) => fetch(`${io.url}${IONET_BASE}${path}`, {
-      method, headers: { 'x-api-key': 'k', 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}),
+      method, headers: { 'x-api-key': 'k', 'content-type': 'application/json' },
+      ...(body ? { body: JSON.stringify(body) } : {}),
     }).then(async (r) => ({ status: r.status, body: await r.json().catch(() => null) }));
     assert.equal((await call('GET', '/vmaas/hardware?gpu_memory_min=100')).body.data.hardware.length, 0);
-    const deploy = { resource_private_name: 'canhazgpu:x', duration_hours: 1, gpus_per_vm: 2, hardware_id: 12, location_ids: ['US'] };
+    const deploy = {
+      resource_private_name: 'canhazgpu:x', duration_hours: 1, gpus_per_vm: 2, hardware_id: 12, location_ids: ['US'],
+    };
     assert.equal((await call('POST', '/vmaas/deploy', deploy)).status, 200);
     assert.equal((await call('POST', '/vmaas/deploy', deploy)).status, 400);
     io.fail({ status: 429, body: { detail: 'Too many requests' }, match: /GET/ });

@@ -74,7 +74,9 @@ export class FakeHttp {
       // not JSON: keep the text
     }
     const url = new URL(req.url ?? '/', 'http://fake');
-    const recorded: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, body };
+    const recorded: RecordedRequest = {
+      method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, body,
+    };
     this.requests.push(recorded);
     if (this.latencyMs) await new Promise((r) => setTimeout(r, this.latencyMs));
     const answer = this.scripted(recorded) ?? this.route(recorded) ?? { status: 404, body: 'Not found' };

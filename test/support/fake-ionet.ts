@@ -66,7 +66,8 @@ export class FakeIonet extends FakeHttp {
     if (match) {
       const d = this.deployments.get(match[2]!);
       if (!d || d.status === 'destroyed') return { status: 404, body: 'Not found' };
-      if (match[1] === 'GET') return json(200, { data: { id: d.id, status: d.status, hardware_name: d.hardware.name } });
+      const details = { id: d.id, status: d.status, hardware_name: d.hardware.name };
+      if (match[1] === 'GET') return json(200, { data: details });
       d.status = 'destroyed';
       d.hardware.capacity = (d.hardware.capacity ?? 0) + 1;
       return json(200, {});
@@ -80,7 +81,8 @@ export class FakeIonet extends FakeHttp {
     const rows = this.hardware
       .filter((h) => (!gpu || h.name.toLowerCase().includes(gpu)) && h.vram_per_card >= minMem)
       .map((h, i) => ({
-        id: `${i + 1}__${h.num_cards}`, deploy_id: h.deploy_id, name: h.name, num_cards: h.num_cards, supplier: 'internal',
+        id: `${i + 1}__${h.num_cards}`, deploy_id: h.deploy_id, name: h.name, num_cards: h.num_cards,
+        supplier: 'internal',
         price: h.price, vram_per_card: h.vram_per_card, interconnect: 'PCIe', nvlink: false, storage: 500, vcpu: 16,
         memory: 64, location: h.location, sold_out: (h.capacity ?? 1) <= 0,
       }));
@@ -91,10 +93,15 @@ export class FakeIonet extends FakeHttp {
     const allowed = ['resource_private_name', 'duration_hours', 'gpus_per_vm', 'hardware_id', 'location_ids', 'vms_qty',
       'ssh_keys', 'github_ids', 'vm_image_type', 'network_services', 'node_pool_id'];
     const extra = Object.keys(body ?? {}).filter((k) => !allowed.includes(k));
-    if (!body || extra.length) return json(422, { detail: [{ loc: ['body', extra[0] ?? ''], msg: 'Extra inputs are not permitted', type: 'extra_forbidden' }] });
+    if (!body || extra.length) {
+      const msg = 'Extra inputs are not permitted';
+      const detail = [{ loc: ['body', extra[0] ?? ''], msg, type: 'extra_forbidden' }];
+      return json(422, { detail });
+    }
     const locations = body.location_ids as unknown[];
     const hw = this.hardware.find((h) => String(h.deploy_id) === String(body.hardware_id)
-      && Array.isArray(locations) && locations.length === 1 && String(locations[0]) === h.location && body.gpus_per_vm === h.num_cards);
+      && Array.isArray(locations) && locations.length === 1 && String(locations[0]) === h.location
+      && body.gpus_per_vm === h.num_cards);
     if (!hw || (hw.capacity ?? 1) <= 0) return json(400, { detail: 'Not enough available hardware' });
     const id = this.addDeployment(hw, String(body.resource_private_name ?? ''), 'deployment requested');
     this.deployments.get(id)!.duration_hours = Number(body.duration_hours);

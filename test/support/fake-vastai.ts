@@ -65,7 +65,8 @@ export class FakeVastAi extends FakeHttp {
   /** An instance as if created by this fake's API (e.g. by a server that died before recording it). */
   addInstance(offer: VastOffer, label: string | null): number {
     const id = this.nextContract++;
-    this.instances.set(id, { id, label, actual_status: 'running', offer, ssh_host: `ssh${id % 10}.vast.ai`, ssh_port: 20_000 + (id % 1000) });
+    const ssh = { ssh_host: `ssh${id % 10}.vast.ai`, ssh_port: 20_000 + (id % 1000) };
+    this.instances.set(id, { id, label, actual_status: 'running', offer, ...ssh });
     offer.rented = true;
     return id;
   }
@@ -76,7 +77,9 @@ export class FakeVastAi extends FakeHttp {
     if (m === 'POST /api/v0/bundles/') return this.search(req.body as Record<string, unknown>);
     let match = m.match(/^PUT \/api\/v0\/asks\/(\d+)\/$/);
     if (match) return this.create(Number(match[1]), req.body as Record<string, unknown>);
-    if (m === 'GET /api/v0/instances/') return json(200, { instances_found: this.instances.size, instances: [...this.instances.values()].map(row) });
+    if (m === 'GET /api/v0/instances/') {
+      return json(200, { instances_found: this.instances.size, instances: [...this.instances.values()].map(row) });
+    }
     match = m.match(/^(GET|DELETE) \/api\/v0\/instances\/(\d+)\/$/);
     if (match) {
       const inst = this.instances.get(Number(match[2]));
@@ -92,25 +95,32 @@ export class FakeVastAi extends FakeHttp {
   private search(body: Record<string, unknown> | undefined): Answer {
     if (!body || typeof body !== 'object') return json(400, { error: 'invalid_request', msg: 'Invalid json body' });
     const { order, limit, type: _type, allocated_storage: _disk, ...filters } = body;
-    let offers = this.offers.map((o) => ({ verified: true, external: false, rentable: true, rented: false, geolocation: 'Atlantis, AT', ...o }));
-    offers = offers.filter((o) => Object.entries(filters).every(([field, ops]) => satisfies((o as Record<string, unknown>)[field], ops as Ops)));
+    const defaults = { verified: true, external: false, rentable: true, rented: false, geolocation: 'Atlantis, AT' };
+    let offers = this.offers.map((o) => ({ ...defaults, ...o }));
+    const field = (o: object, name: string) => (o as Record<string, unknown>)[name];
+    const wanted = Object.entries(filters);
+    offers = offers.filter((o) => wanted.every(([name, ops]) => satisfies(field(o, name), ops as Ops)));
     for (const [field, dir] of [...((order as [string, string][]) ?? [])].reverse()) {
       offers.sort((a, b) => ((a as any)[field] - (b as any)[field]) * (dir === 'desc' ? -1 : 1));
     }
-    const rows = offers.slice(0, Number(limit ?? 64)).map((o) => ({ ...o, ask_contract_id: o.id, gpu_total_ram: o.gpu_ram * o.num_gpus }));
+    const rows = offers.slice(0, Number(limit ?? 64))
+      .map((o) => ({ ...o, ask_contract_id: o.id, gpu_total_ram: o.gpu_ram * o.num_gpus }));
     return json(200, { offers: rows });
   }
 
   private create(askId: number, body: Record<string, unknown> | undefined): Answer {
     const offer = this.offers.find((o) => o.id === askId);
     if (!offer) {
-      return json(404, { success: false, error: 'invalid_args', msg: `error 404/3603: no_such_ask Instance type by id ${askId} is not available.`, ask_id: askId });
+      const msg = `error 404/3603: no_such_ask Instance type by id ${askId} is not available.`;
+      return json(404, { success: false, error: 'invalid_args', msg, ask_id: askId });
     }
     if (offer.rented) {
-      return json(410, { success: false, error: 'no_such_ask', msg: `error 410/3907: no_such_ask Instance type ${askId} is no longer available.`, ask_id: askId });
+      const msg = `error 410/3907: no_such_ask Instance type ${askId} is no longer available.`;
+      return json(410, { success: false, error: 'no_such_ask', msg, ask_id: askId });
     }
     if (!body || typeof body.image !== 'string') {
-      return json(400, { success: false, error: 'invalid_args', msg: 'error 400/3467: Invalid args: image', ask_id: askId });
+      const msg = 'error 400/3467: Invalid args: image';
+      return json(400, { success: false, error: 'invalid_args', msg, ask_id: askId });
     }
     const id = this.addInstance(offer, typeof body.label === 'string' ? body.label : null);
     this.instances.get(id)!.actual_status = null; // being provisioned

@@ -68,7 +68,7 @@ test('deploys with POST vmaas/deploy: labelled, one location, hours rounded up; 
   const id = await io.create(h100, 'api:ann@example.com', 2.5 * HOUR);
   const [deploy] = fake.calls(/deploy$/);
   const body = deploy!.body as Record<string, unknown>;
-  assert.match(String(body.resource_private_name), /^canhazgpu:[0-9a-f-]{36}$/);
+  assert.match(String(body.resource_private_name), new RegExp(`^canhazgpu:[0-9a-f-]{36}:${t / 1000 + 9000}$`));
   assert.deepEqual({ ...body, resource_private_name: '' }, {
     resource_private_name: '', duration_hours: 3, gpus_per_vm: 2, hardware_id: 12, location_ids: ['US'],
     vm_image_type: 'general',
@@ -99,4 +99,15 @@ test('a refused key moves to the next; a 429 too; a destroy answered 404 is alre
   assert.equal((await io.available()).length, 3);
   assert.deepEqual(fake.calls(/hardware/).map((r) => r.headers['x-api-key']), ['k1', 'k2', 'k2', 'k1']);
   assert.equal(await io.destroy('3f1c0000-0000-4000-8000-000000000000'), false);
+});
+
+test('a deployment past its hours is destroyed when its holdings are next read', async () => {
+  fresh();
+  const io = ionetOn(fake);
+  const [offer] = await io.available();
+  const id = await io.create(offer!, 'api:ann@example.com', HOUR);
+  assert.deepEqual(await io.heldForServer(), [id]);
+  t += HOUR;
+  assert.deepEqual(await io.heldForServer(), []);
+  assert.equal(fake.deployments.get(id)!.status, 'destroyed');
 });

@@ -2,7 +2,8 @@
 import { matchesFilters, type GpuInstance, type InstanceFilters } from '../../domain/instances.js';
 import type { Clock } from '../../domain/ports.js';
 import { ApiClient, CloudApiError, pick, type ApiAnswer } from '../cloud/api-client.js';
-import { isOurLabel, newLabel } from '../cloud/label.js';
+import { expired, isOurLabel, newLabel } from '../cloud/label.js';
+import { HELD_LIST_DEADLINE_MS, withDeadline } from '../cloud/deadline.js';
 import { ListingCache } from '../cloud/listing-cache.js';
 import type { Provider } from '../provider.js';
 
@@ -75,7 +76,7 @@ export class IonetProvider implements Provider {
   }
 
   private async deploy(offer: GpuInstance, durationMs: number): Promise<string | null> {
-    const label = newLabel();
+    const label = newLabel(this.o.clock.now() + durationMs);
     // VMaasDeployRequest (cloud-apis.md io.net 5): 0 < duration_hours ≤ 8760, exactly one location.
     const body = {
       resource_private_name: label, duration_hours: Math.min(8760, Math.max(1, Math.ceil(durationMs / 3_600_000))),
@@ -124,12 +125,23 @@ export class IonetProvider implements Provider {
 
   async stillHeld(contractIds: readonly string[]): Promise<Set<string>> {
     if (contractIds.length === 0) return new Set();
-    const live = new Set((await this.deployments()).filter(running).map((d) => d.id));
+    const live = new Set((await this.live()).map((d) => d.id));
     return new Set(contractIds.filter((id) => live.has(id)));
   }
 
   async heldForServer(): Promise<string[]> {
-    return (await this.deployments()).filter((d) => running(d) && isOurLabel(d.name)).map((d) => d.id);
+    const rows = await withDeadline(this.live(), HELD_LIST_DEADLINE_MS, `${IONET}'s list of instances`);
+    return rows.filter((d) => isOurLabel(d.name)).map((d) => d.id);
+  }
+
+  /** Running deployments, after destroying ours whose hours are over (the prepaid rest may be refunded). */
+  private async live(): Promise<DeploymentRow[]> {
+    const rows = (await this.deployments()).filter(running);
+    const now = this.o.clock.now();
+    const over = rows.filter((d) => expired(d.name, now));
+    const ended = await Promise.all(over.map((d) => this.destroy(d.id).then(() => true, () => false)));
+    const gone = new Set(over.filter((_, n) => ended[n]).map((d) => d.id));
+    return rows.filter((d) => !gone.has(d.id));
   }
 
   /** Every deployment, page by page (`page` 0-based by its documented default, cloud-apis.md io.net 6). */

@@ -83,8 +83,8 @@ test('creates with PUT /api/v0/asks/{id}/, labelled canhazgpu:<id>; destroy send
   const contract = await vast.create(offer!, 'api:ann@example.com', 3_600_000);
   const [put] = fake.calls(/^PUT/);
   assert.equal(put!.path, '/api/v0/asks/104/');
-  const body = put!.body as Record<string, unknown>;
-  assert.match(String(body.label), /^canhazgpu:[0-9a-f-]{36}$/);
+  const body = put!.body as Record<string, unknown> & { label: string };
+  assert.equal(body.label, `canhazgpu:${body.label.slice(10, 46)}:${t / 1000 + 3600}`);
   assert.deepEqual({ ...body, label: '' }, {
     client_id: 'me', image: 'pytorch/pytorch:latest', disk: 32, label: '', env: {}, runtype: 'ssh',
     cancel_unavail: true,
@@ -152,4 +152,17 @@ test('a call that does not answer in time fails with a timeout naming no key', a
   } finally {
     fake.latencyMs = 0;
   }
+});
+
+test('an instance past its hours is destroyed when its holdings are next read, and no longer held', async () => {
+  fresh();
+  const vast = vastOn(fake);
+  const [offer] = await vast.available();
+  const contract = await vast.create(offer!, 'api:ann@example.com', 3_600_000);
+  t += 3_599_000;
+  assert.deepEqual(await vast.stillHeld([contract]), new Set([contract]));
+  t += 1_000;
+  assert.deepEqual(await vast.stillHeld([contract]), new Set());
+  assert.deepEqual(fake.calls(/^DELETE/).map((r) => r.path), [`/api/v0/instances/${contract}/`]);
+  assert.equal(fake.instances.size, 0);
 });

@@ -2,7 +2,8 @@
 import type { GpuInstance, InstanceFilters } from '../../domain/instances.js';
 import type { Clock } from '../../domain/ports.js';
 import { ApiClient, CloudApiError, pick, type ApiAnswer } from '../cloud/api-client.js';
-import { isOurLabel, newLabel } from '../cloud/label.js';
+import { expired, isOurLabel, newLabel } from '../cloud/label.js';
+import { HELD_LIST_DEADLINE_MS, withDeadline } from '../cloud/deadline.js';
 import { ListingCache } from '../cloud/listing-cache.js';
 import type { Provider } from '../provider.js';
 import { offerInstance, searchBody, VASTAI, type VastOfferRow } from './search.js';
@@ -57,12 +58,13 @@ export class VastAiProvider implements Provider {
   }
 
   /** Rents the offer, or the next-best like it when it was taken meanwhile (a bounded number of times). */
-  async create(instance: GpuInstance, _user: string, _durationMs: number): Promise<string> {
+  async create(instance: GpuInstance, _user: string, durationMs: number): Promise<string> {
+    const expiresAt = this.o.clock.now() + durationMs;
     const tried = new Set<string>();
     let offer: GpuInstance | undefined = instance;
     for (let n = 0; offer && n <= MAX_RETAKES; n++) {
       tried.add(offer.id);
-      const contract = await this.rent(offer.id);
+      const contract = await this.rent(offer.id, expiresAt);
       if (contract !== null) return contract;
       this.listings.clear();
       offer = (await this.available(replacementFilters(instance))).find((o) => !tried.has(o.id));
@@ -71,8 +73,8 @@ export class VastAiProvider implements Provider {
   }
 
   /** The new contract id, or null when the offer is no longer there. */
-  private async rent(offerId: string): Promise<string | null> {
-    const label = newLabel();
+  private async rent(offerId: string, expiresAt: number): Promise<string | null> {
+    const label = newLabel(expiresAt);
     // PUT /asks/{id}/ (cloud-apis.md vast 5); env as the object form the docs' examples use.
     const body = {
       client_id: 'me', image: this.o.image ?? VASTAI_DEFAULT_IMAGE, disk: this.o.diskGb ?? 32, label, env: {},
@@ -117,12 +119,23 @@ export class VastAiProvider implements Provider {
   async stillHeld(contractIds: readonly string[]): Promise<Set<string>> {
     if (contractIds.length === 0) return new Set();
     // An instance bills until destroyed, whatever its actual_status (cloud-apis.md vast 7).
-    const held = new Set((await this.instances()).map((i) => String(i.id)));
+    const held = new Set((await this.live()).map((i) => String(i.id)));
     return new Set(contractIds.filter((id) => held.has(id)));
   }
 
   async heldForServer(): Promise<string[]> {
-    return (await this.instances()).filter((i) => isOurLabel(i.label)).map((i) => String(i.id));
+    const rows = await withDeadline(this.live(), HELD_LIST_DEADLINE_MS, `${VASTAI}'s list of instances`);
+    return rows.filter((i) => isOurLabel(i.label)).map((i) => String(i.id));
+  }
+
+  /** The instances, after destroying ours whose hours are over (vast has no lifetime of its own). */
+  private async live(): Promise<VastInstanceRow[]> {
+    const rows = await this.instances();
+    const now = this.o.clock.now();
+    const over = rows.filter((i) => expired(i.label, now));
+    const ended = await Promise.all(over.map((i) => this.destroy(String(i.id)).then(() => true, () => false)));
+    const gone = new Set(over.filter((_, n) => ended[n]).map((i) => i.id));
+    return rows.filter((i) => !gone.has(i.id));
   }
 
   /** GET /instances/ → `{"instances": [...]}` (cloud-apis.md vast 6, the v0 form). */

@@ -4,6 +4,7 @@ import type { Clock } from '../../domain/ports.js';
 import { ApiClient, CloudApiError, pick, type ApiAnswer } from '../cloud/api-client.js';
 import { expired, isOurLabel, newLabel } from '../cloud/label.js';
 import { HELD_LIST_DEADLINE_MS, withDeadline } from '../cloud/deadline.js';
+import { Limiter } from '../cloud/limiter.js';
 import { ListingCache } from '../cloud/listing-cache.js';
 import type { Provider } from '../provider.js';
 
@@ -38,6 +39,8 @@ export class IonetProvider implements Provider {
   readonly name = IONET;
   private readonly api: ApiClient;
   private readonly listings: ListingCache<GpuInstance[]>;
+  /** Creations at once (the rest wait), so one big request does not trip the rate limit. */
+  private readonly creations = new Limiter();
 
   constructor(private readonly o: IonetOptions) {
     this.api = new ApiClient({
@@ -66,7 +69,8 @@ export class IonetProvider implements Provider {
     let offer: GpuInstance | undefined = instance;
     for (let n = 0; offer && n <= MAX_RETAKES; n++) {
       tried.add(offer.id);
-      const id = await this.deploy(offer, durationMs);
+      const chosen = offer;
+      const id = await this.creations.run(() => this.deploy(chosen, durationMs));
       if (id !== null) return id;
       this.listings.clear();
       const like = replacementFilters(instance);

@@ -4,6 +4,7 @@ import type { Clock } from '../../domain/ports.js';
 import { ApiClient, CloudApiError, pick, type ApiAnswer } from '../cloud/api-client.js';
 import { expired, isOurLabel, newLabel } from '../cloud/label.js';
 import { HELD_LIST_DEADLINE_MS, withDeadline } from '../cloud/deadline.js';
+import { Limiter } from '../cloud/limiter.js';
 import { ListingCache } from '../cloud/listing-cache.js';
 import type { Provider } from '../provider.js';
 import { offerInstance, searchBody, VASTAI, type VastOfferRow } from './search.js';
@@ -34,6 +35,8 @@ export class VastAiProvider implements Provider {
   readonly name = VASTAI;
   private readonly api: ApiClient;
   private readonly listings: ListingCache<GpuInstance[]>;
+  /** Creations at once (the rest wait), so one big request does not trip the rate limit. */
+  private readonly creations = new Limiter();
 
   constructor(private readonly o: VastAiOptions) {
     this.api = new ApiClient({
@@ -64,7 +67,8 @@ export class VastAiProvider implements Provider {
     let offer: GpuInstance | undefined = instance;
     for (let n = 0; offer && n <= MAX_RETAKES; n++) {
       tried.add(offer.id);
-      const contract = await this.rent(offer.id, expiresAt);
+      const id = offer.id;
+      const contract = await this.creations.run(() => this.rent(id, expiresAt));
       if (contract !== null) return contract;
       this.listings.clear();
       offer = (await this.available(replacementFilters(instance))).find((o) => !tried.has(o.id));

@@ -122,3 +122,19 @@ test('instances a server created but died before recording are destroyed when th
     await c.stop();
   }
 });
+
+test('a marketplace that does not answer in time fails nobody: the other one serves the request', async () => {
+  const c = await clouds();
+  c.io.latencyMs = 2_000;
+  const s = await startTestServer({ providers: c.providers(), providerTimeouts: { listMs: 300, createMs: 5_000 } });
+  try {
+    const { key } = await s.user('tim');
+    const body = JSON.stringify({ count: 2, filters: { gpu_model: 'RTX_4090' } });
+    const r = await s.api('/api/v1/gpu/instances/reserve', { method: 'POST', key, body });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    assert.deepEqual(r.body.reserved_instances.map((i: { id: string }) => i.id).sort(), ['201', '202']);
+  } finally {
+    await s.stop();
+    await c.stop();
+  }
+});

@@ -101,9 +101,10 @@ function buildProgram(io: Io, argv: readonly string[], makeContext: ContextFacto
     .option('--allowed-hosts <names>', 'host names HTTP answers besides loopback ones, comma-separated')
     .option('--tls-cert <file>', 'PEM certificate: serve HTTPS and gRPC over TLS (with --tls-key)')
     .option('--tls-key <file>', 'PEM private key of --tls-cert')
+    .option('--env-file <file>', 'VASTAI_API_KEY, IONET_API_KEY and their URLs (default: .env here, if present)')
     .action(function (this: Command) {
       const o = this.opts<{ http?: string; grpc?: string; logFormat: string; rateLimit: string; pricePerGpuHour?: string; accounts?: string }>();
-      const net = this.opts<{ allowedHosts?: string; tlsCert?: string; tlsKey?: string }>();
+      const net = this.opts<{ allowedHosts?: string; tlsCert?: string; tlsKey?: string; envFile?: string }>();
       const serve = async (ctx: Context) => (await server()).serveCommand({
         http: o.http, grpc: o.grpc, logFormat: o.logFormat, rateLimit: o.rateLimit, pricePerGpuHour: o.pricePerGpuHour,
         ...net,

@@ -18,6 +18,8 @@ export interface InstanceFilters {
   provider?: string;
   gpuModel?: string;
   location?: string;
+  /** GPUs per instance (multi-GPU machines); undefined: any. */
+  numGpus?: number;
 }
 
 /** The provider a filter names; '' and the GPU proxy specification's "all" name none. */
@@ -25,13 +27,18 @@ export function namedProvider(f: InstanceFilters): string | undefined {
   return f.provider && f.provider !== 'all' ? f.provider : undefined;
 }
 
-/** Case-insensitive substring match for model and location; exact for provider; bounds inclusive. */
+/** A GPU name as marketplaces compare them: `RTX_4090` = `rtx 4090`. */
+export const gpuNameKey = (name: string): string => name.toLowerCase().replace(/[_\s]+/g, ' ').trim();
+
+/** Case-, space- and `_`-insensitive substring match for model and location; exact for provider; bounds inclusive. */
 export function matchesFilters(i: GpuInstance, f: InstanceFilters): boolean {
-  const contains = (haystack: string, needle: string | undefined) => !needle || haystack.toLowerCase().includes(needle.toLowerCase());
+  const contains = (haystack: string, needle: string | undefined) =>
+    !needle || gpuNameKey(haystack).includes(gpuNameKey(needle));
   return (
     (namedProvider(f) === undefined || i.provider === f.provider) &&
     (f.minVramGb === undefined || i.vramGb >= f.minVramGb) &&
     (f.maxPricePerHour === undefined || i.pricePerHour <= f.maxPricePerHour) &&
+    (f.numGpus === undefined || i.numGpus === f.numGpus) &&
     contains(i.gpuModel, f.gpuModel) &&
     contains(i.location, f.location)
   );

@@ -1,13 +1,16 @@
-// The port the server reserves through: this host's pool first, cloud marketplaces later.
-import type { GpuInstance } from '../domain/instances.js';
+// The port the server reserves through: this host's pool, and the cloud marketplaces vast.ai and io.net.
+import type { GpuInstance, InstanceFilters } from '../domain/instances.js';
 
 /** How the server's holders are named where the pool shows them (`api:<email>`): never a local login. */
 export const SERVER_HOLDER_PREFIX = 'api:';
 
 export interface Provider {
   readonly name: string;
-  /** Instances that can be reserved now. */
-  available(): Promise<GpuInstance[]>;
+  /**
+   * Instances that can be reserved now. `filters` are a hint a marketplace may push down to its search
+   * (fewer, better offers); the caller still checks every instance against them.
+   */
+  available(filters?: InstanceFilters): Promise<GpuInstance[]>;
   /** Reserves one instance for `user`; resolves to the contract id, or rejects with the reason. */
   create(instance: GpuInstance, user: string, durationMs: number): Promise<string>;
   /** Ends a contract; false when it was already gone. */

@@ -3,6 +3,8 @@ import { setFlagsFromString } from 'node:v8';
 import { UsageError } from '../../domain/errors.js';
 import { ReadingKeeper } from '../../pool/reading-keeper.js';
 import { CachedProbe } from '../../probe/cached-probe.js';
+import { cloudProvidersFromEnv, describeCloud } from '../../providers/cloud/from-env.js';
+import { loadEnvFile } from '../env-file.js';
 import { isLoopback, parseListenAddress, startServer } from '../../server/serve.js';
 import type { Context } from '../context.js';
 import { sharedProbe } from '../pool.js';
@@ -21,6 +23,8 @@ export interface ServeOptions {
   /** PEM files; undefined: the config file, CANHAZGPU_TLS_CERT/KEY, or plain HTTP and gRPC. */
   tlsCert?: string | undefined;
   tlsKey?: string | undefined;
+  /** The cloud keys' file; undefined: `.env` in the working directory, when there is one. */
+  envFile?: string | undefined;
 }
 
 /** What `serve` says on stderr for a listener beyond loopback. */
@@ -52,6 +56,11 @@ export async function serveCommand(opts: ServeOptions, ctx: Context): Promise<nu
   const hostList = opts.allowedHosts ?? ctx.config.allowedHosts ?? '';
   const allowedHosts = hostList.split(',').map((h) => h.trim()).filter(Boolean);
   const tls = readTlsFiles(opts.tlsCert ?? ctx.config.tlsCert, opts.tlsKey ?? ctx.config.tlsKey);
+  const warn = (line: string) => ctx.stderr.write(`warning: ${line}\n`);
+  loadEnvFile(opts.envFile, warn);
+  // The context's environment (the process's, or a test's) wins over what the file added.
+  const env = { ...process.env, ...ctx.env };
+  const clouds = cloudProvidersFromEnv(env, { clock: ctx.clock, warn });
 
   const store = await ctx.openStore({ reconnect: true });
   const accounts = await ctx.openAccounts({ longLived: true });
@@ -67,12 +76,13 @@ export async function serveCommand(opts: ServeOptions, ctx: Context): Promise<nu
     const server = await startServer({
       store, probe: new CachedProbe(shared ?? ctx.probe, ctx.clock, PROBE_MAX_AGE_MS), accounts, clock: ctx.clock, ownerState: ctx.ownerState, staleAfterMs: ctx.config.staleAfterMs,
       inUseThresholdMb: ctx.config.inUseThresholdMb, rateLimit, logFormat: opts.logFormat, logLine: (line) => ctx.stdout.write(`${line}\n`),
-      allowedHosts, ...(tls ? { tls } : {}),
+      allowedHosts, ...(tls ? { tls } : {}), extraProviders: clouds,
     }, http, grpc);
     for (const host of [http.host, grpc?.host].filter((h): h is string => !!h && !isLoopback(h))) {
       ctx.stderr.write(exposureWarning(host, tls !== null));
     }
     ctx.stdout.write(`canhazgpu server listening on ${server.url}${server.grpcAddress ? ` (gRPC on ${server.grpcAddress})` : ''}\n`);
+    if (clouds.length) ctx.stdout.write(`cloud providers: ${describeCloud(env)}\n`);
     const signal = await stop;
     ctx.stdout.write(`canhazgpu server stopping (${signal}): finishing requests in flight\n`);
     await server.close();

@@ -9,6 +9,7 @@ import { ProbeUnavailableError, type GpuProbe } from '../../domain/ports.js';
 import { FakeProbe } from '../../probe/fake/fake-probe.js';
 import { SqliteStore } from '../../store/sqlite/sqlite-store.js';
 import { PoolService } from '../../pool/pool-service.js';
+import { runProviderContract } from '../contract.case.test.js';
 import { LocalProvider } from './local-provider.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'canhazgpu-local-'));
@@ -49,4 +50,15 @@ test('while nvidia-smi cannot read, every free GPU of the pool is offered, as be
   } finally {
     await store.close();
   }
+});
+
+let fixtures = 0;
+runProviderContract('local', {
+  open: async () => {
+    const name = `contract-${++fixtures}`;
+    const gpusPath = join(dir, `${name}.json`);
+    writeFileSync(gpusPath, JSON.stringify({ gpus: [{}, {}, {}] }));
+    const { local, store } = await provider(new FakeProbe(gpusPath), name);
+    return { provider: local, close: () => store.close() };
+  },
 });

@@ -1,0 +1,81 @@
+// The contract every provider passes (this host's pool, the scripted market, vast.ai and io.net
+// against their fakes). Each provider's own test file calls runProviderContract.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { Provider } from './provider.js';
+
+export interface ProviderFixture {
+  provider: Provider;
+  close(): Promise<void>;
+}
+
+export interface ProviderFactory {
+  /** A fresh provider offering at least two instances, none held. */
+  open(): Promise<ProviderFixture>;
+}
+
+const USER = 'api:contract@example.com';
+const HOUR = 3_600_000;
+/** A contract id no provider has made (numeric, so vast.ai's form too). */
+const UNKNOWN = '424242';
+
+export function runProviderContract(name: string, factory: ProviderFactory): void {
+  describe(`provider contract: ${name}`, () => {
+    const it = (title: string, fn: (p: Provider) => Promise<void>) => test(title, async () => {
+      const f = await factory.open();
+      try {
+        await fn(f.provider);
+      } finally {
+        await f.close();
+      }
+    });
+
+    it('offers available instances under its own name, with distinct ids and sane numbers', async (p) => {
+      const offered = await p.available();
+      assert.ok(offered.length >= 2);
+      assert.equal(new Set(offered.map((i) => i.id)).size, offered.length);
+      for (const i of offered) {
+        assert.equal(i.provider, p.name);
+        assert.equal(i.status, 'available');
+        assert.ok(Number.isInteger(i.numGpus) && i.numGpus >= 1);
+        assert.ok(Number.isFinite(i.pricePerHour) && i.pricePerHour >= 0);
+        assert.ok(i.vramGb >= 0);
+      }
+    });
+
+    it('creates a contract that is held until destroyed; a second destroy is false', async (p) => {
+      const [first] = await p.available();
+      const id = await p.create(first!, USER, HOUR);
+      assert.equal(typeof id, 'string');
+      assert.deepEqual(await p.stillHeld([id, UNKNOWN]), new Set([id]));
+      assert.equal(await p.destroy(id), true);
+      assert.deepEqual(await p.stillHeld([id]), new Set());
+      assert.equal(await p.destroy(id), false);
+    });
+
+    it('no longer offers an instance it created, and two creations make two contracts', async (p) => {
+      const [a, b] = await p.available();
+      const one = await p.create(a!, USER, HOUR);
+      const two = await p.create(b!, USER, HOUR);
+      assert.notEqual(one, two);
+      assert.deepEqual(await p.stillHeld([one, two]), new Set([one, two]));
+      assert.ok(!(await p.available()).some((i) => i.id === a!.id));
+    });
+
+    it('destroying an unknown contract is false, not an error; nothing held is an empty set', async (p) => {
+      assert.equal(await p.destroy(UNKNOWN), false);
+      assert.deepEqual(await p.stillHeld([]), new Set());
+      assert.deepEqual(await p.stillHeld([UNKNOWN]), new Set());
+    });
+
+    it('lists what it holds for the server, when it can, and not what it destroyed', async (p) => {
+      if (!p.heldForServer) return;
+      assert.deepEqual(await p.heldForServer(), []);
+      const [first] = await p.available();
+      const id = await p.create(first!, USER, HOUR);
+      assert.deepEqual(await p.heldForServer(), [id]);
+      await p.destroy(id);
+      assert.deepEqual(await p.heldForServer(), []);
+    });
+  });
+}

@@ -1,0 +1,167 @@
+// io.net IO Cloud VMs (VMaaS) behind the Provider port (facts: cloud-apis.md, "io.net").
+import { matchesFilters, type GpuInstance, type InstanceFilters } from '../../domain/instances.js';
+import type { Clock } from '../../domain/ports.js';
+import { ApiClient, CloudApiError, pick, type ApiAnswer } from '../cloud/api-client.js';
+import { expired, isOurLabel, newLabel } from '../cloud/label.js';
+import { HELD_LIST_DEADLINE_MS, withDeadline } from '../cloud/deadline.js';
+import { Limiter } from '../cloud/limiter.js';
+import { ListingCache } from '../cloud/listing-cache.js';
+import type { Provider } from '../provider.js';
+
+import { MAX_RETAKES, replacementFilters } from '../cloud/replacement.js';
+import { hardwareInstance, hardwareQuery, idValue, IONET, type IonetHardwareRow } from './hardware.js';
+
+export const IONET_DEFAULT_URL = 'https://api.io.solutions/enterprise/v1/io-cloud';
+/** Deployments listed per page (the documented maximum, cloud-apis.md io.net 6), and pages read at most. */
+const PAGE_SIZE = 100;
+const MAX_PAGES = 20;
+/** Statuses of deployments that no longer run or bill (cloud-apis.md io.net 6). */
+const ENDED = new Set(['completed', 'failed', 'destroyed', 'termination requested']);
+
+export interface IonetOptions {
+  keys: readonly string[];
+  clock: Clock;
+  baseUrl?: string;
+  /** ssh public keys by name, sent with each deploy. */
+  sshKeys?: Record<string, string>;
+  timeoutMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+  warn?: (line: string) => void;
+}
+
+interface DeploymentRow {
+  id: string;
+  name?: string;
+  status?: string;
+}
+
+export class IonetProvider implements Provider {
+  readonly name = IONET;
+  private readonly api: ApiClient;
+  private readonly listings: ListingCache<GpuInstance[]>;
+  /** Creations at once (the rest wait), so one big request does not trip the rate limit. */
+  private readonly creations = new Limiter();
+
+  constructor(private readonly o: IonetOptions) {
+    this.api = new ApiClient({
+      provider: IONET, baseUrl: o.baseUrl ?? IONET_DEFAULT_URL, keys: o.keys,
+      // The documented header parameter `x-api-key` (cloud-apis.md io.net 1).
+      auth: (key) => ({ 'x-api-key': key }), clock: o.clock,
+      ...pick(o, ['timeoutMs', 'sleep', 'warn']),
+    });
+    this.listings = new ListingCache(o.clock);
+  }
+
+  available(filters?: InstanceFilters): Promise<GpuInstance[]> {
+    const query = hardwareQuery(filters);
+    return this.listings.get(JSON.stringify(query), async () => {
+      const a = await this.api.call({ method: 'GET', path: '/vmaas/hardware', query, idempotent: true });
+      if (a.status !== 200 || !Array.isArray(a.json?.data?.hardware)) throw this.api.failure('listing hardware', a);
+      const rows = (a.json.data.hardware as IonetHardwareRow[]).flatMap((h) => hardwareInstance(h) ?? []);
+      // The docs do not say how the list is ordered (cloud-apis.md io.net "Not established"): cheapest first.
+      return rows.sort((x, y) => x.pricePerHour - y.pricePerHour);
+    });
+  }
+
+  /** Deploys one VM for `durationMs` (io.net is prepaid by the hour), or the next-best when it was taken. */
+  async create(instance: GpuInstance, _user: string, durationMs: number): Promise<string> {
+    const tried = new Set<string>();
+    let offer: GpuInstance | undefined = instance;
+    for (let n = 0; offer && n <= MAX_RETAKES; n++) {
+      tried.add(offer.id);
+      const chosen = offer;
+      const id = await this.creations.run(() => this.deploy(chosen, durationMs));
+      if (id !== null) return id;
+      this.listings.clear();
+      const like = replacementFilters(instance);
+      offer = (await this.available(like)).find((o) => !tried.has(o.id) && matchesFilters(o, like));
+    }
+    throw new CloudApiError(`${IONET}: hardware ${instance.id} was taken and ${tried.size - 1} like it too`);
+  }
+
+  private async deploy(offer: GpuInstance, durationMs: number): Promise<string | null> {
+    const label = newLabel(this.o.clock.now() + durationMs);
+    // VMaasDeployRequest (cloud-apis.md io.net 5): 0 < duration_hours ≤ 8760, exactly one location.
+    const body = {
+      resource_private_name: label, duration_hours: Math.min(8760, Math.max(1, Math.ceil(durationMs / 3_600_000))),
+      gpus_per_vm: Number(offer.metadata['gpus_per_vm'] ?? offer.numGpus),
+      hardware_id: idValue(offer.metadata['hardware_id'] ?? ''),
+      location_ids: [idValue(offer.metadata['location_id'] ?? '')], vm_image_type: 'general',
+      ...(this.o.sshKeys ? { ssh_keys: this.o.sshKeys } : {}),
+    };
+    let a: ApiAnswer;
+    try {
+      a = await this.api.call({ method: 'POST', path: '/vmaas/deploy', body, idempotent: false });
+    } catch (err) {
+      const made = await this.findLabelled(label).catch(() => null);
+      if (made) return made;
+      throw err;
+    }
+    if (a.status === 200 || a.status === 201) {
+      this.listings.clear();
+      // The 200 schema is empty; the CaaS twin answers `deployment_id` (cloud-apis.md io.net "Not established").
+      const id = a.json?.deployment_id ?? a.json?.data?.deployment_id ?? (await this.findLabelled(label));
+      if (id) return String(id);
+      throw new CloudApiError(`${IONET}: deployed ${offer.id} but cannot find the deployment yet`);
+    }
+    // No capacity is undocumented; a 400/409 with a detail is likely: the hardware was taken.
+    if (a.status === 400 || a.status === 409) return null;
+    if (a.status >= 500) {
+      const made = await this.findLabelled(label).catch(() => null);
+      if (made) return made;
+    }
+    throw this.api.failure(`deploying ${offer.id}`, a);
+  }
+
+  private async findLabelled(label: string): Promise<string | null> {
+    return (await this.deployments()).find((d) => d.name === label)?.id ?? null;
+  }
+
+  async destroy(contractId: string): Promise<boolean> {
+    // DELETE vmaas/deployment/{id}; a bare 404 "Not found" = already gone (cloud-apis.md io.net 7, 9).
+    const path = `/vmaas/deployment/${encodeURIComponent(contractId)}`;
+    const a = await this.api.call({ method: 'DELETE', path, idempotent: true });
+    // 422: an id io.net cannot parse names no deployment either.
+    if (a.status === 404 || a.status === 422) return false;
+    if (a.status < 200 || a.status >= 300) throw this.api.failure(`destroying deployment ${contractId}`, a);
+    return true;
+  }
+
+  async stillHeld(contractIds: readonly string[]): Promise<Set<string>> {
+    if (contractIds.length === 0) return new Set();
+    const live = new Set((await this.live()).map((d) => d.id));
+    return new Set(contractIds.filter((id) => live.has(id)));
+  }
+
+  async heldForServer(): Promise<string[]> {
+    const rows = await withDeadline(this.live(), HELD_LIST_DEADLINE_MS, `${IONET}'s list of instances`);
+    return rows.filter((d) => isOurLabel(d.name)).map((d) => d.id);
+  }
+
+  /** Running deployments, after destroying ours whose hours are over (the prepaid rest may be refunded). */
+  private async live(): Promise<DeploymentRow[]> {
+    const rows = (await this.deployments()).filter(running);
+    const now = this.o.clock.now();
+    const over = rows.filter((d) => expired(d.name, now));
+    const ended = await Promise.all(over.map((d) => this.destroy(d.id).then(() => true, () => false)));
+    const gone = new Set(over.filter((_, n) => ended[n]).map((d) => d.id));
+    return rows.filter((d) => !gone.has(d.id));
+  }
+
+  /** Every deployment, page by page (`page` 0-based by its documented default, cloud-apis.md io.net 6). */
+  private async deployments(): Promise<DeploymentRow[]> {
+    const all: DeploymentRow[] = [];
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const query = { page: String(page), page_size: String(PAGE_SIZE) };
+      const a = await this.api.call({ method: 'GET', path: '/vmaas/deployments', query, idempotent: true });
+      const rows = a.json?.data?.deployments;
+      if (a.status !== 200 || !Array.isArray(rows)) throw this.api.failure('listing deployments', a);
+      all.push(...(rows as DeploymentRow[]));
+      const total = Number(a.json.data.total);
+      if (rows.length < PAGE_SIZE || (Number.isFinite(total) && all.length >= total)) break;
+    }
+    return all;
+  }
+}
+
+const running = (d: DeploymentRow) => !ENDED.has(String(d.status ?? '').toLowerCase());

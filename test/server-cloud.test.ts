@@ -1,0 +1,140 @@
+// vast.ai and io.net behind a real server, against their fakes on loopback: the GPU proxy
+// specification's cloud request over HTTP, and instances a dead server never recorded.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { systemClock } from '../src/domain/ports.js';
+import { IonetProvider } from '../src/providers/ionet/ionet-provider.js';
+import { VastAiProvider } from '../src/providers/vastai/vastai-provider.js';
+import type { ServerReservation } from '../src/server/accounts/accounts.js';
+import { FakeIonet, IONET_BASE, type IonetHardware } from './support/fake-ionet.js';
+import { FakeVastAi, type VastOffer } from './support/fake-vastai.js';
+import { startTestServer } from './support/server.js';
+
+const VAST_KEYS = ['vast-secret-dead', 'vast-secret-live'];
+const IONET_KEY = 'ionet-secret-live';
+
+const vastOffers = (): VastOffer[] => [
+  { id: 201, gpu_name: 'RTX 4090', num_gpus: 1, gpu_ram: 24_564, dph_total: 0.4 },
+  { id: 202, gpu_name: 'RTX 4090', num_gpus: 1, gpu_ram: 24_564, dph_total: 0.42 },
+  { id: 203, gpu_name: 'RTX A5000', num_gpus: 2, gpu_ram: 24_564, dph_total: 0.6 },
+  { id: 204, gpu_name: 'A100 PCIE', num_gpus: 1, gpu_ram: 40_960, dph_total: 1.1 },
+  { id: 205, gpu_name: 'H100 SXM', num_gpus: 1, gpu_ram: 81_559, dph_total: 2.4 }, // above max_price
+  { id: 206, gpu_name: 'RTX 3060', num_gpus: 1, gpu_ram: 12_288, dph_total: 0.06 }, // below min_vram
+];
+const ionetHardware = (): IonetHardware[] => [
+  { deploy_id: 7, name: 'A100 SXM', num_cards: 1, price: 1.5, vram_per_card: 80, location: 'US', capacity: 2 },
+];
+
+async function clouds() {
+  const vast = await new FakeVastAi([VAST_KEYS[1]!]).start(); // the first key is dead
+  const io = await new FakeIonet([IONET_KEY]).start();
+  vast.offers = vastOffers();
+  io.hardware = ionetHardware();
+  const warnings: string[] = [];
+  const providers = () => [
+    new VastAiProvider({ keys: VAST_KEYS, clock: systemClock, baseUrl: vast.url, warn: (l) => warnings.push(l) }),
+    new IonetProvider({ keys: [IONET_KEY], clock: systemClock, baseUrl: `${io.url}${IONET_BASE}` }),
+  ];
+  return { vast, io, warnings, providers, stop: () => Promise.all([vast.stop(), io.stop()]) };
+}
+
+const SPEC_REQUEST = { count: 4, filters: { provider: 'vast.ai', min_vram: 16, max_price: 2.0 } };
+
+test(`the specification's ${JSON.stringify(SPEC_REQUEST)} reserves four vast.ai offers over HTTP`, async () => {
+  const c = await clouds();
+  const logLines: string[] = [];
+  const s = await startTestServer({ providers: c.providers(), logLines });
+  try {
+    const { key } = await s.user('vera');
+    const r = await s.api('/api/v1/gpu/instances/reserve', { method: 'POST', key, body: JSON.stringify(SPEC_REQUEST) });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    assert.equal(r.body.reserved_count, 4);
+    type Reserved = { id: string; provider: string; metadata: { contract_id: string } };
+    const reserved = r.body.reserved_instances as Reserved[];
+    assert.deepEqual(reserved.map((i) => i.id).sort(), ['201', '202', '203', '204']);
+    assert.ok(reserved.every((i) => i.provider === 'vast.ai'));
+    const contracts = reserved.map((i) => i.metadata.contract_id).sort();
+    assert.deepEqual([...c.vast.instances.keys()].map(String).sort(), contracts);
+    assert.ok([...c.vast.instances.values()].every((i) => i.label?.startsWith('canhazgpu:')));
+    // One search for the listing, after the dead key was set aside (named by position only).
+    assert.deepEqual(c.warnings, ['vast.ai: API key #1 was refused (401); trying the next key']);
+
+    // Both markets are listed beside this host's pool; io.net prices the whole VM.
+    const listed = await s.api('/api/v1/gpu/instances?provider=io.net', { key });
+    assert.deepEqual(listed.body.instances.map((i: { id: string; price_per_hour: number }) => [i.id, i.price_per_hour]),
+      [['7@USx1', 1.5]]);
+
+    const contract = reserved[0]!.metadata.contract_id;
+    const gone = await s.api(`/api/v1/gpu/instances/vast.ai/${contract}`, { method: 'DELETE', key });
+    assert.equal(gone.status, 200, JSON.stringify(gone.body));
+    assert.equal(c.vast.instances.has(Number(contract)), false);
+    assert.equal(c.vast.calls(/^DELETE/).length, 1);
+
+    // No key in any log line or response.
+    const seen = JSON.stringify([logLines, r.body, listed.body, gone.body, c.warnings]);
+    for (const k of [...VAST_KEYS, IONET_KEY]) assert.ok(!seen.includes(k), `${k} leaked`);
+  } finally {
+    await s.stop();
+    await c.stop();
+  }
+});
+
+test('instances a server created but died before recording are destroyed when the next one starts', async () => {
+  const c = await clouds();
+  // Someone else's instance on the same account (no canhazgpu label) is left alone.
+  const other: VastOffer = { id: 299, gpu_name: 'RTX 4090', num_gpus: 1, gpu_ram: 24_564, dph_total: 0.3 };
+  const theirs = c.vast.addInstance(other, 'training');
+  const first = await startTestServer({ providers: c.providers() });
+  const { key } = await first.user('dora');
+  // The process stops for good between the creations and their record.
+  let created!: () => void;
+  const reachedRecord = new Promise<void>((resolve) => (created = resolve));
+  let stop!: (err: Error) => void;
+  first.accounts.addReservations = (_: ServerReservation[]) => {
+    created();
+    return new Promise<void>((_resolve, reject) => (stop = reject));
+  };
+  const reserving = first.api('/api/v1/gpu/instances/reserve', {
+    method: 'POST', key, body: JSON.stringify({ count: 2, filters: { gpu_model: 'A100' } }),
+  });
+  let second: Awaited<ReturnType<typeof startTestServer>> | undefined;
+  try {
+    await reachedRecord;
+    const ours = [...c.vast.instances.values()].filter((i) => i.label?.startsWith('canhazgpu:'));
+    const made = ours.map((i) => String(i.id));
+    const deployed = [...c.io.deployments.values()].filter((d) => d.status !== 'destroyed').map((d) => d.id);
+    assert.deepEqual([made.length, deployed.length], [1, 1]);
+
+    const logLines: string[] = [];
+    second = await startTestServer({ dir: first.dir, providers: c.providers(), logLines });
+    assert.deepEqual([...c.vast.instances.keys()], [theirs]);
+    assert.ok([...c.io.deployments.values()].every((d) => d.status === 'destroyed'));
+    const warning = JSON.parse(logLines.find((l) => l.includes('no reservation records'))!);
+    const names = [...made.map((id) => `vast.ai/${id}`), ...deployed.map((id) => `io.net/${id}`)];
+    assert.equal(warning.message, `released 2 grant(s) no reservation records: ${names.join(', ')}`);
+  } finally {
+    stop?.(new Error('stopped'));
+    await reserving;
+    await first.close();
+    first.accounts.close();
+    await first.store.close();
+    await second?.stop();
+    await c.stop();
+  }
+});
+
+test('a marketplace that does not answer in time fails nobody: the other one serves the request', async () => {
+  const c = await clouds();
+  c.io.latencyMs = 2_000;
+  const s = await startTestServer({ providers: c.providers(), providerTimeouts: { listMs: 300, createMs: 5_000 } });
+  try {
+    const { key } = await s.user('tim');
+    const body = JSON.stringify({ count: 2, filters: { gpu_model: 'RTX_4090' } });
+    const r = await s.api('/api/v1/gpu/instances/reserve', { method: 'POST', key, body });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    assert.deepEqual(r.body.reserved_instances.map((i: { id: string }) => i.id).sort(), ['201', '202']);
+  } finally {
+    await s.stop();
+    await c.stop();
+  }
+});

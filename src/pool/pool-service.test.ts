@@ -19,7 +19,7 @@ function scripted(gpus: GpuUsage[] | null) {
     toolName: 'nvidia-smi',
     calls: 0,
     gpus,
-    async probe() {
+    async probe(): Promise<GpuUsage[]> {
       probe.calls++;
       if (probe.gpus === null) throw new ProbeUnavailableError('gone');
       return probe.gpus;

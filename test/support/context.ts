@@ -26,7 +26,7 @@ export function testContext(options: { storePath: string; gpusPath?: string; use
     env,
     config,
     clock: { now: () => now },
-    openStore: (o) => openStore(config.storeUrl, o),
+    openStore: (o) => openStore(config.storeUrl, { lockWaitMs: config.lockWaitMs, ...o }),
     probe: probeFor(config),
     currentUser: async () => options.user ?? 'alice',
     ownerOf: (pid = 1): OwnerRef => ({ host: 'test-host', pid, startTime: null }),

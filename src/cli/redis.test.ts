@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { RedisServer, redisServerAvailable } from '../../test/support/redis-server.js';
 import { at, NOW, S, world } from '../../test/support/world.js';
-import { NotEnoughGpusError, StoreUnavailableError } from '../domain/errors.js';
+import { NotEnoughGpusError, StoreUnavailableError, UsageError } from '../domain/errors.js';
 import { adminCommand } from './commands/admin.js';
 import { releaseCommand } from './commands/release.js';
 import { reserveCommand } from './commands/reserve.js';
@@ -26,8 +26,8 @@ describe('the commands on Redis', { skip: !redisServerAvailable() && 'needs redi
     redis.disconnect();
     await server?.destroy();
   });
-  const ctx = (now = NOW, env: NodeJS.ProcessEnv = {}, db = 0) =>
-    at({ storePath: server.url.replace(/\/0$/, `/${db}`), gpusPath }, now, { env });
+  const ctx = (now = NOW, env: NodeJS.ProcessEnv = {}, db = 0, who: { uid?: number; user?: string } = {}) =>
+    at({ storePath: server.url.replace(/\/0$/, `/${db}`), gpusPath }, now, { env, ...who });
   const reserve = async (c = ctx()) => {
     assert.equal(await reserveCommand({ gpus: undefined, duration: undefined }, c), 0);
     return c.out();
@@ -86,5 +86,38 @@ describe('the commands on Redis', { skip: !redisServerAvailable() && 'needs redi
     await assert.rejects(statusCommand({ table: false, json: false }, ctx(NOW, {}, 15)),
       /^PoolNotInitializedError: GPU pool not initialized\. Run 'canhazgpu admin --gpus <count>' first\.$/);
     await releaseCommand(ctx());
+  });
+
+  test("admin --force is for root or whoever set the pool up; a pool of the other tools' says nobody", async () => {
+    const as = (uid: number, user: string) => ctx(NOW, {}, 0, { uid, user });
+    await redis.flushdb();
+    await adminCommand({ gpus: '2', force: false }, as(1000, 'bob'));
+    await reserveCommand({ gpus: '2', duration: '1h' }, as(1000, 'bob'));
+    const held = async () =>
+      (await redis.mget('canhazgpu:gpu:0', 'canhazgpu:gpu:1')).filter((v) => v && JSON.parse(v).user);
+    const refused = (owner: string) => (err: Error) => {
+      assert.ok(err instanceof UsageError);
+      assert.equal(err.message,
+        `Only ${owner} may reinitialize the pool at ${server.url}: --force clears every user's reservations`);
+      return true;
+    };
+    await assert.rejects(adminCommand({ gpus: '2', force: true }, as(1001, 'carol')),
+      refused('root or bob (its owner)'));
+    const owner = JSON.parse((await redis.get('canhazgpu:pool_owner'))!);
+    assert.deepEqual([owner.uid, owner.user], [1000, 'bob']);
+    // The same uid on another host is someone else.
+    await redis.set('canhazgpu:pool_owner', JSON.stringify({ ...owner, host: 'elsewhere' }));
+    await assert.rejects(adminCommand({ gpus: '2', force: true }, as(1000, 'bob')),
+      refused('root or bob on elsewhere (its owner)'));
+    assert.equal((await held()).length, 2);
+    await redis.set('canhazgpu:pool_owner', JSON.stringify(owner));
+    assert.equal(await adminCommand({ gpus: '2', force: true }, as(1000, 'bob')), 0);
+    await reserveCommand({ gpus: '1', duration: '1h' }, as(1000, 'bob'));
+    assert.equal(await adminCommand({ gpus: '2', force: true }, as(0, 'root')), 0); // root may always
+    await reserveCommand({ gpus: '1', duration: '1h' }, as(1000, 'bob'));
+    await redis.del('canhazgpu:pool_owner'); // as the Python and Go tools leave it
+    assert.equal(await adminCommand({ gpus: '2', force: true }, as(1001, 'carol')), 0);
+    assert.equal((await held()).length, 0);
+    assert.equal(JSON.parse((await redis.get('canhazgpu:pool_owner'))!).uid, 1001);
   });
 });

@@ -1,10 +1,11 @@
 // admin, in-process: the seed's texts, a second admin refused, --force, stores that cannot be made.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { at, NOW, statusLines, world } from '../../../test/support/world.js';
-import { PoolAlreadyInitializedError, StoreUnavailableError } from '../../domain/errors.js';
+import { PoolAlreadyInitializedError, StoreUnavailableError, UsageError } from '../../domain/errors.js';
 import { adminCommand } from './admin.js';
 import { reserveCommand } from './reserve.js';
 
@@ -46,6 +47,32 @@ test('--force on a pool never set up is a plain first set-up', async () => {
   const ctx = at(m);
   assert.equal(await adminCommand({ gpus: '2', force: true }, ctx), 0);
   assert.deepEqual([ctx.out(), ctx.err()], ['Initialized 2 GPUs (IDs 0 to 1)\n', '']);
+});
+
+test("--force is for root or the store's owner: anyone else is refused in one line, and nothing changes", async () => {
+  const me = process.getuid?.() ?? -1;
+  const m = w.machine(2);
+  await adminCommand({ gpus: '2', force: false }, at(m));
+  await reserveCommand({ gpus: '1', duration: '1h' }, at(m));
+  const before = await statusLines(m);
+  const other = me === 0 ? 1000 : me + 1;
+  const mallory = at(m, NOW, { uid: other, user: 'mallory' });
+  await assert.rejects(adminCommand({ gpus: '4', force: true }, mallory), (err: Error) => {
+    assert.ok(err instanceof UsageError);
+    // The owner is the store file's: root here when the tests run as root, else the user running them.
+    const owner = me === 0 ? 'root' : `root or ${userInfo().username} (its owner)`;
+    assert.equal(err.message,
+      `Only ${owner} may reinitialize the pool at ${m.storePath}: --force clears every user's reservations`);
+    return true;
+  });
+  assert.deepEqual(await statusLines(m), before);
+  // Without --force the pool is not cleared, so anyone may ask: the answer is that it is set up.
+  const again = adminCommand({ gpus: '4', force: false }, at(m, NOW, { uid: other }));
+  await assert.rejects(again, PoolAlreadyInitializedError);
+  // Its owner (and root) may.
+  const byOwner = at(m, NOW, { uid: me });
+  assert.equal(await adminCommand({ gpus: '2', force: true }, byOwner), 0);
+  assert.equal(byOwner.out(), 'Force reinitializing: clearing 2 existing GPUs...\nReinitialized 2 GPUs (IDs 0 to 1)\n');
 });
 
 test('a store that cannot be created is one message naming the path, and nothing is made', async () => {

@@ -1,4 +1,5 @@
 // A temporary folder of stores and fake machines for in-process command tests, and ways to read them.
+import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,18 +33,16 @@ export function world(prefix: string) {
   };
 }
 
-/** The status lines at `now` (without the last newline), and what went to stderr. */
+/** The status lines at `now`, without the last newline; fails on an exit code other than 0. */
 export async function statusLines(paths: Paths, now = NOW, env: NodeJS.ProcessEnv = {}): Promise<string[]> {
   const ctx = testContext({ ...paths, now, env });
-  assert(await statusCommand({ table: false, json: false }, ctx) === 0, ctx.err());
+  assert.equal(await statusCommand({ table: false, json: false }, ctx), 0, ctx.err());
   return ctx.out().replace(/\n$/, '').split('\n');
 }
 
 /** A context at `now` on `paths`, for one command. */
-export function at(paths: Paths, now = NOW, o: { user?: string; uid?: number; env?: NodeJS.ProcessEnv } = {}): TestContext {
+export function at(
+  paths: Paths, now = NOW, o: { user?: string; uid?: number; env?: NodeJS.ProcessEnv } = {},
+): TestContext {
   return testContext({ ...paths, now, ...o });
-}
-
-function assert(ok: boolean, why: string): void {
-  if (!ok) throw new Error(why);
 }

@@ -1,4 +1,5 @@
-// The CLI on a real redis-server: contention, restarts, crashes, the other tools' data and lock.
+// The CLI on a real redis-server as processes: contention, other uids, restarts, crashes, TLS. The other
+// tools' data and lock, and database numbers, are tested in-process (src/cli/redis.test.ts).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
@@ -51,34 +52,6 @@ describe('canhazgpu on Redis', () => {
     assert.equal(await held(), 0);
     assert.equal(JSON.parse((await redis.get('canhazgpu:pool_owner'))!).uid, 65534);
     await cli(['admin', '--gpus', '8', '--force']); // root may always
-  });
-
-  test("shows and respects the Python tool's reservations, and it can read ours", async () => {
-    await cli(['admin', '--gpus', '2', '--force']);
-    const now = Math.floor(Date.now() / 1000);
-    await redis.set('canhazgpu:gpu:0', JSON.stringify({ user: 'bob', start_time: now - 930, last_heartbeat: now - 5, type: 'run' }));
-    const status = await cli(['status']);
-    assert.match(status.stdout, /^GPU 0: IN USE by bob for 0h 1[5-9]m \d+s \(run, last heartbeat 0h \d+m \d+s ago\) \[validated: no actual usage detected\]\nGPU 1: AVAILABLE/);
-    assert.equal((await cli(['reserve', '--gpus', '2'])).stderr, 'Error: Not enough GPUs available. Requested: 2, Available: 1\n');
-    assert.equal((await cli(['reserve'])).stdout, 'Reserved 1 GPU(s): [1] for 8h 0m 0s\n');
-    const ours = JSON.parse((await redis.get('canhazgpu:gpu:1'))!);
-    assert.equal(typeof ours.start_time, 'number');
-    assert.ok(Number.isInteger(ours.expiry_time) && ours.expiry_time - ours.start_time === 8 * 3600);
-    assert.equal(ours.type, 'manual');
-    assert.equal((await cli(['release'])).stdout, 'Released 1 GPU(s): [1]\n');
-  });
-
-  test("waits out another tool's allocation lock; a lock held past the wait fails with the original manual's text", async () => {
-    await cli(['admin', '--gpus', '2', '--force']);
-    await redis.set('canhazgpu:allocation_lock', 'go:42', 'PX', 1500);
-    const waited = await cli(['reserve']);
-    assert.deepEqual([waited.code, waited.stdout], [0, 'Reserved 1 GPU(s): [0] for 8h 0m 0s\n']);
-    await redis.set('canhazgpu:allocation_lock', 'dead-holder'); // never expires: its holder died without EX
-    const stuck = await cli(['reserve'], { CANHAZGPU_LOCK_WAIT_SECONDS: '1' });
-    assert.equal(stuck.code, 1);
-    assert.match(stuck.stderr, /^Error: Failed to acquire allocation lock after \d+ attempts\n$/);
-    await redis.del('canhazgpu:allocation_lock');
-    await cli(['release']);
   });
 
   test('a run rides out a Redis restart: keeps running, resumes heartbeats, keeps its GPUs, releases at the end', async () => {
@@ -136,25 +109,6 @@ describe('canhazgpu on Redis', () => {
     assert.equal((await cli(['reserve', '--gpus', '8', '--duration', '1m'])).code, 0);
     await cli(['release']);
   });
-});
-
-test('a database number the server does not have is one clear line, and no other database is touched', async () => {
-  const server = await RedisServer.start();
-  const box = new Sandbox();
-  try {
-    box.setGpus({ gpus: [{}, {}] });
-    const at = (db: number) => ({ env: { CANHAZGPU_STORE: server.url.replace(/\/0$/, `/${db}`) } });
-    await box.run(['admin', '--gpus', '2'], at(0));
-    await box.run(['reserve'], at(0));
-    const r = await box.run(['admin', '--gpus', '4', '--force'], at(16));
-    assert.equal(r.code, 1);
-    assert.match(r.stderr, /^Error: Cannot use database 16 of the GPU store at redis:\/\/127\.0\.0\.1:\d+\/16 \(ERR DB index is out of range\); choose a database the server has with --store\.\n$/);
-    assert.match((await box.run(['status'], at(0))).stdout, /^GPU 0: IN USE by /);
-    assert.equal((await box.run(['status'], at(15))).stderr, "Error: GPU pool not initialized. Run 'canhazgpu admin --gpus <count>' first.\n");
-  } finally {
-    box.cleanup();
-    await server.destroy();
-  }
 });
 
 test('rediss:// talks TLS to a redis-server that serves only TLS, and an untrusted certificate is one clear line', async () => {

@@ -24,6 +24,8 @@ export interface Context {
   openStore(options?: OpenOptions): Promise<Store>;
   probe: GpuProbe;
   currentUser(): Promise<string>;
+  /** The real uid of the caller: who may `admin --force` (-1 where there are none). */
+  uid(): number;
   /** A process of this host as a reservation's owner: this one unless a pid is given. */
   ownerOf(pid?: number): OwnerRef;
   ownerState(owner: OwnerRef): OwnerState;
@@ -48,6 +50,7 @@ export function systemContext(config: Config, io: { stdout: Output; stderr: Outp
     openStore: (options) => openStore(config.storeUrl, { lockWaitMs: config.lockWaitMs, ...options }),
     probe: probeFor(config),
     currentUser: currentUserName,
+    uid: () => process.getuid?.() ?? -1,
     ownerOf,
     ownerState,
     openAccounts: async (options) =>

@@ -13,7 +13,9 @@ export interface TestContext extends Context {
   died: NodeJS.Signals[];
 }
 
-export function testContext(options: { storePath: string; gpusPath?: string; user?: string; now?: number; env?: NodeJS.ProcessEnv }): TestContext {
+export function testContext(options: {
+  storePath: string; gpusPath?: string; user?: string; uid?: number; now?: number; env?: NodeJS.ProcessEnv;
+}): TestContext {
   const died: NodeJS.Signals[] = [];
   let stdout = '';
   let stderr = '';
@@ -31,9 +33,11 @@ export function testContext(options: { storePath: string; gpusPath?: string; use
     env,
     config,
     clock: { now: () => now },
-    openStore: (o) => openStore(config.storeUrl, o),
+    openStore: (o) => openStore(config.storeUrl, { lockWaitMs: config.lockWaitMs, ...o }),
     probe: probeFor(config),
     currentUser: async () => options.user ?? 'alice',
+    // The real uid unless told; only admin --force asks (the checks of the store's files use the real one).
+    uid: () => options.uid ?? process.getuid?.() ?? -1,
     ownerOf: (pid = 1): OwnerRef => ({ host: 'test-host', pid, startTime: null }),
     ownerState: () => "unknown" as const,
     openAccounts: async (o) => Accounts.open(config.accountsPath, o),

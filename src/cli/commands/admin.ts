@@ -33,7 +33,7 @@ export async function adminCommand(opts: AdminOptions, ctx: Context): Promise<nu
 
   const store = await ctx.openStore({ create: true });
   try {
-    const me: PoolOwner = { uid: process.getuid?.() ?? -1, user: await ctx.currentUser(), host: hostname() };
+    const me: PoolOwner = { uid: ctx.uid(), user: await ctx.currentUser(), host: hostname() };
     if (opts.force) await checkMayReinitialize(store, me);
     const { previousCount } = await store.initialize(count, opts.force, ctx.clock.now(), me);
     const range = `(IDs 0 to ${count - 1})`;

@@ -81,7 +81,12 @@ export function defaultConfigPaths(env: NodeJS.ProcessEnv): string[] {
  * named with --config or CANHAZGPU_CONFIG is the caller's own choice.
  */
 function untrustedConfig(path: string): string | null {
-  const problem = fileProblem(path);
+  let problem: ReturnType<typeof fileProblem>;
+  try {
+    problem = fileProblem(path);
+  } catch (err) {
+    return `cannot look at it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`; // a HOME we may not enter
+  }
   if (problem) return problem.kind === 'missing' ? null : problem.reason;
   if ((lstatSync(path).mode & 0o022) !== 0) return `${path} is writable by other users`;
   try {

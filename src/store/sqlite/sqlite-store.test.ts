@@ -84,13 +84,44 @@ test('a store, journal or WAL file replaced by a link is refused by admin and ev
   }
 });
 
-test('a hard link or a directory in place of the store is refused', async () => {
+test('a hard link elsewhere blocks nobody; a directory in place of the store is refused', async () => {
   const linked = await fresh('hardlinked');
-  linkSync(linked, join(dir, 'hardlinked', 'elsewhere'));
-  assert.throws(() => SqliteStore.open(linked), refused(linked, /has 2 hard links/));
+  linkSync(journalOf(linked), join(dir, 'hardlinked', 'elsewhere'));
+  const store = SqliteStore.open(linked);
+  assert.equal((await store.snapshot()).gpuCount, 2);
+  await store.close();
   const path = join(dir, 'dir-in-place', 'state.db');
   mkdirSync(path, { recursive: true });
   assert.throws(() => SqliteStore.create(path), refused(path, /is not a regular file/));
+});
+
+/** A hot journal whose super-journal record names `target`, as another user could write into the 0666 journal. */
+function plantSuperJournal(journal: string, target: string): void {
+  const name = Buffer.from(target);
+  const u32 = (n: number) => {
+    const b = Buffer.alloc(4);
+    b.writeUInt32BE(n >>> 0);
+    return b;
+  };
+  const checksum = name.reduce((sum, byte) => sum + byte, 0);
+  const magic = Buffer.from([0xd9, 0xd5, 0x05, 0xf9, 0x20, 0xa1, 0x63, 0xd7]);
+  const body = Buffer.concat([Buffer.from([1]), Buffer.alloc(511)]);
+  writeFileSync(journal, Buffer.concat([body, u32(0x7fffffff), name, u32(name.length), u32(checksum), magic]));
+}
+
+test('a journal naming a file for SQLite to delete (a super-journal) is refused, and the file survives', async () => {
+  const path = await fresh('super-journal');
+  const victim = join(dir, 'super-victim');
+  writeFileSync(victim, 'keep me');
+  plantSuperJournal(journalOf(path), victim);
+  for (const open of [() => SqliteStore.open(path), () => SqliteStore.open(path, { longLived: true }), () => SqliteStore.create(path)]) {
+    assert.throws(open, refused(path, /ends with a super-journal record, which canhazgpu never writes/));
+  }
+  assert.equal(readFileSync(victim, 'utf8'), 'keep me');
+  writeFileSync(journalOf(path), ''); // as the message says: truncated by root
+  const store = SqliteStore.open(path);
+  assert.equal((await store.snapshot()).gpuCount, 2);
+  await store.close();
 });
 
 test('a store whose directory others may write (not sticky), or whose parent is a link into one, is refused', async () => {

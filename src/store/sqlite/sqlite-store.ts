@@ -343,6 +343,8 @@ function keepJournal(db: Database.Database, path: string): void {
   }
   // Syncs at the critical moments only (SQLite: safe on current journaling filesystems); FULL made commits 3x slower here.
   db.pragma('synchronous = NORMAL');
+  // Every local user may write the file: its schema's views and triggers must not call functions.
+  db.pragma('trusted_schema = OFF');
 }
 
 function storeError(err: unknown, path: string, action: 'open' | 'read' | 'write'): unknown {

@@ -2,7 +2,7 @@
 // by `admin` (mode 0666) in a directory only root or the store's owner may write (0755). SQLite keeps
 // the journal (journal_mode=PERSIST), so no command ever creates a file there, and no other user can
 // rename, remove or replace either file with a link to someone else's.
-import { closeSync, constants, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { PoolNotInitializedError, StoreUnavailableError } from '../../domain/errors.js';
 import { networkFilesystem } from '../../host/filesystem.js';
@@ -59,6 +59,8 @@ function checkFiles(path: string): void {
     const problem = fileProblem(extra);
     if (problem?.kind === 'unsafe') throw refuse(path, problem.reason);
   }
+  const planted = superJournalPointer(journalOf(path));
+  if (planted) throw refuse(path, planted);
   if (inWalMode(path)) {
     throw new StoreUnavailableError(
       `The GPU store ${path} is in the WAL layout of an older canhazgpu; run 'canhazgpu admin --gpus <count>' as root to convert it.`,
@@ -118,6 +120,34 @@ export function prepareStoreFiles(path: string): void {
   for (const extra of leftoverWalFiles(path)) {
     const problem = fileProblem(extra);
     if (problem?.kind === 'unsafe') throw refuse(path, problem.reason);
+  }
+  const planted = superJournalPointer(journalOf(path));
+  if (planted) throw refuse(path, planted);
+}
+
+/** The magic that ends a rollback journal's super-journal record (SQLite's pager.c, aJournalMagic). */
+const JOURNAL_MAGIC = Buffer.from([0xd9, 0xd5, 0x05, 0xf9, 0x20, 0xa1, 0x63, 0xd7]);
+
+/**
+ * A journal that names a super-journal, or null. SQLite deletes the file a hot journal names there when
+ * it rolls the journal back; canhazgpu never writes one (no multi-database transactions), so such a
+ * record was written by hand, by someone who wants the next command to delete a file of its user's.
+ * Another user may still rewrite the journal between this check and SQLite's read: see the README.
+ */
+function superJournalPointer(journal: string): string | null {
+  let fd: number;
+  try {
+    fd = openSync(journal, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch {
+    return null; // missing: checked elsewhere
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const tail = Buffer.alloc(8);
+    if (size < 16 || readSync(fd, tail, 0, 8, size - 8) !== 8 || !tail.equals(JOURNAL_MAGIC)) return null;
+    return `${journal} ends with a super-journal record, which canhazgpu never writes: someone wrote it by hand to make SQLite delete the file it names; truncate it as root (: > ${journal}) and find out who`;
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -4,7 +4,7 @@ import { chmodSync, chownSync, mkdirSync, readFileSync, statSync, writeFileSync 
 import { dirname, join } from 'node:path';
 import { userInfo } from 'node:os';
 import { after, describe, test } from 'node:test';
-import { Sandbox } from './support/sandbox.js';
+import { ROOT, Sandbox } from './support/sandbox.js';
 
 const isRoot = process.getuid?.() === 0;
 const AS_NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--'];
@@ -174,5 +174,22 @@ describe('identity and permissions', { skip: !isRoot && 'needs root to run comma
     assert.equal(readFileSync(victim, 'utf8'), 'root only');
     writeFileSync(journal, ''); // root truncates it, as the message says
     assert.equal((await box.run(['status'])).code, 0);
+  });
+
+  test("a write killed halfway stops others' commands with one line until root's next command rolls it back", async () => {
+    const driver = join(ROOT, 'node_modules', 'better-sqlite3');
+    const killed = `const D = require(${JSON.stringify(driver)}); const db = new D(process.argv[1]);
+      db.pragma('journal_mode = PERSIST'); db.pragma('cache_size = 1'); db.exec('BEGIN IMMEDIATE');
+      db.exec('CREATE TABLE junk (x)'); const s = db.prepare('INSERT INTO junk VALUES (randomblob(3000))');
+      for (let i = 0; i < 200; i++) s.run();
+      process.kill(process.pid, 'SIGKILL');`;
+    const writer = await box.run([], { prefix: [...AS_NOBODY, process.execPath, '-e', killed, box.storePath] });
+    assert.equal(writer.signal, 'SIGKILL');
+    const stuck = await box.run(['status'], { prefix: AS_NOBODY });
+    assert.deepEqual([stuck.code, stuck.stderr], [1, `Error: An interrupted write left a journal in the GPU store ${box.storePath} that only root can roll back: run 'canhazgpu status' as root.\n`]);
+    assert.equal((await box.run(['status'])).code, 0);
+    const after = await box.run(['reserve'], { prefix: AS_NOBODY });
+    assert.equal(after.code, 0, after.stderr);
+    await box.run(['release'], { prefix: AS_NOBODY });
   });
 });

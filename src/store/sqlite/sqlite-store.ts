@@ -354,6 +354,11 @@ function storeError(err: unknown, path: string, action: 'open' | 'read' | 'write
   if (code.startsWith('SQLITE_READONLY') || code === 'SQLITE_PERM' || code.startsWith('SQLITE_CANTOPEN')) {
     return new StoreUnavailableError(`Cannot ${action} the GPU store ${path} (${reason}). Make it and its journal readable and writable by every user (chmod a+rw ${path} ${journalOf(path)}), or choose another store with --store.`);
   }
+  if (code === 'SQLITE_IOERR_DELETE') {
+    // SQLite rolls a hot journal back before the connection's journal mode applies, and then deletes it,
+    // which only root (the directory's owner) may: one root command rolls it back for everyone.
+    return new StoreUnavailableError(`An interrupted write left a journal in the GPU store ${path} that only root can roll back: run 'canhazgpu status' as root.`);
+  }
   if (code === 'SQLITE_BUSY') {
     return new StoreUnavailableError(`The GPU store ${path} stayed locked for ${BUSY_TIMEOUT_MS / 1000}s (${reason}); another canhazgpu may be stuck. Try again.`);
   }

@@ -8,7 +8,7 @@ import { buildStatus, type StatusRow } from '../domain/status.js';
 import { statusJson } from '../domain/status-text.js';
 import { LocalProvider } from '../providers/local/local-provider.js';
 import type { Provider } from '../providers/provider.js';
-import { Accounts, type ApiKey, type User } from './accounts/accounts.js';
+import type { ApiKey, Records, User } from './records/ports.js';
 import { hashApiKey, newApiKey } from './auth.js';
 import { GpuService, type ProviderTimeouts } from './gpu-service.js';
 import { Identity, MAX_KEY_NAME_LENGTH, RateLimiter } from './identity.js';
@@ -23,7 +23,7 @@ import { reservationJson } from './http/schemas.js';
 export interface ServerOptions {
   store: Store;
   probe: GpuProbe;
-  accounts: Accounts;
+  accounts: Records;
   clock: Clock;
   ownerState: (owner: OwnerRef) => OwnerState;
   staleAfterMs: number;
@@ -71,7 +71,7 @@ export interface ServerDeps {
   limiter: RateLimiter;
   /** Whether the HTTP listener is on loopback: the dashboard's data is open to anonymous readers only then. */
   openDashboard: boolean;
-  accounts: Accounts;
+  accounts: Records;
   clock: Clock;
   metrics: Metrics;
   observe: MiddlewareHandler;

@@ -5,7 +5,7 @@ import type { Clock } from '../domain/ports.js';
 import { Claims } from '../domain/claims.js';
 import { DEFAULT_STRATEGY, hostKey, isStrategy, newSelectionState, selectInstances, STRATEGIES, type Strategy } from '../domain/selection.js';
 import { SERVER_HOLDER_PREFIX, type Provider } from '../providers/provider.js';
-import type { Accounts, ServerReservation, Transaction, User } from './accounts/accounts.js';
+import type { ReservationRecords, ServerReservation, SettingRecords, Transaction, User } from './records/ports.js';
 import { ApiError, storeTrouble } from './errors.js';
 
 export const MAX_GPUS_PER_REQUEST = 16;
@@ -111,7 +111,7 @@ export class GpuService {
   private begun = 0;
 
   constructor(
-    private readonly accounts: Accounts, providers: Provider[], private readonly clock: Clock,
+    private readonly accounts: ReservationRecords & SettingRecords, providers: Provider[], private readonly clock: Clock,
     private readonly timeouts: ProviderTimeouts = DEFAULT_PROVIDER_TIMEOUTS,
   ) {
     this.providers = new Map(providers.map((p) => [p.name, p]));

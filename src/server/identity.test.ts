@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { Accounts } from './accounts/accounts.js';
+import { SqliteRecords as Accounts } from './records/sqlite/sqlite-records.js';
 import { hashPassword } from './auth.js';
 import { ApiError } from './errors.js';
 import { Identity, RateLimiter } from './identity.js';

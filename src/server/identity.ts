@@ -1,7 +1,7 @@
 // Who is calling: an API key (X-API-Key, or Authorization: Bearer chg_…) or a login token
 // (Authorization: Bearer <JWT>), shared by HTTP and gRPC. Also the per-key rate limit.
 import { sign, verify } from 'hono/jwt';
-import type { Accounts, User } from './accounts/accounts.js';
+import type { ApiKeyRecords, SettingRecords, User, UserRecords } from './records/ports.js';
 import { hashApiKey, newSecret, verifyPassword } from './auth.js';
 import { ApiError } from './errors.js';
 import { LoginLockout } from './login-lockout.js';
@@ -29,7 +29,7 @@ export class Identity {
   private readonly lockout: LoginLockout;
 
   constructor(
-    private readonly accounts: Accounts, private readonly now: () => number, private readonly gate = new PasswordGate(),
+    private readonly accounts: UserRecords & ApiKeyRecords & SettingRecords, private readonly now: () => number, private readonly gate = new PasswordGate(),
   ) {
     this.loginLimiter = new RateLimiter(LOGIN_TRIES_PER_SECOND, now);
     this.lockout = new LoginLockout(accounts, now);

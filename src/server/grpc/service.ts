@@ -8,7 +8,7 @@ import {
   GPUInstanceSchema, GPUProxyService, HealthCheckResponseSchema, ListGPUInstancesResponseSchema, LoadInfoSchema,
   LoginResponseSchema, ReserveGPUsResponseSchema, SetLoadBalancerStrategyResponseSchema, TransactionSchema,
 } from '../../gen/gpuproxy_pb.js';
-import type { User } from '../accounts/accounts.js';
+import type { User } from '../records/ports.js';
 import type { ServerDeps } from '../deps.js';
 import { ApiError, storeTrouble, type ApiCode } from '../errors.js';
 

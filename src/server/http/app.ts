@@ -5,7 +5,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { InstanceFilters } from '../../domain/instances.js';
-import type { User } from '../accounts/accounts.js';
+import type { User } from '../records/ports.js';
 import { ApiError, HTTP_STATUS, storeTrouble } from '../errors.js';
 import { GpuService } from '../gpu-service.js';
 import type { ServerDeps } from '../deps.js';

@@ -1,7 +1,7 @@
 // The HTTP API's JSON shapes (snake_case), as zod schemas that also make /openapi.json.
 import { z } from '@hono/zod-openapi';
 import { costBetween, type GpuInstance } from '../../domain/instances.js';
-import type { ServerReservation } from '../accounts/accounts.js';
+import type { ServerReservation } from '../records/ports.js';
 
 export const ErrorBody = z.object({ error: z.string() }).openapi('Error');
 

@@ -1,64 +1,21 @@
-// Users, API keys, the server's reservations and the ledger, on SQLite.
+// The server's records (ports.ts) on SQLite, in the accounts file: users, API keys, reservations, the
+// ledger and settings.
 import type Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { CanhazError, StoreUnavailableError } from '../../domain/errors.js';
+import { CanhazError, StoreUnavailableError } from '../../../domain/errors.js';
 import { prepareAccountsFile } from './accounts-file.js';
-import { statementCache, type Sql } from '../../store/sqlite/statements.js';
-import { costBetween, type GpuInstance } from '../../domain/instances.js';
+import { statementCache, type Sql } from '../../../store/sqlite/statements.js';
+import type { GpuInstance } from '../../../domain/instances.js';
+import { chargeFor } from '../charge.js';
+import type {
+  ApiKey, HostCount, Records, RecordsOpenOptions, ServerReservation, Transaction, User,
+} from '../ports.js';
 import { addMissingColumns } from './migrate.js';
 
 // Beside this module in src/, beside the bundle in dist/ (the build copies it); read on first open.
 const schema = () => readFileSync(new URL('./accounts.sql', import.meta.url), 'utf8');
-
-export interface User {
-  id: string;
-  email: string;
-  name: string;
-  isAdmin: boolean;
-  passwordHash: string | null;
-  createdAt: number;
-  /** Neither keys nor tokens work while set. */
-  disabledAt: number | null;
-  /** A deleted user's row stays for the ledger; its email is freed (see deleteUser). */
-  deletedAt: number | null;
-  /** Login tokens carry it; a token of another generation is refused. */
-  tokenGeneration: number;
-  /** Failed logins in a row, and until when the next login is refused. */
-  failedLogins: number;
-  lockedUntil: number | null;
-}
-
-export interface ApiKey {
-  id: string;
-  userId: string;
-  name: string;
-  createdAt: number;
-  revokedAt: number | null;
-}
-
-export interface ServerReservation {
-  contractId: string;
-  provider: string;
-  userId: string;
-  instance: GpuInstance;
-  pricePerHour: number;
-  createdAt: number;
-  expiresAt: number;
-  endedAt: number | null;
-}
-
-export interface Transaction {
-  id: string;
-  userId: string;
-  type: string;
-  amount: number;
-  currency: string;
-  timestamp: number;
-  status: string;
-  description: string;
-}
 
 interface UserRow {
   id: string; email: string; name: string; is_admin: number; password_hash: string | null; created_at: number;
@@ -84,13 +41,6 @@ const toReservation = (r: ReservationRow): ServerReservation => ({
   pricePerHour: r.price_per_hour, createdAt: r.created_at, expiresAt: r.expires_at, endedAt: r.ended_at,
 });
 
-export interface AccountsOpenOptions {
-  /** create (the default): make the file when missing; existing: never; read: never, and read-only. */
-  mode?: 'create' | 'existing' | 'read';
-  /** The server: waits for another process's lock asleep, never on its event loop (see attempt). */
-  longLived?: boolean;
-}
-
 /** How long a write waits for another process's lock before it fails. */
 const LOCK_WAIT_MS = 30_000;
 /** The server's connection waits on the lock this long at most before sleeping (SQLite's wait blocks). */
@@ -112,7 +62,7 @@ function requireExisting(path: string): void {
   }
 }
 
-export class Accounts {
+export class SqliteRecords implements Records {
   private readonly sql: Sql;
   private readonly settings = new Map<string, string | null>();
 
@@ -123,7 +73,7 @@ export class Accounts {
   }
 
   /** Opens (creating when missing, unless told not to) the accounts file, private to its owner. */
-  static open(path: string, options: AccountsOpenOptions = {}): Accounts {
+  static open(path: string, options: RecordsOpenOptions = {}): SqliteRecords {
     const mode = options.mode ?? 'create';
     if (mode !== 'create') requireExisting(path);
     const Driver = createRequire(import.meta.url)('better-sqlite3') as typeof Database;
@@ -131,7 +81,7 @@ export class Accounts {
       if (path !== ':memory:') prepareAccountsFile(path, mode === 'create');
       const db = new Driver(path, { timeout: LOCK_WAIT_MS, readonly: mode === 'read' });
       // A reading command changes nothing, not even an old file's columns (toUser fills them in).
-      if (mode === 'read') return new Accounts(db, path, false);
+      if (mode === 'read') return new SqliteRecords(db, path, false);
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL'); // in WAL mode: durable across crashes of the process, no fsync per commit
       // The ledger only grows: checkpoint (and fsync) every ~40 MB of WAL rather than every 4 MB.
@@ -141,7 +91,7 @@ export class Accounts {
       addMissingColumns(db);
       // Set-up above may wait on the lock (nothing is served yet); from here on the server must not.
       if (options.longLived) db.pragma(`busy_timeout = ${BUSY_SLICE_MS}`);
-      return new Accounts(db, path, options.longLived ?? false);
+      return new SqliteRecords(db, path, options.longLived ?? false);
     } catch (err) {
       if (err instanceof StoreUnavailableError) throw err;
       throw new StoreUnavailableError(`Cannot open the server's accounts at ${path} (${(err as Error).message}). Run as the server's user, or choose another file with --accounts.`);
@@ -373,9 +323,9 @@ export class Accounts {
   }
 
   /** Active reservations per provider and location, counted by SQLite rather than read one by one. */
-  activeCountsByHost(): Array<{ provider: string; location: string; n: number }> {
+  activeCountsByHost(): HostCount[] {
     return this.sql(`SELECT provider, json_extract(instance_json, '$.location') AS location, COUNT(*) AS n
-      FROM reservations WHERE ended_at IS NULL GROUP BY provider, location`).all() as Array<{ provider: string; location: string; n: number }>;
+      FROM reservations WHERE ended_at IS NULL GROUP BY provider, location`).all() as HostCount[];
   }
 
   /** Ends a reservation and charges its real cost (price × time held), once. */
@@ -383,12 +333,7 @@ export class Accounts {
     return this.write(() => {
       const ended = this.sql('UPDATE reservations SET ended_at = ? WHERE contract_id = ? AND provider = ? AND ended_at IS NULL').run(endedAt, r.contractId, r.provider);
       if (ended.changes === 0) return null;
-      const hours = Math.max(0, endedAt - r.createdAt) / 3_600_000;
-      const t: Transaction = {
-        id: randomUUID(), userId: r.userId, type: 'charge', amount: costBetween(r.pricePerHour, r.createdAt, endedAt), currency: 'USD',
-        timestamp: endedAt, status: 'completed',
-        description: `${r.instance.gpuModel} on ${r.provider} (${r.contractId}) for ${hours.toFixed(4)} h at $${r.pricePerHour}/h`,
-      };
+      const t = chargeFor(r, endedAt, randomUUID());
       this.sql('INSERT INTO transactions (id, user_id, type, amount, currency, timestamp, status, description) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
         .run(t.id, t.userId, t.type, t.amount, t.currency, t.timestamp, t.status, t.description);
       return t;

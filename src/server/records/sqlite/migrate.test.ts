@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import type Database from 'better-sqlite3';
-import { Accounts } from './accounts.js';
+import { SqliteRecords as Accounts } from './sqlite-records.js';
 
 const Driver = createRequire(import.meta.url)('better-sqlite3') as typeof Database;
 const dir = mkdtempSync(join(tmpdir(), 'canhazgpu-migrate-'));

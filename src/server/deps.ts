@@ -1,6 +1,4 @@
 // Everything the server's transports share, wired once by `canhazgpu serve` (or a test).
-import type { MiddlewareHandler } from 'hono';
-import { routePath } from 'hono/route';
 import { livenessOf, type OwnerState } from '../domain/liveness.js';
 import { probeOrNull, type Clock, type GpuProbe, type Store } from '../domain/ports.js';
 import type { OwnerRef } from '../domain/reservation.js';
@@ -18,7 +16,7 @@ import type { NetworkLimits } from './limits.js';
 import { jsonLine, printable } from './log.js';
 import { watchedStore } from './store-watch.js';
 import { Metrics } from './metrics.js';
-import { reservationJson } from './http/schemas.js';
+import { reservationJson } from './http/json.js';
 
 export interface ServerOptions {
   store: Store;
@@ -65,6 +63,15 @@ export interface DashboardData {
   total_price_per_hour: number;
 }
 
+/** What the request log says of one HTTP request. */
+export interface RequestLogEntry {
+  time: string;
+  method: string;
+  path: string;
+  status: number;
+  ms: number;
+}
+
 export interface ServerDeps {
   service: GpuService;
   identity: Identity;
@@ -74,8 +81,11 @@ export interface ServerDeps {
   accounts: Records;
   clock: Clock;
   metrics: Metrics;
-  observe: MiddlewareHandler;
-  log: { error(err: unknown): void; warn(text: string): void; line(text: string): void };
+  log: {
+    error(err: unknown): void; warn(text: string): void; line(text: string): void;
+    /** One line per HTTP request (the middleware in http/observe.ts times it). */
+    request(entry: RequestLogEntry): void;
+  };
   /** Whether an HTTP request's Host header may be answered; null: any. */
   hostAllowed: ((host: string | undefined) => boolean) | null;
   /** Null when the pool's store and the accounts answer, else one sentence saying which does not. */
@@ -117,17 +127,6 @@ export function buildDeps(o: ServerOptions): ServerDeps {
     return { rows, reservationsByUser: countBy(rows.flatMap((r) => (r.state === 'reserved' ? [r.reservation.user] : []))) };
   });
 
-  const observe: MiddlewareHandler = async (c, next) => {
-    const started = performance.now();
-    await next();
-    const ms = performance.now() - started;
-    const route = routePath(c) || c.req.path;
-    metrics.observeRequest(c.req.method, route, c.res.status, ms / 1000);
-    const entry = { time: new Date(now()).toISOString(), method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(ms * 100) / 100 };
-    const { time: at, method, path, status } = entry;
-    write(json ? jsonLine(entry) : `${at} ${printable(method)} ${printable(path)} ${status} ${entry.ms}ms`);
-  };
-
   return {
     service,
     identity: new Identity(o.accounts, now),
@@ -136,7 +135,6 @@ export function buildDeps(o: ServerOptions): ServerDeps {
     accounts: o.accounts,
     clock: o.clock,
     metrics,
-    observe,
     log: {
       error: (err) => {
         const text = String((err as Error)?.stack ?? err);
@@ -144,6 +142,10 @@ export function buildDeps(o: ServerOptions): ServerDeps {
       },
       warn: (text) => write(json ? jsonLine({ time: time(), level: 'warning', message: text }) : `warning: ${printable(text)}`),
       line: write,
+      request: (entry) => {
+        const { time: at, method, path, status } = entry;
+        write(json ? jsonLine(entry) : `${at} ${printable(method)} ${printable(path)} ${status} ${entry.ms}ms`);
+      },
     },
     hostAllowed: o.checkHost ? allowedHostMatcher(o.allowedHosts ?? []) : null,
     notReady: async () => {

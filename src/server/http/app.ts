@@ -11,11 +11,13 @@ import { GpuService } from '../gpu-service.js';
 import type { ServerDeps } from '../deps.js';
 import { dashboardHtml } from '../dashboard/page.js';
 import {
-  ApiKeyBody, ErrorBody, Instance, InstanceQuery, instanceJson, LoadInfo, LoginBody, Reservation, reservationJson, ReserveRequest, ReserveResponse,
+  ApiKeyBody, ErrorBody, Instance, InstanceQuery, LoadInfo, LoginBody, Reservation, ReserveRequest, ReserveResponse,
   StrategyBody, Transaction, TransactionsQuery,
 } from './schemas.js';
 import { IdempotencyCache } from './idempotency.js';
+import { instanceJson, reservationJson } from './json.js';
 import { allowedHostsOnly } from './allowed-hosts.js';
+import { observeRequests } from './middleware/observe.js';
 
 type Env = { Variables: { user: User } };
 
@@ -86,7 +88,7 @@ export function createHttpApp(deps: ServerDeps): OpenAPIHono<Env> {
     },
   });
 
-  app.use('*', deps.observe);
+  app.use('*', observeRequests(deps));
   if (deps.hostAllowed) app.use('*', allowedHostsOnly(deps.hostAllowed));
   app.use('/api/*', limitBody(MAX_BODY_BYTES), formBodiesAreJson);
   app.onError((err, c) => {

@@ -1,7 +1,5 @@
 // The HTTP API's JSON shapes (snake_case), as zod schemas that also make /openapi.json.
 import { z } from '@hono/zod-openapi';
-import { costBetween, type GpuInstance } from '../../domain/instances.js';
-import type { ServerReservation } from '../records/ports.js';
 
 export const ErrorBody = z.object({ error: z.string() }).openapi('Error');
 
@@ -9,13 +7,6 @@ export const Instance = z.object({
   id: z.string(), provider: z.string(), status: z.string(), price_per_hour: z.number(), vram_gb: z.number(),
   gpu_model: z.string(), num_gpus: z.number(), location: z.string(), metadata: z.record(z.string(), z.string()),
 }).openapi('GPUInstance');
-
-export function instanceJson(i: GpuInstance): z.infer<typeof Instance> {
-  return {
-    id: i.id, provider: i.provider, status: i.status, price_per_hour: i.pricePerHour, vram_gb: i.vramGb,
-    gpu_model: i.gpuModel, num_gpus: i.numGpus, location: i.location, metadata: i.metadata,
-  };
-}
 
 const nonNegative = z.number().finite().min(0);
 
@@ -70,12 +61,3 @@ export const TransactionsQuery = z.object({
 
 export const LoginBody = z.object({ email: z.string().min(1).max(320), password: z.string().min(1).max(1024) }).strict();
 export const ApiKeyBody = z.object({ name: z.string().min(1).max(128) }).strict();
-
-/** What the reservations list and the dashboard both show of a server reservation, as of `now`. */
-export function reservationJson(r: ServerReservation, now: number) {
-  return {
-    contract_id: r.contractId, provider: r.provider, price_per_hour: r.pricePerHour,
-    created_at: Math.floor(r.createdAt / 1000), expires_at: Math.floor(r.expiresAt / 1000),
-    cost_so_far: costBetween(r.pricePerHour, r.createdAt, Math.min(now, r.expiresAt)),
-  };
-}

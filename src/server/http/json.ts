@@ -1,0 +1,24 @@
+// The HTTP API's snake_case JSON of the service's values (schemas.ts describes the same shapes).
+import { costBetween, type GpuInstance } from '../../domain/instances.js';
+import type { ServerReservation } from '../records/ports.js';
+
+export interface InstanceJson {
+  id: string; provider: string; status: string; price_per_hour: number; vram_gb: number; gpu_model: string;
+  num_gpus: number; location: string; metadata: Record<string, string>;
+}
+
+export function instanceJson(i: GpuInstance): InstanceJson {
+  return {
+    id: i.id, provider: i.provider, status: i.status, price_per_hour: i.pricePerHour, vram_gb: i.vramGb,
+    gpu_model: i.gpuModel, num_gpus: i.numGpus, location: i.location, metadata: i.metadata,
+  };
+}
+
+/** What the reservations list and the dashboard both show of a server reservation, as of `now`. */
+export function reservationJson(r: ServerReservation, now: number) {
+  return {
+    contract_id: r.contractId, provider: r.provider, price_per_hour: r.pricePerHour,
+    created_at: Math.floor(r.createdAt / 1000), expires_at: Math.floor(r.expiresAt / 1000),
+    cost_so_far: costBetween(r.pricePerHour, r.createdAt, Math.min(now, r.expiresAt)),
+  };
+}

@@ -7,11 +7,10 @@ import { DEFAULT_STRATEGY, hostKey, isStrategy, newSelectionState, selectInstanc
 import { SERVER_HOLDER_PREFIX, type Provider } from '../providers/provider.js';
 import type { ReservationRecords, ServerReservation, SettingRecords, Transaction, User } from './records/ports.js';
 import { ApiError, storeTrouble } from './errors.js';
+import {
+  DEFAULT_DURATION_HOURS, MAX_DURATION_HOURS, MAX_GPUS_PER_REQUEST, MIN_DURATION_HOURS,
+} from './request-limits.js';
 
-export const MAX_GPUS_PER_REQUEST = 16;
-export const DEFAULT_DURATION_HOURS = 8;
-const MAX_DURATION_HOURS = 24 * 30;
-const MIN_DURATION_HOURS = 1 / 60;
 
 export interface ReserveInput {
   count: number;
@@ -20,10 +19,17 @@ export interface ReserveInput {
   allOrNothing?: boolean;
 }
 
+/** One instance the provider failed to create, and why (one line). */
+export interface CreationError {
+  instanceId: string;
+  provider: string;
+  error: string;
+}
+
 export interface ReserveOutcome {
   reserved: Array<{ instance: GpuInstance; contractId: string }>;
   requested: number;
-  errors: Array<{ instance_id: string; provider: string; error: string }>;
+  errors: CreationError[];
   message: string;
   totalPricePerHour: number;
 }
@@ -219,7 +225,7 @@ export class GpuService {
       }
     }));
     const reserved = attempts.flatMap((a) => ('contractId' in a ? [{ instance: a.instance, contractId: a.contractId! }] : []));
-    const errors = attempts.flatMap((a) => ('error' in a ? [{ instance_id: a.instance.id, provider: a.instance.provider, error: a.error! }] : []));
+    const errors = attempts.flatMap((a) => ('error' in a ? [{ instanceId: a.instance.id, provider: a.instance.provider, error: a.error! }] : []));
     if (reserved.length === 0) {
       throw new ApiError('INTERNAL', `Reserved none of ${count} GPUs: every creation failed`, { errors });
     }

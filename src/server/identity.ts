@@ -5,12 +5,10 @@ import { hashApiKey, newSecret, verifyPassword } from './auth.js';
 import { ApiError } from './errors.js';
 import { LoginLockout } from './login-lockout.js';
 import { PasswordGate } from './password-gate.js';
+import { MAX_EMAIL_LENGTH, MAX_PASSWORD_LENGTH } from './request-limits.js';
 import { signToken, verifyToken } from './tokens.js';
 
 export const TOKEN_LIFETIME_S = 12 * 3600;
-export const MAX_EMAIL_LENGTH = 320;
-export const MAX_PASSWORD_LENGTH = 1024;
-export const MAX_KEY_NAME_LENGTH = 128;
 /** Logins: a few tries a second per email and per address, whatever --rate-limit says. */
 const LOGIN_TRIES_PER_SECOND = 5;
 /** What a login checks a password against when there is no user: the same scrypt, whatever the email. */

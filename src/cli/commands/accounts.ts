@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { CanhazError, UsageError } from '../../domain/errors.js';
 import type { ApiKeyRecords, Records, RecordsOpenOptions, User, UserRecords } from '../../server/records/ports.js';
 import { hashApiKey, hashPassword, newApiKey } from '../../server/auth.js';
+import { MAX_KEY_NAME_LENGTH } from '../../server/request-limits.js';
 import type { Context } from '../context.js';
 
 export interface UserAddOptions {
@@ -63,7 +64,10 @@ async function targetUser(accounts: UserRecords, email: string | undefined, ctx:
 }
 
 export async function apiKeyCreateCommand(opts: { name: string | undefined; user: string | undefined }, ctx: Context): Promise<number> {
-  if (!opts.name || opts.name.length > 128) throw new UsageError('--name must be 1 to 128 characters. Usage: canhazgpu apikey create --name NAME [--user EMAIL]');
+  if (!opts.name || opts.name.length > MAX_KEY_NAME_LENGTH) {
+    throw new UsageError(`--name must be 1 to ${MAX_KEY_NAME_LENGTH} characters. `
+      + 'Usage: canhazgpu apikey create --name NAME [--user EMAIL]');
+  }
   const name = opts.name;
   return withAccounts(ctx, async (accounts) => {
     const user = await targetUser(accounts, opts.user, ctx, true);

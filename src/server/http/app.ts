@@ -6,16 +6,16 @@ import { HTTPException } from 'hono/http-exception';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { InstanceFilters } from '../../domain/instances.js';
 import type { User } from '../records/ports.js';
-import { ApiError, HTTP_STATUS, storeTrouble } from '../errors.js';
+import { API_STATUS, ApiError, apiErrorOf } from '../errors.js';
 import { GpuService } from '../gpu-service.js';
 import type { ServerDeps } from '../deps.js';
 import { dashboardHtml } from '../dashboard/page.js';
 import {
-  ApiKeyBody, ErrorBody, Instance, InstanceQuery, LoadInfo, LoginBody, Reservation, ReserveRequest, ReserveResponse,
+  ApiKeyBody, DestroyParams, ErrorBody, Instance, InstanceQuery, LoadInfo, LoginBody, Reservation, ReserveRequest, ReserveResponse,
   StrategyBody, Transaction, TransactionsQuery,
 } from './schemas.js';
 import { IdempotencyCache } from './idempotency.js';
-import { instanceJson, reservationJson } from './json.js';
+import { creationErrorJson, errorJson, instanceJson, reservationJson } from './json.js';
 import { allowedHostsOnly } from './allowed-hosts.js';
 import { observeRequests } from './middleware/observe.js';
 
@@ -92,11 +92,10 @@ export function createHttpApp(deps: ServerDeps): OpenAPIHono<Env> {
   if (deps.hostAllowed) app.use('*', allowedHostsOnly(deps.hostAllowed));
   app.use('/api/*', limitBody(MAX_BODY_BYTES), formBodiesAreJson);
   app.onError((err, c) => {
-    if (err instanceof ApiError) return c.json({ error: err.message, ...err.details }, HTTP_STATUS[err.code]);
     if (err instanceof HTTPException) return c.json({ error: err.message || 'bad request' }, err.status);
-    const trouble = storeTrouble(err);
-    // Its cause was logged once when the store began failing (store-watch.ts), not per request.
-    if (trouble) return c.json({ error: trouble.message }, 503);
+    // The store's cause was logged once when it began failing (store-watch.ts), not per request.
+    const api = apiErrorOf(err);
+    if (api) return c.json(errorJson(api), API_STATUS[api.code].http);
     deps.log.error(err);
     return c.json({ error: 'internal error' }, 500);
   });
@@ -126,7 +125,7 @@ export function createHttpApp(deps: ServerDeps): OpenAPIHono<Env> {
       });
       return {
         reserved_instances: outcome.reserved.map((r) => instanceJson(r.instance)), reserved_count: outcome.reserved.length,
-        requested: outcome.requested, message: outcome.message, errors: outcome.errors,
+        requested: outcome.requested, message: outcome.message, errors: outcome.errors.map(creationErrorJson),
         total_price_per_hour: outcome.totalPricePerHour, cost_estimate: GpuService.costs(outcome.totalPricePerHour),
       };
     };
@@ -156,7 +155,7 @@ export function createHttpApp(deps: ServerDeps): OpenAPIHono<Env> {
 
   app.openapi(createRoute({
     method: 'delete', path: '/api/v1/gpu/instances/{provider}/{contract_id}', security: secured,
-    request: { params: z.object({ provider: z.string().max(64), contract_id: z.string().max(128) }) },
+    request: { params: DestroyParams },
     responses: { 200: { description: 'destroyed', ...json(z.object({ success: z.boolean(), message: z.string(), amount_charged: z.number() })) }, ...errors, 403: { description: "another user's", ...json(ErrorBody) }, 404: { description: 'no such reservation', ...json(ErrorBody) } },
   }), async (c) => {
     const { provider, contract_id } = c.req.valid('param');

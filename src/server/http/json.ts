@@ -1,5 +1,7 @@
 // The HTTP API's snake_case JSON of the service's values (schemas.ts describes the same shapes).
 import { costBetween, type GpuInstance } from '../../domain/instances.js';
+import type { ApiError } from '../errors.js';
+import type { CreationError } from '../gpu-service.js';
 import type { ServerReservation } from '../records/ports.js';
 
 export interface InstanceJson {
@@ -21,4 +23,13 @@ export function reservationJson(r: ServerReservation, now: number) {
     created_at: Math.floor(r.createdAt / 1000), expires_at: Math.floor(r.expiresAt / 1000),
     cost_so_far: costBetween(r.pricePerHour, r.createdAt, Math.min(now, r.expiresAt)),
   };
+}
+
+/** A creation that failed within a reservation request. */
+export const creationErrorJson = (e: CreationError) => ({ instance_id: e.instanceId, provider: e.provider, error: e.error });
+
+/** An error's body: its sentence, and its details (a partial failure's creations in snake_case). */
+export function errorJson(err: ApiError): Record<string, unknown> {
+  const { errors, ...details } = err.details as { errors?: CreationError[] };
+  return { error: err.message, ...details, ...(errors ? { errors: errors.map(creationErrorJson) } : {}) };
 }

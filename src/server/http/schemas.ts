@@ -1,5 +1,9 @@
 // The HTTP API's JSON shapes (snake_case), as zod schemas that also make /openapi.json.
 import { z } from '@hono/zod-openapi';
+import {
+  DEFAULT_PAGE_SIZE, MAX_DURATION_HOURS, MAX_EMAIL_LENGTH, MAX_GPUS_PER_REQUEST, MAX_KEY_NAME_LENGTH, MAX_NAME_LENGTH,
+  MAX_PAGE_SIZE, MAX_PASSWORD_LENGTH, MAX_TEXT_LENGTH,
+} from '../request-limits.js';
 
 export const ErrorBody = z.object({ error: z.string() }).openapi('Error');
 
@@ -13,15 +17,15 @@ const nonNegative = z.number().finite().min(0);
 export const Filters = z.object({
   min_vram: nonNegative.optional(),
   max_price: nonNegative.optional(),
-  provider: z.string().max(64).optional(),
-  gpu_model: z.string().max(128).optional(),
-  location: z.string().max(128).optional(),
+  provider: z.string().max(MAX_NAME_LENGTH).optional(),
+  gpu_model: z.string().max(MAX_TEXT_LENGTH).optional(),
+  location: z.string().max(MAX_TEXT_LENGTH).optional(),
 }).strict();
 
 export const ReserveRequest = z.object({
-  count: z.number().int().min(1).max(16),
+  count: z.number().int().min(1).max(MAX_GPUS_PER_REQUEST),
   filters: Filters.optional(),
-  duration_hours: z.number().finite().positive().max(720).optional(),
+  duration_hours: z.number().finite().positive().max(MAX_DURATION_HOURS).optional(),
   all_or_nothing: z.boolean().optional(),
 }).strict().openapi('ReserveRequest');
 
@@ -34,11 +38,11 @@ export const ReserveResponse = z.object({
 }).openapi('ReserveResponse');
 
 export const InstanceQuery = z.object({
-  provider: z.string().max(64).optional(),
+  provider: z.string().max(MAX_NAME_LENGTH).optional(),
   min_vram: z.coerce.number().finite().min(0).optional(),
   max_price: z.coerce.number().finite().min(0).optional(),
-  gpu_model: z.string().max(128).optional(),
-  location: z.string().max(128).optional(),
+  gpu_model: z.string().max(MAX_TEXT_LENGTH).optional(),
+  location: z.string().max(MAX_TEXT_LENGTH).optional(),
 });
 
 export const Reservation = z.object({
@@ -46,7 +50,9 @@ export const Reservation = z.object({
   created_at: z.number(), expires_at: z.number(), cost_so_far: z.number(),
 });
 
-export const StrategyBody = z.object({ strategy: z.string().max(64) }).strict();
+export const DestroyParams = z.object({ provider: z.string().max(MAX_NAME_LENGTH), contract_id: z.string().max(MAX_TEXT_LENGTH) });
+
+export const StrategyBody = z.object({ strategy: z.string().max(MAX_NAME_LENGTH) }).strict();
 
 export const LoadInfo = z.object({ instance_id: z.string(), provider: z.string(), connections: z.number(), avg_response_time_ms: z.number(), load_score: z.number() });
 
@@ -55,9 +61,11 @@ export const Transaction = z.object({
 });
 
 export const TransactionsQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(1000).default(50),
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
   offset: z.coerce.number().int().min(0).default(0),
 });
 
-export const LoginBody = z.object({ email: z.string().min(1).max(320), password: z.string().min(1).max(1024) }).strict();
-export const ApiKeyBody = z.object({ name: z.string().min(1).max(128) }).strict();
+export const LoginBody = z.object({
+  email: z.string().min(1).max(MAX_EMAIL_LENGTH), password: z.string().min(1).max(MAX_PASSWORD_LENGTH),
+}).strict();
+export const ApiKeyBody = z.object({ name: z.string().min(1).max(MAX_KEY_NAME_LENGTH) }).strict();

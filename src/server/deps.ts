@@ -8,7 +8,7 @@ import { LocalProvider } from '../providers/local/local-provider.js';
 import type { Provider } from '../providers/provider.js';
 import type { ApiKey, Records, User } from './records/ports.js';
 import { hashApiKey, newApiKey } from './auth.js';
-import { GpuService, type ProviderTimeouts } from './gpu-service.js';
+import { GpuService, type ProviderTimeouts } from './service/gpu-service.js';
 import { Identity, RateLimiter } from './identity.js';
 import { MAX_KEY_NAME_LENGTH } from './request-limits.js';
 import { ApiError, STORE_UNAVAILABLE } from './errors.js';

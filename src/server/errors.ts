@@ -44,3 +44,8 @@ export function storeTrouble(err: unknown): ApiError | null {
 export function apiErrorOf(err: unknown): ApiError | null {
   return err instanceof ApiError ? err : storeTrouble(err);
 }
+
+/** A failure as clients may read it: one line, and nothing of the store's insides. */
+export function firstLineOf(err: unknown): string {
+  return storeTrouble(err)?.message ?? String((err as Error)?.message ?? err).split('\n')[0]!;
+}

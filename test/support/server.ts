@@ -8,7 +8,7 @@ import type { Provider } from '../../src/providers/provider.js';
 import type { User } from '../../src/server/records/ports.js';
 import { SqliteRecords } from '../../src/server/records/sqlite/sqlite-records.js';
 import { hashApiKey, hashPassword, newApiKey } from '../../src/server/auth.js';
-import type { ProviderTimeouts } from '../../src/server/gpu-service.js';
+import type { ProviderTimeouts } from '../../src/server/service/gpu-service.js';
 import type { NetworkLimits } from '../../src/server/limits.js';
 import { startServer, type RunningServer } from '../../src/server/serve.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';

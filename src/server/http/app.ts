@@ -7,7 +7,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import type { InstanceFilters } from '../../domain/instances.js';
 import type { User } from '../records/ports.js';
 import { API_STATUS, ApiError, apiErrorOf } from '../errors.js';
-import { GpuService } from '../gpu-service.js';
+import { GpuService } from '../service/gpu-service.js';
 import type { ServerDeps } from '../deps.js';
 import { dashboardHtml } from '../dashboard/page.js';
 import {

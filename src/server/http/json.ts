@@ -1,7 +1,7 @@
 // The HTTP API's snake_case JSON of the service's values (schemas.ts describes the same shapes).
 import { costBetween, type GpuInstance } from '../../domain/instances.js';
 import type { ApiError } from '../errors.js';
-import type { CreationError } from '../gpu-service.js';
+import type { CreationError } from '../service/gpu-service.js';
 import type { ServerReservation } from '../records/ports.js';
 
 export interface InstanceJson {

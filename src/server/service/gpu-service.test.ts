@@ -2,11 +2,11 @@
 // only when a test moves it, so outcomes and charges come out exact.
 import assert from 'node:assert/strict';
 import { beforeEach, describe, test } from 'node:test';
-import { ScriptedProvider, type ScriptedOffer } from '../providers/scripted/scripted-provider.js';
-import { ApiError, type ApiCode } from './errors.js';
+import { ScriptedProvider, type ScriptedOffer } from '../../providers/scripted/scripted-provider.js';
+import { ApiError, type ApiCode } from '../errors.js';
 import { GpuService } from './gpu-service.js';
-import { MemoryRecords } from './records/memory/memory-records.js';
-import type { User } from './records/ports.js';
+import { MemoryRecords } from '../records/memory/memory-records.js';
+import type { User } from '../records/ports.js';
 
 const T0 = 1_800_000_000_000;
 const HOUR = 3_600_000;

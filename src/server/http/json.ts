@@ -1,8 +1,9 @@
-// The HTTP API's snake_case JSON of the service's values (schemas.ts describes the same shapes).
-import { costBetween, type GpuInstance } from '../../domain/instances.js';
+// The HTTP API's snake_case JSON of the service's values (schemas.ts describes the same shapes), and
+// the filters of a query or body for the service.
+import { costBetween, type GpuInstance, type InstanceFilters } from '../../domain/instances.js';
 import type { ApiError } from '../errors.js';
-import type { CreationError } from '../service/gpu-service.js';
-import type { ServerReservation } from '../records/ports.js';
+import type { ServerReservation, Transaction } from '../records/ports.js';
+import type { CreationError, LoadInfo } from '../service/gpu-service.js';
 
 export interface InstanceJson {
   id: string; provider: string; status: string; price_per_hour: number; vram_gb: number; gpu_model: string;
@@ -32,4 +33,30 @@ export const creationErrorJson = (e: CreationError) => ({ instance_id: e.instanc
 export function errorJson(err: ApiError): Record<string, unknown> {
   const { errors, ...details } = err.details as { errors?: CreationError[] };
   return { error: err.message, ...details, ...(errors ? { errors: errors.map(creationErrorJson) } : {}) };
+}
+
+export const loadJson = (l: LoadInfo) => ({
+  instance_id: l.instanceId, provider: l.provider, connections: l.connections, avg_response_time_ms: l.avgResponseTimeMs,
+  load_score: l.loadScore,
+});
+
+/** A ledger entry; its time in Unix seconds. */
+export const transactionJson = (t: Transaction) => ({
+  id: t.id, type: t.type, amount: t.amount, currency: t.currency, timestamp: Math.floor(t.timestamp / 1000),
+  status: t.status, description: t.description,
+});
+
+interface FiltersJson {
+  provider?: string | undefined; min_vram?: number | undefined; max_price?: number | undefined;
+  gpu_model?: string | undefined; location?: string | undefined;
+}
+
+export function filtersFrom(q: FiltersJson): InstanceFilters {
+  return {
+    ...(q.provider ? { provider: q.provider } : {}),
+    ...(q.min_vram !== undefined ? { minVramGb: q.min_vram } : {}),
+    ...(q.max_price !== undefined ? { maxPricePerHour: q.max_price } : {}),
+    ...(q.gpu_model ? { gpuModel: q.gpu_model } : {}),
+    ...(q.location ? { location: q.location } : {}),
+  };
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { systemClock, type Clock } from '../../src/domain/ports.js';
 import { FakeProbe } from '../../src/probe/fake/fake-probe.js';
 import type { Provider } from '../../src/providers/provider.js';
-import type { User } from '../../src/server/records/ports.js';
+import type { Records, User } from '../../src/server/records/ports.js';
 import { SqliteRecords } from '../../src/server/records/sqlite/sqlite-records.js';
 import { hashApiKey, hashPassword, newApiKey } from '../../src/server/auth.js';
 import type { ProviderTimeouts } from '../../src/server/service/gpu-service.js';
@@ -25,7 +25,7 @@ interface NetworkOptions {
 
 export interface TestServer extends RunningServer {
   store: SqliteStore;
-  accounts: SqliteRecords;
+  accounts: Records;
   dir: string;
   gpusPath: string;
   /** A user with an API key; `admin` makes an admin. */

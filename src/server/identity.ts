@@ -27,7 +27,8 @@ export class Identity {
   private readonly lockout: LoginLockout;
 
   constructor(
-    private readonly accounts: UserRecords & ApiKeyRecords & SettingRecords, private readonly now: () => number, private readonly gate = new PasswordGate(),
+    private readonly accounts: UserRecords & ApiKeyRecords & SettingRecords, private readonly now: () => number,
+    private readonly gate = new PasswordGate(),
   ) {
     this.loginLimiter = new RateLimiter(LOGIN_TRIES_PER_SECOND, now);
     this.lockout = new LoginLockout(accounts, now);

@@ -18,7 +18,10 @@ export function lockMs(failures: number): number {
 export class LoginLockout {
   private readonly unknown = new Map<string, { failures: number; lockedUntil: number }>();
 
-  constructor(private readonly users: Pick<UserRecords, 'recordLoginFailure' | 'resetLoginFailures'>, private readonly now: () => number) {}
+  constructor(
+    private readonly users: Pick<UserRecords, 'recordLoginFailure' | 'resetLoginFailures'>,
+    private readonly now: () => number,
+  ) {}
 
   /** Milliseconds until `email` (with its user, when there is one) may try again; 0 when it may now. */
   remaining(email: string, user: User | null): number {

@@ -26,7 +26,9 @@ test('a changed payload, another algorithm or garbage is refused', () => {
   const none = Buffer.from(JSON.stringify({ alg: 'none' })).toString('base64url');
   const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
   assert.equal(verifyToken(`${none}.${payload}.`, 'secret', NOW), null);
-  for (const junk of ['', 'a.b', 'forged.token.here', 'a.b.c.d', '...']) assert.equal(verifyToken(junk, 'secret', NOW), null);
+  for (const junk of ['', 'a.b', 'forged.token.here', 'a.b.c.d', '...']) {
+    assert.equal(verifyToken(junk, 'secret', NOW), null);
+  }
 });
 
 test('tokens of earlier releases (hono/jwt) verify, and hono/jwt reads ours', async () => {

@@ -53,7 +53,9 @@ export async function existingUser(accounts: Pick<UserRecords, 'userByEmail'>, e
 }
 
 /** `--user EMAIL`, or the account of the local user, made on first use when `create` says so. */
-async function targetUser(accounts: UserRecords, email: string | undefined, ctx: Context, create = false): Promise<User> {
+async function targetUser(
+  accounts: UserRecords, email: string | undefined, ctx: Context, create = false,
+): Promise<User> {
   if (email) return existingUser(accounts, email);
   const login = await ctx.currentUser();
   const local = `${login}@${hostname()}`;

@@ -27,7 +27,9 @@ export function reservationJson(r: ServerReservation, now: number) {
 }
 
 /** A creation that failed within a reservation request. */
-export const creationErrorJson = (e: CreationError) => ({ instance_id: e.instanceId, provider: e.provider, error: e.error });
+export const creationErrorJson = (e: CreationError) => ({
+  instance_id: e.instanceId, provider: e.provider, error: e.error,
+});
 
 /** An error's body: its sentence, and its details (a partial failure's creations in snake_case). */
 export function errorJson(err: ApiError): Record<string, unknown> {
@@ -36,8 +38,8 @@ export function errorJson(err: ApiError): Record<string, unknown> {
 }
 
 export const loadJson = (l: LoadInfo) => ({
-  instance_id: l.instanceId, provider: l.provider, connections: l.connections, avg_response_time_ms: l.avgResponseTimeMs,
-  load_score: l.loadScore,
+  instance_id: l.instanceId, provider: l.provider, connections: l.connections,
+  avg_response_time_ms: l.avgResponseTimeMs, load_score: l.loadScore,
 });
 
 /** A ledger entry; its time in Unix seconds. */

@@ -50,7 +50,9 @@ export const Reservation = z.object({
   created_at: z.number(), expires_at: z.number(), cost_so_far: z.number(),
 });
 
-export const DestroyParams = z.object({ provider: z.string().max(MAX_NAME_LENGTH), contract_id: z.string().max(MAX_TEXT_LENGTH) });
+export const DestroyParams = z.object({
+  provider: z.string().max(MAX_NAME_LENGTH), contract_id: z.string().max(MAX_TEXT_LENGTH),
+});
 
 export const StrategyBody = z.object({ strategy: z.string().max(MAX_NAME_LENGTH) }).strict();
 

@@ -33,7 +33,8 @@ describe('GpuService', () => {
   beforeEach(async () => {
     now = T0;
     records = new MemoryRecords();
-    market = new ScriptedProvider('market', [offer('m1', 2), offer('m2', 1), offer('m3', 3, { failWith: 'host went offline' })]);
+    const offers = [offer('m1', 2), offer('m2', 1), offer('m3', 3, { failWith: 'host went offline' })];
+    market = new ScriptedProvider('market', offers);
     service = new GpuService(records, [market], { now: () => now });
     ann = await records.addUser('ann@example.com', 'ann', false, null, T0);
     bob = await records.addUser('bob@example.com', 'bob', false, null, T0);
@@ -51,7 +52,8 @@ describe('GpuService', () => {
     const recorded = await records.activeReservations(ann.id);
     assert.deepEqual(recorded.map((r) => [r.contractId, r.createdAt, r.expiresAt]).sort(),
       outcome.reserved.map((r) => [r.contractId, T0, T0 + 2 * HOUR]).sort());
-    assert.deepEqual(await market.stillHeld(recorded.map((r) => r.contractId)), new Set(recorded.map((r) => r.contractId)));
+    const ids = recorded.map((r) => r.contractId);
+    assert.deepEqual(await market.stillHeld(ids), new Set(ids));
   });
 
   test('all_or_nothing: one failed creation gives back the others and records nothing', async () => {
@@ -72,10 +74,14 @@ describe('GpuService', () => {
     await assert.rejects(both.reserve(ann, { count: 1, filters: { provider: 'broken' } }), fails('INTERNAL', {
       errors: [{ instanceId: 'b1', provider: 'broken', error: 'quota exceeded' }],
     }));
-    await assert.rejects(service.reserve(bob, { count: 4, filters: {} }), fails('FAILED_PRECONDITION', { matched: 3, requested: 4 }));
-    await assert.rejects(service.reserve(bob, { count: 17, filters: {} }), fails('INVALID_ARGUMENT'));
-    await assert.rejects(service.reserve(bob, { count: 1, filters: {}, durationHours: 721 }), fails('INVALID_ARGUMENT'));
-    await assert.rejects(service.reserve(bob, { count: 1, filters: { provider: 'elsewhere' } }), fails('INVALID_ARGUMENT'));
+    const tooFew = fails('FAILED_PRECONDITION', { matched: 3, requested: 4 });
+    await assert.rejects(service.reserve(bob, { count: 4, filters: {} }), tooFew);
+    for (const input of [
+      { count: 17, filters: {} }, { count: 1, filters: {}, durationHours: 721 },
+      { count: 1, filters: { provider: 'elsewhere' } },
+    ]) {
+      await assert.rejects(service.reserve(bob, input), fails('INVALID_ARGUMENT'));
+    }
   });
 
   test('ending a reservation charges price × time held to its owner once; others may not end it', async () => {

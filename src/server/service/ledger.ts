@@ -44,7 +44,9 @@ export class Ledger {
   /** Only the owner, or an admin, may destroy a reservation. */
   async destroy(user: User, providerName: string, contractId: string): Promise<{ transaction: Transaction | null }> {
     const r = await this.records.reservation(providerName, contractId);
-    if (!r || r.endedAt !== null) throw new ApiError('NOT_FOUND', `no active reservation ${contractId} on ${providerName}`);
+    if (!r || r.endedAt !== null) {
+      throw new ApiError('NOT_FOUND', `no active reservation ${contractId} on ${providerName}`);
+    }
     if (r.userId !== user.id && !user.isAdmin) {
       // Contract ids others could guess say no more than "not yours"; the id itself is not echoed.
       throw new ApiError('PERMISSION_DENIED', 'that reservation belongs to another user');

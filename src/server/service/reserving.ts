@@ -49,6 +49,7 @@ const FAILURE_LATENCY_MS = 5_000;
 const claimKey = (i: GpuInstance) => `${i.provider}\u0000${i.id}`;
 
 type Made = { instance: GpuInstance; contractId: string };
+type Failed = { instance: GpuInstance; error: string };
 
 export class Reserving {
   private readonly claims = new Claims();
@@ -58,7 +59,8 @@ export class Reserving {
 
   constructor(
     private readonly records: ReservationRecords, private readonly providers: ProviderSet,
-    private readonly balancing: LoadBalancing, private readonly clock: Clock, private readonly timeouts: ProviderTimeouts,
+    private readonly balancing: LoadBalancing, private readonly clock: Clock,
+    private readonly timeouts: ProviderTimeouts,
   ) {}
 
   /** Reserves, as one request; `idle()` waits for those in flight (a shutdown must not cut them). */
@@ -103,7 +105,7 @@ export class Reserving {
   }
 
   /** Creates one instance: the reserved instance and its contract id, or why it failed. */
-  private async createOne(user: User, instance: GpuInstance, durationMs: number): Promise<Made | { instance: GpuInstance; error: string }> {
+  private async createOne(user: User, instance: GpuInstance, durationMs: number): Promise<Made | Failed> {
     const provider = this.providers.get(instance.provider)!;
     const started = performance.now();
     let created = false;
@@ -125,7 +127,9 @@ export class Reserving {
   }
 
   /** Creates the chosen instances side by side, then records what was made (or gives it all back). */
-  private async create(user: User, input: ReserveInput, chosen: GpuInstance[], durationMs: number): Promise<ReserveOutcome> {
+  private async create(
+    user: User, input: ReserveInput, chosen: GpuInstance[], durationMs: number,
+  ): Promise<ReserveOutcome> {
     const { count } = input;
     const attempts = await Promise.all(chosen.map((instance) => this.createOne(user, instance, durationMs)));
     const reserved = attempts.flatMap((a) => ('contractId' in a ? [a] : []));

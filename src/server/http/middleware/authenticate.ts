@@ -6,7 +6,8 @@ import type { Env } from '../openapi.js';
 
 export function authenticate(deps: Pick<ServerDeps, 'identity' | 'limiter' | 'openDashboard'>): MiddlewareHandler<Env> {
   return async (c, next) => {
-    if (c.req.path === '/api/v1/auth/login' || (c.req.path === '/api/v1/dashboard' && deps.openDashboard)) return next();
+    const open = c.req.path === '/api/v1/auth/login' || (c.req.path === '/api/v1/dashboard' && deps.openDashboard);
+    if (open) return next();
     const caller = await deps.identity.authenticate(c.req.header('x-api-key'), c.req.header('authorization'));
     deps.limiter.take(caller.bucket);
     c.set('user', caller.user);

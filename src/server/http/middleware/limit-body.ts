@@ -11,7 +11,8 @@ import { bodyLimit } from 'hono/body-limit';
 export function limitBody(maxSize: number): MiddlewareHandler {
   // The rest of the body is never read: the connection must not carry another request (node-server
   // would otherwise cut it under whatever request comes next on it).
-  const tooLarge = (c: Context) => c.json({ error: `request body over ${maxSize} bytes` }, 413, { connection: 'close' });
+  const tooLarge = (c: Context) =>
+    c.json({ error: `request body over ${maxSize} bytes` }, 413, { connection: 'close' });
   const streamed = bodyLimit({ maxSize, onError: tooLarge });
   return (c, next) => {
     if (c.req.header('transfer-encoding') !== undefined) return streamed(c, next);

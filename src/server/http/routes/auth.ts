@@ -19,7 +19,8 @@ export function authRoutes(app: ApiApp, deps: ServerDeps): void {
 
   const key = json(z.object({ api_key: z.string(), name: z.string(), created_at: z.number() }));
   app.openapi(createRoute({
-    method: 'post', path: '/api/v1/auth/apikey', security: secured, request: { body: { ...json(ApiKeyBody), required: true } },
+    method: 'post', path: '/api/v1/auth/apikey', security: secured,
+    request: { body: { ...json(ApiKeyBody), required: true } },
     responses: { 201: { description: 'the new key, shown once', ...key }, ...errors },
   }), async (c) => {
     const { key, record } = await deps.createApiKey(c.get('user'), c.req.valid('json').name);

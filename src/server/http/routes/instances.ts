@@ -55,7 +55,8 @@ export function instanceRoutes(app: ApiApp, deps: ServerDeps): void {
     request: { params: DestroyParams },
     responses: {
       200: { description: 'destroyed', ...destroyed }, ...errors,
-      403: { description: "another user's", ...json(ErrorBody) }, 404: { description: 'no such reservation', ...json(ErrorBody) },
+      403: { description: "another user's", ...json(ErrorBody) },
+      404: { description: 'no such reservation', ...json(ErrorBody) },
     },
   }), async (c) => {
     const { provider, contract_id } = c.req.valid('param');

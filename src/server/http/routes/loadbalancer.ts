@@ -11,8 +11,9 @@ export function loadBalancerRoutes(app: ApiApp, deps: ServerDeps): void {
   const strategyResponse = {
     200: { description: 'the strategy', ...json(z.object({ strategy: z.string(), success: z.boolean() })) }, ...errors,
   };
-  app.openapi(createRoute({ method: 'get', path: '/api/v1/loadbalancer/strategy', security: secured, responses: strategyResponse }),
-    (c) => c.json({ strategy: service.strategy, success: true }, 200));
+  app.openapi(createRoute({
+    method: 'get', path: '/api/v1/loadbalancer/strategy', security: secured, responses: strategyResponse,
+  }), (c) => c.json({ strategy: service.strategy, success: true }, 200));
   app.openapi(createRoute({
     method: 'put', path: '/api/v1/loadbalancer/strategy', security: secured,
     request: { body: { ...json(StrategyBody), required: true } },

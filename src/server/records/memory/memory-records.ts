@@ -86,7 +86,8 @@ export class MemoryRecords implements Records {
     }
     for (const k of this.keys) if (k.userId === user.id && k.revokedAt === null) k.revokedAt = now;
     this.change(user.id, (u) => Object.assign(u, {
-      deletedAt: now, email: `${user.email}#deleted-${user.id}`, passwordHash: null, tokenGeneration: u.tokenGeneration + 1,
+      deletedAt: now, email: `${user.email}#deleted-${user.id}`, passwordHash: null,
+      tokenGeneration: u.tokenGeneration + 1,
     }));
   }
 

@@ -15,7 +15,8 @@ interface ReservationRow {
 }
 
 const toReservation = (r: ReservationRow): ServerReservation => ({
-  contractId: r.contract_id, provider: r.provider, userId: r.user_id, instance: JSON.parse(r.instance_json) as GpuInstance,
+  contractId: r.contract_id, provider: r.provider, userId: r.user_id,
+  instance: JSON.parse(r.instance_json) as GpuInstance,
   pricePerHour: r.price_per_hour, createdAt: r.created_at, expiresAt: r.expires_at, endedAt: r.ended_at,
 });
 
@@ -49,8 +50,10 @@ export class SqliteReservations implements ReservationRecords {
   activeReservations(userId?: string): Promise<ServerReservation[]> {
     return this.db.read(() => {
       const rows = (userId
-        ? this.db.sql('SELECT * FROM reservations WHERE ended_at IS NULL AND user_id = ? ORDER BY created_at').all(userId)
-        : this.db.sql('SELECT * FROM reservations WHERE ended_at IS NULL ORDER BY created_at').all()) as ReservationRow[];
+        ? this.db.sql('SELECT * FROM reservations WHERE ended_at IS NULL AND user_id = ? ORDER BY created_at')
+          .all(userId)
+        : this.db.sql('SELECT * FROM reservations WHERE ended_at IS NULL ORDER BY created_at').all()
+      ) as ReservationRow[];
       return rows.map(toReservation);
     });
   }
@@ -67,7 +70,8 @@ export class SqliteReservations implements ReservationRecords {
   // GpuService.reserveNow). In WAL mode reads do not wait for a writer's lock.
 
   countByProvider(): Map<string, number> {
-    const rows = this.db.sql('SELECT provider, COUNT(*) AS n FROM reservations GROUP BY provider').all() as Array<{ provider: string; n: number }>;
+    const rows = this.db.sql('SELECT provider, COUNT(*) AS n FROM reservations GROUP BY provider')
+      .all() as Array<{ provider: string; n: number }>;
     return new Map(rows.map((r) => [r.provider, r.n]));
   }
 
@@ -80,10 +84,12 @@ export class SqliteReservations implements ReservationRecords {
   /** Ends a reservation and charges its real cost (price × time held), once. */
   endReservation(r: ServerReservation, endedAt: number): Promise<Transaction | null> {
     return this.db.write(() => {
-      const ended = this.db.sql('UPDATE reservations SET ended_at = ? WHERE contract_id = ? AND provider = ? AND ended_at IS NULL').run(endedAt, r.contractId, r.provider);
+      const ended = this.db.sql(`UPDATE reservations SET ended_at = ?
+        WHERE contract_id = ? AND provider = ? AND ended_at IS NULL`).run(endedAt, r.contractId, r.provider);
       if (ended.changes === 0) return null;
       const t = chargeFor(r, endedAt, randomUUID());
-      this.db.sql('INSERT INTO transactions (id, user_id, type, amount, currency, timestamp, status, description) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      this.db.sql(`INSERT INTO transactions (id, user_id, type, amount, currency, timestamp, status, description)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
         .run(t.id, t.userId, t.type, t.amount, t.currency, t.timestamp, t.status, t.description);
       return t;
     });
@@ -91,9 +97,11 @@ export class SqliteReservations implements ReservationRecords {
 
   transactions(userId: string, limit: number, offset: number): Promise<{ items: Transaction[]; total: number }> {
     return this.db.read(() => {
-      const count = this.db.sql('SELECT COUNT(*) AS n FROM transactions WHERE user_id = ?').get(userId) as { n: number };
+      const count = this.db.sql('SELECT COUNT(*) AS n FROM transactions WHERE user_id = ?')
+        .get(userId) as { n: number };
       const total = count.n;
-      const rows = this.db.sql('SELECT * FROM transactions WHERE user_id = ? ORDER BY timestamp DESC, id LIMIT ? OFFSET ?')
+      const rows = this.db.sql(`SELECT * FROM transactions WHERE user_id = ?
+        ORDER BY timestamp DESC, id LIMIT ? OFFSET ?`)
         .all(userId, limit, offset) as TransactionRow[];
       return {
         total, items: rows.map((r) => ({

@@ -10,14 +10,16 @@ export class SqliteSettings implements SettingRecords {
   /** Settings are read through a cache: this process is their only writer. */
   setting(key: string): string | null {
     if (!this.settings.has(key)) {
-      this.settings.set(key, (this.db.sql('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined)?.value ?? null);
+      const row = this.db.sql('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined;
+      this.settings.set(key, row?.value ?? null);
     }
     return this.settings.get(key)!;
   }
 
   async setSetting(key: string, value: string): Promise<void> {
     await this.db.write(() => {
-      this.db.sql('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value')
+      this.db.sql(`INSERT INTO settings (key, value) VALUES (?, ?)
+        ON CONFLICT (key) DO UPDATE SET value = excluded.value`)
         .run(key, value);
     });
     this.settings.set(key, value);

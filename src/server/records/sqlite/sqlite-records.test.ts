@@ -10,4 +10,6 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 let files = 0;
 
 // A file each (not :memory:): the contract runs on the file, modes and pragmas the server uses.
-runRecordsContract('sqlite', { open: () => SqliteRecords.open(join(dir, `records-${++files}.db`), { longLived: true }) });
+runRecordsContract('sqlite', {
+  open: () => SqliteRecords.open(join(dir, `records-${++files}.db`), { longLived: true }),
+});

@@ -20,8 +20,10 @@ export const SqliteRecords = {
   open(path: string, options: RecordsOpenOptions = {}): Records {
     const db = AccountsDatabase.open(path, options);
     return {
-      ...methodsOf<UserRecords>(new SqliteUsers(db)), ...methodsOf<ApiKeyRecords>(new SqliteApiKeys(db)),
-      ...methodsOf<ReservationRecords>(new SqliteReservations(db)), ...methodsOf<SettingRecords>(new SqliteSettings(db)),
+      ...methodsOf<UserRecords>(new SqliteUsers(db)),
+      ...methodsOf<ApiKeyRecords>(new SqliteApiKeys(db)),
+      ...methodsOf<ReservationRecords>(new SqliteReservations(db)),
+      ...methodsOf<SettingRecords>(new SqliteSettings(db)),
       close: () => db.close(),
     };
   },

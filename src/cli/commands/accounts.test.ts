@@ -4,7 +4,8 @@ import { hostname } from 'node:os';
 import { beforeEach, describe, test } from 'node:test';
 import { CanhazError } from '../../domain/errors.js';
 import { hashApiKey } from '../../server/auth.js';
-import { MemoryRecords } from '../../server/records/memory/memory-records.js';
+import { memoryRecords } from '../../server/records/memory/memory-records.js';
+import type { Records } from '../../server/records/ports.js';
 import type { Context } from '../context.js';
 import { apiKeyCreateCommand, apiKeyListCommand, apiKeyRevokeCommand, userAddCommand } from './accounts.js';
 import { userChangeCommand, userListCommand } from './users.js';
@@ -12,12 +13,12 @@ import { userChangeCommand, userListCommand } from './users.js';
 const T0 = 1_800_000_000_000;
 
 describe('account commands on in-memory records', () => {
-  let records: MemoryRecords;
+  let records: Records;
   let out: string;
   let ctx: Context;
 
   beforeEach(() => {
-    records = new MemoryRecords();
+    records = memoryRecords();
     out = '';
     // Only what the account commands use: output, the clock, the caller and the records.
     ctx = {

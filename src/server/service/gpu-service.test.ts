@@ -5,8 +5,8 @@ import { beforeEach, describe, test } from 'node:test';
 import { ScriptedProvider, type ScriptedOffer } from '../../providers/scripted/scripted-provider.js';
 import { ApiError, type ApiCode } from '../errors.js';
 import { GpuService } from './gpu-service.js';
-import { MemoryRecords } from '../records/memory/memory-records.js';
-import type { User } from '../records/ports.js';
+import { memoryRecords } from '../records/memory/memory-records.js';
+import type { Records, User } from '../records/ports.js';
 
 const T0 = 1_800_000_000_000;
 const HOUR = 3_600_000;
@@ -24,7 +24,7 @@ const fails = (code: ApiCode, details?: Record<string, unknown>) => (e: unknown)
 
 describe('GpuService', () => {
   let now: number;
-  let records: MemoryRecords;
+  let records: Records;
   let market: ScriptedProvider;
   let service: GpuService;
   let ann: User;
@@ -32,7 +32,7 @@ describe('GpuService', () => {
 
   beforeEach(async () => {
     now = T0;
-    records = new MemoryRecords();
+    records = memoryRecords();
     const offers = [offer('m1', 2), offer('m2', 1), offer('m3', 3, { failWith: 'host went offline' })];
     market = new ScriptedProvider('market', offers);
     service = new GpuService(records, [market], { now: () => now });

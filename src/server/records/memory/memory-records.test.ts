@@ -1,4 +1,4 @@
 import { runRecordsContract } from '../contract.case.test.js';
-import { MemoryRecords } from './memory-records.js';
+import { memoryRecords } from './memory-records.js';
 
-runRecordsContract('memory', { open: () => new MemoryRecords() });
+runRecordsContract('memory', { open: () => memoryRecords() });

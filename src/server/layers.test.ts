@@ -1,7 +1,7 @@
 // Each layer knows only its neighbours: checked on the import lines, so a shortcut fails here first.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { test } from 'node:test';
 
 const src = new URL('..', import.meta.url).pathname;
@@ -22,6 +22,29 @@ test('only the HTTP transport imports Hono', () => {
   const offenders = sources(join(src, 'server')).filter((p) => !relative(src, p).startsWith('server/http/'))
     .filter((p) => runtimeImports(p).some((m) => m === 'hono' || m.startsWith('hono/') || m.startsWith('@hono/')));
   assert.deepEqual(offenders.map((p) => relative(src, p)), []);
+});
+
+/** Every package the module loads at run time, through its own modules too. */
+function packagesReached(entry: string): Set<string> {
+  const seen = new Set<string>();
+  const packages = new Set<string>();
+  const visit = (path: string) => {
+    if (seen.has(path)) return;
+    seen.add(path);
+    for (const m of runtimeImports(path)) {
+      if (m.startsWith('.')) visit(resolve(dirname(path), m.replace(/\.js$/, '.ts')));
+      else packages.add(m);
+    }
+  };
+  visit(entry);
+  return packages;
+}
+
+test('the gRPC API and the identity checks load no Hono, even through the modules they use', () => {
+  for (const entry of ['server/grpc/service.ts', 'server/identity.ts', 'server/deps.ts']) {
+    const hono = [...packagesReached(join(src, entry))].filter((m) => /^(@hono\/|hono($|\/))/.test(m));
+    assert.deepEqual(hono, [], entry);
+  }
 });
 
 test("the records' ports import nothing that does I/O", () => {

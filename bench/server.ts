@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Accounts } from '../src/server/accounts/accounts.js';
+import { SqliteRecords } from '../src/server/records/sqlite/sqlite-records.js';
 import { hashApiKey, newApiKey } from '../src/server/auth.js';
 import { CLI, eventually, Sandbox } from '../test/support/sandbox.js';
 
@@ -35,7 +35,7 @@ export async function serverFigures(box: Sandbox, seconds: number): Promise<Serv
   await box.run(['admin', '--gpus', String(gpus), '--force'], { env });
 
   // 10,000 stored reservations (ended ones, as a long-running server accumulates) and a key.
-  const accounts = Accounts.open(env.CANHAZGPU_ACCOUNTS!);
+  const accounts = SqliteRecords.open(env.CANHAZGPU_ACCOUNTS!);
   const user = await accounts.addUser(`bench-${randomUUID()}@example.com`, 'bench', true, null, Date.now());
   const key = newApiKey();
   await accounts.addApiKey(user.id, 'bench', hashApiKey(key), Date.now());

@@ -37,4 +37,4 @@ for (const name of Object.keys(entries)) chmodSync(`dist/${name}.js`, 0o755);
 mkdirSync('dist', { recursive: true });
 cpSync('src/store/sqlite/schema.sql', 'dist/schema.sql');
 cpSync('src/store/redis/lua', 'dist/lua', { recursive: true });
-cpSync('src/server/accounts/accounts.sql', 'dist/accounts.sql');
+cpSync('src/server/records/sqlite/accounts.sql', 'dist/accounts.sql');

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { systemClock } from '../src/domain/ports.js';
 import { IonetProvider } from '../src/providers/ionet/ionet-provider.js';
 import { VastAiProvider } from '../src/providers/vastai/vastai-provider.js';
-import type { ServerReservation } from '../src/server/accounts/accounts.js';
+import type { ServerReservation } from '../src/server/records/ports.js';
 import { FakeIonet, IONET_BASE, type IonetHardware } from './support/fake-ionet.js';
 import { FakeVastAi, type VastOffer } from './support/fake-vastai.js';
 import { startTestServer } from './support/server.js';

@@ -2,11 +2,15 @@
 // strategies, the ledger, hostile input, metrics.
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ScriptedProvider } from '../src/providers/scripted/scripted-provider.js';
 import { startTestServer, withTestServer, type TestServer } from './support/server.js';
 import { defaultLiveness } from '../src/domain/liveness.js';
+import type Database from 'better-sqlite3';
+
+const Driver = createRequire(import.meta.url)('better-sqlite3') as typeof Database;
 
 const offer = (id: string, price: number, extra: Record<string, unknown> = {}) => ({ id, pricePerHour: price, vramGb: 24, gpuModel: 'RTX 4090', numGpus: 1, location: 'us-east', ...extra });
 /** A body streamed in 4 KiB chunks: fetch sends it with Transfer-Encoding: chunked and no Content-Length. */
@@ -206,7 +210,9 @@ describe('HTTP API', () => {
     assert.match(created.body.api_key, /^chg_[A-Za-z0-9_-]{43}$/);
     assert.equal((await s.api('/api/v1/gpu/reservations', { key: created.body.api_key })).status, 200);
     // Only the hash is stored.
-    const stored = JSON.stringify((s.accounts as unknown as { db: { prepare(q: string): { all(): unknown[] } } }).db.prepare('SELECT * FROM api_keys').all());
+    const file = new Driver(join(s.dir, 'server.db'), { readonly: true });
+    const stored = JSON.stringify(file.prepare('SELECT * FROM api_keys').all());
+    file.close();
     assert.ok(!stored.includes(created.body.api_key));
   });
 

@@ -2,7 +2,7 @@
 // api:<user> that nobody can end (DELETE finds no record): the next server start frees them.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { ServerReservation } from '../src/server/accounts/accounts.js';
+import type { ServerReservation } from '../src/server/records/ports.js';
 import { eventually } from './support/sandbox.js';
 import { startTestServer } from './support/server.js';
 

@@ -6,7 +6,7 @@ import { fileProblem, untrustedDirectory } from '../host/trusted-path.js';
 import { UsageError } from '../domain/errors.js';
 import { DEFAULT_STALE_AFTER_MS } from '../domain/liveness.js';
 import { DEFAULT_IN_USE_THRESHOLD_MB } from '../domain/usage.js';
-import { DEFAULT_ACCOUNTS } from '../server/accounts/accounts-file.js';
+import { DEFAULT_ACCOUNTS } from '../server/records/sqlite/accounts-file.js';
 import { DEFAULT_STORE } from '../store/defaults.js';
 
 export type ProviderName = 'nvidia' | 'fake';

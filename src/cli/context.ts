@@ -7,7 +7,7 @@ import { ownerOf, ownerState } from '../host/proc.js';
 import { currentUserName } from '../host/users.js';
 import { FakeProbe } from '../probe/fake/fake-probe.js';
 import { NvidiaSmiProbe } from '../probe/nvidia/nvidia-probe.js';
-import type { Accounts, AccountsOpenOptions } from '../server/accounts/accounts.js';
+import type { Records, RecordsOpenOptions } from '../server/records/ports.js';
 import { openStore, type OpenOptions } from '../store/open.js';
 import type { Config } from './config.js';
 
@@ -29,7 +29,8 @@ export interface Context {
   /** A process of this host as a reservation's owner: this one unless a pid is given. */
   ownerOf(pid?: number): OwnerRef;
   ownerState(owner: OwnerRef): OwnerState;
-  openAccounts(options?: AccountsOpenOptions): Promise<Accounts>;
+  /** The server's records (users, keys, ledger): the accounts file of the config. */
+  openAccounts(options?: RecordsOpenOptions): Promise<Records>;
   /** Ends this process by `signal` (its default action); returns only where the signal is ignored. */
   dieOf(signal: NodeJS.Signals): void;
   /** Resolves when the process is asked to stop (SIGTERM, SIGINT). */
@@ -54,7 +55,7 @@ export function systemContext(config: Config, io: { stdout: Output; stderr: Outp
     ownerOf,
     ownerState,
     openAccounts: async (options) =>
-      (await import('../server/accounts/accounts.js')).Accounts.open(config.accountsPath, options),
+      (await import('../server/records/sqlite/sqlite-records.js')).SqliteRecords.open(config.accountsPath, options),
     dieOf: (signal) => {
       process.kill(process.pid, signal);
     },

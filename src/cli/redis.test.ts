@@ -55,7 +55,7 @@ describe('the commands on Redis', { skip: !redisServerAvailable() && 'needs redi
     assert.equal(released.out(), 'Released 1 GPU(s): [1]\n');
   });
 
-  test("waits out another tool's allocation lock; a lock held past the wait fails with the seed's text", async () => {
+  test("waits out another tool's allocation lock; a lock held past the wait fails with the original manual's text", async () => {
     await adminCommand({ gpus: '2', force: true }, ctx());
     await redis.set('canhazgpu:allocation_lock', 'go:42', 'PX', 1500);
     assert.equal(await reserve(), 'Reserved 1 GPU(s): [0] for 8h 0m 0s\n');

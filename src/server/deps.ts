@@ -1,6 +1,4 @@
 // Everything the server's transports share, wired once by `canhazgpu serve` (or a test).
-import type { MiddlewareHandler } from 'hono';
-import { routePath } from 'hono/route';
 import type { OwnerState } from '../domain/liveness.js';
 import type { Clock, GpuProbe, Store } from '../domain/ports.js';
 import type { OwnerRef } from '../domain/reservation.js';
@@ -9,22 +7,23 @@ import { statusJson } from '../domain/status-text.js';
 import { LocalProvider } from '../providers/local/local-provider.js';
 import { PoolService } from '../pool/pool-service.js';
 import type { Provider } from '../providers/provider.js';
-import { Accounts, type ApiKey, type User } from './accounts/accounts.js';
+import type { ApiKey, Records, User } from './records/ports.js';
 import { hashApiKey, newApiKey } from './auth.js';
-import { GpuService, type ProviderTimeouts } from './gpu-service.js';
-import { Identity, MAX_KEY_NAME_LENGTH, RateLimiter } from './identity.js';
+import { GpuService, type ProviderTimeouts } from './service/gpu-service.js';
+import { Identity, RateLimiter } from './identity.js';
+import { MAX_KEY_NAME_LENGTH } from './request-limits.js';
 import { ApiError, STORE_UNAVAILABLE } from './errors.js';
 import { allowedHostMatcher } from './http/allowed-hosts.js';
 import type { NetworkLimits } from './limits.js';
 import { jsonLine, printable } from './log.js';
 import { watchedStore } from './store-watch.js';
 import { Metrics } from './metrics.js';
-import { reservationJson } from './http/schemas.js';
+import { reservationJson } from './http/json.js';
 
 export interface ServerOptions {
   store: Store;
   probe: GpuProbe;
-  accounts: Accounts;
+  accounts: Records;
   clock: Clock;
   ownerState: (owner: OwnerRef) => OwnerState;
   staleAfterMs: number;
@@ -66,17 +65,29 @@ export interface DashboardData {
   total_price_per_hour: number;
 }
 
+/** What the request log says of one HTTP request. */
+export interface RequestLogEntry {
+  time: string;
+  method: string;
+  path: string;
+  status: number;
+  ms: number;
+}
+
 export interface ServerDeps {
   service: GpuService;
   identity: Identity;
   limiter: RateLimiter;
   /** Whether the HTTP listener is on loopback: the dashboard's data is open to anonymous readers only then. */
   openDashboard: boolean;
-  accounts: Accounts;
+  accounts: Records;
   clock: Clock;
   metrics: Metrics;
-  observe: MiddlewareHandler;
-  log: { error(err: unknown): void; warn(text: string): void; line(text: string): void };
+  log: {
+    error(err: unknown): void; warn(text: string): void; line(text: string): void;
+    /** One line per HTTP request (the middleware in http/observe.ts times it). */
+    request(entry: RequestLogEntry): void;
+  };
   /** Whether an HTTP request's Host header may be answered; null: any. */
   hostAllowed: ((host: string | undefined) => boolean) | null;
   /** Null when the pool's store and the accounts answer, else one sentence saying which does not. */
@@ -115,17 +126,6 @@ export function buildDeps(o: ServerOptions): ServerDeps {
     return { rows, reservationsByUser: countBy(rows.flatMap((r) => (r.state === 'reserved' ? [r.reservation.user] : []))) };
   });
 
-  const observe: MiddlewareHandler = async (c, next) => {
-    const started = performance.now();
-    await next();
-    const ms = performance.now() - started;
-    const route = routePath(c) || c.req.path;
-    metrics.observeRequest(c.req.method, route, c.res.status, ms / 1000);
-    const entry = { time: new Date(now()).toISOString(), method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(ms * 100) / 100 };
-    const { time: at, method, path, status } = entry;
-    write(json ? jsonLine(entry) : `${at} ${printable(method)} ${printable(path)} ${status} ${entry.ms}ms`);
-  };
-
   return {
     service,
     identity: new Identity(o.accounts, now),
@@ -134,7 +134,6 @@ export function buildDeps(o: ServerOptions): ServerDeps {
     accounts: o.accounts,
     clock: o.clock,
     metrics,
-    observe,
     log: {
       error: (err) => {
         const text = String((err as Error)?.stack ?? err);
@@ -142,6 +141,10 @@ export function buildDeps(o: ServerOptions): ServerDeps {
       },
       warn: (text) => write(json ? jsonLine({ time: time(), level: 'warning', message: text }) : `warning: ${printable(text)}`),
       line: write,
+      request: (entry) => {
+        const { time: at, method, path, status } = entry;
+        write(json ? jsonLine(entry) : `${at} ${printable(method)} ${printable(path)} ${status} ${entry.ms}ms`);
+      },
     },
     hostAllowed: o.checkHost ? allowedHostMatcher(o.allowedHosts ?? []) : null,
     notReady: async () => {

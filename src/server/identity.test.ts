@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { Accounts } from './accounts/accounts.js';
+import { SqliteRecords } from './records/sqlite/sqlite-records.js';
 import { hashPassword } from './auth.js';
 import { ApiError } from './errors.js';
 import { Identity, RateLimiter } from './identity.js';
@@ -33,7 +33,7 @@ describe('logins', () => {
   test('5 failures in a row lock an email for 1 s, doubling; a success resets it, a restart does not', async () => {
     const path = join(dir, 'lockout.db');
     let now = 1_800_000_000_000;
-    let accounts = Accounts.open(path);
+    let accounts = SqliteRecords.open(path);
     await accounts.addUser('quinn@example.com', 'quinn', false, await hashPassword('right password'), now);
     let identity = new Identity(accounts, () => now);
     const attempt = (password: string, email = 'quinn@example.com') => {
@@ -48,7 +48,7 @@ describe('logins', () => {
     assert.equal(await attempt('right password'), 'RESOURCE_EXHAUSTED');
     // A restart keeps the lock: it is in the accounts file.
     accounts.close();
-    accounts = Accounts.open(path);
+    accounts = SqliteRecords.open(path);
     identity = new Identity(accounts, () => now);
     await assert.rejects(identity.login('quinn@example.com', 'right password', '127.0.0.1'), /retry in 1 s/);
     now += 500;
@@ -67,7 +67,7 @@ describe('logins', () => {
   });
 
   test('password checks are bounded across emails and addresses: a spray is refused at once, not queued', async () => {
-    const accounts = Accounts.open(join(dir, 'spray.db'));
+    const accounts = SqliteRecords.open(join(dir, 'spray.db'));
     const identity = new Identity(accounts, () => 1_800_000_000_000);
     const codes = await Promise.all(Array.from({ length: 20 }, (_, i) =>
       code(identity.login(`spray${i}@example.com`, 'some password', `127.0.0.${i + 1}`))));

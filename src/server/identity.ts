@@ -1,16 +1,14 @@
 // Who is calling: an API key (X-API-Key, or Authorization: Bearer chg_…) or a login token
 // (Authorization: Bearer <JWT>), shared by HTTP and gRPC. Also the per-key rate limit.
-import { sign, verify } from 'hono/jwt';
-import type { Accounts, User } from './accounts/accounts.js';
+import type { ApiKeyRecords, SettingRecords, User, UserRecords } from './records/ports.js';
 import { hashApiKey, newSecret, verifyPassword } from './auth.js';
 import { ApiError } from './errors.js';
 import { LoginLockout } from './login-lockout.js';
 import { PasswordGate } from './password-gate.js';
+import { MAX_EMAIL_LENGTH, MAX_PASSWORD_LENGTH } from './request-limits.js';
+import { signToken, verifyToken } from './tokens.js';
 
 export const TOKEN_LIFETIME_S = 12 * 3600;
-export const MAX_EMAIL_LENGTH = 320;
-export const MAX_PASSWORD_LENGTH = 1024;
-export const MAX_KEY_NAME_LENGTH = 128;
 /** Logins: a few tries a second per email and per address, whatever --rate-limit says. */
 const LOGIN_TRIES_PER_SECOND = 5;
 /** What a login checks a password against when there is no user: the same scrypt, whatever the email. */
@@ -29,7 +27,8 @@ export class Identity {
   private readonly lockout: LoginLockout;
 
   constructor(
-    private readonly accounts: Accounts, private readonly now: () => number, private readonly gate = new PasswordGate(),
+    private readonly accounts: UserRecords & ApiKeyRecords & SettingRecords, private readonly now: () => number,
+    private readonly gate = new PasswordGate(),
   ) {
     this.loginLimiter = new RateLimiter(LOGIN_TRIES_PER_SECOND, now);
     this.lockout = new LoginLockout(accounts, now);
@@ -54,12 +53,8 @@ export class Identity {
       return { user: usable(found.user), bucket: `key:${found.keyId}` };
     }
     if (bearer) {
-      let payload: Record<string, unknown>;
-      try {
-        payload = await verify(bearer, await this.tokenSecret(), 'HS256');
-      } catch {
-        throw new ApiError('UNAUTHENTICATED', 'invalid or expired token');
-      }
+      const payload = verifyToken(bearer, await this.tokenSecret(), this.now());
+      if (!payload) throw new ApiError('UNAUTHENTICATED', 'invalid or expired token');
       const user = typeof payload['sub'] === 'string' ? await this.accounts.userById(payload['sub']) : null;
       // A password change, a disable or `user revoke-tokens` moved the user on to a new generation.
       if (!user || user.deletedAt !== null || payload['gen'] !== user.tokenGeneration) {
@@ -96,7 +91,7 @@ export class Identity {
     await this.lockout.succeeded(able);
     const nowS = Math.floor(this.now() / 1000);
     const claims = { sub: able.id, gen: able.tokenGeneration, iat: nowS, exp: nowS + TOKEN_LIFETIME_S };
-    return { token: await sign(claims, await this.tokenSecret(), 'HS256'), user: able };
+    return { token: signToken(claims, await this.tokenSecret()), user: able };
   }
 }
 

@@ -1,7 +1,7 @@
 // Failed logins lock an email out for a while, doubling with each further failure: one account can
 // no longer be guessed at the rate limit all day. A known user's count lives in the accounts (a
 // restart does not reset it); unknown emails are counted in memory, so both answer alike.
-import type { Accounts, User } from './accounts/accounts.js';
+import type { User, UserRecords } from './records/ports.js';
 
 /** Failures in a row allowed before the first lock. */
 export const FREE_FAILURES = 4;
@@ -18,7 +18,10 @@ export function lockMs(failures: number): number {
 export class LoginLockout {
   private readonly unknown = new Map<string, { failures: number; lockedUntil: number }>();
 
-  constructor(private readonly accounts: Accounts, private readonly now: () => number) {}
+  constructor(
+    private readonly users: Pick<UserRecords, 'recordLoginFailure' | 'resetLoginFailures'>,
+    private readonly now: () => number,
+  ) {}
 
   /** Milliseconds until `email` (with its user, when there is one) may try again; 0 when it may now. */
   remaining(email: string, user: User | null): number {
@@ -27,7 +30,7 @@ export class LoginLockout {
   }
 
   async failed(email: string, user: User | null): Promise<void> {
-    if (user) return this.accounts.recordLoginFailure(user.id, this.now(), lockMs);
+    if (user) return this.users.recordLoginFailure(user.id, this.now(), lockMs);
     const key = email.toLowerCase();
     const failures = (this.unknown.get(key)?.failures ?? 0) + 1;
     this.unknown.delete(key); // set again below, as the newest
@@ -36,6 +39,6 @@ export class LoginLockout {
   }
 
   async succeeded(user: User): Promise<void> {
-    if (user.failedLogins > 0 || user.lockedUntil !== null) await this.accounts.resetLoginFailures(user.id);
+    if (user.failedLogins > 0 || user.lockedUntil !== null) await this.users.resetLoginFailures(user.id);
   }
 }

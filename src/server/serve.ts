@@ -1,12 +1,10 @@
 // Starts the HTTP server on an address, and stops it cleanly: in-flight requests finish first.
-import { serve, type ServerType } from '@hono/node-server';
 import { ConnectError, createContextValues, type Interceptor } from '@connectrpc/connect';
 import type { OutgoingHttpHeaders, Server as HttpServer } from 'node:http';
 import {
   createSecureServer, createServer as createHttp2Server, type Http2SecureServer, type Http2Server,
   type Http2ServerResponse, type ServerHttp2Session,
 } from 'node:http2';
-import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { UsageError } from '../domain/errors.js';
 import { buildDeps, type ServerDeps, type ServerOptions } from './deps.js';
@@ -14,6 +12,7 @@ import { guardedGrpcHandler } from './grpc/guard.js';
 import { gpuProxyRoutes, PEER_ADDRESS } from './grpc/service.js';
 import { trackSessions } from './grpc/sessions.js';
 import { createHttpApp } from './http/app.js';
+import { createHttp } from './http/listen.js';
 import { resolveLimits, type NetworkLimits } from './limits.js';
 import { jsonLine, printable } from './log.js';
 
@@ -150,25 +149,6 @@ async function releaseUnrecorded(deps: ServerDeps): Promise<void> {
   } catch (err) {
     deps.log.error(err);
   }
-}
-
-/** The HTTP/1 server (HTTPS with `tls`), with the timeouts that close idle and slow connections. */
-function createHttp(fetch: (req: Request) => Response | Promise<Response>, at: ListenAddress, limits: NetworkLimits,
-  tls: ServerOptions['tls'], listening: () => void): HttpServer {
-  const timeouts = {
-    headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs,
-    // Node checks both on this period (30 s by default, which would stretch short timeouts).
-    connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
-  };
-  const base = { fetch, hostname: at.host, port: at.port };
-  const secure = { ...timeouts, ...tls, handshakeTimeout: limits.headersTimeoutMs };
-  const server: ServerType = tls
-    ? serve({ ...base, createServer: createHttpsServer, serverOptions: secure }, listening)
-    : serve({ ...base, serverOptions: timeouts }, listening);
-  const http = server as HttpServer;
-  http.keepAliveTimeout = limits.keepAliveTimeoutMs;
-  http.maxConnections = limits.maxConnections;
-  return http;
 }
 
 export async function startServer(options: ServerOptions, http: ListenAddress, grpc?: ListenAddress): Promise<RunningServer> {

@@ -2,7 +2,7 @@
 import { resolveConfig } from '../../src/cli/config.js';
 import { probeFor, type Context } from '../../src/cli/context.js';
 import type { OwnerRef } from '../../src/domain/reservation.js';
-import { Accounts } from '../../src/server/accounts/accounts.js';
+import { SqliteRecords } from '../../src/server/records/sqlite/sqlite-records.js';
 import { openStore } from '../../src/store/open.js';
 
 export interface TestContext extends Context {
@@ -40,7 +40,7 @@ export function testContext(options: {
     uid: () => options.uid ?? process.getuid?.() ?? -1,
     ownerOf: (pid = 1): OwnerRef => ({ host: 'test-host', pid, startTime: null }),
     ownerState: () => "unknown" as const,
-    openAccounts: async (o) => Accounts.open(config.accountsPath, o),
+    openAccounts: async (o) => SqliteRecords.open(config.accountsPath, o),
     dieOf: (signal) => {
       died.push(signal);
     },

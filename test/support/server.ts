@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import { systemClock, type Clock } from '../../src/domain/ports.js';
 import { FakeProbe } from '../../src/probe/fake/fake-probe.js';
 import type { Provider } from '../../src/providers/provider.js';
-import { Accounts, type User } from '../../src/server/accounts/accounts.js';
+import type { Records, User } from '../../src/server/records/ports.js';
+import { SqliteRecords } from '../../src/server/records/sqlite/sqlite-records.js';
 import { hashApiKey, hashPassword, newApiKey } from '../../src/server/auth.js';
-import type { ProviderTimeouts } from '../../src/server/gpu-service.js';
+import type { ProviderTimeouts } from '../../src/server/service/gpu-service.js';
 import type { NetworkLimits } from '../../src/server/limits.js';
 import { startServer, type RunningServer } from '../../src/server/serve.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
@@ -24,7 +25,7 @@ interface NetworkOptions {
 
 export interface TestServer extends RunningServer {
   store: SqliteStore;
-  accounts: Accounts;
+  accounts: Records;
   dir: string;
   gpusPath: string;
   /** A user with an API key; `admin` makes an admin. */
@@ -53,7 +54,7 @@ export async function startTestServer(options: TestServerOptions & NetworkOption
   }
   // Open as `canhazgpu serve` opens it.
   const store = SqliteStore.open(storePath, { longLived: true });
-  const accounts = Accounts.open(join(dir, 'server.db'), { longLived: true });
+  const accounts = SqliteRecords.open(join(dir, 'server.db'), { longLived: true });
   const clock = options.clock ?? systemClock;
   const running = await startServer({
     store, probe: new FakeProbe(gpusPath), accounts, clock, ownerState: () => "unknown" as const, staleAfterMs: 300_000,

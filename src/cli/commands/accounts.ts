@@ -2,8 +2,9 @@
 // may open them (the server's user, or root). Only `user add` and `apikey create` make the file.
 import { hostname } from 'node:os';
 import { CanhazError, UsageError } from '../../domain/errors.js';
-import type { Accounts, AccountsOpenOptions, User } from '../../server/accounts/accounts.js';
+import type { ApiKeyRecords, Records, RecordsOpenOptions, User, UserRecords } from '../../server/records/ports.js';
 import { hashApiKey, hashPassword, newApiKey } from '../../server/auth.js';
+import { MAX_KEY_NAME_LENGTH } from '../../server/request-limits.js';
 import type { Context } from '../context.js';
 
 export interface UserAddOptions {
@@ -22,7 +23,7 @@ export function requireLongPassword(password: string): void {
 
 /** Opens the accounts for one command (only `create` makes the file) and closes them however it ends. */
 export async function withAccounts(
-  ctx: Context, fn: (accounts: Accounts) => Promise<void>, mode: AccountsOpenOptions['mode'] = 'create',
+  ctx: Context, fn: (accounts: Records) => Promise<void>, mode: RecordsOpenOptions['mode'] = 'create',
 ): Promise<number> {
   const accounts = await ctx.openAccounts({ mode });
   try {
@@ -45,14 +46,16 @@ export async function userAddCommand(opts: UserAddOptions, ctx: Context): Promis
 }
 
 /** The user of `email`, or one clear line saying there is none. */
-export async function existingUser(accounts: Accounts, email: string): Promise<User> {
+export async function existingUser(accounts: Pick<UserRecords, 'userByEmail'>, email: string): Promise<User> {
   const user = await accounts.userByEmail(email);
   if (!user) throw new CanhazError(`no user ${email}; add one with 'canhazgpu user add --email ${email}'`);
   return user;
 }
 
 /** `--user EMAIL`, or the account of the local user, made on first use when `create` says so. */
-async function targetUser(accounts: Accounts, email: string | undefined, ctx: Context, create = false): Promise<User> {
+async function targetUser(
+  accounts: UserRecords, email: string | undefined, ctx: Context, create = false,
+): Promise<User> {
   if (email) return existingUser(accounts, email);
   const login = await ctx.currentUser();
   const local = `${login}@${hostname()}`;
@@ -63,7 +66,10 @@ async function targetUser(accounts: Accounts, email: string | undefined, ctx: Co
 }
 
 export async function apiKeyCreateCommand(opts: { name: string | undefined; user: string | undefined }, ctx: Context): Promise<number> {
-  if (!opts.name || opts.name.length > 128) throw new UsageError('--name must be 1 to 128 characters. Usage: canhazgpu apikey create --name NAME [--user EMAIL]');
+  if (!opts.name || opts.name.length > MAX_KEY_NAME_LENGTH) {
+    throw new UsageError(`--name must be 1 to ${MAX_KEY_NAME_LENGTH} characters. `
+      + 'Usage: canhazgpu apikey create --name NAME [--user EMAIL]');
+  }
   const name = opts.name;
   return withAccounts(ctx, async (accounts) => {
     const user = await targetUser(accounts, opts.user, ctx, true);

@@ -1,4 +1,4 @@
-// admin, in-process: the seed's texts, a second admin refused, --force, stores that cannot be made.
+// admin, in-process: the original manual's texts, a second admin refused, --force, stores that cannot be made.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';

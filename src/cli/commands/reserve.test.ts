@@ -1,4 +1,4 @@
-// reserve, in-process on a fixed clock: the seed's texts exactly, durations, GPUs not handed out, and
+// reserve, in-process on a fixed clock: the original manual's texts exactly, durations, GPUs not handed out, and
 // what is printed when GPUs are short or nvidia-smi cannot be read.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -37,12 +37,12 @@ const notEnough = (message: string) => (err: Error) => {
   return true;
 };
 
-test('reserve and release print the seed texts, and status shows the reservations as they age', async () => {
+test("reserve and release print the original manual's texts, and status shows the reservations as they age", async () => {
   const m = await pool(4);
   const first = await reserve(m, '2', '4h');
   assert.equal(first, 'Reserved 2 GPU(s): [0, 1] for 4h 0m 0s\n');
   assert.equal(await reserve(m), 'Reserved 1 GPU(s): [2] for 8h 0m 0s\n');
-  // The seed's Python integration parses that line.
+  // The original manual's Python integration parses that line.
   const ids = first.match(/Reserved \d+ GPU\(s\): \[([^\]]+)\]/)![1]!;
   assert.deepEqual(ids.split(',').map((x) => Number(x.trim())), [0, 1]);
   const later = NOW + (10 * 60 + 5) * S;
@@ -63,7 +63,7 @@ test('reserve and release print the seed texts, and status shows the reservation
   ]);
 });
 
-test("durations: the seed's forms, printed as h m s; a reservation ends at its expiry", async () => {
+test("durations: the original manual's forms, printed as h m s; a reservation ends at its expiry", async () => {
   const m = await pool(8);
   const cases: Array<[string, string]> = [
     ['30m', '0h 30m 0s'], ['2h', '2h 0m 0s'], ['1d', '24h 0m 0s'], ['0.5h', '0h 30m 0s'],
@@ -94,7 +94,7 @@ test('GPUs in use without reservation are shown, never handed out, and counted i
   const lines = await statusLines(m);
   assert.equal(lines[0], 'GPU 0: IN USE WITHOUT RESERVATION by user bob - 2000MB used by PID 12345 (python3)');
   assert.equal(lines[2], 'GPU 2: IN USE WITHOUT RESERVATION by user carol - 2000MB used by PID 23456 (python3)');
-  // The seed's reminder script finds them.
+  // The original manual's reminder script finds them.
   assert.equal(lines.filter((l) => l.includes('WITHOUT RESERVATION')).length, 2);
   await releaseCommand(at(m));
   await assert.rejects(reserveCommand({ gpus: '3', duration: undefined }, at(m)),
@@ -105,7 +105,7 @@ test('GPUs in use without reservation are shown, never handed out, and counted i
     notEnough('Not enough GPUs available. Requested: 2, Available: 1'));
 });
 
-test('without nvidia-smi, reserve and status go on, each with the seed warning', async () => {
+test("without nvidia-smi, reserve and status go on, each with the original manual's warning", async () => {
   const m = await pool(2);
   const blind = (ctx: ReturnType<typeof at>) => {
     const gone = async () => {

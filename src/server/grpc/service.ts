@@ -8,27 +8,20 @@ import {
   GPUInstanceSchema, GPUProxyService, HealthCheckResponseSchema, ListGPUInstancesResponseSchema, LoadInfoSchema,
   LoginResponseSchema, ReserveGPUsResponseSchema, SetLoadBalancerStrategyResponseSchema, TransactionSchema,
 } from '../../gen/gpuproxy_pb.js';
-import type { User } from '../accounts/accounts.js';
+import type { User } from '../records/ports.js';
 import type { ServerDeps } from '../deps.js';
-import { ApiError, storeTrouble, type ApiCode } from '../errors.js';
-
-const CODES: Record<ApiCode, Code> = {
-  INVALID_ARGUMENT: Code.InvalidArgument, FAILED_PRECONDITION: Code.FailedPrecondition, INTERNAL: Code.Internal,
-  PERMISSION_DENIED: Code.PermissionDenied, NOT_FOUND: Code.NotFound, UNAUTHENTICATED: Code.Unauthenticated,
-  RESOURCE_EXHAUSTED: Code.ResourceExhausted, ABORTED: Code.Aborted, UNPROCESSABLE: Code.InvalidArgument,
-  UNAVAILABLE: Code.Unavailable,
-};
+import { API_STATUS, ApiError, apiErrorOf } from '../errors.js';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../request-limits.js';
 
 /** Domain failures become their gRPC status; anything else is INTERNAL without its insides. */
 async function guarded<T>(deps: ServerDeps, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof ApiError) throw new ConnectError(err.message, CODES[err.code]);
     if (err instanceof ConnectError) throw err;
-    const trouble = storeTrouble(err);
-    // Its cause was logged once when the store began failing (store-watch.ts), not per call.
-    if (trouble) throw new ConnectError(trouble.message, Code.Unavailable);
+    // The store's cause was logged once when it began failing (store-watch.ts), not per call.
+    const api = apiErrorOf(err);
+    if (api) throw new ConnectError(api.message, API_STATUS[api.code].grpc as Code);
     deps.log.error(err);
     throw new ConnectError('internal error', Code.Internal);
   }
@@ -101,9 +94,12 @@ export function gpuProxyRoutes(deps: ServerDeps) {
     }),
     getTransactions: (req, ctx) => guarded(deps, async () => {
       const user = await caller(ctx);
-      if (req.limit < 0 || req.limit > 1000 || req.offset < 0) throw new ApiError('INVALID_ARGUMENT', 'limit must be 0 to 1000 (0 for 50) and offset at least 0');
+      if (req.limit < 0 || req.limit > MAX_PAGE_SIZE || req.offset < 0) {
+        const why = `limit must be 0 to ${MAX_PAGE_SIZE} (0 for ${DEFAULT_PAGE_SIZE}) and offset at least 0`;
+        throw new ApiError('INVALID_ARGUMENT', why);
+      }
       await service.reconcile(user.id);
-      const { items, total } = await service.transactions(user, req.limit || 50, req.offset);
+      const { items, total } = await service.transactions(user, req.limit || DEFAULT_PAGE_SIZE, req.offset);
       return create(GetTransactionsResponseSchema, {
         transactions: items.map((t) => create(TransactionSchema, { id: t.id, type: t.type, amount: t.amount, currency: t.currency, timestamp: BigInt(Math.floor(t.timestamp / 1000)), status: t.status, description: t.description })),
         totalCount: total,

@@ -1,7 +1,9 @@
 // The HTTP API's JSON shapes (snake_case), as zod schemas that also make /openapi.json.
 import { z } from '@hono/zod-openapi';
-import { costBetween, type GpuInstance } from '../../domain/instances.js';
-import type { ServerReservation } from '../accounts/accounts.js';
+import {
+  DEFAULT_PAGE_SIZE, MAX_DURATION_HOURS, MAX_EMAIL_LENGTH, MAX_GPUS_PER_REQUEST, MAX_KEY_NAME_LENGTH, MAX_NAME_LENGTH,
+  MAX_PAGE_SIZE, MAX_PASSWORD_LENGTH, MAX_TEXT_LENGTH,
+} from '../request-limits.js';
 
 export const ErrorBody = z.object({ error: z.string() }).openapi('Error');
 
@@ -10,27 +12,20 @@ export const Instance = z.object({
   gpu_model: z.string(), num_gpus: z.number(), location: z.string(), metadata: z.record(z.string(), z.string()),
 }).openapi('GPUInstance');
 
-export function instanceJson(i: GpuInstance): z.infer<typeof Instance> {
-  return {
-    id: i.id, provider: i.provider, status: i.status, price_per_hour: i.pricePerHour, vram_gb: i.vramGb,
-    gpu_model: i.gpuModel, num_gpus: i.numGpus, location: i.location, metadata: i.metadata,
-  };
-}
-
 const nonNegative = z.number().finite().min(0);
 
 export const Filters = z.object({
   min_vram: nonNegative.optional(),
   max_price: nonNegative.optional(),
-  provider: z.string().max(64).optional(),
-  gpu_model: z.string().max(128).optional(),
-  location: z.string().max(128).optional(),
+  provider: z.string().max(MAX_NAME_LENGTH).optional(),
+  gpu_model: z.string().max(MAX_TEXT_LENGTH).optional(),
+  location: z.string().max(MAX_TEXT_LENGTH).optional(),
 }).strict();
 
 export const ReserveRequest = z.object({
-  count: z.number().int().min(1).max(16),
+  count: z.number().int().min(1).max(MAX_GPUS_PER_REQUEST),
   filters: Filters.optional(),
-  duration_hours: z.number().finite().positive().max(720).optional(),
+  duration_hours: z.number().finite().positive().max(MAX_DURATION_HOURS).optional(),
   all_or_nothing: z.boolean().optional(),
 }).strict().openapi('ReserveRequest');
 
@@ -43,11 +38,11 @@ export const ReserveResponse = z.object({
 }).openapi('ReserveResponse');
 
 export const InstanceQuery = z.object({
-  provider: z.string().max(64).optional(),
+  provider: z.string().max(MAX_NAME_LENGTH).optional(),
   min_vram: z.coerce.number().finite().min(0).optional(),
   max_price: z.coerce.number().finite().min(0).optional(),
-  gpu_model: z.string().max(128).optional(),
-  location: z.string().max(128).optional(),
+  gpu_model: z.string().max(MAX_TEXT_LENGTH).optional(),
+  location: z.string().max(MAX_TEXT_LENGTH).optional(),
 });
 
 export const Reservation = z.object({
@@ -55,7 +50,11 @@ export const Reservation = z.object({
   created_at: z.number(), expires_at: z.number(), cost_so_far: z.number(),
 });
 
-export const StrategyBody = z.object({ strategy: z.string().max(64) }).strict();
+export const DestroyParams = z.object({
+  provider: z.string().max(MAX_NAME_LENGTH), contract_id: z.string().max(MAX_TEXT_LENGTH),
+});
+
+export const StrategyBody = z.object({ strategy: z.string().max(MAX_NAME_LENGTH) }).strict();
 
 export const LoadInfo = z.object({ instance_id: z.string(), provider: z.string(), connections: z.number(), avg_response_time_ms: z.number(), load_score: z.number() });
 
@@ -64,18 +63,11 @@ export const Transaction = z.object({
 });
 
 export const TransactionsQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(1000).default(50),
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
   offset: z.coerce.number().int().min(0).default(0),
 });
 
-export const LoginBody = z.object({ email: z.string().min(1).max(320), password: z.string().min(1).max(1024) }).strict();
-export const ApiKeyBody = z.object({ name: z.string().min(1).max(128) }).strict();
-
-/** What the reservations list and the dashboard both show of a server reservation, as of `now`. */
-export function reservationJson(r: ServerReservation, now: number) {
-  return {
-    contract_id: r.contractId, provider: r.provider, price_per_hour: r.pricePerHour,
-    created_at: Math.floor(r.createdAt / 1000), expires_at: Math.floor(r.expiresAt / 1000),
-    cost_so_far: costBetween(r.pricePerHour, r.createdAt, Math.min(now, r.expiresAt)),
-  };
-}
+export const LoginBody = z.object({
+  email: z.string().min(1).max(MAX_EMAIL_LENGTH), password: z.string().min(1).max(MAX_PASSWORD_LENGTH),
+}).strict();
+export const ApiKeyBody = z.object({ name: z.string().min(1).max(MAX_KEY_NAME_LENGTH) }).strict();

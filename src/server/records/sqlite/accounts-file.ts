@@ -3,14 +3,14 @@
 // may write (0700), and the server refuses a file or directory that anyone else could change.
 import { lstatSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { StoreUnavailableError } from '../../domain/errors.js';
+import { StoreUnavailableError } from '../../../domain/errors.js';
 import {
   createFileExclusively,
   createMissingDirectories,
   currentUid,
   fileProblem,
   untrustedDirectory,
-} from '../../host/trusted-path.js';
+} from '../../../host/trusted-path.js';
 
 /** The server's accounts, apart from the pool's store (which every local user writes). */
 export const DEFAULT_ACCOUNTS = '/var/lib/canhazgpu-server/server.db';

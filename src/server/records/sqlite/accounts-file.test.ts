@@ -3,7 +3,7 @@ import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, statSync, symlink
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { StoreUnavailableError } from '../../domain/errors.js';
+import { StoreUnavailableError } from '../../../domain/errors.js';
 import { NoAccountsError, prepareAccountsFile } from './accounts-file.js';
 
 const root = mkdtempSync(join(tmpdir(), 'canhazgpu-accounts-file-'));

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import type Database from 'better-sqlite3';
-import { Accounts } from './accounts.js';
+import { SqliteRecords } from './sqlite-records.js';
 
 const Driver = createRequire(import.meta.url)('better-sqlite3') as typeof Database;
 const dir = mkdtempSync(join(tmpdir(), 'canhazgpu-migrate-'));
@@ -36,7 +36,7 @@ test('an old file is read as it is by reading commands, and gains the new column
   const path = join(dir, 'old.db');
   oldFile(path);
   const modified = statSync(path).mtimeMs;
-  const reader = Accounts.open(path, { mode: 'read' });
+  const reader = SqliteRecords.open(path, { mode: 'read' });
   const [listed] = await reader.listUsers();
   reader.close();
   const { email, disabledAt, tokenGeneration, lockedUntil } = listed!;
@@ -44,7 +44,7 @@ test('an old file is read as it is by reading commands, and gains the new column
   assert.ok(!columns(path).includes('token_generation'));
   assert.equal(statSync(path).mtimeMs, modified);
 
-  const accounts = Accounts.open(path, { mode: 'existing' });
+  const accounts = SqliteRecords.open(path, { mode: 'existing' });
   try {
     const added = ['disabled_at', 'deleted_at', 'token_generation', 'failed_logins', 'locked_until'];
     assert.deepEqual(added.filter((c) => !columns(path).includes(c)), []);
@@ -54,5 +54,5 @@ test('an old file is read as it is by reading commands, and gains the new column
     accounts.close();
   }
   // Opened again: nothing left to add.
-  Accounts.open(path).close();
+  SqliteRecords.open(path).close();
 });

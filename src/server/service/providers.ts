@@ -1,0 +1,55 @@
+// The providers the server reserves from, by name, and what they offer now (listed side by side).
+import { matchesFilters, namedProvider, type GpuInstance, type InstanceFilters } from '../../domain/instances.js';
+import type { Provider } from '../../providers/provider.js';
+import { ApiError, firstLineOf } from '../errors.js';
+import { withTimeout, type ProviderTimeouts } from './timeout.js';
+
+export class ProviderSet {
+  private readonly byName: Map<string, Provider>;
+
+  constructor(providers: Provider[], private readonly timeouts: ProviderTimeouts) {
+    this.byName = new Map(providers.map((p) => [p.name, p]));
+  }
+
+  names(): string[] {
+    return [...this.byName.keys()];
+  }
+
+  all(): Provider[] {
+    return [...this.byName.values()];
+  }
+
+  get(name: string): Provider | undefined {
+    return this.byName.get(name);
+  }
+
+  checkFilters(f: InstanceFilters): void {
+    const named = namedProvider(f);
+    if (named && !this.byName.has(named)) {
+      const known = this.names().join(', ');
+      throw new ApiError('INVALID_ARGUMENT', `unknown provider '${named}': use one of ${known} (or all)`);
+    }
+    for (const [name, value] of [['min_vram', f.minVramGb], ['max_price', f.maxPricePerHour]] as const) {
+      if (value !== undefined && (!Number.isFinite(value) || value < 0)) {
+        throw new ApiError('INVALID_ARGUMENT', `${name} must be a number of at least 0`);
+      }
+    }
+  }
+
+  async listInstances(filters: InstanceFilters): Promise<GpuInstance[]> {
+    this.checkFilters(filters);
+    const named = namedProvider(filters);
+    const providers = named ? [this.byName.get(named)!] : this.all();
+    const lists = await Promise.all(providers.map((p) =>
+      withTimeout(p.available(), this.timeouts.listMs, `${p.name}'s listing`).then(
+        (instances) => ({ instances, failure: null }),
+        (err: unknown) => ({ instances: [] as GpuInstance[], failure: `${p.name}: ${firstLineOf(err)}` }),
+      )));
+    const failures = lists.flatMap((l) => (l.failure ? [l.failure] : []));
+    // A provider that cannot list is an outage, not "no matching GPUs": say so when nothing else answered.
+    if (failures.length === providers.length) {
+      throw new ApiError('UNAVAILABLE', `cannot list GPU instances (${failures.join('; ')})`);
+    }
+    return lists.flatMap((l) => l.instances).filter((i) => matchesFilters(i, filters));
+  }
+}

@@ -1,0 +1,204 @@
+// Reserving: 1-16 instances per request, created side by side (partial success, or all or nothing),
+// recorded together; and the sweep for grants a dead server never recorded.
+import { Claims } from '../../domain/claims.js';
+import type { GpuInstance, InstanceFilters } from '../../domain/instances.js';
+import type { Clock } from '../../domain/ports.js';
+import { SERVER_HOLDER_PREFIX } from '../../providers/provider.js';
+import { ApiError, firstLineOf } from '../errors.js';
+import type { ReservationRecords, User } from '../records/ports.js';
+import {
+  DEFAULT_DURATION_HOURS, MAX_DURATION_HOURS, MAX_GPUS_PER_REQUEST, MIN_DURATION_HOURS,
+} from '../request-limits.js';
+import type { LoadBalancing } from './load-balancing.js';
+import type { ProviderSet } from './providers.js';
+import { withTimeout, type ProviderTimeouts } from './timeout.js';
+
+export interface ReserveInput {
+  count: number;
+  filters: InstanceFilters;
+  durationHours?: number;
+  allOrNothing?: boolean;
+}
+
+/** One instance the provider failed to create, and why (one line). */
+export interface CreationError {
+  instanceId: string;
+  provider: string;
+  error: string;
+}
+
+export interface ReserveOutcome {
+  reserved: Array<{ instance: GpuInstance; contractId: string }>;
+  requested: number;
+  errors: CreationError[];
+  message: string;
+  totalPricePerHour: number;
+}
+
+/**
+ * The holder a server reservation shows in the pool: `api:<email>`, unique, and never a local login
+ * (logins cannot hold ':'), so `canhazgpu release` by a local user of the same name cannot end it.
+ */
+export function poolUser(user: User): string {
+  return `${SERVER_HOLDER_PREFIX}${user.email}`;
+}
+
+/** The latency a failed creation counts as: slower than any provider that answers. */
+const FAILURE_LATENCY_MS = 5_000;
+
+const claimKey = (i: GpuInstance) => `${i.provider}\u0000${i.id}`;
+
+type Made = { instance: GpuInstance; contractId: string };
+type Failed = { instance: GpuInstance; error: string };
+
+export class Reserving {
+  private readonly claims = new Claims();
+  private readonly inFlight = new Set<Promise<ReserveOutcome>>();
+  /** Reservations ever begun here: a sweep for unrecorded grants that saw one begin leaves them be. */
+  private begun = 0;
+
+  constructor(
+    private readonly records: ReservationRecords, private readonly providers: ProviderSet,
+    private readonly balancing: LoadBalancing, private readonly clock: Clock,
+    private readonly timeouts: ProviderTimeouts,
+  ) {}
+
+  /** Reserves, as one request; `idle()` waits for those in flight (a shutdown must not cut them). */
+  reserve(user: User, input: ReserveInput): Promise<ReserveOutcome> {
+    this.begun++;
+    const run = this.reserveNow(user, input);
+    this.inFlight.add(run);
+    const forget = () => this.inFlight.delete(run);
+    run.then(forget, forget);
+    return run;
+  }
+
+  /** Resolves once every reservation in flight has finished: recorded, or given back. */
+  async idle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  private async reserveNow(user: User, input: ReserveInput): Promise<ReserveOutcome> {
+    const { count } = input;
+    if (!Number.isInteger(count) || count < 1 || count > MAX_GPUS_PER_REQUEST) {
+      throw new ApiError('INVALID_ARGUMENT', `count must be a whole number from 1 to ${MAX_GPUS_PER_REQUEST}`);
+    }
+    const hours = input.durationHours ?? DEFAULT_DURATION_HOURS;
+    if (!Number.isFinite(hours) || hours < MIN_DURATION_HOURS || hours > MAX_DURATION_HOURS) {
+      throw new ApiError('INVALID_ARGUMENT', `duration_hours must be from ${MIN_DURATION_HOURS.toFixed(4)} `
+        + `(one minute) to ${MAX_DURATION_HOURS}`);
+    }
+    const candidates = await this.unclaimed(input.filters);
+    // From here to the claims, nothing awaits: two requests never choose the same instance.
+    if (candidates.length < count) {
+      throw new ApiError('FAILED_PRECONDITION', `Only ${candidates.length} GPU instances match the filters; `
+        + `requested ${count}`, { matched: candidates.length, requested: count });
+    }
+    // Until they are recorded, the strategies count these picks as the reservations they will be.
+    const chosen = this.balancing.choose(candidates, count);
+    for (const instance of chosen) this.claims.take(claimKey(instance));
+    try {
+      return await this.create(user, input, chosen, hours * 3_600_000);
+    } finally {
+      this.balancing.settle(chosen);
+    }
+  }
+
+  /** Creates one instance: the reserved instance and its contract id, or why it failed. */
+  private async createOne(user: User, instance: GpuInstance, durationMs: number): Promise<Made | Failed> {
+    const provider = this.providers.get(instance.provider)!;
+    const started = performance.now();
+    let created = false;
+    try {
+      const contractId = await withTimeout(provider.create(instance, poolUser(user), durationMs),
+        this.timeouts.createMs, `${provider.name} creating ${instance.id}`, (late) => provider.destroy(late));
+      created = true;
+      this.balancing.recordLatency(instance.provider, performance.now() - started);
+      // What the caller gets back: the instance as reserved, its contract id in the metadata.
+      const metadata = { ...instance.metadata, contract_id: contractId };
+      return { instance: { ...instance, status: 'reserved', metadata }, contractId };
+    } catch (err) {
+      // A failure is no fast answer: least_response_time must not prefer a provider that fails at once.
+      this.balancing.recordLatency(instance.provider, Math.max(performance.now() - started, FAILURE_LATENCY_MS));
+      return { instance, error: firstLineOf(err) };
+    } finally {
+      this.claims.settle(claimKey(instance), created);
+    }
+  }
+
+  /** Creates the chosen instances side by side, then records what was made (or gives it all back). */
+  private async create(
+    user: User, input: ReserveInput, chosen: GpuInstance[], durationMs: number,
+  ): Promise<ReserveOutcome> {
+    const { count } = input;
+    const attempts = await Promise.all(chosen.map((instance) => this.createOne(user, instance, durationMs)));
+    const reserved = attempts.flatMap((a) => ('contractId' in a ? [a] : []));
+    const errors = attempts.flatMap((a) => ('error' in a
+      ? [{ instanceId: a.instance.id, provider: a.instance.provider, error: a.error }] : []));
+    if (reserved.length === 0) {
+      throw new ApiError('INTERNAL', `Reserved none of ${count} GPUs: every creation failed`, { errors });
+    }
+    if (input.allOrNothing && errors.length > 0) {
+      await this.giveBack(reserved);
+      throw new ApiError('ABORTED', `Reserved none of ${count} GPUs: all_or_nothing was set and `
+        + `${errors.length} creation(s) failed`, { errors });
+    }
+    const now = this.clock.now();
+    try {
+      await this.records.addReservations(reserved.map((r) => ({
+        contractId: r.contractId, provider: r.instance.provider, userId: user.id, instance: r.instance,
+        pricePerHour: r.instance.pricePerHour, createdAt: now, expiresAt: now + durationMs, endedAt: null,
+      })));
+    } catch (err) {
+      // Unrecorded contracts would be held and billed by nobody: give them back.
+      await this.giveBack(reserved);
+      throw err;
+    }
+    this.balancing.recorded(reserved.map((r) => r.instance));
+    const total = reserved.reduce((sum, r) => sum + r.instance.pricePerHour, 0);
+    return {
+      reserved, requested: count, errors, totalPricePerHour: total,
+      message: reserved.length === count ? `Reserved ${count} GPUs` : `Reserved ${reserved.length} of ${count} GPUs`,
+    };
+  }
+
+  /** Matching instances no other request is taking or took after this listing began. */
+  private async unclaimed(filters: InstanceFilters): Promise<GpuInstance[]> {
+    const mark = this.claims.beginListing();
+    try {
+      return (await this.providers.listInstances(filters)).filter((i) => this.claims.free(claimKey(i), mark));
+    } finally {
+      this.claims.endListing(mark);
+    }
+  }
+
+  /** Ends contracts made for a request that will not keep them; a provider's failure here is not the caller's. */
+  private async giveBack(reserved: Made[]): Promise<void> {
+    await Promise.all(reserved.map((r) =>
+      this.providers.get(r.instance.provider)!.destroy(r.contractId).catch(() => false)));
+  }
+
+  /**
+   * Ends what providers hold for the server with no active reservation on record: a server that died
+   * between a grant and its record left GPUs held that nobody could end (DELETE finds no record).
+   * They are released rather than recorded for their holder: the request never answered, so its
+   * caller does not know those contracts (and may well have retried), and would be charged for them.
+   * Grants of this server's requests in flight are not recorded yet either: a sweep that sees one
+   * begin leaves everything be. One server per pool: another's grants would look unrecorded here.
+   */
+  async releaseUnrecorded(): Promise<string[]> {
+    const begun = this.begun;
+    const released: string[] = [];
+    for (const provider of this.providers.all()) {
+      if (!provider.heldForServer) continue;
+      if (this.inFlight.size > 0) return released;
+      const held = await provider.heldForServer();
+      const recorded = await this.records.recordedActive(provider.name, held);
+      if (this.begun !== begun || this.inFlight.size > 0) return released;
+      for (const id of held.filter((c) => !recorded.has(c))) {
+        if (await provider.destroy(id)) released.push(`${provider.name}/${id}`);
+      }
+    }
+    return released;
+  }
+}

@@ -116,18 +116,17 @@ function bind(k: typeof Koffi, lib: Koffi.LibraryHandle, path: string): NvmlLibr
   const getHandle = lib.func('int nvmlDeviceGetHandleByIndex_v2(unsigned int index, _Out_ void **device)');
   const getUuid = lib.func('int nvmlDeviceGetUUID(void *device, _Out_ uint8_t *uuid, unsigned int length)');
   const getName = lib.func('int nvmlDeviceGetName(void *device, _Out_ uint8_t *name, unsigned int length)');
-  const getMemoryV2 = optional(() => lib.func('nvmlDeviceGetMemoryInfo_v2', 'int', ['void *', k.inout(k.pointer(memoryV2))]));
+  const getMemoryV2 = optional(() =>
+    lib.func('nvmlDeviceGetMemoryInfo_v2', 'int', ['void *', k.inout(k.pointer(memoryV2))]));
   const getMemoryV1 = lib.func('nvmlDeviceGetMemoryInfo', 'int', ['void *', k.out(k.pointer(memoryV1))]);
   const getProcessName = optional(() =>
     lib.func('int nvmlSystemGetProcessName(unsigned int pid, _Out_ uint8_t *name, unsigned int length)'));
   // Newest first: _v3 (drivers from 2021), _v2 (CUDA 11.x), the unversioned one with v1's layout.
-  const processCalls = ['nvmlDeviceGetComputeRunningProcesses_v3', 'nvmlDeviceGetComputeRunningProcesses_v2']
-    .map((name) => optional(() => ({ fn: lib.func(`int ${name}(void *d, _Inout_ unsigned int *n, void *infos)`), type: processV2 })))
-    .concat(optional(() => ({
-      fn: lib.func('int nvmlDeviceGetComputeRunningProcesses(void *d, _Inout_ unsigned int *n, void *infos)'),
-      type: processV1,
-    })));
-  const listProcesses = processCalls.find((c) => c !== null);
+  const processCall = (suffix: string, type: Koffi.TypeObject) => optional(() => ({
+    fn: lib.func(`int nvmlDeviceGetComputeRunningProcesses${suffix}(void *d, _Inout_ unsigned int *n, void *infos)`),
+    type,
+  }));
+  const listProcesses = processCall('_v3', processV2) ?? processCall('_v2', processV2) ?? processCall('', processV1);
   if (!listProcesses) throw new Error('no nvmlDeviceGetComputeRunningProcesses');
 
   const text = (call: (buf: Buffer) => number): Result<string> => {

@@ -64,7 +64,9 @@ export class NvmlProbe implements GpuProbe {
 
 function readListing(lib: NvmlLibrary): ListedGpu[] {
   const count = lib.deviceCount();
-  if (count.value === null) throw new ProbeUnavailableError(`nvmlDeviceGetCount failed: ${lib.errorString(count.code)}`);
+  if (count.value === null) {
+    throw new ProbeUnavailableError(`nvmlDeviceGetCount failed: ${lib.errorString(count.code)}`);
+  }
   const listed: ListedGpu[] = [];
   for (let index = 0; index < count.value; index++) {
     // A GPU without a handle (another container's, or lost) is left out: never handed out, as with

@@ -57,7 +57,7 @@ describe('canhazgpu CLI', () => {
       [['run', 'echo', '--', 'hi'], "Error: Unexpected 'echo' before '--': the command goes after it. Usage: canhazgpu run --gpus <count> -- <command> [args]...\n"],
       [['status', '--table', '--json'], 'Error: --table and --json cannot be used together\n'],
       [['frobnicate'], "Error: Unknown command 'frobnicate'\n"],
-      [['status', '--provider', 'amd'], "Error: unknown GPU provider 'amd': use nvidia or fake\n"],
+      [['status', '--provider', 'amd'], "Error: unknown GPU provider 'amd': use nvidia, nvml, nvidia-smi or fake\n"],
       [['status', '--store', 'postgres://db/x'], "Error: unsupported store 'postgres://db/x': use sqlite:/path/to/state.db, a file path, or redis://host:port/db\n"],
     ];
     // Timers past 2^31 ms fire after 1 ms in Node: a huge timeout would make nvidia-smi always "unavailable".

@@ -72,9 +72,10 @@ function optional<T>(declare: () => T): T | null {
 
 /** `dlopen` failing (no driver installed, wrong architecture) is the probe being unavailable. */
 export function loadNvml(path: string = DEFAULT_NVML_LIBRARY): NvmlLibrary {
-  const k = koffi();
+  let k: typeof Koffi;
   let lib: Koffi.LibraryHandle;
   try {
+    k = koffi(); // a platform koffi has no prebuilt binary for fails here
     lib = k.load(path);
   } catch (err) {
     throw new ProbeUnavailableError(`cannot load ${path}: ${(err as Error).message}`);

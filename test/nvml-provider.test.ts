@@ -49,7 +49,8 @@ describe('provider selection', () => {
     for (const p of ['nvidia', 'nvml', 'nvidia-smi', 'fake']) {
       assert.equal(resolveConfig({ provider: p }, { HOME: box.dir }).provider, p);
     }
-    assert.throws(() => resolveConfig({ provider: 'amd' }, { HOME: box.dir }), /^.*use nvidia, nvml, nvidia-smi or fake$/);
+    const amd = () => resolveConfig({ provider: 'amd' }, { HOME: box.dir });
+    assert.throws(amd, /^unknown GPU provider 'amd': use nvidia, nvml, nvidia-smi or fake$/);
     assert.equal(resolveConfig({}, { HOME: box.dir }).nvmlLibrary, undefined);
     const file = join(box.dir, 'c.json');
     writeFileSync(file, JSON.stringify({ nvml_library: '/opt/nvml/libnvidia-ml.so.1' }));

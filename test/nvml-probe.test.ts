@@ -175,3 +175,22 @@ test('the same machine reads the same through NVML as through nvidia-smi (the fa
   assert.deepEqual(await probe.probe(), smi);
   probe.close();
 });
+
+test('a slow nvmlInit runs off the event loop, times out, and is not started twice', { skip }, async () => {
+  serve(`init_delay_ms 600\ngpu GPU-a ${MIB} 0 0 A\n`);
+  const probe = new NvmlProbe({ library: full, processInfo: info, timeoutMs: 100 });
+  let ticks = 0;
+  const ticker = setInterval(() => ticks++, 10);
+  await assert.rejects(probe.probe(), new ProbeUnavailableError('nvmlInit timed out after 100 ms'));
+  clearInterval(ticker);
+  assert.ok(ticks >= 3, `the event loop ran while NVML started (${ticks} ticks)`);
+  // The next reading waits for the same nvmlInit, which then succeeds.
+  await assert.rejects(probe.probe(), ProbeUnavailableError);
+  let usage = null;
+  for (const deadline = Date.now() + 30_000; usage === null && Date.now() < deadline;) {
+    usage = await probe.probe().catch(() => null); // a loaded machine may wake the sleeping init late
+  }
+  assert.equal(usage?.length, 1);
+  probe.close();
+  assert.deepEqual(calls().filter((c) => !c.startsWith('processes')), ['nvmlInit_v2', 'nvmlShutdown']);
+});

@@ -37,7 +37,7 @@ export interface Context {
 }
 
 export function probeFor(config: Config): GpuProbe {
-  const nvml = () => new NvmlProbe({ library: config.nvmlLibrary });
+  const nvml = () => new NvmlProbe({ library: config.nvmlLibrary, timeoutMs: config.nvidiaSmiTimeoutMs });
   const nvidiaSmi = () => new NvidiaSmiProbe({ timeoutMs: config.nvidiaSmiTimeoutMs });
   switch (config.provider) {
     case 'fake': return new FakeProbe(config.fakeGpusPath);

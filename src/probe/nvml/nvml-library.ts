@@ -43,7 +43,8 @@ export interface Result<T> {
 /** The calls a reading makes; each answers NVML's own return code, never throws for one. */
 export interface NvmlLibrary {
   readonly path: string;
-  init(): number;
+  /** On a worker thread: without persistence mode the driver's start-up takes seconds, or hangs. */
+  init(): Promise<number>;
   shutdown(): number;
   errorString(code: number): string;
   deviceCount(): Result<number>;
@@ -138,7 +139,9 @@ function bind(k: typeof Koffi, lib: Koffi.LibraryHandle, path: string): NvmlLibr
 
   return {
     path,
-    init: () => init() as number,
+    init: () => new Promise((resolve, reject) => {
+      init.async((err: unknown, code: number) => (err ? reject(err) : resolve(code)));
+    }),
     shutdown: () => shutdown() as number,
     errorString: (code) => (errorString ? (errorString(code) as string | null) : null) ?? `NVML error ${code}`,
     deviceCount() {

@@ -13,6 +13,8 @@ import {
 export interface NvmlProbeOptions {
   /** The library to load: CANHAZGPU_NVML_LIBRARY, else `libnvidia-ml.so.1` from the loader's path. */
   library?: string;
+  /** How long nvmlInit may take before the probe counts as unavailable (a driver that hangs). */
+  timeoutMs?: number;
   processInfo?: ProcessInfoSource;
 }
 
@@ -30,11 +32,15 @@ export class NvmlProbe implements GpuProbe {
   readonly toolName = 'NVML';
   private readonly libraryPath: string;
   private readonly processInfo: ProcessInfoSource;
+  private readonly timeoutMs: number;
   private lib: NvmlLibrary | null = null;
   private initialised = false;
+  /** The nvmlInit in flight: a reading after a timed-out one waits for it rather than start another. */
+  private initialising: Promise<number> | null = null;
 
   constructor(options: NvmlProbeOptions = {}) {
     this.libraryPath = options.library ?? DEFAULT_NVML_LIBRARY;
+    this.timeoutMs = options.timeoutMs ?? 10_000;
     this.processInfo = options.processInfo ?? hostProcessInfo;
   }
 
@@ -46,13 +52,29 @@ export class NvmlProbe implements GpuProbe {
 
   async probe(): Promise<GpuUsage[]> {
     const lib = this.load();
-    if (!this.initialised) {
-      // Not kept when it fails: a driver loaded later (or a fixed mismatch) is found by the next reading.
-      const code = lib.init();
-      if (code !== NVML_SUCCESS) throw new ProbeUnavailableError(`nvmlInit failed: ${lib.errorString(code)}`);
-      this.initialised = true;
-    }
+    if (!this.initialised) await this.init(lib);
     return usageOfListing(readListing(lib), this.processInfo);
+  }
+
+  private async init(lib: NvmlLibrary): Promise<void> {
+    // A failure is not kept: a driver loaded later (or a fixed mismatch) is found by the next reading.
+    // A success is recorded even when nobody waits for it any more, so NVML is never initialised twice.
+    this.initialising ??= lib.init().then((code) => {
+      this.initialising = null;
+      if (code === NVML_SUCCESS) this.initialised = true;
+      return code;
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new ProbeUnavailableError(`nvmlInit timed out after ${this.timeoutMs} ms`)),
+        this.timeoutMs);
+    });
+    try {
+      const code = await Promise.race([this.initialising, timeout]);
+      if (code !== NVML_SUCCESS) throw new ProbeUnavailableError(`nvmlInit failed: ${lib.errorString(code)}`);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Shuts NVML down; a later reading initialises it again. */

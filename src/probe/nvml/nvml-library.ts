@@ -74,9 +74,14 @@ function optional<T>(declare: () => T): T | null {
 /** `dlopen` failing (no driver installed, wrong architecture) is the probe being unavailable. */
 export function loadNvml(path: string = DEFAULT_NVML_LIBRARY): NvmlLibrary {
   let k: typeof Koffi;
+  try {
+    k = koffi();
+  } catch (err) {
+    // A platform koffi has no prebuilt binary for, or an install without it.
+    throw new ProbeUnavailableError(`cannot load koffi, through which NVML is read: ${(err as Error).message}`);
+  }
   let lib: Koffi.LibraryHandle;
   try {
-    k = koffi(); // a platform koffi has no prebuilt binary for fails here
     lib = k.load(path);
   } catch (err) {
     throw new ProbeUnavailableError(`cannot load ${path}: ${(err as Error).message}`);
@@ -90,7 +95,7 @@ export function loadNvml(path: string = DEFAULT_NVML_LIBRARY): NvmlLibrary {
 
 function bind(k: typeof Koffi, lib: Koffi.LibraryHandle, path: string): NvmlLibrary {
   // nvmlMemory_t and nvmlMemory_v2_t (nvml.h): v1's `used` includes the driver's reserved memory,
-  // v2's does not, and v2's is what nvidia-smi prints as memory.used.
+  // v2's does not, and v2's is what nvidia-smi prints as memory.used (0 MiB on the recorded idle H200).
   const memoryV1 = k.struct({ total: 'unsigned long long', free: 'unsigned long long', used: 'unsigned long long' });
   const memoryV2 = k.struct({
     version: 'unsigned int',

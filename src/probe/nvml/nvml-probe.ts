@@ -36,7 +36,7 @@ export class NvmlProbe implements GpuProbe {
   private lib: NvmlLibrary | null = null;
   private initialised = false;
   /** The nvmlInit in flight: a reading after a timed-out one waits for it rather than start another. */
-  private initialising: Promise<number> | null = null;
+  private initialising: Promise<number | Error> | null = null;
 
   constructor(options: NvmlProbeOptions = {}) {
     this.libraryPath = options.library ?? DEFAULT_NVML_LIBRARY;
@@ -59,11 +59,18 @@ export class NvmlProbe implements GpuProbe {
   private async init(lib: NvmlLibrary): Promise<void> {
     // A failure is not kept: a driver loaded later (or a fixed mismatch) is found by the next reading.
     // A success is recorded even when nobody waits for it any more, so NVML is never initialised twice.
-    this.initialising ??= lib.init().then((code) => {
-      this.initialising = null;
-      if (code === NVML_SUCCESS) this.initialised = true;
-      return code;
-    });
+    // An FFI error comes as a value: one nobody waits for any more must not be an unhandled rejection.
+    this.initialising ??= lib.init().then(
+      (code) => {
+        this.initialising = null;
+        if (code === NVML_SUCCESS) this.initialised = true;
+        return code;
+      },
+      (err: unknown) => {
+        this.initialising = null;
+        return err instanceof Error ? err : new Error(String(err));
+      },
+    );
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new ProbeUnavailableError(`nvmlInit timed out after ${this.timeoutMs} ms`)),
@@ -71,6 +78,7 @@ export class NvmlProbe implements GpuProbe {
     });
     try {
       const code = await Promise.race([this.initialising, timeout]);
+      if (code instanceof Error) throw new ProbeUnavailableError(`nvmlInit failed: ${code.message}`);
       if (code !== NVML_SUCCESS) throw new ProbeUnavailableError(`nvmlInit failed: ${lib.errorString(code)}`);
     } finally {
       clearTimeout(timer);

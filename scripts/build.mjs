@@ -24,8 +24,8 @@ await build({
   platform: 'node',
   target: 'node20',
   format: 'esm',
-  // Native or large, and loaded only when a command needs them (see openStore and SqliteStore).
-  external: ['better-sqlite3', 'ioredis'],
+  // Native or large, and loaded only when a command needs them (see openStore, SqliteStore, loadNvml).
+  external: ['better-sqlite3', 'ioredis', 'koffi'],
   banner: { js: banner },
   minifySyntax: true,
   legalComments: 'none',

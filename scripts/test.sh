@@ -8,6 +8,8 @@ command -v script >/dev/null || need_apt+=(bsdutils)
 command -v setpriv >/dev/null || need_apt+=(util-linux)
 command -v redis-server >/dev/null || need_apt+=(redis-server)
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
+# The NVML tests compile a stub libnvidia-ml.so.1 (test/fixtures/nvml-stub/).
+command -v gcc >/dev/null || need_apt+=(build-essential)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "Installing ${need_apt[*]}..."
   # As root no sudo; `env` sets the variable either way (a bare assignment after an empty $SUDO is a command name).

@@ -9,12 +9,16 @@ import { DEFAULT_IN_USE_THRESHOLD_MB } from '../domain/usage.js';
 import { DEFAULT_ACCOUNTS } from '../server/records/sqlite/accounts-file.js';
 import { DEFAULT_STORE } from '../store/defaults.js';
 
-export type ProviderName = 'nvidia' | 'fake';
+/** `nvidia`: NVML when libnvidia-ml loads, else nvidia-smi; `nvml` and `nvidia-smi` only that one. */
+export const PROVIDERS = ['nvidia', 'nvml', 'nvidia-smi', 'fake'] as const;
+export type ProviderName = (typeof PROVIDERS)[number];
 
 export interface Config {
   storeUrl: string;
   provider: ProviderName;
   fakeGpusPath: string | undefined;
+  /** The NVML library to load (CANHAZGPU_NVML_LIBRARY); default `libnvidia-ml.so.1` from the loader's path. */
+  nvmlLibrary: string | undefined;
   inUseThresholdMb: number;
   heartbeatMs: number;
   staleAfterMs: number;
@@ -52,6 +56,7 @@ const SETTINGS = {
   store: 'CANHAZGPU_STORE',
   provider: 'CANHAZGPU_PROVIDER',
   fake_gpus: 'CANHAZGPU_FAKE_GPUS',
+  nvml_library: 'CANHAZGPU_NVML_LIBRARY',
   memory_threshold_mb: 'CANHAZGPU_MEMORY_THRESHOLD_MB',
   heartbeat_seconds: 'CANHAZGPU_HEARTBEAT_SECONDS',
   nvidia_smi_timeout_seconds: 'CANHAZGPU_NVIDIA_SMI_TIMEOUT_SECONDS',
@@ -150,9 +155,10 @@ export function resolveConfig(flags: GlobalFlags, env: NodeJS.ProcessEnv): Confi
     if (!Number.isFinite(value) || value <= 0) throw new UsageError(`${where(key)} must be a positive number, got '${text}'`);
     return value;
   };
-  const provider = (flags.provider ?? raw('provider') ?? 'nvidia').trim().toLowerCase();
-  if (provider !== 'nvidia' && provider !== 'fake') {
-    throw new UsageError(`unknown GPU provider '${provider}': use nvidia or fake`);
+  const provider = (flags.provider ?? raw('provider') ?? 'nvidia').trim().toLowerCase() as ProviderName;
+  if (!PROVIDERS.includes(provider)) {
+    const choices = `${PROVIDERS.slice(0, -1).join(', ')} or ${PROVIDERS.at(-1)}`;
+    throw new UsageError(`unknown GPU provider '${provider}': use ${choices}`);
   }
   // Node turns a timer past 2^31 ms into 1 ms, and a heartbeat of a millisecond is a write per millisecond.
   const within = (key: SettingKey, fallback: number, min: number, max: number): number => {
@@ -180,6 +186,7 @@ export function resolveConfig(flags: GlobalFlags, env: NodeJS.ProcessEnv): Confi
     storeUrl: flags.store ?? raw('store') ?? DEFAULT_STORE,
     provider,
     fakeGpusPath: raw('fake_gpus'),
+    nvmlLibrary: raw('nvml_library'),
     inUseThresholdMb: positive('memory_threshold_mb', DEFAULT_IN_USE_THRESHOLD_MB),
     heartbeatMs: heartbeatSeconds * 1000,
     staleAfterMs: DEFAULT_STALE_AFTER_MS,

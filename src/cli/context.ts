@@ -6,7 +6,9 @@ import { systemClock } from '../domain/ports.js';
 import { ownerOf, ownerState } from '../host/proc.js';
 import { currentUserName } from '../host/users.js';
 import { FakeProbe } from '../probe/fake/fake-probe.js';
+import { BestNvidiaProbe } from '../probe/best-nvidia-probe.js';
 import { NvidiaSmiProbe } from '../probe/nvidia/nvidia-probe.js';
+import { NvmlProbe } from '../probe/nvml/nvml-probe.js';
 import type { Records, RecordsOpenOptions } from '../server/records/ports.js';
 import { openStore, type OpenOptions } from '../store/open.js';
 import type { Config } from './config.js';
@@ -38,9 +40,14 @@ export interface Context {
 }
 
 export function probeFor(config: Config): GpuProbe {
-  return config.provider === 'fake'
-    ? new FakeProbe(config.fakeGpusPath)
-    : new NvidiaSmiProbe({ timeoutMs: config.nvidiaSmiTimeoutMs });
+  const nvml = () => new NvmlProbe({ library: config.nvmlLibrary, timeoutMs: config.nvidiaSmiTimeoutMs });
+  const nvidiaSmi = () => new NvidiaSmiProbe({ timeoutMs: config.nvidiaSmiTimeoutMs });
+  switch (config.provider) {
+    case 'fake': return new FakeProbe(config.fakeGpusPath);
+    case 'nvml': return nvml();
+    case 'nvidia-smi': return nvidiaSmi();
+    case 'nvidia': return new BestNvidiaProbe(nvml(), nvidiaSmi());
+  }
 }
 
 export function systemContext(config: Config, io: { stdout: Output; stderr: Output; env: NodeJS.ProcessEnv }): Context {

@@ -47,6 +47,8 @@ export interface GpuProbe {
   readonly toolName: string;
   /** Throws ProbeUnavailableError when the hardware cannot be read. */
   probe(): Promise<GpuUsage[]>;
+  /** Lets go of what the probe keeps between readings (NVML stays initialised until then). */
+  close?(): void;
 }
 
 /** The probe's reading, or null when the hardware cannot be read (callers carry on without it). */

@@ -4,11 +4,12 @@ import type { Clock, GpuProbe } from '../domain/ports.js';
 import type { GpuUsage } from '../domain/usage.js';
 
 export class CachedProbe implements GpuProbe {
-  readonly toolName: string;
   private last: { at: number; reading: Promise<GpuUsage[]> } | null = null;
 
-  constructor(private readonly inner: GpuProbe, private readonly clock: Clock, private readonly maxAgeMs: number) {
-    this.toolName = inner.toolName;
+  constructor(private readonly inner: GpuProbe, private readonly clock: Clock, private readonly maxAgeMs: number) {}
+
+  get toolName(): string {
+    return this.inner.toolName;
   }
 
   probe(): Promise<GpuUsage[]> {

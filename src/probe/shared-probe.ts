@@ -29,10 +29,11 @@ function usageOf(reading: GpuReading, toolName: string): GpuUsage[] {
 }
 
 export class SharedProbe implements GpuProbe {
-  readonly toolName: string;
+  constructor(private readonly o: SharedProbeOptions) {}
 
-  constructor(private readonly o: SharedProbeOptions) {
-    this.toolName = o.inner.toolName;
+  /** Asked of the inner probe each time: the `nvidia` provider names its tool once it has chosen. */
+  get toolName(): string {
+    return this.o.inner.toolName;
   }
 
   /** Younger than the limit (0: none is), and not from the future (a clock set back). */

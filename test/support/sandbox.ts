@@ -43,6 +43,8 @@ export class Sandbox {
       PATH: `${this.binDir}:${process.env['PATH']}`,
       CANHAZGPU_STORE: this.storePath,
       CANHAZGPU_FAKE_GPUS: this.gpusPath,
+      // The machine is the stand-in nvidia-smi's, even on a host with a real NVML.
+      CANHAZGPU_NVML_LIBRARY: join(this.dir, 'no-nvml', 'libnvidia-ml.so.1'),
       HOME: this.dir, // no ~/.canhazgpu.json of the developer's leaks in
       // The stand-in nvidia-smi is a node process: on a loaded 2-core machine it can take seconds to start.
       // Tests of a hanging or slow nvidia-smi set their own timeout.

@@ -27,6 +27,7 @@ export async function agentCommand(opts: { interval: string }, ctx: Context): Pr
     ctx.stdout.write(`canhazgpu agent stopping (${signal})\n`);
     return 0;
   } finally {
+    ctx.probe.close?.(); // NVML, kept initialised while the agent ran
     await store.close();
   }
 }

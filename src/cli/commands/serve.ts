@@ -90,6 +90,7 @@ export async function serveCommand(opts: ServeOptions, ctx: Context): Promise<nu
     await keeper?.stop();
     return 0;
   } finally {
+    ctx.probe.close?.(); // NVML, kept initialised while serving
     accounts.close();
     await store.close();
   }

@@ -27,6 +27,8 @@ if git rev-parse --git-dir >/dev/null 2>&1 && ! git diff --quiet -- src/gen; the
   exit 1
 fi
 npm run --silent typecheck
+# One formatter and linter: CI fails on drift (`npm run format` fixes what it can).
+npm run --silent lint
 npm run --silent build
 
 # Node 20's runner does not expand globs: list the files. *.case.test.ts are suites other files run.

@@ -22,19 +22,38 @@ function startup(): void {
   const baseline = timeCommand([node, '-e', '0'], 30);
   const help = timeCommand([node, CLI, '--help'], 30);
   rows.push(['node -e 0 (baseline)', `${baseline.toFixed(1)} ms`, '', '']);
-  rows.push(['canhazgpu --help start-up', `${help.toFixed(1)} ms = ${(help / baseline).toFixed(2)}x node -e 0`, '< 1.5x', verdict(help / baseline < 1.5)]);
+  rows.push([
+    'canhazgpu --help start-up',
+    `${help.toFixed(1)} ms = ${(help / baseline).toFixed(2)}x node -e 0`,
+    '< 1.5x',
+    verdict(help / baseline < 1.5),
+  ]);
 }
 
 async function statusWallTime(): Promise<void> {
-  box.setGpus({ gpus: Array.from({ length: 8 }, (_, i) => (i === 2 ? { processes: [{ pid: process.pid, used_memory_mib: 4096 }] } : {})) });
+  box.setGpus({
+    gpus: Array.from({ length: 8 }, (_, i) =>
+      i === 2 ? { processes: [{ pid: process.pid, used_memory_mib: 4096 }] } : {},
+    ),
+  });
   await box.run(['admin', '--gpus', '8', '--force']);
   await box.run(['reserve', '--gpus', '3']);
   const env = box.env();
   const baseline = timeCommand([node, '-e', '0'], 20);
   const fakeSmi = timeCommand([node, CLI, 'status'], 20, env);
   const inProcess = timeCommand([node, CLI, 'status', '--provider', 'fake'], 20, env);
-  rows.push(['status, 8 GPUs, fake nvidia-smi on PATH', `${fakeSmi.toFixed(1)} ms = ${(fakeSmi / baseline).toFixed(2)}x node -e 0`, '', '']);
-  rows.push(['status, 8 GPUs, in-process fake provider', `${inProcess.toFixed(1)} ms = ${(inProcess / baseline).toFixed(2)}x node -e 0`, '', '']);
+  rows.push([
+    'status, 8 GPUs, fake nvidia-smi on PATH',
+    `${fakeSmi.toFixed(1)} ms = ${(fakeSmi / baseline).toFixed(2)}x node -e 0`,
+    '',
+    '',
+  ]);
+  rows.push([
+    'status, 8 GPUs, in-process fake provider',
+    `${inProcess.toFixed(1)} ms = ${(inProcess / baseline).toFixed(2)}x node -e 0`,
+    '',
+    '',
+  ]);
   await box.run(['release']);
 }
 
@@ -47,18 +66,27 @@ async function slowProbeBurst(): Promise<void> {
   const bin = join(box.dir, 'slow-bin');
   const log = join(box.dir, 'slow-smi.log');
   mkdirSync(bin, { recursive: true });
-  writeFileSync(join(bin, 'nvidia-smi'), `#!/bin/sh\necho x >> ${log}\nsleep 2\nexec ${node} ${FAKE_SMI} "$@"\n`, { mode: 0o755 });
+  writeFileSync(join(bin, 'nvidia-smi'), `#!/bin/sh\necho x >> ${log}\nsleep 2\nexec ${node} ${FAKE_SMI} "$@"\n`, {
+    mode: 0o755,
+  });
   const env = { ...box.env(), ...SHARED_READING, PATH: `${bin}:${process.env['PATH']}` };
   await box.run(['admin', '--gpus', '64', '--force'], { env });
   rmSync(log, { force: true });
   const start = process.hrtime.bigint();
-  const results = await Promise.all(Array.from({ length: 64 }, () => runAsync([node, CLI, 'reserve', '--duration', '1h'], env)));
+  const results = await Promise.all(
+    Array.from({ length: 64 }, () => runAsync([node, CLI, 'reserve', '--duration', '1h'], env)),
+  );
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   // Each probe runs nvidia-smi twice (the GPU query, then the compute apps).
   const probes = readFileSync(log, 'utf8').split('\n').filter(Boolean).length / 2;
   const warnings = results.filter((r) => r.stderr.includes('Could not detect GPU usage')).length;
   const granted = results.filter((r) => r.code === 0).length;
-  rows.push(['64 reserves at once, nvidia-smi 2 s a call', `${probes} probe(s), ${warnings} warnings, ${granted} granted, ${ms.toFixed(0)} ms`, '1 probe, 0 warnings', verdict(probes === 1 && warnings === 0)]);
+  rows.push([
+    '64 reserves at once, nvidia-smi 2 s a call',
+    `${probes} probe(s), ${warnings} warnings, ${granted} granted, ${ms.toFixed(0)} ms`,
+    '1 probe, 0 warnings',
+    verdict(probes === 1 && warnings === 0),
+  ]);
   await box.run(['release'], { env });
 }
 
@@ -72,7 +100,12 @@ async function statusWithAgent(): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 2000)); // its first readings
     const baseline = timeCommand([node, '-e', '0'], 20);
     const status = timeCommand([node, CLI, 'status'], 20, env);
-    rows.push(['status with the agent running (SQLite)', `${status.toFixed(1)} ms = ${(status / baseline).toFixed(2)}x node -e 0`, '< 1.3x', verdict(status / baseline < 1.3)]);
+    rows.push([
+      'status with the agent running (SQLite)',
+      `${status.toFixed(1)} ms = ${(status / baseline).toFixed(2)}x node -e 0`,
+      '< 1.3x',
+      verdict(status / baseline < 1.3),
+    ]);
   } finally {
     agent.kill('SIGTERM');
   }
@@ -86,14 +119,16 @@ async function racers(concurrency: number, seconds: number, storeUrl?: string): 
   let pairs = 0;
   let notEnough = 0;
   const otherErrors: string[] = [];
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (Date.now() < deadline) {
-      const r = await runAsync([node, CLI, 'run', '--', 'true'], env);
-      if (r.code === 0) pairs++;
-      else if (r.stderr.startsWith('Error: Not enough GPUs available.')) notEnough++;
-      else otherErrors.push(r.stderr.trim());
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (Date.now() < deadline) {
+        const r = await runAsync([node, CLI, 'run', '--', 'true'], env);
+        if (r.code === 0) pairs++;
+        else if (r.stderr.startsWith('Error: Not enough GPUs available.')) notEnough++;
+        else otherErrors.push(r.stderr.trim());
+      }
+    }),
+  );
   const rate = pairs / seconds;
   rows.push([
     `run -- true (reserve+release), ${concurrency} concurrent, ${storeUrl ? 'Redis' : 'SQLite'}`,
@@ -110,12 +145,19 @@ async function burst(): Promise<void> {
   await box.run(['admin', '--gpus', '8', '--force']);
   const env = { ...box.env(), CANHAZGPU_PROVIDER: 'fake' };
   const start = process.hrtime.bigint();
-  const results = await Promise.all(Array.from({ length: 32 }, () => runAsync([node, CLI, 'reserve', '--duration', '1h'], env)));
+  const results = await Promise.all(
+    Array.from({ length: 32 }, () => runAsync([node, CLI, 'reserve', '--duration', '1h'], env)),
+  );
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   const won = results.filter((r) => r.code === 0).length;
   const notEnough = results.filter((r) => r.stderr.startsWith('Error: Not enough GPUs available.')).length;
   const other = results.length - won - notEnough;
-  rows.push(['32 reserve processes at once, 8 GPUs', `${won} granted, ${notEnough} "Not enough GPUs", ${other} other errors, ${ms.toFixed(0)} ms`, '8 / 24 / 0', verdict(won === 8 && notEnough === 24 && other === 0)]);
+  rows.push([
+    '32 reserve processes at once, 8 GPUs',
+    `${won} granted, ${notEnough} "Not enough GPUs", ${other} other errors, ${ms.toFixed(0)} ms`,
+    '8 / 24 / 0',
+    verdict(won === 8 && notEnough === 24 && other === 0),
+  ]);
 }
 
 /**
@@ -127,14 +169,26 @@ async function pairsPerSecond(store: Store, iterations: number, workers: number)
   const liveness = defaultLiveness();
   let left = iterations;
   const start = process.hrtime.bigint();
-  await Promise.all(Array.from({ length: workers }, async () => {
-    while (left-- > 0) {
-      const token = randomUUID();
-      const now = Date.now();
-      await store.allocate({ count: 1, user: 'bench', type: 'run', now, expiryTime: null, inUse: [], token, owner: null, liveness });
-      await store.releaseToken(token, now);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      while (left-- > 0) {
+        const token = randomUUID();
+        const now = Date.now();
+        await store.allocate({
+          count: 1,
+          user: 'bench',
+          type: 'run',
+          now,
+          expiryTime: null,
+          inUse: [],
+          token,
+          owner: null,
+          liveness,
+        });
+        await store.releaseToken(token, now);
+      }
+    }),
+  );
   return iterations / (Number(process.hrtime.bigint() - start) / 1e9);
 }
 
@@ -144,14 +198,29 @@ async function storeThroughput(redis: RedisServer | null): Promise<void> {
     const sqlite = SqliteStore.create(join(dir, 'state.db'));
     const sqliteRate = await pairsPerSecond(sqlite, 5000, 1);
     await sqlite.close();
-    rows.push(['SQLite allocate+release, in-process', `${sqliteRate.toFixed(0)} pairs/s`, '>= 5000/s', verdict(sqliteRate >= 5000)]);
+    rows.push([
+      'SQLite allocate+release, in-process',
+      `${sqliteRate.toFixed(0)} pairs/s`,
+      '>= 5000/s',
+      verdict(sqliteRate >= 5000),
+    ]);
     if (redis) {
       const store = await RedisStore.connect(redis.url);
       const sequential = await pairsPerSecond(store, 3000, 1);
       const pipelined = await pairsPerSecond(store, 10000, 8);
       await store.close();
-      rows.push(['Redis allocate+release, one client, one at a time', `${sequential.toFixed(0)} pairs/s = ${(sequential / sqliteRate).toFixed(2)}x SQLite`, '', '']);
-      rows.push(['Redis allocate+release, one client, 8 in flight', `${pipelined.toFixed(0)} pairs/s = ${(pipelined / sqliteRate).toFixed(2)}x SQLite`, '>= 5000/s', verdict(pipelined >= 5000)]);
+      rows.push([
+        'Redis allocate+release, one client, one at a time',
+        `${sequential.toFixed(0)} pairs/s = ${(sequential / sqliteRate).toFixed(2)}x SQLite`,
+        '',
+        '',
+      ]);
+      rows.push([
+        'Redis allocate+release, one client, 8 in flight',
+        `${pipelined.toFixed(0)} pairs/s = ${(pipelined / sqliteRate).toFixed(2)}x SQLite`,
+        '>= 5000/s',
+        verdict(pipelined >= 5000),
+      ]);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -165,7 +234,12 @@ async function redisVersusSqlite(redis: RedisServer): Promise<void> {
   await box.run(['admin', '--gpus', '8', '--force'], { env: sqliteEnv });
   const onSqlite = timeCommand([node, CLI, 'status'], 20, sqliteEnv);
   const onRedis = timeCommand([node, CLI, 'status'], 20, redisEnv);
-  rows.push(['status, 8 GPUs: Redis vs SQLite', `${onRedis.toFixed(1)} ms vs ${onSqlite.toFixed(1)} ms = ${(onRedis / onSqlite).toFixed(2)}x`, '', '']);
+  rows.push([
+    'status, 8 GPUs: Redis vs SQLite',
+    `${onRedis.toFixed(1)} ms vs ${onSqlite.toFixed(1)} ms = ${(onRedis / onSqlite).toFixed(2)}x`,
+    '',
+    '',
+  ]);
 }
 
 try {
@@ -181,9 +255,24 @@ try {
     await statusWithAgent();
     for (const n of [1, 8, 32]) await racers(n, 5);
     const server = await serverFigures(box, 10);
-    rows.push(['server start-up to listening (subprocess)', `${server.startMs.toFixed(0)} ms`, '< 1000 ms', verdict(server.startMs < 1000)]);
-    rows.push(['server reserve+destroy, 8 connections', `${server.requestsPerSecond.toFixed(0)} req/s, p99 ${server.p99Ms} ms, ${server.non2xx} non-2xx, ${server.errors} errors, server CPU ${server.serverCpuShare.toFixed(2)} cores`, '>= 2000 req/s, p99 < 20 ms', verdict(server.requestsPerSecond >= 2000 && server.p99Ms < 20 && server.errors === 0 && server.non2xx === 0)]);
-    rows.push(['server RSS with 10,000 stored reservations', `${server.rssMb.toFixed(1)} MB`, '< 120 MB', verdict(server.rssMb < 120)]);
+    rows.push([
+      'server start-up to listening (subprocess)',
+      `${server.startMs.toFixed(0)} ms`,
+      '< 1000 ms',
+      verdict(server.startMs < 1000),
+    ]);
+    rows.push([
+      'server reserve+destroy, 8 connections',
+      `${server.requestsPerSecond.toFixed(0)} req/s, p99 ${server.p99Ms} ms, ${server.non2xx} non-2xx, ${server.errors} errors, server CPU ${server.serverCpuShare.toFixed(2)} cores`,
+      '>= 2000 req/s, p99 < 20 ms',
+      verdict(server.requestsPerSecond >= 2000 && server.p99Ms < 20 && server.errors === 0 && server.non2xx === 0),
+    ]);
+    rows.push([
+      'server RSS with 10,000 stored reservations',
+      `${server.rssMb.toFixed(1)} MB`,
+      '< 120 MB',
+      verdict(server.rssMb < 120),
+    ]);
     if (redis) {
       await redisVersusSqlite(redis);
       await racers(1, 5, redis.url);

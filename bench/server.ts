@@ -26,7 +26,8 @@ export interface ServerFigures {
   startMs: number;
 }
 
-const rssMb = (pid: number) => Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+) kB/m)![1]) / 1024;
+const rssMb = (pid: number) =>
+  Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+) kB/m)![1]) / 1024;
 
 export async function serverFigures(box: Sandbox, seconds: number): Promise<ServerFigures> {
   const gpus = 16;
@@ -39,9 +40,28 @@ export async function serverFigures(box: Sandbox, seconds: number): Promise<Serv
   const user = await accounts.addUser(`bench-${randomUUID()}@example.com`, 'bench', true, null, Date.now());
   const key = newApiKey();
   await accounts.addApiKey(user.id, 'bench', hashApiKey(key), Date.now());
-  const instance = { id: 'old', provider: 'vast.ai', status: 'reserved', pricePerHour: 0.5, vramGb: 24, gpuModel: 'RTX 4090', numGpus: 1, location: 'eu', metadata: {} };
+  const instance = {
+    id: 'old',
+    provider: 'vast.ai',
+    status: 'reserved',
+    pricePerHour: 0.5,
+    vramGb: 24,
+    gpuModel: 'RTX 4090',
+    numGpus: 1,
+    location: 'eu',
+    metadata: {},
+  };
   for (let i = 0; i < 10_000; i++) {
-    const r = { contractId: `old-${i}`, provider: 'vast.ai', userId: user.id, instance, pricePerHour: 0.5, createdAt: Date.now() - 7_200_000, expiresAt: Date.now(), endedAt: null };
+    const r = {
+      contractId: `old-${i}`,
+      provider: 'vast.ai',
+      userId: user.id,
+      instance,
+      pricePerHour: 0.5,
+      createdAt: Date.now() - 7_200_000,
+      expiresAt: Date.now(),
+      endedAt: null,
+    };
     await accounts.addReservation(r);
     await accounts.endReservation(r, Date.now() - 3_600_000);
   }
@@ -50,7 +70,11 @@ export async function serverFigures(box: Sandbox, seconds: number): Promise<Serv
   const started = performance.now();
   // BENCH_SERVER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the server under load.
   const nodeArgs = process.env['BENCH_SERVER_NODE_ARGS']?.split(' ').filter(Boolean) ?? [];
-  const server = spawn(process.execPath, [...nodeArgs, CLI, 'serve', '--http', '127.0.0.1:0', '--grpc', 'off', '--rate-limit', '0'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const server = spawn(
+    process.execPath,
+    [...nodeArgs, CLI, 'serve', '--http', '127.0.0.1:0', '--grpc', 'off', '--rate-limit', '0'],
+    { env, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   let out = '';
   const collect = (d: Buffer) => (out += d);
   server.stdout.on('data', collect);
@@ -65,22 +89,39 @@ export async function serverFigures(box: Sandbox, seconds: number): Promise<Serv
     const loadStarted = performance.now();
     const headers = { 'x-api-key': key, 'content-type': 'application/json' };
     const result = await autocannon({
-      url, connections: 8, duration: seconds, pipelining: 1,
+      url,
+      connections: 8,
+      duration: seconds,
+      pipelining: 1,
       requests: [
         {
-          method: 'POST', path: '/api/v1/gpu/instances/reserve', headers, body: JSON.stringify({ count: 1, filters: { provider: 'local' } }),
+          method: 'POST',
+          path: '/api/v1/gpu/instances/reserve',
+          headers,
+          body: JSON.stringify({ count: 1, filters: { provider: 'local' } }),
           onResponse: (status: number, body: string, context: Record<string, unknown>) => {
             context['contract'] = status === 201 ? JSON.parse(body).reserved_instances[0].metadata.contract_id : 'none';
           },
         },
-        { method: 'DELETE', headers, setupRequest: (req: Record<string, unknown>, context: Record<string, unknown>) => ({ ...req, path: `/api/v1/gpu/instances/local/${context['contract']}` }) },
+        {
+          method: 'DELETE',
+          headers,
+          setupRequest: (req: Record<string, unknown>, context: Record<string, unknown>) => ({
+            ...req,
+            path: `/api/v1/gpu/instances/local/${context['contract']}`,
+          }),
+        },
       ],
     } as autocannon.Options);
     const serverCpuShare = (cpuSeconds(server.pid!) - cpuBefore) / ((performance.now() - loadStarted) / 1000);
     return {
       serverCpuShare,
-      requestsPerSecond: result.requests.average, p99Ms: result.latency.p99, errors: result.errors,
-      non2xx: result.non2xx, rssMb: rssMb(server.pid!), startMs,
+      requestsPerSecond: result.requests.average,
+      p99Ms: result.latency.p99,
+      errors: result.errors,
+      non2xx: result.non2xx,
+      rssMb: rssMb(server.pid!),
+      startMs,
     };
   } finally {
     server.kill('SIGTERM');

@@ -32,7 +32,12 @@ export function runAsync(argv: string[], env: NodeJS.ProcessEnv): Promise<{ code
 export function printTable(rows: string[][]): void {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   for (const [n, row] of rows.entries()) {
-    console.log(row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
+    console.log(
+      row
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    );
     if (n === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   }
 }

@@ -29,10 +29,16 @@ describe('canhazgpu CLI', () => {
     const cases: Array<[string[], NodeJS.ProcessEnv, string]> = [
       [['status'], {}, "Error: GPU pool not initialized. Run 'canhazgpu admin --gpus <count>' first.\n"],
       [['frobnicate'], {}, "Error: Unknown command 'frobnicate'\n"],
-      [['run', 'python', 'train.py'], {},
-        "Error: Missing '--' before the command. Usage: canhazgpu run --gpus <count> -- <command> [args]...\n"],
-      [['reserve'], { CANHAZGPU_HEARTBEAT_SECONDS: '0.0001' },
-        "Error: CANHAZGPU_HEARTBEAT_SECONDS must be at least 0.1, got '0.0001'\n"],
+      [
+        ['run', 'python', 'train.py'],
+        {},
+        "Error: Missing '--' before the command. Usage: canhazgpu run --gpus <count> -- <command> [args]...\n",
+      ],
+      [
+        ['reserve'],
+        { CANHAZGPU_HEARTBEAT_SECONDS: '0.0001' },
+        "Error: CANHAZGPU_HEARTBEAT_SECONDS must be at least 0.1, got '0.0001'\n",
+      ],
     ];
     for (const [args, env, stderr] of cases) {
       const r = await box.run(args, { env });
@@ -47,8 +53,11 @@ describe('canhazgpu CLI', () => {
     assert.deepEqual(await box.run(['admin', '--gpus', '4']), ok('Initialized 4 GPUs (IDs 0 to 3)\n'));
     const tooMany = await box.run(['reserve', '--gpus', '3']);
     assert.deepEqual([tooMany.code, tooMany.stdout], [1, '']);
-    assert.equal(tooMany.stderr, 'Error: Not enough GPUs available. Requested: 3, Available: 2 '
-      + "(2 GPUs in use without reservation - run 'canhazgpu status' for details)\n");
+    assert.equal(
+      tooMany.stderr,
+      'Error: Not enough GPUs available. Requested: 3, Available: 2 ' +
+        "(2 GPUs in use without reservation - run 'canhazgpu status' for details)\n",
+    );
     assert.deepEqual(await box.run(['reserve', '--gpus', '2']), ok('Reserved 2 GPU(s): [1, 3] for 8h 0m 0s\n'));
     assert.equal((await box.run(['release'])).stdout, 'Released 2 GPU(s): [1, 3]\n');
     const warning = 'Warning: Could not detect GPU usage (nvidia-smi unavailable)\n';
@@ -58,7 +67,10 @@ describe('canhazgpu CLI', () => {
     box.setGpus({ failure: 'hang', gpus: [] });
     const hung = await box.run(['status'], { env: { CANHAZGPU_NVIDIA_SMI_TIMEOUT_SECONDS: '0.5' } });
     assert.deepEqual([hung.code, hung.stderr], [0, warning]);
-    assert.match(hung.stdout, /^GPU 0: IN USE by \S+ for 0h \d+m \d+s \(manual, expires in (?:7h 5\d+m \d+s|8h 0m 0s)\)/);
+    assert.match(
+      hung.stdout,
+      /^GPU 0: IN USE by \S+ for 0h \d+m \d+s \(manual, expires in (?:7h 5\d+m \d+s|8h 0m 0s)\)/,
+    );
   });
 
   test('even a failure nobody foresaw is one line and exit 1', async () => {

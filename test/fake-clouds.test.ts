@@ -8,10 +8,12 @@ test('fake vast.ai: Bearer auth, searches with operators, 410 for a rented offer
   const vast = await new FakeVastAi(['k']).start();
   try {
     vast.offers = [{ id: 1, gpu_name: 'RTX 4090', num_gpus: 1, gpu_ram: 24_564, dph_total: 0.4 }];
-    const call = (method: string, path: string, body?: unknown, key = 'k') => fetch(`${vast.url}${path}`, {
-      method, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-      ...(method === 'GET' ? {} : { body: JSON.stringify(body ?? {}) }),
-    }).then(async (r) => ({ status: r.status, body: await r.json().catch(() => null) }));
+    const call = (method: string, path: string, body?: unknown, key = 'k') =>
+      fetch(`${vast.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        ...(method === 'GET' ? {} : { body: JSON.stringify(body ?? {}) }),
+      }).then(async (r) => ({ status: r.status, body: await r.json().catch(() => null) }));
     assert.equal((await call('POST', '/api/v0/bundles/', {}, 'bad')).status, 401);
     assert.equal((await call('POST', '/api/v0/bundles/', { gpu_ram: { gte: 30_000 } })).body.offers.length, 0);
     const ask = { client_id: 'me', image: 'x', label: 'canhazgpu:a' };
@@ -35,13 +37,19 @@ test('fake io.net: X-API-KEY, hardware filters, no capacity is a 400, scripted 4
     io.hardware = [
       { deploy_id: 12, name: 'H100 SXM', num_cards: 2, price: 4, vram_per_card: 80, location: 'US', capacity: 1 },
     ];
-    const call = (method: string, path: string, body?: unknown) => fetch(`${io.url}${IONET_BASE}${path}`, {
-      method, headers: { 'x-api-key': 'k', 'content-type': 'application/json' },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-    }).then(async (r) => ({ status: r.status, body: await r.json().catch(() => null) }));
+    const call = (method: string, path: string, body?: unknown) =>
+      fetch(`${io.url}${IONET_BASE}${path}`, {
+        method,
+        headers: { 'x-api-key': 'k', 'content-type': 'application/json' },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      }).then(async (r) => ({ status: r.status, body: await r.json().catch(() => null) }));
     assert.equal((await call('GET', '/vmaas/hardware?gpu_memory_min=100')).body.data.hardware.length, 0);
     const deploy = {
-      resource_private_name: 'canhazgpu:x', duration_hours: 1, gpus_per_vm: 2, hardware_id: 12, location_ids: ['US'],
+      resource_private_name: 'canhazgpu:x',
+      duration_hours: 1,
+      gpus_per_vm: 2,
+      hardware_id: 12,
+      location_ids: ['US'],
     };
     assert.equal((await call('POST', '/vmaas/deploy', deploy)).status, 200);
     assert.equal((await call('POST', '/vmaas/deploy', deploy)).status, 400);

@@ -49,16 +49,21 @@ const calls = () => readFileSync(log, 'utf8').split('\n').filter(Boolean);
 const probeOf = (library = full) => new NvmlProbe({ library, processInfo: info });
 
 test('reads count, uuid, name, memory (allocated, not reserved) and processes as served', { skip }, async () => {
-  serve([
-    `gpu GPU-11111111-2222-3333-4444-555555555555 ${143771 * MIB} ${553 * MIB} ${2575 * MIB + 4095} NVIDIA H200`,
-    `proc 434 ${2566 * MIB} /usr/local/bin/python3.10`,
-    'proc 435 na -',
-    `gpu GPU-b ${81559 * MIB} 0 0 NVIDIA H100 80GB HBM3`,
-  ].join('\n'));
+  serve(
+    [
+      `gpu GPU-11111111-2222-3333-4444-555555555555 ${143771 * MIB} ${553 * MIB} ${2575 * MIB + 4095} NVIDIA H200`,
+      `proc 434 ${2566 * MIB} /usr/local/bin/python3.10`,
+      'proc 435 na -',
+      `gpu GPU-b ${81559 * MIB} 0 0 NVIDIA H100 80GB HBM3`,
+    ].join('\n'),
+  );
   const probe = probeOf();
   assert.deepEqual(await probe.probe(), [
     {
-      index: 0, uuid: 'GPU-11111111-2222-3333-4444-555555555555', name: 'NVIDIA H200', memoryUsedMb: 2575,
+      index: 0,
+      uuid: 'GPU-11111111-2222-3333-4444-555555555555',
+      name: 'NVIDIA H200',
+      memoryUsedMb: 2575,
       memoryTotalMb: 143771,
       processes: [
         { pid: 434, name: 'python3.10', usedMemoryMb: 2566, user: 'user434', model: null },
@@ -72,8 +77,11 @@ test('reads count, uuid, name, memory (allocated, not reserved) and processes as
 });
 
 test('older drivers: _v2, then the unversioned call with the shorter v1 layout, and memory v1', { skip }, async () => {
-  const text = [`gpu GPU-a ${1000 * MIB} ${100 * MIB} ${300 * MIB} A`, `proc 7 ${100 * MIB} a`,
-    `proc 8 ${200 * MIB} b`];
+  const text = [
+    `gpu GPU-a ${1000 * MIB} ${100 * MIB} ${300 * MIB} A`,
+    `proc 7 ${100 * MIB} a`,
+    `proc 8 ${200 * MIB} b`,
+  ];
   const expected = [
     { pid: 7, name: 'a', usedMemoryMb: 100, user: 'user7', model: null },
     { pid: 8, name: 'b', usedMemoryMb: 200, user: 'user8', model: null },
@@ -91,30 +99,59 @@ test('older drivers: _v2, then the unversioned call with the shorter v1 layout, 
     const [gpu] = await probe.probe();
     assert.deepEqual(gpu!.processes, expected, defines.join(' '));
     assert.equal(gpu!.memoryUsedMb, used, defines.join(' '));
-    assert.deepEqual(calls().filter((c) => c.startsWith('processes')), [call], defines.join(' '));
+    assert.deepEqual(
+      calls().filter((c) => c.startsWith('processes')),
+      [call],
+      defines.join(' '),
+    );
     probe.close();
   }
 });
 
 test('INSUFFICIENT_SIZE: more processes than the first buffer, one starting between calls', { skip }, async () => {
   const many = Array.from({ length: 70 }, (_, i) => `proc ${1000 + i} ${MIB} p${i}`);
-  serve([`gpu GPU-a ${80000 * MIB} 0 ${70 * MIB} A`, ...many, `gpu GPU-b ${80000 * MIB} 0 ${MIB} B`,
-    'insufficient_first', `proc 9 ${MIB} q`].join('\n'));
+  serve(
+    [
+      `gpu GPU-a ${80000 * MIB} 0 ${70 * MIB} A`,
+      ...many,
+      `gpu GPU-b ${80000 * MIB} 0 ${MIB} B`,
+      'insufficient_first',
+      `proc 9 ${MIB} q`,
+    ].join('\n'),
+  );
   const probe = probeOf();
   const [a, b] = await probe.probe();
-  assert.deepEqual(a!.processes.map((p) => p.pid), Array.from({ length: 70 }, (_, i) => 1000 + i));
-  assert.deepEqual(b!.processes.map((p) => [p.pid, p.name, p.usedMemoryMb]), [[9, 'q', 1]]);
-  assert.deepEqual(calls().filter((c) => c.startsWith('processes')), Array(4).fill('processes v3'));
+  assert.deepEqual(
+    a!.processes.map((p) => p.pid),
+    Array.from({ length: 70 }, (_, i) => 1000 + i),
+  );
+  assert.deepEqual(
+    b!.processes.map((p) => [p.pid, p.name, p.usedMemoryMb]),
+    [[9, 'q', 1]],
+  );
+  assert.deepEqual(
+    calls().filter((c) => c.startsWith('processes')),
+    Array(4).fill('processes v3'),
+  );
   probe.close();
 });
 
-test('failures: nvidia-smi\'s markers read as no value; a GPU without a handle is left out', { skip }, async () => {
-  serve([
-    `gpu GPU-a ${1000 * MIB} 0 ${10 * MIB} A`, 'proc_error 3', `proc 1 ${MIB} x`,
-    `gpu GPU-b ${1000 * MIB} 0 ${10 * MIB} B`, 'proc_error 4', 'memory_error 3', 'uuid_error 4', 'name_error 4',
-    `gpu GPU-c ${1000 * MIB} 0 0 C`, 'handle_error 4',
-    `gpu GPU-d ${1000 * MIB} 0 0 D`,
-  ].join('\n'));
+test("failures: nvidia-smi's markers read as no value; a GPU without a handle is left out", { skip }, async () => {
+  serve(
+    [
+      `gpu GPU-a ${1000 * MIB} 0 ${10 * MIB} A`,
+      'proc_error 3',
+      `proc 1 ${MIB} x`,
+      `gpu GPU-b ${1000 * MIB} 0 ${10 * MIB} B`,
+      'proc_error 4',
+      'memory_error 3',
+      'uuid_error 4',
+      'name_error 4',
+      `gpu GPU-c ${1000 * MIB} 0 0 C`,
+      'handle_error 4',
+      `gpu GPU-d ${1000 * MIB} 0 0 D`,
+    ].join('\n'),
+  );
   const probe = probeOf();
   assert.deepEqual(await probe.probe(), [
     { index: 0, uuid: 'GPU-a', name: 'A', memoryUsedMb: 10, memoryTotalMb: 1000, processes: [] },
@@ -127,12 +164,18 @@ test('failures: nvidia-smi\'s markers read as no value; a GPU without a handle i
 });
 
 test('no library, no driver, a driver/library mismatch: ProbeUnavailableError with one reason', { skip }, async () => {
-  await assert.rejects(probeOf(join(dir, 'missing', 'libnvidia-ml.so.1')).probe(), (err: Error) =>
-    err instanceof ProbeUnavailableError && /^cannot load .*missing\/libnvidia-ml\.so\.1: /.test(err.message));
+  await assert.rejects(
+    probeOf(join(dir, 'missing', 'libnvidia-ml.so.1')).probe(),
+    (err: Error) =>
+      err instanceof ProbeUnavailableError && /^cannot load .*missing\/libnvidia-ml\.so\.1: /.test(err.message),
+  );
   const notNvml = join(dir, 'not-nvml.so');
   writeFileSync(notNvml, 'not an ELF file');
   await assert.rejects(probeOf(notNvml).probe(), ProbeUnavailableError);
-  for (const [code, why] of [[9, 'Driver Not Loaded'], [18, 'Driver/library version mismatch']] as const) {
+  for (const [code, why] of [
+    [9, 'Driver Not Loaded'],
+    [18, 'Driver/library version mismatch'],
+  ] as const) {
     serve(`init ${code}\n`);
     await assert.rejects(probeOf().probe(), new ProbeUnavailableError(`nvmlInit failed: ${why}`));
   }
@@ -149,20 +192,30 @@ test('NVML initialised once across readings, shut down on close, retried after f
   assert.equal((await probe.probe()).length, 2);
   probe.close();
   probe.close();
-  assert.deepEqual(calls().filter((c) => !c.startsWith('processes')), ['nvmlInit_v2', 'nvmlInit_v2', 'nvmlShutdown']);
+  assert.deepEqual(
+    calls().filter((c) => !c.startsWith('processes')),
+    ['nvmlInit_v2', 'nvmlInit_v2', 'nvmlShutdown'],
+  );
 });
 
 test('the same machine reads the same through NVML as through nvidia-smi (the fake rendering)', { skip }, async () => {
   const state: FakeState = {
     gpus: [
       {
-        name: 'NVIDIA H200', memory_total_mib: 143771,
+        name: 'NVIDIA H200',
+        memory_total_mib: 143771,
         processes: [{ pid: 434, name: '/usr/bin/python3', used_memory_mib: 2566 }],
       },
       {},
-      { processes: [{ pid: 500, name: 'VLLM::EngineCore', used_memory_mib: 70000 }, { pid: 501, hidden: true }] },
       {
-        uuid: 'GPU-28780eb0-24d5-1f13-59b8-ae5c23617a72', memory_used_mib: 4000,
+        processes: [
+          { pid: 500, name: 'VLLM::EngineCore', used_memory_mib: 70000 },
+          { pid: 501, hidden: true },
+        ],
+      },
+      {
+        uuid: 'GPU-28780eb0-24d5-1f13-59b8-ae5c23617a72',
+        memory_used_mib: 4000,
         processes: [{ pid: 9, used_memory_mib: null }],
       },
     ],
@@ -170,7 +223,10 @@ test('the same machine reads the same through NVML as through nvidia-smi (the fa
   serve(stubMachine(state));
   const probe = probeOf();
   const smi = await parseUsage(
-    renderNvidiaSmi(state, GPU_QUERY_ARGS).stdout, renderNvidiaSmi(state, APP_QUERY_ARGS).stdout, info);
+    renderNvidiaSmi(state, GPU_QUERY_ARGS).stdout,
+    renderNvidiaSmi(state, APP_QUERY_ARGS).stdout,
+    info,
+  );
   assert.equal(smi.length, 4);
   assert.deepEqual(await probe.probe(), smi);
   probe.close();
@@ -187,10 +243,13 @@ test('a slow nvmlInit runs off the event loop, times out, and is not started twi
   // The next reading waits for the same nvmlInit, which then succeeds.
   await assert.rejects(probe.probe(), ProbeUnavailableError);
   let usage = null;
-  for (const deadline = Date.now() + 30_000; usage === null && Date.now() < deadline;) {
+  for (const deadline = Date.now() + 30_000; usage === null && Date.now() < deadline; ) {
     usage = await probe.probe().catch(() => null); // a loaded machine may wake the sleeping init late
   }
   assert.equal(usage?.length, 1);
   probe.close();
-  assert.deepEqual(calls().filter((c) => !c.startsWith('processes')), ['nvmlInit_v2', 'nvmlShutdown']);
+  assert.deepEqual(
+    calls().filter((c) => !c.startsWith('processes')),
+    ['nvmlInit_v2', 'nvmlShutdown'],
+  );
 });

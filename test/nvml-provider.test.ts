@@ -18,7 +18,8 @@ const STATE: FakeState = {
     {},
     { processes: [{ pid: 4190001, name: '/usr/bin/python3', used_memory_mib: 30000 }] },
     {
-      name: 'NVIDIA H200', memory_total_mib: 143771,
+      name: 'NVIDIA H200',
+      memory_total_mib: 143771,
       processes: [{ pid: 4190002, hidden: true, used_memory_mib: 900 }],
     },
     {},

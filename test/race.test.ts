@@ -16,9 +16,16 @@ test("32 processes racing for 8 GPUs: no GPU granted twice, every loser gets the
   const winners = results.filter((r) => r.code === 0);
   const losers = results.filter((r) => r.code !== 0);
   const granted = winners.map((r) => Number(r.stdout.match(/^Reserved 1 GPU\(s\): \[(\d+)\] for 1h 0m 0s\n$/)![1]));
-  assert.deepEqual(granted.sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7]);
+  assert.deepEqual(
+    granted.sort((a, b) => a - b),
+    [0, 1, 2, 3, 4, 5, 6, 7],
+  );
   assert.equal(losers.length, 24);
-  for (const r of losers) assert.deepEqual([r.code, r.stdout, r.stderr], [1, '', 'Error: Not enough GPUs available. Requested: 1, Available: 0\n']);
+  for (const r of losers)
+    assert.deepEqual(
+      [r.code, r.stdout, r.stderr],
+      [1, '', 'Error: Not enough GPUs available. Requested: 1, Available: 0\n'],
+    );
   for (const r of winners) assert.equal(r.stderr, '');
 });
 
@@ -27,19 +34,27 @@ test('runs and reservations racing for GPUs of several sizes never overlap', asy
   // Each command says which GPUs it got and when it started and ended (ns): on a loaded machine a
   // late run may start after an early one ended, and may then rightly get its GPUs.
   const mark = `echo "$CUDA_VISIBLE_DEVICES $(date +%s%N)"; sleep 1; date +%s%N`;
-  const run = (_: unknown, i: number) => box.run(['run', '--gpus', String((i % 3) + 1), '--', 'sh', '-c', mark], PATIENT);
+  const run = (_: unknown, i: number) =>
+    box.run(['run', '--gpus', String((i % 3) + 1), '--', 'sh', '-c', mark], PATIENT);
   const results = await Promise.all(Array.from({ length: 12 }, run));
-  const runs = results.filter((r) => r.code === 0).map((r) => {
-    const [first, end] = r.stdout.trim().split('\n');
-    const [gpus, start] = first!.split(' ');
-    return { gpus: gpus!.split(',').map(Number), start: BigInt(start!), end: BigInt(end!) };
-  });
+  const runs = results
+    .filter((r) => r.code === 0)
+    .map((r) => {
+      const [first, end] = r.stdout.trim().split('\n');
+      const [gpus, start] = first!.split(' ');
+      return { gpus: gpus!.split(',').map(Number), start: BigInt(start!), end: BigInt(end!) };
+    });
   for (const a of runs) {
     for (const b of runs) {
       if (a === b || a.end < b.start || b.end < a.start) continue;
-      assert.deepEqual(a.gpus.filter((g) => b.gpus.includes(g)), [], `runs at the same time shared GPUs: ${a.gpus} and ${b.gpus}`);
+      assert.deepEqual(
+        a.gpus.filter((g) => b.gpus.includes(g)),
+        [],
+        `runs at the same time shared GPUs: ${a.gpus} and ${b.gpus}`,
+      );
     }
   }
   assert.ok(runs.reduce((n, r) => n + r.gpus.length, 0) >= 6, 'at least the first wave ran');
-  for (const r of results.filter((x) => x.code !== 0)) assert.match(r.stderr, /^Error: Not enough GPUs available\. Requested: [123], Available: [0-2]\n$/);
+  for (const r of results.filter((x) => x.code !== 0))
+    assert.match(r.stderr, /^Error: Not enough GPUs available\. Requested: [123], Available: [0-2]\n$/);
 });

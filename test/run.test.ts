@@ -32,13 +32,15 @@ describe('canhazgpu run', () => {
     }
   };
   const heldCount = async () => (await snapshot()).slots.filter((s) => s.reservation).length;
-  const freeLines = async () => (await box.run(['status'])).stdout.split('\n').filter((l) => l.includes('AVAILABLE')).length;
+  const freeLines = async () =>
+    (await box.run(['status'])).stdout.split('\n').filter((l) => l.includes('AVAILABLE')).length;
   const recordFile = () => join(box.dir, `signals-${++n}`);
 
   test("passes the command's arguments, environment, stdin, stdout and exit code through", async () => {
     const script = 'cat; echo "$# $1 $CUDA_VISIBLE_DEVICES"; exit 3';
     const child = box.spawn(['run', '--gpus', '2', '--', 'sh', '-c', script, 'sh', '--gpus', '--'], {
-      stdin: 'pipe', env: { CUDA_VISIBLE_DEVICES: '7' },
+      stdin: 'pipe',
+      env: { CUDA_VISIBLE_DEVICES: '7' },
     });
     child.stdin!.end('hello from stdin\n');
     const r = await finished(child);
@@ -71,7 +73,10 @@ describe('canhazgpu run', () => {
     // Through a shell, as scripts see it.
     const viaShell = await box.run(['run', '--', 'sh', '-c', 'kill -INT $$; sleep 5']);
     assert.equal(viaShell.signal, 'SIGINT');
-    const status = spawnSync('sh', ['-c', `${process.execPath} ${CLI} run -- sh -c 'kill -TERM $$'; echo $?`], { env: box.env(), encoding: 'utf8' });
+    const status = spawnSync('sh', ['-c', `${process.execPath} ${CLI} run -- sh -c 'kill -TERM $$'; echo $?`], {
+      env: box.env(),
+      encoding: 'utf8',
+    });
     assert.equal(status.stdout, '143\n');
   });
 
@@ -80,7 +85,10 @@ describe('canhazgpu run', () => {
     // `script` starts the command through $SHELL; exec so that shell (dash, when SHELL is unset) is not a
     // second process in the foreground group that turns the child's 42 into its own 130.
     const command = `exec ${process.execPath} ${CLI} run -- ${process.execPath} ${SIGNAL_CHILD} ${record}`;
-    const terminal = spawn('script', ['-qfec', command, '/dev/null'], { env: box.env({ SHELL: '/bin/sh' }), stdio: ['pipe', 'pipe', 'pipe'] });
+    const terminal = spawn('script', ['-qfec', command, '/dev/null'], {
+      env: box.env({ SHELL: '/bin/sh' }),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     const done = finished(terminal);
     await eventually(() => existsSync(`${record}.ready`));
     terminal.stdin!.write('\x03');

@@ -43,7 +43,12 @@ describe('identity and permissions', { skip: !isRoot && 'needs root to run comma
       const r = await box.run(['reserve'], { prefix: AS_NOBODY });
       assert.equal(r.code, 1);
       assert.equal(r.stdout, '');
-      assert.match(r.stderr, new RegExp(`^Error: Cannot write the GPU store ${box.storePath} \\(attempt to write a readonly database\\)\\. Make it and its journal readable and writable by every user \\(chmod a\\+rw .*\\), or choose another store with --store\\.\\n$`));
+      assert.match(
+        r.stderr,
+        new RegExp(
+          `^Error: Cannot write the GPU store ${box.storePath} \\(attempt to write a readonly database\\)\\. Make it and its journal readable and writable by every user \\(chmod a\\+rw .*\\), or choose another store with --store\\.\\n$`,
+        ),
+      );
       assert.equal(await held(), before);
     } finally {
       chmodSync(box.storePath, 0o666);
@@ -60,7 +65,14 @@ describe('identity and permissions', { skip: !isRoot && 'needs root to run comma
     const before = await holders();
     assert.deepEqual(before, [userInfo().username, userInfo().username, null, null]);
     const r = await box.run(['admin', '--gpus', '8', '--force'], { prefix: AS_NOBODY });
-    assert.deepEqual([r.code, r.stdout, r.stderr], [1, '', `Error: Only root may reinitialize the pool at ${box.storePath}: --force clears every user's reservations\n`]);
+    assert.deepEqual(
+      [r.code, r.stdout, r.stderr],
+      [
+        1,
+        '',
+        `Error: Only root may reinitialize the pool at ${box.storePath}: --force clears every user's reservations\n`,
+      ],
+    );
     assert.deepEqual(await holders(), before);
     await box.run(['release']);
   });
@@ -72,7 +84,12 @@ describe('identity and permissions', { skip: !isRoot && 'needs root to run comma
     try {
       const r = await box.run(['status'], { prefix: AS_NOBODY });
       assert.equal(r.code, 1);
-      assert.match(r.stderr, new RegExp(`^Error: Cannot open the GPU store ${box.storePath} \\(EACCES: permission denied.*\\)\\. Make its directory reachable by every user \\(chmod a\\+rx ${dir}\\), or choose another store with --store\\.\\n$`));
+      assert.match(
+        r.stderr,
+        new RegExp(
+          `^Error: Cannot open the GPU store ${box.storePath} \\(EACCES: permission denied.*\\)\\. Make its directory reachable by every user \\(chmod a\\+rx ${dir}\\), or choose another store with --store\\.\\n$`,
+        ),
+      );
     } finally {
       chmodSync(dir, mode);
     }
@@ -86,7 +103,13 @@ describe('identity and permissions', { skip: !isRoot && 'needs root to run comma
     const wipe = await box.run([], { prefix: [...AS_NOBODY, 'rm', '-f', box.storePath] });
     assert.notEqual(wipe.code, 0);
     const again = await box.run(['admin', '--gpus', '8'], { prefix: AS_NOBODY });
-    assert.deepEqual([again.code, again.stderr], [1, 'Error: GPU pool already initialized with 4 GPUs. Use --force to reinitialize (this clears all reservations).\n']);
+    assert.deepEqual(
+      [again.code, again.stderr],
+      [
+        1,
+        'Error: GPU pool already initialized with 4 GPUs. Use --force to reinitialize (this clears all reservations).\n',
+      ],
+    );
   });
 
   test("root's admin refuses a store another user replaced with a link, and leaves the link's target as it was", async () => {
@@ -97,12 +120,18 @@ describe('identity and permissions', { skip: !isRoot && 'needs root to run comma
     const victim = join(box.dir, 'victim');
     writeFileSync(victim, 'root only');
     chmodSync(victim, 0o600);
-    const plant = await box.run([], { prefix: [...AS_NOBODY, 'sh', '-c', `mv ${store} ${store}.old && ln -s ${victim} ${store}`] });
+    const plant = await box.run([], {
+      prefix: [...AS_NOBODY, 'sh', '-c', `mv ${store} ${store}.old && ln -s ${victim} ${store}`],
+    });
     assert.equal(plant.code, 0, plant.stderr);
     for (const args of [['admin', '--gpus', '8'], ['admin', '--gpus', '8', '--force'], ['status'], ['reserve']]) {
       const r = await box.run([...args, '--store', store]);
       assert.equal(r.code, 1, args.join(' '));
-      assert.match(r.stderr, new RegExp(`^Error: Refusing the GPU store ${store}: ${dir} is writable by other users and not sticky`), args.join(' '));
+      assert.match(
+        r.stderr,
+        new RegExp(`^Error: Refusing the GPU store ${store}: ${dir} is writable by other users and not sticky`),
+        args.join(' '),
+      );
     }
     chmodSync(dir, 0o755); // even in a safe directory, a link in the store's place is refused
     const r = await box.run(['admin', '--gpus', '8', '--force', '--store', store]);
@@ -121,7 +150,12 @@ describe('identity and permissions', { skip: !isRoot && 'needs root to run comma
     box.setGpus({ gpus: [{ memory_used_mib: 4 }, {}, {}, {}] });
     const asRoot = await box.run(['status'], { env: { HOME: home } });
     const file = `${home}/.canhazgpu.json`;
-    assert.ok(asRoot.stderr.startsWith(`Warning: ignoring config file ${file}: ${file} belongs to uid 65534, not to root or you\n`), asRoot.stderr);
+    assert.ok(
+      asRoot.stderr.startsWith(
+        `Warning: ignoring config file ${file}: ${file} belongs to uid 65534, not to root or you\n`,
+      ),
+      asRoot.stderr,
+    );
     assert.match(asRoot.stdout, /^GPU 0: AVAILABLE/);
     // Its owner still gets what the file says.
     const asOwner = await box.run(['status'], { env: { HOME: home }, prefix: AS_NOBODY });
@@ -135,17 +169,28 @@ describe('identity and permissions', { skip: !isRoot && 'needs root to run comma
     mkdirSync(open);
     chmodSync(open, 0o777); // the layout of older versions: anyone could swap server.db for their own
     const store = { CANHAZGPU_STORE: box.storePath, CANHAZGPU_PROVIDER: 'fake' };
-    const swapped = await box.run(['serve', '--http', '127.0.0.1:0', '--grpc', 'off'], { env: { ...store, CANHAZGPU_ACCOUNTS: join(open, 'server.db') } });
+    const swapped = await box.run(['serve', '--http', '127.0.0.1:0', '--grpc', 'off'], {
+      env: { ...store, CANHAZGPU_ACCOUNTS: join(open, 'server.db') },
+    });
     assert.equal(swapped.code, 1);
-    assert.match(swapped.stderr, new RegExp(`^Error: Refusing the server's accounts at ${open}/server\\.db: ${open} is writable by other users\\.`));
+    assert.match(
+      swapped.stderr,
+      new RegExp(
+        `^Error: Refusing the server's accounts at ${open}/server\\.db: ${open} is writable by other users\\.`,
+      ),
+    );
     const theirs = join(box.dir, 'their-accounts');
     mkdirSync(theirs, { mode: 0o700 });
     chownSync(theirs, 65534, 65534);
-    const planted = await box.run(['apikey', 'create', '--name', 'k'], { env: { ...store, CANHAZGPU_ACCOUNTS: join(theirs, 'server.db') } });
+    const planted = await box.run(['apikey', 'create', '--name', 'k'], {
+      env: { ...store, CANHAZGPU_ACCOUNTS: join(theirs, 'server.db') },
+    });
     assert.equal(planted.code, 1);
     assert.match(planted.stderr, /belongs to uid 65534, not to the server's user \(uid 0\)/);
     const made = join(box.dir, 'fresh', 'canhazgpu-server');
-    const added = await box.run(['apikey', 'create', '--name', 'k'], { env: { ...store, CANHAZGPU_ACCOUNTS: join(made, 'server.db') } });
+    const added = await box.run(['apikey', 'create', '--name', 'k'], {
+      env: { ...store, CANHAZGPU_ACCOUNTS: join(made, 'server.db') },
+    });
     assert.equal(added.code, 0, added.stderr);
     assert.equal(statSync(made).mode & 0o7777, 0o700);
     const peek = await box.run([], { prefix: [...AS_NOBODY, 'ls', made] });
@@ -186,7 +231,13 @@ describe('identity and permissions', { skip: !isRoot && 'needs root to run comma
     const writer = await box.run([], { prefix: [...AS_NOBODY, process.execPath, '-e', killed, box.storePath] });
     assert.equal(writer.signal, 'SIGKILL');
     const stuck = await box.run(['status'], { prefix: AS_NOBODY });
-    assert.deepEqual([stuck.code, stuck.stderr], [1, `Error: An interrupted write left a journal in the GPU store ${box.storePath} that only root can roll back: run 'canhazgpu status' as root.\n`]);
+    assert.deepEqual(
+      [stuck.code, stuck.stderr],
+      [
+        1,
+        `Error: An interrupted write left a journal in the GPU store ${box.storePath} that only root can roll back: run 'canhazgpu status' as root.\n`,
+      ],
+    );
     assert.equal((await box.run(['status'])).code, 0);
     const after = await box.run(['reserve'], { prefix: AS_NOBODY });
     assert.equal(after.code, 0, after.stderr);

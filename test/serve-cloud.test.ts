@@ -15,7 +15,9 @@ before(async () => {
   vast = await new FakeVastAi([KEY]).start();
   vast.offers = [{ id: 301, gpu_name: 'RTX 4090', num_gpus: 1, gpu_ram: 24_564, dph_total: 0.4 }];
   env = {
-    CANHAZGPU_ACCOUNTS: join(box.dir, 'server.db'), CANHAZGPU_PROVIDER: 'fake', CANHAZGPU_HTTP: '127.0.0.1:0',
+    CANHAZGPU_ACCOUNTS: join(box.dir, 'server.db'),
+    CANHAZGPU_PROVIDER: 'fake',
+    CANHAZGPU_HTTP: '127.0.0.1:0',
     CANHAZGPU_GRPC: 'off',
   };
   box.setGpus({ gpus: [{}] });
@@ -54,9 +56,13 @@ test('serve reads the keys from a private --env-file and reserves from vast.ai; 
   const s = await serving(envFile(0o600));
   // A failed request still stops the server before the assertions.
   const answer = await fetch(`${s.url}/api/v1/gpu/instances/reserve`, {
-    method: 'POST', headers: { 'x-api-key': apiKey, 'content-type': 'application/json' },
+    method: 'POST',
+    headers: { 'x-api-key': apiKey, 'content-type': 'application/json' },
     body: JSON.stringify({ count: 1, filters: { provider: 'vast.ai', min_vram: 16, max_price: 2.0 } }),
-  }).then(async (r) => ({ status: r.status, body: await r.text() }), (e: Error) => ({ status: 0, body: e.message }));
+  }).then(
+    async (r) => ({ status: r.status, body: await r.text() }),
+    (e: Error) => ({ status: 0, body: e.message }),
+  );
   const { out, err } = await s.stop();
   assert.equal(answer.status, 201, answer.body);
   assert.match(out, /^cloud providers: vast\.ai \(1 key\)$/m);

@@ -35,8 +35,17 @@ describe('canhazgpu serve: TLS and allowed hosts', () => {
   test('--tls-cert/--tls-key serve HTTPS; allowed_hosts comes from the config file', async () => {
     const config = join(box.dir, 'config.json');
     writeFileSync(config, JSON.stringify({ allowed_hosts: 'gpu.example.org, box' }));
-    const args = ['serve', '--http', '127.0.0.1:0', '--grpc', '127.0.0.1:0',
-      '--tls-cert', TEST_TLS.cert, '--tls-key', TEST_TLS.key];
+    const args = [
+      'serve',
+      '--http',
+      '127.0.0.1:0',
+      '--grpc',
+      '127.0.0.1:0',
+      '--tls-cert',
+      TEST_TLS.cert,
+      '--tls-key',
+      TEST_TLS.key,
+    ];
     const server = box.spawn(args, { env: { ...env, CANHAZGPU_CONFIG: config } });
     let out = '';
     server.stdout!.on('data', (d) => (out += d));
@@ -59,10 +68,16 @@ describe('canhazgpu serve: TLS and allowed hosts', () => {
     const cases: Array<[string[], NodeJS.ProcessEnv, string | RegExp]> = [
       [['serve', '--tls-cert', TEST_TLS.cert], {}, together],
       [['serve'], { CANHAZGPU_TLS_KEY: TEST_TLS.key }, together],
-      [['serve', '--tls-cert', missing, '--tls-key', TEST_TLS.key], {},
-        `Error: cannot read --tls-cert ${missing}: ENOENT\n`],
-      [['serve', '--tls-cert', TEST_TLS.cert, '--tls-key', TEST_TLS.ca], {},
-        /^Error: --tls-cert and --tls-key are not a usable certificate and key: .+\n$/],
+      [
+        ['serve', '--tls-cert', missing, '--tls-key', TEST_TLS.key],
+        {},
+        `Error: cannot read --tls-cert ${missing}: ENOENT\n`,
+      ],
+      [
+        ['serve', '--tls-cert', TEST_TLS.cert, '--tls-key', TEST_TLS.ca],
+        {},
+        /^Error: --tls-cert and --tls-key are not a usable certificate and key: .+\n$/,
+      ],
     ];
     for (const [args, extra, stderr] of cases) {
       const r = await box.run(args, { env: { ...env, ...extra } });
@@ -73,8 +88,9 @@ describe('canhazgpu serve: TLS and allowed hosts', () => {
   });
 
   test('beyond loopback without TLS, the warning says keys and passwords cross the network in clear', () => {
-    const warning = 'Warning: serving on 10.0.0.5, beyond this machine, without --tls-cert: '
-      + 'API keys and passwords cross the network in clear';
+    const warning =
+      'Warning: serving on 10.0.0.5, beyond this machine, without --tls-cert: ' +
+      'API keys and passwords cross the network in clear';
     assert.ok(exposureWarning('10.0.0.5', false).startsWith(warning));
     assert.doesNotMatch(exposureWarning('10.0.0.5', true), /in clear/);
   });

@@ -26,20 +26,39 @@ describe('canhazgpu serve', () => {
     const created = await cli(['apikey', 'create', '--name', 'serve-test', '--user', 'alice@example.com'], accounts);
     const key = created.stdout.trim();
     // Addresses from the environment this time (flags and the config file work the same way).
-    const server = box.spawn(['serve', '--log-format', 'json', '--price-per-gpu-hour', '0.5'], { env: { ...env, CANHAZGPU_HTTP: '127.0.0.1:0', CANHAZGPU_GRPC: '127.0.0.1:0' } });
+    const server = box.spawn(['serve', '--log-format', 'json', '--price-per-gpu-hour', '0.5'], {
+      env: { ...env, CANHAZGPU_HTTP: '127.0.0.1:0', CANHAZGPU_GRPC: '127.0.0.1:0' },
+    });
     let out = '';
     server.stdout!.on('data', (d) => (out += d));
     const exited = new Promise<number | null>((resolve) => server.once('exit', resolve));
-    const url = await eventually(() => out.match(/^canhazgpu server listening on (http:\/\/127\.0\.0\.1:\d+) \(gRPC on 127\.0\.0\.1:\d+\)$/m)?.[1]);
+    const url = await eventually(
+      () => out.match(/^canhazgpu server listening on (http:\/\/127\.0\.0\.1:\d+) \(gRPC on 127\.0\.0\.1:\d+\)$/m)?.[1],
+    );
     const res = await fetch(`${url}/api/v1/gpu/instances/reserve`, {
-      method: 'POST', headers: { 'x-api-key': key, 'content-type': 'application/json' }, body: JSON.stringify({ count: 3 }),
+      method: 'POST',
+      headers: { 'x-api-key': key, 'content-type': 'application/json' },
+      body: JSON.stringify({ count: 3 }),
     });
     assert.equal(res.status, 201);
     // The admin's chargeback price applies to this host's GPUs.
-    assert.deepEqual((await res.json() as { cost_estimate: unknown }).cost_estimate, { hourly: 1.5, daily: 36, weekly: 252, monthly: 1080 });
+    assert.deepEqual(((await res.json()) as { cost_estimate: unknown }).cost_estimate, {
+      hourly: 1.5,
+      daily: 36,
+      weekly: 252,
+      monthly: 1080,
+    });
     const status = await box.run(['status'], { env });
-    assert.equal(status.stdout.split('\n').filter((l) => / IN USE by api:alice@example\.com for 0h \d+m \d+s \(manual, expires in/.test(l)).length, 3);
-    assert.equal((await box.run(['reserve', '--gpus', '2'], { env })).stderr, 'Error: Not enough GPUs available. Requested: 2, Available: 1\n');
+    assert.equal(
+      status.stdout
+        .split('\n')
+        .filter((l) => / IN USE by api:alice@example\.com for 0h \d+m \d+s \(manual, expires in/.test(l)).length,
+      3,
+    );
+    assert.equal(
+      (await box.run(['reserve', '--gpus', '2'], { env })).stderr,
+      'Error: Not enough GPUs available. Requested: 2, Available: 1\n',
+    );
     const log = await eventually(() => out.split('\n').find((l) => l.includes('/api/v1/gpu/instances/reserve')) ?? '');
     assert.deepEqual(Object.keys(JSON.parse(log)), ['time', 'method', 'path', 'status', 'ms']);
     assert.equal(JSON.parse(log).status, 201);

@@ -19,9 +19,13 @@ test('accounts locked by another process: /health keeps answering, a reservation
     const other = new Driver(join(s.dir, 'server.db'));
     other.exec('BEGIN IMMEDIATE');
     let reserved: { status: number; body: unknown } | null = null;
-    const reserving = s.api('/api/v1/gpu/instances/reserve', {
-      method: 'POST', key, body: JSON.stringify({ count: 1, filters: { provider: 'local' } }),
-    }).then((r) => (reserved = r));
+    const reserving = s
+      .api('/api/v1/gpu/instances/reserve', {
+        method: 'POST',
+        key,
+        body: JSON.stringify({ count: 1, filters: { provider: 'local' } }),
+      })
+      .then((r) => (reserved = r));
     try {
       for (let i = 0; i < 3; i++) assert.equal((await s.api('/health')).status, 200);
       assert.equal(reserved, null, 'the record waits for the lock');

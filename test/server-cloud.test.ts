@@ -61,8 +61,10 @@ test(`the specification's ${JSON.stringify(SPEC_REQUEST)} reserves four vast.ai 
 
     // Both markets are listed beside this host's pool; io.net prices the whole VM.
     const listed = await s.api('/api/v1/gpu/instances?provider=io.net', { key });
-    assert.deepEqual(listed.body.instances.map((i: { id: string; price_per_hour: number }) => [i.id, i.price_per_hour]),
-      [['7@USx1', 1.5]]);
+    assert.deepEqual(
+      listed.body.instances.map((i: { id: string; price_per_hour: number }) => [i.id, i.price_per_hour]),
+      [['7@USx1', 1.5]],
+    );
 
     const contract = reserved[0]!.metadata.contract_id;
     const gone = await s.api(`/api/v1/gpu/instances/vast.ai/${contract}`, { method: 'DELETE', key });
@@ -95,7 +97,9 @@ test('instances a server created but died before recording are destroyed when th
     return new Promise<void>((_resolve, reject) => (stop = reject));
   };
   const reserving = first.api('/api/v1/gpu/instances/reserve', {
-    method: 'POST', key, body: JSON.stringify({ count: 2, filters: { gpu_model: 'A100' } }),
+    method: 'POST',
+    key,
+    body: JSON.stringify({ count: 2, filters: { gpu_model: 'A100' } }),
   });
   let second: Awaited<ReturnType<typeof startTestServer>> | undefined;
   try {

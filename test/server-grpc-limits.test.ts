@@ -51,14 +51,21 @@ test('streams beyond the per-connection limit are refused, and the limit is adve
     const session = open(s.grpcAddress!, { peerMaxConcurrentStreams: 1000 });
     const streams = Array.from({ length: 40 }, () => partialLogin(session, 200, Buffer.alloc(100)));
     const ends: Array<{ rst: number }> = [];
-    const thirty = new Promise<void>((resolve) => streams.map(outcome).forEach((p) => p.then((e) => {
-      if (ends.push(e) === 30) resolve();
-    })));
+    const thirty = new Promise<void>((resolve) =>
+      streams.map(outcome).forEach((p) =>
+        p.then((e) => {
+          if (ends.push(e) === 30) resolve();
+        }),
+      ),
+    );
     await new Promise((resolve) => session.once('remoteSettings', resolve));
     assert.equal(session.remoteSettings.maxConcurrentStreams, 10);
     // The 10 the server took stay open (their messages never finish); the other 30 end, refused.
     await within(5_000, 'the refusals', thirty);
-    assert.ok(ends.every((e) => e.rst === constants.NGHTTP2_REFUSED_STREAM), JSON.stringify(ends));
+    assert.ok(
+      ends.every((e) => e.rst === constants.NGHTTP2_REFUSED_STREAM),
+      JSON.stringify(ends),
+    );
     await hangUp(session);
   });
 });
@@ -69,15 +76,26 @@ test('half-sent Login floods keep memory bounded: calls cut at the budget, extra
     const before = process.memoryUsage().rss;
     // Within the stream limit: each call is answered RESOURCE_EXHAUSTED (8) once past 8 KiB, not kept.
     const polite = Array.from({ length: 4 }, () => open(s.grpcAddress!));
-    const answers = await within(10_000, 'answers to calls over the budget', Promise.all(polite.flatMap((session) =>
-      Array.from({ length: 100 }, () => outcome(partialLogin(session, 64_000, body))))));
+    const answers = await within(
+      10_000,
+      'answers to calls over the budget',
+      Promise.all(
+        polite.flatMap((session) => Array.from({ length: 100 }, () => outcome(partialLogin(session, 64_000, body)))),
+      ),
+    );
     assert.deepEqual([...new Set(answers.map((a) => a.grpcStatus))], ['8']);
     // 4,000 at once on one connection, as in the review: beyond 100 they are refused, and node ends a
     // connection that keeps opening refused streams (ENHANCE_YOUR_CALM), with all its calls.
     const flood = open(s.grpcAddress!, { peerMaxConcurrentStreams: 100_000 });
-    const ends = await within(10_000, 'the flood\'s streams ending', Promise.all(
-      Array.from({ length: 4000 }, () => outcome(partialLogin(flood, 64_000, body)))));
-    assert.ok(ends.every((e) => e.grpcStatus === '8' || e.rst !== 0), JSON.stringify(ends.find((e) => e.rst === 0)));
+    const ends = await within(
+      10_000,
+      "the flood's streams ending",
+      Promise.all(Array.from({ length: 4000 }, () => outcome(partialLogin(flood, 64_000, body)))),
+    );
+    assert.ok(
+      ends.every((e) => e.grpcStatus === '8' || e.rst !== 0),
+      JSON.stringify(ends.find((e) => e.rst === 0)),
+    );
     const grown = process.memoryUsage().rss - before;
     // Unbounded, these grew this process by some 300 MB (each message held until whole).
     assert.ok(grown < 160 * 1024 * 1024, `rss grew ${Math.round(grown / 1024 / 1024)} MB`);

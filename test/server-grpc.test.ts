@@ -11,13 +11,32 @@ import { ROOT } from './support/sandbox.js';
 type Call = (request: object, metadata: grpc.Metadata) => Promise<any>;
 
 function client(address: string): Record<string, Call> {
-  const definition = protoLoader.loadSync(`${ROOT}/proto/gpuproxy.proto`, { keepCase: true, longs: Number, defaults: true });
-  const pkg = grpc.loadPackageDefinition(definition) as unknown as { gpuproxy: { GPUProxyService: grpc.ServiceClientConstructor } };
-  const stub = new pkg.gpuproxy.GPUProxyService(address, grpc.credentials.createInsecure()) as unknown as Record<string, Function>;
-  return new Proxy({}, {
-    get: (_, method: string) => method === 'close' ? () => (stub as unknown as grpc.Client).close() : (request: object, metadata: grpc.Metadata) =>
-      new Promise((resolve, reject) => stub[method]!.call(stub, request, metadata, (err: Error | null, res: unknown) => (err ? reject(err) : resolve(res)))),
+  const definition = protoLoader.loadSync(`${ROOT}/proto/gpuproxy.proto`, {
+    keepCase: true,
+    longs: Number,
+    defaults: true,
   });
+  const pkg = grpc.loadPackageDefinition(definition) as unknown as {
+    gpuproxy: { GPUProxyService: grpc.ServiceClientConstructor };
+  };
+  const stub = new pkg.gpuproxy.GPUProxyService(address, grpc.credentials.createInsecure()) as unknown as Record<
+    string,
+    Function
+  >;
+  return new Proxy(
+    {},
+    {
+      get: (_, method: string) =>
+        method === 'close'
+          ? () => (stub as unknown as grpc.Client).close()
+          : (request: object, metadata: grpc.Metadata) =>
+              new Promise((resolve, reject) =>
+                stub[method]!.call(stub, request, metadata, (err: Error | null, res: unknown) =>
+                  err ? reject(err) : resolve(res),
+                ),
+              ),
+    },
+  );
 }
 
 const meta = (pairs: Record<string, string> = {}) => {
@@ -51,9 +70,23 @@ describe('gRPC API', () => {
   let alice: { key: string };
   let bob: { key: string };
   let admin: { key: string };
-  const offer = (id: string, price: number, failWith?: string) => ({ id, pricePerHour: price, vramGb: 24, gpuModel: 'RTX 4090', numGpus: 1, location: 'eu', ...(failWith ? { failWith } : {}) });
+  const offer = (id: string, price: number, failWith?: string) => ({
+    id,
+    pricePerHour: price,
+    vramGb: 24,
+    gpuModel: 'RTX 4090',
+    numGpus: 1,
+    location: 'eu',
+    ...(failWith ? { failWith } : {}),
+  });
   before(async () => {
-    s = await startTestServer({ grpc: true, gpus: 4, providers: [new ScriptedProvider('vast.ai', [offer('v1', 0.5), offer('v2', 0.7, 'no capacity'), offer('v3', 0.9)])] });
+    s = await startTestServer({
+      grpc: true,
+      gpus: 4,
+      providers: [
+        new ScriptedProvider('vast.ai', [offer('v1', 0.5), offer('v2', 0.7, 'no capacity'), offer('v3', 0.9)]),
+      ],
+    });
     rpc = client(s.grpcAddress!);
     alice = await s.user('alice', { password: 'correct horse battery' });
     bob = await s.user('bob');
@@ -69,17 +102,26 @@ describe('gRPC API', () => {
     assert.equal(health.status, 'ok');
     assert.ok(health.timestamp > 1_700_000_000);
     assert.equal(await code(rpc['ListGPUInstances']!({}, meta())), grpc.status.UNAUTHENTICATED);
-    assert.equal(await code(rpc['ListGPUInstances']!({}, meta({ 'x-api-key': 'chg_wrong' }))), grpc.status.UNAUTHENTICATED);
+    assert.equal(
+      await code(rpc['ListGPUInstances']!({}, meta({ 'x-api-key': 'chg_wrong' }))),
+      grpc.status.UNAUTHENTICATED,
+    );
   });
 
   test('ReserveGPUs reserves with partial success, contract ids in metadata, keys as x-api-key or authorization', async () => {
     const local = await rpc['ReserveGPUs']!({ count: 2, provider: 'local' }, meta({ 'x-api-key': alice.key }));
     assert.equal(local.reserved_count, 2);
     assert.ok(local.reserved_instances.every((i: { metadata: Record<string, string> }) => i.metadata['contract_id']));
-    const market = await rpc['ReserveGPUs']!({ count: 3, provider: 'vast.ai', max_price: 1 }, meta({ authorization: `Bearer ${bob.key}` }));
+    const market = await rpc['ReserveGPUs']!(
+      { count: 3, provider: 'vast.ai', max_price: 1 },
+      meta({ authorization: `Bearer ${bob.key}` }),
+    );
     assert.equal(market.reserved_count, 2);
     assert.equal(market.message, 'Reserved 2 of 3 GPUs');
-    assert.deepEqual(market.reserved_instances.map((i: { id: string; vram_gb: number }) => [i.id, i.vram_gb]).sort(), [['v1', 24], ['v3', 24]]);
+    assert.deepEqual(market.reserved_instances.map((i: { id: string; vram_gb: number }) => [i.id, i.vram_gb]).sort(), [
+      ['v1', 24],
+      ['v3', 24],
+    ]);
   });
 
   test('status codes: INVALID_ARGUMENT, FAILED_PRECONDITION, INTERNAL, PERMISSION_DENIED, NOT_FOUND', async () => {
@@ -97,16 +139,36 @@ describe('gRPC API', () => {
     assert.ok(all.total_count > mine.total_count);
     const { reservations } = (await s.api('/api/v1/gpu/reservations', { key: alice.key })).body;
     const contract = reservations[0].contract_id;
-    assert.equal(await code(rpc['DestroyGPUInstance']!({ provider: 'local', instance_id: contract }, key)), grpc.status.PERMISSION_DENIED);
-    const done = await rpc['DestroyGPUInstance']!({ provider: 'local', instance_id: contract }, meta({ 'x-api-key': alice.key }));
+    assert.equal(
+      await code(rpc['DestroyGPUInstance']!({ provider: 'local', instance_id: contract }, key)),
+      grpc.status.PERMISSION_DENIED,
+    );
+    const done = await rpc['DestroyGPUInstance']!(
+      { provider: 'local', instance_id: contract },
+      meta({ 'x-api-key': alice.key }),
+    );
     assert.equal(done.success, true);
-    assert.equal(await code(rpc['DestroyGPUInstance']!({ provider: 'local', instance_id: contract }, meta({ 'x-api-key': alice.key }))), grpc.status.NOT_FOUND);
+    assert.equal(
+      await code(
+        rpc['DestroyGPUInstance']!({ provider: 'local', instance_id: contract }, meta({ 'x-api-key': alice.key })),
+      ),
+      grpc.status.NOT_FOUND,
+    );
   });
 
   test('strategy, load info and the ledger carry real figures', async () => {
-    assert.equal(await code(rpc['SetLoadBalancerStrategy']!({ strategy: 'round_robin' }, meta({ 'x-api-key': bob.key }))), grpc.status.PERMISSION_DENIED);
-    assert.equal(await code(rpc['SetLoadBalancerStrategy']!({ strategy: 'best' }, meta({ 'x-api-key': admin.key }))), grpc.status.INVALID_ARGUMENT);
-    assert.deepEqual(await rpc['SetLoadBalancerStrategy']!({ strategy: 'least_response_time' }, meta({ 'x-api-key': admin.key })), { strategy: 'least_response_time', success: true });
+    assert.equal(
+      await code(rpc['SetLoadBalancerStrategy']!({ strategy: 'round_robin' }, meta({ 'x-api-key': bob.key }))),
+      grpc.status.PERMISSION_DENIED,
+    );
+    assert.equal(
+      await code(rpc['SetLoadBalancerStrategy']!({ strategy: 'best' }, meta({ 'x-api-key': admin.key }))),
+      grpc.status.INVALID_ARGUMENT,
+    );
+    assert.deepEqual(
+      await rpc['SetLoadBalancerStrategy']!({ strategy: 'least_response_time' }, meta({ 'x-api-key': admin.key })),
+      { strategy: 'least_response_time', success: true },
+    );
     const load = await rpc['GetLoadInfo']!({ type: 'all' }, meta({ 'x-api-key': bob.key }));
     assert.equal(load.current_strategy, 'least_response_time');
     const vast = load.provider_load.find((l: { provider: string }) => l.provider === 'vast.ai');
@@ -115,7 +177,10 @@ describe('gRPC API', () => {
     const ledger = await rpc['GetTransactions']!({ limit: 10, offset: 0 }, meta({ 'x-api-key': alice.key }));
     assert.equal(ledger.total_count, 1);
     assert.equal(ledger.transactions[0].currency, 'USD');
-    assert.equal(await code(rpc['GetTransactions']!({ limit: -1 }, meta({ 'x-api-key': alice.key }))), grpc.status.INVALID_ARGUMENT);
+    assert.equal(
+      await code(rpc['GetTransactions']!({ limit: -1 }, meta({ 'x-api-key': alice.key }))),
+      grpc.status.INVALID_ARGUMENT,
+    );
   });
 
   test("GetLoadInfo's type picks the lists: server, provider, or all (also when left empty)", async () => {
@@ -128,7 +193,8 @@ describe('gRPC API', () => {
     assert.deepEqual([provider.server_load, provider.provider_load], [[], all.provider_load]);
     assert.deepEqual(await rpc['GetLoadInfo']!({}, key), all);
     assert.deepEqual(await failure(rpc['GetLoadInfo']!({ type: 'hosts' }, key)), {
-      code: grpc.status.INVALID_ARGUMENT, details: "unknown type 'hosts': use server, provider or all",
+      code: grpc.status.INVALID_ARGUMENT,
+      details: "unknown type 'hosts': use server, provider or all",
     });
   });
 
@@ -138,7 +204,10 @@ describe('gRPC API', () => {
   });
 
   test('Login and CreateAPIKey: a token from Login makes a key that works', async () => {
-    assert.equal(await code(rpc['Login']!({ email: 'alice@example.com', password: 'wrong' }, meta())), grpc.status.UNAUTHENTICATED);
+    assert.equal(
+      await code(rpc['Login']!({ email: 'alice@example.com', password: 'wrong' }, meta())),
+      grpc.status.UNAUTHENTICATED,
+    );
     const login = await rpc['Login']!({ email: 'alice@example.com', password: 'correct horse battery' }, meta());
     assert.equal(login.email, 'alice@example.com');
     const created = await rpc['CreateAPIKey']!({ name: 'grpc', token: login.token }, meta());
@@ -148,19 +217,25 @@ describe('gRPC API', () => {
     const viaNewKey = await rpc['ListGPUInstances']!({}, meta({ 'x-api-key': created.api_key }));
     assert.ok(viaNewKey.total_count > 0);
     assert.deepEqual(viaNewKey, await rpc['ListGPUInstances']!({}, meta({ 'x-api-key': alice.key })));
-    assert.equal(await code(rpc['CreateAPIKey']!({ name: 'x', token: 'forged.token.here' }, meta())), grpc.status.UNAUTHENTICATED);
+    assert.equal(
+      await code(rpc['CreateAPIKey']!({ name: 'x', token: 'forged.token.here' }, meta())),
+      grpc.status.UNAUTHENTICATED,
+    );
   });
 
   test('messages read as written in grpc-js (spec percent-encoding), NaN filters are refused as over HTTP', async () => {
     const key = meta({ 'x-api-key': bob.key });
     assert.deepEqual(await failure(rpc['ReserveGPUs']!({ count: 16 }, key)), {
-      code: grpc.status.FAILED_PRECONDITION, details: `Only ${(await rpc['ListGPUInstances']!({}, key)).total_count} GPU instances match the filters; requested 16`,
+      code: grpc.status.FAILED_PRECONDITION,
+      details: `Only ${(await rpc['ListGPUInstances']!({}, key)).total_count} GPU instances match the filters; requested 16`,
     });
     assert.deepEqual(await failure(rpc['ListGPUInstances']!({}, meta())), {
-      code: grpc.status.UNAUTHENTICATED, details: 'an API key (X-API-Key or Authorization: Bearer) or a login token is required',
+      code: grpc.status.UNAUTHENTICATED,
+      details: 'an API key (X-API-Key or Authorization: Bearer) or a login token is required',
     });
     assert.deepEqual(await failure(rpc['ReserveGPUs']!({ count: 1, provider: 'ünïcode 100%' }, key)), {
-      code: grpc.status.INVALID_ARGUMENT, details: "unknown provider 'ünïcode 100%': use one of local, vast.ai (or all)",
+      code: grpc.status.INVALID_ARGUMENT,
+      details: "unknown provider 'ünïcode 100%': use one of local, vast.ai (or all)",
     });
     assert.equal(await code(rpc['ReserveGPUs']!({ count: 1, max_price: NaN }, key)), grpc.status.INVALID_ARGUMENT);
     assert.equal(await code(rpc['ListGPUInstances']!({ min_vram: NaN }, key)), grpc.status.INVALID_ARGUMENT);

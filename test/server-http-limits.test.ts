@@ -64,8 +64,10 @@ test('a body that trickles in is cut with 408 once the request timeout passes', 
   await withTestServer({ limits: { headersTimeoutMs: 200, requestTimeoutMs: 400 } }, async (s) => {
     const socket = await rawSocket(s);
     const answer = untilClosed(socket);
-    socket.write('POST /api/v1/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n'
-      + 'Content-Length: 1000\r\n\r\n{');
+    socket.write(
+      'POST /api/v1/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n' +
+        'Content-Length: 1000\r\n\r\n{',
+    );
     // The attack itself: a byte now and then, each in time for any idle timeout.
     const trickle = setInterval(() => socket.writable && socket.write(' '), 50);
     try {

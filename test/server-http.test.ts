@@ -12,15 +12,29 @@ import type Database from 'better-sqlite3';
 
 const Driver = createRequire(import.meta.url)('better-sqlite3') as typeof Database;
 
-const offer = (id: string, price: number, extra: Record<string, unknown> = {}) => ({ id, pricePerHour: price, vramGb: 24, gpuModel: 'RTX 4090', numGpus: 1, location: 'us-east', ...extra });
-/** A body streamed in 4 KiB chunks: fetch sends it with Transfer-Encoding: chunked and no Content-Length. */
-const chunked = (text: string) => new ReadableStream({
-  start(controller) {
-    for (let i = 0; i < text.length; i += 4096) controller.enqueue(new TextEncoder().encode(text.slice(i, i + 4096)));
-    controller.close();
-  },
+const offer = (id: string, price: number, extra: Record<string, unknown> = {}) => ({
+  id,
+  pricePerHour: price,
+  vramGb: 24,
+  gpuModel: 'RTX 4090',
+  numGpus: 1,
+  location: 'us-east',
+  ...extra,
 });
-const post = (key: string, body: unknown, headers: Record<string, string> = {}) => ({ method: 'POST', key, body: JSON.stringify(body), headers });
+/** A body streamed in 4 KiB chunks: fetch sends it with Transfer-Encoding: chunked and no Content-Length. */
+const chunked = (text: string) =>
+  new ReadableStream({
+    start(controller) {
+      for (let i = 0; i < text.length; i += 4096) controller.enqueue(new TextEncoder().encode(text.slice(i, i + 4096)));
+      controller.close();
+    },
+  });
+const post = (key: string, body: unknown, headers: Record<string, string> = {}) => ({
+  method: 'POST',
+  key,
+  body: JSON.stringify(body),
+  headers,
+});
 
 describe('HTTP API', () => {
   // The server's clock stands still unless a test moves it: charges come out exact, with no sleeping.
@@ -30,10 +44,22 @@ describe('HTTP API', () => {
   let bob: { key: string };
   let admin: { key: string };
   before(async () => {
-    const market = new ScriptedProvider('vast.ai', [offer('v1', 0.5), offer('v2', 0.4), offer('v3', 0.3, { failWith: 'host went offline' }), offer('v4', 0.2)]);
-    const broken = new ScriptedProvider('io.net', [offer('i1', 1, { failWith: 'quota exceeded' }), offer('i2', 1, { failWith: 'quota exceeded' })]);
+    const market = new ScriptedProvider('vast.ai', [
+      offer('v1', 0.5),
+      offer('v2', 0.4),
+      offer('v3', 0.3, { failWith: 'host went offline' }),
+      offer('v4', 0.2),
+    ]);
+    const broken = new ScriptedProvider('io.net', [
+      offer('i1', 1, { failWith: 'quota exceeded' }),
+      offer('i2', 1, { failWith: 'quota exceeded' }),
+    ]);
     const pricey = new ScriptedProvider('runpod', [offer('r1', 3600), offer('r2', 3600)]); // $1 a second
-    const mixed = new ScriptedProvider('lambda', [offer('l1', 1), offer('l2', 1), offer('l3', 1, { failWith: 'capacity' })]);
+    const mixed = new ScriptedProvider('lambda', [
+      offer('l1', 1),
+      offer('l2', 1),
+      offer('l3', 1, { failWith: 'capacity' }),
+    ]);
     s = await startTestServer({ gpus: 8, providers: [market, broken, pricey, mixed], clock: { now: () => now } });
     alice = await s.user('alice', { password: 'correct horse battery' });
     bob = await s.user('bob');
@@ -42,7 +68,13 @@ describe('HTTP API', () => {
   after(() => s.stop());
 
   test('no key, a wrong key, or a malformed header is 401 with one sentence', async () => {
-    for (const headers of [{}, { 'x-api-key': 'chg_nope' }, { authorization: 'Bearer chg_nope' }, { authorization: 'Bearer not.a.jwt' }, { authorization: 'Basic abc' }]) {
+    for (const headers of [
+      {},
+      { 'x-api-key': 'chg_nope' },
+      { authorization: 'Bearer chg_nope' },
+      { authorization: 'Bearer not.a.jwt' },
+      { authorization: 'Basic abc' },
+    ]) {
       const r = await s.api('/api/v1/gpu/instances', { headers: headers as Record<string, string> });
       assert.equal(r.status, 401, JSON.stringify(headers));
       assert.equal(typeof r.body.error, 'string');
@@ -50,7 +82,10 @@ describe('HTTP API', () => {
   });
 
   test('reserves local GPUs as real pool reservations the CLI sees and cannot hand out', async () => {
-    const r = await s.api('/api/v1/gpu/instances/reserve', post(alice.key, { count: 2, filters: { provider: 'local' } }));
+    const r = await s.api(
+      '/api/v1/gpu/instances/reserve',
+      post(alice.key, { count: 2, filters: { provider: 'local' } }),
+    );
     assert.equal(r.status, 201);
     assert.equal(r.body.reserved_count, 2);
     assert.equal(r.body.message, 'Reserved 2 GPUs');
@@ -62,14 +97,19 @@ describe('HTTP API', () => {
     assert.equal(held.length, 2);
     const listed = await s.api('/api/v1/gpu/instances?provider=local', { key: bob.key });
     assert.equal(listed.body.total_count, 6);
-    assert.ok(listed.body.instances.every((i: { metadata: { gpu_id: string } }) => !held.includes(Number(i.metadata.gpu_id))));
+    assert.ok(
+      listed.body.instances.every((i: { metadata: { gpu_id: string } }) => !held.includes(Number(i.metadata.gpu_id))),
+    );
     const mine = await s.api('/api/v1/gpu/reservations', { key: alice.key });
     assert.equal(mine.body.reservations.length, 2);
     assert.equal((await s.api('/api/v1/gpu/reservations', { key: bob.key })).body.reservations.length, 0);
   });
 
   test('partial success: 201 with one error per failed creation, and the cost of what was reserved', async () => {
-    const r = await s.api('/api/v1/gpu/instances/reserve', post(bob.key, { count: 4, filters: { provider: 'vast.ai' } }));
+    const r = await s.api(
+      '/api/v1/gpu/instances/reserve',
+      post(bob.key, { count: 4, filters: { provider: 'vast.ai' } }),
+    );
     assert.equal(r.status, 201);
     assert.equal(r.body.reserved_count, 3);
     assert.equal(r.body.requested, 4);
@@ -80,34 +120,76 @@ describe('HTTP API', () => {
   });
 
   test('too few matching instances is 400 saying how many matched; every creation failing is 500', async () => {
-    const few = await s.api('/api/v1/gpu/instances/reserve', post(bob.key, { count: 3, filters: { provider: 'vast.ai', min_vram: 20, max_price: 0.35 } }));
+    const few = await s.api(
+      '/api/v1/gpu/instances/reserve',
+      post(bob.key, { count: 3, filters: { provider: 'vast.ai', min_vram: 20, max_price: 0.35 } }),
+    );
     assert.equal(few.status, 400);
     assert.equal(few.body.matched, 1);
     assert.match(few.body.error, /^Only 1 GPU instances match the filters; requested 3$/);
-    const failed = await s.api('/api/v1/gpu/instances/reserve', post(bob.key, { count: 2, filters: { provider: 'io.net' } }));
+    const failed = await s.api(
+      '/api/v1/gpu/instances/reserve',
+      post(bob.key, { count: 2, filters: { provider: 'io.net' } }),
+    );
     assert.equal(failed.status, 500);
     assert.equal(failed.body.errors.length, 2);
   });
 
   test('all_or_nothing gives back what it got when one creation fails', async () => {
-    const r = await s.api('/api/v1/gpu/instances/reserve', post(bob.key, { count: 3, filters: { provider: 'lambda' }, all_or_nothing: true }));
+    const r = await s.api(
+      '/api/v1/gpu/instances/reserve',
+      post(bob.key, { count: 3, filters: { provider: 'lambda' }, all_or_nothing: true }),
+    );
     assert.equal(r.status, 409);
     assert.equal(r.body.error, 'Reserved none of 3 GPUs: all_or_nothing was set and 1 creation(s) failed');
     assert.equal((await s.api('/api/v1/gpu/instances?provider=lambda', { key: bob.key })).body.total_count, 3);
-    assert.equal((await s.api('/api/v1/gpu/reservations', { key: bob.key })).body.reservations.filter((x: { provider: string }) => x.provider === 'lambda').length, 0);
+    assert.equal(
+      (await s.api('/api/v1/gpu/reservations', { key: bob.key })).body.reservations.filter(
+        (x: { provider: string }) => x.provider === 'lambda',
+      ).length,
+      0,
+    );
   });
 
   test('hostile input is 4xx with one sentence, never 5xx', async () => {
     const cases: Array<[RequestInit & { key?: string }, number]> = [
-      [post(bob.key, { count: 0 }), 400], [post(bob.key, { count: 17 }), 400], [post(bob.key, { count: 'two' }), 400],
-      [post(bob.key, { count: 1.5 }), 400], [post(bob.key, { count: 1, filters: { provider: 'aws' } }), 400],
-      [post(bob.key, { count: 1, filters: { min_vram: -1 } }), 400], [post(bob.key, { count: 1, extra: true }), 400],
-      [post(bob.key, { count: 1, duration_hours: 0 }), 400], [post(bob.key, [1, 2]), 400],
+      [post(bob.key, { count: 0 }), 400],
+      [post(bob.key, { count: 17 }), 400],
+      [post(bob.key, { count: 'two' }), 400],
+      [post(bob.key, { count: 1.5 }), 400],
+      [post(bob.key, { count: 1, filters: { provider: 'aws' } }), 400],
+      [post(bob.key, { count: 1, filters: { min_vram: -1 } }), 400],
+      [post(bob.key, { count: 1, extra: true }), 400],
+      [post(bob.key, { count: 1, duration_hours: 0 }), 400],
+      [post(bob.key, [1, 2]), 400],
       [{ method: 'POST', key: bob.key, body: '{"count": ', headers: { 'content-type': 'application/json' } }, 400],
-      [{ method: 'POST', key: bob.key, body: JSON.stringify({ count: 1, filters: { gpu_model: 'x'.repeat(100_000) } }) }, 413],
+      [
+        {
+          method: 'POST',
+          key: bob.key,
+          body: JSON.stringify({ count: 1, filters: { gpu_model: 'x'.repeat(100_000) } }),
+        },
+        413,
+      ],
       // The same body sent chunked, with no Content-Length to judge it by: counted as it arrives.
-      [{ method: 'POST', key: bob.key, body: chunked(JSON.stringify({ count: 1, filters: { gpu_model: 'x'.repeat(100_000) } })), duplex: 'half' } as RequestInit, 413],
-      [{ method: 'POST', key: bob.key, body: chunked(JSON.stringify({ count: 1, filters: { provider: 'aws' } })), duplex: 'half' } as RequestInit, 400],
+      [
+        {
+          method: 'POST',
+          key: bob.key,
+          body: chunked(JSON.stringify({ count: 1, filters: { gpu_model: 'x'.repeat(100_000) } })),
+          duplex: 'half',
+        } as RequestInit,
+        413,
+      ],
+      [
+        {
+          method: 'POST',
+          key: bob.key,
+          body: chunked(JSON.stringify({ count: 1, filters: { provider: 'aws' } })),
+          duplex: 'half',
+        } as RequestInit,
+        400,
+      ],
     ];
     for (const [init, status] of cases) {
       const r = await s.api('/api/v1/gpu/instances/reserve', init);
@@ -124,20 +206,38 @@ describe('HTTP API', () => {
 
   test('Idempotency-Key: a retried request returns the first result instead of reserving again', async () => {
     const headers = { 'idempotency-key': 'retry-123' };
-    const first = await s.api('/api/v1/gpu/instances/reserve', post(bob.key, { count: 1, filters: { provider: 'local' } }, headers));
-    const second = await s.api('/api/v1/gpu/instances/reserve', post(bob.key, { count: 1, filters: { provider: 'local' } }, headers));
+    const first = await s.api(
+      '/api/v1/gpu/instances/reserve',
+      post(bob.key, { count: 1, filters: { provider: 'local' } }, headers),
+    );
+    const second = await s.api(
+      '/api/v1/gpu/instances/reserve',
+      post(bob.key, { count: 1, filters: { provider: 'local' } }, headers),
+    );
     assert.equal(first.status, 201);
     assert.deepEqual(second.body, first.body);
     const { slots } = await s.store.snapshot();
     assert.equal(slots.filter((x) => x.reservation?.user === 'api:bob@example.com').length, 1);
-    const otherBody = await s.api('/api/v1/gpu/instances/reserve', post(bob.key, { count: 2, filters: { provider: 'local' } }, headers));
-    assert.deepEqual([otherBody.status, otherBody.body.error], [422, 'this Idempotency-Key was used with a different request body']);
-    const longKey = await s.api('/api/v1/gpu/instances/reserve', post(bob.key, { count: 1 }, { 'idempotency-key': 'k'.repeat(256) }));
+    const otherBody = await s.api(
+      '/api/v1/gpu/instances/reserve',
+      post(bob.key, { count: 2, filters: { provider: 'local' } }, headers),
+    );
+    assert.deepEqual(
+      [otherBody.status, otherBody.body.error],
+      [422, 'this Idempotency-Key was used with a different request body'],
+    );
+    const longKey = await s.api(
+      '/api/v1/gpu/instances/reserve',
+      post(bob.key, { count: 1 }, { 'idempotency-key': 'k'.repeat(256) }),
+    );
     assert.equal(longKey.status, 400);
   });
 
   test('only the owner or an admin destroys a reservation; the ledger charges what was used', async () => {
-    const made = await s.api('/api/v1/gpu/instances/reserve', post(alice.key, { count: 1, filters: { provider: 'runpod' } }));
+    const made = await s.api(
+      '/api/v1/gpu/instances/reserve',
+      post(alice.key, { count: 1, filters: { provider: 'runpod' } }),
+    );
     assert.equal(made.status, 201);
     const contract = made.body.reserved_instances[0].metadata.contract_id;
     const path = `/api/v1/gpu/instances/runpod/${contract}`;
@@ -154,14 +254,43 @@ describe('HTTP API', () => {
     assert.equal(ledger.body.transactions[0].amount, 0.3);
     // An admin may end anyone's.
     const bobs = (await s.api('/api/v1/gpu/reservations', { key: bob.key })).body.reservations[0];
-    assert.equal((await s.api(`/api/v1/gpu/instances/${bobs.provider}/${bobs.contract_id}`, { method: 'DELETE', key: admin.key })).status, 200);
+    assert.equal(
+      (await s.api(`/api/v1/gpu/instances/${bobs.provider}/${bobs.contract_id}`, { method: 'DELETE', key: admin.key }))
+        .status,
+      200,
+    );
   });
 
   test('strategy: read by anyone, changed by admins only, unknown names refused', async () => {
-    assert.deepEqual((await s.api('/api/v1/loadbalancer/strategy', { key: bob.key })).body, { strategy: 'least_connections', success: true });
-    assert.equal((await s.api('/api/v1/loadbalancer/strategy', { method: 'PUT', key: bob.key, body: JSON.stringify({ strategy: 'round_robin' }) })).status, 403);
-    assert.equal((await s.api('/api/v1/loadbalancer/strategy', { method: 'PUT', key: admin.key, body: JSON.stringify({ strategy: 'fastest' }) })).status, 400);
-    const set = await s.api('/api/v1/loadbalancer/strategy', { method: 'PUT', key: admin.key, body: JSON.stringify({ strategy: 'round_robin' }) });
+    assert.deepEqual((await s.api('/api/v1/loadbalancer/strategy', { key: bob.key })).body, {
+      strategy: 'least_connections',
+      success: true,
+    });
+    assert.equal(
+      (
+        await s.api('/api/v1/loadbalancer/strategy', {
+          method: 'PUT',
+          key: bob.key,
+          body: JSON.stringify({ strategy: 'round_robin' }),
+        })
+      ).status,
+      403,
+    );
+    assert.equal(
+      (
+        await s.api('/api/v1/loadbalancer/strategy', {
+          method: 'PUT',
+          key: admin.key,
+          body: JSON.stringify({ strategy: 'fastest' }),
+        })
+      ).status,
+      400,
+    );
+    const set = await s.api('/api/v1/loadbalancer/strategy', {
+      method: 'PUT',
+      key: admin.key,
+      body: JSON.stringify({ strategy: 'round_robin' }),
+    });
     assert.deepEqual(set.body, { strategy: 'round_robin', success: true });
     const loads = await s.api('/api/v1/loadbalancer/loads', { key: bob.key });
     assert.equal(loads.body.current_strategy, 'round_robin');
@@ -174,38 +303,74 @@ describe('HTTP API', () => {
     assert.ok(latency('vast.ai') > 0 && latency('vast.ai') < 5000, String(latency('vast.ai')));
   });
 
-  test("the GPU proxy specification's own requests: curl -d's form type is read as JSON, and provider \"all\" means every provider", async () => {
+  test('the GPU proxy specification\'s own requests: curl -d\'s form type is read as JSON, and provider "all" means every provider', async () => {
     // What `curl -X PUT … -d '{"strategy": …}'` sends when no Content-Type is given.
     const form = { 'content-type': 'application/x-www-form-urlencoded' };
-    const set = await s.api('/api/v1/loadbalancer/strategy', { method: 'PUT', key: admin.key, body: '{"strategy": "least_connections"}', headers: form });
+    const set = await s.api('/api/v1/loadbalancer/strategy', {
+      method: 'PUT',
+      key: admin.key,
+      body: '{"strategy": "least_connections"}',
+      headers: form,
+    });
     assert.deepEqual([set.status, set.body], [200, { strategy: 'least_connections', success: true }]);
-    const notJson = await s.api('/api/v1/loadbalancer/strategy', { method: 'PUT', key: admin.key, body: 'strategy=round_robin', headers: form });
+    const notJson = await s.api('/api/v1/loadbalancer/strategy', {
+      method: 'PUT',
+      key: admin.key,
+      body: 'strategy=round_robin',
+      headers: form,
+    });
     assert.equal(notJson.status, 400);
     assert.equal(typeof notJson.body.error, 'string');
-    const xml = await s.api('/api/v1/loadbalancer/strategy', { method: 'PUT', key: admin.key, body: '<strategy/>', headers: { 'content-type': 'application/xml' } });
+    const xml = await s.api('/api/v1/loadbalancer/strategy', {
+      method: 'PUT',
+      key: admin.key,
+      body: '<strategy/>',
+      headers: { 'content-type': 'application/xml' },
+    });
     assert.equal(xml.status, 415);
     const every = await s.api('/api/v1/gpu/instances', { key: bob.key });
     const all = await s.api('/api/v1/gpu/instances?provider=all', { key: bob.key });
     assert.equal(all.status, 200);
     assert.ok(new Set(all.body.instances.map((i: { provider: string }) => i.provider)).size > 1);
     assert.equal(all.body.total_count, every.body.total_count);
-    const reserved = await s.api('/api/v1/gpu/instances/reserve', { method: 'POST', key: bob.key, body: JSON.stringify({ count: 1, filters: { provider: 'all', max_price: 0 } }), headers: form });
+    const reserved = await s.api('/api/v1/gpu/instances/reserve', {
+      method: 'POST',
+      key: bob.key,
+      body: JSON.stringify({ count: 1, filters: { provider: 'all', max_price: 0 } }),
+      headers: form,
+    });
     assert.equal(reserved.status, 201);
     const contract = reserved.body.reserved_instances[0].metadata.contract_id;
-    assert.equal((await s.api(`/api/v1/gpu/instances/local/${contract}`, { method: 'DELETE', key: bob.key })).status, 200);
+    assert.equal(
+      (await s.api(`/api/v1/gpu/instances/local/${contract}`, { method: 'DELETE', key: bob.key })).status,
+      200,
+    );
   });
 
   test('login gives a token that works like a key; a wrong password does not', async () => {
-    const wrong = await s.api('/api/v1/auth/login', { method: 'POST', body: JSON.stringify({ email: 'alice@example.com', password: 'nope-nope' }) });
+    const wrong = await s.api('/api/v1/auth/login', {
+      method: 'POST',
+      body: JSON.stringify({ email: 'alice@example.com', password: 'nope-nope' }),
+    });
     assert.equal(wrong.status, 401);
-    const nobody = await s.api('/api/v1/auth/login', { method: 'POST', body: JSON.stringify({ email: 'ghost@example.com', password: 'nope-nope' }) });
+    const nobody = await s.api('/api/v1/auth/login', {
+      method: 'POST',
+      body: JSON.stringify({ email: 'ghost@example.com', password: 'nope-nope' }),
+    });
     assert.deepEqual([nobody.status, nobody.body.error], [401, wrong.body.error]);
-    const ok = await s.api('/api/v1/auth/login', { method: 'POST', body: JSON.stringify({ email: 'alice@example.com', password: 'correct horse battery' }) });
+    const ok = await s.api('/api/v1/auth/login', {
+      method: 'POST',
+      body: JSON.stringify({ email: 'alice@example.com', password: 'correct horse battery' }),
+    });
     assert.equal(ok.status, 200);
     assert.equal(ok.body.user_id, alice.user.id);
     const viaToken = await s.api('/api/v1/gpu/reservations', { headers: { authorization: `Bearer ${ok.body.token}` } });
     assert.equal(viaToken.status, 200);
-    const created = await s.api('/api/v1/auth/apikey', { method: 'POST', headers: { authorization: `Bearer ${ok.body.token}` }, body: JSON.stringify({ name: 'ci' }) });
+    const created = await s.api('/api/v1/auth/apikey', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ok.body.token}` },
+      body: JSON.stringify({ name: 'ci' }),
+    });
     assert.equal(created.status, 201);
     assert.match(created.body.api_key, /^chg_[A-Za-z0-9_-]{43}$/);
     assert.equal((await s.api('/api/v1/gpu/reservations', { key: created.body.api_key })).status, 200);
@@ -227,7 +392,10 @@ describe('HTTP API', () => {
     assert.match(metrics.body, new RegExp(`^canhazgpu_gpus\\{state="reserved"\\} ${held}$`, 'm'));
     assert.match(metrics.body, /^canhazgpu_gpus\{state="total"\} 8$/m);
     assert.match(metrics.body, /^canhazgpu_reservations\{user="api:alice@example\.com"\} 2$/m);
-    assert.match(metrics.body, /^canhazgpu_http_requests_total\{method="POST",route="\/api\/v1\/gpu\/instances\/reserve",code="201"\} \d+$/m);
+    assert.match(
+      metrics.body,
+      /^canhazgpu_http_requests_total\{method="POST",route="\/api\/v1\/gpu\/instances\/reserve",code="201"\} \d+$/m,
+    );
     assert.match(metrics.body, /canhazgpu_http_request_duration_seconds_bucket\{le="0.005",method="GET"/);
     const doc = await s.api('/openapi.json');
     assert.ok(doc.body.paths['/api/v1/gpu/instances/reserve'].post);
@@ -282,36 +450,53 @@ describe('providers that hang, fail or answer slowly', () => {
 
   test('a hung listing holds up no other request, counts as that provider down, and costs no one their reservations', async () => {
     const broken = new Broken('io.net', [offer('i1', 0.5)]);
-    await withTestServer({ gpus: 2, providers: [broken], providerTimeouts: { listMs: 1500, createMs: 5000 } }, async (s) => {
-      const alice = await s.user('alice');
-      const bob = await s.user('bob');
-      const held = await s.api('/api/v1/gpu/instances/reserve', post(alice.key, { count: 1, filters: { provider: 'io.net' } }));
-      assert.equal(held.status, 201);
-      broken.hang = true;
-      let answered = false;
-      const unfiltered = s.api('/api/v1/gpu/instances/reserve', post(alice.key, { count: 1 }));
-      void unfiltered.finally(() => (answered = true));
-      const local = await s.api('/api/v1/gpu/instances/reserve', post(bob.key, { count: 1, filters: { provider: 'local' } }));
-      assert.equal(local.status, 201);
-      assert.equal(answered, false, 'a local reserve does not wait for io.net, which holds up the other request');
-      const waited = await unfiltered;
-      assert.equal(waited.status, 201, 'io.net timed out and local served the request');
-      assert.equal(waited.body.reserved_instances[0].provider, 'local');
-      // io.net cannot say what it holds: alice's contract there is kept, not ended and charged.
-      const mine = await s.api('/api/v1/gpu/reservations', { key: alice.key });
-      assert.equal(mine.status, 200);
-      assert.deepEqual(mine.body.reservations.map((r: { provider: string }) => r.provider).sort(), ['io.net', 'local']);
-      assert.equal((await s.api('/api/v1/billing/transactions', { key: alice.key })).body.total_count, 0);
-      assert.equal((await s.api('/api/v1/loadbalancer/loads', { key: bob.key })).status, 200);
-    });
+    await withTestServer(
+      { gpus: 2, providers: [broken], providerTimeouts: { listMs: 1500, createMs: 5000 } },
+      async (s) => {
+        const alice = await s.user('alice');
+        const bob = await s.user('bob');
+        const held = await s.api(
+          '/api/v1/gpu/instances/reserve',
+          post(alice.key, { count: 1, filters: { provider: 'io.net' } }),
+        );
+        assert.equal(held.status, 201);
+        broken.hang = true;
+        let answered = false;
+        const unfiltered = s.api('/api/v1/gpu/instances/reserve', post(alice.key, { count: 1 }));
+        void unfiltered.finally(() => (answered = true));
+        const local = await s.api(
+          '/api/v1/gpu/instances/reserve',
+          post(bob.key, { count: 1, filters: { provider: 'local' } }),
+        );
+        assert.equal(local.status, 201);
+        assert.equal(answered, false, 'a local reserve does not wait for io.net, which holds up the other request');
+        const waited = await unfiltered;
+        assert.equal(waited.status, 201, 'io.net timed out and local served the request');
+        assert.equal(waited.body.reserved_instances[0].provider, 'local');
+        // io.net cannot say what it holds: alice's contract there is kept, not ended and charged.
+        const mine = await s.api('/api/v1/gpu/reservations', { key: alice.key });
+        assert.equal(mine.status, 200);
+        assert.deepEqual(mine.body.reservations.map((r: { provider: string }) => r.provider).sort(), [
+          'io.net',
+          'local',
+        ]);
+        assert.equal((await s.api('/api/v1/billing/transactions', { key: alice.key })).body.total_count, 0);
+        assert.equal((await s.api('/api/v1/loadbalancer/loads', { key: bob.key })).status, 200);
+      },
+    );
   });
 
   test('requests side by side never pick the same instance, even while one is still being created', async () => {
     const slow = new ScriptedProvider('vast.ai', [offer('v1', 0.2), offer('v2', 0.3), offer('v3', 0.4)], 300);
     await withTestServer({ gpus: 0, providers: [slow] }, async (s) => {
       const { key } = await s.user('dave');
-      const answers = await Promise.all([0, 1, 2].map(() => s.api('/api/v1/gpu/instances/reserve', post(key, { count: 1 }))));
-      assert.deepEqual(answers.map((a) => a.status), [201, 201, 201]);
+      const answers = await Promise.all(
+        [0, 1, 2].map(() => s.api('/api/v1/gpu/instances/reserve', post(key, { count: 1 }))),
+      );
+      assert.deepEqual(
+        answers.map((a) => a.status),
+        [201, 201, 201],
+      );
       assert.deepEqual(answers.map((a) => a.body.reserved_instances[0].id).sort(), ['v1', 'v2', 'v3']);
       const more = await s.api('/api/v1/gpu/instances/reserve', post(key, { count: 1 }));
       assert.deepEqual([more.status, more.body.matched], [400, 0]);
@@ -319,13 +504,21 @@ describe('providers that hang, fail or answer slowly', () => {
   });
 
   test('least_response_time does not take a provider that fails at once for a fast one', async () => {
-    const failing = new ScriptedProvider('io.net', [offer('f1', 0.1, { failWith: 'quota exceeded' }), offer('f2', 0.1, { failWith: 'quota exceeded' })]);
+    const failing = new ScriptedProvider('io.net', [
+      offer('f1', 0.1, { failWith: 'quota exceeded' }),
+      offer('f2', 0.1, { failWith: 'quota exceeded' }),
+    ]);
     const working = new ScriptedProvider('vast.ai', [offer('w1', 0.5), offer('w2', 0.5), offer('w3', 0.5)], 20);
     await withTestServer({ gpus: 0, providers: [failing, working] }, async (s) => {
       const admin = await s.user('root', { admin: true });
-      await s.api('/api/v1/loadbalancer/strategy', { method: 'PUT', key: admin.key, body: JSON.stringify({ strategy: 'least_response_time' }) });
+      await s.api('/api/v1/loadbalancer/strategy', {
+        method: 'PUT',
+        key: admin.key,
+        body: JSON.stringify({ strategy: 'least_response_time' }),
+      });
       const statuses = [];
-      for (let i = 0; i < 3; i++) statuses.push((await s.api('/api/v1/gpu/instances/reserve', post(admin.key, { count: 1 }))).status);
+      for (let i = 0; i < 3; i++)
+        statuses.push((await s.api('/api/v1/gpu/instances/reserve', post(admin.key, { count: 1 }))).status);
       // io.net, never measured, is tried once; its failure makes it the slowest, and vast.ai serves the rest.
       assert.deepEqual(statuses, [500, 201, 201]);
     });
@@ -350,13 +543,23 @@ test('API keys: a few a second per user and at most 20 live ones, so keys do not
   await withTestServer({ rateLimit: 0, clock: { now: () => now } }, async (s) => {
     const { key } = await s.user('gina');
     const made: number[] = [];
-    for (let i = 0; i < 4; i++) made.push((await s.api('/api/v1/auth/apikey', { method: 'POST', key, body: JSON.stringify({ name: `k${i}` }) })).status);
+    for (let i = 0; i < 4; i++)
+      made.push(
+        (await s.api('/api/v1/auth/apikey', { method: 'POST', key, body: JSON.stringify({ name: `k${i}` }) })).status,
+      );
     assert.deepEqual(made, [201, 201, 429, 429]);
     const user = (await s.accounts.userByEmail('gina@example.com'))!;
     for (let i = 0; i < 17; i++) await s.accounts.addApiKey(user.id, `bulk${i}`, `hash-${i}`, now);
     now += 1100;
-    const capped = await s.api('/api/v1/auth/apikey', { method: 'POST', key, body: JSON.stringify({ name: 'one-too-many' }) });
-    assert.deepEqual([capped.status, capped.body.error], [429, 'you already hold 20 live API keys; revoke one (canhazgpu apikey revoke) first']);
+    const capped = await s.api('/api/v1/auth/apikey', {
+      method: 'POST',
+      key,
+      body: JSON.stringify({ name: 'one-too-many' }),
+    });
+    assert.deepEqual(
+      [capped.status, capped.body.error],
+      [429, 'you already hold 20 live API keys; revoke one (canhazgpu apikey revoke) first'],
+    );
   });
 });
 
@@ -365,12 +568,28 @@ test("this host's GPUs go out least recently released first, as the CLI hands th
     const { key } = await s.user('hana');
     // GPU 0 was just used and given back; 1 and 2 were never used.
     const now = Date.now();
-    await s.store.allocate({ count: 1, user: 'root', type: 'manual', now, expiryTime: now + 60_000, token: 'cli', owner: null, inUse: [], liveness: defaultLiveness() });
+    await s.store.allocate({
+      count: 1,
+      user: 'root',
+      type: 'manual',
+      now,
+      expiryTime: now + 60_000,
+      token: 'cli',
+      owner: null,
+      inUse: [],
+      liveness: defaultLiveness(),
+    });
     await s.store.releaseToken('cli', now + 1);
     const listed = await s.api('/api/v1/gpu/instances?provider=local', { key });
-    assert.deepEqual(listed.body.instances.map((i: { metadata: { gpu_id: string } }) => i.metadata.gpu_id), ['1', '2', '0']);
+    assert.deepEqual(
+      listed.body.instances.map((i: { metadata: { gpu_id: string } }) => i.metadata.gpu_id),
+      ['1', '2', '0'],
+    );
     const r = await s.api('/api/v1/gpu/instances/reserve', post(key, { count: 2, filters: { provider: 'local' } }));
-    assert.deepEqual(r.body.reserved_instances.map((i: { metadata: { gpu_id: string } }) => i.metadata.gpu_id), ['1', '2']);
+    assert.deepEqual(
+      r.body.reserved_instances.map((i: { metadata: { gpu_id: string } }) => i.metadata.gpu_id),
+      ['1', '2'],
+    );
   });
 });
 
@@ -379,13 +598,19 @@ test('shutdown waits for a reservation its caller was cut off from: it is record
   const s = await startTestServer({ providers: [slow], shutdownGraceMs: 200 });
   const { key, user } = await s.user('ivan');
   const creating = creationStarted(slow);
-  const cut = s.api('/api/v1/gpu/instances/reserve', post(key, { count: 1, filters: { provider: 'vast.ai' } })).then(() => 'answered', () => 'cut off');
+  const cut = s.api('/api/v1/gpu/instances/reserve', post(key, { count: 1, filters: { provider: 'vast.ai' } })).then(
+    () => 'answered',
+    () => 'cut off',
+  );
   await creating;
   await s.close();
   assert.equal(await cut, 'cut off');
   // Recorded by the time close returns: close waited for the creation (1.5 s) past the 200 ms grace.
   const recorded = await s.accounts.activeReservations(user.id);
-  assert.deepEqual(recorded.map((r) => r.provider), ['vast.ai']);
+  assert.deepEqual(
+    recorded.map((r) => r.provider),
+    ['vast.ai'],
+  );
   assert.deepEqual([...(await slow.stillHeld([recorded[0]!.contractId]))], [recorded[0]!.contractId]);
   s.accounts.close();
   await s.store.close();
@@ -396,7 +621,10 @@ test('a store that fails is 503 with one sentence on listing and reserving too, 
   try {
     const { key } = await s.user('judy');
     for (const suffix of ['', '-wal', '-shm']) rmSync(join(s.dir, 'pool', `state.db${suffix}`), { force: true });
-    for (const r of [await s.api('/api/v1/gpu/instances', { key }), await s.api('/api/v1/gpu/instances/reserve', post(key, { count: 1 }))]) {
+    for (const r of [
+      await s.api('/api/v1/gpu/instances', { key }),
+      await s.api('/api/v1/gpu/instances/reserve', post(key, { count: 1 })),
+    ]) {
       assert.equal(r.status, 503);
       assert.ok(!r.body.error.includes(s.dir), r.body.error);
     }
@@ -407,19 +635,42 @@ test('a store that fails is 503 with one sentence on listing and reserving too, 
 });
 
 describe('strategies see the picks of requests still creating', () => {
-  const twoHosts = () => new ScriptedProvider('vast.ai', [offer('a1', 0.5, { location: 'host-a' }), offer('a2', 0.5, { location: 'host-a' }), offer('b1', 0.5, { location: 'host-b' }), offer('b2', 0.5, { location: 'host-b' })], 300);
+  const twoHosts = () =>
+    new ScriptedProvider(
+      'vast.ai',
+      [
+        offer('a1', 0.5, { location: 'host-a' }),
+        offer('a2', 0.5, { location: 'host-a' }),
+        offer('b1', 0.5, { location: 'host-b' }),
+        offer('b2', 0.5, { location: 'host-b' }),
+      ],
+      300,
+    );
   for (const strategy of ['least_connections', 'equal_weighted'] as const) {
     test(`${strategy}: two requests at once spread as two in a row would`, async () => {
       const market = twoHosts();
-      const other = new ScriptedProvider('io.net', [offer('i1', 0.5, { location: 'host-c' }), offer('i2', 0.5, { location: 'host-c' })], 300);
-      await withTestServer({ gpus: 0, providers: strategy === 'equal_weighted' ? [market, other] : [market] }, async (s) => {
-        const admin = await s.user('root', { admin: true });
-        await s.api('/api/v1/loadbalancer/strategy', { method: 'PUT', key: admin.key, body: JSON.stringify({ strategy }) });
-        const both = await Promise.all([0, 1].map(() => s.api('/api/v1/gpu/instances/reserve', post(admin.key, { count: 1 }))));
-        const picked = both.map((r) => r.body.reserved_instances[0]);
-        if (strategy === 'least_connections') assert.notEqual(picked[0].location, picked[1].location, 'one per host');
-        else assert.notEqual(picked[0].provider, picked[1].provider, 'one per provider');
-      });
+      const other = new ScriptedProvider(
+        'io.net',
+        [offer('i1', 0.5, { location: 'host-c' }), offer('i2', 0.5, { location: 'host-c' })],
+        300,
+      );
+      await withTestServer(
+        { gpus: 0, providers: strategy === 'equal_weighted' ? [market, other] : [market] },
+        async (s) => {
+          const admin = await s.user('root', { admin: true });
+          await s.api('/api/v1/loadbalancer/strategy', {
+            method: 'PUT',
+            key: admin.key,
+            body: JSON.stringify({ strategy }),
+          });
+          const both = await Promise.all(
+            [0, 1].map(() => s.api('/api/v1/gpu/instances/reserve', post(admin.key, { count: 1 }))),
+          );
+          const picked = both.map((r) => r.body.reserved_instances[0]);
+          if (strategy === 'least_connections') assert.notEqual(picked[0].location, picked[1].location, 'one per host');
+          else assert.notEqual(picked[0].provider, picked[1].provider, 'one per provider');
+        },
+      );
     });
   }
 });

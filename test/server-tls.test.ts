@@ -43,7 +43,9 @@ test('HTTPS and gRPC over TLS answer clients that trust the test CA', async () =
       metadata.set('x-api-key', key);
       const reply = await new Promise<{ total_count: number }>((resolve, reject) =>
         client['ListGPUInstances']!({}, metadata, (err: Error | null, res: { total_count: number }) =>
-          (err ? reject(err) : resolve(res))));
+          err ? reject(err) : resolve(res),
+        ),
+      );
       assert.equal(reply.total_count, 4);
     } finally {
       client.close();

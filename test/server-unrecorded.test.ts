@@ -13,7 +13,9 @@ test('GPUs granted but never recorded are released when a server starts over the
   let stop!: (err: Error) => void;
   first.accounts.addReservations = (_: ServerReservation[]) => new Promise<void>((_resolve, reject) => (stop = reject));
   const reserving = first.api('/api/v1/gpu/instances/reserve', {
-    method: 'POST', key, body: JSON.stringify({ count: 1, filters: { provider: 'local' } }),
+    method: 'POST',
+    key,
+    body: JSON.stringify({ count: 1, filters: { provider: 'local' } }),
   });
   const heldByRita = async () =>
     (await first.store.snapshot()).slots.filter((s) => s.reservation?.user === 'api:rita@example.com');
@@ -34,7 +36,9 @@ test('GPUs granted but never recorded are released when a server starts over the
     assert.equal(warning.message, `released 1 grant(s) no reservation records: local/${slot!.reservation!.token}`);
     // What is recorded stays held.
     const again = await second.api('/api/v1/gpu/instances/reserve', {
-      method: 'POST', key, body: JSON.stringify({ count: 1, filters: { provider: 'local' } }),
+      method: 'POST',
+      key,
+      body: JSON.stringify({ count: 1, filters: { provider: 'local' } }),
     });
     assert.equal(again.status, 201);
     assert.deepEqual(await second.deps.service.releaseUnrecorded(), []);

@@ -17,9 +17,12 @@ describe('user management', () => {
     asToken(token, '/api/v1/auth/apikey', { method: 'POST', body: JSON.stringify({ name: 'k' }) });
   const passwd = (email: string, stdin: string) =>
     cli(['user', 'passwd', '--email', email, '--password-stdin'], { accounts, stdin });
-  const reserve = (key: string) => s.api('/api/v1/gpu/instances/reserve', {
-    method: 'POST', key, body: JSON.stringify({ count: 1, filters: { provider: 'local' } }),
-  });
+  const reserve = (key: string) =>
+    s.api('/api/v1/gpu/instances/reserve', {
+      method: 'POST',
+      key,
+      body: JSON.stringify({ count: 1, filters: { provider: 'local' } }),
+    });
 
   before(async () => {
     s = await startTestServer({ gpus: 2 });
@@ -32,7 +35,10 @@ describe('user management', () => {
     const token = (await login('mia@example.com', 'first password')).body.token as string;
     assert.equal((await newKey(token)).status, 201);
     const listed = await cli(['apikey', 'list', '--user', 'mia@example.com'], { accounts });
-    for (const id of listed.stdout.split('\n').filter(Boolean).map((l) => l.split(' ')[0]!)) {
+    for (const id of listed.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split(' ')[0]!)) {
       assert.equal((await cli(['apikey', 'revoke', id, '--user', 'mia@example.com'], { accounts })).code, 0);
     }
     assert.equal((await s.api('/api/v1/gpu/reservations', { key })).status, 401);

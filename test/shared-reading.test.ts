@@ -11,7 +11,9 @@ describe('the shared GPU reading', () => {
   const log = join(box.dir, 'nvidia-smi.log');
   const calls = (who: string) => {
     try {
-      return readFileSync(log, 'utf8').split('\n').filter((line) => line === who).length;
+      return readFileSync(log, 'utf8')
+        .split('\n')
+        .filter((line) => line === who).length;
     } catch {
       return 0;
     }
@@ -21,7 +23,11 @@ describe('the shared GPU reading', () => {
     // nvidia-smi as slow as on a big machine (1 s a call), logging who called it.
     const smi = join(box.binDir, 'nvidia-smi');
     rmSync(smi);
-    writeFileSync(smi, `#!/bin/sh\necho "\${WHO:-cmd}" >> ${log}\nsleep 1\nexec ${process.execPath} ${FAKE_SMI} "$@"\n`, { mode: 0o755 });
+    writeFileSync(
+      smi,
+      `#!/bin/sh\necho "\${WHO:-cmd}" >> ${log}\nsleep 1\nexec ${process.execPath} ${FAKE_SMI} "$@"\n`,
+      { mode: 0o755 },
+    );
     await box.run(['admin', '--gpus', '8']);
   });
   after(() => box.cleanup());
@@ -29,14 +35,19 @@ describe('the shared GPU reading', () => {
 
   test('16 reserves at once make one probe between them (two nvidia-smi queries), and none warns', async () => {
     rmSync(log, { force: true });
-    const results = await Promise.all(Array.from({ length: 16 }, () => box.run(['reserve', '--duration', '1h'], { env: shared })));
-    assert.deepEqual(results.map((r) => [r.code, r.stderr]).filter(([code]) => code !== 0), Array(8).fill([1, 'Error: Not enough GPUs available. Requested: 1, Available: 0\n']));
+    const results = await Promise.all(
+      Array.from({ length: 16 }, () => box.run(['reserve', '--duration', '1h'], { env: shared })),
+    );
+    assert.deepEqual(
+      results.map((r) => [r.code, r.stderr]).filter(([code]) => code !== 0),
+      Array(8).fill([1, 'Error: Not enough GPUs available. Requested: 1, Available: 0\n']),
+    );
     assert.equal(results.filter((r) => r.code === 0).length, 8);
     assert.equal(calls('cmd'), 2);
     await box.run(['release']);
   });
 
-  test("with the agent running, commands start no nvidia-smi; once it is killed, its reading ages out", async () => {
+  test('with the agent running, commands start no nvidia-smi; once it is killed, its reading ages out', async () => {
     rmSync(log, { force: true });
     const ages = { CANHAZGPU_READING_MAX_AGE_SECONDS: '3', CANHAZGPU_STATUS_READING_MAX_AGE_SECONDS: '3' };
     const agent = box.spawn(['agent', '--interval', '0.2'], { env: { WHO: 'agent' } });
@@ -61,7 +72,10 @@ describe('the shared GPU reading', () => {
 
   test('agent stops on SIGTERM with a line, and refuses a bad interval', async () => {
     const bad = await box.run(['agent', '--interval', '0']);
-    assert.deepEqual([bad.code, bad.stderr], [1, "Error: --interval must be a number of seconds from 0.1 to 3600, got '0'\n"]);
+    assert.deepEqual(
+      [bad.code, bad.stderr],
+      [1, "Error: --interval must be a number of seconds from 0.1 to 3600, got '0'\n"],
+    );
     const agent = box.spawn(['agent']);
     const done = finished(agent);
     let out = '';
@@ -70,6 +84,9 @@ describe('the shared GPU reading', () => {
     agent.kill('SIGTERM');
     const r = await done;
     assert.equal(r.code, 0);
-    assert.match(out, /^canhazgpu agent: keeping the GPU reading of \S+ fresh every 1s\ncanhazgpu agent stopping \(SIGTERM\)\n$/);
+    assert.match(
+      out,
+      /^canhazgpu agent: keeping the GPU reading of \S+ fresh every 1s\ncanhazgpu agent stopping \(SIGTERM\)\n$/,
+    );
   });
 });

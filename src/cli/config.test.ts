@@ -17,16 +17,31 @@ const noFiles = { HOME: join(dir, 'nohome') };
 
 test('defaults with no flags, variables or files', () => {
   const c = resolveConfig({}, noFiles);
-  assert.deepEqual([c.storeUrl, c.provider, c.inUseThresholdMb, c.heartbeatMs, c.lockWaitMs], ['/var/lib/canhazgpu/state.db', 'nvidia', 1024, 60_000, 12_000]);
+  assert.deepEqual(
+    [c.storeUrl, c.provider, c.inUseThresholdMb, c.heartbeatMs, c.lockWaitMs],
+    ['/var/lib/canhazgpu/state.db', 'nvidia', 1024, 60_000, 12_000],
+  );
 });
 
 test('flags beat variables, variables beat the config file, the file beats defaults', () => {
-  const path = file('c.json', JSON.stringify({ store: 'redis', provider: 'fake', memory_threshold_mb: 2048, heartbeat_seconds: 30 }));
+  const path = file(
+    'c.json',
+    JSON.stringify({ store: 'redis', provider: 'fake', memory_threshold_mb: 2048, heartbeat_seconds: 30 }),
+  );
   const fromFile = resolveConfig({ config: path }, noFiles);
-  assert.deepEqual([fromFile.storeUrl, fromFile.provider, fromFile.inUseThresholdMb, fromFile.heartbeatMs], ['redis', 'fake', 2048, 30_000]);
-  const fromEnv = resolveConfig({}, { ...noFiles, CANHAZGPU_CONFIG: path, CANHAZGPU_STORE: '/x.db', CANHAZGPU_MEMORY_THRESHOLD_MB: '512' });
+  assert.deepEqual(
+    [fromFile.storeUrl, fromFile.provider, fromFile.inUseThresholdMb, fromFile.heartbeatMs],
+    ['redis', 'fake', 2048, 30_000],
+  );
+  const fromEnv = resolveConfig(
+    {},
+    { ...noFiles, CANHAZGPU_CONFIG: path, CANHAZGPU_STORE: '/x.db', CANHAZGPU_MEMORY_THRESHOLD_MB: '512' },
+  );
   assert.deepEqual([fromEnv.storeUrl, fromEnv.inUseThresholdMb, fromEnv.provider], ['/x.db', 512, 'fake']);
-  const fromFlags = resolveConfig({ config: path, store: '/y.db', provider: 'nvidia' }, { ...noFiles, CANHAZGPU_STORE: '/x.db' });
+  const fromFlags = resolveConfig(
+    { config: path, store: '/y.db', provider: 'nvidia' },
+    { ...noFiles, CANHAZGPU_STORE: '/x.db' },
+  );
   assert.deepEqual([fromFlags.storeUrl, fromFlags.provider], ['/y.db', 'nvidia']);
 });
 
@@ -45,11 +60,21 @@ test('a bad config file is one clear error naming it', () => {
     ['{"stor": "x"}', /^unknown setting 'stor' in .*; known: store, provider/],
     ['{"memory_threshold_mb": "lots"}', /^'memory_threshold_mb' in .* must be a positive number, got 'lots'$/],
     ['{"store": {"url": "x"}}', /must be a string or a number/],
-    ['{"heartbeat_seconds": 200}', /^'heartbeat_seconds' in .* must be at most 100 \(a third of the 300 s stale window\), got '200'$/],
+    [
+      '{"heartbeat_seconds": 200}',
+      /^'heartbeat_seconds' in .* must be at most 100 \(a third of the 300 s stale window\), got '200'$/,
+    ],
   ];
   cases.forEach(([body, message], i) => {
     const path = file(`bad${i + 1}.json`, body);
-    assert.throws(() => resolveConfig({ config: path }, noFiles), (e) => e instanceof UsageError && message.test(e.message), body);
+    assert.throws(
+      () => resolveConfig({ config: path }, noFiles),
+      (e) => e instanceof UsageError && message.test(e.message),
+      body,
+    );
   });
-  assert.throws(() => resolveConfig({ config: join(dir, 'missing.json') }, noFiles), /cannot read config file .*missing\.json: ENOENT/);
+  assert.throws(
+    () => resolveConfig({ config: join(dir, 'missing.json') }, noFiles),
+    /cannot read config file .*missing\.json: ENOENT/,
+  );
 });

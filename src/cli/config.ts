@@ -120,7 +120,10 @@ export function loadConfigFile(flags: GlobalFlags, env: NodeJS.ProcessEnv): Load
     try {
       text = readFileSync(path, 'utf8');
     } catch (err) {
-      if (named) throw new UsageError(`cannot read config file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      if (named)
+        throw new UsageError(
+          `cannot read config file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+        );
       continue;
     }
     let parsed: unknown;
@@ -129,11 +132,14 @@ export function loadConfigFile(flags: GlobalFlags, env: NodeJS.ProcessEnv): Load
     } catch (err) {
       throw new UsageError(`config file ${path} is not valid JSON: ${(err as Error).message}`);
     }
-    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new UsageError(`config file ${path} must hold a JSON object`);
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+      throw new UsageError(`config file ${path} must hold a JSON object`);
     const settings: FileSettings = {};
     for (const [key, value] of Object.entries(parsed)) {
-      if (!(key in SETTINGS)) throw new UsageError(`unknown setting '${key}' in ${path}; known: ${Object.keys(SETTINGS).join(', ')}`);
-      if (typeof value !== 'string' && typeof value !== 'number') throw new UsageError(`setting '${key}' in ${path} must be a string or a number`);
+      if (!(key in SETTINGS))
+        throw new UsageError(`unknown setting '${key}' in ${path}; known: ${Object.keys(SETTINGS).join(', ')}`);
+      if (typeof value !== 'string' && typeof value !== 'number')
+        throw new UsageError(`setting '${key}' in ${path} must be a string or a number`);
       settings[key as SettingKey] = String(value);
     }
     return { path, settings, ignored };
@@ -152,7 +158,8 @@ export function resolveConfig(flags: GlobalFlags, env: NodeJS.ProcessEnv): Confi
     const text = raw(key);
     if (text === undefined) return fallback;
     const value = Number(text);
-    if (!Number.isFinite(value) || value <= 0) throw new UsageError(`${where(key)} must be a positive number, got '${text}'`);
+    if (!Number.isFinite(value) || value <= 0)
+      throw new UsageError(`${where(key)} must be a positive number, got '${text}'`);
     return value;
   };
   const provider = (flags.provider ?? raw('provider') ?? 'nvidia').trim().toLowerCase() as ProviderName;
@@ -164,7 +171,9 @@ export function resolveConfig(flags: GlobalFlags, env: NodeJS.ProcessEnv): Confi
   const within = (key: SettingKey, fallback: number, min: number, max: number): number => {
     const value = positive(key, fallback);
     if (value < min || value > max) {
-      throw new UsageError(`${where(key)} must be ${max === Infinity ? `at least ${min}` : `from ${min} to ${max}`}, got '${value}'`);
+      throw new UsageError(
+        `${where(key)} must be ${max === Infinity ? `at least ${min}` : `from ${min} to ${max}`}, got '${value}'`,
+      );
     }
     return value;
   };
@@ -180,7 +189,9 @@ export function resolveConfig(flags: GlobalFlags, env: NodeJS.ProcessEnv): Confi
   const heartbeatSeconds = within('heartbeat_seconds', 60, 0.1, Infinity);
   // A heartbeat rarer than a third of the stale window lets a live run look abandoned.
   if (heartbeatSeconds > DEFAULT_STALE_AFTER_MS / 3000) {
-    throw new UsageError(`${where('heartbeat_seconds')} must be at most ${DEFAULT_STALE_AFTER_MS / 3000} (a third of the ${DEFAULT_STALE_AFTER_MS / 1000} s stale window), got '${heartbeatSeconds}'`);
+    throw new UsageError(
+      `${where('heartbeat_seconds')} must be at most ${DEFAULT_STALE_AFTER_MS / 3000} (a third of the ${DEFAULT_STALE_AFTER_MS / 1000} s stale window), got '${heartbeatSeconds}'`,
+    );
   }
   return {
     storeUrl: flags.store ?? raw('store') ?? DEFAULT_STORE,

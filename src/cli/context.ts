@@ -43,10 +43,14 @@ export function probeFor(config: Config): GpuProbe {
   const nvml = () => new NvmlProbe({ library: config.nvmlLibrary, timeoutMs: config.nvidiaSmiTimeoutMs });
   const nvidiaSmi = () => new NvidiaSmiProbe({ timeoutMs: config.nvidiaSmiTimeoutMs });
   switch (config.provider) {
-    case 'fake': return new FakeProbe(config.fakeGpusPath);
-    case 'nvml': return nvml();
-    case 'nvidia-smi': return nvidiaSmi();
-    case 'nvidia': return new BestNvidiaProbe(nvml(), nvidiaSmi());
+    case 'fake':
+      return new FakeProbe(config.fakeGpusPath);
+    case 'nvml':
+      return nvml();
+    case 'nvidia-smi':
+      return nvidiaSmi();
+    case 'nvidia':
+      return new BestNvidiaProbe(nvml(), nvidiaSmi());
   }
 }
 
@@ -66,8 +70,9 @@ export function systemContext(config: Config, io: { stdout: Output; stderr: Outp
     dieOf: (signal) => {
       process.kill(process.pid, signal);
     },
-    shutdownSignal: () => new Promise((resolve) => {
-      for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => resolve(signal));
-    }),
+    shutdownSignal: () =>
+      new Promise((resolve) => {
+        for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => resolve(signal));
+      }),
   };
 }

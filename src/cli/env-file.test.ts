@@ -19,11 +19,14 @@ function envFile(name: string, mode: number): string {
   return path;
 }
 
-test('a file of the server\'s user that others cannot write is loaded; the environment wins over it', () => {
+test("a file of the server's user that others cannot write is loaded; the environment wins over it", () => {
   delete process.env[VAR];
   const path = envFile('mine', 0o600);
   const warnings: string[] = [];
-  assert.equal(loadEnvFile(path, (l) => warnings.push(l)), path);
+  assert.equal(
+    loadEnvFile(path, (l) => warnings.push(l)),
+    path,
+  );
   assert.equal(process.env[VAR], 'mine');
   loadEnvFile(envFile('later', 0o644), (l) => warnings.push(l));
   assert.equal(process.env[VAR], 'mine');
@@ -31,15 +34,24 @@ test('a file of the server\'s user that others cannot write is loaded; the envir
   delete process.env[VAR];
 });
 
-test('a file others may write, another user\'s file, or a link is ignored with one warning line', () => {
+test("a file others may write, another user's file, or a link is ignored with one warning line", () => {
   delete process.env[VAR];
   const warnings: string[] = [];
   const open = envFile('open', 0o666);
-  assert.equal(loadEnvFile(open, (l) => warnings.push(l)), null);
-  assert.equal(loadEnvFile(envFile('theirs', 0o600), (l) => warnings.push(l), currentUid() + 1), null);
+  assert.equal(
+    loadEnvFile(open, (l) => warnings.push(l)),
+    null,
+  );
+  assert.equal(
+    loadEnvFile(envFile('theirs', 0o600), (l) => warnings.push(l), currentUid() + 1),
+    null,
+  );
   const link = join(dir, 'link');
   symlinkSync(envFile('target', 0o600), link);
-  assert.equal(loadEnvFile(link, (l) => warnings.push(l)), null);
+  assert.equal(
+    loadEnvFile(link, (l) => warnings.push(l)),
+    null,
+  );
   assert.equal(process.env[VAR], undefined);
   assert.deepEqual(warnings, [
     `ignoring ${open}: other users may write it (chmod go-w)`,
@@ -53,7 +65,10 @@ test('a missing --env-file is a usage error; a missing default .env is nothing',
   const cwd = process.cwd();
   process.chdir(dir);
   try {
-    assert.equal(loadEnvFile(undefined, () => assert.fail('no warning')), null);
+    assert.equal(
+      loadEnvFile(undefined, () => assert.fail('no warning')),
+      null,
+    );
   } finally {
     process.chdir(cwd);
   }

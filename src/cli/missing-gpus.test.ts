@@ -24,23 +24,36 @@ function machine(gpus: number) {
   return paths;
 }
 
-const unreadable = { toolName: 'nvidia-smi', probe: async () => { throw new ProbeUnavailableError('gone'); } };
+const unreadable = {
+  toolName: 'nvidia-smi',
+  probe: async () => {
+    throw new ProbeUnavailableError('gone');
+  },
+};
 
 test('admin warns when nvidia-smi lists another number of GPUs, and says nothing when it cannot read', async () => {
   const paths = machine(4);
   const wide = testContext({ ...machine(2), now: NOW });
   await adminCommand({ gpus: '5', force: false }, wide);
-  assert.equal(wide.err(), 'Warning: nvidia-smi lists 2 GPUs, but the pool has 5: ' +
-    'GPUs 2 to 4 are not found by nvidia-smi and never handed out\n');
+  assert.equal(
+    wide.err(),
+    'Warning: nvidia-smi lists 2 GPUs, but the pool has 5: ' +
+      'GPUs 2 to 4 are not found by nvidia-smi and never handed out\n',
+  );
   const larger = testContext({ ...paths, now: NOW });
   assert.equal(await adminCommand({ gpus: '6', force: false }, larger), 0);
   assert.equal(larger.out(), 'Initialized 6 GPUs (IDs 0 to 5)\n');
-  assert.equal(larger.err(), 'Warning: nvidia-smi lists 4 GPUs, but the pool has 6: ' +
-    'GPUs 4 and 5 are not found by nvidia-smi and never handed out\n');
+  assert.equal(
+    larger.err(),
+    'Warning: nvidia-smi lists 4 GPUs, but the pool has 6: ' +
+      'GPUs 4 and 5 are not found by nvidia-smi and never handed out\n',
+  );
   const smaller = testContext({ ...paths, now: NOW });
   await adminCommand({ gpus: '3', force: true }, smaller);
-  assert.equal(smaller.err(), 'Warning: nvidia-smi lists 4 GPUs, but the pool has 3: ' +
-    'GPU 3 is outside the pool and never handed out\n');
+  assert.equal(
+    smaller.err(),
+    'Warning: nvidia-smi lists 4 GPUs, but the pool has 3: ' + 'GPU 3 is outside the pool and never handed out\n',
+  );
   const same = testContext({ ...paths, now: NOW });
   await adminCommand({ gpus: '4', force: true }, same);
   assert.equal(same.err(), '');
@@ -62,7 +75,10 @@ test('status marks the GPUs nvidia-smi does not list, in text, table and JSON', 
   const json = testContext({ ...paths, now: NOW });
   await statusCommand({ table: false, json: true }, json);
   const rows: Array<{ not_found_by_probe: boolean }> = JSON.parse(json.out());
-  assert.deepEqual(rows.map((r) => r.not_found_by_probe), [false, false, true]);
+  assert.deepEqual(
+    rows.map((r) => r.not_found_by_probe),
+    [false, false, true],
+  );
   // When nvidia-smi cannot read, nothing is known missing: the lines are as before.
   const blind = testContext({ ...paths, now: NOW });
   blind.probe = unreadable;
@@ -74,9 +90,14 @@ test('allocation leaves out GPUs nvidia-smi does not list and counts them in the
   const paths = machine(4);
   await adminCommand({ gpus: '6', force: false }, testContext({ ...paths, now: NOW }));
   const tooMany = testContext({ ...paths, now: NOW });
-  await assert.rejects(reserveCommand({ gpus: '5', duration: '1h' }, tooMany), (e) => e instanceof NotEnoughGpusError &&
-    e.message === 'Not enough GPUs available. Requested: 5, Available: 4 ' +
-      "(2 GPUs not found by nvidia-smi - run 'canhazgpu status' for details)");
+  await assert.rejects(
+    reserveCommand({ gpus: '5', duration: '1h' }, tooMany),
+    (e) =>
+      e instanceof NotEnoughGpusError &&
+      e.message ===
+        'Not enough GPUs available. Requested: 5, Available: 4 ' +
+          "(2 GPUs not found by nvidia-smi - run 'canhazgpu status' for details)",
+  );
   const all = testContext({ ...paths, now: NOW });
   await reserveCommand({ gpus: '4', duration: '1h' }, all);
   assert.equal(all.out(), 'Reserved 4 GPU(s): [0, 1, 2, 3] for 1h 0m 0s\n');

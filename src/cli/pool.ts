@@ -14,7 +14,11 @@ export function sharedProbe(ctx: Context, store: Store, purpose: 'allocate' | 's
   const { config } = ctx;
   const maxAgeMs = { allocate: config.readingMaxAgeMs, status: config.statusReadingMaxAgeMs, agent: 0 }[purpose];
   return new SharedProbe({
-    inner: ctx.probe, readings: store, clock: ctx.clock, host: config.host, maxAgeMs,
+    inner: ctx.probe,
+    readings: store,
+    clock: ctx.clock,
+    host: config.host,
+    maxAgeMs,
     // nvidia-smi runs its two queries one after the other, each within the timeout.
     probeHoldMs: 2 * config.nvidiaSmiTimeoutMs + 1000,
   });

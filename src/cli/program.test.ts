@@ -10,7 +10,10 @@ const w = world('program');
 test('bad input gets one line on stderr, exit 1, and changes nothing', async () => {
   const m = w.machine(4);
   const env = {
-    HOME: w.dir, CANHAZGPU_STORE: m.storePath, CANHAZGPU_PROVIDER: 'fake', CANHAZGPU_FAKE_GPUS: m.gpusPath,
+    HOME: w.dir,
+    CANHAZGPU_STORE: m.storePath,
+    CANHAZGPU_PROVIDER: 'fake',
+    CANHAZGPU_FAKE_GPUS: m.gpusPath,
   };
   const cli = (args: string[], extra: NodeJS.ProcessEnv = {}) => cliWithEnv(args, { ...env, ...extra });
   assert.equal((await cli(['admin', '--gpus', '4'])).code, 0);
@@ -21,8 +24,10 @@ test('bad input gets one line on stderr, exit 1, and changes nothing', async () 
     [['admin'], "Error: Missing option '--gpus'. Usage: canhazgpu admin --gpus <count> [--force]\n"],
     [['admin', '--gpus', '0', '--force'], 'Error: --gpus must be a whole number of at least 1\n'],
     [['admin', '--gpus', 'eight', '--force'], "Error: Invalid value for '--gpus': 'eight' is not a valid integer.\n"],
-    [['admin', '--gpus', '8'],
-      'Error: GPU pool already initialized with 4 GPUs. Use --force to reinitialize (this clears all reservations).\n'],
+    [
+      ['admin', '--gpus', '8'],
+      'Error: GPU pool already initialized with 4 GPUs. Use --force to reinitialize (this clears all reservations).\n',
+    ],
     [['reserve', '--gpus', '-2'], 'Error: --gpus must be a whole number of at least 1\n'],
     [['reserve', '--gpus', '1.5'], "Error: Invalid value for '--gpus': '1.5' is not a valid integer.\n"],
     [['reserve', '--duration', '2hours'], invalidDuration],
@@ -36,16 +41,22 @@ test('bad input gets one line on stderr, exit 1, and changes nothing', async () 
     [['status', '--table', '--json'], 'Error: --table and --json cannot be used together\n'],
     [['frobnicate'], "Error: Unknown command 'frobnicate'\n"],
     [['status', '--provider', 'amd'], "Error: unknown GPU provider 'amd': use nvidia, nvml, nvidia-smi or fake\n"],
-    [['status', '--store', 'postgres://db/x'],
-      "Error: unsupported store 'postgres://db/x': use sqlite:/path/to/state.db, a file path, "
-        + 'or redis://host:port/db\n'],
+    [
+      ['status', '--store', 'postgres://db/x'],
+      "Error: unsupported store 'postgres://db/x': use sqlite:/path/to/state.db, a file path, " +
+        'or redis://host:port/db\n',
+    ],
   ];
   // Timers past 2^31 ms fire after 1 ms in Node: a huge timeout would make nvidia-smi always "unavailable".
   const envCases: Array<[NodeJS.ProcessEnv, string]> = [
-    [{ CANHAZGPU_NVIDIA_SMI_TIMEOUT_SECONDS: '3000000' },
-      "Error: CANHAZGPU_NVIDIA_SMI_TIMEOUT_SECONDS must be from 0.1 to 3600, got '3000000'\n"],
-    [{ CANHAZGPU_HEARTBEAT_SECONDS: '0.0001' },
-      "Error: CANHAZGPU_HEARTBEAT_SECONDS must be at least 0.1, got '0.0001'\n"],
+    [
+      { CANHAZGPU_NVIDIA_SMI_TIMEOUT_SECONDS: '3000000' },
+      "Error: CANHAZGPU_NVIDIA_SMI_TIMEOUT_SECONDS must be from 0.1 to 3600, got '3000000'\n",
+    ],
+    [
+      { CANHAZGPU_HEARTBEAT_SECONDS: '0.0001' },
+      "Error: CANHAZGPU_HEARTBEAT_SECONDS must be at least 0.1, got '0.0001'\n",
+    ],
   ];
   const before = (await cli(['status', '--json'])).stdout;
   assert.match(before, /"user": ?"\w+"/);

@@ -31,7 +31,12 @@ const defaultContext: ContextFactory = (flags, io) => {
   return systemContext(config, io);
 };
 
-function buildProgram(io: Io, argv: readonly string[], makeContext: ContextFactory, done: (code: number) => void): Command {
+function buildProgram(
+  io: Io,
+  argv: readonly string[],
+  makeContext: ContextFactory,
+  done: (code: number) => void,
+): Command {
   const program = new Command('canhazgpu')
     .option('--store <url>', 'state store')
     .option('--provider <name>', 'GPU probe: nvidia or fake')
@@ -50,7 +55,9 @@ function buildProgram(io: Io, argv: readonly string[], makeContext: ContextFacto
     done(await fn(makeContext(accounts ? { ...flags, accounts } : flags, io)));
   };
 
-  program.command('admin').description('Initialize GPU pool for this machine')
+  program
+    .command('admin')
+    .description('Initialize GPU pool for this machine')
     .option('--gpus <count>', 'Number of GPUs available on this machine (required)')
     .option('--force', 'Force reinitialization even if already initialized', false)
     .action(function (this: Command) {
@@ -58,10 +65,14 @@ function buildProgram(io: Io, argv: readonly string[], makeContext: ContextFacto
       return act((ctx) => adminCommand({ gpus: o.gpus, force: o.force }, ctx))();
     });
 
-  program.command('release').description('Release all manually reserved GPUs held by the current user')
+  program
+    .command('release')
+    .description('Release all manually reserved GPUs held by the current user')
     .action(act((ctx) => releaseCommand(ctx)));
 
-  program.command('reserve').description('Reserve GPUs manually for a specified duration')
+  program
+    .command('reserve')
+    .description('Reserve GPUs manually for a specified duration')
     .option('--gpus <count>', 'Number of GPUs to reserve (default: 1)')
     .option('--duration <time>', 'Duration to reserve GPUs, e.g. 30m, 2h, 1d, 0.5h (default: 8h)')
     .action(function (this: Command) {
@@ -69,7 +80,9 @@ function buildProgram(io: Io, argv: readonly string[], makeContext: ContextFacto
       return act((ctx) => reserveCommand({ gpus: o.gpus, duration: o.duration }, ctx))();
     });
 
-  program.command('run').description('Reserve GPUs and run a command with CUDA_VISIBLE_DEVICES set')
+  program
+    .command('run')
+    .description('Reserve GPUs and run a command with CUDA_VISIBLE_DEVICES set')
     .usage('[--gpus <count>] -- <command> [args]...')
     .option('--gpus <count>', 'Number of GPUs to reserve (default: 1)')
     .argument('[command...]')
@@ -84,16 +97,23 @@ function buildProgram(io: Io, argv: readonly string[], makeContext: ContextFacto
       return act((ctx) => runCommand({ gpus: o.gpus, command, stray }, ctx))();
     });
 
-  program.command('agent').description("Keep this host's GPU reading fresh for the other commands")
+  program
+    .command('agent')
+    .description("Keep this host's GPU reading fresh for the other commands")
     .option('--interval <seconds>', 'seconds between readings', '1')
     .action(function (this: Command) {
       const o = this.opts<{ interval: string }>();
       return act(async (ctx) => (await agent()).agentCommand({ interval: o.interval }, ctx))();
     });
 
-  program.command('serve').description('Serve the HTTP API, dashboard and metrics on this pool')
-    .option('--http <host:port>', 'HTTP address, loopback unless told otherwise (default: "127.0.0.1:8080", or env CANHAZGPU_HTTP)')
-    .option('--grpc <host:port>', "gRPC address, or 'off' (default: \"127.0.0.1:9090\", or env CANHAZGPU_GRPC)")
+  program
+    .command('serve')
+    .description('Serve the HTTP API, dashboard and metrics on this pool')
+    .option(
+      '--http <host:port>',
+      'HTTP address, loopback unless told otherwise (default: "127.0.0.1:8080", or env CANHAZGPU_HTTP)',
+    )
+    .option('--grpc <host:port>', 'gRPC address, or \'off\' (default: "127.0.0.1:9090", or env CANHAZGPU_GRPC)')
     .option('--log-format <format>', 'text or json, one line per request', 'text')
     .option('--rate-limit <n>', 'requests per second per API key (0: no limit)', '100')
     .option('--price-per-gpu-hour <usd>', "this host's chargeback price per GPU-hour (default 0)")
@@ -103,34 +123,64 @@ function buildProgram(io: Io, argv: readonly string[], makeContext: ContextFacto
     .option('--tls-key <file>', 'PEM private key of --tls-cert')
     .option('--env-file <file>', 'VASTAI_API_KEY, IONET_API_KEY and their URLs (default: .env here, if present)')
     .action(function (this: Command) {
-      const o = this.opts<{ http?: string; grpc?: string; logFormat: string; rateLimit: string; pricePerGpuHour?: string; accounts?: string }>();
+      const o = this.opts<{
+        http?: string;
+        grpc?: string;
+        logFormat: string;
+        rateLimit: string;
+        pricePerGpuHour?: string;
+        accounts?: string;
+      }>();
       const net = this.opts<{ allowedHosts?: string; tlsCert?: string; tlsKey?: string; envFile?: string }>();
-      const serve = async (ctx: Context) => (await server()).serveCommand({
-        http: o.http, grpc: o.grpc, logFormat: o.logFormat, rateLimit: o.rateLimit, pricePerGpuHour: o.pricePerGpuHour,
-        ...net,
-      }, ctx);
+      const serve = async (ctx: Context) =>
+        (await server()).serveCommand(
+          {
+            http: o.http,
+            grpc: o.grpc,
+            logFormat: o.logFormat,
+            rateLimit: o.rateLimit,
+            pricePerGpuHour: o.pricePerGpuHour,
+            ...net,
+          },
+          ctx,
+        );
       return act(serve, o.accounts)();
     });
 
   const user = program.command('user').description("Manage the server's users");
-  user.command('add').description('Add a user who can log in to the server')
-    .option('--email <email>').option('--name <name>').option('--admin', 'may change the strategy and destroy any reservation', false)
+  user
+    .command('add')
+    .description('Add a user who can log in to the server')
+    .option('--email <email>')
+    .option('--name <name>')
+    .option('--admin', 'may change the strategy and destroy any reservation', false)
     .option('--password-stdin', 'read the password from standard input', false)
     .option('--accounts <file>')
     .action(function (this: Command) {
-      const o = this.opts<{ email?: string; name?: string; admin: boolean; passwordStdin: boolean; accounts?: string }>();
+      const o = this.opts<{
+        email?: string;
+        name?: string;
+        admin: boolean;
+        passwordStdin: boolean;
+        accounts?: string;
+      }>();
       return act(async (ctx) => {
         const password = o.passwordStdin ? (await io.readStdin()).replace(/\r?\n$/, '') : null;
         return (await accounts()).userAddCommand({ email: o.email, name: o.name, admin: o.admin, password }, ctx);
       }, o.accounts)();
     });
-  user.command('list').description('List the users, and whether each is disabled or locked out')
+  user
+    .command('list')
+    .description('List the users, and whether each is disabled or locked out')
     .option('--accounts <file>')
     .action(function (this: Command) {
       return act(async (ctx) => (await users()).userListCommand(ctx), this.opts<{ accounts?: string }>().accounts)();
     });
-  user.command('passwd').description("Change a user's password; their login tokens stop working")
-    .option('--email <email>').option('--password-stdin', 'read the password from standard input', false)
+  user
+    .command('passwd')
+    .description("Change a user's password; their login tokens stop working")
+    .option('--email <email>')
+    .option('--password-stdin', 'read the password from standard input', false)
     .option('--accounts <file>')
     .action(function (this: Command) {
       const o = this.opts<{ email?: string; passwordStdin: boolean; accounts?: string }>();
@@ -140,38 +190,60 @@ function buildProgram(io: Io, argv: readonly string[], makeContext: ContextFacto
       }, o.accounts)();
     });
   const changes = [
-    ['disable', 'Stop a user\'s API keys and login tokens from working'],
-    ['enable', 'Let a disabled user\'s API keys work again'],
+    ['disable', "Stop a user's API keys and login tokens from working"],
+    ['enable', "Let a disabled user's API keys work again"],
     ['delete', 'Delete a user who holds no active reservation (the ledger is kept)'],
     ['revoke-tokens', 'End every login token of a user'],
   ] as const;
   for (const [change, description] of changes) {
-    user.command(change).description(description).option('--email <email>').option('--accounts <file>')
+    user
+      .command(change)
+      .description(description)
+      .option('--email <email>')
+      .option('--accounts <file>')
       .action(function (this: Command) {
         const o = this.opts<{ email?: string; accounts?: string }>();
         return act(async (ctx) => (await users()).userChangeCommand(change, { email: o.email }, ctx), o.accounts)();
       });
   }
 
-  const apikey = program.command('apikey').description("Manage API keys for the server");
-  apikey.command('create').description('Create an API key (printed once) for you, or for --user')
-    .option('--name <name>').option('--user <email>').option('--accounts <file>')
+  const apikey = program.command('apikey').description('Manage API keys for the server');
+  apikey
+    .command('create')
+    .description('Create an API key (printed once) for you, or for --user')
+    .option('--name <name>')
+    .option('--user <email>')
+    .option('--accounts <file>')
     .action(function (this: Command) {
       const o = this.opts<{ name?: string; user?: string; accounts?: string }>();
-      return act(async (ctx) => (await accounts()).apiKeyCreateCommand({ name: o.name, user: o.user }, ctx), o.accounts)();
+      return act(
+        async (ctx) => (await accounts()).apiKeyCreateCommand({ name: o.name, user: o.user }, ctx),
+        o.accounts,
+      )();
     });
-  apikey.command('list').description('List API keys').option('--user <email>').option('--accounts <file>')
+  apikey
+    .command('list')
+    .description('List API keys')
+    .option('--user <email>')
+    .option('--accounts <file>')
     .action(function (this: Command) {
       const o = this.opts<{ user?: string; accounts?: string }>();
       return act(async (ctx) => (await accounts()).apiKeyListCommand({ user: o.user }, ctx), o.accounts)();
     });
-  apikey.command('revoke').description('Revoke an API key').argument('[id]').option('--user <email>').option('--accounts <file>')
+  apikey
+    .command('revoke')
+    .description('Revoke an API key')
+    .argument('[id]')
+    .option('--user <email>')
+    .option('--accounts <file>')
     .action(function (this: Command, id: string | undefined) {
       const o = this.opts<{ user?: string; accounts?: string }>();
       return act(async (ctx) => (await accounts()).apiKeyRevokeCommand({ id, user: o.user }, ctx), o.accounts)();
     });
 
-  program.command('status').description('Show current GPU allocation status')
+  program
+    .command('status')
+    .description('Show current GPU allocation status')
     .option('--table', 'Show a table with users, models and processes', false)
     .option('--json', 'Machine-readable output', false)
     .action(function (this: Command) {
@@ -183,7 +255,11 @@ function buildProgram(io: Io, argv: readonly string[], makeContext: ContextFacto
 }
 
 /** Runs the CLI on `argv` (without node and script) and resolves to the exit code. */
-export async function main(argv: readonly string[], io: Io, makeContext: ContextFactory = defaultContext): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  io: Io,
+  makeContext: ContextFactory = defaultContext,
+): Promise<number> {
   if (argv.length === 0) {
     io.stdout.write(USAGE + GLOBAL_OPTIONS);
     return 0;
@@ -193,7 +269,9 @@ export async function main(argv: readonly string[], io: Io, makeContext: Context
   try {
     // Up to `--`, commander parses; after it, everything is the command of `run`.
     const dashes = argv.indexOf('--');
-    await program.parseAsync(dashes < 0 ? [...argv] : [...argv.slice(0, dashes), '--', ...argv.slice(dashes + 1)], { from: 'user' });
+    await program.parseAsync(dashes < 0 ? [...argv] : [...argv.slice(0, dashes), '--', ...argv.slice(dashes + 1)], {
+      from: 'user',
+    });
     return exitCode;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 1;

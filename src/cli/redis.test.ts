@@ -39,8 +39,11 @@ describe('the commands on Redis', { skip: !redisServerAvailable() && 'needs redi
     await redis.set('canhazgpu:gpu:0', JSON.stringify(python));
     const status = ctx();
     await statusCommand({ table: false, json: false }, status);
-    assert.equal(status.out(), 'GPU 0: IN USE by bob for 0h 15m 30s (run, last heartbeat 0h 0m 5s ago) '
-      + '[validated: no actual usage detected]\nGPU 1: AVAILABLE\n');
+    assert.equal(
+      status.out(),
+      'GPU 0: IN USE by bob for 0h 15m 30s (run, last heartbeat 0h 0m 5s ago) ' +
+        '[validated: no actual usage detected]\nGPU 1: AVAILABLE\n',
+    );
     await assert.rejects(reserveCommand({ gpus: '2', duration: undefined }, ctx()), (err: Error) => {
       assert.ok(err instanceof NotEnoughGpusError);
       assert.equal(err.message, 'Not enough GPUs available. Requested: 2, Available: 1');
@@ -48,8 +51,10 @@ describe('the commands on Redis', { skip: !redisServerAvailable() && 'needs redi
     });
     assert.equal(await reserve(), 'Reserved 1 GPU(s): [1] for 8h 0m 0s\n');
     const ours = JSON.parse((await redis.get('canhazgpu:gpu:1'))!);
-    assert.deepEqual([ours.user, ours.type, ours.start_time, ours.expiry_time],
-      ['alice', 'manual', NOW_S, NOW_S + 8 * 3600]);
+    assert.deepEqual(
+      [ours.user, ours.type, ours.start_time, ours.expiry_time],
+      ['alice', 'manual', NOW_S, NOW_S + 8 * 3600],
+    );
     const released = ctx();
     await releaseCommand(released);
     assert.equal(released.out(), 'Released 1 GPU(s): [1]\n');
@@ -62,8 +67,10 @@ describe('the commands on Redis', { skip: !redisServerAvailable() && 'needs redi
     await redis.set('canhazgpu:allocation_lock', 'dead-holder'); // never expires: its holder died without EX
     try {
       const stuck = ctx(NOW, { CANHAZGPU_LOCK_WAIT_SECONDS: '1' });
-      await assert.rejects(reserveCommand({ gpus: undefined, duration: undefined }, stuck),
-        /^\w*Error: Failed to acquire allocation lock after \d+ attempts$/);
+      await assert.rejects(
+        reserveCommand({ gpus: undefined, duration: undefined }, stuck),
+        /^\w*Error: Failed to acquire allocation lock after \d+ attempts$/,
+      );
       assert.equal(stuck.out(), '');
     } finally {
       await redis.del('canhazgpu:allocation_lock');
@@ -76,15 +83,20 @@ describe('the commands on Redis', { skip: !redisServerAvailable() && 'needs redi
     await reserve();
     await assert.rejects(adminCommand({ gpus: '4', force: true }, ctx(NOW, {}, 16)), (err: Error) => {
       assert.ok(err instanceof StoreUnavailableError);
-      assert.equal(err.message, `Cannot use database 16 of the GPU store at ${server.url.replace(/\/0$/, '/16')} `
-        + '(ERR DB index is out of range); choose a database the server has with --store.');
+      assert.equal(
+        err.message,
+        `Cannot use database 16 of the GPU store at ${server.url.replace(/\/0$/, '/16')} ` +
+          '(ERR DB index is out of range); choose a database the server has with --store.',
+      );
       return true;
     });
     const status = ctx(NOW + S);
     await statusCommand({ table: false, json: false }, status);
     assert.match(status.out(), /^GPU 0: IN USE by alice for 0h 0m 1s /);
-    await assert.rejects(statusCommand({ table: false, json: false }, ctx(NOW, {}, 15)),
-      /^PoolNotInitializedError: GPU pool not initialized\. Run 'canhazgpu admin --gpus <count>' first\.$/);
+    await assert.rejects(
+      statusCommand({ table: false, json: false }, ctx(NOW, {}, 15)),
+      /^PoolNotInitializedError: GPU pool not initialized\. Run 'canhazgpu admin --gpus <count>' first\.$/,
+    );
     await releaseCommand(ctx());
   });
 
@@ -97,18 +109,24 @@ describe('the commands on Redis', { skip: !redisServerAvailable() && 'needs redi
       (await redis.mget('canhazgpu:gpu:0', 'canhazgpu:gpu:1')).filter((v) => v && JSON.parse(v).user);
     const refused = (owner: string) => (err: Error) => {
       assert.ok(err instanceof UsageError);
-      assert.equal(err.message,
-        `Only ${owner} may reinitialize the pool at ${server.url}: --force clears every user's reservations`);
+      assert.equal(
+        err.message,
+        `Only ${owner} may reinitialize the pool at ${server.url}: --force clears every user's reservations`,
+      );
       return true;
     };
-    await assert.rejects(adminCommand({ gpus: '2', force: true }, as(1001, 'carol')),
-      refused('root or bob (its owner)'));
+    await assert.rejects(
+      adminCommand({ gpus: '2', force: true }, as(1001, 'carol')),
+      refused('root or bob (its owner)'),
+    );
     const owner = JSON.parse((await redis.get('canhazgpu:pool_owner'))!);
     assert.deepEqual([owner.uid, owner.user], [1000, 'bob']);
     // The same uid on another host is someone else.
     await redis.set('canhazgpu:pool_owner', JSON.stringify({ ...owner, host: 'elsewhere' }));
-    await assert.rejects(adminCommand({ gpus: '2', force: true }, as(1000, 'bob')),
-      refused('root or bob on elsewhere (its owner)'));
+    await assert.rejects(
+      adminCommand({ gpus: '2', force: true }, as(1000, 'bob')),
+      refused('root or bob on elsewhere (its owner)'),
+    );
     assert.equal((await held()).length, 2);
     await redis.set('canhazgpu:pool_owner', JSON.stringify(owner));
     assert.equal(await adminCommand({ gpus: '2', force: true }, as(1000, 'bob')), 0);

@@ -40,7 +40,9 @@ export function newReservation(req: AllocationRequest): Reservation {
 export function chooseGpus(slots: readonly GpuSlot[], req: AllocationRequest): number[] {
   const inUse = new Set(req.inUse);
   const allowed = req.only ? new Set(req.only) : null;
-  const free = slots.filter((s) => !s.problem && (!allowed || allowed.has(s.id)) && activeReservation(s, req.now, req.liveness) === null);
+  const free = slots.filter(
+    (s) => !s.problem && (!allowed || allowed.has(s.id)) && activeReservation(s, req.now, req.liveness) === null,
+  );
   const listed = req.listed ? new Set(req.listed) : null;
   const present = free.filter((s) => !listed || listed.has(s.id));
   const candidates = present.filter((s) => !inUse.has(s.id));
@@ -48,11 +50,17 @@ export function chooseGpus(slots: readonly GpuSlot[], req: AllocationRequest): n
     const unreservedInUse = present.length - candidates.length;
     throw new NotEnoughGpusError(req.count, candidates.length, unreservedInUse, free.length - present.length);
   }
-  return leastRecentlyReleasedFirst(candidates, req.now, req.liveness).slice(0, req.count).map((s) => s.id);
+  return leastRecentlyReleasedFirst(candidates, req.now, req.liveness)
+    .slice(0, req.count)
+    .map((s) => s.id);
 }
 
 /** The pool's order of preference: never released first, then the longest released; ties by id. */
-export function leastRecentlyReleasedFirst<S extends GpuSlot>(slots: readonly S[], now: number, liveness: Liveness): S[] {
+export function leastRecentlyReleasedFirst<S extends GpuSlot>(
+  slots: readonly S[],
+  now: number,
+  liveness: Liveness,
+): S[] {
   const releasedAt = (s: GpuSlot) => lastReleased(s, now, liveness) ?? -Infinity;
   return slots
     .map((slot) => ({ slot, at: releasedAt(slot) }))

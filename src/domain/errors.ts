@@ -19,7 +19,9 @@ export class PoolNotInitializedError extends CanhazError {
 
 export class PoolAlreadyInitializedError extends CanhazError {
   constructor(readonly gpuCount: number) {
-    super(`GPU pool already initialized with ${gpuCount} GPUs. Use --force to reinitialize (this clears all reservations).`);
+    super(
+      `GPU pool already initialized with ${gpuCount} GPUs. Use --force to reinitialize (this clears all reservations).`,
+    );
   }
 }
 

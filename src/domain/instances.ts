@@ -28,7 +28,11 @@ export function namedProvider(f: InstanceFilters): string | undefined {
 }
 
 /** A GPU name as marketplaces compare them: `RTX_4090` = `rtx 4090`. */
-export const gpuNameKey = (name: string): string => name.toLowerCase().replace(/[_\s]+/g, ' ').trim();
+export const gpuNameKey = (name: string): string =>
+  name
+    .toLowerCase()
+    .replace(/[_\s]+/g, ' ')
+    .trim();
 
 /** Case-, space- and `_`-insensitive substring match for model and location; exact for provider; bounds inclusive. */
 export function matchesFilters(i: GpuInstance, f: InstanceFilters): boolean {
@@ -47,7 +51,12 @@ export function matchesFilters(i: GpuInstance, f: InstanceFilters): boolean {
 /** The four horizons of the GPU proxy specification's cost estimate. */
 export function costEstimate(pricePerHour: number) {
   const round = (x: number) => Math.round(x * 10_000) / 10_000;
-  return { hourly: round(pricePerHour), daily: round(pricePerHour * 24), weekly: round(pricePerHour * 168), monthly: round(pricePerHour * 720) };
+  return {
+    hourly: round(pricePerHour),
+    daily: round(pricePerHour * 24),
+    weekly: round(pricePerHour * 168),
+    monthly: round(pricePerHour * 720),
+  };
 }
 
 /** What a reservation has cost from `from` to `to` (Unix ms) at `pricePerHour`, to a millionth of a dollar. */

@@ -24,7 +24,10 @@ export interface Liveness {
 
 export const NO_TOKENS: ReadonlySet<string> = new Set();
 
-export function defaultLiveness(deadTokens: ReadonlySet<string> = NO_TOKENS, liveTokens: ReadonlySet<string> = NO_TOKENS): Liveness {
+export function defaultLiveness(
+  deadTokens: ReadonlySet<string> = NO_TOKENS,
+  liveTokens: ReadonlySet<string> = NO_TOKENS,
+): Liveness {
   return { staleAfterMs: DEFAULT_STALE_AFTER_MS, deadTokens, liveTokens };
 }
 
@@ -53,7 +56,10 @@ export function lastReleased(slot: GpuSlot, now: number, live: Liveness): number
 }
 
 /** The run reservations' tokens by what this host can tell of their owners (each owner judged once). */
-export function judgeOwners(slots: GpuSlot[], ownerState: (owner: OwnerRef) => OwnerState): { dead: Set<string>; live: Set<string> } {
+export function judgeOwners(
+  slots: GpuSlot[],
+  ownerState: (owner: OwnerRef) => OwnerState,
+): { dead: Set<string>; live: Set<string> } {
   const dead = new Set<string>();
   const live = new Set<string>();
   for (const { reservation: r } of slots) {
@@ -66,7 +72,11 @@ export function judgeOwners(slots: GpuSlot[], ownerState: (owner: OwnerRef) => O
 }
 
 /** The liveness of a pool as read now: which run owners are dead or seen alive, and the stale window. */
-export function livenessOf(slots: GpuSlot[], ownerState: (owner: OwnerRef) => OwnerState, staleAfterMs: number): Liveness {
+export function livenessOf(
+  slots: GpuSlot[],
+  ownerState: (owner: OwnerRef) => OwnerState,
+  staleAfterMs: number,
+): Liveness {
   const { dead, live } = judgeOwners(slots, ownerState);
   return { staleAfterMs, deadTokens: dead, liveTokens: live };
 }

@@ -2,7 +2,13 @@
 // Pure; the caller keeps SelectionState between requests.
 import type { GpuInstance } from './instances.js';
 
-export const STRATEGIES = ['round_robin', 'equal_weighted', 'weighted_round_robin', 'least_connections', 'least_response_time'] as const;
+export const STRATEGIES = [
+  'round_robin',
+  'equal_weighted',
+  'weighted_round_robin',
+  'least_connections',
+  'least_response_time',
+] as const;
 export type Strategy = (typeof STRATEGIES)[number];
 export const DEFAULT_STRATEGY: Strategy = 'least_connections';
 
@@ -41,8 +47,15 @@ const byId = (a: GpuInstance, b: GpuInstance) => (a.id < b.id ? -1 : a.id > b.id
  * instances by id; the others break ties in the order providers listed them (this host's pool lists
  * its least recently released GPUs first).
  */
-export function selectInstances(strategy: Strategy, candidates: readonly GpuInstance[], count: number, state: SelectionState, load: LoadFacts): GpuInstance[] {
-  const pool = strategy === 'round_robin' || strategy === 'weighted_round_robin' ? [...candidates].sort(byId) : [...candidates];
+export function selectInstances(
+  strategy: Strategy,
+  candidates: readonly GpuInstance[],
+  count: number,
+  state: SelectionState,
+  load: LoadFacts,
+): GpuInstance[] {
+  const pool =
+    strategy === 'round_robin' || strategy === 'weighted_round_robin' ? [...candidates].sort(byId) : [...candidates];
   const n = Math.min(count, pool.length);
   if (n === 0) return [];
   switch (strategy) {
@@ -73,16 +86,29 @@ export function selectInstances(strategy: Strategy, candidates: readonly GpuInst
       return picked;
     }
     case 'equal_weighted':
-      return greedy(pool, n, (i, taken) => (load.totalByProvider.get(i.provider) ?? 0) + taken.filter((t) => t.provider === i.provider).length);
+      return greedy(
+        pool,
+        n,
+        (i, taken) =>
+          (load.totalByProvider.get(i.provider) ?? 0) + taken.filter((t) => t.provider === i.provider).length,
+      );
     case 'least_connections':
-      return greedy(pool, n, (i, taken) => (load.active.get(hostKey(i)) ?? 0) + taken.filter((t) => hostKey(t) === hostKey(i)).length);
+      return greedy(
+        pool,
+        n,
+        (i, taken) => (load.active.get(hostKey(i)) ?? 0) + taken.filter((t) => hostKey(t) === hostKey(i)).length,
+      );
     case 'least_response_time':
       return greedy(pool, n, (i) => load.avgResponseMs.get(i.provider) ?? 0);
   }
 }
 
 /** Repeatedly takes the untaken instance with the lowest score (ties in listed order), rescoring after each pick. */
-function greedy(pool: GpuInstance[], n: number, score: (i: GpuInstance, taken: GpuInstance[]) => number): GpuInstance[] {
+function greedy(
+  pool: GpuInstance[],
+  n: number,
+  score: (i: GpuInstance, taken: GpuInstance[]) => number,
+): GpuInstance[] {
   const taken: GpuInstance[] = [];
   const left = [...pool];
   while (taken.length < n) {

@@ -44,7 +44,10 @@ function stateLine(row: StatusRow, now: number, thresholdMb: number): string {
   const head = `GPU ${row.gpuId}: `;
   switch (row.state) {
     case 'available': {
-      const released = row.lastReleased === null ? '' : ` (last released ${formatDuration(secondsBetween(row.lastReleased, now))} ago)`;
+      const released =
+        row.lastReleased === null
+          ? ''
+          : ` (last released ${formatDuration(secondsBetween(row.lastReleased, now))} ago)`;
       // The original prints the memory of a free GPU only when some is used.
       const used = row.usage ? memoryUsedMb(row.usage) : 0;
       const validated = used > 0 ? ` [validated: ${used}MB used]` : '';
@@ -57,7 +60,8 @@ function stateLine(row: StatusRow, now: number, thresholdMb: number): string {
           ? `manual, expires in ${formatDuration(secondsUntil(now, r.expiryTime ?? now))}`
           : `run, last heartbeat ${formatDuration(secondsBetween(r.lastHeartbeat, now))} ago`;
       let validated = '';
-      if (row.usage) validated = ` [validated: ${reservedValidation(row.usage, thresholdMb) ?? 'no actual usage detected'}]`;
+      if (row.usage)
+        validated = ` [validated: ${reservedValidation(row.usage, thresholdMb) ?? 'no actual usage detected'}]`;
       return `${head}IN USE by ${r.user} for ${formatDuration(secondsBetween(r.startTime, now))} (${detail})${validated}`;
     }
     case 'unreserved':
@@ -93,11 +97,26 @@ function stateCells(row: StatusRow, now: number, thresholdMb: number): string[] 
           ? `expires in ${formatCompactDuration(secondsUntil(now, r.expiryTime ?? now))}`
           : `heartbeat ${formatCompactDuration(secondsBetween(r.lastHeartbeat, now))} ago`;
       const validation = row.usage ? (reservedValidation(row.usage, thresholdMb) ?? 'no usage detected') : '';
-      return [id, 'in use', r.user, formatCompactDuration(secondsBetween(r.startTime, now)), r.type, model, details, validation];
+      return [
+        id,
+        'in use',
+        r.user,
+        formatCompactDuration(secondsBetween(r.startTime, now)),
+        r.type,
+        model,
+        details,
+        validation,
+      ];
     }
     case 'unreserved':
       return [
-        id, 'in use', processUsers(row.usage).join(','), '', '', model, 'WITHOUT RESERVATION',
+        id,
+        'in use',
+        processUsers(row.usage).join(','),
+        '',
+        '',
+        model,
+        'WITHOUT RESERVATION',
         `${memoryUsedMb(row.usage)}MB used by ${describeProcesses(row.usage)}`,
       ];
     case 'unreadable':
@@ -116,7 +135,11 @@ export function statusJson(row: StatusRow, now: number) {
         name: row.usage.name,
         uuid: row.usage.uuid,
         processes: row.usage.processes.map((p) => ({
-          pid: p.pid, name: p.name, user: p.user, used_memory_mb: p.usedMemoryMb, model: p.model,
+          pid: p.pid,
+          name: p.name,
+          user: p.user,
+          used_memory_mb: p.usedMemoryMb,
+          model: p.model,
         })),
       }
     : null;

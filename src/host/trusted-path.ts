@@ -1,7 +1,17 @@
 // Files that root and every user open on a shared machine must not be swappable by someone else: a
 // user who can rename an entry can put a symbolic link there, and whoever opens it next writes the
 // link's target. A path is trusted when nobody but root and the caller can change any entry on it.
-import { closeSync, constants, type Stats, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, realpathSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  type Stats,
+  fchmodSync,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  realpathSync,
+} from 'node:fs';
 import { dirname, join, parse, resolve, sep } from 'node:path';
 
 export const currentUid = (): number => process.getuid?.() ?? -1;
@@ -50,7 +60,8 @@ export function fileProblem(path: string, me = currentUid()): FileProblem | null
   }
   if (st.isSymbolicLink()) return { kind: 'unsafe', reason: `${path} is a symbolic link` };
   if (!st.isFile()) return { kind: 'unsafe', reason: `${path} is not a regular file` };
-  if (!trustedOwner(st.uid, me)) return { kind: 'unsafe', reason: `${path} belongs to uid ${st.uid}, not to root or you` };
+  if (!trustedOwner(st.uid, me))
+    return { kind: 'unsafe', reason: `${path} belongs to uid ${st.uid}, not to root or you` };
   // A hard link elsewhere does not change what this path names (its directory is checked to be ours), so
   // it is no reason to refuse: a user who may link the 0666 store somewhere would otherwise block everyone.
   return null;

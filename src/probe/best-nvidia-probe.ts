@@ -7,7 +7,10 @@ import type { NvmlProbe } from './nvml/nvml-probe.js';
 export class BestNvidiaProbe implements GpuProbe {
   private chosen: GpuProbe | null = null;
 
-  constructor(private readonly nvml: NvmlProbe, private readonly nvidiaSmi: GpuProbe) {}
+  constructor(
+    private readonly nvml: NvmlProbe,
+    private readonly nvidiaSmi: GpuProbe,
+  ) {}
 
   private choice(): GpuProbe {
     if (this.chosen) return this.chosen;

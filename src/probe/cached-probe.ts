@@ -6,7 +6,11 @@ import type { GpuUsage } from '../domain/usage.js';
 export class CachedProbe implements GpuProbe {
   private last: { at: number; reading: Promise<GpuUsage[]> } | null = null;
 
-  constructor(private readonly inner: GpuProbe, private readonly clock: Clock, private readonly maxAgeMs: number) {}
+  constructor(
+    private readonly inner: GpuProbe,
+    private readonly clock: Clock,
+    private readonly maxAgeMs: number,
+  ) {}
 
   get toolName(): string {
     return this.inner.toolName;

@@ -8,7 +8,9 @@ import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { SharedProbe } from './shared-probe.js';
 
 const T0 = 1_800_000_000_000;
-const GPUS: GpuUsage[] = [{ index: 0, uuid: 'GPU-0', name: 'H200', memoryUsedMb: 3, memoryTotalMb: 143_771, processes: [] }];
+const GPUS: GpuUsage[] = [
+  { index: 0, uuid: 'GPU-0', name: 'H200', memoryUsedMb: 3, memoryTotalMb: 143_771, processes: [] },
+];
 
 /** nvidia-smi as the test drives it: each call waits until the test answers, and is counted. */
 class HeldProbe implements GpuProbe {
@@ -19,7 +21,8 @@ class HeldProbe implements GpuProbe {
   probe(): Promise<GpuUsage[]> {
     this.calls++;
     return new Promise((resolve, reject) =>
-      this.answers.push((usage) => (usage ? resolve(usage) : reject(new ProbeUnavailableError('no driver')))));
+      this.answers.push((usage) => (usage ? resolve(usage) : reject(new ProbeUnavailableError('no driver')))),
+    );
   }
 
   answer(usage: GpuUsage[] | null): void {
@@ -37,9 +40,16 @@ async function world() {
     now += 10;
     await new Promise((resolve) => setImmediate(resolve));
   };
-  const probe = (maxAgeMs = 2000) => new SharedProbe({
-    inner, readings: store, clock: { now: () => now }, host: 'gpu-01', maxAgeMs, probeHoldMs: 5000, sleep,
-  });
+  const probe = (maxAgeMs = 2000) =>
+    new SharedProbe({
+      inner,
+      readings: store,
+      clock: { now: () => now },
+      host: 'gpu-01',
+      maxAgeMs,
+      probeHoldMs: 5000,
+      sleep,
+    });
   return { store, inner, probe, advance: (ms: number) => (now += ms), now: () => now };
 }
 

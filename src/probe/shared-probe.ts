@@ -3,7 +3,13 @@
 // the others wait for its reading instead of starting their own nvidia-smi (64 simultaneous reserves
 // make one probe, not 128). `canhazgpu agent` and `serve` keep the reading fresh, so with either
 // running no command probes at all.
-import { type Clock, type GpuProbe, type GpuReading, ProbeUnavailableError, type ReadingStore } from '../domain/ports.js';
+import {
+  type Clock,
+  type GpuProbe,
+  type GpuReading,
+  ProbeUnavailableError,
+  type ReadingStore,
+} from '../domain/ports.js';
 import type { GpuUsage } from '../domain/usage.js';
 
 export interface SharedProbeOptions {

@@ -21,14 +21,15 @@ const UNKNOWN = '424242';
 
 export function runProviderContract(name: string, factory: ProviderFactory): void {
   describe(`provider contract: ${name}`, () => {
-    const it = (title: string, fn: (p: Provider) => Promise<void>) => test(title, async () => {
-      const f = await factory.open();
-      try {
-        await fn(f.provider);
-      } finally {
-        await f.close();
-      }
-    });
+    const it = (title: string, fn: (p: Provider) => Promise<void>) =>
+      test(title, async () => {
+        const f = await factory.open();
+        try {
+          await fn(f.provider);
+        } finally {
+          await f.close();
+        }
+      });
 
     it('offers available instances under its own name, with distinct ids and sane numbers', async (p) => {
       const offered = await p.available();

@@ -44,7 +44,9 @@ export function supervise(options: SuperviseOptions): Supervision {
   const exitCode = new Promise<number>((resolve) => {
     child.once('error', (err: NodeJS.ErrnoException) => {
       const notFound = err.code === 'ENOENT';
-      options.stderr.write(`Error: ${notFound ? 'command not found' : `cannot run command (${err.code ?? err.message})`}: ${file}\n`);
+      options.stderr.write(
+        `Error: ${notFound ? 'command not found' : `cannot run command (${err.code ?? err.message})`}: ${file}\n`,
+      );
       resolve(notFound ? 127 : 126);
     });
     child.once('exit', (code, signal) => {

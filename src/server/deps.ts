@@ -61,7 +61,16 @@ export interface DashboardData {
   generated_at: number;
   strategy: string;
   gpus: unknown[];
-  reservations: Array<{ contract_id: string; provider: string; user: string; gpu_model: string; price_per_hour: number; created_at: number; expires_at: number; cost_so_far: number }>;
+  reservations: Array<{
+    contract_id: string;
+    provider: string;
+    user: string;
+    gpu_model: string;
+    price_per_hour: number;
+    created_at: number;
+    expires_at: number;
+    cost_so_far: number;
+  }>;
   total_price_per_hour: number;
 }
 
@@ -84,7 +93,9 @@ export interface ServerDeps {
   clock: Clock;
   metrics: Metrics;
   log: {
-    error(err: unknown): void; warn(text: string): void; line(text: string): void;
+    error(err: unknown): void;
+    warn(text: string): void;
+    line(text: string): void;
     /** One line per HTTP request (the middleware in http/observe.ts times it). */
     request(entry: RequestLogEntry): void;
   };
@@ -106,14 +117,24 @@ export function buildDeps(o: ServerOptions): ServerDeps {
   const json = o.logFormat === 'json';
   const time = () => new Date(now()).toISOString();
   const store = watchedStore(o.store, {
-    down: (cause) => write(json ? jsonLine({ time: time(), level: 'error', event: 'store_unavailable', error: cause })
-      : `${time()} store unavailable: ${printable(cause)}`),
-    up: () => write(json ? jsonLine({ time: time(), level: 'info', event: 'store_available' })
-      : `${time()} store available again`),
+    down: (cause) =>
+      write(
+        json
+          ? jsonLine({ time: time(), level: 'error', event: 'store_unavailable', error: cause })
+          : `${time()} store unavailable: ${printable(cause)}`,
+      ),
+    up: () =>
+      write(
+        json ? jsonLine({ time: time(), level: 'info', event: 'store_available' }) : `${time()} store available again`,
+      ),
   });
   const localPrice = () => Number(o.accounts.setting('local_price_per_gpu_hour') ?? '0') || 0;
   const pool = new PoolService({
-    store, probe: o.probe, clock: o.clock, owners: { state: o.ownerState }, staleAfterMs: o.staleAfterMs,
+    store,
+    probe: o.probe,
+    clock: o.clock,
+    owners: { state: o.ownerState },
+    staleAfterMs: o.staleAfterMs,
     inUseThresholdMb: o.inUseThresholdMb,
   });
   const local = new LocalProvider({ pool, clock: o.clock, pricePerGpuHour: localPrice });
@@ -123,7 +144,10 @@ export function buildDeps(o: ServerOptions): ServerDeps {
   const poolRows = async (): Promise<StatusRow[]> => (await pool.status()).rows;
   const metrics = new Metrics(async () => {
     const rows = await poolRows();
-    return { rows, reservationsByUser: countBy(rows.flatMap((r) => (r.state === 'reserved' ? [r.reservation.user] : []))) };
+    return {
+      rows,
+      reservationsByUser: countBy(rows.flatMap((r) => (r.state === 'reserved' ? [r.reservation.user] : []))),
+    };
   });
 
   return {
@@ -139,7 +163,8 @@ export function buildDeps(o: ServerOptions): ServerDeps {
         const text = String((err as Error)?.stack ?? err);
         write(json ? jsonLine({ time: time(), level: 'error', error: text }) : `error: ${printable(text)}`);
       },
-      warn: (text) => write(json ? jsonLine({ time: time(), level: 'warning', message: text }) : `warning: ${printable(text)}`),
+      warn: (text) =>
+        write(json ? jsonLine({ time: time(), level: 'warning', message: text }) : `warning: ${printable(text)}`),
       line: write,
       request: (entry) => {
         const { time: at, method, path, status } = entry;
@@ -171,19 +196,28 @@ export function buildDeps(o: ServerOptions): ServerDeps {
       const users = new Map<string, string>();
       for (const id of new Set(active.map((r) => r.userId))) users.set(id, (await o.accounts.userById(id))?.name ?? id);
       const reservations = active.map((r) => ({
-        ...reservationJson(r, t), user: users.get(r.userId)!, gpu_model: r.instance.gpuModel,
+        ...reservationJson(r, t),
+        user: users.get(r.userId)!,
+        gpu_model: r.instance.gpuModel,
       }));
       return {
-        generated_at: Math.floor(t / 1000), strategy: service.strategy, gpus: rows.map((r) => statusJson(r, t)), reservations,
+        generated_at: Math.floor(t / 1000),
+        strategy: service.strategy,
+        gpus: rows.map((r) => statusJson(r, t)),
+        reservations,
         total_price_per_hour: reservations.reduce((sum, r) => sum + r.price_per_hour, 0),
       };
     }),
     createApiKey: async (user, name) => {
-      if (!name || name.length > MAX_KEY_NAME_LENGTH) throw new ApiError('INVALID_ARGUMENT', `name must be 1 to ${MAX_KEY_NAME_LENGTH} characters`);
+      if (!name || name.length > MAX_KEY_NAME_LENGTH)
+        throw new ApiError('INVALID_ARGUMENT', `name must be 1 to ${MAX_KEY_NAME_LENGTH} characters`);
       keyLimiter.take(`user:${user.id}`);
       const live = (await o.accounts.listApiKeys(user.id)).filter((k) => k.revokedAt === null);
       if (live.length >= MAX_LIVE_KEYS_PER_USER) {
-        throw new ApiError('RESOURCE_EXHAUSTED', `you already hold ${MAX_LIVE_KEYS_PER_USER} live API keys; revoke one (canhazgpu apikey revoke) first`);
+        throw new ApiError(
+          'RESOURCE_EXHAUSTED',
+          `you already hold ${MAX_LIVE_KEYS_PER_USER} live API keys; revoke one (canhazgpu apikey revoke) first`,
+        );
       }
       const key = newApiKey();
       return { key, record: await o.accounts.addApiKey(user.id, name, hashApiKey(key), now()) };

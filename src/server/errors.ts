@@ -1,7 +1,17 @@
 // Failures the APIs report, each with its HTTP status and gRPC code: the one mapping both transports use.
 import { PoolNotInitializedError, StoreUnavailableError } from '../domain/errors.js';
 
-export type ApiCode = 'INVALID_ARGUMENT' | 'FAILED_PRECONDITION' | 'INTERNAL' | 'PERMISSION_DENIED' | 'NOT_FOUND' | 'UNAUTHENTICATED' | 'RESOURCE_EXHAUSTED' | 'ABORTED' | 'UNPROCESSABLE' | 'UNAVAILABLE';
+export type ApiCode =
+  | 'INVALID_ARGUMENT'
+  | 'FAILED_PRECONDITION'
+  | 'INTERNAL'
+  | 'PERMISSION_DENIED'
+  | 'NOT_FOUND'
+  | 'UNAUTHENTICATED'
+  | 'RESOURCE_EXHAUSTED'
+  | 'ABORTED'
+  | 'UNPROCESSABLE'
+  | 'UNAVAILABLE';
 
 type HttpStatus = 400 | 401 | 403 | 404 | 409 | 422 | 429 | 500 | 503;
 
@@ -24,7 +34,11 @@ export const API_STATUS: Record<ApiCode, { http: HttpStatus; grpc: number }> = {
 };
 
 export class ApiError extends Error {
-  constructor(readonly code: ApiCode, message: string, readonly details: Record<string, unknown> = {}) {
+  constructor(
+    readonly code: ApiCode,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
     super(message);
   }
 }
@@ -34,7 +48,9 @@ export const STORE_UNAVAILABLE = "this host's GPU pool is unavailable (its store
 
 /** A store that went away or was never set up is the server's trouble, not a bug: 503 / UNAVAILABLE. */
 export function storeTrouble(err: unknown): ApiError | null {
-  return err instanceof StoreUnavailableError || err instanceof PoolNotInitializedError ? new ApiError('UNAVAILABLE', STORE_UNAVAILABLE) : null;
+  return err instanceof StoreUnavailableError || err instanceof PoolNotInitializedError
+    ? new ApiError('UNAVAILABLE', STORE_UNAVAILABLE)
+    : null;
 }
 
 /**

@@ -13,7 +13,10 @@ test('a rate limiter allows a burst of twice the rate, refills, and forgets call
   let now = 1_000_000;
   const limiter = new RateLimiter(5, () => now);
   for (let i = 0; i < 10; i++) limiter.take('key:a');
-  assert.throws(() => limiter.take('key:a'), (e) => e instanceof ApiError && e.code === 'RESOURCE_EXHAUSTED');
+  assert.throws(
+    () => limiter.take('key:a'),
+    (e) => e instanceof ApiError && e.code === 'RESOURCE_EXHAUSTED',
+  );
   now += 200;
   limiter.take('key:a');
   // 20,000 one-off callers (a spray of made-up emails) do not stay in memory once their buckets refill.
@@ -28,7 +31,10 @@ describe('logins', () => {
   const dir = mkdtempSync(join(tmpdir(), 'canhazgpu-identity-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
   const code = (p: Promise<unknown>) =>
-    p.then(() => 'OK', (e: unknown) => (e instanceof ApiError ? e.code : String(e)));
+    p.then(
+      () => 'OK',
+      (e: unknown) => (e instanceof ApiError ? e.code : String(e)),
+    );
 
   test('5 failures in a row lock an email for 1 s, doubling; a success resets it, a restart does not', async () => {
     const path = join(dir, 'lockout.db');
@@ -69,8 +75,11 @@ describe('logins', () => {
   test('password checks are bounded across emails and addresses: a spray is refused at once, not queued', async () => {
     const accounts = SqliteRecords.open(join(dir, 'spray.db'));
     const identity = new Identity(accounts, () => 1_800_000_000_000);
-    const codes = await Promise.all(Array.from({ length: 20 }, (_, i) =>
-      code(identity.login(`spray${i}@example.com`, 'some password', `127.0.0.${i + 1}`))));
+    const codes = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        code(identity.login(`spray${i}@example.com`, 'some password', `127.0.0.${i + 1}`)),
+      ),
+    );
     assert.equal(codes.filter((c) => c === 'UNAUTHENTICATED').length, 10, codes.join(','));
     assert.equal(codes.filter((c) => c === 'RESOURCE_EXHAUSTED').length, 10, codes.join(','));
     accounts.close();

@@ -27,7 +27,8 @@ export class Identity {
   private readonly lockout: LoginLockout;
 
   constructor(
-    private readonly accounts: UserRecords & ApiKeyRecords & SettingRecords, private readonly now: () => number,
+    private readonly accounts: UserRecords & ApiKeyRecords & SettingRecords,
+    private readonly now: () => number,
     private readonly gate = new PasswordGate(),
   ) {
     this.loginLimiter = new RateLimiter(LOGIN_TRIES_PER_SECOND, now);
@@ -62,7 +63,10 @@ export class Identity {
       }
       return { user: usable(user), bucket: `user:${user.id}` };
     }
-    throw new ApiError('UNAUTHENTICATED', 'an API key (X-API-Key or Authorization: Bearer) or a login token is required');
+    throw new ApiError(
+      'UNAUTHENTICATED',
+      'an API key (X-API-Key or Authorization: Bearer) or a login token is required',
+    );
   }
 
   /**
@@ -71,7 +75,10 @@ export class Identity {
    */
   async login(email: string, password: string, peer: string): Promise<{ token: string; user: User }> {
     if (!email || email.length > MAX_EMAIL_LENGTH || !password || password.length > MAX_PASSWORD_LENGTH) {
-      throw new ApiError('INVALID_ARGUMENT', `email (at most ${MAX_EMAIL_LENGTH} characters) and password (at most ${MAX_PASSWORD_LENGTH}) are required`);
+      throw new ApiError(
+        'INVALID_ARGUMENT',
+        `email (at most ${MAX_EMAIL_LENGTH} characters) and password (at most ${MAX_PASSWORD_LENGTH}) are required`,
+      );
     }
     this.loginLimiter.take(`email:${email.toLowerCase()}`);
     this.loginLimiter.take(`address:${peer}`);
@@ -109,7 +116,10 @@ export class RateLimiter {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
   private sweptAt = 0;
 
-  constructor(private readonly perSecond: number, private readonly now: () => number) {}
+  constructor(
+    private readonly perSecond: number,
+    private readonly now: () => number,
+  ) {}
 
   private get capacity(): number {
     return Math.max(1, this.perSecond * 2);
@@ -140,7 +150,10 @@ export class RateLimiter {
     b.at = now;
     if (b.tokens < 1) {
       this.buckets.set(bucket, b);
-      throw new ApiError('RESOURCE_EXHAUSTED', `rate limit of ${this.perSecond} requests per second exceeded; retry shortly`);
+      throw new ApiError(
+        'RESOURCE_EXHAUSTED',
+        `rate limit of ${this.perSecond} requests per second exceeded; retry shortly`,
+      );
     }
     b.tokens -= 1;
     this.buckets.set(bucket, b);

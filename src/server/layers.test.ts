@@ -19,9 +19,13 @@ const runtimeImports = (path: string) =>
   [...readFileSync(path, 'utf8').matchAll(/^import (?!type )[^;]*? from '([^']+)'/gms)].map((m) => m[1]!);
 
 test('only the HTTP transport imports Hono', () => {
-  const offenders = sources(join(src, 'server')).filter((p) => !relative(src, p).startsWith('server/http/'))
+  const offenders = sources(join(src, 'server'))
+    .filter((p) => !relative(src, p).startsWith('server/http/'))
     .filter((p) => runtimeImports(p).some((m) => m === 'hono' || m.startsWith('hono/') || m.startsWith('@hono/')));
-  assert.deepEqual(offenders.map((p) => relative(src, p)), []);
+  assert.deepEqual(
+    offenders.map((p) => relative(src, p)),
+    [],
+  );
 });
 
 /** Every package the module loads at run time, through its own modules too. */
@@ -54,7 +58,12 @@ test("the records' ports import nothing that does I/O", () => {
 test('the account commands know the ports, not the SQLite records', () => {
   for (const name of ['accounts.ts', 'users.ts']) {
     const imports = runtimeImports(join(src, 'cli/commands', name)).concat(
-      [...readFileSync(join(src, 'cli/commands', name), 'utf8').matchAll(/from '([^']+)'/g)].map((m) => m[1]!));
-    assert.deepEqual(imports.filter((m) => m.includes('records/sqlite') || m.includes('records/memory')), [], name);
+      [...readFileSync(join(src, 'cli/commands', name), 'utf8').matchAll(/from '([^']+)'/g)].map((m) => m[1]!),
+    );
+    assert.deepEqual(
+      imports.filter((m) => m.includes('records/sqlite') || m.includes('records/memory')),
+      [],
+      name,
+    );
   }
 });

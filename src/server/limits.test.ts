@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { defaultMaxConnections, resolveLimits } from './limits.js';
 
-const limitsWith = (files: string) => `Limit                     Soft Limit           Hard Limit           Units\n`
-  + `Max open files            ${files}                ${files}                files\n`;
+const limitsWith = (files: string) =>
+  `Limit                     Soft Limit           Hard Limit           Units\n` +
+  `Max open files            ${files}                ${files}                files\n`;
 
 test('connections per listener: half of what the open-file limit leaves, within bounds', () => {
   assert.equal(defaultMaxConnections(limitsWith('256')), 96);

@@ -3,8 +3,7 @@ import { test } from 'node:test';
 import { jsonLine, printable } from './log.js';
 
 test('printable escapes controls, separators, format characters and backslashes; keeps spaces and letters', () => {
-  assert.equal(printable('a b\nc\r\t\u0000\u007f\u0085\u00a0é漢😀'),
-    'a b\\x0Ac\\x0D\\x09\\x00\\x7F\\x85\\xA0é漢😀');
+  assert.equal(printable('a b\nc\r\t\u0000\u007f\u0085\u00a0é漢😀'), 'a b\\x0Ac\\x0D\\x09\\x00\\x7F\\x85\\xA0é漢😀');
   assert.equal(printable('\u2028\u202e\ufeff\\x0A'), '\\u{2028}\\u{202E}\\u{FEFF}\\\\x0A');
   assert.equal(printable('lone \ud800 surrogate'), 'lone \\u{D800} surrogate');
 });

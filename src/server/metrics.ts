@@ -20,7 +20,10 @@ export class Metrics {
     // One pool read per scrape, shared by both gauges.
     const facts = () => (pool ??= readPool().finally(() => setTimeout(() => (pool = null), 0)));
     new Gauge({
-      name: 'canhazgpu_gpus', help: 'GPUs in the pool by state', labelNames: ['state'], registers: [this.registry],
+      name: 'canhazgpu_gpus',
+      help: 'GPUs in the pool by state',
+      labelNames: ['state'],
+      registers: [this.registry],
       async collect() {
         const { rows } = await facts();
         const count = (state: StatusRow['state']) => rows.filter((r) => r.state === state).length;
@@ -32,16 +35,27 @@ export class Metrics {
       },
     });
     new Gauge({
-      name: 'canhazgpu_reservations', help: 'GPUs reserved, per user', labelNames: ['user'], registers: [this.registry],
+      name: 'canhazgpu_reservations',
+      help: 'GPUs reserved, per user',
+      labelNames: ['user'],
+      registers: [this.registry],
       async collect() {
         this.reset();
         for (const [user, n] of (await facts()).reservationsByUser) this.set({ user }, n);
       },
     });
-    this.requests = new Counter({ name: 'canhazgpu_http_requests_total', help: 'HTTP requests', labelNames: ['method', 'route', 'code'], registers: [this.registry] });
+    this.requests = new Counter({
+      name: 'canhazgpu_http_requests_total',
+      help: 'HTTP requests',
+      labelNames: ['method', 'route', 'code'],
+      registers: [this.registry],
+    });
     this.latency = new Histogram({
-      name: 'canhazgpu_http_request_duration_seconds', help: 'HTTP request latency', labelNames: ['method', 'route', 'code'],
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [this.registry],
+      name: 'canhazgpu_http_request_duration_seconds',
+      help: 'HTTP request latency',
+      labelNames: ['method', 'route', 'code'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [this.registry],
     });
   }
 

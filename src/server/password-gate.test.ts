@@ -8,13 +8,14 @@ test('a password gate runs 2 checks at once, queues a few more, and refuses the 
   let running = 0;
   let most = 0;
   const finish: Array<() => void> = [];
-  const check = () => new Promise<string>((resolve) => {
-    most = Math.max(most, ++running);
-    finish.push(() => {
-      running--;
-      resolve('checked');
+  const check = () =>
+    new Promise<string>((resolve) => {
+      most = Math.max(most, ++running);
+      finish.push(() => {
+        running--;
+        resolve('checked');
+      });
     });
-  });
   const calls = Array.from({ length: 8 }, () => gate.run(check).catch((e: unknown) => e));
   await new Promise((r) => setImmediate(r));
   assert.equal(running, 2);

@@ -7,7 +7,10 @@ export class PasswordGate {
   private readonly waiting: Array<() => void> = [];
 
   /** At most `concurrency` checks at once and `queue` waiting; beyond that a login is refused at once. */
-  constructor(private readonly concurrency = 2, private readonly queue = 8) {}
+  constructor(
+    private readonly concurrency = 2,
+    private readonly queue = 8,
+  ) {}
 
   async run<T>(check: () => Promise<T>): Promise<T> {
     if (this.running < this.concurrency) {

@@ -2,8 +2,12 @@
 import { ConnectError, createContextValues, type Interceptor } from '@connectrpc/connect';
 import type { OutgoingHttpHeaders, Server as HttpServer } from 'node:http';
 import {
-  createSecureServer, createServer as createHttp2Server, type Http2SecureServer, type Http2Server,
-  type Http2ServerResponse, type ServerHttp2Session,
+  createSecureServer,
+  createServer as createHttp2Server,
+  type Http2SecureServer,
+  type Http2Server,
+  type Http2ServerResponse,
+  type ServerHttp2Session,
 } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { UsageError } from '../domain/errors.js';
@@ -55,7 +59,12 @@ function grpcLogger(deps: ServerDeps, json: boolean): Interceptor {
       code = err instanceof ConnectError ? String(err.code) : 'UNKNOWN';
       throw err;
     } finally {
-      const entry = { time: new Date(deps.clock.now()).toISOString(), rpc: `${req.service.typeName}/${req.method.name}`, code, ms: Math.round((performance.now() - started) * 100) / 100 };
+      const entry = {
+        time: new Date(deps.clock.now()).toISOString(),
+        rpc: `${req.service.typeName}/${req.method.name}`,
+        code,
+        ms: Math.round((performance.now() - started) * 100) / 100,
+      };
       deps.log.line(json ? jsonLine(entry) : `${entry.time} gRPC ${printable(entry.rpc)} ${entry.code} ${entry.ms}ms`);
     }
   };
@@ -93,7 +102,10 @@ function safeDecode(text: string): string {
 export function encodeGrpcMessage(text: string): string {
   let out = '';
   for (const byte of Buffer.from(text, 'utf8')) {
-    out += byte >= 0x20 && byte <= 0x7e && byte !== 0x25 ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+    out +=
+      byte >= 0x20 && byte <= 0x7e && byte !== 0x25
+        ? String.fromCharCode(byte)
+        : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
   }
   return out;
 }
@@ -101,22 +113,36 @@ export function encodeGrpcMessage(text: string): string {
 type GrpcServer = Http2Server | Http2SecureServer;
 
 async function listenGrpc(
-  deps: ServerDeps, address: ListenAddress, json: boolean, limits: NetworkLimits, tls: ServerOptions['tls'],
+  deps: ServerDeps,
+  address: ListenAddress,
+  json: boolean,
+  limits: NetworkLimits,
+  tls: ServerOptions['tls'],
 ): Promise<{ server: GrpcServer; sessions: Set<ServerHttp2Session> }> {
   const header = (value: string | string[] | undefined) => (typeof value === 'string' ? value : undefined);
   const handler = guardedGrpcHandler({
-    routes: gpuProxyRoutes(deps), grpc: true, grpcWeb: false, connect: false, interceptors: [grpcLogger(deps, json)],
+    routes: gpuProxyRoutes(deps),
+    grpc: true,
+    grpcWeb: false,
+    connect: false,
+    interceptors: [grpcLogger(deps, json)],
     // Messages are read before the handler checks credentials: keep them as small as HTTP bodies,
     // and take no compressed ones (a small zip bomb would otherwise fill memory).
-    readMaxBytes: MAX_MESSAGE_BYTES, acceptCompression: [],
+    readMaxBytes: MAX_MESSAGE_BYTES,
+    acceptCompression: [],
     contextValues: (req) => createContextValues().set(PEER_ADDRESS, req.socket?.remoteAddress ?? 'unknown'),
-    credentialed: (req) => deps.identity
-      .authenticate(header(req.headers['x-api-key']), header(req.headers.authorization)).then(() => true, () => false),
-    unauthenticatedBytes: limits.unauthenticatedBytes, streamTimeoutMs: limits.streamTimeoutMs,
+    credentialed: (req) =>
+      deps.identity.authenticate(header(req.headers['x-api-key']), header(req.headers.authorization)).then(
+        () => true,
+        () => false,
+      ),
+    unauthenticatedBytes: limits.unauthenticatedBytes,
+    streamTimeoutMs: limits.streamTimeoutMs,
     onError: (err) => deps.log.error(err),
   });
   const options = {
-    settings: { maxConcurrentStreams: limits.maxConcurrentStreams }, maxSessionMemory: limits.maxSessionMemoryMb,
+    settings: { maxConcurrentStreams: limits.maxConcurrentStreams },
+    maxSessionMemory: limits.maxSessionMemoryMb,
   };
   const listener = (req: Parameters<typeof handler>[0], res: Http2ServerResponse) =>
     handler(req, withSpecGrpcMessages(res));
@@ -151,7 +177,11 @@ async function releaseUnrecorded(deps: ServerDeps): Promise<void> {
   }
 }
 
-export async function startServer(options: ServerOptions, http: ListenAddress, grpc?: ListenAddress): Promise<RunningServer> {
+export async function startServer(
+  options: ServerOptions,
+  http: ListenAddress,
+  grpc?: ListenAddress,
+): Promise<RunningServer> {
   const loopback = isLoopback(http.host);
   const checkHost = loopback || !!options.allowedHosts?.length;
   const deps = buildDeps({ openDashboard: loopback, checkHost, ...options });
@@ -162,7 +192,9 @@ export async function startServer(options: ServerOptions, http: ListenAddress, g
   const app = createHttpApp(deps);
   const server: HttpServer = await new Promise((resolve, reject) => {
     const s = createHttp(app.fetch, http, limits, options.tls, () => resolve(s));
-    s.once('error', (err) => reject(new UsageError(`cannot listen for HTTP on ${http.host}:${http.port}: ${err.message}`)));
+    s.once('error', (err) =>
+      reject(new UsageError(`cannot listen for HTTP on ${http.host}:${http.port}: ${err.message}`)),
+    );
   });
   let grpcServer: Awaited<ReturnType<typeof listenGrpc>> | null = null;
   try {
@@ -173,7 +205,10 @@ export async function startServer(options: ServerOptions, http: ListenAddress, g
   }
   const bound = server.address() as AddressInfo;
   const reconcile = () =>
-    deps.service.reconcile().then(() => releaseUnrecorded(deps), (err: unknown) => deps.log.error(err));
+    deps.service.reconcile().then(
+      () => releaseUnrecorded(deps),
+      (err: unknown) => deps.log.error(err),
+    );
   const reconciler = setInterval(reconcile, RECONCILE_EVERY_MS);
   reconciler.unref();
   const closeGrpc = () =>

@@ -13,23 +13,24 @@ type Method = Exclude<keyof Store, 'location' | 'close'>;
 /** `store`, reporting to `log` each change between reachable and failing. */
 export function watchedStore(store: Store, log: OutageLog): Store {
   let failing = false;
-  const watch = <K extends Method>(name: K): Store[K] => (async (...args: unknown[]) => {
-    try {
-      const result = await (store[name] as (...a: unknown[]) => Promise<unknown>).apply(store, args);
-      if (failing) {
-        failing = false;
-        log.up();
+  const watch = <K extends Method>(name: K): Store[K] =>
+    (async (...args: unknown[]) => {
+      try {
+        const result = await (store[name] as (...a: unknown[]) => Promise<unknown>).apply(store, args);
+        if (failing) {
+          failing = false;
+          log.up();
+        }
+        return result;
+      } catch (err) {
+        // Refusals such as "not enough GPUs" are answers: the store is reachable.
+        const trouble = storeTrouble(err) !== null;
+        if (trouble && !failing) log.down(String((err as Error)?.message ?? err));
+        else if (!trouble && failing) log.up();
+        failing = trouble;
+        throw err;
       }
-      return result;
-    } catch (err) {
-      // Refusals such as "not enough GPUs" are answers: the store is reachable.
-      const trouble = storeTrouble(err) !== null;
-      if (trouble && !failing) log.down(String((err as Error)?.message ?? err));
-      else if (!trouble && failing) log.up();
-      failing = trouble;
-      throw err;
-    }
-  }) as Store[K];
+    }) as Store[K];
   return {
     get location() {
       return store.location;

@@ -19,8 +19,16 @@ let tokens = 0;
 
 function request(over: Partial<AllocationRequest> = {}): AllocationRequest {
   return {
-    count: 1, user: 'alice', type: 'run', now: T0, expiryTime: null, inUse: [],
-    token: `token-${++tokens}`, owner: null, liveness: defaultLiveness(), ...over,
+    count: 1,
+    user: 'alice',
+    type: 'run',
+    now: T0,
+    expiryTime: null,
+    inUse: [],
+    token: `token-${++tokens}`,
+    owner: null,
+    liveness: defaultLiveness(),
+    ...over,
   };
 }
 
@@ -40,7 +48,8 @@ async function heldBy(store: Store, now: number) {
 
 export function runStoreContract(name: string, factory: StoreFactory): void {
   describe(`store contract: ${name}`, () => {
-    const it = (title: string, fn: (store: Store & ReadingStore) => Promise<void>) => test(title, () => withStore(factory, fn));
+    const it = (title: string, fn: (store: Store & ReadingStore) => Promise<void>) =>
+      test(title, () => withStore(factory, fn));
 
     it('keeps the latest GPU reading of each host, an unreadable machine included', async (store) => {
       assert.equal(await store.latestReading('h1'), null);
@@ -74,13 +83,19 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
       assert.deepEqual(await store.initialize(4, false, T0), { previousCount: null });
       const snap = await store.snapshot();
       assert.equal(snap.gpuCount, 4);
-      assert.deepEqual(snap.slots.map((s) => [s.id, s.reservation, s.lastReleased]), [0, 1, 2, 3].map((id) => [id, null, null]));
+      assert.deepEqual(
+        snap.slots.map((s) => [s.id, s.reservation, s.lastReleased]),
+        [0, 1, 2, 3].map((id) => [id, null, null]),
+      );
     });
 
     it('refuses to reinitialise without force and changes nothing', async (store) => {
       await store.initialize(4, false, T0);
       await store.allocate(request({ count: 2 }));
-      await assert.rejects(store.initialize(2, false, T0), (e) => e instanceof PoolAlreadyInitializedError && e.gpuCount === 4);
+      await assert.rejects(
+        store.initialize(2, false, T0),
+        (e) => e instanceof PoolAlreadyInitializedError && e.gpuCount === 4,
+      );
       assert.deepEqual(await heldBy(store, T0), ['alice', 'alice', null, null]);
     });
 
@@ -135,8 +150,10 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
     it('grants all or nothing', async (store) => {
       await store.initialize(3, false, T0);
       await store.allocate(request({ user: 'bob' }));
-      await assert.rejects(store.allocate(request({ count: 3 })), (e) =>
-        e instanceof NotEnoughGpusError && e.requested === 3 && e.available === 2 && e.unreservedInUse === 0);
+      await assert.rejects(
+        store.allocate(request({ count: 3 })),
+        (e) => e instanceof NotEnoughGpusError && e.requested === 3 && e.available === 2 && e.unreservedInUse === 0,
+      );
       assert.deepEqual(await heldBy(store, T0), ['bob', null, null]);
     });
 
@@ -144,17 +161,28 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
       await store.initialize(4, false, T0);
       await store.allocate(request({ user: 'bob' })); // GPU 0 reserved: its memory use is bob's business
       assert.deepEqual(await store.allocate(request({ count: 1, inUse: [0, 1, 2] })), [3]);
-      await assert.rejects(store.allocate(request({ count: 1, inUse: [0, 1, 2] })), (e) =>
-        e instanceof NotEnoughGpusError && e.available === 0 && e.unreservedInUse === 2 &&
-        e.message === "Not enough GPUs available. Requested: 1, Available: 0 (2 GPUs in use without reservation - run 'canhazgpu status' for details)");
+      await assert.rejects(
+        store.allocate(request({ count: 1, inUse: [0, 1, 2] })),
+        (e) =>
+          e instanceof NotEnoughGpusError &&
+          e.available === 0 &&
+          e.unreservedInUse === 2 &&
+          e.message ===
+            "Not enough GPUs available. Requested: 1, Available: 0 (2 GPUs in use without reservation - run 'canhazgpu status' for details)",
+      );
     });
 
     it('never grants a GPU the probe does not list, and counts it apart in the error', async (store) => {
       await store.initialize(6, false, T0);
       await store.allocate(request({ user: 'bob', listed: [0, 1, 2, 3] })); // GPU 0
-      const short = (e: unknown) => e instanceof NotEnoughGpusError && e.available === 2 && e.unreservedInUse === 1 &&
-        e.notFound === 2 && e.message === 'Not enough GPUs available. Requested: 3, Available: 2 (1 GPUs in use ' +
-        "without reservation, 2 GPUs not found by nvidia-smi - run 'canhazgpu status' for details)";
+      const short = (e: unknown) =>
+        e instanceof NotEnoughGpusError &&
+        e.available === 2 &&
+        e.unreservedInUse === 1 &&
+        e.notFound === 2 &&
+        e.message ===
+          'Not enough GPUs available. Requested: 3, Available: 2 (1 GPUs in use ' +
+            "without reservation, 2 GPUs not found by nvidia-smi - run 'canhazgpu status' for details)";
       await assert.rejects(store.allocate(request({ count: 3, inUse: [1], listed: [0, 1, 2, 3] })), short);
       assert.deepEqual(await store.allocate(request({ count: 2, inUse: [1], listed: [0, 1, 2, 3] })), [2, 3]);
       // A probe that could not read leaves nothing out, as before.
@@ -164,7 +192,10 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
     it('grants only the GPUs a request names, when it names them', async (store) => {
       await store.initialize(4, false, T0);
       assert.deepEqual(await store.allocate(request({ only: [2] })), [2]);
-      await assert.rejects(store.allocate(request({ only: [2] })), (e) => e instanceof NotEnoughGpusError && e.available === 0);
+      await assert.rejects(
+        store.allocate(request({ only: [2] })),
+        (e) => e instanceof NotEnoughGpusError && e.available === 0,
+      );
       assert.deepEqual(await store.allocate(request({ count: 2, only: [3, 0, 2] })), [0, 3]);
       await assert.rejects(store.allocate(request({ only: [] })), NotEnoughGpusError);
     });
@@ -186,11 +217,14 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
       await store.allocate(dead);
       const live = defaultLiveness();
       await assert.rejects(store.allocate(request({ now: T0 + live.staleAfterMs })), NotEnoughGpusError);
-      assert.deepEqual(await store.allocate(request({ now: T0 + 1000, liveness: defaultLiveness(new Set([dead.token])) })), [1]);
+      assert.deepEqual(
+        await store.allocate(request({ now: T0 + 1000, liveness: defaultLiveness(new Set([dead.token])) })),
+        [1],
+      );
       assert.deepEqual(await store.allocate(request({ now: T0 + live.staleAfterMs + 1 })), [0]);
     });
 
-    it('holds a run reservation whose owner is seen alive however stale its heartbeat (a killed run\'s command)', async (store) => {
+    it("holds a run reservation whose owner is seen alive however stale its heartbeat (a killed run's command)", async (store) => {
       await store.initialize(2, false, T0);
       const orphaned = request();
       await store.allocate(orphaned);
@@ -199,7 +233,10 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
       await assert.rejects(store.allocate(request({ count: 2, now: later, liveness: seenAlive })), NotEnoughGpusError);
       assert.deepEqual(await store.allocate(request({ now: later, liveness: seenAlive })), [1]);
       // Once its owner is gone, it frees at once.
-      assert.deepEqual(await store.allocate(request({ now: later, liveness: defaultLiveness(new Set([orphaned.token])) })), [0]);
+      assert.deepEqual(
+        await store.allocate(request({ now: later, liveness: defaultLiveness(new Set([orphaned.token])) })),
+        [0],
+      );
     });
 
     it('heartbeats refresh only their own reservation and keep its start time', async (store) => {
@@ -210,9 +247,14 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
       await store.allocate(theirs);
       assert.deepEqual(await store.heartbeat(mine.token, T0 + 60_000), [0, 1]);
       const { slots } = await store.snapshot();
-      assert.deepEqual(slots.map((s) => [s.reservation?.startTime, s.reservation?.lastHeartbeat]), [
-        [T0, T0 + 60_000], [T0, T0 + 60_000], [T0, T0],
-      ]);
+      assert.deepEqual(
+        slots.map((s) => [s.reservation?.startTime, s.reservation?.lastHeartbeat]),
+        [
+          [T0, T0 + 60_000],
+          [T0, T0 + 60_000],
+          [T0, T0],
+        ],
+      );
       assert.deepEqual(await store.heartbeat('no-such-token', T0), []);
     });
 
@@ -225,10 +267,22 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
       assert.deepEqual(await store.setOwner(mine.token, { host: 'h1', pid: 101, startTime: '7' }), [0, 1]);
       assert.deepEqual(await store.setOwner(theirs.token, { host: 'h1', pid: 201, startTime: null }), [2]);
       const { slots } = await store.snapshot();
-      assert.deepEqual(slots.map((s) => s.reservation?.owner), [
-        { host: 'h1', pid: 101, startTime: '7' }, { host: 'h1', pid: 101, startTime: '7' }, { host: 'h1', pid: 201, startTime: null },
-      ]);
-      assert.deepEqual(slots.map((s) => [s.reservation?.user, s.reservation?.startTime, s.reservation?.lastHeartbeat]), [['alice', T0, T0], ['alice', T0, T0], ['bob', T0, T0]]);
+      assert.deepEqual(
+        slots.map((s) => s.reservation?.owner),
+        [
+          { host: 'h1', pid: 101, startTime: '7' },
+          { host: 'h1', pid: 101, startTime: '7' },
+          { host: 'h1', pid: 201, startTime: null },
+        ],
+      );
+      assert.deepEqual(
+        slots.map((s) => [s.reservation?.user, s.reservation?.startTime, s.reservation?.lastHeartbeat]),
+        [
+          ['alice', T0, T0],
+          ['alice', T0, T0],
+          ['bob', T0, T0],
+        ],
+      );
       assert.deepEqual(await store.setOwner('no-such-token', { host: 'h1', pid: 1, startTime: null }), []);
       await store.releaseToken(mine.token, T0 + 1);
       assert.deepEqual(await store.setOwner(mine.token, { host: 'h1', pid: 102, startTime: null }), []);
@@ -251,7 +305,14 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
       await store.allocate(request({ user: 'bob' }));
       assert.deepEqual(await store.releaseToken(mine.token, T0 + 5000), [0, 1]);
       const { slots } = await store.snapshot();
-      assert.deepEqual(slots.map((s) => [s.reservation?.user ?? null, s.lastReleased]), [[null, T0 + 5000], [null, T0 + 5000], ['bob', null]]);
+      assert.deepEqual(
+        slots.map((s) => [s.reservation?.user ?? null, s.lastReleased]),
+        [
+          [null, T0 + 5000],
+          [null, T0 + 5000],
+          ['bob', null],
+        ],
+      );
     });
 
     it("releases the caller's active manual reservations and nothing else", async (store) => {
@@ -272,7 +333,13 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
       await store.allocate(request({ type: 'manual', expiryTime: T0 + HOUR, user: 'bob' }));
       const { slots } = await store.snapshot();
       assert.deepEqual(slots[0]!.reservation, {
-        user: 'alice', type: 'run', startTime: T0, lastHeartbeat: T0, expiryTime: null, token: slots[0]!.reservation!.token, owner,
+        user: 'alice',
+        type: 'run',
+        startTime: T0,
+        lastHeartbeat: T0,
+        expiryTime: null,
+        token: slots[0]!.reservation!.token,
+        owner,
       });
       assert.equal(slots[1]!.reservation!.expiryTime, T0 + HOUR);
       assert.equal(slots[1]!.reservation!.type, 'manual');
@@ -280,7 +347,9 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
 
     it('never grants one GPU twice to concurrent allocations', async (store) => {
       await store.initialize(8, false, T0);
-      const results = await Promise.allSettled(Array.from({ length: 12 }, (_, i) => store.allocate(request({ user: `u${i}` }))));
+      const results = await Promise.allSettled(
+        Array.from({ length: 12 }, (_, i) => store.allocate(request({ user: `u${i}` }))),
+      );
       const granted = results.flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
       assert.equal(granted.length, 8);
       assert.equal(new Set(granted).size, 8);

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { UsageError } from '../domain/errors.js';
 import { DEFAULT_REDIS_URL, parseStoreUrl } from './open.js';
 
-test('store URLs: SQLite paths and URLs, Redis URLs, and `redis` alone for the original manual\' localhost:6379', () => {
+test("store URLs: SQLite paths and URLs, Redis URLs, and `redis` alone for the original manual' localhost:6379", () => {
   assert.deepEqual(parseStoreUrl('sqlite:/var/lib/x.db'), { kind: 'sqlite', path: '/var/lib/x.db' });
   assert.deepEqual(parseStoreUrl('sqlite:///var/lib/x.db'), { kind: 'sqlite', path: '/var/lib/x.db' });
   assert.deepEqual(parseStoreUrl('/tmp/state.db'), { kind: 'sqlite', path: '/tmp/state.db' });
@@ -11,7 +11,10 @@ test('store URLs: SQLite paths and URLs, Redis URLs, and `redis` alone for the o
   assert.deepEqual(parseStoreUrl('redis'), { kind: 'redis', url: DEFAULT_REDIS_URL });
   assert.equal(DEFAULT_REDIS_URL, 'redis://localhost:6379/0');
   assert.deepEqual(parseStoreUrl('redis://u:p@gpu-head:6380/2'), { kind: 'redis', url: 'redis://u:p@gpu-head:6380/2' });
-  assert.deepEqual(parseStoreUrl('rediss://cache.internal:6380'), { kind: 'redis', url: 'rediss://cache.internal:6380' });
+  assert.deepEqual(parseStoreUrl('rediss://cache.internal:6380'), {
+    kind: 'redis',
+    url: 'rediss://cache.internal:6380',
+  });
   for (const bad of ['', 'redis://host:6379/db0', 'redis://:6379', 'mysql://x/y', 'sqlite:']) {
     assert.throws(() => parseStoreUrl(bad), UsageError, bad);
   }

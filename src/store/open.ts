@@ -22,7 +22,9 @@ export function parseStoreUrl(url: string): StoreSpec {
   if (text.toLowerCase() === 'redis') return { kind: 'redis', url: DEFAULT_REDIS_URL };
   if (/^rediss?:\/\//i.test(text)) return { kind: 'redis', url: checkRedisUrl(text, url) };
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) {
-    throw new UsageError(`unsupported store '${url}': use sqlite:/path/to/state.db, a file path, or redis://host:port/db`);
+    throw new UsageError(
+      `unsupported store '${url}': use sqlite:/path/to/state.db, a file path, or redis://host:port/db`,
+    );
   }
   return { kind: 'sqlite', path: isAbsolute(text) ? text : resolve(text) };
 }
@@ -60,5 +62,7 @@ export async function openStore(url: string, options: OpenOptions = {}): Promise
     const { RedisStore } = await import('./redis/redis-store.js');
     return RedisStore.connect(spec.url, { reconnect: options.reconnect ?? false, lockWaitMs: options.lockWaitMs });
   }
-  return options.create ? SqliteStore.create(spec.path) : SqliteStore.open(spec.path, { longLived: options.reconnect ?? false });
+  return options.create
+    ? SqliteStore.create(spec.path)
+    : SqliteStore.open(spec.path, { longLived: options.reconnect ?? false });
 }

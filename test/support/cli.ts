@@ -12,7 +12,8 @@ export interface InProcessResult {
 
 /** Runs `canhazgpu ARGS` on the accounts at `accounts`, `stdin` as standard input, at `now` (default: now). */
 export async function cli(
-  args: string[], o: { accounts: string; stdin?: string; now?: number },
+  args: string[],
+  o: { accounts: string; stdin?: string; now?: number },
 ): Promise<InProcessResult> {
   const env = { CANHAZGPU_ACCOUNTS: o.accounts };
   const ctx = testContext({ storePath: '/nonexistent/state.db', env, now: o.now ?? Date.now() });
@@ -26,13 +27,17 @@ export async function cli(
  * alone, with the clock stopped at `now` so that what it prints does not move between two looks.
  */
 export async function cliWithEnv(
-  args: string[], env: NodeJS.ProcessEnv, o: { stdin?: string; now?: number } = {},
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  o: { stdin?: string; now?: number } = {},
 ): Promise<InProcessResult> {
   let stdout = '';
   let stderr = '';
   const io = {
-    stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) },
-    env, readStdin: async () => o.stdin ?? '',
+    stdout: { write: (s: string) => (stdout += s) },
+    stderr: { write: (s: string) => (stderr += s) },
+    env,
+    readStdin: async () => o.stdin ?? '',
   };
   const now = o.now ?? 1_800_000_000_000;
   const code = await main(args, io, (flags) => {

@@ -14,16 +14,24 @@ export interface TestContext extends Context {
 }
 
 export function testContext(options: {
-  storePath: string; gpusPath?: string; user?: string; uid?: number; now?: number; env?: NodeJS.ProcessEnv;
+  storePath: string;
+  gpusPath?: string;
+  user?: string;
+  uid?: number;
+  now?: number;
+  env?: NodeJS.ProcessEnv;
 }): TestContext {
   const died: NodeJS.Signals[] = [];
   let stdout = '';
   let stderr = '';
   let now = options.now ?? 1_800_000_000_000;
   const env = {
-    CANHAZGPU_STORE: options.storePath, CANHAZGPU_PROVIDER: 'fake', CANHAZGPU_FAKE_GPUS: options.gpusPath,
+    CANHAZGPU_STORE: options.storePath,
+    CANHAZGPU_PROVIDER: 'fake',
+    CANHAZGPU_FAKE_GPUS: options.gpusPath,
     // Tests change the fake GPUs between commands on a clock that stands still: no shared reading is reused.
-    CANHAZGPU_READING_MAX_AGE_SECONDS: '0', CANHAZGPU_STATUS_READING_MAX_AGE_SECONDS: '0',
+    CANHAZGPU_READING_MAX_AGE_SECONDS: '0',
+    CANHAZGPU_STATUS_READING_MAX_AGE_SECONDS: '0',
     ...options.env,
   };
   const config = resolveConfig({}, env);
@@ -39,7 +47,7 @@ export function testContext(options: {
     // The real uid unless told; only admin --force asks (the checks of the store's files use the real one).
     uid: () => options.uid ?? process.getuid?.() ?? -1,
     ownerOf: (pid = 1): OwnerRef => ({ host: 'test-host', pid, startTime: null }),
-    ownerState: () => "unknown" as const,
+    ownerState: () => 'unknown' as const,
     openAccounts: async (o) => SqliteRecords.open(config.accountsPath, o),
     dieOf: (signal) => {
       died.push(signal);

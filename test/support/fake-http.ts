@@ -39,7 +39,10 @@ export class FakeHttp {
   private server: Server | null = null;
   url = '';
 
-  constructor(private readonly route: Route, private readonly keyOf: (req: RecordedRequest) => string | undefined) {}
+  constructor(
+    private readonly route: Route,
+    private readonly keyOf: (req: RecordedRequest) => string | undefined,
+  ) {}
 
   /** The next matching request(s) get this answer instead of the fake's own. */
   fail(failure: ScriptedFailure): void {
@@ -75,7 +78,11 @@ export class FakeHttp {
     }
     const url = new URL(req.url ?? '/', 'http://fake');
     const recorded: RecordedRequest = {
-      method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, body,
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query: url.searchParams,
+      headers: req.headers,
+      body,
     };
     this.requests.push(recorded);
     if (this.latencyMs) await new Promise((r) => setTimeout(r, this.latencyMs));
@@ -86,8 +93,10 @@ export class FakeHttp {
   }
 
   private scripted(req: RecordedRequest): Answer | null {
-    const i = this.failures.findIndex((f) =>
-      (!f.match || f.match.test(`${req.method} ${req.path}`)) && (f.key === undefined || f.key === this.keyOf(req)));
+    const i = this.failures.findIndex(
+      (f) =>
+        (!f.match || f.match.test(`${req.method} ${req.path}`)) && (f.key === undefined || f.key === this.keyOf(req)),
+    );
     if (i < 0) return null;
     const f = this.failures[i]!;
     if (--f.times! <= 0) this.failures.splice(i, 1);

@@ -34,7 +34,10 @@ export class FakeIonet extends FakeHttp {
   readonly deployments = new Map<string, IonetDeployment>();
 
   constructor(public keys: string[] = ['ionet-key-1']) {
-    super((req) => this.answer(req), (req) => apiKey(req));
+    super(
+      (req) => this.answer(req),
+      (req) => apiKey(req),
+    );
   }
 
   /** A deployment as if made through this fake's API. */
@@ -57,8 +60,15 @@ export class FakeIonet extends FakeHttp {
       const status = req.query.get('status');
       const all = [...this.deployments.values()].filter((d) => !status || d.status === status);
       const rows = all.slice(page * size, (page + 1) * size).map((d) => ({
-        id: d.id, status: d.status, name: d.name, completed_percent: 0, hardware_quantity: d.hardware.num_cards,
-        brand_name: 'NVIDIA', hardware_name: d.hardware.name, compute_minutes_served: 0, compute_minutes_remaining: 60,
+        id: d.id,
+        status: d.status,
+        name: d.name,
+        completed_percent: 0,
+        hardware_quantity: d.hardware.num_cards,
+        brand_name: 'NVIDIA',
+        hardware_name: d.hardware.name,
+        compute_minutes_served: 0,
+        compute_minutes_remaining: 60,
       }));
       return json(200, { data: { deployments: rows, total: all.length, statuses: [] } });
     }
@@ -81,17 +91,38 @@ export class FakeIonet extends FakeHttp {
     const rows = this.hardware
       .filter((h) => (!gpu || h.name.toLowerCase().includes(gpu)) && h.vram_per_card >= minMem)
       .map((h, i) => ({
-        id: `${i + 1}__${h.num_cards}`, deploy_id: h.deploy_id, name: h.name, num_cards: h.num_cards,
+        id: `${i + 1}__${h.num_cards}`,
+        deploy_id: h.deploy_id,
+        name: h.name,
+        num_cards: h.num_cards,
         supplier: 'internal',
-        price: h.price, vram_per_card: h.vram_per_card, interconnect: 'PCIe', nvlink: false, storage: 500, vcpu: 16,
-        memory: 64, location: h.location, sold_out: (h.capacity ?? 1) <= 0,
+        price: h.price,
+        vram_per_card: h.vram_per_card,
+        interconnect: 'PCIe',
+        nvlink: false,
+        storage: 500,
+        vcpu: 16,
+        memory: 64,
+        location: h.location,
+        sold_out: (h.capacity ?? 1) <= 0,
       }));
     return json(200, { data: { hardware: rows } });
   }
 
   private deploy(body: Record<string, unknown> | undefined): Answer {
-    const allowed = ['resource_private_name', 'duration_hours', 'gpus_per_vm', 'hardware_id', 'location_ids', 'vms_qty',
-      'ssh_keys', 'github_ids', 'vm_image_type', 'network_services', 'node_pool_id'];
+    const allowed = [
+      'resource_private_name',
+      'duration_hours',
+      'gpus_per_vm',
+      'hardware_id',
+      'location_ids',
+      'vms_qty',
+      'ssh_keys',
+      'github_ids',
+      'vm_image_type',
+      'network_services',
+      'node_pool_id',
+    ];
     const extra = Object.keys(body ?? {}).filter((k) => !allowed.includes(k));
     if (!body || extra.length) {
       const msg = 'Extra inputs are not permitted';
@@ -99,9 +130,14 @@ export class FakeIonet extends FakeHttp {
       return json(422, { detail });
     }
     const locations = body.location_ids as unknown[];
-    const hw = this.hardware.find((h) => String(h.deploy_id) === String(body.hardware_id)
-      && Array.isArray(locations) && locations.length === 1 && String(locations[0]) === h.location
-      && body.gpus_per_vm === h.num_cards);
+    const hw = this.hardware.find(
+      (h) =>
+        String(h.deploy_id) === String(body.hardware_id) &&
+        Array.isArray(locations) &&
+        locations.length === 1 &&
+        String(locations[0]) === h.location &&
+        body.gpus_per_vm === h.num_cards,
+    );
     if (!hw || (hw.capacity ?? 1) <= 0) return json(400, { detail: 'Not enough available hardware' });
     const id = this.addDeployment(hw, String(body.resource_private_name ?? ''), 'deployment requested');
     this.deployments.get(id)!.duration_hours = Number(body.duration_hours);

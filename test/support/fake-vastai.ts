@@ -40,15 +40,24 @@ function satisfies(value: unknown, ops: Ops): boolean {
     const v = value as number & string;
     const w = want as number & string;
     switch (op) {
-      case 'eq': return v === w || (typeof v === 'number' && Number(w) === v);
-      case 'neq': return v !== w;
-      case 'gt': return v > Number(w);
-      case 'gte': return v >= Number(w);
-      case 'lt': return v < Number(w);
-      case 'lte': return v <= Number(w);
-      case 'in': return (w as unknown as unknown[]).includes(v);
-      case 'notin': return !(w as unknown as unknown[]).includes(v);
-      default: throw new Error(`unknown operator ${op}`);
+      case 'eq':
+        return v === w || (typeof v === 'number' && Number(w) === v);
+      case 'neq':
+        return v !== w;
+      case 'gt':
+        return v > Number(w);
+      case 'gte':
+        return v >= Number(w);
+      case 'lt':
+        return v < Number(w);
+      case 'lte':
+        return v <= Number(w);
+      case 'in':
+        return (w as unknown as unknown[]).includes(v);
+      case 'notin':
+        return !(w as unknown as unknown[]).includes(v);
+      default:
+        throw new Error(`unknown operator ${op}`);
     }
   });
 }
@@ -59,7 +68,10 @@ export class FakeVastAi extends FakeHttp {
   private nextContract = 7_835_610;
 
   constructor(public keys: string[] = ['vast-key-1']) {
-    super((req) => this.answer(req), (req) => bearer(req));
+    super(
+      (req) => this.answer(req),
+      (req) => bearer(req),
+    );
   }
 
   /** An instance as if created by this fake's API (e.g. by a server that died before recording it). */
@@ -103,7 +115,8 @@ export class FakeVastAi extends FakeHttp {
     for (const [field, dir] of [...((order as [string, string][]) ?? [])].reverse()) {
       offers.sort((a, b) => ((a as any)[field] - (b as any)[field]) * (dir === 'desc' ? -1 : 1));
     }
-    const rows = offers.slice(0, Number(limit ?? 64))
+    const rows = offers
+      .slice(0, Number(limit ?? 64))
       .map((o) => ({ ...o, ask_contract_id: o.id, gpu_total_ram: o.gpu_ram * o.num_gpus }));
     return json(200, { offers: rows });
   }
@@ -135,8 +148,19 @@ function bearer(req: RecordedRequest): string | undefined {
 
 function row(i: VastInstance) {
   return {
-    id: i.id, label: i.label, actual_status: i.actual_status, intended_status: 'running', cur_state: 'running',
-    machine_id: i.offer.id, gpu_name: i.offer.gpu_name, num_gpus: i.offer.num_gpus, dph_total: i.offer.dph_total,
-    ssh_host: i.ssh_host, ssh_port: i.ssh_port, public_ipaddr: '203.0.113.7', start_date: 1_800_000_000, extra_env: [],
+    id: i.id,
+    label: i.label,
+    actual_status: i.actual_status,
+    intended_status: 'running',
+    cur_state: 'running',
+    machine_id: i.offer.id,
+    gpu_name: i.offer.gpu_name,
+    num_gpus: i.offer.num_gpus,
+    dph_total: i.offer.dph_total,
+    ssh_host: i.ssh_host,
+    ssh_port: i.ssh_port,
+    public_ipaddr: '203.0.113.7',
+    start_date: 1_800_000_000,
+    extra_env: [],
   };
 }

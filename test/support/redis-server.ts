@@ -46,7 +46,11 @@ export class RedisServer {
   private process: ChildProcess | null = null;
   readonly dir = mkdtempSync(join(tmpdir(), 'canhazgpu-redis-'));
 
-  private constructor(readonly port: number, private readonly persist: boolean, private readonly tls: boolean) {}
+  private constructor(
+    readonly port: number,
+    private readonly persist: boolean,
+    private readonly tls: boolean,
+  ) {}
 
   get url(): string {
     return this.tls ? `rediss://localhost:${this.port}/0` : `redis://127.0.0.1:${this.port}/0`;
@@ -64,11 +68,38 @@ export class RedisServer {
 
   async start(): Promise<void> {
     const listen = this.tls
-      ? ['--port', '0', '--tls-port', String(this.port), '--tls-cert-file', TEST_TLS.cert, '--tls-key-file', TEST_TLS.key,
-        '--tls-ca-cert-file', TEST_TLS.ca, '--tls-auth-clients', 'no']
+      ? [
+          '--port',
+          '0',
+          '--tls-port',
+          String(this.port),
+          '--tls-cert-file',
+          TEST_TLS.cert,
+          '--tls-key-file',
+          TEST_TLS.key,
+          '--tls-ca-cert-file',
+          TEST_TLS.ca,
+          '--tls-auth-clients',
+          'no',
+        ]
       : ['--port', String(this.port)];
-    const args = [...listen, '--bind', '127.0.0.1', '--dir', this.dir, '--save', '',
-      '--appendonly', this.persist ? 'yes' : 'no', '--appendfsync', 'always', '--daemonize', 'no', '--loglevel', 'warning'];
+    const args = [
+      ...listen,
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      this.dir,
+      '--save',
+      '',
+      '--appendonly',
+      this.persist ? 'yes' : 'no',
+      '--appendfsync',
+      'always',
+      '--daemonize',
+      'no',
+      '--loglevel',
+      'warning',
+    ];
     this.process = spawn('redis-server', args, { stdio: 'ignore' });
     for (let i = 0; i < 200; i++) {
       if (await answersPing(this.port, this.tls)) return;

@@ -60,10 +60,15 @@ export class Sandbox {
   }
 
   /** Starts the CLI; the caller waits with `finished`. */
-  spawn(args: string[], options: { env?: NodeJS.ProcessEnv; prefix?: string[]; detached?: boolean; stdin?: 'pipe' | 'ignore' } = {}): ChildProcess {
+  spawn(
+    args: string[],
+    options: { env?: NodeJS.ProcessEnv; prefix?: string[]; detached?: boolean; stdin?: 'pipe' | 'ignore' } = {},
+  ): ChildProcess {
     const argv = [...(options.prefix ?? []), process.execPath, CLI, ...args];
     return spawn(argv[0]!, argv.slice(1), {
-      env: this.env(options.env), stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'], detached: options.detached ?? false,
+      env: this.env(options.env),
+      stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'],
+      detached: options.detached ?? false,
     });
   }
 

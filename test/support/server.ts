@@ -35,8 +35,15 @@ export interface TestServer extends RunningServer {
 }
 
 export interface TestServerOptions {
-  gpus?: number; providers?: Provider[]; rateLimit?: number; clock?: Clock; logLines?: string[]; grpc?: boolean;
-  providerTimeouts?: ProviderTimeouts; openDashboard?: boolean; shutdownGraceMs?: number;
+  gpus?: number;
+  providers?: Provider[];
+  rateLimit?: number;
+  clock?: Clock;
+  logLines?: string[];
+  grpc?: boolean;
+  providerTimeouts?: ProviderTimeouts;
+  openDashboard?: boolean;
+  shutdownGraceMs?: number;
   /** The files of an earlier test server, as a restarted server finds them. */
   dir?: string;
 }
@@ -56,19 +63,35 @@ export async function startTestServer(options: TestServerOptions & NetworkOption
   const store = SqliteStore.open(storePath, { longLived: true });
   const accounts = SqliteRecords.open(join(dir, 'server.db'), { longLived: true });
   const clock = options.clock ?? systemClock;
-  const running = await startServer({
-    store, probe: new FakeProbe(gpusPath), accounts, clock, ownerState: () => "unknown" as const, staleAfterMs: 300_000,
-    inUseThresholdMb: 1024, rateLimit: options.rateLimit ?? 0, logFormat: options.logFormat ?? 'json',
-    logLine: (line) => options.logLines?.push(line), extraProviders: options.providers ?? [],
-    ...(options.providerTimeouts ? { providerTimeouts: options.providerTimeouts } : {}),
-    ...(options.openDashboard !== undefined ? { openDashboard: options.openDashboard } : {}),
-    ...(options.shutdownGraceMs !== undefined ? { shutdownGraceMs: options.shutdownGraceMs } : {}),
-    ...(options.limits ? { limits: options.limits } : {}),
-    ...(options.allowedHosts ? { allowedHosts: options.allowedHosts } : {}),
-    ...(options.tls ? { tls: { cert: readFileSync(TEST_TLS.cert), key: readFileSync(TEST_TLS.key) } } : {}),
-  }, { host: '127.0.0.1', port: 0 }, options.grpc ? { host: '127.0.0.1', port: 0 } : undefined);
+  const running = await startServer(
+    {
+      store,
+      probe: new FakeProbe(gpusPath),
+      accounts,
+      clock,
+      ownerState: () => 'unknown' as const,
+      staleAfterMs: 300_000,
+      inUseThresholdMb: 1024,
+      rateLimit: options.rateLimit ?? 0,
+      logFormat: options.logFormat ?? 'json',
+      logLine: (line) => options.logLines?.push(line),
+      extraProviders: options.providers ?? [],
+      ...(options.providerTimeouts ? { providerTimeouts: options.providerTimeouts } : {}),
+      ...(options.openDashboard !== undefined ? { openDashboard: options.openDashboard } : {}),
+      ...(options.shutdownGraceMs !== undefined ? { shutdownGraceMs: options.shutdownGraceMs } : {}),
+      ...(options.limits ? { limits: options.limits } : {}),
+      ...(options.allowedHosts ? { allowedHosts: options.allowedHosts } : {}),
+      ...(options.tls ? { tls: { cert: readFileSync(TEST_TLS.cert), key: readFileSync(TEST_TLS.key) } } : {}),
+    },
+    { host: '127.0.0.1', port: 0 },
+    options.grpc ? { host: '127.0.0.1', port: 0 } : undefined,
+  );
   return {
-    ...running, store, accounts, dir, gpusPath,
+    ...running,
+    store,
+    accounts,
+    dir,
+    gpusPath,
     async user(name, o = {}) {
       const hash = o.password ? await hashPassword(o.password) : null;
       const user = await accounts.addUser(`${name}@example.com`, name, o.admin ?? false, hash, clock.now());
@@ -100,7 +123,10 @@ export async function startTestServer(options: TestServerOptions & NetworkOption
 }
 
 /** Runs `fn` against a fresh test server, stopped afterwards whatever happens. */
-export async function withTestServer(options: Parameters<typeof startTestServer>[0], fn: (s: TestServer) => Promise<void>): Promise<void> {
+export async function withTestServer(
+  options: Parameters<typeof startTestServer>[0],
+  fn: (s: TestServer) => Promise<void>,
+): Promise<void> {
   const s = await startTestServer(options);
   try {
     await fn(s);

@@ -42,7 +42,9 @@ export async function statusLines(paths: Paths, now = NOW, env: NodeJS.ProcessEn
 
 /** A context at `now` on `paths`, for one command. */
 export function at(
-  paths: Paths, now = NOW, o: { user?: string; uid?: number; env?: NodeJS.ProcessEnv } = {},
+  paths: Paths,
+  now = NOW,
+  o: { user?: string; uid?: number; env?: NodeJS.ProcessEnv } = {},
 ): TestContext {
   return testContext({ ...paths, now, ...o });
 }

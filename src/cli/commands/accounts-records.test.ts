@@ -22,8 +22,11 @@ describe('account commands on in-memory records', () => {
     out = '';
     // Only what the account commands use: output, the clock, the caller and the records.
     ctx = {
-      stdout: { write: (s: string) => (out += s) }, stderr: { write: () => true }, clock: { now: () => T0 },
-      currentUser: async () => 'alice', openAccounts: async () => records,
+      stdout: { write: (s: string) => (out += s) },
+      stderr: { write: () => true },
+      clock: { now: () => T0 },
+      currentUser: async () => 'alice',
+      openAccounts: async () => records,
     } as unknown as Context;
   });
 
@@ -31,8 +34,10 @@ describe('account commands on in-memory records', () => {
     await userAddCommand({ email: 'ann@example.com', name: undefined, admin: true, password: null }, ctx);
     const ann = (await records.userByEmail('ann@example.com'))!;
     assert.equal(out, `Added admin user ann@example.com (${ann.id})\n`);
-    await assert.rejects(userAddCommand({ email: 'ANN@example.com', name: 'x', admin: false, password: null }, ctx),
-      CanhazError);
+    await assert.rejects(
+      userAddCommand({ email: 'ANN@example.com', name: 'x', admin: false, password: null }, ctx),
+      CanhazError,
+    );
     out = '';
     await apiKeyCreateCommand({ name: 'laptop', user: 'ann@example.com' }, ctx);
     const key = out.trim();
@@ -59,10 +64,23 @@ describe('account commands on in-memory records', () => {
     await userListCommand(ctx);
     assert.equal(out, `bo@example.com  bo  user  disabled ${new Date(T0).toISOString()}\n`);
     await records.addReservation({
-      contractId: 'c1', provider: 'local', userId: bo.id, pricePerHour: 0, createdAt: T0, expiresAt: T0 + 3_600_000,
-      endedAt: null, instance: {
-        id: 'gpu-0', provider: 'local', status: 'reserved', pricePerHour: 0, vramGb: 80, gpuModel: 'H100', numGpus: 1,
-        location: 'host', metadata: {},
+      contractId: 'c1',
+      provider: 'local',
+      userId: bo.id,
+      pricePerHour: 0,
+      createdAt: T0,
+      expiresAt: T0 + 3_600_000,
+      endedAt: null,
+      instance: {
+        id: 'gpu-0',
+        provider: 'local',
+        status: 'reserved',
+        pricePerHour: 0,
+        vramGb: 80,
+        gpuModel: 'H100',
+        numGpus: 1,
+        location: 'host',
+        metadata: {},
       },
     });
     await assert.rejects(userChangeCommand('delete', { email: 'bo@example.com' }, ctx), /holds 1 active reservation/);

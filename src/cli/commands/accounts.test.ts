@@ -12,12 +12,16 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 test('without accounts, reading and changing commands say so in one line and create nothing', async () => {
   const accounts = join(dir, 'missing', 'server.db');
-  const none = `Error: There are no accounts at ${accounts} yet: add a user first with `
-    + "'canhazgpu user add --email EMAIL' (or point --accounts at the server's file).\n";
+  const none =
+    `Error: There are no accounts at ${accounts} yet: add a user first with ` +
+    "'canhazgpu user add --email EMAIL' (or point --accounts at the server's file).\n";
   for (const args of [
-    ['apikey', 'list'], ['apikey', 'list', '--user', 'a@example.com'], ['apikey', 'revoke', 'some-id'],
+    ['apikey', 'list'],
+    ['apikey', 'list', '--user', 'a@example.com'],
+    ['apikey', 'revoke', 'some-id'],
     ['user', 'list'],
-    ['user', 'disable', '--email', 'a@example.com'], ['user', 'revoke-tokens', '--email', 'a@example.com'],
+    ['user', 'disable', '--email', 'a@example.com'],
+    ['user', 'revoke-tokens', '--email', 'a@example.com'],
   ]) {
     const r = await cli(args, { accounts });
     assert.deepEqual([r.code, r.stdout, r.stderr], [1, '', none], args.join(' '));
@@ -46,8 +50,10 @@ test('user add and apikey create/list/revoke; keys are printed once and the acco
   const created = await run(['apikey', 'create', '--name', 'ci', '--user', 'alice@example.com']);
   assert.equal(created.code, 0);
   assert.match(created.stdout, /^chg_[A-Za-z0-9_-]{43}\n$/);
-  assert.match(created.stderr,
-    /^API key 'ci' \([0-9a-f-]{36}\) for alice@example\.com: shown once, only its hash is kept\n$/);
+  assert.match(
+    created.stderr,
+    /^API key 'ci' \([0-9a-f-]{36}\) for alice@example\.com: shown once, only its hash is kept\n$/,
+  );
   const list = await run(['apikey', 'list', '--user', 'alice@example.com']);
   assert.match(list.stdout, /^[0-9a-f-]{36} {2}ci {2}created \S+ {2}active\n$/);
   assert.ok(!list.stdout.includes(created.stdout.trim()));

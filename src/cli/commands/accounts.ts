@@ -23,7 +23,9 @@ export function requireLongPassword(password: string): void {
 
 /** Opens the accounts for one command (only `create` makes the file) and closes them however it ends. */
 export async function withAccounts(
-  ctx: Context, fn: (accounts: Records) => Promise<void>, mode: RecordsOpenOptions['mode'] = 'create',
+  ctx: Context,
+  fn: (accounts: Records) => Promise<void>,
+  mode: RecordsOpenOptions['mode'] = 'create',
 ): Promise<number> {
   const accounts = await ctx.openAccounts({ mode });
   try {
@@ -35,7 +37,10 @@ export async function withAccounts(
 }
 
 export async function userAddCommand(opts: UserAddOptions, ctx: Context): Promise<number> {
-  if (!opts.email || !EMAIL.test(opts.email)) throw new UsageError("--email must be an email address. Usage: canhazgpu user add --email EMAIL [--name NAME] [--admin] [--password-stdin]");
+  if (!opts.email || !EMAIL.test(opts.email))
+    throw new UsageError(
+      '--email must be an email address. Usage: canhazgpu user add --email EMAIL [--name NAME] [--admin] [--password-stdin]',
+    );
   if (opts.password !== null) requireLongPassword(opts.password);
   const email = opts.email;
   return withAccounts(ctx, async (accounts) => {
@@ -54,7 +59,10 @@ export async function existingUser(accounts: Pick<UserRecords, 'userByEmail'>, e
 
 /** `--user EMAIL`, or the account of the local user, made on first use when `create` says so. */
 async function targetUser(
-  accounts: UserRecords, email: string | undefined, ctx: Context, create = false,
+  accounts: UserRecords,
+  email: string | undefined,
+  ctx: Context,
+  create = false,
 ): Promise<User> {
   if (email) return existingUser(accounts, email);
   const login = await ctx.currentUser();
@@ -65,10 +73,15 @@ async function targetUser(
   return accounts.addUser(local, login, false, null, ctx.clock.now());
 }
 
-export async function apiKeyCreateCommand(opts: { name: string | undefined; user: string | undefined }, ctx: Context): Promise<number> {
+export async function apiKeyCreateCommand(
+  opts: { name: string | undefined; user: string | undefined },
+  ctx: Context,
+): Promise<number> {
   if (!opts.name || opts.name.length > MAX_KEY_NAME_LENGTH) {
-    throw new UsageError(`--name must be 1 to ${MAX_KEY_NAME_LENGTH} characters. `
-      + 'Usage: canhazgpu apikey create --name NAME [--user EMAIL]');
+    throw new UsageError(
+      `--name must be 1 to ${MAX_KEY_NAME_LENGTH} characters. ` +
+        'Usage: canhazgpu apikey create --name NAME [--user EMAIL]',
+    );
   }
   const name = opts.name;
   return withAccounts(ctx, async (accounts) => {
@@ -81,23 +94,34 @@ export async function apiKeyCreateCommand(opts: { name: string | undefined; user
 }
 
 export async function apiKeyListCommand(opts: { user: string | undefined }, ctx: Context): Promise<number> {
-  return withAccounts(ctx, async (accounts) => {
-    const user = await targetUser(accounts, opts.user, ctx);
-    for (const k of await accounts.listApiKeys(user.id)) {
-      const state = k.revokedAt === null ? 'active' : `revoked ${new Date(k.revokedAt).toISOString()}`;
-      ctx.stdout.write(`${k.id}  ${k.name}  created ${new Date(k.createdAt).toISOString()}  ${state}\n`);
-    }
-  }, 'read');
+  return withAccounts(
+    ctx,
+    async (accounts) => {
+      const user = await targetUser(accounts, opts.user, ctx);
+      for (const k of await accounts.listApiKeys(user.id)) {
+        const state = k.revokedAt === null ? 'active' : `revoked ${new Date(k.revokedAt).toISOString()}`;
+        ctx.stdout.write(`${k.id}  ${k.name}  created ${new Date(k.createdAt).toISOString()}  ${state}\n`);
+      }
+    },
+    'read',
+  );
 }
 
-export async function apiKeyRevokeCommand(opts: { id: string | undefined; user: string | undefined }, ctx: Context): Promise<number> {
+export async function apiKeyRevokeCommand(
+  opts: { id: string | undefined; user: string | undefined },
+  ctx: Context,
+): Promise<number> {
   if (!opts.id) throw new UsageError('Usage: canhazgpu apikey revoke KEY_ID [--user EMAIL]');
   const id = opts.id;
-  return withAccounts(ctx, async (accounts) => {
-    const user = await targetUser(accounts, opts.user, ctx);
-    if (!(await accounts.revokeApiKey(user.id, id, ctx.clock.now()))) {
-      throw new CanhazError(`${user.email} has no active API key ${id}`);
-    }
-    ctx.stdout.write(`Revoked API key ${id}\n`);
-  }, 'existing');
+  return withAccounts(
+    ctx,
+    async (accounts) => {
+      const user = await targetUser(accounts, opts.user, ctx);
+      if (!(await accounts.revokeApiKey(user.id, id, ctx.clock.now()))) {
+        throw new CanhazError(`${user.email} has no active API key ${id}`);
+      }
+      ctx.stdout.write(`Revoked API key ${id}\n`);
+    },
+    'existing',
+  );
 }

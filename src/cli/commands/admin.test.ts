@@ -21,8 +21,10 @@ test('admin initialises, refuses a second time, and reinitialises with --force',
   const again = at(m);
   await assert.rejects(adminCommand({ gpus: '4', force: false }, again), (err: Error) => {
     assert.ok(err instanceof PoolAlreadyInitializedError);
-    assert.equal(err.message,
-      'GPU pool already initialized with 8 GPUs. Use --force to reinitialize (this clears all reservations).');
+    assert.equal(
+      err.message,
+      'GPU pool already initialized with 8 GPUs. Use --force to reinitialize (this clears all reservations).',
+    );
     return true;
   });
   assert.equal(again.out(), '');
@@ -35,11 +37,18 @@ test('admin initialises, refuses a second time, and reinitialises with --force',
   assert.equal(await adminCommand({ gpus: '4', force: true }, forced), 0);
   // The machine has 8 GPUs: a pool of 4 leaves some out, which admin says on stderr.
   assert.equal(forced.out(), 'Force reinitializing: clearing 8 existing GPUs...\nReinitialized 4 GPUs (IDs 0 to 3)\n');
-  assert.equal(forced.err(), 'Warning: nvidia-smi lists 8 GPUs, but the pool has 4: '
-    + 'GPUs 4 to 7 are outside the pool and never handed out\n');
+  assert.equal(
+    forced.err(),
+    'Warning: nvidia-smi lists 8 GPUs, but the pool has 4: ' +
+      'GPUs 4 to 7 are outside the pool and never handed out\n',
+  );
   // Every reservation is gone.
-  assert.deepEqual(await statusLines(m, NOW + 60_000),
-    ['GPU 0: AVAILABLE', 'GPU 1: AVAILABLE', 'GPU 2: AVAILABLE', 'GPU 3: AVAILABLE']);
+  assert.deepEqual(await statusLines(m, NOW + 60_000), [
+    'GPU 0: AVAILABLE',
+    'GPU 1: AVAILABLE',
+    'GPU 2: AVAILABLE',
+    'GPU 3: AVAILABLE',
+  ]);
 });
 
 test('--force on a pool never set up is a plain first set-up', async () => {
@@ -61,8 +70,10 @@ test("--force is for root or the store's owner: anyone else is refused in one li
     assert.ok(err instanceof UsageError);
     // The owner is the store file's: root here when the tests run as root, else the user running them.
     const owner = me === 0 ? 'root' : `root or ${userInfo().username} (its owner)`;
-    assert.equal(err.message,
-      `Only ${owner} may reinitialize the pool at ${m.storePath}: --force clears every user's reservations`);
+    assert.equal(
+      err.message,
+      `Only ${owner} may reinitialize the pool at ${m.storePath}: --force clears every user's reservations`,
+    );
     return true;
   });
   assert.deepEqual(await statusLines(m), before);

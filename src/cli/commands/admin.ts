@@ -18,14 +18,20 @@ async function checkMayReinitialize(store: Store, caller: PoolOwner): Promise<vo
   const owner = await store.poolOwner();
   if (mayReinitialize(owner, caller)) return;
   const name = owner!.user || (await userNames([owner!.uid])).get(owner!.uid) || `uid ${owner!.uid}`;
-  const who = owner!.uid === 0 || owner!.uid < 0 ? 'root' : `root or ${name}${owner!.host === caller.host ? '' : ` on ${owner!.host}`} (its owner)`;
-  throw new UsageError(`Only ${who} may reinitialize the pool at ${poolPlace(store)}: --force clears every user's reservations`);
+  const who =
+    owner!.uid === 0 || owner!.uid < 0
+      ? 'root'
+      : `root or ${name}${owner!.host === caller.host ? '' : ` on ${owner!.host}`} (its owner)`;
+  throw new UsageError(
+    `Only ${who} may reinitialize the pool at ${poolPlace(store)}: --force clears every user's reservations`,
+  );
 }
 
 const poolPlace = (store: Store) => store.location.replace(/^sqlite:/, '');
 
 export async function adminCommand(opts: AdminOptions, ctx: Context): Promise<number> {
-  if (opts.gpus === undefined) throw new UsageError("Missing option '--gpus'. Usage: canhazgpu admin --gpus <count> [--force]");
+  if (opts.gpus === undefined)
+    throw new UsageError("Missing option '--gpus'. Usage: canhazgpu admin --gpus <count> [--force]");
   const count = parseGpuCountFlag(opts.gpus, 0);
   if (typeof count === 'string') throw new UsageError(count);
   const invalid = validateGpuCount(count);

@@ -23,7 +23,12 @@ export async function reserveCommand(opts: ReserveOptions, ctx: Context): Promis
   try {
     const user = await ctx.currentUser();
     const ids = await pool.allocate({
-      count, user, type: 'manual', durationMs: seconds * 1000, token: randomUUID(), owner: null,
+      count,
+      user,
+      type: 'manual',
+      durationMs: seconds * 1000,
+      token: randomUUID(),
+      owner: null,
     });
     ctx.stdout.write(`Reserved ${ids.length} GPU(s): ${idList(ids)} for ${formatDuration(seconds)}\n`);
   } finally {

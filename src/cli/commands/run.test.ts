@@ -17,7 +17,9 @@ import { runCommand } from './run.js';
 const w = world('run');
 /** Writes what CUDA it was given to ARGV[2], then waits for the file ARGV[3] and exits with ARGV[4]. */
 const CHILD = join(w.dir, 'child.mjs');
-writeFileSync(CHILD, `import { existsSync, writeFileSync } from 'node:fs';
+writeFileSync(
+  CHILD,
+  `import { existsSync, writeFileSync } from 'node:fs';
 const [ready, go, code] = process.argv.slice(2);
 writeFileSync(ready, process.env.CUDA_VISIBLE_DEVICES + ' ' + process.env.CUDA_DEVICE_ORDER);
 const timer = setInterval(() => {
@@ -25,7 +27,8 @@ const timer = setInterval(() => {
   clearInterval(timer);
   process.exitCode = Number(code ?? 0);
 }, 10);
-`);
+`,
+);
 let n = 0;
 
 /** A child that runs until told to go; `ready` holds its CUDA_VISIBLE_DEVICES and CUDA_DEVICE_ORDER. */
@@ -61,7 +64,8 @@ test('sets CUDA_VISIBLE_DEVICES (over an inherited one) and CUDA_DEVICE_ORDER, t
   assert.deepEqual([ctx.out(), ctx.err(), ctx.died], ['', '', []]);
   assert.equal(await held(m), 0);
   assert.deepEqual((await statusLines(m, NOW + 2 * S)).slice(0, 2), [
-    'GPU 0: AVAILABLE (last released 0h 0m 2s ago)', 'GPU 1: AVAILABLE (last released 0h 0m 2s ago)',
+    'GPU 0: AVAILABLE (last released 0h 0m 2s ago)',
+    'GPU 1: AVAILABLE (last released 0h 0m 2s ago)',
   ]);
 });
 
@@ -99,7 +103,10 @@ test('holds its GPUs while running, owned by the command; status shows the run; 
     const beats = async () => (await snapshot(m)).slots.map((s) => s.reservation?.lastHeartbeat ?? null);
     await eventually(async () => (await beats()).join() === [NOW + 5 * S, NOW + 5 * S, null, null].join());
     // The heartbeat moved; the start time did not.
-    assert.deepEqual((await snapshot(m)).slots.map((s) => s.reservation?.startTime ?? null), [NOW, NOW, null, null]);
+    assert.deepEqual(
+      (await snapshot(m)).slots.map((s) => s.reservation?.startTime ?? null),
+      [NOW, NOW, null, null],
+    );
     assert.deepEqual((await statusLines(m, NOW + 7 * S)).slice(0, 3), [
       'GPU 0: IN USE by alice for 0h 0m 7s (run, last heartbeat 0h 0m 2s ago) [validated: no actual usage detected]',
       'GPU 1: IN USE by alice for 0h 0m 7s (run, last heartbeat 0h 0m 2s ago) [validated: no actual usage detected]',
@@ -120,7 +127,10 @@ test('holds its GPUs while running, owned by the command; status shows the run; 
 
 test('a command killed by a signal: run releases, returns 128 + its number, and asks to die of it', async () => {
   const m = await pool(2);
-  for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
+  for (const [signal, code] of [
+    ['SIGTERM', 143],
+    ['SIGINT', 130],
+  ] as const) {
     const ctx = at(m);
     const command = [process.execPath, '-e', `process.kill(process.pid, '${signal}'); setTimeout(() => {}, 5000)`];
     assert.equal(await runCommand({ gpus: '2', command }, ctx), code, signal);
@@ -142,6 +152,9 @@ test('a run whose reservation is taken by admin --force says so on stderr and ke
     c.go();
   }
   assert.equal(await done, 0);
-  assert.equal(ctx.err(), 'Warning: the reservation of GPU(s) [0] was lost '
-    + "(pool reinitialized by 'canhazgpu admin --force'?); the command keeps running without it\n");
+  assert.equal(
+    ctx.err(),
+    'Warning: the reservation of GPU(s) [0] was lost ' +
+      "(pool reinitialized by 'canhazgpu admin --force'?); the command keeps running without it\n",
+  );
 });

@@ -29,10 +29,15 @@ function heartbeater(ctx: Context, store: Store, token: string, held: number[]) 
       const lost = held.filter((id) => !still.includes(id));
       if (lost.length > 0 && !lostReported) {
         lostReported = true;
-        ctx.stderr.write(`Warning: the reservation of GPU(s) ${idList(lost)} was lost (pool reinitialized by 'canhazgpu admin --force'?); the command keeps running without it\n`);
+        ctx.stderr.write(
+          `Warning: the reservation of GPU(s) ${idList(lost)} was lost (pool reinitialized by 'canhazgpu admin --force'?); the command keeps running without it\n`,
+        );
       }
     } catch (err) {
-      if (!failing) ctx.stderr.write(`Warning: heartbeat failed (${(err as Error).message}); the command keeps running, retrying\n`);
+      if (!failing)
+        ctx.stderr.write(
+          `Warning: heartbeat failed (${(err as Error).message}); the command keeps running, retrying\n`,
+        );
       failing = true;
     }
   };
@@ -49,7 +54,9 @@ async function releaseWithRetry(ctx: Context, store: Store, token: string, ids: 
       return;
     } catch (err) {
       if (!(err instanceof StoreUnavailableError) || Date.now() + wait > deadline) {
-        ctx.stderr.write(`Warning: could not release GPU(s) ${idList(ids)} (${(err as Error).message}); they free once their heartbeat is 5 minutes old\n`);
+        ctx.stderr.write(
+          `Warning: could not release GPU(s) ${idList(ids)} (${(err as Error).message}); they free once their heartbeat is 5 minutes old\n`,
+        );
         return;
       }
       await new Promise((r) => setTimeout(r, wait));
@@ -59,8 +66,10 @@ async function releaseWithRetry(ctx: Context, store: Store, token: string, ids: 
 
 export async function runCommand(opts: RunOptions, ctx: Context): Promise<number> {
   if (opts.command === null) throw new UsageError(`Missing '--' before the command. ${RUN_USAGE}`);
-  if (opts.command.length === 0 || opts.command[0] === '') throw new UsageError(`No command given after '--'. ${RUN_USAGE}`);
-  if (opts.stray?.length) throw new UsageError(`Unexpected '${opts.stray.join(' ')}' before '--': the command goes after it. ${RUN_USAGE}`);
+  if (opts.command.length === 0 || opts.command[0] === '')
+    throw new UsageError(`No command given after '--'. ${RUN_USAGE}`);
+  if (opts.stray?.length)
+    throw new UsageError(`Unexpected '${opts.stray.join(' ')}' before '--': the command goes after it. ${RUN_USAGE}`);
   const count = parseGpuCountFlag(opts.gpus, 1);
   if (typeof count === 'string') throw new UsageError(count);
   const invalid = validateGpuCount(count);
@@ -75,14 +84,19 @@ export async function runCommand(opts: RunOptions, ctx: Context): Promise<number
     const ids = await pool.allocate({ count, user, type: 'run', durationMs: null, token, owner: ctx.ownerOf() });
     const env = { ...ctx.env, CUDA_VISIBLE_DEVICES: ids.join(','), CUDA_DEVICE_ORDER: 'PCI_BUS_ID' };
     const child = supervise({
-      command: opts.command, env, heartbeatMs: ctx.config.heartbeatMs,
-      heartbeat: heartbeater(ctx, store, token, ids), stderr: ctx.stderr,
+      command: opts.command,
+      env,
+      heartbeatMs: ctx.config.heartbeatMs,
+      heartbeat: heartbeater(ctx, store, token, ids),
+      stderr: ctx.stderr,
     });
     // A `run` killed outright (SIGKILL, OOM killer) leaves its command running: the GPUs follow the
     // command, held while it lives and free the moment it ends. Should this fail, `run` stays the owner.
     if (child.pid !== undefined) {
       await store.setOwner(token, ctx.ownerOf(child.pid)).catch((err: Error) => {
-        ctx.stderr.write(`Warning: could not hand the reservation to the command (${err.message}); if run itself is killed, its GPUs free at once\n`);
+        ctx.stderr.write(
+          `Warning: could not hand the reservation to the command (${err.message}); if run itself is killed, its GPUs free at once\n`,
+        );
       });
     }
     const exitCode = await child.exitCode;

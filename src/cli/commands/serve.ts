@@ -31,8 +31,8 @@ export interface ServeOptions {
 export function exposureWarning(host: string, tls: boolean): string {
   return tls
     ? `Warning: serving on ${host}, beyond this machine: anyone who can reach it can try API keys and logins\n`
-    : `Warning: serving on ${host}, beyond this machine, without --tls-cert: API keys and passwords cross the `
-      + 'network in clear, and anyone who can reach it can try them\n';
+    : `Warning: serving on ${host}, beyond this machine, without --tls-cert: API keys and passwords cross the ` +
+        'network in clear, and anyone who can reach it can try them\n';
 }
 
 /** How old a GPU reading the server may answer with; nvidia-smi takes tens of ms per run. */
@@ -44,14 +44,20 @@ export async function serveCommand(opts: ServeOptions, ctx: Context): Promise<nu
   const http = parseListenAddress(opts.http ?? ctx.config.httpAddress, '--http');
   const grpcText = opts.grpc ?? ctx.config.grpcAddress;
   const grpc = grpcText === 'off' ? undefined : parseListenAddress(grpcText, '--grpc');
-  if (opts.logFormat !== 'text' && opts.logFormat !== 'json') throw new UsageError(`--log-format must be text or json, got '${opts.logFormat}'`);
+  if (opts.logFormat !== 'text' && opts.logFormat !== 'json')
+    throw new UsageError(`--log-format must be text or json, got '${opts.logFormat}'`);
   const rateLimit = Number(opts.rateLimit);
-  if (!Number.isFinite(rateLimit) || rateLimit < 0) throw new UsageError(`--rate-limit must be a number of requests per second (0 for none), got '${opts.rateLimit}'`);
+  if (!Number.isFinite(rateLimit) || rateLimit < 0)
+    throw new UsageError(`--rate-limit must be a number of requests per second (0 for none), got '${opts.rateLimit}'`);
   const price = opts.pricePerGpuHour === undefined ? null : Number(opts.pricePerGpuHour);
-  if (price !== null && (!Number.isFinite(price) || price < 0)) throw new UsageError(`--price-per-gpu-hour must be a number of at least 0, got '${opts.pricePerGpuHour}'`);
+  if (price !== null && (!Number.isFinite(price) || price < 0))
+    throw new UsageError(`--price-per-gpu-hour must be a number of at least 0, got '${opts.pricePerGpuHour}'`);
 
   const hostList = opts.allowedHosts ?? ctx.config.allowedHosts ?? '';
-  const allowedHosts = hostList.split(',').map((h) => h.trim()).filter(Boolean);
+  const allowedHosts = hostList
+    .split(',')
+    .map((h) => h.trim())
+    .filter(Boolean);
   const tls = readTlsFiles(opts.tlsCert ?? ctx.config.tlsCert, opts.tlsKey ?? ctx.config.tlsKey);
   const warn = (line: string) => ctx.stderr.write(`warning: ${line}\n`);
   loadEnvFile(opts.envFile, warn);
@@ -74,15 +80,31 @@ export async function serveCommand(opts: ServeOptions, ctx: Context): Promise<nu
     // A failed reading needs no line here: the requests that find no fresh one probe and fail themselves.
     const keeper = shared && new ReadingKeeper(shared, READING_EVERY_MS, () => {});
     keeper?.start();
-    const server = await startServer({
-      store, probe: new CachedProbe(shared ?? ctx.probe, ctx.clock, PROBE_MAX_AGE_MS), accounts, clock: ctx.clock, ownerState: ctx.ownerState, staleAfterMs: ctx.config.staleAfterMs,
-      inUseThresholdMb: ctx.config.inUseThresholdMb, rateLimit, logFormat: opts.logFormat, logLine: (line) => ctx.stdout.write(`${line}\n`),
-      allowedHosts, ...(tls ? { tls } : {}), extraProviders: clouds,
-    }, http, grpc);
+    const server = await startServer(
+      {
+        store,
+        probe: new CachedProbe(shared ?? ctx.probe, ctx.clock, PROBE_MAX_AGE_MS),
+        accounts,
+        clock: ctx.clock,
+        ownerState: ctx.ownerState,
+        staleAfterMs: ctx.config.staleAfterMs,
+        inUseThresholdMb: ctx.config.inUseThresholdMb,
+        rateLimit,
+        logFormat: opts.logFormat,
+        logLine: (line) => ctx.stdout.write(`${line}\n`),
+        allowedHosts,
+        ...(tls ? { tls } : {}),
+        extraProviders: clouds,
+      },
+      http,
+      grpc,
+    );
     for (const host of [http.host, grpc?.host].filter((h): h is string => !!h && !isLoopback(h))) {
       ctx.stderr.write(exposureWarning(host, tls !== null));
     }
-    ctx.stdout.write(`canhazgpu server listening on ${server.url}${server.grpcAddress ? ` (gRPC on ${server.grpcAddress})` : ''}\n`);
+    ctx.stdout.write(
+      `canhazgpu server listening on ${server.url}${server.grpcAddress ? ` (gRPC on ${server.grpcAddress})` : ''}\n`,
+    );
     if (clouds.length) ctx.stdout.write(`cloud providers: ${describeCloud(env)}\n`);
     const signal = await stop;
     ctx.stdout.write(`canhazgpu server stopping (${signal}): finishing requests in flight\n`);

@@ -16,14 +16,36 @@ async function renderTable(rows: string[][]): Promise<string> {
   const table = new Table({
     head: [...TABLE_HEADER],
     chars: {
-      top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '',
-      'bottom-right': '', left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: ' ',
+      top: '',
+      'top-mid': '',
+      'top-left': '',
+      'top-right': '',
+      bottom: '',
+      'bottom-mid': '',
+      'bottom-left': '',
+      'bottom-right': '',
+      left: '',
+      'left-mid': '',
+      mid: '',
+      'mid-mid': '',
+      right: '',
+      'right-mid': '',
+      middle: ' ',
     },
     style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0, compact: true },
   });
   const widths = TABLE_HEADER.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  table.push(widths.map((w) => '-'.repeat(w)), ...rows);
-  return table.toString().split('\n').map((line) => line.trimEnd()).join('\n') + '\n';
+  table.push(
+    widths.map((w) => '-'.repeat(w)),
+    ...rows,
+  );
+  return (
+    table
+      .toString()
+      .split('\n')
+      .map((line) => line.trimEnd())
+      .join('\n') + '\n'
+  );
 }
 
 export async function statusCommand(opts: StatusOptions, ctx: Context): Promise<number> {
@@ -33,7 +55,13 @@ export async function statusCommand(opts: StatusOptions, ctx: Context): Promise<
     const { now, rows } = await pool.status();
     const threshold = ctx.config.inUseThresholdMb;
     if (opts.json) {
-      ctx.stdout.write(`${JSON.stringify(rows.map((r) => statusJson(r, now)), null, 2)}\n`);
+      ctx.stdout.write(
+        `${JSON.stringify(
+          rows.map((r) => statusJson(r, now)),
+          null,
+          2,
+        )}\n`,
+      );
     } else if (opts.table) {
       ctx.stdout.write(await renderTable(rows.map((r) => tableCells(r, now, threshold))));
     } else {

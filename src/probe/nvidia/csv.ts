@@ -27,7 +27,10 @@ export function numberCell(cell: string | undefined): number | null {
 
 /** `memory.used [MiB]` → `memory.used`; then the query's own aliases. */
 function normalizeHeader(cell: string, aliases: Readonly<Record<string, string>>): string {
-  const name = cell.trim().replace(/\s*\[[^\]]*\]$/, '').toLowerCase();
+  const name = cell
+    .trim()
+    .replace(/\s*\[[^\]]*\]$/, '')
+    .toLowerCase();
   return aliases[name] ?? name;
 }
 

@@ -3,7 +3,14 @@ import { execFile } from 'node:child_process';
 import { ProbeUnavailableError, type GpuProbe } from '../../domain/ports.js';
 import type { GpuUsage } from '../../domain/usage.js';
 import { hostProcessInfo, type ProcessInfoSource } from '../process-info.js';
-import { APP_QUERY_ARGS, firstLine, GPU_QUERY_ARGS, NvidiaSmiOutputError, parseAppRows, parseGpuRows } from './parse.js';
+import {
+  APP_QUERY_ARGS,
+  firstLine,
+  GPU_QUERY_ARGS,
+  NvidiaSmiOutputError,
+  parseAppRows,
+  parseGpuRows,
+} from './parse.js';
 import { buildUsage } from './usage.js';
 
 export interface NvidiaProbeOptions {
@@ -14,15 +21,20 @@ export interface NvidiaProbeOptions {
 
 function runSmi(command: string, args: string[], timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(command, args, { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      if (!err) return resolve(stdout);
-      const e = err as NodeJS.ErrnoException & { killed?: boolean };
-      if (e.code === 'ENOENT') return reject(new ProbeUnavailableError(`${command} not found`));
-      if (e.killed) return reject(new ProbeUnavailableError(`${command} timed out after ${timeoutMs} ms`));
-      // The driver's own failure texts ("NVIDIA-SMI has failed…", "No devices were found") come on stdout.
-      const why = firstLine(stdout) || firstLine(stderr) || e.message;
-      reject(new ProbeUnavailableError(`${command} failed: ${why}`));
-    });
+    execFile(
+      command,
+      args,
+      { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 16 << 20 },
+      (err, stdout, stderr) => {
+        if (!err) return resolve(stdout);
+        const e = err as NodeJS.ErrnoException & { killed?: boolean };
+        if (e.code === 'ENOENT') return reject(new ProbeUnavailableError(`${command} not found`));
+        if (e.killed) return reject(new ProbeUnavailableError(`${command} timed out after ${timeoutMs} ms`));
+        // The driver's own failure texts ("NVIDIA-SMI has failed…", "No devices were found") come on stdout.
+        const why = firstLine(stdout) || firstLine(stderr) || e.message;
+        reject(new ProbeUnavailableError(`${command} failed: ${why}`));
+      },
+    );
   });
 }
 

@@ -47,13 +47,15 @@ export function parseGpuRows(text: string, fields: readonly string[] = GPU_FIELD
       memoryTotalMb: numberCell(r['memory.total']),
     });
   }
-  if (table.malformed.length > 0) throw new NvidiaSmiOutputError(`unexpected nvidia-smi output: ${firstLine(table.malformed[0]!)}`);
+  if (table.malformed.length > 0)
+    throw new NvidiaSmiOutputError(`unexpected nvidia-smi output: ${firstLine(table.malformed[0]!)}`);
   return rows;
 }
 
 export function parseAppRows(text: string, fields: readonly string[] = APP_FIELDS): AppRow[] {
   const table = parseCsv(text, fields, { aliases: APP_ALIASES, freeText: 'process_name' });
-  if (table.malformed.length > 0) throw new NvidiaSmiOutputError(`unexpected nvidia-smi output: ${firstLine(table.malformed[0]!)}`);
+  if (table.malformed.length > 0)
+    throw new NvidiaSmiOutputError(`unexpected nvidia-smi output: ${firstLine(table.malformed[0]!)}`);
   return table.rows
     .map((r) => ({
       gpuUuid: textCell(r['gpu_uuid']),
@@ -65,7 +67,12 @@ export function parseAppRows(text: string, fields: readonly string[] = APP_FIELD
 }
 
 export function firstLine(text: string): string {
-  return text.split(/\r?\n/).find((l) => l.trim() !== '')?.trim() ?? '';
+  return (
+    text
+      .split(/\r?\n/)
+      .find((l) => l.trim() !== '')
+      ?.trim() ?? ''
+  );
 }
 
 /** `/usr/local/bin/python3.10` → `python3.10`; Windows paths too. */

@@ -124,15 +124,18 @@ function bind(k: typeof Koffi, lib: Koffi.LibraryHandle, path: string): NvmlLibr
   const getUuid = lib.func('int nvmlDeviceGetUUID(void *device, _Out_ uint8_t *uuid, unsigned int length)');
   const getName = lib.func('int nvmlDeviceGetName(void *device, _Out_ uint8_t *name, unsigned int length)');
   const getMemoryV2 = optional(() =>
-    lib.func('nvmlDeviceGetMemoryInfo_v2', 'int', ['void *', k.inout(k.pointer(memoryV2))]));
+    lib.func('nvmlDeviceGetMemoryInfo_v2', 'int', ['void *', k.inout(k.pointer(memoryV2))]),
+  );
   const getMemoryV1 = lib.func('nvmlDeviceGetMemoryInfo', 'int', ['void *', k.out(k.pointer(memoryV1))]);
   const getProcessName = optional(() =>
-    lib.func('int nvmlSystemGetProcessName(unsigned int pid, _Out_ uint8_t *name, unsigned int length)'));
+    lib.func('int nvmlSystemGetProcessName(unsigned int pid, _Out_ uint8_t *name, unsigned int length)'),
+  );
   // Newest first: _v3 (drivers from 2021), _v2 (CUDA 11.x), the unversioned one with v1's layout.
-  const processCall = (suffix: string, type: Koffi.TypeObject) => optional(() => ({
-    fn: lib.func(`int nvmlDeviceGetComputeRunningProcesses${suffix}(void *d, _Inout_ unsigned int *n, void *infos)`),
-    type,
-  }));
+  const processCall = (suffix: string, type: Koffi.TypeObject) =>
+    optional(() => ({
+      fn: lib.func(`int nvmlDeviceGetComputeRunningProcesses${suffix}(void *d, _Inout_ unsigned int *n, void *infos)`),
+      type,
+    }));
   const listProcesses = processCall('_v3', processV2) ?? processCall('_v2', processV2) ?? processCall('', processV1);
   if (!listProcesses) throw new Error('no nvmlDeviceGetComputeRunningProcesses');
 
@@ -144,9 +147,10 @@ function bind(k: typeof Koffi, lib: Koffi.LibraryHandle, path: string): NvmlLibr
 
   return {
     path,
-    init: () => new Promise((resolve, reject) => {
-      init.async((err: unknown, code: number) => (err ? reject(err) : resolve(code)));
-    }),
+    init: () =>
+      new Promise((resolve, reject) => {
+        init.async((err: unknown, code: number) => (err ? reject(err) : resolve(code)));
+      }),
     shutdown: () => shutdown() as number,
     errorString: (code) => (errorString ? (errorString(code) as string | null) : null) ?? `NVML error ${code}`,
     deviceCount() {

@@ -6,7 +6,12 @@ import type { AppRow, GpuRow } from '../nvidia/parse.js';
 import { usageOfListing, type ListedGpu } from '../nvidia/usage.js';
 import { hostProcessInfo, type ProcessInfoSource } from '../process-info.js';
 import {
-  DEFAULT_NVML_LIBRARY, type Device, loadNvml, NVML_ERROR_INSUFFICIENT_SIZE, NVML_SUCCESS, NVML_VALUE_NOT_AVAILABLE,
+  DEFAULT_NVML_LIBRARY,
+  type Device,
+  loadNvml,
+  NVML_ERROR_INSUFFICIENT_SIZE,
+  NVML_SUCCESS,
+  NVML_VALUE_NOT_AVAILABLE,
   type NvmlLibrary,
 } from './nvml-library.js';
 
@@ -73,8 +78,10 @@ export class NvmlProbe implements GpuProbe {
     );
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new ProbeUnavailableError(`nvmlInit timed out after ${this.timeoutMs} ms`)),
-        this.timeoutMs);
+      timer = setTimeout(
+        () => reject(new ProbeUnavailableError(`nvmlInit timed out after ${this.timeoutMs} ms`)),
+        this.timeoutMs,
+      );
     });
     try {
       const code = await Promise.race([this.initialising, timeout]);

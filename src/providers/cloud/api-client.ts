@@ -44,7 +44,10 @@ export interface ApiAnswer {
 
 /** A call that got no usable answer: no key left, a timeout, a network failure. */
 export class CloudApiError extends Error {
-  constructor(message: string, readonly status: number | null = null) {
+  constructor(
+    message: string,
+    readonly status: number | null = null,
+  ) {
     super(message);
   }
 }
@@ -122,7 +125,9 @@ export class ApiClient {
     const headers: Record<string, string> = { accept: 'application/json', ...this.o.auth(key) };
     if (c.body !== undefined) headers['content-type'] = 'application/json';
     const res = await fetch(url, {
-      method: c.method, headers, signal: AbortSignal.timeout(this.timeoutMs),
+      method: c.method,
+      headers,
+      signal: AbortSignal.timeout(this.timeoutMs),
       ...(c.body !== undefined ? { body: JSON.stringify(c.body) } : {}),
     });
     const text = await res.text();

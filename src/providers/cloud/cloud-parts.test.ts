@@ -37,7 +37,11 @@ test('listing cache: callers in flight share one load, kept for its age; a failu
   assert.equal(await cache.get('a', load), 1);
   t += 1;
   assert.equal(await cache.get('a', load), 2);
-  await assert.rejects(cache.get('b', async () => { throw new Error('down'); }));
+  await assert.rejects(
+    cache.get('b', async () => {
+      throw new Error('down');
+    }),
+  );
   assert.equal(await cache.get('b', load), 3);
 });
 
@@ -48,12 +52,14 @@ test('limiter: at most N run at once, the rest in order', async () => {
   const order: number[] = [];
   const opens: Array<() => void> = [];
   const gates = Array.from({ length: 5 }, () => new Promise<void>((resolve) => opens.push(resolve)));
-  const jobs = gates.map((gate, n) => limiter.run(async () => {
-    peak = Math.max(peak, ++running);
-    await gate;
-    running--;
-    order.push(n);
-  }));
+  const jobs = gates.map((gate, n) =>
+    limiter.run(async () => {
+      peak = Math.max(peak, ++running);
+      await gate;
+      running--;
+      order.push(n);
+    }),
+  );
   for (const open of opens) open();
   await Promise.all(jobs);
   assert.equal(peak, 2);

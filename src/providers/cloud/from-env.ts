@@ -15,7 +15,10 @@ export interface CloudSettings {
 
 /** `k1, k2,,k3` → three keys. */
 export const keyList = (text: string | undefined): string[] =>
-  (text ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+  (text ?? '')
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
 
 export function cloudProvidersFromEnv(env: NodeJS.ProcessEnv, s: CloudSettings): Provider[] {
   const common = { clock: s.clock, ...pick(s, ['warn', 'timeoutMs']) };
@@ -31,6 +34,12 @@ const url = (text: string | undefined) => (text?.trim() ? { baseUrl: text.trim()
 
 /** "vast.ai (2 keys), io.net (1 key)": what `serve` says at start, never the keys. */
 export function describeCloud(env: NodeJS.ProcessEnv): string {
-  const on = [['vast.ai', keyList(env.VASTAI_API_KEY).length], ['io.net', keyList(env.IONET_API_KEY).length]] as const;
-  return on.filter(([, n]) => n > 0).map(([name, n]) => `${name} (${n} key${n === 1 ? '' : 's'})`).join(', ');
+  const on = [
+    ['vast.ai', keyList(env.VASTAI_API_KEY).length],
+    ['io.net', keyList(env.IONET_API_KEY).length],
+  ] as const;
+  return on
+    .filter(([, n]) => n > 0)
+    .map(([name, n]) => `${name} (${n} key${n === 1 ? '' : 's'})`)
+    .join(', ');
 }

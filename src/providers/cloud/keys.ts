@@ -19,7 +19,10 @@ export class KeyRing {
   private readonly states: KeyState[];
   private current = 0;
 
-  constructor(keys: readonly string[], private readonly clock: Clock) {
+  constructor(
+    keys: readonly string[],
+    private readonly clock: Clock,
+  ) {
     if (keys.length === 0) throw new Error('a key ring needs at least one key');
     this.states = keys.map((key) => ({ key, until: 0, why: null, backoffMs: FIRST_BACKOFF_MS }));
   }

@@ -7,7 +7,10 @@ export const LISTING_MAX_AGE_MS = 5_000;
 export class ListingCache<T> {
   private readonly entries = new Map<string, { at: number; value: Promise<T> }>();
 
-  constructor(private readonly clock: Clock, private readonly maxAgeMs = LISTING_MAX_AGE_MS) {}
+  constructor(
+    private readonly clock: Clock,
+    private readonly maxAgeMs = LISTING_MAX_AGE_MS,
+  ) {}
 
   get(key: string, load: () => Promise<T>): Promise<T> {
     const now = this.clock.now();

@@ -37,8 +37,13 @@ export function hardwareInstance(h: IonetHardwareRow): GpuInstance | null {
   if (hardwareId === undefined || locationId === undefined || typeof price !== 'number') return null;
   if (h.sold_out === true) return null;
   return {
-    id: `${hardwareId}@${locationId}x${gpus}`, provider: IONET, status: 'available', pricePerHour: price,
-    vramGb: h.vram_per_card ?? 0, gpuModel: h.name ?? 'unknown', numGpus: gpus,
+    id: `${hardwareId}@${locationId}x${gpus}`,
+    provider: IONET,
+    status: 'available',
+    pricePerHour: price,
+    vramGb: h.vram_per_card ?? 0,
+    gpuModel: h.name ?? 'unknown',
+    numGpus: gpus,
     location: String(loc.name ?? locationId),
     metadata: { hardware_id: String(hardwareId), location_id: String(locationId), gpus_per_vm: String(gpus) },
   };

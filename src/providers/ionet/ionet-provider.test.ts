@@ -45,9 +45,14 @@ const fresh = () => {
 test('one instance per hardware × location × GPUs per VM, priced for the whole VM, cheapest first', async () => {
   fresh();
   const found = await ionetOn(fake).available();
-  assert.deepEqual(found.map((i) => [i.id, i.pricePerHour, i.numGpus, i.vramGb, i.location]), [
-    ['A6000x1@USx1', 0.3, 1, 48, 'US'], ['12@USx2', 4.2, 2, 80, 'US'], ['12@DEx2', 4.4, 2, 80, 'DE'],
-  ]);
+  assert.deepEqual(
+    found.map((i) => [i.id, i.pricePerHour, i.numGpus, i.vramGb, i.location]),
+    [
+      ['A6000x1@USx1', 0.3, 1, 48, 'US'],
+      ['12@USx2', 4.2, 2, 80, 'US'],
+      ['12@DEx2', 4.4, 2, 80, 'DE'],
+    ],
+  );
 });
 
 test('lists GET vmaas/hardware with X-API-KEY and the GPU name and GB per card pushed down', async () => {
@@ -69,19 +74,29 @@ test('deploys with POST vmaas/deploy: labelled, one location, hours rounded up; 
   const [deploy] = fake.calls(/deploy$/);
   const body = deploy!.body as Record<string, unknown>;
   assert.match(String(body.resource_private_name), new RegExp(`^canhazgpu:[0-9a-f-]{36}:${t / 1000 + 9000}$`));
-  assert.deepEqual({ ...body, resource_private_name: '' }, {
-    resource_private_name: '', duration_hours: 3, gpus_per_vm: 2, hardware_id: 12, location_ids: ['US'],
-    vm_image_type: 'general',
-  });
+  assert.deepEqual(
+    { ...body, resource_private_name: '' },
+    {
+      resource_private_name: '',
+      duration_hours: 3,
+      gpus_per_vm: 2,
+      hardware_id: 12,
+      location_ids: ['US'],
+      vm_image_type: 'general',
+    },
+  );
   assert.equal(fake.deployments.get(id)!.name, body.resource_private_name);
   assert.equal(await io.destroy(id), true);
-  assert.deepEqual(fake.calls(/^DELETE/).map((r) => r.path), [`${IONET_BASE}/vmaas/deployment/${id}`]);
+  assert.deepEqual(
+    fake.calls(/^DELETE/).map((r) => r.path),
+    [`${IONET_BASE}/vmaas/deployment/${id}`],
+  );
 });
 
 test('hardware taken meanwhile ("Not enough available hardware") is replaced by the next-best like it', async () => {
   fresh();
   const io = ionetOn(fake);
-  const [us] = (await io.available({ gpuModel: 'H100' }));
+  const [us] = await io.available({ gpuModel: 'H100' });
   fake.hardware[0]!.capacity = 0;
   const id = await io.create(us!, 'api:ann@example.com', HOUR);
   assert.equal(fake.deployments.get(id)!.hardware.location, 'DE');
@@ -97,7 +112,10 @@ test('a refused key moves to the next; a 429 too; a destroy answered 404 is alre
   fake.keys = ['k1', 'k2'];
   t += BAD_KEY_REST_MS; // the refused key is tried again after its rest
   assert.equal((await io.available()).length, 3);
-  assert.deepEqual(fake.calls(/hardware/).map((r) => r.headers['x-api-key']), ['k1', 'k2', 'k2', 'k1']);
+  assert.deepEqual(
+    fake.calls(/hardware/).map((r) => r.headers['x-api-key']),
+    ['k1', 'k2', 'k2', 'k1'],
+  );
   assert.equal(await io.destroy('3f1c0000-0000-4000-8000-000000000000'), false);
 });
 

@@ -44,9 +44,12 @@ export class IonetProvider implements Provider {
 
   constructor(private readonly o: IonetOptions) {
     this.api = new ApiClient({
-      provider: IONET, baseUrl: o.baseUrl ?? IONET_DEFAULT_URL, keys: o.keys,
+      provider: IONET,
+      baseUrl: o.baseUrl ?? IONET_DEFAULT_URL,
+      keys: o.keys,
       // The documented header parameter `x-api-key` (cloud-apis.md io.net 1).
-      auth: (key) => ({ 'x-api-key': key }), clock: o.clock,
+      auth: (key) => ({ 'x-api-key': key }),
+      clock: o.clock,
       ...pick(o, ['timeoutMs', 'sleep', 'warn']),
     });
     this.listings = new ListingCache(o.clock);
@@ -83,10 +86,12 @@ export class IonetProvider implements Provider {
     const label = newLabel(this.o.clock.now() + durationMs);
     // VMaasDeployRequest (cloud-apis.md io.net 5): 0 < duration_hours ≤ 8760, exactly one location.
     const body = {
-      resource_private_name: label, duration_hours: Math.min(8760, Math.max(1, Math.ceil(durationMs / 3_600_000))),
+      resource_private_name: label,
+      duration_hours: Math.min(8760, Math.max(1, Math.ceil(durationMs / 3_600_000))),
       gpus_per_vm: Number(offer.metadata['gpus_per_vm'] ?? offer.numGpus),
       hardware_id: idValue(offer.metadata['hardware_id'] ?? ''),
-      location_ids: [idValue(offer.metadata['location_id'] ?? '')], vm_image_type: 'general',
+      location_ids: [idValue(offer.metadata['location_id'] ?? '')],
+      vm_image_type: 'general',
       ...(this.o.sshKeys ? { ssh_keys: this.o.sshKeys } : {}),
     };
     let a: ApiAnswer;
@@ -143,7 +148,14 @@ export class IonetProvider implements Provider {
     const rows = (await this.deployments()).filter(running);
     const now = this.o.clock.now();
     const over = rows.filter((d) => expired(d.name, now));
-    const ended = await Promise.all(over.map((d) => this.destroy(d.id).then(() => true, () => false)));
+    const ended = await Promise.all(
+      over.map((d) =>
+        this.destroy(d.id).then(
+          () => true,
+          () => false,
+        ),
+      ),
+    );
     const gone = new Set(over.filter((_, n) => ended[n]).map((d) => d.id));
     return rows.filter((d) => !gone.has(d.id));
   }

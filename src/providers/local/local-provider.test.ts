@@ -21,7 +21,12 @@ async function provider(probe: GpuProbe, name: string): Promise<{ local: LocalPr
   await store.initialize(3, false, NOW);
   const clock = { now: () => NOW };
   const pool = new PoolService({
-    store, probe, clock, owners: { state: () => 'unknown' }, staleAfterMs: 300_000, inUseThresholdMb: 1024,
+    store,
+    probe,
+    clock,
+    owners: { state: () => 'unknown' },
+    staleAfterMs: 300_000,
+    inUseThresholdMb: 1024,
   });
   const local = new LocalProvider({ pool, clock, pricePerGpuHour: () => 0 });
   return { local, store };
@@ -33,7 +38,10 @@ test('a pool larger than the machine offers only the GPUs nvidia-smi lists, and 
   const { local, store } = await provider(new FakeProbe(gpusPath), 'two');
   try {
     const offered = await local.available();
-    assert.deepEqual(offered.map((i) => i.metadata['gpu_id']), ['0', '1']);
+    assert.deepEqual(
+      offered.map((i) => i.metadata['gpu_id']),
+      ['0', '1'],
+    );
     const ghost = { ...offered[0]!, metadata: { gpu_id: '2' } };
     const notFound = (e: unknown) => e instanceof NotEnoughGpusError && e.notFound === 1;
     await assert.rejects(local.create(ghost, 'api:eve@example.com', 60_000), notFound);
@@ -43,10 +51,18 @@ test('a pool larger than the machine offers only the GPUs nvidia-smi lists, and 
 });
 
 test('while nvidia-smi cannot read, every free GPU of the pool is offered, as before', async () => {
-  const blind: GpuProbe = { toolName: 'nvidia-smi', probe: async () => { throw new ProbeUnavailableError('gone'); } };
+  const blind: GpuProbe = {
+    toolName: 'nvidia-smi',
+    probe: async () => {
+      throw new ProbeUnavailableError('gone');
+    },
+  };
   const { local, store } = await provider(blind, 'blind');
   try {
-    assert.deepEqual((await local.available()).map((i) => i.metadata['gpu_id']), ['0', '1', '2']);
+    assert.deepEqual(
+      (await local.available()).map((i) => i.metadata['gpu_id']),
+      ['0', '1', '2'],
+    );
   } finally {
     await store.close();
   }

@@ -44,16 +44,30 @@ export class LocalProvider implements Provider {
   private instance({ id: gpuId, usage: gpu }: FreeGpu): GpuInstance {
     const id = `${this.host}:gpu${gpuId}`;
     return {
-      id, provider: this.name, status: 'available', pricePerHour: this.o.pricePerGpuHour(),
-      vramGb: gpu?.memoryTotalMb ? Math.round(gpu.memoryTotalMb / 1024) : 0, gpuModel: gpu?.name ?? 'unknown',
-      numGpus: 1, location: this.host, metadata: { gpu_id: String(gpuId), ...(gpu?.uuid ? { uuid: gpu.uuid } : {}) },
+      id,
+      provider: this.name,
+      status: 'available',
+      pricePerHour: this.o.pricePerGpuHour(),
+      vramGb: gpu?.memoryTotalMb ? Math.round(gpu.memoryTotalMb / 1024) : 0,
+      gpuModel: gpu?.name ?? 'unknown',
+      numGpus: 1,
+      location: this.host,
+      metadata: { gpu_id: String(gpuId), ...(gpu?.uuid ? { uuid: gpu.uuid } : {}) },
     };
   }
 
   async create(instance: GpuInstance, user: string, durationMs: number): Promise<string> {
     const gpuId = Number(instance.metadata['gpu_id']);
     const contractId = randomUUID();
-    const grant = { count: 1, user, type: 'manual' as const, durationMs, token: contractId, owner: null, only: [gpuId] };
+    const grant = {
+      count: 1,
+      user,
+      type: 'manual' as const,
+      durationMs,
+      token: contractId,
+      owner: null,
+      only: [gpuId],
+    };
     await this.o.pool.allocate(grant, await this.recent());
     return contractId;
   }

@@ -6,6 +6,7 @@ const offer = (id: string) => ({ id, pricePerHour: 1, vramGb: 24, gpuModel: 'RTX
 
 runProviderContract('scripted', {
   open: async () => ({
-    provider: new ScriptedProvider('market', [offer('a'), offer('b'), offer('c')]), close: async () => undefined,
+    provider: new ScriptedProvider('market', [offer('a'), offer('b'), offer('c')]),
+    close: async () => undefined,
   }),
 });

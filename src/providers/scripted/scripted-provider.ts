@@ -12,11 +12,17 @@ export class ScriptedProvider implements Provider {
   private readonly held = new Map<string, string>(); // contract id → offer id
   private next = 1;
 
-  constructor(readonly name: string, private readonly offers: ScriptedOffer[], private readonly latencyMs = 0) {}
+  constructor(
+    readonly name: string,
+    private readonly offers: ScriptedOffer[],
+    private readonly latencyMs = 0,
+  ) {}
 
   async available(): Promise<GpuInstance[]> {
     const taken = new Set(this.held.values());
-    return this.offers.filter((o) => !taken.has(o.id)).map(({ failWith: _, ...o }) => ({ ...o, provider: this.name, status: 'available', metadata: {} }));
+    return this.offers
+      .filter((o) => !taken.has(o.id))
+      .map(({ failWith: _, ...o }) => ({ ...o, provider: this.name, status: 'available', metadata: {} }));
   }
 
   async create(instance: GpuInstance): Promise<string> {

@@ -25,8 +25,13 @@ export interface VastOfferRow {
  */
 export function searchBody(f: InstanceFilters = {}): Record<string, unknown> {
   const q: Record<string, unknown> = {
-    verified: { eq: true }, external: { eq: false }, rentable: { eq: true }, rented: { eq: false },
-    type: 'on-demand', order: [['dph_total', 'asc']], limit: SEARCH_LIMIT,
+    verified: { eq: true },
+    external: { eq: false },
+    rentable: { eq: true },
+    rented: { eq: false },
+    type: 'on-demand',
+    order: [['dph_total', 'asc']],
+    limit: SEARCH_LIMIT,
   };
   // gpu_ram is MB per GPU: vast-cli multiplies GB by 1000 (cloud-apis.md vast 3).
   if (f.minVramGb) q.gpu_ram = { gte: f.minVramGb * 1000 };
@@ -41,8 +46,13 @@ export function searchBody(f: InstanceFilters = {}): Record<string, unknown> {
 export function offerInstance(o: VastOfferRow): GpuInstance | null {
   if (typeof o.id !== 'number' || typeof o.dph_total !== 'number' || !Number.isFinite(o.dph_total)) return null;
   return {
-    id: String(o.id), provider: VASTAI, status: 'available', pricePerHour: o.dph_total,
-    vramGb: Math.round((o.gpu_ram ?? 0) / 100) / 10, gpuModel: o.gpu_name ?? 'unknown', numGpus: o.num_gpus ?? 1,
+    id: String(o.id),
+    provider: VASTAI,
+    status: 'available',
+    pricePerHour: o.dph_total,
+    vramGb: Math.round((o.gpu_ram ?? 0) / 100) / 10,
+    gpuModel: o.gpu_name ?? 'unknown',
+    numGpus: o.num_gpus ?? 1,
     location: o.geolocation ?? '',
     metadata: { offer_id: String(o.id), ...(o.machine_id !== undefined ? { machine_id: String(o.machine_id) } : {}) },
   };

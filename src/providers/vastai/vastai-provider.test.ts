@@ -45,22 +45,40 @@ test('one instance per offer: all its GPUs, dph_total for the whole, MB per GPU 
   fresh();
   const [a100] = await vastOn(fake).available({ numGpus: 4 });
   assert.deepEqual(a100, {
-    id: '103', provider: 'vast.ai', status: 'available', pricePerHour: 6.2, vramGb: 81.9, gpuModel: 'A100 SXM4',
-    numGpus: 4, location: 'Dallas, US', metadata: { offer_id: '103' },
+    id: '103',
+    provider: 'vast.ai',
+    status: 'available',
+    pricePerHour: 6.2,
+    vramGb: 81.9,
+    gpuModel: 'A100 SXM4',
+    numGpus: 4,
+    location: 'Dallas, US',
+    metadata: { offer_id: '103' },
   });
 });
 
 test('searches POST /api/v0/bundles/ with a Bearer key, filters pushed down in vast units, cheapest 1st', async () => {
   fresh();
   const found = await vastOn(fake).available({ minVramGb: 16, maxPricePerHour: 2, gpuModel: 'RTX_4090', numGpus: 1 });
-  assert.deepEqual(found.map((i) => i.id), ['101', '102']);
+  assert.deepEqual(
+    found.map((i) => i.id),
+    ['101', '102'],
+  );
   const [search] = fake.calls(/bundles/);
   assert.equal(search!.method, 'POST');
   assert.equal(search!.path, '/api/v0/bundles/');
   assert.equal(search!.headers.authorization, 'Bearer k1');
   assert.deepEqual(search!.body, {
-    verified: { eq: true }, external: { eq: false }, rentable: { eq: true }, rented: { eq: false }, type: 'on-demand',
-    order: [['dph_total', 'asc']], limit: 64, gpu_ram: { gte: 16_000 }, dph_total: { lte: 2 }, num_gpus: { eq: 1 },
+    verified: { eq: true },
+    external: { eq: false },
+    rentable: { eq: true },
+    rented: { eq: false },
+    type: 'on-demand',
+    order: [['dph_total', 'asc']],
+    limit: 64,
+    gpu_ram: { gte: 16_000 },
+    dph_total: { lte: 2 },
+    num_gpus: { eq: 1 },
     gpu_name: { eq: 'RTX 4090' },
   });
 });
@@ -85,10 +103,18 @@ test('creates with PUT /api/v0/asks/{id}/, labelled canhazgpu:<id>; destroy send
   assert.equal(put!.path, '/api/v0/asks/104/');
   const body = put!.body as Record<string, unknown> & { label: string };
   assert.equal(body.label, `canhazgpu:${body.label.slice(10, 46)}:${t / 1000 + 3600}`);
-  assert.deepEqual({ ...body, label: '' }, {
-    client_id: 'me', image: 'pytorch/pytorch:latest', disk: 32, label: '', env: {}, runtype: 'ssh',
-    cancel_unavail: true,
-  });
+  assert.deepEqual(
+    { ...body, label: '' },
+    {
+      client_id: 'me',
+      image: 'pytorch/pytorch:latest',
+      disk: 32,
+      label: '',
+      env: {},
+      runtype: 'ssh',
+      cancel_unavail: true,
+    },
+  );
   assert.equal(fake.instances.get(Number(contract))!.label, body.label);
   assert.equal(await vast.destroy(contract), true);
   const [del] = fake.calls(/^DELETE/);
@@ -102,7 +128,10 @@ test('an offer taken between search and create (410, 404) is replaced by the nex
   fake.offers.find((o) => o.id === 101)!.rented = true; // someone else rented it
   const contract = await vast.create(cheapest!, 'api:ann@example.com', 3_600_000);
   assert.equal(fake.instances.get(Number(contract))!.offer.id, 102);
-  assert.deepEqual(fake.calls(/^PUT/).map((r) => r.path), ['/api/v0/asks/101/', '/api/v0/asks/102/']);
+  assert.deepEqual(
+    fake.calls(/^PUT/).map((r) => r.path),
+    ['/api/v0/asks/101/', '/api/v0/asks/102/'],
+  );
 
   fresh();
   const [gone] = await vast.available({ gpuModel: 'RTX 4090' });
@@ -116,7 +145,10 @@ test('a refused key (401) is set aside for the next; a 429 backs off to the next
   fake.keys = ['k2'];
   const vast = vastOn(fake, ['k1', 'k2'], (l) => warnings.push(l));
   assert.equal((await vast.available()).length, 4);
-  assert.deepEqual(fake.calls(/bundles/).map((r) => r.headers.authorization), ['Bearer k1', 'Bearer k2']);
+  assert.deepEqual(
+    fake.calls(/bundles/).map((r) => r.headers.authorization),
+    ['Bearer k1', 'Bearer k2'],
+  );
   assert.deepEqual(warnings, ['vast.ai: API key #1 was refused (401); trying the next key']);
 
   fresh();
@@ -124,11 +156,19 @@ test('a refused key (401) is set aside for the next; a 429 backs off to the next
   fake.fail({ ...VAST_TOO_FREQUENT, key: 'k1' });
   const limited = vastOn(fake, ['k1', 'k2']);
   assert.equal((await limited.available()).length, 4);
-  assert.deepEqual(fake.calls(/bundles/).map((r) => r.headers.authorization), ['Bearer k1', 'Bearer k2']);
+  assert.deepEqual(
+    fake.calls(/bundles/).map((r) => r.headers.authorization),
+    ['Bearer k1', 'Bearer k2'],
+  );
 
   fresh();
   fake.keys = [];
-  const err = await vastOn(fake, ['secret-one', 'secret-two']).available().then(() => null, (e: Error) => e);
+  const err = await vastOn(fake, ['secret-one', 'secret-two'])
+    .available()
+    .then(
+      () => null,
+      (e: Error) => e,
+    );
   const why = '(key #1 refused (401), key #2 refused (401))';
   assert.equal(err!.message, `vast.ai: no usable API key for POST /api/v0/bundles/ ${why}`);
 });
@@ -163,6 +203,9 @@ test('an instance past its hours is destroyed when its holdings are next read, a
   assert.deepEqual(await vast.stillHeld([contract]), new Set([contract]));
   t += 1_000;
   assert.deepEqual(await vast.stillHeld([contract]), new Set());
-  assert.deepEqual(fake.calls(/^DELETE/).map((r) => r.path), [`/api/v0/instances/${contract}/`]);
+  assert.deepEqual(
+    fake.calls(/^DELETE/).map((r) => r.path),
+    [`/api/v0/instances/${contract}/`],
+  );
   assert.equal(fake.instances.size, 0);
 });

@@ -40,9 +40,12 @@ export class VastAiProvider implements Provider {
 
   constructor(private readonly o: VastAiOptions) {
     this.api = new ApiClient({
-      provider: VASTAI, baseUrl: `${(o.baseUrl ?? VASTAI_DEFAULT_URL).replace(/\/+$/, '')}/api/v0`, keys: o.keys,
+      provider: VASTAI,
+      baseUrl: `${(o.baseUrl ?? VASTAI_DEFAULT_URL).replace(/\/+$/, '')}/api/v0`,
+      keys: o.keys,
       // vast-cli's apiheaders(): a Bearer token (cloud-apis.md vast 1).
-      auth: (key) => ({ authorization: `Bearer ${key}` }), clock: o.clock,
+      auth: (key) => ({ authorization: `Bearer ${key}` }),
+      clock: o.clock,
       ...pick(o, ['timeoutMs', 'sleep', 'warn']),
     });
     this.listings = new ListingCache(o.clock);
@@ -81,8 +84,13 @@ export class VastAiProvider implements Provider {
     const label = newLabel(expiresAt);
     // PUT /asks/{id}/ (cloud-apis.md vast 5); env as the object form the docs' examples use.
     const body = {
-      client_id: 'me', image: this.o.image ?? VASTAI_DEFAULT_IMAGE, disk: this.o.diskGb ?? 32, label, env: {},
-      runtype: 'ssh', cancel_unavail: true,
+      client_id: 'me',
+      image: this.o.image ?? VASTAI_DEFAULT_IMAGE,
+      disk: this.o.diskGb ?? 32,
+      label,
+      env: {},
+      runtype: 'ssh',
+      cancel_unavail: true,
     };
     let a: ApiAnswer;
     try {
@@ -137,7 +145,14 @@ export class VastAiProvider implements Provider {
     const rows = await this.instances();
     const now = this.o.clock.now();
     const over = rows.filter((i) => expired(i.label, now));
-    const ended = await Promise.all(over.map((i) => this.destroy(String(i.id)).then(() => true, () => false)));
+    const ended = await Promise.all(
+      over.map((i) =>
+        this.destroy(String(i.id)).then(
+          () => true,
+          () => false,
+        ),
+      ),
+    );
     const gone = new Set(over.filter((_, n) => ended[n]).map((i) => i.id));
     return rows.filter((i) => !gone.has(i.id));
   }

@@ -3,7 +3,12 @@
 // streams that send a length prefix and part of a message would otherwise fill memory, unauthenticated.
 import { constants, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
 import {
-  Code, ConnectError, createConnectRouter, type ConnectRouter, type ConnectRouterOptions, type ContextValues,
+  Code,
+  ConnectError,
+  createConnectRouter,
+  type ConnectRouter,
+  type ConnectRouterOptions,
+  type ContextValues,
 } from '@connectrpc/connect';
 import { universalRequestFromNodeRequest, universalResponseToNodeResponse } from '@connectrpc/connect-node';
 

@@ -3,8 +3,13 @@ import { test } from 'node:test';
 import { allowedHostMatcher, hostName } from './allowed-hosts.js';
 
 test('hostName drops the port and a trailing dot, keeps IPv6 brackets, lowers case', () => {
-  assert.deepEqual(['Example.ORG:8080', 'example.org.', '[::1]:80', '[::1]', ' localhost '].map(hostName),
-    ['example.org', 'example.org', '[::1]', '[::1]', 'localhost']);
+  assert.deepEqual(['Example.ORG:8080', 'example.org.', '[::1]:80', '[::1]', ' localhost '].map(hostName), [
+    'example.org',
+    'example.org',
+    '[::1]',
+    '[::1]',
+    'localhost',
+  ]);
 });
 
 test('loopback names always match; others only when listed; no Host never does', () => {

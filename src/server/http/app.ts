@@ -55,7 +55,11 @@ export function createHttpApp(deps: ServerDeps): ApiApp {
   authRoutes(app, deps);
   statusRoutes(app, deps);
 
-  app.openAPIRegistry.registerComponent('securitySchemes', 'ApiKey', { type: 'apiKey', in: 'header', name: 'X-API-Key' });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'ApiKey', {
+    type: 'apiKey',
+    in: 'header',
+    name: 'X-API-Key',
+  });
   app.openAPIRegistry.registerComponent('securitySchemes', 'Bearer', { type: 'http', scheme: 'bearer' });
   app.doc('/openapi.json', { openapi: '3.0.0', info: { title: 'canhazgpu', version: '0.1.0' } });
   return app;

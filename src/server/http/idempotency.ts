@@ -24,19 +24,25 @@ export class IdempotencyCache {
    * forgotten so the client may retry it, and entries still running are never evicted.
    */
   once<T>(key: string, body: unknown, fn: () => Promise<T>): Promise<T> {
-    if (key.length > MAX_KEY_LENGTH) throw new ApiError('INVALID_ARGUMENT', `Idempotency-Key must be at most ${MAX_KEY_LENGTH} characters`);
+    if (key.length > MAX_KEY_LENGTH)
+      throw new ApiError('INVALID_ARGUMENT', `Idempotency-Key must be at most ${MAX_KEY_LENGTH} characters`);
     const now = this.clock.now();
     const bodyHash = createHash('sha256').update(JSON.stringify(body)).digest('hex');
     const hit = this.entries.get(key);
     if (hit && now - hit.at < TTL_MS) {
-      if (hit.bodyHash !== bodyHash) throw new ApiError('UNPROCESSABLE', 'this Idempotency-Key was used with a different request body');
+      if (hit.bodyHash !== bodyHash)
+        throw new ApiError('UNPROCESSABLE', 'this Idempotency-Key was used with a different request body');
       return hit.result as Promise<T>;
     }
     this.evict(now);
-    if (this.entries.size >= MAX_ENTRIES) throw new ApiError('RESOURCE_EXHAUSTED', 'too many requests in flight with an Idempotency-Key; retry shortly');
+    if (this.entries.size >= MAX_ENTRIES)
+      throw new ApiError('RESOURCE_EXHAUSTED', 'too many requests in flight with an Idempotency-Key; retry shortly');
     const entry: Entry = { at: now, bodyHash, result: fn(), settled: false };
     this.entries.set(key, entry);
-    entry.result.then(() => (entry.settled = true), () => this.entries.delete(key));
+    entry.result.then(
+      () => (entry.settled = true),
+      () => this.entries.delete(key),
+    );
     return entry.result as Promise<T>;
   }
 

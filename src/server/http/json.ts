@@ -6,29 +6,48 @@ import type { ServerReservation, Transaction } from '../records/ports.js';
 import type { CreationError, LoadInfo } from '../service/gpu-service.js';
 
 export interface InstanceJson {
-  id: string; provider: string; status: string; price_per_hour: number; vram_gb: number; gpu_model: string;
-  num_gpus: number; location: string; metadata: Record<string, string>;
+  id: string;
+  provider: string;
+  status: string;
+  price_per_hour: number;
+  vram_gb: number;
+  gpu_model: string;
+  num_gpus: number;
+  location: string;
+  metadata: Record<string, string>;
 }
 
 export function instanceJson(i: GpuInstance): InstanceJson {
   return {
-    id: i.id, provider: i.provider, status: i.status, price_per_hour: i.pricePerHour, vram_gb: i.vramGb,
-    gpu_model: i.gpuModel, num_gpus: i.numGpus, location: i.location, metadata: i.metadata,
+    id: i.id,
+    provider: i.provider,
+    status: i.status,
+    price_per_hour: i.pricePerHour,
+    vram_gb: i.vramGb,
+    gpu_model: i.gpuModel,
+    num_gpus: i.numGpus,
+    location: i.location,
+    metadata: i.metadata,
   };
 }
 
 /** What the reservations list and the dashboard both show of a server reservation, as of `now`. */
 export function reservationJson(r: ServerReservation, now: number) {
   return {
-    contract_id: r.contractId, provider: r.provider, price_per_hour: r.pricePerHour,
-    created_at: Math.floor(r.createdAt / 1000), expires_at: Math.floor(r.expiresAt / 1000),
+    contract_id: r.contractId,
+    provider: r.provider,
+    price_per_hour: r.pricePerHour,
+    created_at: Math.floor(r.createdAt / 1000),
+    expires_at: Math.floor(r.expiresAt / 1000),
     cost_so_far: costBetween(r.pricePerHour, r.createdAt, Math.min(now, r.expiresAt)),
   };
 }
 
 /** A creation that failed within a reservation request. */
 export const creationErrorJson = (e: CreationError) => ({
-  instance_id: e.instanceId, provider: e.provider, error: e.error,
+  instance_id: e.instanceId,
+  provider: e.provider,
+  error: e.error,
 });
 
 /** An error's body: its sentence, and its details (a partial failure's creations in snake_case). */
@@ -38,19 +57,30 @@ export function errorJson(err: ApiError): Record<string, unknown> {
 }
 
 export const loadJson = (l: LoadInfo) => ({
-  instance_id: l.instanceId, provider: l.provider, connections: l.connections,
-  avg_response_time_ms: l.avgResponseTimeMs, load_score: l.loadScore,
+  instance_id: l.instanceId,
+  provider: l.provider,
+  connections: l.connections,
+  avg_response_time_ms: l.avgResponseTimeMs,
+  load_score: l.loadScore,
 });
 
 /** A ledger entry; its time in Unix seconds. */
 export const transactionJson = (t: Transaction) => ({
-  id: t.id, type: t.type, amount: t.amount, currency: t.currency, timestamp: Math.floor(t.timestamp / 1000),
-  status: t.status, description: t.description,
+  id: t.id,
+  type: t.type,
+  amount: t.amount,
+  currency: t.currency,
+  timestamp: Math.floor(t.timestamp / 1000),
+  status: t.status,
+  description: t.description,
 });
 
 interface FiltersJson {
-  provider?: string | undefined; min_vram?: number | undefined; max_price?: number | undefined;
-  gpu_model?: string | undefined; location?: string | undefined;
+  provider?: string | undefined;
+  min_vram?: number | undefined;
+  max_price?: number | undefined;
+  gpu_model?: string | undefined;
+  location?: string | undefined;
 }
 
 export function filtersFrom(q: FiltersJson): InstanceFilters {

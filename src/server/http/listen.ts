@@ -10,11 +10,16 @@ export interface HttpListenAddress {
   port: number;
 }
 
-export function createHttp(fetch: (req: Request) => Response | Promise<Response>, at: HttpListenAddress,
-  limits: NetworkLimits, tls: { cert: string | Buffer; key: string | Buffer } | undefined,
-  listening: () => void): HttpServer {
+export function createHttp(
+  fetch: (req: Request) => Response | Promise<Response>,
+  at: HttpListenAddress,
+  limits: NetworkLimits,
+  tls: { cert: string | Buffer; key: string | Buffer } | undefined,
+  listening: () => void,
+): HttpServer {
   const timeouts = {
-    headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs,
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
     // Node checks both on this period (30 s by default, which would stretch short timeouts).
     connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
   };

@@ -9,6 +9,7 @@ export type ApiApp = OpenAPIHono<Env>;
 
 export const json = <T extends z.ZodTypeAny>(schema: T) => ({ content: { 'application/json': { schema } } });
 export const errors = {
-  400: { description: 'bad request', ...json(ErrorBody) }, 401: { description: 'no valid key', ...json(ErrorBody) },
+  400: { description: 'bad request', ...json(ErrorBody) },
+  401: { description: 'no valid key', ...json(ErrorBody) },
 };
 export const secured: Array<Record<string, string[]>> = [{ ApiKey: [] }, { Bearer: [] }];

@@ -1,41 +1,73 @@
 // The HTTP API's JSON shapes (snake_case), as zod schemas that also make /openapi.json.
 import { z } from '@hono/zod-openapi';
 import {
-  DEFAULT_PAGE_SIZE, MAX_DURATION_HOURS, MAX_EMAIL_LENGTH, MAX_GPUS_PER_REQUEST, MAX_KEY_NAME_LENGTH, MAX_NAME_LENGTH,
-  MAX_PAGE_SIZE, MAX_PASSWORD_LENGTH, MAX_TEXT_LENGTH,
+  DEFAULT_PAGE_SIZE,
+  MAX_DURATION_HOURS,
+  MAX_EMAIL_LENGTH,
+  MAX_GPUS_PER_REQUEST,
+  MAX_KEY_NAME_LENGTH,
+  MAX_NAME_LENGTH,
+  MAX_PAGE_SIZE,
+  MAX_PASSWORD_LENGTH,
+  MAX_TEXT_LENGTH,
 } from '../request-limits.js';
 
 export const ErrorBody = z.object({ error: z.string() }).openapi('Error');
 
-export const Instance = z.object({
-  id: z.string(), provider: z.string(), status: z.string(), price_per_hour: z.number(), vram_gb: z.number(),
-  gpu_model: z.string(), num_gpus: z.number(), location: z.string(), metadata: z.record(z.string(), z.string()),
-}).openapi('GPUInstance');
+export const Instance = z
+  .object({
+    id: z.string(),
+    provider: z.string(),
+    status: z.string(),
+    price_per_hour: z.number(),
+    vram_gb: z.number(),
+    gpu_model: z.string(),
+    num_gpus: z.number(),
+    location: z.string(),
+    metadata: z.record(z.string(), z.string()),
+  })
+  .openapi('GPUInstance');
 
 const nonNegative = z.number().finite().min(0);
 
-export const Filters = z.object({
-  min_vram: nonNegative.optional(),
-  max_price: nonNegative.optional(),
-  provider: z.string().max(MAX_NAME_LENGTH).optional(),
-  gpu_model: z.string().max(MAX_TEXT_LENGTH).optional(),
-  location: z.string().max(MAX_TEXT_LENGTH).optional(),
-}).strict();
+export const Filters = z
+  .object({
+    min_vram: nonNegative.optional(),
+    max_price: nonNegative.optional(),
+    provider: z.string().max(MAX_NAME_LENGTH).optional(),
+    gpu_model: z.string().max(MAX_TEXT_LENGTH).optional(),
+    location: z.string().max(MAX_TEXT_LENGTH).optional(),
+  })
+  .strict();
 
-export const ReserveRequest = z.object({
-  count: z.number().int().min(1).max(MAX_GPUS_PER_REQUEST),
-  filters: Filters.optional(),
-  duration_hours: z.number().finite().positive().max(MAX_DURATION_HOURS).optional(),
-  all_or_nothing: z.boolean().optional(),
-}).strict().openapi('ReserveRequest');
+export const ReserveRequest = z
+  .object({
+    count: z.number().int().min(1).max(MAX_GPUS_PER_REQUEST),
+    filters: Filters.optional(),
+    duration_hours: z.number().finite().positive().max(MAX_DURATION_HOURS).optional(),
+    all_or_nothing: z.boolean().optional(),
+  })
+  .strict()
+  .openapi('ReserveRequest');
 
-export const CostEstimate = z.object({ hourly: z.number(), daily: z.number(), weekly: z.number(), monthly: z.number() });
+export const CostEstimate = z.object({
+  hourly: z.number(),
+  daily: z.number(),
+  weekly: z.number(),
+  monthly: z.number(),
+});
 
-export const ReserveResponse = z.object({
-  reserved_instances: z.array(Instance), reserved_count: z.number(), requested: z.number(), message: z.string(),
-  errors: z.array(z.object({ instance_id: z.string(), provider: z.string(), error: z.string() })),
-  total_price_per_hour: z.number(), cost_estimate: CostEstimate,
-}).openapi('ReserveResponse');
+export const ReserveResponse = z
+  .object({
+    reserved_instances: z.array(Instance),
+    reserved_count: z.number(),
+    requested: z.number(),
+    message: z.string(),
+    errors: z.array(z.object({ instance_id: z.string(), provider: z.string(), error: z.string() })),
+    total_price_per_hour: z.number(),
+    cost_estimate: CostEstimate,
+  })
+  .openapi('ReserveResponse');
 
 export const InstanceQuery = z.object({
   provider: z.string().max(MAX_NAME_LENGTH).optional(),
@@ -46,20 +78,38 @@ export const InstanceQuery = z.object({
 });
 
 export const Reservation = z.object({
-  contract_id: z.string(), provider: z.string(), instance: Instance, price_per_hour: z.number(),
-  created_at: z.number(), expires_at: z.number(), cost_so_far: z.number(),
+  contract_id: z.string(),
+  provider: z.string(),
+  instance: Instance,
+  price_per_hour: z.number(),
+  created_at: z.number(),
+  expires_at: z.number(),
+  cost_so_far: z.number(),
 });
 
 export const DestroyParams = z.object({
-  provider: z.string().max(MAX_NAME_LENGTH), contract_id: z.string().max(MAX_TEXT_LENGTH),
+  provider: z.string().max(MAX_NAME_LENGTH),
+  contract_id: z.string().max(MAX_TEXT_LENGTH),
 });
 
 export const StrategyBody = z.object({ strategy: z.string().max(MAX_NAME_LENGTH) }).strict();
 
-export const LoadInfo = z.object({ instance_id: z.string(), provider: z.string(), connections: z.number(), avg_response_time_ms: z.number(), load_score: z.number() });
+export const LoadInfo = z.object({
+  instance_id: z.string(),
+  provider: z.string(),
+  connections: z.number(),
+  avg_response_time_ms: z.number(),
+  load_score: z.number(),
+});
 
 export const Transaction = z.object({
-  id: z.string(), type: z.string(), amount: z.number(), currency: z.string(), timestamp: z.number(), status: z.string(), description: z.string(),
+  id: z.string(),
+  type: z.string(),
+  amount: z.number(),
+  currency: z.string(),
+  timestamp: z.number(),
+  status: z.string(),
+  description: z.string(),
 });
 
 export const TransactionsQuery = z.object({
@@ -67,7 +117,10 @@ export const TransactionsQuery = z.object({
   offset: z.coerce.number().int().min(0).default(0),
 });
 
-export const LoginBody = z.object({
-  email: z.string().min(1).max(MAX_EMAIL_LENGTH), password: z.string().min(1).max(MAX_PASSWORD_LENGTH),
-}).strict();
+export const LoginBody = z
+  .object({
+    email: z.string().min(1).max(MAX_EMAIL_LENGTH),
+    password: z.string().min(1).max(MAX_PASSWORD_LENGTH),
+  })
+  .strict();
 export const ApiKeyBody = z.object({ name: z.string().min(1).max(MAX_KEY_NAME_LENGTH) }).strict();

@@ -17,10 +17,23 @@ function reservation(userId: string, over: Partial<ServerReservation> = {}): Ser
   const provider = over.provider ?? 'vast.ai';
   const contractId = over.contractId ?? 'c1';
   return {
-    contractId, provider, userId, pricePerHour: 2, createdAt: T0, expiresAt: T0 + 8 * HOUR, endedAt: null,
+    contractId,
+    provider,
+    userId,
+    pricePerHour: 2,
+    createdAt: T0,
+    expiresAt: T0 + 8 * HOUR,
+    endedAt: null,
     instance: {
-      id: `${provider}-${contractId}`, provider, status: 'reserved', pricePerHour: 2, vramGb: 80, gpuModel: 'H100',
-      numGpus: 1, location: 'eu', metadata: { contract_id: contractId },
+      id: `${provider}-${contractId}`,
+      provider,
+      status: 'reserved',
+      pricePerHour: 2,
+      vramGb: 80,
+      gpuModel: 'H100',
+      numGpus: 1,
+      location: 'eu',
+      metadata: { contract_id: contractId },
     },
     ...over,
   };
@@ -28,20 +41,30 @@ function reservation(userId: string, over: Partial<ServerReservation> = {}): Ser
 
 export function runRecordsContract(name: string, factory: RecordsFactory): void {
   describe(`records contract: ${name}`, () => {
-    const it = (title: string, fn: (records: Records) => Promise<void>) => test(title, async () => {
-      const records = await factory.open();
-      try {
-        await fn(records);
-      } finally {
-        records.close();
-      }
-    });
+    const it = (title: string, fn: (records: Records) => Promise<void>) =>
+      test(title, async () => {
+        const records = await factory.open();
+        try {
+          await fn(records);
+        } finally {
+          records.close();
+        }
+      });
 
     it('adds users, finds them by id and by email in any case, and refuses a second user of an email', async (r) => {
       const ann = await r.addUser('Ann@example.com', 'ann', true, 'hash', T0);
       assert.deepEqual(ann, {
-        id: ann.id, email: 'Ann@example.com', name: 'ann', isAdmin: true, passwordHash: 'hash', createdAt: T0,
-        disabledAt: null, deletedAt: null, tokenGeneration: 0, failedLogins: 0, lockedUntil: null,
+        id: ann.id,
+        email: 'Ann@example.com',
+        name: 'ann',
+        isAdmin: true,
+        passwordHash: 'hash',
+        createdAt: T0,
+        disabledAt: null,
+        deletedAt: null,
+        tokenGeneration: 0,
+        failedLogins: 0,
+        lockedUntil: null,
       });
       assert.deepEqual(await r.userById(ann.id), ann);
       assert.deepEqual(await r.userByEmail('ann@EXAMPLE.com'), ann);
@@ -49,7 +72,10 @@ export function runRecordsContract(name: string, factory: RecordsFactory): void 
       assert.equal(await r.userById('nobody'), null);
       await assert.rejects(r.addUser('ANN@example.com', 'again', false, null, T0), CanhazError);
       await r.addUser('bob@example.com', 'bob', false, null, T0);
-      assert.deepEqual((await r.listUsers()).map((u) => u.name), ['ann', 'bob']);
+      assert.deepEqual(
+        (await r.listUsers()).map((u) => u.name),
+        ['ann', 'bob'],
+      );
     });
 
     it('a new password, a disable and a revocation each move the token generation on', async (r) => {
@@ -130,19 +156,33 @@ export function runRecordsContract(name: string, factory: RecordsFactory): void 
       assert.deepEqual(await r.activeReservations(), [c, b, a]);
       assert.deepEqual(await r.activeReservations(u.id), [c, a]);
       assert.deepEqual(await r.recordedActive('vast.ai', ['a', 'c', 'zz']), new Set(['a']));
-      assert.deepEqual(r.countByProvider(), new Map([['vast.ai', 2], ['local', 1]]));
+      assert.deepEqual(
+        r.countByProvider(),
+        new Map([
+          ['vast.ai', 2],
+          ['local', 1],
+        ]),
+      );
       const byHost = (list: Array<{ provider: string; location: string; n: number }>) =>
         [...list].sort((x, y) => x.provider.localeCompare(y.provider));
       assert.deepEqual(byHost(r.activeCountsByHost()), [
-        { provider: 'local', location: 'host1', n: 1 }, { provider: 'vast.ai', location: 'eu', n: 2 },
+        { provider: 'local', location: 'host1', n: 1 },
+        { provider: 'vast.ai', location: 'eu', n: 2 },
       ]);
       await r.endReservation(a, T0 + HOUR);
       assert.deepEqual(await r.activeReservations(u.id), [c]);
       assert.deepEqual(await r.recordedActive('vast.ai', ['a', 'b']), new Set(['b']));
       // Ever made: ended ones still count.
-      assert.deepEqual(r.countByProvider(), new Map([['vast.ai', 2], ['local', 1]]));
+      assert.deepEqual(
+        r.countByProvider(),
+        new Map([
+          ['vast.ai', 2],
+          ['local', 1],
+        ]),
+      );
       assert.deepEqual(byHost(r.activeCountsByHost()), [
-        { provider: 'local', location: 'host1', n: 1 }, { provider: 'vast.ai', location: 'eu', n: 1 },
+        { provider: 'local', location: 'host1', n: 1 },
+        { provider: 'vast.ai', location: 'eu', n: 1 },
       ]);
     });
 
@@ -162,8 +202,14 @@ export function runRecordsContract(name: string, factory: RecordsFactory): void 
       await r.addReservations([first, second]);
       const charge = await r.endReservation(first, T0 + 90 * 60_000);
       assert.deepEqual(charge, {
-        id: charge!.id, userId: u.id, type: 'charge', amount: 3, currency: 'USD', timestamp: T0 + 90 * 60_000,
-        status: 'completed', description: 'H100 on vast.ai (one) for 1.5000 h at $2/h',
+        id: charge!.id,
+        userId: u.id,
+        type: 'charge',
+        amount: 3,
+        currency: 'USD',
+        timestamp: T0 + 90 * 60_000,
+        status: 'completed',
+        description: 'H100 on vast.ai (one) for 1.5000 h at $2/h',
       });
       assert.equal(await r.endReservation(first, T0 + 2 * HOUR), null);
       assert.deepEqual((await r.reservation('vast.ai', 'one'))!.endedAt, T0 + 90 * 60_000);

@@ -18,7 +18,10 @@ export interface RecordParts {
 
 export function joinRecords(parts: RecordParts): Records {
   return {
-    ...methodsOf(parts.users), ...methodsOf(parts.apiKeys), ...methodsOf(parts.reservations),
-    ...methodsOf(parts.settings), close: () => parts.close(),
+    ...methodsOf(parts.users),
+    ...methodsOf(parts.apiKeys),
+    ...methodsOf(parts.reservations),
+    ...methodsOf(parts.settings),
+    close: () => parts.close(),
   };
 }

@@ -12,7 +12,13 @@ const T0 = 1_800_000_000_000;
 const HOUR = 3_600_000;
 
 const offer = (id: string, pricePerHour: number, over: Partial<ScriptedOffer> = {}): ScriptedOffer => ({
-  id, pricePerHour, vramGb: 80, gpuModel: 'H100', numGpus: 1, location: 'eu', ...over,
+  id,
+  pricePerHour,
+  vramGb: 80,
+  gpuModel: 'H100',
+  numGpus: 1,
+  location: 'eu',
+  ...over,
 });
 
 const fails = (code: ApiCode, details?: Record<string, unknown>) => (e: unknown) => {
@@ -50,19 +56,27 @@ describe('GpuService', () => {
       ['m2', 'reserved', { contract_id: outcome.reserved.find((r) => r.instance.id === 'm2')!.contractId }],
     ]);
     const recorded = await records.activeReservations(ann.id);
-    assert.deepEqual(recorded.map((r) => [r.contractId, r.createdAt, r.expiresAt]).sort(),
-      outcome.reserved.map((r) => [r.contractId, T0, T0 + 2 * HOUR]).sort());
+    assert.deepEqual(
+      recorded.map((r) => [r.contractId, r.createdAt, r.expiresAt]).sort(),
+      outcome.reserved.map((r) => [r.contractId, T0, T0 + 2 * HOUR]).sort(),
+    );
     const ids = recorded.map((r) => r.contractId);
     assert.deepEqual(await market.stillHeld(ids), new Set(ids));
   });
 
   test('all_or_nothing: one failed creation gives back the others and records nothing', async () => {
-    await assert.rejects(service.reserve(ann, { count: 3, filters: {}, allOrNothing: true }), fails('ABORTED', {
-      errors: [{ instanceId: 'm3', provider: 'market', error: 'host went offline' }],
-    }));
+    await assert.rejects(
+      service.reserve(ann, { count: 3, filters: {}, allOrNothing: true }),
+      fails('ABORTED', {
+        errors: [{ instanceId: 'm3', provider: 'market', error: 'host went offline' }],
+      }),
+    );
     assert.deepEqual(await records.activeReservations(), []);
     // Given back: both are offered again.
-    assert.deepEqual((await market.available()).map((i) => i.id), ['m1', 'm2', 'm3']);
+    assert.deepEqual(
+      (await market.available()).map((i) => i.id),
+      ['m1', 'm2', 'm3'],
+    );
     // Without a failure it reserves them all.
     const outcome = await service.reserve(ann, { count: 2, filters: { maxPricePerHour: 2 }, allOrNothing: true });
     assert.equal(outcome.message, 'Reserved 2 GPUs');
@@ -71,13 +85,17 @@ describe('GpuService', () => {
   test('every creation failing, too few matches and requests out of bounds are refused', async () => {
     const broken = new ScriptedProvider('broken', [offer('b1', 1, { failWith: 'quota exceeded' })]);
     const both = new GpuService(records, [market, broken], { now: () => now });
-    await assert.rejects(both.reserve(ann, { count: 1, filters: { provider: 'broken' } }), fails('INTERNAL', {
-      errors: [{ instanceId: 'b1', provider: 'broken', error: 'quota exceeded' }],
-    }));
+    await assert.rejects(
+      both.reserve(ann, { count: 1, filters: { provider: 'broken' } }),
+      fails('INTERNAL', {
+        errors: [{ instanceId: 'b1', provider: 'broken', error: 'quota exceeded' }],
+      }),
+    );
     const tooFew = fails('FAILED_PRECONDITION', { matched: 3, requested: 4 });
     await assert.rejects(service.reserve(bob, { count: 4, filters: {} }), tooFew);
     for (const input of [
-      { count: 17, filters: {} }, { count: 1, filters: {}, durationHours: 721 },
+      { count: 17, filters: {} },
+      { count: 1, filters: {}, durationHours: 721 },
       { count: 1, filters: { provider: 'elsewhere' } },
     ]) {
       await assert.rejects(service.reserve(bob, input), fails('INVALID_ARGUMENT'));
@@ -85,7 +103,9 @@ describe('GpuService', () => {
   });
 
   test('ending a reservation charges price × time held to its owner once; others may not end it', async () => {
-    const { reserved: [held] } = await service.reserve(ann, { count: 1, filters: { maxPricePerHour: 1 } });
+    const {
+      reserved: [held],
+    } = await service.reserve(ann, { count: 1, filters: { maxPricePerHour: 1 } });
     now += 90 * 60_000;
     await assert.rejects(service.destroy(bob, 'market', held!.contractId), fails('PERMISSION_DENIED'));
     const { transaction } = await service.destroy(ann, 'market', held!.contractId);
@@ -95,7 +115,9 @@ describe('GpuService', () => {
     assert.deepEqual(await service.transactions(ann, 10, 0), { items: [transaction], total: 1 });
     // An admin may end anyone's.
     const admin = await records.addUser('root@example.com', 'root', true, null, T0);
-    const { reserved: [other] } = await service.reserve(bob, { count: 1, filters: { maxPricePerHour: 2 } });
+    const {
+      reserved: [other],
+    } = await service.reserve(bob, { count: 1, filters: { maxPricePerHour: 2 } });
     assert.equal((await service.destroy(admin, 'market', other!.contractId)).transaction?.userId, bob.id);
   });
 
@@ -104,21 +126,35 @@ describe('GpuService', () => {
     const [cheap, dear] = [...outcome.reserved].sort((a, b) => a.instance.pricePerHour - b.instance.pricePerHour);
     now += 30 * 60_000;
     await market.destroy(cheap!.contractId); // the provider reclaimed it
-    assert.deepEqual((await service.reconcile(ann.id)).map((r) => r.contractId), [dear!.contractId]);
+    assert.deepEqual(
+      (await service.reconcile(ann.id)).map((r) => r.contractId),
+      [dear!.contractId],
+    );
     now += 2 * HOUR;
     await market.destroy(dear!.contractId); // expired: charged up to its expiry, not to now
     assert.deepEqual(await service.reconcile(), []);
     const { items } = await service.transactions(ann, 10, 0);
-    assert.deepEqual(items.map((t) => [t.amount, t.timestamp]), [[2, T0 + HOUR], [0.5, T0 + 30 * 60_000]]);
+    assert.deepEqual(
+      items.map((t) => [t.amount, t.timestamp]),
+      [
+        [2, T0 + HOUR],
+        [0.5, T0 + 30 * 60_000],
+      ],
+    );
   });
 
   test('a provider that cannot say what it holds keeps its contracts, uncharged', async () => {
-    const { reserved: [held] } = await service.reserve(ann, { count: 1, filters: { maxPricePerHour: 1 } });
+    const {
+      reserved: [held],
+    } = await service.reserve(ann, { count: 1, filters: { maxPricePerHour: 1 } });
     market.stillHeld = async () => {
       throw new Error('market is down');
     };
     now += HOUR;
-    assert.deepEqual((await service.reconcile()).map((r) => r.contractId), [held!.contractId]);
+    assert.deepEqual(
+      (await service.reconcile()).map((r) => r.contractId),
+      [held!.contractId],
+    );
     assert.deepEqual(await service.transactions(ann, 10, 0), { items: [], total: 0 });
   });
 
@@ -133,7 +169,13 @@ describe('GpuService', () => {
   test('loads count active reservations per host and per provider', async () => {
     await service.reserve(ann, { count: 2, filters: { maxPricePerHour: 2 } });
     const loads = await service.loads();
-    assert.deepEqual(loads.provider.map((l) => [l.provider, l.connections]), [['market', 2]]);
-    assert.deepEqual(loads.server.map((l) => [l.provider, l.connections]), [['market', 2]]);
+    assert.deepEqual(
+      loads.provider.map((l) => [l.provider, l.connections]),
+      [['market', 2]],
+    );
+    assert.deepEqual(
+      loads.server.map((l) => [l.provider, l.connections]),
+      [['market', 2]],
+    );
   });
 });

@@ -23,7 +23,9 @@ export class GpuService {
   private readonly reserving: Reserving;
 
   constructor(
-    records: ReservationRecords & SettingRecords, providers: Provider[], clock: Clock,
+    records: ReservationRecords & SettingRecords,
+    providers: Provider[],
+    clock: Clock,
     timeouts: ProviderTimeouts = DEFAULT_PROVIDER_TIMEOUTS,
   ) {
     this.providers = new ProviderSet(providers, timeouts);

@@ -8,8 +8,10 @@ import { withTimeout, type ProviderTimeouts } from './timeout.js';
 
 export class Ledger {
   constructor(
-    private readonly records: ReservationRecords, private readonly providers: ProviderSet,
-    private readonly clock: Clock, private readonly timeouts: ProviderTimeouts,
+    private readonly records: ReservationRecords,
+    private readonly providers: ProviderSet,
+    private readonly clock: Clock,
+    private readonly timeouts: ProviderTimeouts,
   ) {}
 
   /** Ends reservations their provider no longer holds (expired, reclaimed), charging up to their end. */
@@ -18,19 +20,21 @@ export class Ledger {
     const byProvider = new Map<string, ServerReservation[]>();
     for (const r of active) byProvider.set(r.provider, [...(byProvider.get(r.provider) ?? []), r]);
     const now = this.clock.now();
-    const lists = await Promise.all([...byProvider].map(async ([name, list]) => {
-      const provider = this.providers.get(name);
-      const ids = list.map((r) => r.contractId);
-      try {
-        const held = provider
-          ? await withTimeout(provider.stillHeld(ids), this.timeouts.listMs, `${name}'s list of held contracts`)
-          : new Set<string>();
-        return { list, held };
-      } catch {
-        // A provider that cannot say is not taken to have ended anything: its contracts stay, uncharged, until it can.
-        return { list, held: new Set(ids) };
-      }
-    }));
+    const lists = await Promise.all(
+      [...byProvider].map(async ([name, list]) => {
+        const provider = this.providers.get(name);
+        const ids = list.map((r) => r.contractId);
+        try {
+          const held = provider
+            ? await withTimeout(provider.stillHeld(ids), this.timeouts.listMs, `${name}'s list of held contracts`)
+            : new Set<string>();
+          return { list, held };
+        } catch {
+          // A provider that cannot say is not taken to have ended anything: its contracts stay, uncharged, until it can.
+          return { list, held: new Set(ids) };
+        }
+      }),
+    );
     const still: ServerReservation[] = [];
     for (const { list, held } of lists) {
       for (const r of list) {

@@ -2,7 +2,13 @@
 // provider's latency, reservations ever made, and the picks of requests still creating theirs.
 import type { GpuInstance } from '../../domain/instances.js';
 import {
-  DEFAULT_STRATEGY, hostKey, isStrategy, newSelectionState, selectInstances, STRATEGIES, type Strategy,
+  DEFAULT_STRATEGY,
+  hostKey,
+  isStrategy,
+  newSelectionState,
+  selectInstances,
+  STRATEGIES,
+  type Strategy,
 } from '../../domain/selection.js';
 import { ApiError } from '../errors.js';
 import type { ReservationRecords, ServerReservation, SettingRecords } from '../records/ports.js';

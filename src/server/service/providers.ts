@@ -7,7 +7,10 @@ import { withTimeout, type ProviderTimeouts } from './timeout.js';
 export class ProviderSet {
   private readonly byName: Map<string, Provider>;
 
-  constructor(providers: Provider[], private readonly timeouts: ProviderTimeouts) {
+  constructor(
+    providers: Provider[],
+    private readonly timeouts: ProviderTimeouts,
+  ) {
     this.byName = new Map(providers.map((p) => [p.name, p]));
   }
 
@@ -29,7 +32,10 @@ export class ProviderSet {
       const known = this.names().join(', ');
       throw new ApiError('INVALID_ARGUMENT', `unknown provider '${named}': use one of ${known} (or all)`);
     }
-    for (const [name, value] of [['min_vram', f.minVramGb], ['max_price', f.maxPricePerHour]] as const) {
+    for (const [name, value] of [
+      ['min_vram', f.minVramGb],
+      ['max_price', f.maxPricePerHour],
+    ] as const) {
       if (value !== undefined && (!Number.isFinite(value) || value < 0)) {
         throw new ApiError('INVALID_ARGUMENT', `${name} must be a number of at least 0`);
       }
@@ -40,11 +46,14 @@ export class ProviderSet {
     this.checkFilters(filters);
     const named = namedProvider(filters);
     const providers = named ? [this.byName.get(named)!] : this.all();
-    const lists = await Promise.all(providers.map((p) =>
-      withTimeout(p.available(), this.timeouts.listMs, `${p.name}'s listing`).then(
-        (instances) => ({ instances, failure: null }),
-        (err: unknown) => ({ instances: [] as GpuInstance[], failure: `${p.name}: ${firstLineOf(err)}` }),
-      )));
+    const lists = await Promise.all(
+      providers.map((p) =>
+        withTimeout(p.available(), this.timeouts.listMs, `${p.name}'s listing`).then(
+          (instances) => ({ instances, failure: null }),
+          (err: unknown) => ({ instances: [] as GpuInstance[], failure: `${p.name}: ${firstLineOf(err)}` }),
+        ),
+      ),
+    );
     const failures = lists.flatMap((l) => (l.failure ? [l.failure] : []));
     // A provider that cannot list is an outage, not "no matching GPUs": say so when nothing else answered.
     if (failures.length === providers.length) {

@@ -7,7 +7,10 @@ import { SERVER_HOLDER_PREFIX } from '../../providers/provider.js';
 import { ApiError, firstLineOf } from '../errors.js';
 import type { ReservationRecords, User } from '../records/ports.js';
 import {
-  DEFAULT_DURATION_HOURS, MAX_DURATION_HOURS, MAX_GPUS_PER_REQUEST, MIN_DURATION_HOURS,
+  DEFAULT_DURATION_HOURS,
+  MAX_DURATION_HOURS,
+  MAX_GPUS_PER_REQUEST,
+  MIN_DURATION_HOURS,
 } from '../request-limits.js';
 import type { LoadBalancing } from './load-balancing.js';
 import type { ProviderSet } from './providers.js';
@@ -58,8 +61,10 @@ export class Reserving {
   private begun = 0;
 
   constructor(
-    private readonly records: ReservationRecords, private readonly providers: ProviderSet,
-    private readonly balancing: LoadBalancing, private readonly clock: Clock,
+    private readonly records: ReservationRecords,
+    private readonly providers: ProviderSet,
+    private readonly balancing: LoadBalancing,
+    private readonly clock: Clock,
     private readonly timeouts: ProviderTimeouts,
   ) {}
 
@@ -85,14 +90,19 @@ export class Reserving {
     }
     const hours = input.durationHours ?? DEFAULT_DURATION_HOURS;
     if (!Number.isFinite(hours) || hours < MIN_DURATION_HOURS || hours > MAX_DURATION_HOURS) {
-      throw new ApiError('INVALID_ARGUMENT', `duration_hours must be from ${MIN_DURATION_HOURS.toFixed(4)} `
-        + `(one minute) to ${MAX_DURATION_HOURS}`);
+      throw new ApiError(
+        'INVALID_ARGUMENT',
+        `duration_hours must be from ${MIN_DURATION_HOURS.toFixed(4)} ` + `(one minute) to ${MAX_DURATION_HOURS}`,
+      );
     }
     const candidates = await this.unclaimed(input.filters);
     // From here to the claims, nothing awaits: two requests never choose the same instance.
     if (candidates.length < count) {
-      throw new ApiError('FAILED_PRECONDITION', `Only ${candidates.length} GPU instances match the filters; `
-        + `requested ${count}`, { matched: candidates.length, requested: count });
+      throw new ApiError(
+        'FAILED_PRECONDITION',
+        `Only ${candidates.length} GPU instances match the filters; ` + `requested ${count}`,
+        { matched: candidates.length, requested: count },
+      );
     }
     // Until they are recorded, the strategies count these picks as the reservations they will be.
     const chosen = this.balancing.choose(candidates, count);
@@ -110,8 +120,12 @@ export class Reserving {
     const started = performance.now();
     let created = false;
     try {
-      const contractId = await withTimeout(provider.create(instance, poolUser(user), durationMs),
-        this.timeouts.createMs, `${provider.name} creating ${instance.id}`, (late) => provider.destroy(late));
+      const contractId = await withTimeout(
+        provider.create(instance, poolUser(user), durationMs),
+        this.timeouts.createMs,
+        `${provider.name} creating ${instance.id}`,
+        (late) => provider.destroy(late),
+      );
       created = true;
       this.balancing.recordLatency(instance.provider, performance.now() - started);
       // What the caller gets back: the instance as reserved, its contract id in the metadata.
@@ -128,27 +142,42 @@ export class Reserving {
 
   /** Creates the chosen instances side by side, then records what was made (or gives it all back). */
   private async create(
-    user: User, input: ReserveInput, chosen: GpuInstance[], durationMs: number,
+    user: User,
+    input: ReserveInput,
+    chosen: GpuInstance[],
+    durationMs: number,
   ): Promise<ReserveOutcome> {
     const { count } = input;
     const attempts = await Promise.all(chosen.map((instance) => this.createOne(user, instance, durationMs)));
     const reserved = attempts.flatMap((a) => ('contractId' in a ? [a] : []));
-    const errors = attempts.flatMap((a) => ('error' in a
-      ? [{ instanceId: a.instance.id, provider: a.instance.provider, error: a.error }] : []));
+    const errors = attempts.flatMap((a) =>
+      'error' in a ? [{ instanceId: a.instance.id, provider: a.instance.provider, error: a.error }] : [],
+    );
     if (reserved.length === 0) {
       throw new ApiError('INTERNAL', `Reserved none of ${count} GPUs: every creation failed`, { errors });
     }
     if (input.allOrNothing && errors.length > 0) {
       await this.giveBack(reserved);
-      throw new ApiError('ABORTED', `Reserved none of ${count} GPUs: all_or_nothing was set and `
-        + `${errors.length} creation(s) failed`, { errors });
+      throw new ApiError(
+        'ABORTED',
+        `Reserved none of ${count} GPUs: all_or_nothing was set and ` + `${errors.length} creation(s) failed`,
+        { errors },
+      );
     }
     const now = this.clock.now();
     try {
-      await this.records.addReservations(reserved.map((r) => ({
-        contractId: r.contractId, provider: r.instance.provider, userId: user.id, instance: r.instance,
-        pricePerHour: r.instance.pricePerHour, createdAt: now, expiresAt: now + durationMs, endedAt: null,
-      })));
+      await this.records.addReservations(
+        reserved.map((r) => ({
+          contractId: r.contractId,
+          provider: r.instance.provider,
+          userId: user.id,
+          instance: r.instance,
+          pricePerHour: r.instance.pricePerHour,
+          createdAt: now,
+          expiresAt: now + durationMs,
+          endedAt: null,
+        })),
+      );
     } catch (err) {
       // Unrecorded contracts would be held and billed by nobody: give them back.
       await this.giveBack(reserved);
@@ -157,7 +186,10 @@ export class Reserving {
     this.balancing.recorded(reserved.map((r) => r.instance));
     const total = reserved.reduce((sum, r) => sum + r.instance.pricePerHour, 0);
     return {
-      reserved, requested: count, errors, totalPricePerHour: total,
+      reserved,
+      requested: count,
+      errors,
+      totalPricePerHour: total,
       message: reserved.length === count ? `Reserved ${count} GPUs` : `Reserved ${reserved.length} of ${count} GPUs`,
     };
   }
@@ -174,8 +206,14 @@ export class Reserving {
 
   /** Ends contracts made for a request that will not keep them; a provider's failure here is not the caller's. */
   private async giveBack(reserved: Made[]): Promise<void> {
-    await Promise.all(reserved.map((r) =>
-      this.providers.get(r.instance.provider)!.destroy(r.contractId).catch(() => false)));
+    await Promise.all(
+      reserved.map((r) =>
+        this.providers
+          .get(r.instance.provider)!
+          .destroy(r.contractId)
+          .catch(() => false),
+      ),
+    );
   }
 
   /**

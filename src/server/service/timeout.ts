@@ -11,7 +11,10 @@ export const DEFAULT_PROVIDER_TIMEOUTS: ProviderTimeouts = { createMs: 30_000, l
 
 /** `work`, or a rejection naming `what` after `ms`; `onLate` gets a result that arrives after that. */
 export function withTimeout<T>(
-  work: Promise<T>, ms: number, what: string, onLate: (value: T) => unknown = () => undefined,
+  work: Promise<T>,
+  ms: number,
+  what: string,
+  onLate: (value: T) => unknown = () => undefined,
 ): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {

@@ -5,7 +5,12 @@ import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { RedisServer } from '../../../test/support/redis-server.js';
 import { defaultLiveness } from '../../domain/liveness.js';
-import { CanhazError, NotEnoughGpusError, PoolNotInitializedError, StoreUnavailableError } from '../../domain/errors.js';
+import {
+  CanhazError,
+  NotEnoughGpusError,
+  PoolNotInitializedError,
+  StoreUnavailableError,
+} from '../../domain/errors.js';
 import type { AllocationRequest } from '../../domain/allocation.js';
 import { buildStatus } from '../../domain/status.js';
 import { statusLine } from '../../domain/status-text.js';
@@ -34,8 +39,16 @@ const NOW_S = 1_800_000_000;
 const NOW = NOW_S * 1000;
 let tokens = 0;
 const request = (over: Partial<AllocationRequest> = {}): AllocationRequest => ({
-  count: 1, user: 'alice', type: 'run', now: NOW, expiryTime: null, inUse: [], token: `t${++tokens}`, owner: null,
-  liveness: defaultLiveness(), ...over,
+  count: 1,
+  user: 'alice',
+  type: 'run',
+  now: NOW,
+  expiryTime: null,
+  inUse: [],
+  token: `t${++tokens}`,
+  owner: null,
+  liveness: defaultLiveness(),
+  ...over,
 });
 
 async function withPool(count: number, keys: Record<string, string>, fn: (store: RedisStore) => Promise<void>) {
@@ -52,17 +65,35 @@ async function withPool(count: number, keys: Record<string, string>, fn: (store:
 
 const lines = async (store: RedisStore, now = NOW) => {
   const snapshot = await store.snapshot();
-  return buildStatus({ snapshot, usage: null, now, liveness: defaultLiveness(), inUseThresholdMb: 1024 }).map((r) => statusLine(r, now, 1024));
+  return buildStatus({ snapshot, usage: null, now, liveness: defaultLiveness(), inUseThresholdMb: 1024 }).map((r) =>
+    statusLine(r, now, 1024),
+  );
 };
 
 describe('redis: sharing the pool with the Python and Go tools', () => {
   test("reads the Python tool's reservations, and respects them", async () => {
     const python = {
-      'canhazgpu:gpu:0': JSON.stringify({ user: 'bob', start_time: NOW_S - 930, last_heartbeat: NOW_S - 5, type: 'run' }),
-      'canhazgpu:gpu:1': JSON.stringify({ user: 'carol', start_time: NOW_S - 3735, last_heartbeat: NOW_S - 3735, type: 'manual', expiry_time: NOW_S + 11745 }),
+      'canhazgpu:gpu:0': JSON.stringify({
+        user: 'bob',
+        start_time: NOW_S - 930,
+        last_heartbeat: NOW_S - 5,
+        type: 'run',
+      }),
+      'canhazgpu:gpu:1': JSON.stringify({
+        user: 'carol',
+        start_time: NOW_S - 3735,
+        last_heartbeat: NOW_S - 3735,
+        type: 'manual',
+        expiry_time: NOW_S + 11745,
+      }),
       'canhazgpu:gpu:2': JSON.stringify({ last_released: NOW_S - 60 }),
       'canhazgpu:gpu:3': JSON.stringify({}),
-      'canhazgpu:gpu:4': JSON.stringify({ user: 'dave', start_time: NOW_S - 4000, last_heartbeat: NOW_S - 1000, type: 'run' }), // stale
+      'canhazgpu:gpu:4': JSON.stringify({
+        user: 'dave',
+        start_time: NOW_S - 4000,
+        last_heartbeat: NOW_S - 1000,
+        type: 'run',
+      }), // stale
     };
     await withPool(6, python, async (store) => {
       assert.deepEqual(await lines(store), [
@@ -86,8 +117,22 @@ describe('redis: sharing the pool with the Python and Go tools', () => {
     const iso = (s: number) => new Date(s * 1000).toISOString().replace('.000Z', 'Z');
     const plus2 = (s: number) => new Date((s + 7200) * 1000).toISOString().replace('.000Z', '+02:00');
     const go = {
-      'canhazgpu:gpu:0': JSON.stringify({ user: 'Team Vision', actual_user: 'erin', start_time: iso(NOW_S - 60), last_heartbeat: plus2(NOW_S - 10), type: 'run', note: 'ablation', partial_queue_id: 'q-1' }),
-      'canhazgpu:gpu:1': JSON.stringify({ user: 'frank', actual_user: 'frank', start_time: iso(NOW_S - 120), type: 'manual', expiry_time: plus2(NOW_S + 3600) }),
+      'canhazgpu:gpu:0': JSON.stringify({
+        user: 'Team Vision',
+        actual_user: 'erin',
+        start_time: iso(NOW_S - 60),
+        last_heartbeat: plus2(NOW_S - 10),
+        type: 'run',
+        note: 'ablation',
+        partial_queue_id: 'q-1',
+      }),
+      'canhazgpu:gpu:1': JSON.stringify({
+        user: 'frank',
+        actual_user: 'frank',
+        start_time: iso(NOW_S - 120),
+        type: 'manual',
+        expiry_time: plus2(NOW_S + 3600),
+      }),
       'canhazgpu:gpu:2': JSON.stringify({ last_released: '2027-01-15T06:00:00.123456789Z' }), // 2 h before NOW
     };
     await withPool(3, go, async (store) => {
@@ -107,11 +152,25 @@ describe('redis: sharing the pool with the Python and Go tools', () => {
 
   test('writes what the Python tool reads: integer Unix seconds as JSON numbers, its field names', async () => {
     await withPool(2, {}, async (store) => {
-      await store.allocate(request({ count: 1, type: 'manual', expiryTime: NOW + 3600_500, owner: { host: 'h', pid: 7, startTime: '99' } }));
+      await store.allocate(
+        request({
+          count: 1,
+          type: 'manual',
+          expiryTime: NOW + 3600_500,
+          owner: { host: 'h', pid: 7, startTime: '99' },
+        }),
+      );
       const manual = JSON.parse((await admin.get('canhazgpu:gpu:0'))!);
       assert.deepEqual(manual, {
-        user: 'alice', start_time: NOW_S, last_heartbeat: NOW_S, type: 'manual', expiry_time: NOW_S + 3600,
-        reservation_id: manual.reservation_id, owner_host: 'h', owner_pid: 7, owner_start: '99',
+        user: 'alice',
+        start_time: NOW_S,
+        last_heartbeat: NOW_S,
+        type: 'manual',
+        expiry_time: NOW_S + 3600,
+        reservation_id: manual.reservation_id,
+        owner_host: 'h',
+        owner_pid: 7,
+        owner_start: '99',
       });
       const run = request();
       await store.allocate(run);
@@ -126,60 +185,103 @@ describe('redis: sharing the pool with the Python and Go tools', () => {
   });
 
   test('bad data: each unreadable GPU is named in status and skipped by allocation; nothing crashes', async () => {
-    await withPool(6, {
-      'canhazgpu:gpu:0': '{"user": "bob", "start_time": ',
-      'canhazgpu:gpu:2': JSON.stringify({ user: 42, start_time: NOW_S }),
-      'canhazgpu:gpu:3': JSON.stringify({ user: 'bob', start_time: 'yesterday', type: 'run' }),
-      'canhazgpu:gpu:4': '[]',
-    }, async (store) => {
-      await admin.hset('canhazgpu:gpu:5', 'user', 'mallory');
-      const status = await lines(store);
-      assert.match(status[0]!, /^GPU 0: UNKNOWN \(canhazgpu:gpu:0: unreadable JSON /);
-      assert.equal(status[1], 'GPU 1: AVAILABLE');
-      assert.equal(status[2], 'GPU 2: UNKNOWN (canhazgpu:gpu:2: user is not a string)');
-      assert.equal(status[3], 'GPU 3: UNKNOWN (canhazgpu:gpu:3: unreadable start_time "yesterday")');
-      assert.match(status[4]!, /^GPU 4: UNKNOWN \(canhazgpu:gpu:4: not a JSON object/);
-      assert.match(status[5]!, /^GPU 5: UNKNOWN \(canhazgpu:gpu:5: WRONGTYPE/);
-      assert.deepEqual(await store.allocate(request()), [1]);
-      await assert.rejects(store.allocate(request()), (e) => e instanceof NotEnoughGpusError && e.available === 0);
-    });
+    await withPool(
+      6,
+      {
+        'canhazgpu:gpu:0': '{"user": "bob", "start_time": ',
+        'canhazgpu:gpu:2': JSON.stringify({ user: 42, start_time: NOW_S }),
+        'canhazgpu:gpu:3': JSON.stringify({ user: 'bob', start_time: 'yesterday', type: 'run' }),
+        'canhazgpu:gpu:4': '[]',
+      },
+      async (store) => {
+        await admin.hset('canhazgpu:gpu:5', 'user', 'mallory');
+        const status = await lines(store);
+        assert.match(status[0]!, /^GPU 0: UNKNOWN \(canhazgpu:gpu:0: unreadable JSON /);
+        assert.equal(status[1], 'GPU 1: AVAILABLE');
+        assert.equal(status[2], 'GPU 2: UNKNOWN (canhazgpu:gpu:2: user is not a string)');
+        assert.equal(status[3], 'GPU 3: UNKNOWN (canhazgpu:gpu:3: unreadable start_time "yesterday")');
+        assert.match(status[4]!, /^GPU 4: UNKNOWN \(canhazgpu:gpu:4: not a JSON object/);
+        assert.match(status[5]!, /^GPU 5: UNKNOWN \(canhazgpu:gpu:5: WRONGTYPE/);
+        assert.deepEqual(await store.allocate(request()), [1]);
+        await assert.rejects(store.allocate(request()), (e) => e instanceof NotEnoughGpusError && e.available === 0);
+      },
+    );
   });
 
   test('Lua and TypeScript agree on nulls, stray fields and number-like strings', async () => {
     const t = NOW_S - 10;
-    await withPool(5, {
-      // A run with "expiry_time": null is a live run, not a manual reservation that expired.
-      'canhazgpu:gpu:0': JSON.stringify({ user: 'bob', start_time: t, last_heartbeat: t, expiry_time: null }),
-      // An unreadable time the type does not even use still makes the GPU unreadable.
-      'canhazgpu:gpu:1': JSON.stringify({ user: 'bob', type: 'run', start_time: t, last_heartbeat: t, expiry_time: 'soon' }),
-      // Hex and infinity are not Unix seconds.
-      'canhazgpu:gpu:2': JSON.stringify({ user: 'bob', type: 'run', start_time: t, last_heartbeat: '0x10' }),
-      'canhazgpu:gpu:3': JSON.stringify({ user: 'bob', type: null, start_time: t, last_heartbeat: t, expiry_time: NOW_S + 60 }),
-    }, async (store) => {
-      const status = await lines(store);
-      assert.match(status[0]!, /^GPU 0: IN USE by bob for 0h 0m 10s \(run,/);
-      assert.match(status[1]!, /^GPU 1: UNKNOWN \(canhazgpu:gpu:1: unreadable expiry_time "soon"\)$/);
-      assert.match(status[2]!, /^GPU 2: UNKNOWN \(canhazgpu:gpu:2: unreadable last_heartbeat "0x10"\)$/);
-      assert.match(status[3]!, /^GPU 3: IN USE by bob for 0h 0m 10s \(manual, expires in 0h 1m 0s\)$/);
-      assert.deepEqual(await store.allocate(request({ count: 1 })), [4]);
-      await assert.rejects(store.allocate(request()), (e) => e instanceof NotEnoughGpusError && e.available === 0);
-    });
+    await withPool(
+      5,
+      {
+        // A run with "expiry_time": null is a live run, not a manual reservation that expired.
+        'canhazgpu:gpu:0': JSON.stringify({ user: 'bob', start_time: t, last_heartbeat: t, expiry_time: null }),
+        // An unreadable time the type does not even use still makes the GPU unreadable.
+        'canhazgpu:gpu:1': JSON.stringify({
+          user: 'bob',
+          type: 'run',
+          start_time: t,
+          last_heartbeat: t,
+          expiry_time: 'soon',
+        }),
+        // Hex and infinity are not Unix seconds.
+        'canhazgpu:gpu:2': JSON.stringify({ user: 'bob', type: 'run', start_time: t, last_heartbeat: '0x10' }),
+        'canhazgpu:gpu:3': JSON.stringify({
+          user: 'bob',
+          type: null,
+          start_time: t,
+          last_heartbeat: t,
+          expiry_time: NOW_S + 60,
+        }),
+      },
+      async (store) => {
+        const status = await lines(store);
+        assert.match(status[0]!, /^GPU 0: IN USE by bob for 0h 0m 10s \(run,/);
+        assert.match(status[1]!, /^GPU 1: UNKNOWN \(canhazgpu:gpu:1: unreadable expiry_time "soon"\)$/);
+        assert.match(status[2]!, /^GPU 2: UNKNOWN \(canhazgpu:gpu:2: unreadable last_heartbeat "0x10"\)$/);
+        assert.match(status[3]!, /^GPU 3: IN USE by bob for 0h 0m 10s \(manual, expires in 0h 1m 0s\)$/);
+        assert.deepEqual(await store.allocate(request({ count: 1 })), [4]);
+        await assert.rejects(store.allocate(request()), (e) => e instanceof NotEnoughGpusError && e.available === 0);
+      },
+    );
   });
 
   test('Lua and TypeScript read RFC 3339 times by one rule: impossible dates and bare points are unreadable to both', async () => {
-    const bad = ['2020-13-01T00:00:00Z', '2021-02-29T00:00:00Z', '2020-04-31T00:00:00Z', '2020-01-01T24:00:00Z', '2020-01-01T00:00:00.Z', '2020-01-01T00:00:00+24:00'];
+    const bad = [
+      '2020-13-01T00:00:00Z',
+      '2021-02-29T00:00:00Z',
+      '2020-04-31T00:00:00Z',
+      '2020-01-01T24:00:00Z',
+      '2020-01-01T00:00:00.Z',
+      '2020-01-01T00:00:00+24:00',
+    ];
     const good = { iso: '2024-02-29T23:59:59.5+01:30', seconds: Date.UTC(2024, 1, 29, 22, 29, 59) / 1000 };
-    await withPool(bad.length + 2, {
-      ...Object.fromEntries(bad.map((t, i) => [`canhazgpu:gpu:${i}`, JSON.stringify({ user: 'bob', type: 'run', start_time: t, last_heartbeat: t })])),
-      [`canhazgpu:gpu:${bad.length}`]: JSON.stringify({ user: 'bob', type: 'manual', start_time: good.iso, expiry_time: NOW_S + 3600 }),
-    }, async (store) => {
-      const { slots } = await store.snapshot();
-      bad.forEach((t, i) => assert.equal(slots[i]!.problem, `canhazgpu:gpu:${i}: unreadable start_time ${JSON.stringify(t)}`));
-      assert.equal(slots[bad.length]!.reservation!.startTime, good.seconds * 1000);
-      // Allocation (Lua) skips what status cannot read, and takes only the free GPU.
-      assert.deepEqual(await store.allocate(request({ count: 1 })), [bad.length + 1]);
-      await assert.rejects(store.allocate(request()), (e) => e instanceof NotEnoughGpusError && e.available === 0);
-    });
+    await withPool(
+      bad.length + 2,
+      {
+        ...Object.fromEntries(
+          bad.map((t, i) => [
+            `canhazgpu:gpu:${i}`,
+            JSON.stringify({ user: 'bob', type: 'run', start_time: t, last_heartbeat: t }),
+          ]),
+        ),
+        [`canhazgpu:gpu:${bad.length}`]: JSON.stringify({
+          user: 'bob',
+          type: 'manual',
+          start_time: good.iso,
+          expiry_time: NOW_S + 3600,
+        }),
+      },
+      async (store) => {
+        const { slots } = await store.snapshot();
+        bad.forEach((t, i) =>
+          assert.equal(slots[i]!.problem, `canhazgpu:gpu:${i}: unreadable start_time ${JSON.stringify(t)}`),
+        );
+        assert.equal(slots[bad.length]!.reservation!.startTime, good.seconds * 1000);
+        // Allocation (Lua) skips what status cannot read, and takes only the free GPU.
+        assert.deepEqual(await store.allocate(request({ count: 1 })), [bad.length + 1]);
+        await assert.rejects(store.allocate(request()), (e) => e instanceof NotEnoughGpusError && e.available === 0);
+      },
+    );
   });
 
   test('a missing or junk gpu_count: not initialised, or one clear line', async () => {
@@ -189,13 +291,24 @@ describe('redis: sharing the pool with the Python and Go tools', () => {
     try {
       await assert.rejects(store.snapshot(), PoolNotInitializedError);
       await admin.set('canhazgpu:gpu_count', 'eight');
-      await assert.rejects(store.snapshot(), (e) => e instanceof CanhazError && e.message.startsWith('canhazgpu:gpu_count holds "eight"'));
+      await assert.rejects(
+        store.snapshot(),
+        (e) => e instanceof CanhazError && e.message.startsWith('canhazgpu:gpu_count holds "eight"'),
+      );
       await assert.rejects(store.allocate(request()), CanhazError);
       await admin.set('canhazgpu:gpu_count', '50000000');
-      await assert.rejects(store.snapshot(), (e) => e instanceof CanhazError && /not a number of GPUs \(0 to 1024\)/.test(e.message));
+      await assert.rejects(
+        store.snapshot(),
+        (e) => e instanceof CanhazError && /not a number of GPUs \(0 to 1024\)/.test(e.message),
+      );
       await admin.del('canhazgpu:gpu_count');
       await admin.hset('canhazgpu:gpu_count', 'n', '8');
-      await assert.rejects(store.snapshot(), (e) => e instanceof StoreUnavailableError && e.message.startsWith(`The GPU store at ${server.url} answered: WRONGTYPE`));
+      await assert.rejects(
+        store.snapshot(),
+        (e) =>
+          e instanceof StoreUnavailableError &&
+          e.message.startsWith(`The GPU store at ${server.url} answered: WRONGTYPE`),
+      );
       await admin.del('canhazgpu:gpu_count');
       await admin.set('canhazgpu:gpu_count', 'eight');
       assert.deepEqual(await store.initialize(2, true, NOW), { previousCount: 0 });
@@ -206,7 +319,7 @@ describe('redis: sharing the pool with the Python and Go tools', () => {
     }
   });
 
-  test("waits while another tool holds the allocation lock, then allocates", async () => {
+  test('waits while another tool holds the allocation lock, then allocates', async () => {
     await withPool(2, {}, async (store) => {
       await admin.set('canhazgpu:allocation_lock', 'python:123:1', 'PX', 400);
       const start = Date.now();
@@ -217,7 +330,12 @@ describe('redis: sharing the pool with the Python and Go tools', () => {
 
   test('an unreachable Redis is one clear line naming the URL, with the password hidden', async () => {
     const url = `redis://user:s3cret@127.0.0.1:${server.port + 1}/0`;
-    await assert.rejects(RedisStore.connect(url), (e) =>
-      e instanceof StoreUnavailableError && e.message.startsWith(`Cannot reach the GPU store at redis://user:***@127.0.0.1:${server.port + 1}/0 (`) && !e.message.includes('s3cret'));
+    await assert.rejects(
+      RedisStore.connect(url),
+      (e) =>
+        e instanceof StoreUnavailableError &&
+        e.message.startsWith(`Cannot reach the GPU store at redis://user:***@127.0.0.1:${server.port + 1}/0 (`) &&
+        !e.message.includes('s3cret'),
+    );
   });
 });

@@ -3,15 +3,30 @@
 import type { Redis, RedisOptions } from 'ioredis';
 import { createRequire } from 'node:module';
 import { MAX_POOL_SIZE, newReservation, type AllocationRequest } from '../../domain/allocation.js';
-import { CanhazError, NotEnoughGpusError, PoolAlreadyInitializedError, PoolNotInitializedError, StoreUnavailableError } from '../../domain/errors.js';
+import {
+  CanhazError,
+  NotEnoughGpusError,
+  PoolAlreadyInitializedError,
+  PoolNotInitializedError,
+  StoreUnavailableError,
+} from '../../domain/errors.js';
 import type { Liveness } from '../../domain/liveness.js';
 import type { PoolOwner } from '../../domain/pool-owner.js';
 import type { GpuReading, InitializeResult, ReadingStore, Store } from '../../domain/ports.js';
 import type { GpuSlot, OwnerRef, PoolSnapshot } from '../../domain/reservation.js';
 import { decodeReading, encodeUsage } from '../reading-codec.js';
 import {
-  decodePoolOwner, decodeSlot, encodeReservation, GPU_COUNT_KEY, gpuKey, LOCK_KEY, POOL_OWNER_KEY, PREFIX,
-  READING_TTL_S, readingKey, readingLockKey,
+  decodePoolOwner,
+  decodeSlot,
+  encodeReservation,
+  GPU_COUNT_KEY,
+  gpuKey,
+  LOCK_KEY,
+  POOL_OWNER_KEY,
+  PREFIX,
+  READING_TTL_S,
+  readingKey,
+  readingLockKey,
 } from './schema.js';
 import { loadScript, SCRIPT_NAMES, type ScriptName } from './scripts.js';
 
@@ -45,7 +60,11 @@ export class RedisStore implements Store, ReadingStore {
   /** The pool size last seen; scripts check it and answer 'resize' when admin changed it. */
   private knownCount: number | null = null;
 
-  private constructor(private readonly redis: Redis, url: string, private readonly lockWaitMs: number) {
+  private constructor(
+    private readonly redis: Redis,
+    url: string,
+    private readonly lockWaitMs: number,
+  ) {
     this.location = redactUrl(url);
     redis.on('error', (err: Error) => {
       this.lastError = err; // ioredis reports connection trouble here; calls fail with their own error
@@ -81,7 +100,9 @@ export class RedisStore implements Store, ReadingStore {
         await redis.select(db);
       } catch (err) {
         redis.disconnect();
-        throw new StoreUnavailableError(`Cannot use database ${db} of the GPU store at ${store.location} (${(err as Error).message}); choose a database the server has with --store.`);
+        throw new StoreUnavailableError(
+          `Cannot use database ${db} of the GPU store at ${store.location} (${(err as Error).message}); choose a database the server has with --store.`,
+        );
       }
     }
     if (options.reconnect) redis.options.retryStrategy = (attempt) => Math.min(100 * attempt, 1000);
@@ -97,7 +118,9 @@ export class RedisStore implements Store, ReadingStore {
     const advice = certificate
       ? "Trust the certificate's CA (NODE_EXTRA_CA_CERTS=/path/to/ca.pem) or fix the server's certificate"
       : 'Check that redis-server is running there';
-    return new StoreUnavailableError(`Cannot reach the GPU store at ${this.location} (${reason}). ${advice}, or choose another store with --store.`);
+    return new StoreUnavailableError(
+      `Cannot reach the GPU store at ${this.location} (${reason}). ${advice}, or choose another store with --store.`,
+    );
   }
 
   /** Runs a Redis call, turning its failures into one clear line. */
@@ -108,7 +131,9 @@ export class RedisStore implements Store, ReadingStore {
       if (err instanceof CanhazError) throw err;
       // Redis answered, with an error of its own (WRONGTYPE, NOPERM, OOM, a script error): it is reachable.
       if ((err as Error).name === 'ReplyError') {
-        throw new StoreUnavailableError(`The GPU store at ${this.location} answered: ${(err as Error).message.split('\n')[0]}`);
+        throw new StoreUnavailableError(
+          `The GPU store at ${this.location} answered: ${(err as Error).message.split('\n')[0]}`,
+        );
       }
       throw this.unavailable(err);
     }
@@ -131,7 +156,9 @@ export class RedisStore implements Store, ReadingStore {
   private checkedCount(raw: string | number | null | undefined): number {
     const text = String(raw ?? '').trim();
     if (!/^\d+$/.test(text) || Number(text) > MAX_POOL_SIZE) {
-      throw new CanhazError(`${GPU_COUNT_KEY} holds ${JSON.stringify(String(raw).slice(0, 40))}, not a number of GPUs (0 to ${MAX_POOL_SIZE}). Run 'canhazgpu admin --gpus <count> --force' to repair it.`);
+      throw new CanhazError(
+        `${GPU_COUNT_KEY} holds ${JSON.stringify(String(raw).slice(0, 40))}, not a number of GPUs (0 to ${MAX_POOL_SIZE}). Run 'canhazgpu admin --gpus <count> --force' to repair it.`,
+      );
     }
     return Number(text);
   }
@@ -185,9 +212,14 @@ export class RedisStore implements Store, ReadingStore {
       }
     });
     const ownerJson = owner ? JSON.stringify(owner) : '';
-    const [outcome, previous] = await this.script('initialize', [GPU_COUNT_KEY, POOL_OWNER_KEY, ...keys], [gpuCount, force ? '1' : '0', ownerJson]);
+    const [outcome, previous] = await this.script(
+      'initialize',
+      [GPU_COUNT_KEY, POOL_OWNER_KEY, ...keys],
+      [gpuCount, force ? '1' : '0', ownerJson],
+    );
     // A count that was junk counts as 0 GPUs cleared.
-    const previousCount = previous === null || previous === undefined ? null : Number.parseInt(String(previous), 10) || 0;
+    const previousCount =
+      previous === null || previous === undefined ? null : Number.parseInt(String(previous), 10) || 0;
     if (outcome === 'exists') throw new PoolAlreadyInitializedError(previousCount ?? 0);
     this.knownCount = gpuCount;
     return { previousCount };
@@ -202,11 +234,13 @@ export class RedisStore implements Store, ReadingStore {
   async saveReading(reading: GpuReading): Promise<void> {
     const key = readingKey(reading.host);
     await this.call(() =>
-      this.redis.multi()
+      this.redis
+        .multi()
         .hset(key, 'taken_at', String(reading.takenAt), 'usage', encodeUsage(reading.usage))
         .expire(key, READING_TTL_S)
         .del(readingLockKey(reading.host))
-        .exec());
+        .exec(),
+    );
   }
 
   async claimProbe(host: string, _now: number, holdMs: number): Promise<boolean> {
@@ -227,18 +261,29 @@ export class RedisStore implements Store, ReadingStore {
       // Time moves on while we wait for the lock: grant as of now, not as of the first try.
       const shift = Date.now() - started;
       const at = { ...req, now: req.now + shift, expiryTime: req.expiryTime === null ? null : req.expiryTime + shift };
-      const reply = await this.overPool('allocate', [LOCK_KEY], [
-        at.now / 1000, req.count, req.liveness.staleAfterMs / 1000, encodeReservation(newReservation(at)),
-        JSON.stringify(req.inUse), JSON.stringify([...req.liveness.deadTokens]), JSON.stringify(req.only ?? null),
-        JSON.stringify([...req.liveness.liveTokens]), JSON.stringify(req.listed ?? null),
-      ]);
+      const reply = await this.overPool(
+        'allocate',
+        [LOCK_KEY],
+        [
+          at.now / 1000,
+          req.count,
+          req.liveness.staleAfterMs / 1000,
+          encodeReservation(newReservation(at)),
+          JSON.stringify(req.inUse),
+          JSON.stringify([...req.liveness.deadTokens]),
+          JSON.stringify(req.only ?? null),
+          JSON.stringify([...req.liveness.liveTokens]),
+          JSON.stringify(req.listed ?? null),
+        ],
+      );
       switch (reply[0]) {
         case 'ok':
           return reply.slice(1).map(Number);
         case 'short':
           throw new NotEnoughGpusError(req.count, Number(reply[1]), Number(reply[2]), Number(reply[3]));
         case 'locked':
-          if (Date.now() > deadline) throw new CanhazError(`Failed to acquire allocation lock after ${attempt} attempts`);
+          if (Date.now() > deadline)
+            throw new CanhazError(`Failed to acquire allocation lock after ${attempt} attempts`);
           await sleep(Math.min(25 * 2 ** Math.min(attempt, 5), 500) * (0.5 + Math.random()));
           continue;
         default:
@@ -260,7 +305,13 @@ export class RedisStore implements Store, ReadingStore {
   }
 
   releaseManual(user: string, now: number, liveness: Liveness): Promise<number[]> {
-    return this.idsOverPool('release-manual', [user, now / 1000, liveness.staleAfterMs / 1000, JSON.stringify([...liveness.deadTokens]), JSON.stringify([...liveness.liveTokens])]);
+    return this.idsOverPool('release-manual', [
+      user,
+      now / 1000,
+      liveness.staleAfterMs / 1000,
+      JSON.stringify([...liveness.deadTokens]),
+      JSON.stringify([...liveness.liveTokens]),
+    ]);
   }
 
   async close(): Promise<void> {

@@ -46,7 +46,8 @@ export function decodeSlot(id: number, raw: string | null): GpuSlot {
   } catch {
     return problem(id, `unreadable JSON ${JSON.stringify(raw.slice(0, 40))}`);
   }
-  if (!entry || typeof entry !== 'object' || Array.isArray(entry)) return problem(id, `not a JSON object: ${raw.slice(0, 40)}`);
+  if (!entry || typeof entry !== 'object' || Array.isArray(entry))
+    return problem(id, `not a JSON object: ${raw.slice(0, 40)}`);
   const e = entry as Record<string, unknown>;
   const released = readTime(e['last_released']);
   const lastReleased = released === null || released === undefined ? null : ms(released);
@@ -55,7 +56,11 @@ export function decodeSlot(id: number, raw: string | null): GpuSlot {
   const start = readTime(e['start_time']);
   const heartbeat = readTime(e['last_heartbeat']);
   const expiry = readTime(e['expiry_time']);
-  for (const [field, value] of [['start_time', start], ['last_heartbeat', heartbeat], ['expiry_time', expiry]] as const) {
+  for (const [field, value] of [
+    ['start_time', start],
+    ['last_heartbeat', heartbeat],
+    ['expiry_time', expiry],
+  ] as const) {
     if (value === undefined) return problem(id, `unreadable ${field} ${JSON.stringify(e[field])}`);
   }
   const manual = e['type'] === 'manual' || ((e['type'] === undefined || e['type'] === null) && expiry !== null);
@@ -69,7 +74,11 @@ export function decodeSlot(id: number, raw: string | null): GpuSlot {
     token: typeof e['reservation_id'] === 'string' ? e['reservation_id'] : null,
     owner:
       typeof e['owner_host'] === 'string' && typeof e['owner_pid'] === 'number'
-        ? { host: e['owner_host'], pid: e['owner_pid'], startTime: typeof e['owner_start'] === 'string' ? e['owner_start'] : null }
+        ? {
+            host: e['owner_host'],
+            pid: e['owner_pid'],
+            startTime: typeof e['owner_start'] === 'string' ? e['owner_start'] : null,
+          }
         : null,
   };
   return { id, reservation, lastReleased };
@@ -98,7 +107,8 @@ export function encodeReservation(r: Reservation): string {
 export function decodePoolOwner(raw: string): PoolOwner {
   try {
     const v = JSON.parse(raw) as Partial<PoolOwner>;
-    if (Number.isInteger(v.uid) && typeof v.host === 'string') return { uid: v.uid!, user: String(v.user ?? ''), host: v.host };
+    if (Number.isInteger(v.uid) && typeof v.host === 'string')
+      return { uid: v.uid!, user: String(v.user ?? ''), host: v.host };
   } catch {
     // fall through
   }

@@ -15,5 +15,12 @@ export function loadScript(name: string): string {
   return expand(name, new Set());
 }
 
-export const SCRIPT_NAMES = ['allocate', 'heartbeat', 'set-owner', 'release-token', 'release-manual', 'initialize'] as const;
+export const SCRIPT_NAMES = [
+  'allocate',
+  'heartbeat',
+  'set-owner',
+  'release-token',
+  'release-manual',
+  'initialize',
+] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];

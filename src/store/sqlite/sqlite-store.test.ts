@@ -1,5 +1,18 @@
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, test } from 'node:test';
@@ -65,7 +78,10 @@ async function fresh(name: string): Promise<string> {
 }
 
 const refused = (path: string, why: RegExp) => (e: unknown) =>
-  e instanceof StoreUnavailableError && e.message.startsWith(`Refusing the GPU store ${path}: `) && why.test(e.message) && !e.message.includes('\n');
+  e instanceof StoreUnavailableError &&
+  e.message.startsWith(`Refusing the GPU store ${path}: `) &&
+  why.test(e.message) &&
+  !e.message.includes('\n');
 
 test('a store, journal or WAL file replaced by a link is refused by admin and every command, and the target is untouched', async () => {
   const victim = join(dir, 'victim');
@@ -114,7 +130,11 @@ test('a journal naming a file for SQLite to delete (a super-journal) is refused,
   const victim = join(dir, 'super-victim');
   writeFileSync(victim, 'keep me');
   plantSuperJournal(journalOf(path), victim);
-  for (const open of [() => SqliteStore.open(path), () => SqliteStore.open(path, { longLived: true }), () => SqliteStore.create(path)]) {
+  for (const open of [
+    () => SqliteStore.open(path),
+    () => SqliteStore.open(path, { longLived: true }),
+    () => SqliteStore.create(path),
+  ]) {
     assert.throws(open, refused(path, /ends with a super-journal record, which canhazgpu never writes/));
   }
   assert.equal(readFileSync(victim, 'utf8'), 'keep me');
@@ -134,13 +154,21 @@ test('a store whose directory others may write (not sticky), or whose parent is 
   assert.throws(() => SqliteStore.open(join(via, 'state.db')), /open-dir is writable by other users and not sticky/);
 });
 
-test('files and directories of another user are refused, even by root', { skip: process.getuid?.() !== 0 && 'needs root to chown' }, async () => {
+test('files and directories of another user are refused, even by root', {
+  skip: process.getuid?.() !== 0 && 'needs root to chown',
+}, async () => {
   const path = await fresh('others');
   chownSync(journalOf(path), 65534, 65534);
-  assert.throws(() => SqliteStore.open(path), refused(path, /state\.db-journal belongs to uid 65534, not to root or you/));
+  assert.throws(
+    () => SqliteStore.open(path),
+    refused(path, /state\.db-journal belongs to uid 65534, not to root or you/),
+  );
   chownSync(journalOf(path), 0, 0);
   chownSync(dirname(path), 65534, 65534);
-  assert.throws(() => SqliteStore.open(path), refused(path, /others belongs to uid 65534, who could swap what it holds/));
+  assert.throws(
+    () => SqliteStore.open(path),
+    refused(path, /others belongs to uid 65534, who could swap what it holds/),
+  );
   assert.throws(() => SqliteStore.create(path), refused(path, /others belongs to uid 65534/));
 });
 
@@ -150,7 +178,8 @@ test('a store in the WAL layout of older versions is refused until admin convert
   const old = new Database(path);
   old.pragma('journal_mode = WAL');
   old.close();
-  const older = (e: unknown) => e instanceof StoreUnavailableError && /an older canhazgpu\)?; run 'canhazgpu admin/.test(e.message);
+  const older = (e: unknown) =>
+    e instanceof StoreUnavailableError && /an older canhazgpu\)?; run 'canhazgpu admin/.test(e.message);
   assert.throws(() => SqliteStore.open(path), older);
   writeFileSync(journalOf(path), '');
   assert.throws(() => SqliteStore.open(path), older);
@@ -166,22 +195,36 @@ test('a file that is not a database gives one clear line naming it', async () =>
   const path = join(dir, 'junk.db');
   writeFileSync(path, 'this is not sqlite '.repeat(100));
   writeFileSync(journalOf(path), '');
-  await assert.rejects(async () => (await SqliteStore.open(path)).snapshot(), (e) =>
-    e instanceof StoreUnavailableError && e.message.includes(path) && !e.message.includes('\n'));
+  await assert.rejects(
+    async () => (await SqliteStore.open(path)).snapshot(),
+    (e) => e instanceof StoreUnavailableError && e.message.includes(path) && !e.message.includes('\n'),
+  );
 });
 
-test('a read-only store refuses writes with one clear line naming the path and the fix', { skip: process.getuid?.() === 0 && 'root ignores file modes' }, async () => {
+test('a read-only store refuses writes with one clear line naming the path and the fix', {
+  skip: process.getuid?.() === 0 && 'root ignores file modes',
+}, async () => {
   const path = join(dir, 'readonly.db');
   const store = SqliteStore.create(path);
   await store.initialize(1, false, Date.now());
   await store.close();
   chmodSync(path, 0o444);
   const ro = SqliteStore.open(path);
-  await assert.rejects(ro.releaseToken('x', Date.now()), (e) => e instanceof StoreUnavailableError && e.message.includes('chmod a+rw'));
+  await assert.rejects(
+    ro.releaseToken('x', Date.now()),
+    (e) => e instanceof StoreUnavailableError && e.message.includes('chmod a+rw'),
+  );
 });
 
 const request = (token: string) => ({
-  count: 1, user: 'alice', type: 'manual' as const, now: Date.now(), expiryTime: Date.now() + 3_600_000, inUse: [], token, owner: null,
+  count: 1,
+  user: 'alice',
+  type: 'manual' as const,
+  now: Date.now(),
+  expiryTime: Date.now() + 3_600_000,
+  inUse: [],
+  token,
+  owner: null,
   liveness: defaultLiveness(),
 });
 
@@ -216,7 +259,10 @@ test('a long-lived process follows a store file replaced by a new admin, and say
   const { path, store } = await longLived('replaced.db', 2);
   assert.deepEqual(await store.allocate(request('before')), [0]);
   for (const suffix of ['', '-journal']) rmSync(`${path}${suffix}`, { force: true });
-  await assert.rejects(store.snapshot(), (e) => e instanceof StoreUnavailableError && /was removed while in use; run 'canhazgpu admin/.test(e.message));
+  await assert.rejects(
+    store.snapshot(),
+    (e) => e instanceof StoreUnavailableError && /was removed while in use; run 'canhazgpu admin/.test(e.message),
+  );
   const fresh = SqliteStore.create(path);
   await fresh.initialize(4, false, Date.now());
   assert.deepEqual(await fresh.allocate(request('cli')), [0]);
@@ -234,11 +280,19 @@ test('rows edited by hand into nonsense are UNKNOWN and never handed out; a junk
     db.prepare("UPDATE gpus SET user = 'y', type = 'manual', start_time = 1, expiry_time = 'abc' WHERE id = 1").run();
     db.prepare("UPDATE gpus SET user = 'z', type = 'run', start_time = 'yesterday' WHERE id = 2").run();
     const { slots } = await store.snapshot();
-    assert.deepEqual(slots.map((s) => s.problem), [undefined, 'gpus row 1: unreadable expiry_time "abc"', 'gpus row 2: unreadable start_time "yesterday"']);
+    assert.deepEqual(
+      slots.map((s) => s.problem),
+      [undefined, 'gpus row 1: unreadable expiry_time "abc"', 'gpus row 2: unreadable start_time "yesterday"'],
+    );
     assert.deepEqual(await store.allocate(request('t')), [0]);
     await assert.rejects(store.allocate(request('u')));
     db.prepare('UPDATE pool SET gpu_count = -3').run();
-    await assert.rejects(store.snapshot(), (e) => e instanceof StoreUnavailableError && /holds "-3" as its pool size, not a number of GPUs \(0 to 1024\)/.test(e.message));
+    await assert.rejects(
+      store.snapshot(),
+      (e) =>
+        e instanceof StoreUnavailableError &&
+        /holds "-3" as its pool size, not a number of GPUs \(0 to 1024\)/.test(e.message),
+    );
     await store.initialize(2, true, Date.now());
     assert.equal((await store.snapshot()).gpuCount, 2);
   } finally {
@@ -274,6 +328,9 @@ test('a command killed in the middle of a write leaves a journal that the next o
   assert.deepEqual(await store.allocate(request('after')), [0]);
   await store.close();
   const header = readFileSync(journalOf(path)).subarray(0, 28);
-  assert.ok(header.every((b) => b === 0), 'kept, its header zeroed by the next commit: not hot');
+  assert.ok(
+    header.every((b) => b === 0),
+    'kept, its header zeroed by the next commit: not hot',
+  );
   assert.ok((await SqliteStore.open(path).snapshot()).slots[0]!.reservation, 'and the write after the rollback stands');
 });

@@ -59,10 +59,12 @@ interface GpuRecord {
 function unreadable(row: GpuRecord): string | null {
   for (const field of ['start_time', 'last_heartbeat', 'expiry_time', 'last_released'] as const) {
     const v: unknown = row[field];
-    if (v !== null && !(typeof v === 'number' && Number.isFinite(v))) return `gpus row ${row.id}: unreadable ${field} ${JSON.stringify(String(v).slice(0, 40))}`;
+    if (v !== null && !(typeof v === 'number' && Number.isFinite(v)))
+      return `gpus row ${row.id}: unreadable ${field} ${JSON.stringify(String(v).slice(0, 40))}`;
   }
   if (row.user !== null && typeof row.user !== 'string') return `gpus row ${row.id}: user is not text`;
-  if (row.type !== null && row.type !== 'run' && row.type !== 'manual') return `gpus row ${row.id}: unknown type ${JSON.stringify(String(row.type).slice(0, 20))}`;
+  if (row.type !== null && row.type !== 'run' && row.type !== 'manual')
+    return `gpus row ${row.id}: unknown type ${JSON.stringify(String(row.type).slice(0, 20))}`;
   return null;
 }
 
@@ -78,9 +80,10 @@ function toSlot(row: GpuRecord): GpuSlot {
       lastHeartbeat: row.last_heartbeat ?? row.start_time ?? 0,
       expiryTime: row.expiry_time,
       token: row.token,
-      owner: row.owner_host !== null && row.owner_pid !== null
-        ? { host: row.owner_host, pid: row.owner_pid, startTime: row.owner_start }
-        : null,
+      owner:
+        row.owner_host !== null && row.owner_pid !== null
+          ? { host: row.owner_host, pid: row.owner_pid, startTime: row.owner_start }
+          : null,
     };
   }
   return { id: row.id, reservation, lastReleased: row.last_released };
@@ -100,7 +103,11 @@ export class SqliteStore implements Store, ReadingStore {
   /** The file this connection has open, to notice when it is removed or replaced under us. */
   private file: { dev: number; ino: number } | null;
 
-  private constructor(private db: Database.Database, readonly path: string, private readonly longLived: boolean) {
+  private constructor(
+    private db: Database.Database,
+    readonly path: string,
+    private readonly longLived: boolean,
+  ) {
     this.location = `sqlite:${path}`;
     this.sql = statementCache(db);
     this.file = longLived && path !== ':memory:' ? fileIdentity(path) : null;
@@ -147,7 +154,10 @@ export class SqliteStore implements Store, ReadingStore {
   private followFile(): void {
     if (!this.file) return;
     const now = fileIdentity(this.path);
-    if (!now) throw new StoreUnavailableError(`The GPU store ${this.path} was removed while in use; run 'canhazgpu admin --gpus <count>' to set it up again.`);
+    if (!now)
+      throw new StoreUnavailableError(
+        `The GPU store ${this.path} was removed while in use; run 'canhazgpu admin --gpus <count>' to set it up again.`,
+      );
     if (now.dev === this.file.dev && now.ino === this.file.ino) return;
     checkStoreFiles(this.path);
     this.db.close();
@@ -170,7 +180,8 @@ export class SqliteStore implements Store, ReadingStore {
           this.schemaSeen = false;
           throw new PoolNotInitializedError();
         }
-        if (!this.longLived || sqliteCode(err) !== 'SQLITE_BUSY' || Date.now() + wait > deadline) throw storeError(err, this.path, action);
+        if (!this.longLived || sqliteCode(err) !== 'SQLITE_BUSY' || Date.now() + wait > deadline)
+          throw storeError(err, this.path, action);
       }
       await sleep(wait * (0.5 + Math.random()));
     }
@@ -189,7 +200,9 @@ export class SqliteStore implements Store, ReadingStore {
     const row = this.sql('SELECT gpu_count FROM pool WHERE id = 1').get() as { gpu_count: number } | undefined;
     if (!row) throw new PoolNotInitializedError();
     if (!Number.isInteger(row.gpu_count) || row.gpu_count < 0 || row.gpu_count > MAX_POOL_SIZE) {
-      throw new StoreUnavailableError(`The GPU store ${this.path} holds ${JSON.stringify(String(row.gpu_count).slice(0, 40))} as its pool size, not a number of GPUs (0 to ${MAX_POOL_SIZE}). Run 'canhazgpu admin --gpus <count> --force' to repair it.`);
+      throw new StoreUnavailableError(
+        `The GPU store ${this.path} holds ${JSON.stringify(String(row.gpu_count).slice(0, 40))} as its pool size, not a number of GPUs (0 to ${MAX_POOL_SIZE}). Run 'canhazgpu admin --gpus <count> --force' to repair it.`,
+      );
     }
     return row.gpu_count;
   }
@@ -198,17 +211,24 @@ export class SqliteStore implements Store, ReadingStore {
     const gpuCount = this.poolSize();
     const rows = this.sql('SELECT * FROM gpus WHERE id < ? ORDER BY id').all(gpuCount) as GpuRecord[];
     const byId = new Map(rows.map((r) => [r.id, toSlot(r)]));
-    const slots = Array.from({ length: gpuCount }, (_, id) => byId.get(id) ?? { id, reservation: null, lastReleased: null });
+    const slots = Array.from(
+      { length: gpuCount },
+      (_, id) => byId.get(id) ?? { id, reservation: null, lastReleased: null },
+    );
     return { gpuCount, slots };
   }
 
   async initialize(gpuCount: number, force: boolean, now: number): Promise<InitializeResult> {
     return this.write(() => {
       this.db.exec(schema());
-      const existing = this.db.prepare('SELECT gpu_count FROM pool WHERE id = 1').get() as { gpu_count: number } | undefined;
+      const existing = this.db.prepare('SELECT gpu_count FROM pool WHERE id = 1').get() as
+        | { gpu_count: number }
+        | undefined;
       if (existing && !force) throw new PoolAlreadyInitializedError(existing.gpu_count);
       this.db.prepare('DELETE FROM gpus').run();
-      this.db.prepare('INSERT OR REPLACE INTO pool (id, gpu_count, initialized_at) VALUES (1, ?, ?)').run(gpuCount, now);
+      this.db
+        .prepare('INSERT OR REPLACE INTO pool (id, gpu_count, initialized_at) VALUES (1, ?, ?)')
+        .run(gpuCount, now);
       const insert = this.db.prepare('INSERT INTO gpus (id) VALUES (?)');
       for (let id = 0; id < gpuCount; id++) insert.run(id);
       return { previousCount: existing?.gpu_count ?? null };
@@ -229,7 +249,8 @@ export class SqliteStore implements Store, ReadingStore {
   }
 
   private hasSchema(): boolean {
-    this.schemaSeen ||= this.sql("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'pool'").get() !== undefined;
+    this.schemaSeen ||=
+      this.sql("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'pool'").get() !== undefined;
     return this.schemaSeen;
   }
 
@@ -238,15 +259,23 @@ export class SqliteStore implements Store, ReadingStore {
       if (!this.hasSchema()) throw new PoolNotInitializedError();
       const ids = chooseGpus(this.loadSnapshot().slots, req);
       const r = newReservation(req);
-      const grant = this.sql(`INSERT INTO gpus (id, user, type, start_time, last_heartbeat, expiry_time, token, owner_host, owner_pid, owner_start)
+      const grant =
+        this.sql(`INSERT INTO gpus (id, user, type, start_time, last_heartbeat, expiry_time, token, owner_host, owner_pid, owner_start)
         VALUES (@id, @user, @type, @start, @start, @expiry, @token, @host, @pid, @pidStart)
         ON CONFLICT (id) DO UPDATE SET user = excluded.user, type = excluded.type, start_time = excluded.start_time,
           last_heartbeat = excluded.last_heartbeat, expiry_time = excluded.expiry_time, token = excluded.token,
           owner_host = excluded.owner_host, owner_pid = excluded.owner_pid, owner_start = excluded.owner_start`);
       for (const id of ids) {
         grant.run({
-          id, user: r.user, type: r.type, start: r.startTime, expiry: r.expiryTime, token: r.token,
-          host: r.owner?.host ?? null, pid: r.owner?.pid ?? null, pidStart: r.owner?.startTime ?? null,
+          id,
+          user: r.user,
+          type: r.type,
+          start: r.startTime,
+          expiry: r.expiryTime,
+          token: r.token,
+          host: r.owner?.host ?? null,
+          pid: r.owner?.pid ?? null,
+          pidStart: r.owner?.startTime ?? null,
         });
       }
       return ids;
@@ -255,22 +284,28 @@ export class SqliteStore implements Store, ReadingStore {
 
   async setOwner(token: string, owner: OwnerRef): Promise<number[]> {
     return this.write(() => {
-      const rows = this.sql('UPDATE gpus SET owner_host = ?, owner_pid = ?, owner_start = ? WHERE token = ? AND user IS NOT NULL RETURNING id')
-        .all(owner.host, owner.pid, owner.startTime, token) as Array<{ id: number }>;
+      const rows = this.sql(
+        'UPDATE gpus SET owner_host = ?, owner_pid = ?, owner_start = ? WHERE token = ? AND user IS NOT NULL RETURNING id',
+      ).all(owner.host, owner.pid, owner.startTime, token) as Array<{ id: number }>;
       return rows.map((r) => r.id).sort((a, b) => a - b);
     });
   }
 
   async heartbeat(token: string, now: number): Promise<number[]> {
     return this.write(() => {
-      const rows = this.sql('UPDATE gpus SET last_heartbeat = ? WHERE token = ? AND user IS NOT NULL RETURNING id').all(now, token) as Array<{ id: number }>;
+      const rows = this.sql('UPDATE gpus SET last_heartbeat = ? WHERE token = ? AND user IS NOT NULL RETURNING id').all(
+        now,
+        token,
+      ) as Array<{ id: number }>;
       return rows.map((r) => r.id).sort((a, b) => a - b);
     });
   }
 
   async releaseToken(token: string, now: number): Promise<number[]> {
     return this.write(() => {
-      const rows = this.sql(`UPDATE gpus SET ${CLEARED}, last_released = ? WHERE token = ? AND user IS NOT NULL RETURNING id`).all(now, token) as Array<{ id: number }>;
+      const rows = this.sql(
+        `UPDATE gpus SET ${CLEARED}, last_released = ? WHERE token = ? AND user IS NOT NULL RETURNING id`,
+      ).all(now, token) as Array<{ id: number }>;
       return rows.map((r) => r.id).sort((a, b) => a - b);
     });
   }
@@ -339,7 +374,9 @@ export class SqliteStore implements Store, ReadingStore {
  */
 function keepJournal(db: Database.Database, path: string): void {
   if (String(db.pragma('journal_mode = PERSIST', { simple: true })) !== 'persist') {
-    throw new StoreUnavailableError(`Cannot switch the GPU store ${path} to its kept journal while another canhazgpu has it open in WAL mode; stop it and run admin again.`);
+    throw new StoreUnavailableError(
+      `Cannot switch the GPU store ${path} to its kept journal while another canhazgpu has it open in WAL mode; stop it and run admin again.`,
+    );
   }
   // Syncs at the critical moments only (SQLite: safe on current journaling filesystems); FULL made commits 3x slower here.
   db.pragma('synchronous = NORMAL');
@@ -352,18 +389,26 @@ function storeError(err: unknown, path: string, action: 'open' | 'read' | 'write
   if (code === null) return err; // a domain error, or a bug: not ours to rename
   const reason = (err as Error).message;
   if (code.startsWith('SQLITE_READONLY') || code === 'SQLITE_PERM' || code.startsWith('SQLITE_CANTOPEN')) {
-    return new StoreUnavailableError(`Cannot ${action} the GPU store ${path} (${reason}). Make it and its journal readable and writable by every user (chmod a+rw ${path} ${journalOf(path)}), or choose another store with --store.`);
+    return new StoreUnavailableError(
+      `Cannot ${action} the GPU store ${path} (${reason}). Make it and its journal readable and writable by every user (chmod a+rw ${path} ${journalOf(path)}), or choose another store with --store.`,
+    );
   }
   if (code === 'SQLITE_IOERR_DELETE') {
     // SQLite rolls a hot journal back before the connection's journal mode applies, and then deletes it,
     // which only root (the directory's owner) may: one root command rolls it back for everyone.
-    return new StoreUnavailableError(`An interrupted write left a journal in the GPU store ${path} that only root can roll back: run 'canhazgpu status' as root.`);
+    return new StoreUnavailableError(
+      `An interrupted write left a journal in the GPU store ${path} that only root can roll back: run 'canhazgpu status' as root.`,
+    );
   }
   if (code === 'SQLITE_BUSY') {
-    return new StoreUnavailableError(`The GPU store ${path} stayed locked for ${BUSY_TIMEOUT_MS / 1000}s (${reason}); another canhazgpu may be stuck. Try again.`);
+    return new StoreUnavailableError(
+      `The GPU store ${path} stayed locked for ${BUSY_TIMEOUT_MS / 1000}s (${reason}); another canhazgpu may be stuck. Try again.`,
+    );
   }
   if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
-    return new StoreUnavailableError(`The GPU store ${path} is not a valid canhazgpu database (${reason}). Move it aside and run 'canhazgpu admin --gpus <count>'.`);
+    return new StoreUnavailableError(
+      `The GPU store ${path} is not a valid canhazgpu database (${reason}). Move it aside and run 'canhazgpu admin --gpus <count>'.`,
+    );
   }
   return new StoreUnavailableError(`Cannot ${action} the GPU store ${path} (${reason}).`);
 }

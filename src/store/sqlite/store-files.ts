@@ -47,7 +47,11 @@ function checkDirectory(path: string): void {
 
 /** For every command before SQLite opens the store: refuses links, others' files, an unsafe directory. */
 export function checkStoreFiles(path: string): void {
-  reachable(path, () => new PoolNotInitializedError(), () => checkFiles(path));
+  reachable(
+    path,
+    () => new PoolNotInitializedError(),
+    () => checkFiles(path),
+  );
 }
 
 function checkFiles(path: string): void {

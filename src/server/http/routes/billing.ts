@@ -7,14 +7,20 @@ import { Transaction, TransactionsQuery } from '../schemas.js';
 
 export function billingRoutes(app: ApiApp, deps: ServerDeps): void {
   const ledger = json(z.object({ transactions: z.array(Transaction), total_count: z.number() }));
-  app.openapi(createRoute({
-    method: 'get', path: '/api/v1/billing/transactions', security: secured, request: { query: TransactionsQuery },
-    responses: { 200: { description: "the caller's ledger", ...ledger }, ...errors },
-  }), async (c) => {
-    const { limit, offset } = c.req.valid('query');
-    // Reservations their provider ended are charged before the ledger is read.
-    await deps.service.reconcile(c.get('user').id);
-    const { items, total } = await deps.service.transactions(c.get('user'), limit, offset);
-    return c.json({ transactions: items.map(transactionJson), total_count: total }, 200);
-  });
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/v1/billing/transactions',
+      security: secured,
+      request: { query: TransactionsQuery },
+      responses: { 200: { description: "the caller's ledger", ...ledger }, ...errors },
+    }),
+    async (c) => {
+      const { limit, offset } = c.req.valid('query');
+      // Reservations their provider ended are charged before the ledger is read.
+      await deps.service.reconcile(c.get('user').id);
+      const { items, total } = await deps.service.transactions(c.get('user'), limit, offset);
+      return c.json({ transactions: items.map(transactionJson), total_count: total }, 200);
+    },
+  );
 }

@@ -7,14 +7,22 @@ import { Reservation } from '../schemas.js';
 
 export function reservationRoutes(app: ApiApp, deps: ServerDeps): void {
   const listed = json(z.object({ reservations: z.array(Reservation) }));
-  app.openapi(createRoute({
-    method: 'get', path: '/api/v1/gpu/reservations', security: secured,
-    responses: { 200: { description: "the caller's active reservations", ...listed }, ...errors },
-  }), async (c) => {
-    const now = deps.clock.now();
-    const list = await deps.service.reconcile(c.get('user').id);
-    return c.json({
-      reservations: list.map((r) => ({ ...reservationJson(r, now), instance: instanceJson(r.instance) })),
-    }, 200);
-  });
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/v1/gpu/reservations',
+      security: secured,
+      responses: { 200: { description: "the caller's active reservations", ...listed }, ...errors },
+    }),
+    async (c) => {
+      const now = deps.clock.now();
+      const list = await deps.service.reconcile(c.get('user').id);
+      return c.json(
+        {
+          reservations: list.map((r) => ({ ...reservationJson(r, now), instance: instanceJson(r.instance) })),
+        },
+        200,
+      );
+    },
+  );
 }

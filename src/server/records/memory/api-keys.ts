@@ -21,7 +21,8 @@ export class MemoryApiKeys implements ApiKeyRecords {
   }
 
   async listApiKeys(userId: string) {
-    return this.t.keys.filter((k) => k.userId === userId)
+    return this.t.keys
+      .filter((k) => k.userId === userId)
       .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1))
       .map(({ keyHash: _, ...k }) => copy(k));
   }

@@ -11,7 +11,10 @@ import { MemoryUsers } from './users.js';
 export function memoryRecords(): Records {
   const t = new Tables();
   return joinRecords({
-    users: new MemoryUsers(t), apiKeys: new MemoryApiKeys(t), reservations: new MemoryReservations(t),
-    settings: new MemorySettings(t), close: () => undefined,
+    users: new MemoryUsers(t),
+    apiKeys: new MemoryApiKeys(t),
+    reservations: new MemoryReservations(t),
+    settings: new MemorySettings(t),
+    close: () => undefined,
   });
 }

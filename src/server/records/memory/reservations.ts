@@ -27,8 +27,10 @@ export class MemoryReservations implements ReservationRecords {
   }
 
   async activeReservations(userId?: string) {
-    return active(this.t).filter((r) => userId === undefined || r.userId === userId)
-      .sort((a, b) => a.createdAt - b.createdAt).map(copy);
+    return active(this.t)
+      .filter((r) => userId === undefined || r.userId === userId)
+      .sort((a, b) => a.createdAt - b.createdAt)
+      .map(copy);
   }
 
   async recordedActive(provider: string, contractIds: readonly string[]) {
@@ -63,7 +65,8 @@ export class MemoryReservations implements ReservationRecords {
   }
 
   async transactions(userId: string, limit: number, offset: number) {
-    const mine = this.t.ledger.filter((t) => t.userId === userId)
+    const mine = this.t.ledger
+      .filter((t) => t.userId === userId)
       .sort((a, b) => b.timestamp - a.timestamp || (a.id < b.id ? -1 : 1));
     return { items: mine.slice(offset, offset + limit).map(copy), total: mine.length };
   }

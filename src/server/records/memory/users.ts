@@ -12,8 +12,17 @@ export class MemoryUsers implements UserRecords {
   async addUser(email: string, name: string, isAdmin: boolean, passwordHash: string | null, now: number) {
     if (findByEmail(this.t, email)) throw new CanhazError(`a user with email ${email} already exists`);
     const user: User = {
-      id: randomUUID(), email, name, isAdmin, passwordHash, createdAt: now, disabledAt: null, deletedAt: null,
-      tokenGeneration: 0, failedLogins: 0, lockedUntil: null,
+      id: randomUUID(),
+      email,
+      name,
+      isAdmin,
+      passwordHash,
+      createdAt: now,
+      disabledAt: null,
+      deletedAt: null,
+      tokenGeneration: 0,
+      failedLogins: 0,
+      lockedUntil: null,
     };
     this.t.users.set(user.id, user);
     return copy(user);
@@ -30,8 +39,10 @@ export class MemoryUsers implements UserRecords {
   }
 
   async listUsers() {
-    return [...this.t.users.values()].filter((u) => u.deletedAt === null)
-      .sort((a, b) => (a.email < b.email ? -1 : a.email > b.email ? 1 : 0)).map(copy);
+    return [...this.t.users.values()]
+      .filter((u) => u.deletedAt === null)
+      .sort((a, b) => (a.email < b.email ? -1 : a.email > b.email ? 1 : 0))
+      .map(copy);
   }
 
   async setPassword(userId: string, passwordHash: string) {
@@ -52,17 +63,24 @@ export class MemoryUsers implements UserRecords {
   }
 
   async deleteUser(user: User, now: number) {
-    const active = [...this.t.reservations.values()]
-      .filter((r) => r.userId === user.id && r.endedAt === null && r.expiresAt > now).length;
+    const active = [...this.t.reservations.values()].filter(
+      (r) => r.userId === user.id && r.endedAt === null && r.expiresAt > now,
+    ).length;
     if (active > 0) {
-      throw new CanhazError(`${user.email} holds ${active} active reservation(s): end them first (an admin may `
-        + `DELETE /api/v1/gpu/instances/PROVIDER/CONTRACT_ID), or disable the user now and delete it once they end`);
+      throw new CanhazError(
+        `${user.email} holds ${active} active reservation(s): end them first (an admin may ` +
+          `DELETE /api/v1/gpu/instances/PROVIDER/CONTRACT_ID), or disable the user now and delete it once they end`,
+      );
     }
     for (const k of this.t.keys) if (k.userId === user.id && k.revokedAt === null) k.revokedAt = now;
-    change(this.t, user.id, (u) => Object.assign(u, {
-      deletedAt: now, email: `${user.email}#deleted-${user.id}`, passwordHash: null,
-      tokenGeneration: u.tokenGeneration + 1,
-    }));
+    change(this.t, user.id, (u) =>
+      Object.assign(u, {
+        deletedAt: now,
+        email: `${user.email}#deleted-${user.id}`,
+        passwordHash: null,
+        tokenGeneration: u.tokenGeneration + 1,
+      }),
+    );
   }
 
   async recordLoginFailure(userId: string, now: number, lockMs: (failures: number) => number) {

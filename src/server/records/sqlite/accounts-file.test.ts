@@ -10,7 +10,9 @@ const root = mkdtempSync(join(tmpdir(), 'canhazgpu-accounts-file-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
 const refused = (why: RegExp) => (e: unknown) =>
-  e instanceof StoreUnavailableError && e.message.startsWith("Refusing the server's accounts at ") && why.test(e.message);
+  e instanceof StoreUnavailableError &&
+  e.message.startsWith("Refusing the server's accounts at ") &&
+  why.test(e.message);
 
 test('made on first use: a directory only the server user may enter (0700) and a file only it may read (0600)', () => {
   const old = process.umask(0);
@@ -47,7 +49,10 @@ test('a link, a file others may read, or a directory others may write is refused
   mkdirSync(loose, { mode: 0o700 });
   writeFileSync(join(loose, 'server.db'), '', { mode: 0o644 });
   chmodSync(join(loose, 'server.db'), 0o644);
-  assert.throws(() => prepareAccountsFile(join(loose, 'server.db'), true), refused(/other users may read or write it \(mode 644\)/));
+  assert.throws(
+    () => prepareAccountsFile(join(loose, 'server.db'), true),
+    refused(/other users may read or write it \(mode 644\)/),
+  );
   assert.equal(statSync(join(loose, 'server.db')).mode & 0o777, 0o644); // never chmod-ed behind the admin's back
 
   const open = join(root, 'open');

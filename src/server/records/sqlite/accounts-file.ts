@@ -39,8 +39,11 @@ export function prepareAccountsFile(path: string, create: boolean): void {
     if (above) throw refuse(path, above);
   } catch (err) {
     if (err instanceof StoreUnavailableError) throw err;
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new NoAccountsError(`No server accounts at ${path} yet.`);
-    throw new StoreUnavailableError(`Cannot open the server's accounts at ${path} (${(err as Error).message}). Run as the server's user, or choose another file with --accounts.`);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new NoAccountsError(`No server accounts at ${path} yet.`);
+    throw new StoreUnavailableError(
+      `Cannot open the server's accounts at ${path} (${(err as Error).message}). Run as the server's user, or choose another file with --accounts.`,
+    );
   }
   const problem = fileProblem(path);
   if (problem?.kind === 'missing') {
@@ -51,7 +54,8 @@ export function prepareAccountsFile(path: string, create: boolean): void {
   }
   const st = lstatSync(path);
   if (st.uid !== me) throw refuse(path, `it belongs to uid ${st.uid}, not to the server's user (uid ${me})`);
-  if ((st.mode & 0o077) !== 0) throw refuse(path, `other users may read or write it (mode ${(st.mode & 0o777).toString(8)})`);
+  if ((st.mode & 0o077) !== 0)
+    throw refuse(path, `other users may read or write it (mode ${(st.mode & 0o777).toString(8)})`);
   for (const extra of [`${path}-wal`, `${path}-shm`]) {
     const leftover = fileProblem(extra);
     if (leftover?.kind === 'unsafe') throw refuse(path, leftover.reason);

@@ -28,8 +28,10 @@ function requireExisting(path: string): void {
   } catch (err) {
     // Anything but "missing" (a directory we may not enter) is for open to report.
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return;
-    throw new CanhazError(`There are no accounts at ${path} yet: add a user first with `
-      + `'canhazgpu user add --email EMAIL' (or point --accounts at the server's file).`);
+    throw new CanhazError(
+      `There are no accounts at ${path} yet: add a user first with ` +
+        `'canhazgpu user add --email EMAIL' (or point --accounts at the server's file).`,
+    );
   }
 }
 
@@ -38,7 +40,9 @@ export class AccountsDatabase {
   readonly sql: Sql;
 
   private constructor(
-    private readonly db: Database.Database, private readonly path: string, private readonly longLived: boolean,
+    private readonly db: Database.Database,
+    private readonly path: string,
+    private readonly longLived: boolean,
   ) {
     this.sql = statementCache(db);
   }
@@ -65,8 +69,10 @@ export class AccountsDatabase {
       return new AccountsDatabase(db, path, options.longLived ?? false);
     } catch (err) {
       if (err instanceof StoreUnavailableError) throw err;
-      throw new StoreUnavailableError(`Cannot open the server's accounts at ${path} (${(err as Error).message}). `
-        + "Run as the server's user, or choose another file with --accounts.");
+      throw new StoreUnavailableError(
+        `Cannot open the server's accounts at ${path} (${(err as Error).message}). ` +
+          "Run as the server's user, or choose another file with --accounts.",
+      );
     }
   }
 
@@ -87,8 +93,10 @@ export class AccountsDatabase {
       } catch (err) {
         if (!isBusy(err)) throw err;
         if (!this.longLived || Date.now() + wait > deadline) {
-          throw new StoreUnavailableError(`The server's accounts at ${this.path} stayed locked for `
-            + `${LOCK_WAIT_MS / 1000} s (${(err as Error).message}); another process may be stuck. Try again.`);
+          throw new StoreUnavailableError(
+            `The server's accounts at ${this.path} stayed locked for ` +
+              `${LOCK_WAIT_MS / 1000} s (${(err as Error).message}); another process may be stuck. Try again.`,
+          );
         }
       }
       await sleep(wait * (0.5 + Math.random()));

@@ -47,7 +47,10 @@ test('an old file is read as it is by reading commands, and gains the new column
   const accounts = SqliteRecords.open(path, { mode: 'existing' });
   try {
     const added = ['disabled_at', 'deleted_at', 'token_generation', 'failed_logins', 'locked_until'];
-    assert.deepEqual(added.filter((c) => !columns(path).includes(c)), []);
+    assert.deepEqual(
+      added.filter((c) => !columns(path).includes(c)),
+      [],
+    );
     await accounts.revokeTokens('u1');
     assert.equal((await accounts.userByEmail('old@example.com'))!.tokenGeneration, 1);
   } finally {

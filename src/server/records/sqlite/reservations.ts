@@ -6,24 +6,48 @@ import type { HostCount, ReservationRecords, ServerReservation, Transaction } fr
 import type { AccountsDatabase } from './database.js';
 
 interface TransactionRow {
-  id: string; user_id: string; type: string; amount: number; currency: string; timestamp: number; status: string;
+  id: string;
+  user_id: string;
+  type: string;
+  amount: number;
+  currency: string;
+  timestamp: number;
+  status: string;
   description: string;
 }
 interface ReservationRow {
-  contract_id: string; provider: string; user_id: string; instance_json: string; price_per_hour: number;
-  created_at: number; expires_at: number; ended_at: number | null;
+  contract_id: string;
+  provider: string;
+  user_id: string;
+  instance_json: string;
+  price_per_hour: number;
+  created_at: number;
+  expires_at: number;
+  ended_at: number | null;
 }
 
 const toReservation = (r: ReservationRow): ServerReservation => ({
-  contractId: r.contract_id, provider: r.provider, userId: r.user_id,
+  contractId: r.contract_id,
+  provider: r.provider,
+  userId: r.user_id,
   instance: JSON.parse(r.instance_json) as GpuInstance,
-  pricePerHour: r.price_per_hour, createdAt: r.created_at, expiresAt: r.expires_at, endedAt: r.ended_at,
+  pricePerHour: r.price_per_hour,
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+  endedAt: r.ended_at,
 });
 
 function insert(db: AccountsDatabase, r: ServerReservation): void {
   db.sql(`INSERT INTO reservations (contract_id, provider, user_id, instance_json, price_per_hour, created_at,
-    expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)`)
-    .run(r.contractId, r.provider, r.userId, JSON.stringify(r.instance), r.pricePerHour, r.createdAt, r.expiresAt);
+    expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)`).run(
+    r.contractId,
+    r.provider,
+    r.userId,
+    JSON.stringify(r.instance),
+    r.pricePerHour,
+    r.createdAt,
+    r.expiresAt,
+  );
 }
 
 export class SqliteReservations implements ReservationRecords {
@@ -40,7 +64,8 @@ export class SqliteReservations implements ReservationRecords {
 
   reservation(provider: string, contractId: string): Promise<ServerReservation | null> {
     return this.db.read(() => {
-      const row = this.db.sql('SELECT * FROM reservations WHERE provider = ? AND contract_id = ?')
+      const row = this.db
+        .sql('SELECT * FROM reservations WHERE provider = ? AND contract_id = ?')
         .get(provider, contractId) as ReservationRow | undefined;
       return row ? toReservation(row) : null;
     });
@@ -49,10 +74,12 @@ export class SqliteReservations implements ReservationRecords {
   /** Active reservations, of one user or of everyone. */
   activeReservations(userId?: string): Promise<ServerReservation[]> {
     return this.db.read(() => {
-      const rows = (userId
-        ? this.db.sql('SELECT * FROM reservations WHERE ended_at IS NULL AND user_id = ? ORDER BY created_at')
-          .all(userId)
-        : this.db.sql('SELECT * FROM reservations WHERE ended_at IS NULL ORDER BY created_at').all()
+      const rows = (
+        userId
+          ? this.db
+              .sql('SELECT * FROM reservations WHERE ended_at IS NULL AND user_id = ? ORDER BY created_at')
+              .all(userId)
+          : this.db.sql('SELECT * FROM reservations WHERE ended_at IS NULL ORDER BY created_at').all()
       ) as ReservationRow[];
       return rows.map(toReservation);
     });
@@ -70,25 +97,32 @@ export class SqliteReservations implements ReservationRecords {
   // GpuService.reserveNow). In WAL mode reads do not wait for a writer's lock.
 
   countByProvider(): Map<string, number> {
-    const rows = this.db.sql('SELECT provider, COUNT(*) AS n FROM reservations GROUP BY provider')
-      .all() as Array<{ provider: string; n: number }>;
+    const rows = this.db.sql('SELECT provider, COUNT(*) AS n FROM reservations GROUP BY provider').all() as Array<{
+      provider: string;
+      n: number;
+    }>;
     return new Map(rows.map((r) => [r.provider, r.n]));
   }
 
   /** Active reservations per provider and location, counted by SQLite rather than read one by one. */
   activeCountsByHost(): HostCount[] {
-    return this.db.sql(`SELECT provider, json_extract(instance_json, '$.location') AS location, COUNT(*) AS n
-      FROM reservations WHERE ended_at IS NULL GROUP BY provider, location`).all() as HostCount[];
+    return this.db
+      .sql(`SELECT provider, json_extract(instance_json, '$.location') AS location, COUNT(*) AS n
+      FROM reservations WHERE ended_at IS NULL GROUP BY provider, location`)
+      .all() as HostCount[];
   }
 
   /** Ends a reservation and charges its real cost (price × time held), once. */
   endReservation(r: ServerReservation, endedAt: number): Promise<Transaction | null> {
     return this.db.write(() => {
-      const ended = this.db.sql(`UPDATE reservations SET ended_at = ?
-        WHERE contract_id = ? AND provider = ? AND ended_at IS NULL`).run(endedAt, r.contractId, r.provider);
+      const ended = this.db
+        .sql(`UPDATE reservations SET ended_at = ?
+        WHERE contract_id = ? AND provider = ? AND ended_at IS NULL`)
+        .run(endedAt, r.contractId, r.provider);
       if (ended.changes === 0) return null;
       const t = chargeFor(r, endedAt, randomUUID());
-      this.db.sql(`INSERT INTO transactions (id, user_id, type, amount, currency, timestamp, status, description)
+      this.db
+        .sql(`INSERT INTO transactions (id, user_id, type, amount, currency, timestamp, status, description)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
         .run(t.id, t.userId, t.type, t.amount, t.currency, t.timestamp, t.status, t.description);
       return t;
@@ -97,16 +131,25 @@ export class SqliteReservations implements ReservationRecords {
 
   transactions(userId: string, limit: number, offset: number): Promise<{ items: Transaction[]; total: number }> {
     return this.db.read(() => {
-      const count = this.db.sql('SELECT COUNT(*) AS n FROM transactions WHERE user_id = ?')
-        .get(userId) as { n: number };
+      const count = this.db.sql('SELECT COUNT(*) AS n FROM transactions WHERE user_id = ?').get(userId) as {
+        n: number;
+      };
       const total = count.n;
-      const rows = this.db.sql(`SELECT * FROM transactions WHERE user_id = ?
+      const rows = this.db
+        .sql(`SELECT * FROM transactions WHERE user_id = ?
         ORDER BY timestamp DESC, id LIMIT ? OFFSET ?`)
         .all(userId, limit, offset) as TransactionRow[];
       return {
-        total, items: rows.map((r) => ({
-          id: r.id, userId: r.user_id, type: r.type, amount: r.amount, currency: r.currency, timestamp: r.timestamp,
-          status: r.status, description: r.description,
+        total,
+        items: rows.map((r) => ({
+          id: r.id,
+          userId: r.user_id,
+          type: r.type,
+          amount: r.amount,
+          currency: r.currency,
+          timestamp: r.timestamp,
+          status: r.status,
+          description: r.description,
         })),
       };
     });

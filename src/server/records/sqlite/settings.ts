@@ -18,7 +18,8 @@ export class SqliteSettings implements SettingRecords {
 
   async setSetting(key: string, value: string): Promise<void> {
     await this.db.write(() => {
-      this.db.sql(`INSERT INTO settings (key, value) VALUES (?, ?)
+      this.db
+        .sql(`INSERT INTO settings (key, value) VALUES (?, ?)
         ON CONFLICT (key) DO UPDATE SET value = excluded.value`)
         .run(key, value);
     });
@@ -27,10 +28,12 @@ export class SqliteSettings implements SettingRecords {
 
   /** The setting, made by `make` and stored when it has none yet. */
   async settingOrMake(key: string, make: () => string): Promise<string> {
-    const value = this.setting(key) ?? await this.db.write(() => {
-      this.db.sql('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING').run(key, make());
-      return (this.db.sql('SELECT value FROM settings WHERE key = ?').get(key) as { value: string }).value;
-    });
+    const value =
+      this.setting(key) ??
+      (await this.db.write(() => {
+        this.db.sql('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING').run(key, make());
+        return (this.db.sql('SELECT value FROM settings WHERE key = ?').get(key) as { value: string }).value;
+      }));
     this.settings.set(key, value);
     return value;
   }

@@ -12,8 +12,11 @@ export const SqliteRecords = {
   open(path: string, options: RecordsOpenOptions = {}): Records {
     const db = AccountsDatabase.open(path, options);
     return joinRecords({
-      users: new SqliteUsers(db), apiKeys: new SqliteApiKeys(db), reservations: new SqliteReservations(db),
-      settings: new SqliteSettings(db), close: () => db.close(),
+      users: new SqliteUsers(db),
+      apiKeys: new SqliteApiKeys(db),
+      reservations: new SqliteReservations(db),
+      settings: new SqliteSettings(db),
+      close: () => db.close(),
     });
   },
 };

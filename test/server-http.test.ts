@@ -417,7 +417,10 @@ test('rate limit per key: 429 once the burst is spent', async () => {
 function creationStarted(provider: ScriptedProvider): Promise<void> {
   return new Promise((resolve) => {
     const create = provider.create.bind(provider);
-    provider.create = (instance) => (resolve(), create(instance));
+    provider.create = (instance) => {
+      resolve();
+      return create(instance);
+    };
   });
 }
 

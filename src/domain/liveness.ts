@@ -63,7 +63,7 @@ export function judgeOwners(
   const dead = new Set<string>();
   const live = new Set<string>();
   for (const { reservation: r } of slots) {
-    if (!r || r.type !== 'run' || !r.owner || !r.token || dead.has(r.token) || live.has(r.token)) continue;
+    if (r?.type !== 'run' || !r.owner || !r.token || dead.has(r.token) || live.has(r.token)) continue;
     const state = ownerState(r.owner);
     if (state === 'dead') dead.add(r.token);
     else if (state === 'alive') live.add(r.token);

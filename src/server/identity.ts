@@ -37,7 +37,8 @@ export class Identity {
 
   /** The key tokens are signed with, made on first use (a write: it may wait for the accounts' lock). */
   private tokenSecret(): Promise<string> {
-    const secret = (this.secret ??= this.accounts.settingOrMake('token_secret', newSecret));
+    this.secret ??= this.accounts.settingOrMake('token_secret', newSecret);
+    const secret = this.secret;
     secret.catch(() => {
       if (this.secret === secret) this.secret = null;
     });
@@ -89,7 +90,7 @@ export class Identity {
       throw new ApiError('RESOURCE_EXHAUSTED', `too many failed logins for this email; retry in ${seconds} s`);
     }
     // Same answer, and a hash check either way, whether the email or the password is wrong (or the user is disabled).
-    const able = user && user.passwordHash && user.disabledAt === null ? user : null;
+    const able = user?.passwordHash && user.disabledAt === null ? user : null;
     const ok = await this.gate.run(() => verifyPassword(password, able?.passwordHash ?? NO_PASSWORD));
     if (!able || !ok) {
       await this.lockout.failed(email, user);

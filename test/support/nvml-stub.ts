@@ -48,5 +48,5 @@ export function stubMachine(state: FakeState, reservedMib = 512): string {
       lines.push(`proc ${p.pid} ${bytes === null ? 'na' : bytes * MIB} ${p.hidden ? '-' : (p.name ?? 'python3')}`);
     }
   });
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }

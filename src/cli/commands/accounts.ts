@@ -2,7 +2,7 @@
 // may open them (the server's user, or root). Only `user add` and `apikey create` make the file.
 import { hostname } from 'node:os';
 import { CanhazError, UsageError } from '../../domain/errors.js';
-import type { ApiKeyRecords, Records, RecordsOpenOptions, User, UserRecords } from '../../server/records/ports.js';
+import type { Records, RecordsOpenOptions, User, UserRecords } from '../../server/records/ports.js';
 import { hashApiKey, hashPassword, newApiKey } from '../../server/auth.js';
 import { MAX_KEY_NAME_LENGTH } from '../../server/request-limits.js';
 import type { Context } from '../context.js';

@@ -39,13 +39,11 @@ async function renderTable(rows: string[][]): Promise<string> {
     widths.map((w) => '-'.repeat(w)),
     ...rows,
   );
-  return (
-    table
-      .toString()
-      .split('\n')
-      .map((line) => line.trimEnd())
-      .join('\n') + '\n'
-  );
+  return `${table
+    .toString()
+    .split('\n')
+    .map((line) => line.trimEnd())
+    .join('\n')}\n`;
 }
 
 export async function statusCommand(opts: StatusOptions, ctx: Context): Promise<number> {

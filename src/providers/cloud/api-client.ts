@@ -36,6 +36,7 @@ export interface ApiCall {
 export interface ApiAnswer {
   status: number;
   /** The JSON body, or null when the body is not JSON (vast's 429 is often plain text). */
+  // biome-ignore lint/suspicious/noExplicitAny: each provider reads its own documented answer shape
   json: any;
   text: string;
   /** Retry-After in ms, when given (io.net may send it; vast never does: cloud-apis.md vast 10). */

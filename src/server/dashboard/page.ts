@@ -1,6 +1,6 @@
 // The dashboard: one page that polls /api/v1/dashboard and redraws, no reload, no build step.
 // Every value is set as text, never as HTML: user names and model names come from other people.
-const SCRIPT = String.raw`
+const SCRIPT = `
 const $ = (id) => document.getElementById(id);
 const fmt = (s) => { s = Math.max(0, Math.floor(s)); return Math.floor(s / 3600) + 'h ' + Math.floor(s % 3600 / 60) + 'm ' + (s % 60) + 's'; };
 function cell(row, text, cls) { const td = document.createElement('td'); td.textContent = text; if (cls) td.className = cls; row.appendChild(td); return td; }

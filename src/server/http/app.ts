@@ -1,6 +1,6 @@
 // The HTTP API on Hono: JSON in snake_case, one clear sentence per error, OpenAPI at /openapi.json.
 // Middleware first, then one module of routes per resource (routes/).
-import { OpenAPIHono, z } from '@hono/zod-openapi';
+import { OpenAPIHono, type z } from '@hono/zod-openapi';
 import { HTTPException } from 'hono/http-exception';
 import type { ServerDeps } from '../deps.js';
 import { API_STATUS, apiErrorOf } from '../errors.js';

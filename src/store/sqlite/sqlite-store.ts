@@ -134,7 +134,7 @@ export class SqliteStore implements Store, ReadingStore {
     try {
       const db = new (sqlite())(path, { fileMustExist: !create, timeout: busyMs });
       try {
-        db.pragma('busy_timeout = ' + busyMs);
+        db.pragma(`busy_timeout = ${busyMs}`);
         if (path !== ':memory:') keepJournal(db, path);
       } catch (err) {
         db.close();

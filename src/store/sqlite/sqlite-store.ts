@@ -129,13 +129,19 @@ export class SqliteStore implements Store, ReadingStore {
     return new SqliteStore(SqliteStore.openDb(path, create, longLived), path, longLived);
   }
 
-  private static openDb(path: string, create: boolean, longLived: boolean): Database.Database {
-    const busyMs = longLived ? LONG_LIVED_BUSY_SLICE_MS : BUSY_TIMEOUT_MS;
+  /**
+   * Opening reads the schema (setting the journal mode does), which waits for a writer's commit like
+   * any read: it waits the full time, as commands do, unless `sliced` (a reopen inside `attempt`, which
+   * retries asleep). A long-lived connection then waits in slices, so its event loop keeps running.
+   */
+  private static openDb(path: string, create: boolean, longLived: boolean, sliced = false): Database.Database {
+    const openBusyMs = sliced ? LONG_LIVED_BUSY_SLICE_MS : BUSY_TIMEOUT_MS;
     try {
-      const db = new (sqlite())(path, { fileMustExist: !create, timeout: busyMs });
+      const db = new (sqlite())(path, { fileMustExist: !create, timeout: openBusyMs });
       try {
-        db.pragma(`busy_timeout = ${busyMs}`);
+        db.pragma(`busy_timeout = ${openBusyMs}`);
         if (path !== ':memory:') keepJournal(db, path);
+        if (longLived) db.pragma(`busy_timeout = ${LONG_LIVED_BUSY_SLICE_MS}`);
       } catch (err) {
         db.close();
         throw err;
@@ -161,7 +167,7 @@ export class SqliteStore implements Store, ReadingStore {
     if (now.dev === this.file.dev && now.ino === this.file.ino) return;
     checkStoreFiles(this.path);
     this.db.close();
-    this.db = SqliteStore.openDb(this.path, false, true);
+    this.db = SqliteStore.openDb(this.path, false, true, true);
     this.sql = statementCache(this.db);
     this.schemaSeen = false;
     this.file = now;

@@ -8,8 +8,8 @@ import { defaultLiveness } from '../src/domain/liveness.js';
 import type { Store } from '../src/domain/ports.js';
 import { RedisStore } from '../src/store/redis/redis-store.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
-import { RedisServer, redisServerAvailable } from '../test/support/redis-server.js';
-import { CLI, FAKE_SMI, Sandbox } from '../test/support/sandbox.js';
+import { RedisServer, redisServerAvailable } from '../support/redis-server.js';
+import { CLI, FAKE_SMI, Sandbox } from '../support/sandbox.js';
 import { serverFigures } from './server.js';
 import { printTable, runAsync, timeCommand } from './support.js';
 

@@ -1,5 +1,5 @@
 // `npm run bench:server`: only the server figures (reserve+destroy rate, p99, RSS, start-up).
-import { Sandbox } from '../test/support/sandbox.js';
+import { Sandbox } from '../support/sandbox.js';
 import { serverFigures } from './server.js';
 
 const box = new Sandbox();

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SqliteRecords } from '../src/server/records/sqlite/sqlite-records.js';
 import { hashApiKey, newApiKey } from '../src/server/auth.js';
-import { CLI, eventually, type Sandbox } from '../test/support/sandbox.js';
+import { CLI, eventually, type Sandbox } from '../support/sandbox.js';
 
 /** User plus system CPU seconds a process has used (fields 14 and 15 of /proc/PID/stat, in clock ticks). */
 function cpuSeconds(pid: number): number {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { USAGE } from '../src/cli/usage.js';
-import { Sandbox } from './support/sandbox.js';
+import { Sandbox } from '../support/sandbox.js';
 
 const HOG = (pid: number, user = 'bob') => ({ pid, name: '/usr/bin/python3', used_memory_mib: 2000, user });
 

@@ -9,7 +9,7 @@ import { probeFor } from '../src/cli/context.js';
 import { ProbeUnavailableError } from '../src/domain/ports.js';
 import type { FakeState } from '../src/probe/fake/state.js';
 import { buildStub, stubDir, stubMachine, stubUnavailable } from './support/nvml-stub.js';
-import { Sandbox } from './support/sandbox.js';
+import { Sandbox } from '../support/sandbox.js';
 
 const skip = stubUnavailable() ?? false;
 // Pids no process has (above the usual pid_max), so /proc tells both probes the same: nothing.

@@ -1,7 +1,7 @@
 // Many processes reserving at once: every GPU granted once, every loser told exactly why.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { Sandbox } from './support/sandbox.js';
+import { Sandbox } from '../support/sandbox.js';
 
 const box = new Sandbox();
 after(() => box.cleanup());

@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
-import { eventually, finished, Sandbox } from './support/sandbox.js';
-import { RedisServer, TEST_TLS } from './support/redis-server.js';
+import { eventually, finished, Sandbox } from '../support/sandbox.js';
+import { RedisServer, TEST_TLS } from '../support/redis-server.js';
 
 describe('canhazgpu on Redis', () => {
   let server: RedisServer;

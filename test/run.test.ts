@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
-import { CLI, eventually, finished, Sandbox } from './support/sandbox.js';
+import { CLI, eventually, finished, Sandbox } from '../support/sandbox.js';
 
 const SIGNAL_CHILD = join(import.meta.dirname, 'support/signal-child.mjs');
 

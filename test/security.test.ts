@@ -4,7 +4,7 @@ import { chmodSync, chownSync, mkdirSync, readFileSync, statSync, writeFileSync 
 import { dirname, join } from 'node:path';
 import { userInfo } from 'node:os';
 import { after, describe, test } from 'node:test';
-import { ROOT, Sandbox } from './support/sandbox.js';
+import { ROOT, Sandbox } from '../support/sandbox.js';
 
 const isRoot = process.getuid?.() === 0;
 const AS_NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--'];

@@ -6,8 +6,8 @@ import { request } from 'node:https';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { exposureWarning } from '../src/cli/commands/serve.js';
-import { TEST_TLS } from './support/redis-server.js';
-import { eventually, Sandbox } from './support/sandbox.js';
+import { TEST_TLS } from '../support/redis-server.js';
+import { eventually, Sandbox } from '../support/sandbox.js';
 
 function httpsStatus(url: string, host: string): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { cli } from './support/cli.js';
-import { eventually, Sandbox } from './support/sandbox.js';
+import { eventually, Sandbox } from '../support/sandbox.js';
 
 describe('canhazgpu serve', () => {
   let box: Sandbox;

@@ -6,7 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { ScriptedProvider } from '../src/providers/scripted/scripted-provider.js';
 import { startTestServer, type TestServer } from './support/server.js';
-import { ROOT } from './support/sandbox.js';
+import { ROOT } from '../support/sandbox.js';
 
 type Call = (request: object, metadata: grpc.Metadata) => Promise<any>;
 

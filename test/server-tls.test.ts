@@ -6,8 +6,8 @@ import { get } from 'node:https';
 import { test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { TEST_TLS } from './support/redis-server.js';
-import { ROOT } from './support/sandbox.js';
+import { TEST_TLS } from '../support/redis-server.js';
+import { ROOT } from '../support/sandbox.js';
 import { withTestServer } from './support/server.js';
 
 const ca = readFileSync(TEST_TLS.ca);

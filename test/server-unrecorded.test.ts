@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ServerReservation } from '../src/server/records/ports.js';
-import { eventually } from './support/sandbox.js';
+import { eventually } from '../support/sandbox.js';
 import { startTestServer } from './support/server.js';
 
 test('GPUs granted but never recorded are released when a server starts over the same files', async () => {

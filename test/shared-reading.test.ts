@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { eventually, FAKE_SMI, finished, Sandbox } from './support/sandbox.js';
+import { eventually, FAKE_SMI, finished, Sandbox } from '../support/sandbox.js';
 
 describe('the shared GPU reading', () => {
   const box = new Sandbox();

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
-import { RedisServer, redisServerAvailable } from '../../test/support/redis-server.js';
+import { RedisServer, redisServerAvailable } from '../../support/redis-server.js';
 import { at, NOW, S, world } from '../../test/support/world.js';
 import { NotEnoughGpusError, StoreUnavailableError, UsageError } from '../domain/errors.js';
 import { adminCommand } from './commands/admin.js';

@@ -6,7 +6,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { FAKE_SMI } from '../../test/support/sandbox.js';
+import { FAKE_SMI } from '../../support/sandbox.js';
 import { ProbeUnavailableError } from '../domain/ports.js';
 import { FakeProbe } from './fake/fake-probe.js';
 import { renderNvidiaSmi } from './fake/render.js';

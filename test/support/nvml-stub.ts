@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fakeUuid, type FakeState } from '../../src/probe/fake/state.js';
-import { ROOT } from './sandbox.js';
+import { ROOT } from '../../support/sandbox.js';
 
 const SOURCE = join(ROOT, 'test/fixtures/nvml-stub/nvml-stub.c');
 const MIB = 1048576;

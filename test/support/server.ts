@@ -12,7 +12,7 @@ import type { ProviderTimeouts } from '../../src/server/service/gpu-service.js';
 import type { NetworkLimits } from '../../src/server/limits.js';
 import { startServer, type RunningServer } from '../../src/server/serve.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { TEST_TLS } from './redis-server.js';
+import { TEST_TLS } from '../../support/redis-server.js';
 
 /** What the network-facing tests set besides the rest. */
 interface NetworkOptions {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { eventually } from '../../../test/support/sandbox.js';
+import { eventually } from '../../../support/sandbox.js';
 import { at, NOW, S, statusLines, world, type Paths } from '../../../test/support/world.js';
 import { NotEnoughGpusError } from '../../domain/errors.js';
 import { processCommandLine } from '../../host/proc.js';

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
-import { RedisServer } from '../../../test/support/redis-server.js';
+import { RedisServer } from '../../../support/redis-server.js';
 import { defaultLiveness } from '../../domain/liveness.js';
 import {
   CanhazError,

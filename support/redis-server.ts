@@ -19,9 +19,9 @@ async function freePort(): Promise<number> {
 
 /** Test-only TLS material (test/fixtures/tls): a CA and a certificate for localhost it signed. */
 export const TEST_TLS = {
-  ca: join(import.meta.dirname, '../fixtures/tls/ca.pem'),
-  cert: join(import.meta.dirname, '../fixtures/tls/server.pem'),
-  key: join(import.meta.dirname, '../fixtures/tls/server.key'),
+  ca: join(import.meta.dirname, '../test/fixtures/tls/ca.pem'),
+  cert: join(import.meta.dirname, '../test/fixtures/tls/server.pem'),
+  key: join(import.meta.dirname, '../test/fixtures/tls/server.key'),
 };
 
 function answersPing(port: number, tls: boolean): Promise<boolean> {

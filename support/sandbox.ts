@@ -4,9 +4,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { FakeState } from '../../src/probe/fake/state.js';
+import type { FakeState } from '../src/probe/fake/state.js';
 
-export const ROOT = resolve(import.meta.dirname, '../..');
+export const ROOT = resolve(import.meta.dirname, '..');
 export const CLI = join(ROOT, 'dist/cli.js');
 export const FAKE_SMI = join(ROOT, 'dist/fake-nvidia-smi.js');
 

@@ -9,8 +9,9 @@ import { PoolAlreadyInitializedError, PoolNotInitializedError, StoreUnavailableE
 import { activeReservation, type Liveness } from '../../domain/liveness.js';
 import type { PoolOwner } from '../../domain/pool-owner.js';
 import type { GpuReading, InitializeResult, ReadingStore, Store } from '../../domain/ports.js';
-import type { GpuSlot, OwnerRef, PoolSnapshot, Reservation } from '../../domain/reservation.js';
+import type { OwnerRef, PoolSnapshot, } from '../../domain/reservation.js';
 import { decodeReading, encodeUsage } from '../reading-codec.js';
+import { CLEARED, type GpuRecord, toSlot } from './rows.js';
 import { checkStoreFiles, fileIdentity, fileOwner, journalOf, prepareStoreFiles } from './store-files.js';
 import { statementCache, type Sql } from './statements.js';
 
@@ -40,57 +41,6 @@ export interface SqliteOpenOptions {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-interface GpuRecord {
-  id: number;
-  user: string | null;
-  type: 'run' | 'manual' | null;
-  start_time: number | null;
-  last_heartbeat: number | null;
-  expiry_time: number | null;
-  token: string | null;
-  owner_host: string | null;
-  owner_pid: number | null;
-  owner_start: string | null;
-  last_released: number | null;
-}
-
-/** Why a row cannot be read (the file is writable by every user, and SQLite keeps any type), or null. */
-function unreadable(row: GpuRecord): string | null {
-  for (const field of ['start_time', 'last_heartbeat', 'expiry_time', 'last_released'] as const) {
-    const v: unknown = row[field];
-    if (v !== null && !(typeof v === 'number' && Number.isFinite(v)))
-      return `gpus row ${row.id}: unreadable ${field} ${JSON.stringify(String(v).slice(0, 40))}`;
-  }
-  if (row.user !== null && typeof row.user !== 'string') return `gpus row ${row.id}: user is not text`;
-  if (row.type !== null && row.type !== 'run' && row.type !== 'manual')
-    return `gpus row ${row.id}: unknown type ${JSON.stringify(String(row.type).slice(0, 20))}`;
-  return null;
-}
-
-function toSlot(row: GpuRecord): GpuSlot {
-  const problem = unreadable(row);
-  if (problem) return { id: row.id, reservation: null, lastReleased: null, problem };
-  let reservation: Reservation | null = null;
-  if (row.user !== null && row.type !== null) {
-    reservation = {
-      user: row.user,
-      type: row.type,
-      startTime: row.start_time ?? 0,
-      lastHeartbeat: row.last_heartbeat ?? row.start_time ?? 0,
-      expiryTime: row.expiry_time,
-      token: row.token,
-      owner:
-        row.owner_host !== null && row.owner_pid !== null
-          ? { host: row.owner_host, pid: row.owner_pid, startTime: row.owner_start }
-          : null,
-    };
-  }
-  return { id: row.id, reservation, lastReleased: row.last_released };
-}
-
-const CLEARED = `user = NULL, type = NULL, start_time = NULL, last_heartbeat = NULL, expiry_time = NULL,
-  token = NULL, owner_host = NULL, owner_pid = NULL, owner_start = NULL`;
 
 function sqliteCode(err: unknown): string | null {
   return driver && err instanceof driver.SqliteError ? err.code : null;

@@ -9,7 +9,7 @@ import { PoolAlreadyInitializedError, PoolNotInitializedError, StoreUnavailableE
 import { activeReservation, type Liveness } from '../../domain/liveness.js';
 import type { PoolOwner } from '../../domain/pool-owner.js';
 import type { GpuReading, InitializeResult, ReadingStore, Store } from '../../domain/ports.js';
-import type { OwnerRef, PoolSnapshot, } from '../../domain/reservation.js';
+import type { OwnerRef, PoolSnapshot } from '../../domain/reservation.js';
 import { decodeReading, encodeUsage } from '../reading-codec.js';
 import { CLEARED, type GpuRecord, toSlot } from './rows.js';
 import { checkStoreFiles, fileIdentity, fileOwner, journalOf, prepareStoreFiles } from './store-files.js';

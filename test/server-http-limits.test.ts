@@ -102,3 +102,24 @@ test('connections beyond the limit are refused; /health answers again once the i
     assert.equal((await s.api('/health')).status, 200);
   });
 });
+
+test('one address holds a few connections at most: more are closed at once, and it is served again once they close', async () => {
+  await withTestServer({ limits: { maxConnectionsPerAddress: 2, keepAliveTimeoutMs: 60_000 } }, async (s) => {
+    const held = await Promise.all([0, 1].map(() => rawSocket(s)));
+    const extra = await rawSocket(s);
+    extra.write('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    assert.equal(await within(3000, 'the refusal', untilClosed(extra)), '', 'closed without an answer');
+    for (const socket of held) socket.destroy();
+    await within(
+      3000,
+      '/health again',
+      (async () => {
+        for (;;) {
+          const r = await s.api('/health').catch(() => null);
+          if (r?.status === 200) return;
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      })(),
+    );
+  });
+});

@@ -11,6 +11,8 @@ export interface NetworkLimits {
   keepAliveTimeoutMs: number;
   /** Open connections per listener; more are closed as they arrive. */
   maxConnections: number;
+  /** Open connections per remote address on each listener; more are closed as they arrive. */
+  maxConnectionsPerAddress: number;
   /** gRPC: calls one connection may have open at once (more are refused with REFUSED_STREAM). */
   maxConcurrentStreams: number;
   /** gRPC: what HTTP/2 itself may hold per connection, in MB (node's maxSessionMemory). */
@@ -50,6 +52,7 @@ const DEFAULTS: Omit<NetworkLimits, 'maxConnections'> = {
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
   keepAliveTimeoutMs: 5_000,
+  maxConnectionsPerAddress: 32,
   maxConcurrentStreams: 100,
   maxSessionMemoryMb: 10,
   unauthenticatedBytes: 8 * 1024,

@@ -11,6 +11,7 @@ import {
 } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { UsageError } from '../domain/errors.js';
+import { capConnectionsPerAddress } from './address-cap.js';
 import { buildDeps, type ServerDeps, type ServerOptions } from './deps.js';
 import { guardedGrpcHandler } from './grpc/guard.js';
 import { gpuProxyRoutes, PEER_ADDRESS } from './grpc/service.js';
@@ -150,6 +151,7 @@ async function listenGrpc(
     ? createSecureServer({ ...options, ...tls, handshakeTimeout: limits.headersTimeoutMs }, listener)
     : createHttp2Server(options, listener);
   server.maxConnections = limits.maxConnections;
+  capConnectionsPerAddress(server, limits.maxConnectionsPerAddress);
   const sessions = trackSessions(server, limits.idleSessionMs);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

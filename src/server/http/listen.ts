@@ -3,6 +3,7 @@
 import { serve, type ServerType } from '@hono/node-server';
 import type { Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import { capConnectionsPerAddress } from '../address-cap.js';
 import type { NetworkLimits } from '../limits.js';
 
 export interface HttpListenAddress {
@@ -31,5 +32,6 @@ export function createHttp(
   const http = server as HttpServer;
   http.keepAliveTimeout = limits.keepAliveTimeoutMs;
   http.maxConnections = limits.maxConnections;
+  capConnectionsPerAddress(http, limits.maxConnectionsPerAddress);
   return http;
 }

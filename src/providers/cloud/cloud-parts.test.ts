@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BAD_KEY_REST_MS, KeyRing } from './keys.js';
-import { Limiter } from './limiter.js';
+import { ConcurrencyLimit } from '../../domain/concurrency-limit.js';
 import { ListingCache } from './listing-cache.js';
 
 test('keys: a refused key rests, a rate-limited one backs off doubling, and messages name positions only', () => {
@@ -46,7 +46,7 @@ test('listing cache: callers in flight share one load, kept for its age; a failu
 });
 
 test('limiter: at most N run at once, the rest in order', async () => {
-  const limiter = new Limiter(2);
+  const limiter = new ConcurrencyLimit(2);
   let running = 0;
   let peak = 0;
   const order: number[] = [];

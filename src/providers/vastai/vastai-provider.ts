@@ -4,7 +4,8 @@ import type { Clock } from '../../domain/ports.js';
 import { ApiClient, CloudApiError, pick, type ApiAnswer } from '../cloud/api-client.js';
 import { expired, isOurLabel, newLabel } from '../cloud/label.js';
 import { HELD_LIST_DEADLINE_MS, withDeadline } from '../cloud/deadline.js';
-import { Limiter } from '../cloud/limiter.js';
+import { ConcurrencyLimit } from '../../domain/concurrency-limit.js';
+import { CREATIONS_AT_ONCE } from '../cloud/creations.js';
 import { ListingCache } from '../cloud/listing-cache.js';
 import type { Provider } from '../provider.js';
 import { offerInstance, searchBody, VASTAI, type VastOfferRow } from './search.js';
@@ -36,7 +37,7 @@ export class VastAiProvider implements Provider {
   private readonly api: ApiClient;
   private readonly listings: ListingCache<GpuInstance[]>;
   /** Creations at once (the rest wait), so one big request does not trip the rate limit. */
-  private readonly creations = new Limiter();
+  private readonly creations = new ConcurrencyLimit(CREATIONS_AT_ONCE);
 
   constructor(private readonly o: VastAiOptions) {
     this.api = new ApiClient({

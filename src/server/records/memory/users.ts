@@ -1,6 +1,6 @@
 // Users in memory, with their login lockout and token generation.
-import { randomUUID } from 'node:crypto';
 import { CanhazError } from '../../../domain/errors.js';
+import { newUser } from '../new-user.js';
 import type { User, UserRecords } from '../ports.js';
 import { copy, type Tables } from './tables.js';
 
@@ -11,19 +11,7 @@ export class MemoryUsers implements UserRecords {
 
   async addUser(email: string, name: string, isAdmin: boolean, passwordHash: string | null, now: number) {
     if (findByEmail(this.t, email)) throw new CanhazError(`a user with email ${email} already exists`);
-    const user: User = {
-      id: randomUUID(),
-      email,
-      name,
-      isAdmin,
-      passwordHash,
-      createdAt: now,
-      disabledAt: null,
-      deletedAt: null,
-      tokenGeneration: 0,
-      failedLogins: 0,
-      lockedUntil: null,
-    };
+    const user = newUser(email, name, isAdmin, passwordHash, now);
     this.t.users.set(user.id, user);
     return copy(user);
   }

@@ -1,6 +1,6 @@
 // Users in the accounts file, with their login lockout and token generation.
-import { randomUUID } from 'node:crypto';
 import { CanhazError } from '../../../domain/errors.js';
+import { newUser } from '../new-user.js';
 import type { User, UserRecords } from '../ports.js';
 import type { AccountsDatabase } from './database.js';
 
@@ -48,19 +48,7 @@ export class SqliteUsers implements UserRecords {
     passwordHash: string | null,
     now: number,
   ): Promise<User> {
-    const user: User = {
-      id: randomUUID(),
-      email,
-      name,
-      isAdmin,
-      passwordHash,
-      createdAt: now,
-      disabledAt: null,
-      deletedAt: null,
-      tokenGeneration: 0,
-      failedLogins: 0,
-      lockedUntil: null,
-    };
+    const user = newUser(email, name, isAdmin, passwordHash, now);
     return this.db.write(() => {
       if (findByEmail(this.db, email)) throw new CanhazError(`a user with email ${email} already exists`);
       this.db

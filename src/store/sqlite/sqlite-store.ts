@@ -323,10 +323,11 @@ export class SqliteStore implements Store, ReadingStore {
 
 /**
  * The journal `admin` made is kept between transactions (PERSIST), so no command creates a file in
- * the store's directory. Rollback modes are not stored in the file: every connection sets it before
- * its first read, since the rollback of a journal left by a killed process happens on that read, and
- * SQLite's default mode would then delete the journal. A store of older versions in WAL mode was
- * refused before it was opened, except by `admin`, which converts it here.
+ * the store's directory. Rollback modes are not stored in the file: every connection sets it first.
+ * Setting it reads the schema, and a journal left by a killed write is rolled back on that read in
+ * SQLite's default mode, which deletes the journal: root may, and the next command makes it again
+ * (store-files.ts); anyone else is told to run a command as root (storeError). A store of older
+ * versions in WAL mode was refused before it was opened, except by `admin`, which converts it here.
  */
 function keepJournal(db: Database.Database, path: string): void {
   if (String(db.pragma('journal_mode = PERSIST', { simple: true })) !== 'persist') {

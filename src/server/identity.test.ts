@@ -72,6 +72,17 @@ describe('logins', () => {
     assert.deepEqual([4, 5, 6, 7, 14, 15, 1000].map(lockMs), [0, 1000, 2000, 4000, 512_000, MAX_LOCK_MS, MAX_LOCK_MS]);
   });
 
+  test('guesses sent at once for one email get one check: a lock cannot be outrun in parallel', async () => {
+    const accounts = SqliteRecords.open(join(dir, 'parallel.db'));
+    const identity = new Identity(accounts, () => 1_800_000_000_000);
+    const guesses = Array.from({ length: 8 }, (_, i) =>
+      code(identity.login('target@example.com', `guess ${i}`, `127.0.1.${i + 1}`)),
+    );
+    const codes = await Promise.all(guesses);
+    assert.deepEqual([codes.filter((c) => c === 'UNAUTHENTICATED').length, codes.length], [1, 8], codes.join(','));
+    accounts.close();
+  });
+
   test('password checks are bounded across emails and addresses: a spray is refused at once, not queued', async () => {
     const accounts = SqliteRecords.open(join(dir, 'spray.db'));
     const identity = new Identity(accounts, () => 1_800_000_000_000);

@@ -25,6 +25,8 @@ export class Identity {
   /** Password guessing is limited per email and per address (and each try costs a scrypt). */
   private readonly loginLimiter: RateLimiter;
   private readonly lockout: LoginLockout;
+  /** Emails whose login is being checked now. */
+  private readonly checking = new Set<string>();
 
   constructor(
     private readonly accounts: UserRecords & ApiKeyRecords & SettingRecords,
@@ -83,6 +85,21 @@ export class Identity {
     }
     this.loginLimiter.take(`email:${email.toLowerCase()}`);
     this.loginLimiter.take(`address:${peer}`);
+    // One check in flight per email: the lockout counts a failure only after its check, so parallel
+    // guesses would otherwise all pass the lock's test before the first failure is recorded.
+    const key = email.toLowerCase();
+    if (this.checking.has(key)) {
+      throw new ApiError('RESOURCE_EXHAUSTED', 'a login for this email is already being checked; retry shortly');
+    }
+    this.checking.add(key);
+    try {
+      return await this.checkLogin(email, password);
+    } finally {
+      this.checking.delete(key);
+    }
+  }
+
+  private async checkLogin(email: string, password: string): Promise<{ token: string; user: User }> {
     const user = await this.accounts.userByEmail(email);
     const wait = this.lockout.remaining(email, user);
     if (wait > 0) {

@@ -19,10 +19,3 @@ CREATE TABLE IF NOT EXISTS gpus (
 );
 CREATE INDEX IF NOT EXISTS gpus_by_token ON gpus (token);
 CREATE INDEX IF NOT EXISTS gpus_by_user ON gpus (user);
--- The latest GPU reading of each host, shared by its commands, and the lock that elects one prober.
-CREATE TABLE IF NOT EXISTS readings (
-  host TEXT PRIMARY KEY,
-  taken_at INTEGER,
-  usage_json TEXT,
-  probe_lock_until INTEGER
-);

@@ -279,7 +279,8 @@ export class SqliteStore implements Store, ReadingStore {
     });
   }
 
-  // --- the shared GPU reading (a table stores set up before it lack until their first reading)
+  // --- the shared GPU reading of each host, and the lock that elects its one prober (the table is made by
+  // the first reading, so stores set up before it need no admin)
 
   private readingsTable(): void {
     this.sql(`CREATE TABLE IF NOT EXISTS readings (host TEXT PRIMARY KEY, taken_at INTEGER, usage_json TEXT,

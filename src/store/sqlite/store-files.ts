@@ -6,6 +6,7 @@ import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { PoolNotInitializedError, StoreUnavailableError } from '../../domain/errors.js';
 import { networkFilesystem } from '../../host/filesystem.js';
+import { DEFAULT_STORE } from '../defaults.js';
 import {
   createFileExclusively,
   createMissingDirectories,
@@ -59,12 +60,7 @@ function checkFiles(path: string): void {
   const db = fileProblem(path);
   if (db?.kind === 'missing') throw new PoolNotInitializedError();
   if (db) throw refuse(path, db.reason);
-  for (const extra of [journalOf(path), ...leftoverWalFiles(path)]) {
-    const problem = fileProblem(extra);
-    if (problem?.kind === 'unsafe') throw refuse(path, problem.reason);
-  }
-  const planted = superJournalPointer(journalOf(path));
-  if (planted) throw refuse(path, planted);
+  checkCompanions(path);
   if (inWalMode(path)) {
     throw new StoreUnavailableError(
       `The GPU store ${path} is in the WAL layout of an older canhazgpu; run 'canhazgpu admin --gpus <count>' as root to convert it.`,
@@ -97,7 +93,7 @@ export function prepareStoreFiles(path: string): void {
   const network = lstatOrNull(dir) ? networkFilesystem(dir) : null;
   if (network) {
     throw new StoreUnavailableError(
-      `${dir} is on ${network}, a network filesystem, where SQLite's locks do not hold: put the store on a local disk (e.g. --store /var/lib/canhazgpu/state.db).`,
+      `${dir} is on ${network}, a network filesystem, where SQLite's locks do not hold: put the store on a local disk (e.g. --store ${DEFAULT_STORE}).`,
     );
   }
   try {
@@ -121,8 +117,13 @@ export function prepareStoreFiles(path: string): void {
       );
     }
   }
-  for (const extra of leftoverWalFiles(path)) {
-    const problem = fileProblem(extra);
+  checkCompanions(path);
+}
+
+/** The journal and any WAL files left: plain files of root or the caller, and no planted super-journal. */
+function checkCompanions(path: string): void {
+  for (const file of [journalOf(path), ...leftoverWalFiles(path)]) {
+    const problem = fileProblem(file);
     if (problem?.kind === 'unsafe') throw refuse(path, problem.reason);
   }
   const planted = superJournalPointer(journalOf(path));

@@ -12,6 +12,7 @@ import { NvmlProbe } from '../probe/nvml/nvml-probe.js';
 import type { Records, RecordsOpenOptions } from '../server/records/ports.js';
 import { openStore, type OpenOptions } from '../store/open.js';
 import type { Config } from './config.js';
+import { VERSION } from './version.js';
 
 export interface Output {
   write(text: string): unknown;
@@ -59,7 +60,8 @@ export function systemContext(config: Config, io: { stdout: Output; stderr: Outp
     ...io,
     config,
     clock: systemClock,
-    openStore: (options) => openStore(config.storeUrl, { lockWaitMs: config.lockWaitMs, ...options }),
+    openStore: (options) =>
+      openStore(config.storeUrl, { lockWaitMs: config.lockWaitMs, host: config.host, version: VERSION, ...options }),
     probe: probeFor(config),
     currentUser: currentUserName,
     uid: () => process.getuid?.() ?? -1,

@@ -87,3 +87,26 @@ export interface Clock {
 }
 
 export const systemClock: Clock = { now: () => Date.now() };
+
+/** One host of a fleet sharing a store, as it last registered itself. */
+export interface HostRecord {
+  host: string;
+  /** GPUs its last reading saw (null: none yet, or the probe could not read). */
+  gpus: number | null;
+  models: string[];
+  version: string | null;
+  /** When it last ran a command or saved a reading (ms). */
+  lastSeen: number;
+}
+
+/** A store several hosts share (Redis): each host keeps a pool of its own in it. */
+export interface Fleet {
+  /** This host's name in the fleet. */
+  readonly host: string;
+  /** Every registered host, this one included, by name. */
+  hosts(): Promise<HostRecord[]>;
+  /** `host`'s pool and readings in the same store (this host's own for its name); the caller need not close it. */
+  poolOf(host: string): Store & ReadingStore;
+}
+
+export const isFleet = (store: Store): store is Store & Fleet => 'poolOf' in store;

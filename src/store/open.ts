@@ -53,6 +53,9 @@ export interface OpenOptions {
   reconnect?: boolean;
   /** Redis: how long to wait for the other tools' allocation lock. */
   lockWaitMs?: number;
+  /** Redis: this host's name in the fleet sharing it, and the version it records there. */
+  host?: string;
+  version?: string;
 }
 
 /** Opens the store the URL names. */
@@ -60,7 +63,8 @@ export async function openStore(url: string, options: OpenOptions = {}): Promise
   const spec = parseStoreUrl(url);
   if (spec.kind === 'redis') {
     const { RedisStore } = await import('./redis/redis-store.js');
-    return RedisStore.connect(spec.url, { reconnect: options.reconnect ?? false, lockWaitMs: options.lockWaitMs });
+    const { reconnect = false, lockWaitMs, host, version } = options;
+    return RedisStore.connect(spec.url, { reconnect, lockWaitMs, host, version });
   }
   return options.create
     ? SqliteStore.create(spec.path)

@@ -41,7 +41,7 @@ export function testContext(options: {
     env,
     config,
     clock: { now: () => now },
-    openStore: (o) => openStore(config.storeUrl, { lockWaitMs: config.lockWaitMs, ...o }),
+    openStore: (o) => openStore(config.storeUrl, { lockWaitMs: config.lockWaitMs, host: config.host, ...o }),
     probe: probeFor(config),
     currentUser: async () => options.user ?? 'alice',
     // The real uid unless told; only admin --force asks (the checks of the store's files use the real one).

@@ -12,18 +12,19 @@ import {
 } from '../../domain/errors.js';
 import type { Liveness } from '../../domain/liveness.js';
 import type { PoolOwner } from '../../domain/pool-owner.js';
-import type { GpuReading, InitializeResult, ReadingStore, Store } from '../../domain/ports.js';
+import type { Fleet, GpuReading, HostRecord, InitializeResult, ReadingStore, Store } from '../../domain/ports.js';
 import type { GpuSlot, OwnerRef, PoolSnapshot } from '../../domain/reservation.js';
 import { decodeReading, encodeUsage } from '../reading-codec.js';
+import { decodeHostRecord, hostPatch, keysOfHost } from './fleet-schema.js';
 import {
   decodePoolOwner,
   decodeSlot,
   encodeReservation,
-  GPU_COUNT_KEY,
-  gpuKey,
-  LOCK_KEY,
-  POOL_OWNER_KEY,
-  PREFIX,
+  HOSTS_KEY,
+  PLAIN_HOST_KEY,
+  PLAIN_KEYS,
+  type PoolKeys,
+  poolKeys,
   READING_TTL_S,
   readingKey,
   readingLockKey,
@@ -38,6 +39,13 @@ export interface RedisStoreOptions {
   reconnect?: boolean;
   /** How long to wait for another tool's allocation lock before giving up. */
   lockWaitMs?: number;
+  /**
+   * This host's name in a fleet sharing the Redis: its pool is the plain keys when it holds them (or
+   * nobody does), else its own tagged keys; every command refreshes its record. Absent: the plain keys.
+   */
+  host?: string;
+  /** Recorded in the host's record. */
+  version?: string;
 }
 
 /** The URL with its password hidden, for messages. */
@@ -54,18 +62,25 @@ function redisClient(): typeof Redis {
 
 type ScriptReply = Array<string | number | null>;
 
-export class RedisStore implements Store, ReadingStore {
+export class RedisStore implements Store, ReadingStore, Fleet {
   readonly location: string;
   private lastError: Error | null = null;
   /** The pool size last seen; scripts check it and answer 'resize' when admin changed it. */
   private knownCount: number | null = null;
+  /** The host whose pool the plain keys are, as last read (null: nobody claimed them). */
+  private plainHost: string | null = null;
 
   private constructor(
     private readonly redis: Redis,
     url: string,
     private readonly lockWaitMs: number,
+    readonly host: string,
+    private keys: PoolKeys,
+    /** A view of another host's pool shares the client of the store it came from, which closes it. */
+    private readonly parent: RedisStore | null = null,
   ) {
     this.location = redactUrl(url);
+    if (parent) return;
     redis.on('error', (err: Error) => {
       this.lastError = err; // ioredis reports connection trouble here; calls fail with their own error
     });
@@ -84,7 +99,8 @@ export class RedisStore implements Store, ReadingStore {
       retryStrategy: () => null, // the first connection must succeed; see below for later ones
     };
     const redis = new (redisClient())(url, settings);
-    const store = new RedisStore(redis, url, options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS);
+    const host = options.host ?? '';
+    const store = new RedisStore(redis, url, options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS, host, PLAIN_KEYS);
     for (const name of SCRIPT_NAMES) redis.defineCommand(name, { lua: loadScript(name) });
     try {
       await redis.connect();
@@ -105,8 +121,35 @@ export class RedisStore implements Store, ReadingStore {
         );
       }
     }
+    if (options.host !== undefined) await store.joinFleet(options.version ?? null);
     if (options.reconnect) redis.options.retryStrategy = (attempt) => Math.min(100 * attempt, 1000);
     return store;
+  }
+
+  /** Finds which keys are this host's pool and refreshes its record, in one round trip. */
+  private async joinFleet(version: string | null): Promise<void> {
+    const [plainHost] = await Promise.all([
+      this.call(() => this.redis.get(PLAIN_HOST_KEY)),
+      this.script('register-host', [HOSTS_KEY], [this.host, hostPatch({ lastSeen: Date.now(), version })]),
+    ]).catch((err: unknown) => {
+      this.redis.disconnect();
+      throw err;
+    });
+    this.plainHost = plainHost;
+    this.keys = keysOfHost(this.host, plainHost);
+  }
+
+  async hosts(): Promise<HostRecord[]> {
+    const all = await this.call(() => this.redis.hgetall(HOSTS_KEY));
+    return Object.entries(all)
+      .map(([host, raw]) => decodeHostRecord(host, raw))
+      .sort((a, b) => a.host.localeCompare(b.host));
+  }
+
+  poolOf(host: string): RedisStore {
+    if (host === this.host) return this;
+    const client = this.parent ?? this;
+    return new RedisStore(this.redis, this.location, this.lockWaitMs, host, keysOfHost(host, this.plainHost), client);
   }
 
   private unavailable(err: unknown): StoreUnavailableError {
@@ -146,7 +189,7 @@ export class RedisStore implements Store, ReadingStore {
 
   private async poolSize(): Promise<number> {
     this.knownCount = null;
-    const raw = await this.call(() => this.redis.get(GPU_COUNT_KEY));
+    const raw = await this.call(() => this.redis.get(this.keys.gpuCount));
     if (raw === null) throw new PoolNotInitializedError();
     this.knownCount = this.checkedCount(raw);
     return this.knownCount;
@@ -157,7 +200,7 @@ export class RedisStore implements Store, ReadingStore {
     const text = String(raw ?? '').trim();
     if (!/^\d+$/.test(text) || Number(text) > MAX_POOL_SIZE) {
       throw new CanhazError(
-        `${GPU_COUNT_KEY} holds ${JSON.stringify(String(raw).slice(0, 40))}, not a number of GPUs (0 to ${MAX_POOL_SIZE}). Run 'canhazgpu admin --gpus <count> --force' to repair it.`,
+        `${this.keys.gpuCount} holds ${JSON.stringify(String(raw).slice(0, 40))}, not a number of GPUs (0 to ${MAX_POOL_SIZE}). Run 'canhazgpu admin --gpus <count> --force' to repair it.`,
       );
     }
     return Number(text);
@@ -170,7 +213,7 @@ export class RedisStore implements Store, ReadingStore {
   private async overPool(name: ScriptName, leadingKeys: string[], args: Array<string | number>): Promise<ScriptReply> {
     for (;;) {
       const count = this.knownCount ?? (await this.poolSize());
-      const reply = await this.script(name, [GPU_COUNT_KEY, ...leadingKeys, ...this.gpuKeys(count)], args);
+      const reply = await this.script(name, [this.keys.gpuCount, ...leadingKeys, ...this.gpuKeys(count)], args);
       if (reply[0] === 'resize') {
         this.knownCount = this.checkedCount(reply[1]);
       } else if (reply[0] === 'uninitialized') {
@@ -187,7 +230,7 @@ export class RedisStore implements Store, ReadingStore {
   }
 
   private gpuKeys(count: number): string[] {
-    return Array.from({ length: count }, (_, id) => gpuKey(id));
+    return Array.from({ length: count }, (_, id) => this.keys.gpu(id));
   }
 
   async snapshot(): Promise<PoolSnapshot> {
@@ -197,29 +240,40 @@ export class RedisStore implements Store, ReadingStore {
     const replies = (await this.call(() => pipeline.exec())) ?? [];
     const slots: GpuSlot[] = replies.map(([err, value], id) =>
       err
-        ? { id, reservation: null, lastReleased: null, problem: `${gpuKey(id)}: ${err.message.split('\n')[0]}` }
-        : decodeSlot(id, value as string | null),
+        ? { id, reservation: null, lastReleased: null, problem: `${this.keys.gpu(id)}: ${err.message.split('\n')[0]}` }
+        : decodeSlot(id, value as string | null, this.keys),
     );
     return { gpuCount, slots };
   }
 
   async initialize(gpuCount: number, force: boolean, _now?: number, owner?: PoolOwner): Promise<InitializeResult> {
     // Every GPU key there is, also any beyond the recorded count, so a forced reset leaves none behind.
+    const { prefix, tag } = this.keys;
     const keys = new Set<string>();
+    const gpuKeyPattern = new RegExp(`^${prefix.replace(/[^\w:]/g, '\\$&')}gpu:\\d+$`);
     await this.call(async () => {
-      for await (const batch of this.redis.scanStream({ match: `${PREFIX}gpu:*`, count: 1000 })) {
-        for (const key of batch as string[]) if (/^canhazgpu:gpu:\d+$/.test(key)) keys.add(key);
+      for await (const batch of this.redis.scanStream({ match: `${prefix}gpu:*`, count: 1000 })) {
+        for (const key of batch as string[]) if (gpuKeyPattern.test(key)) keys.add(key);
       }
     });
     const ownerJson = owner ? JSON.stringify(owner) : '';
+    // A host of a fleet setting up the plain keys claims them (the key lives in the tagged pool's slot otherwise).
+    const claimant = tag === null ? this.host : '';
     const [outcome, previous] = await this.script(
       'initialize',
-      [GPU_COUNT_KEY, POOL_OWNER_KEY, ...keys],
-      [gpuCount, force ? '1' : '0', ownerJson],
+      [this.keys.gpuCount, this.keys.poolOwner, claimant ? PLAIN_HOST_KEY : this.keys.key('pool_host'), ...keys],
+      [gpuCount, force ? '1' : '0', ownerJson, prefix, claimant],
     );
+    if (outcome === 'moved') {
+      // Another host claimed the plain keys since we looked: this host's pool is its tagged keys.
+      this.plainHost = String(previous);
+      this.keys = keysOfHost(this.host, this.plainHost);
+      return this.initialize(gpuCount, force, _now, owner);
+    }
     // A count that was junk counts as 0 GPUs cleared.
     const previousCount =
       previous === null || previous === undefined ? null : Number.parseInt(String(previous), 10) || 0;
+    if (claimant) this.plainHost = claimant;
     if (outcome === 'exists') throw new PoolAlreadyInitializedError(previousCount ?? 0);
     this.knownCount = gpuCount;
     return { previousCount };
@@ -241,6 +295,11 @@ export class RedisStore implements Store, ReadingStore {
         .del(readingLockKey(reading.host))
         .exec(),
     );
+    if (this.host === '') return; // not in a fleet
+    const gpus = reading.usage?.length ?? null;
+    const models = [...new Set((reading.usage ?? []).map((g) => g.name).filter((n): n is string => !!n))];
+    const patch = hostPatch({ lastSeen: reading.takenAt, ...(reading.usage ? { gpus, models } : {}) });
+    await this.script('register-host', [HOSTS_KEY], [reading.host, patch]);
   }
 
   async claimProbe(host: string, _now: number, holdMs: number): Promise<boolean> {
@@ -250,7 +309,7 @@ export class RedisStore implements Store, ReadingStore {
   }
 
   async poolOwner(): Promise<PoolOwner | null> {
-    const raw = await this.call(() => this.redis.get(POOL_OWNER_KEY));
+    const raw = await this.call(() => this.redis.get(this.keys.poolOwner));
     return raw === null ? null : decodePoolOwner(raw);
   }
 
@@ -263,7 +322,7 @@ export class RedisStore implements Store, ReadingStore {
       const at = { ...req, now: req.now + shift, expiryTime: req.expiryTime === null ? null : req.expiryTime + shift };
       const reply = await this.overPool(
         'allocate',
-        [LOCK_KEY],
+        [this.keys.lock],
         [
           at.now / 1000,
           req.count,
@@ -315,6 +374,7 @@ export class RedisStore implements Store, ReadingStore {
   }
 
   async close(): Promise<void> {
+    if (this.parent) return;
     try {
       await this.redis.quit();
     } catch {

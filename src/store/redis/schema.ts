@@ -5,16 +5,55 @@ import type { PoolOwner } from '../../domain/pool-owner.js';
 import type { GpuSlot, Reservation } from '../../domain/reservation.js';
 
 export const PREFIX = 'canhazgpu:';
-export const GPU_COUNT_KEY = `${PREFIX}gpu_count`;
-export const LOCK_KEY = `${PREFIX}allocation_lock`;
-/** Ours alone: who ran `admin` (the other tools ignore it). */
-export const POOL_OWNER_KEY = `${PREFIX}pool_owner`;
+
+/**
+ * The keys of one host's pool. The plain `canhazgpu:` keys are the pool the other tools share (one
+ * host's); every other host of a fleet keeps its pool under `canhazgpu:{host}:`, a Redis Cluster hash
+ * tag, so each script touches one slot. Scripts get every key they touch from here (KEYS, or `prefix`
+ * as an argument), so a new key of a pool is `keys.key('name')`.
+ */
+export interface PoolKeys {
+  /** The host these keys are tagged with; null for the plain keys. */
+  readonly tag: string | null;
+  readonly prefix: string;
+  readonly gpuCount: string;
+  readonly lock: string;
+  /** Ours alone: who ran `admin` (the other tools ignore it). */
+  readonly poolOwner: string;
+  gpu(id: number): string;
+  key(name: string): string;
+}
+
+export function poolKeys(tag: string | null): PoolKeys {
+  const prefix = tag === null ? PREFIX : `${PREFIX}{${tag}}:`;
+  const key = (name: string) => `${prefix}${name}`;
+  return {
+    tag,
+    prefix,
+    gpuCount: key('gpu_count'),
+    lock: key('allocation_lock'),
+    poolOwner: key('pool_owner'),
+    gpu: (id) => key(`gpu:${id}`),
+    key,
+  };
+}
+
+export const PLAIN_KEYS = poolKeys(null);
+export const GPU_COUNT_KEY = PLAIN_KEYS.gpuCount;
+export const LOCK_KEY = PLAIN_KEYS.lock;
+export const POOL_OWNER_KEY = PLAIN_KEYS.poolOwner;
+/** Ours alone: the host whose pool the plain keys are (the first of ours to set them up, or claim them). */
+export const PLAIN_HOST_KEY = `${PREFIX}pool_host`;
+/** Ours alone: every host of the fleet, a hash of host name to its record (JSON). */
+export const HOSTS_KEY = `${PREFIX}hosts`;
+/** A host name fit for a key and a hash tag. */
+export const HOST_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** Ours alone: a host's latest GPU reading, and the lock that elects its one prober. */
 export const readingKey = (host: string) => `${PREFIX}reading:${host}`;
 export const readingLockKey = (host: string) => `${PREFIX}reading_lock:${host}`;
 /** A reading nobody refreshes goes away by itself (commands want one seconds old at most). */
 export const READING_TTL_S = 300;
-export const gpuKey = (id: number) => `${PREFIX}gpu:${id}`;
+export const gpuKey = PLAIN_KEYS.gpu;
 
 /** Unix seconds from a JSON number or an RFC 3339 string; null when absent, undefined when unreadable. */
 export function readTime(value: unknown): number | null | undefined {
@@ -38,21 +77,22 @@ export function readTime(value: unknown): number | null | undefined {
 const ms = (seconds: number) => seconds * 1000;
 
 /** One GPU key's value (null when absent) as the domain sees it, or with the problem named. */
-export function decodeSlot(id: number, raw: string | null): GpuSlot {
+export function decodeSlot(id: number, raw: string | null, keys: PoolKeys = PLAIN_KEYS): GpuSlot {
+  const problem = (what: string) => unreadable(keys.gpu(id), id, what);
   if (raw === null) return { id, reservation: null, lastReleased: null };
   let entry: unknown;
   try {
     entry = JSON.parse(raw);
   } catch {
-    return problem(id, `unreadable JSON ${JSON.stringify(raw.slice(0, 40))}`);
+    return problem(`unreadable JSON ${JSON.stringify(raw.slice(0, 40))}`);
   }
   if (!entry || typeof entry !== 'object' || Array.isArray(entry))
-    return problem(id, `not a JSON object: ${raw.slice(0, 40)}`);
+    return problem(`not a JSON object: ${raw.slice(0, 40)}`);
   const e = entry as Record<string, unknown>;
   const released = readTime(e['last_released']);
   const lastReleased = released === null || released === undefined ? null : ms(released);
   if (e['user'] === undefined || e['user'] === null || e['user'] === '') return { id, reservation: null, lastReleased };
-  if (typeof e['user'] !== 'string') return problem(id, `user is not a string`);
+  if (typeof e['user'] !== 'string') return problem(`user is not a string`);
   const start = readTime(e['start_time']);
   const heartbeat = readTime(e['last_heartbeat']);
   const expiry = readTime(e['expiry_time']);
@@ -61,7 +101,7 @@ export function decodeSlot(id: number, raw: string | null): GpuSlot {
     ['last_heartbeat', heartbeat],
     ['expiry_time', expiry],
   ] as const) {
-    if (value === undefined) return problem(id, `unreadable ${field} ${JSON.stringify(e[field])}`);
+    if (value === undefined) return problem(`unreadable ${field} ${JSON.stringify(e[field])}`);
   }
   const manual = e['type'] === 'manual' || ((e['type'] === undefined || e['type'] === null) && expiry !== null);
   const startMs = ms(start ?? 0);
@@ -84,8 +124,8 @@ export function decodeSlot(id: number, raw: string | null): GpuSlot {
   return { id, reservation, lastReleased };
 }
 
-function problem(id: number, what: string): GpuSlot {
-  return { id, reservation: null, lastReleased: null, problem: `${gpuKey(id)}: ${what}` };
+function unreadable(key: string, id: number, what: string): GpuSlot {
+  return { id, reservation: null, lastReleased: null, problem: `${key}: ${what}` };
 }
 
 const seconds = (msValue: number) => Math.floor(msValue / 1000);

@@ -22,5 +22,6 @@ export const SCRIPT_NAMES = [
   'release-token',
   'release-manual',
   'initialize',
+  'register-host',
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];

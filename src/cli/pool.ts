@@ -1,6 +1,6 @@
 // What the commands share: this host's pool, opened on the context's store and probe, and the original manual's
 // ways of printing and parsing GPU ids.
-import type { ReadingStore, Store } from '../domain/ports.js';
+import type { GpuProbe, ReadingStore, Store } from '../domain/ports.js';
 import { SharedProbe } from '../probe/shared-probe.js';
 import type { OpenOptions } from '../store/open.js';
 import { PoolService } from '../pool/pool-service.js';
@@ -31,14 +31,21 @@ export async function openPool(
   purpose: 'allocate' | 'status' = 'allocate',
 ): Promise<PoolService> {
   const store = await ctx.openStore(options);
+  return poolOn(ctx, store, sharedProbe(ctx, store, purpose) ?? ctx.probe);
+}
+
+/** A pool on `store` whose GPUs `probe` reads; the original manual's warning when it cannot. */
+export function poolOn(ctx: Context, store: Store, probe: GpuProbe, warn = true): PoolService {
   return new PoolService({
     store,
-    probe: sharedProbe(ctx, store, purpose) ?? ctx.probe,
+    probe,
     clock: ctx.clock,
     owners: { state: (owner) => ctx.ownerState(owner) },
     staleAfterMs: ctx.config.staleAfterMs,
     inUseThresholdMb: ctx.config.inUseThresholdMb,
-    onProbeUnavailable: (tool) => ctx.stderr.write(`Warning: Could not detect GPU usage (${tool} unavailable)\n`),
+    onProbeUnavailable: warn
+      ? (tool) => ctx.stderr.write(`Warning: Could not detect GPU usage (${tool} unavailable)\n`)
+      : undefined,
   });
 }
 

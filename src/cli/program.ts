@@ -75,9 +75,10 @@ function buildProgram(
     .description('Reserve GPUs manually for a specified duration')
     .option('--gpus <count>', 'Number of GPUs to reserve (default: 1)')
     .option('--duration <time>', 'Duration to reserve GPUs, e.g. 30m, 2h, 1d, 0.5h (default: 8h)')
+    .option('--host <name>', "Another host of the fleet sharing the store's Redis, or 'any' for the best fit")
     .action(function (this: Command) {
-      const o = this.opts<{ gpus?: string; duration?: string }>();
-      return act((ctx) => reserveCommand({ gpus: o.gpus, duration: o.duration }, ctx))();
+      const o = this.opts<{ gpus?: string; duration?: string; host?: string }>();
+      return act((ctx) => reserveCommand({ gpus: o.gpus, duration: o.duration, host: o.host }, ctx))();
     });
 
   program
@@ -246,9 +247,11 @@ function buildProgram(
     .description('Show current GPU allocation status')
     .option('--table', 'Show a table with users, models and processes', false)
     .option('--json', 'Machine-readable output', false)
+    .option('--all', "Every host of the fleet sharing the store's Redis", false)
+    .option('--host <name>', 'Only this host of the fleet (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
     .action(function (this: Command) {
-      const o = this.opts<{ table: boolean; json: boolean }>();
-      return act((ctx) => statusCommand(o, ctx))();
+      const o = this.opts<{ table: boolean; json: boolean; all: boolean; host: string[] }>();
+      return act((ctx) => statusCommand({ table: o.table, json: o.json, all: o.all, hosts: o.host }, ctx))();
     });
 
   return program;

@@ -7,6 +7,9 @@ import { openPool } from '../pool.js';
 export interface StatusOptions {
   table: boolean;
   json: boolean;
+  /** The fleet sharing the store: every host (`--all`), or the ones named (`--host H`, repeatable). */
+  all?: boolean;
+  hosts?: string[];
 }
 
 /** The original manual's status table layout: a header, a row of dashes, columns separated by single spaces, no borders. */
@@ -48,6 +51,11 @@ async function renderTable(rows: string[][]): Promise<string> {
 
 export async function statusCommand(opts: StatusOptions, ctx: Context): Promise<number> {
   if (opts.table && opts.json) throw new UsageError('--table and --json cannot be used together');
+  if (opts.all && opts.hosts?.length) throw new UsageError('--all and --host cannot be used together');
+  if (opts.all || opts.hosts?.length) {
+    const { fleetStatusCommand } = await import('./status-fleet.js');
+    return fleetStatusCommand({ ...opts, hosts: opts.all ? undefined : opts.hosts }, ctx, renderTable);
+  }
   const pool = await openPool(ctx, {}, 'status');
   try {
     const { now, rows } = await pool.status();

@@ -24,7 +24,6 @@ import {
   PLAIN_HOST_KEY,
   PLAIN_KEYS,
   type PoolKeys,
-  poolKeys,
   READING_TTL_S,
   readingKey,
   readingLockKey,

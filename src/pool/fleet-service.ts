@@ -93,14 +93,17 @@ export class FleetService {
     const looks = await Promise.all((await this.hostNames()).map((host) => this.look(host)));
     const candidates = looks.filter((l): l is Look => l !== null);
     const readings = new Map(candidates.map((c) => [c.host, c.reading]));
+    // The most any host had free, as its grant found it (the others as looked at): the seed's error.
+    const available = new Map(candidates.map((c) => [c.host, c.free]));
     for (const { host } of hostsByPreference(candidates, grant.count)) {
       try {
         return { host, ids: await this.o.poolOf(host).allocate(grant, readings.get(host)) };
       } catch (err) {
         if (!(err instanceof NotEnoughGpusError)) throw err;
+        available.set(host, err.available);
       }
     }
-    throw new NotEnoughGpusError(grant.count, Math.max(0, ...candidates.map((c) => c.free)), 0);
+    throw new NotEnoughGpusError(grant.count, Math.max(0, ...available.values()), 0);
   }
 
   /** A host as a candidate: its free GPUs now, or null when it has no pool or nothing reads its GPUs. */

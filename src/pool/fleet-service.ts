@@ -43,6 +43,13 @@ export class FleetService {
     return only ? [...only] : [...known].sort();
   }
 
+  /** The hosts whose GPUs are being read (this one always): the ones that may be offered. */
+  async liveHosts(): Promise<string[]> {
+    const hosts = await this.hostNames();
+    const stale = await Promise.all(hosts.map(async (h) => this.stale(h, await this.takenAt(h))));
+    return hosts.filter((_, i) => !stale[i]);
+  }
+
   private async takenAt(host: string): Promise<number | null> {
     return (await this.o.fleet.poolOf(host).latestReading(host))?.takenAt ?? null;
   }

@@ -4,11 +4,11 @@ import type { Clock, GpuProbe, Store } from '../domain/ports.js';
 import type { OwnerRef } from '../domain/reservation.js';
 import type { StatusRow } from '../domain/status.js';
 import { statusJson } from '../domain/status-text.js';
-import { LocalProvider } from '../providers/local/local-provider.js';
 import { PoolService } from '../pool/pool-service.js';
 import type { Provider } from '../providers/provider.js';
 import type { Records } from './records/ports.js';
 import { GpuService, type ProviderTimeouts } from './service/gpu-service.js';
+import { localProvider } from './local-pools.js';
 import { Identity, RateLimiter } from './identity.js';
 import { STORE_UNAVAILABLE } from './errors.js';
 import { type CreateApiKey, keyPolicy } from './key-policy.js';
@@ -84,7 +84,17 @@ export function buildDeps(o: ServerOptions): ServerDeps {
     staleAfterMs: o.staleAfterMs,
     inUseThresholdMb: o.inUseThresholdMb,
   });
-  const local = new LocalProvider({ pool, clock: o.clock, pricePerGpuHour: localPrice });
+  const local = localProvider({
+    store: o.store,
+    pool,
+    clock: o.clock,
+    pricePerGpuHour: localPrice,
+    poolOptions: {
+      owners: { state: o.ownerState },
+      staleAfterMs: o.staleAfterMs,
+      inUseThresholdMb: o.inUseThresholdMb,
+    },
+  });
   const service = new GpuService(o.accounts, [local, ...(o.extraProviders ?? [])], o.clock, o.providerTimeouts);
   const poolRows = async (): Promise<StatusRow[]> => (await pool.status()).rows;
   const metrics = new Metrics(async () => {

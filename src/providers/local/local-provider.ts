@@ -11,6 +11,8 @@ export interface LocalProviderOptions {
   pool: PoolService;
   clock: Clock;
   pricePerGpuHour: () => number;
+  /** The host the pool's GPUs are on (instance ids, location); default this machine's name. */
+  host?: string;
 }
 
 /** How long one look at the pool (a listing) may serve the creations that follow it. */
@@ -18,10 +20,12 @@ const READING_MAX_AGE_MS = 1000;
 
 export class LocalProvider implements Provider {
   readonly name = 'local';
-  private readonly host = hostname();
+  private readonly host: string;
   private last: PoolReading | null = null;
 
-  constructor(private readonly o: LocalProviderOptions) {}
+  constructor(private readonly o: LocalProviderOptions) {
+    this.host = o.host ?? hostname();
+  }
 
   private async read(): Promise<PoolReading> {
     this.last = await this.o.pool.read();

@@ -1,6 +1,6 @@
 // A real redis-server for tests, on a free loopback port in a temp folder; restartable on that port.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
@@ -50,6 +50,7 @@ export class RedisServer {
     readonly port: number,
     private readonly persist: boolean,
     private readonly tls: boolean,
+    private readonly extraArgs: string[] = [],
   ) {}
 
   get url(): string {
@@ -60,8 +61,8 @@ export class RedisServer {
    * Starts a server; `persist` turns on the append-only file, so a restart keeps the data; `tls`
    * serves TLS alone (TEST_TLS's certificate, no client certificates asked for).
    */
-  static async start(options: { persist?: boolean; tls?: boolean } = {}): Promise<RedisServer> {
-    const server = new RedisServer(await freePort(), options.persist ?? false, options.tls ?? false);
+  static async start(options: { persist?: boolean; tls?: boolean; args?: string[] } = {}): Promise<RedisServer> {
+    const server = new RedisServer(await freePort(), options.persist ?? false, options.tls ?? false, options.args);
     await server.start();
     return server;
   }
@@ -99,6 +100,7 @@ export class RedisServer {
       'no',
       '--loglevel',
       'warning',
+      ...this.extraArgs,
     ];
     this.process = spawn('redis-server', args, { stdio: 'ignore' });
     for (let i = 0; i < 200; i++) {
@@ -108,17 +110,60 @@ export class RedisServer {
     throw new Error(`redis-server did not start on port ${this.port}`);
   }
 
-  async stop(): Promise<void> {
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     const child = this.process;
     if (!child || child.exitCode !== null) return;
     const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
+    child.kill(signal);
     await exited;
     this.process = null;
   }
 
   async destroy(): Promise<void> {
     await this.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** A Sentinel (`redis-server --sentinel`) watching one primary as `name`, quick to fail it over. */
+export class RedisSentinel {
+  private constructor(
+    readonly port: number,
+    private readonly process: ChildProcess,
+    private readonly dir: string,
+  ) {}
+
+  static async start(primaryPort: number, name = 'mymaster'): Promise<RedisSentinel> {
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'canhazgpu-sentinel-'));
+    const conf = join(dir, 'sentinel.conf'); // Sentinel rewrites its file: one of its own
+    writeFileSync(
+      conf,
+      [
+        `port ${port}`,
+        'bind 127.0.0.1',
+        `dir ${dir}`,
+        `sentinel monitor ${name} 127.0.0.1 ${primaryPort} 1`,
+        `sentinel down-after-milliseconds ${name} 1000`,
+        `sentinel failover-timeout ${name} 5000`,
+        '',
+      ].join('\n'),
+    );
+    const child = spawn('redis-server', [conf, '--sentinel', '--loglevel', 'warning'], { stdio: 'ignore' });
+    for (let i = 0; i < 200; i++) {
+      if (await answersPing(port, false)) return new RedisSentinel(port, child, dir);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    child.kill('SIGKILL');
+    throw new Error(`redis-sentinel did not start on port ${port}`);
+  }
+
+  async destroy(): Promise<void> {
+    if (this.process.exitCode === null) {
+      const exited = new Promise((r) => this.process.once('exit', r));
+      this.process.kill('SIGTERM');
+      await exited;
+    }
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -15,7 +15,11 @@ test("store URLs: SQLite paths and URLs, Redis URLs, and `redis` alone for the o
     kind: 'redis',
     url: 'rediss://cache.internal:6380',
   });
-  for (const bad of ['', 'redis://host:6379/db0', 'redis://:6379', 'mysql://x/y', 'sqlite:']) {
+  assert.deepEqual(parseStoreUrl('redis+sentinel://s1:26379,s2:26379/mymaster'), {
+    kind: 'redis',
+    url: 'redis+sentinel://s1:26379,s2:26379/mymaster',
+  });
+  for (const bad of ['', 'redis://host:6379/db0', 'redis://:6379', 'mysql://x/y', 'sqlite:', 'redis+sentinel://s1']) {
     assert.throws(() => parseStoreUrl(bad), UsageError, bad);
   }
 });

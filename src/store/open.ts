@@ -2,6 +2,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { UsageError } from '../domain/errors.js';
 import type { Store } from '../domain/ports.js';
+import { parseSentinelUrl, SENTINEL_URL_FORM } from './redis/sentinel-url.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
 
 export { DEFAULT_STORE } from './defaults.js';
@@ -21,9 +22,12 @@ export function parseStoreUrl(url: string): StoreSpec {
   }
   if (text.toLowerCase() === 'redis') return { kind: 'redis', url: DEFAULT_REDIS_URL };
   if (/^rediss?:\/\//i.test(text)) return { kind: 'redis', url: checkRedisUrl(text, url) };
+  const sentinel = parseSentinelUrl(text);
+  if (typeof sentinel === 'string') throw new UsageError(`invalid store URL '${url}': ${sentinel}`);
+  if (sentinel) return { kind: 'redis', url: text };
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) {
     throw new UsageError(
-      `unsupported store '${url}': use sqlite:/path/to/state.db, a file path, or redis://host:port/db`,
+      `unsupported store '${url}': use sqlite:/path/to/state.db, a file path, redis://host:port/db or ${SENTINEL_URL_FORM}`,
     );
   }
   return { kind: 'sqlite', path: isAbsolute(text) ? text : resolve(text) };

@@ -29,6 +29,7 @@ import {
   readingLockKey,
 } from './schema.js';
 import { loadScript, SCRIPT_NAMES, type ScriptName } from './scripts.js';
+import { parseSentinelUrl } from './sentinel-url.js';
 
 /** The other tools hold their lock for at most 10 s (SET NX EX 10); wait a little longer than that. */
 export const DEFAULT_LOCK_WAIT_MS = 12_000;
@@ -49,7 +50,7 @@ export interface RedisStoreOptions {
 
 /** The URL with its password hidden, for messages. */
 export function redactUrl(url: string): string {
-  return url.replace(/^(rediss?:\/\/[^:@/]*:)[^@/]*@/, '$1***@');
+  return url.replace(/^(redis(?:s|\+sentinel)?:\/\/[^:@/]*:)[^@/]*@/i, '$1***@');
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -97,7 +98,19 @@ export class RedisStore implements Store, ReadingStore, Fleet {
       maxRetriesPerRequest: 1,
       retryStrategy: () => null, // the first connection must succeed; see below for later ones
     };
-    const redis = new (redisClient())(url, settings);
+    const sentinel = parseSentinelUrl(url);
+    if (typeof sentinel === 'string') throw new CanhazError(`invalid store URL '${redactUrl(url)}': ${sentinel}`);
+    // Through Sentinels: the primary they name now, and after a failover the one they name then (a
+    // connection lost, or a demoted primary refusing writes, asks them again). Not ioredis's
+    // failoverDetector: its disconnect can land in a reconnection and end the client for good.
+    const redis = sentinel
+      ? new (redisClient())({
+          ...settings,
+          ...sentinel,
+          sentinelRetryStrategy: () => null,
+          reconnectOnError: (err) => err.message.startsWith('READONLY'),
+        })
+      : new (redisClient())(url, settings);
     const host = options.host ?? '';
     const store = new RedisStore(redis, url, options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS, host, PLAIN_KEYS);
     for (const name of SCRIPT_NAMES) redis.defineCommand(name, { lua: loadScript(name) });
@@ -121,7 +134,10 @@ export class RedisStore implements Store, ReadingStore, Fleet {
       }
     }
     if (options.host !== undefined) await store.joinFleet(options.version ?? null);
-    if (options.reconnect) redis.options.retryStrategy = (attempt) => Math.min(100 * attempt, 1000);
+    if (options.reconnect) {
+      redis.options.retryStrategy = (attempt) => Math.min(100 * attempt, 1000);
+      redis.options.sentinelRetryStrategy = redis.options.retryStrategy;
+    }
     return store;
   }
 
@@ -377,7 +393,8 @@ export class RedisStore implements Store, ReadingStore, Fleet {
     try {
       await this.redis.quit();
     } catch {
-      this.redis.disconnect();
+      // already gone
     }
+    this.redis.disconnect(); // also ends any connection to a Sentinel
   }
 }

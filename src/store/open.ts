@@ -2,7 +2,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { UsageError } from '../domain/errors.js';
 import type { Store } from '../domain/ports.js';
-import { parseSentinelUrl, SENTINEL_URL_FORM } from './redis/sentinel-url.js';
+import { parseSentinelUrl } from './redis/sentinel-url.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
 
 export { DEFAULT_STORE } from './defaults.js';
@@ -27,7 +27,7 @@ export function parseStoreUrl(url: string): StoreSpec {
   if (sentinel) return { kind: 'redis', url: text };
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) {
     throw new UsageError(
-      `unsupported store '${url}': use sqlite:/path/to/state.db, a file path, redis://host:port/db or ${SENTINEL_URL_FORM}`,
+      `unsupported store '${url}': use sqlite:/path/to/state.db, a file path, or redis://host:port/db`,
     );
   }
   return { kind: 'sqlite', path: isAbsolute(text) ? text : resolve(text) };

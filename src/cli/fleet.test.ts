@@ -7,6 +7,7 @@ import { RedisServer, redisServerAvailable } from '../../support/redis-server.js
 import { at, NOW, S, world } from '../../test/support/world.js';
 import { CanhazError, NotEnoughGpusError, UsageError } from '../domain/errors.js';
 import { adminCommand } from './commands/admin.js';
+import { releaseCommand } from './commands/release.js';
 import { reserveCommand } from './commands/reserve.js';
 import { statusCommand } from './commands/status.js';
 
@@ -154,6 +155,28 @@ describe('a fleet of three hosts on one Redis', {
       reserveCommand({ gpus: '1', duration: '1h', host: 'any' }, on('host-a', later)),
       NotEnoughGpusError,
     );
+  });
+
+  test("release --host: the caller's manual reservations on that host alone", async () => {
+    await setUp();
+    await reserve('host-a', 2, 'host-b');
+    await reserve('host-a', 1, 'host-c');
+    const bob = at({ storePath: server.url, gpusPath: machines['host-a'].gpusPath }, NOW, {
+      env: { CANHAZGPU_HOST: 'host-a' },
+      user: 'bob',
+    });
+    assert.equal(await releaseCommand(bob, { host: 'host-b' }), 0);
+    assert.equal(bob.out(), 'No manually reserved GPUs found for current user\n');
+    const alice = on('host-a');
+    assert.equal(await releaseCommand(alice, { host: 'host-b' }), 0);
+    assert.equal(alice.out(), 'Released 2 GPU(s): [0, 1]\n');
+    assert.ok(JSON.parse((await redis.get('canhazgpu:{host-c}:gpu:0'))!).user); // host-c's stays
+  });
+
+  test('a registry record under a name no pool can have is no host', async () => {
+    await setUp();
+    await redis.hset('canhazgpu:hosts', 'evil}{x', '{}');
+    assert.doesNotMatch(await status('host-a', { all: true }), /evil/);
   });
 
   test('bad input: an unknown host, --all with --host, and a store of one host alone', async () => {

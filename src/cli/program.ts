@@ -68,7 +68,11 @@ function buildProgram(
   program
     .command('release')
     .description('Release all manually reserved GPUs held by the current user')
-    .action(act((ctx) => releaseCommand(ctx)));
+    .option('--host <name>', "Another host of the fleet sharing the store's Redis")
+    .action(function (this: Command) {
+      const o = this.opts<{ host?: string }>();
+      return act((ctx) => releaseCommand(ctx, { host: o.host }))();
+    });
 
   program
     .command('reserve')

@@ -10,6 +10,9 @@ import type { PoolSnapshot } from './reservation.js';
  */
 export const FLEET_STALE_AFTER_MS = 30_000;
 
+/** A host name fit to name a pool (a Redis key, a Cluster hash tag). */
+export const HOST_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
 export const isStale = (readingTakenAt: number | null, now: number): boolean =>
   readingTakenAt === null || now - readingTakenAt >= FLEET_STALE_AFTER_MS;
 

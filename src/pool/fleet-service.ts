@@ -2,7 +2,7 @@
 // that fits best. Each host's pool stays atomic on its own (one script per grant), so a request that
 // loses a race on one host moves on to the next; nothing is ever granted twice.
 import { CanhazError, NotEnoughGpusError, PoolNotInitializedError } from '../domain/errors.js';
-import { type HostCandidate, hostsByPreference, isStale, lastUsed } from '../domain/fleet.js';
+import { HOST_NAME, type HostCandidate, hostsByPreference, isStale, lastUsed } from '../domain/fleet.js';
 import type { Clock, Fleet } from '../domain/ports.js';
 import type { StatusRow } from '../domain/status.js';
 import type { Grant, PoolReading, PoolService } from './pool-service.js';
@@ -35,7 +35,9 @@ export class FleetService {
 
   /** Every registered host (this one always), or the named ones: an unknown name is refused. */
   async hostNames(only?: readonly string[]): Promise<string[]> {
-    const known = new Set([this.thisHost, ...(await this.o.fleet.hosts()).map((h) => h.host)]);
+    // A record under a name no pool can have (written by hand) names no host.
+    const registered = (await this.o.fleet.hosts()).map((h) => h.host).filter((h) => HOST_NAME.test(h));
+    const known = new Set([this.thisHost, ...registered]);
     for (const host of only ?? []) {
       if (!known.has(host))
         throw new CanhazError(`Unknown host '${host}': the fleet has ${[...known].sort().join(', ')}`);
@@ -93,6 +95,12 @@ export class FleetService {
       );
     }
     return this.o.poolOf(host).allocate(grant);
+  }
+
+  /** Ends `user`'s manual reservations on `host`. */
+  async releaseOn(host: string, user: string): Promise<number[]> {
+    await this.hostNames([host]);
+    return this.o.poolOf(host).releaseManual(user);
   }
 
   /** Reserves on the host the request fits best; a host that lost its GPUs to a race meanwhile passes to the next. */

@@ -1,7 +1,8 @@
 // The fleet's keys: which pool is a host's, and the registry's records (`canhazgpu:hosts`, JSON per host).
 import { CanhazError } from '../../domain/errors.js';
 import type { HostRecord } from '../../domain/ports.js';
-import { HOST_NAME, PLAIN_KEYS, type PoolKeys, poolKeys } from './schema.js';
+import { HOST_NAME } from '../../domain/fleet.js';
+import { PLAIN_KEYS, type PoolKeys, poolKeys } from './schema.js';
 
 /**
  * The plain keys are the pool of the host that claimed them, or of every host while nobody has (one

@@ -46,8 +46,6 @@ export const POOL_OWNER_KEY = PLAIN_KEYS.poolOwner;
 export const PLAIN_HOST_KEY = `${PREFIX}pool_host`;
 /** Ours alone: every host of the fleet, a hash of host name to its record (JSON). */
 export const HOSTS_KEY = `${PREFIX}hosts`;
-/** A host name fit for a key and a hash tag. */
-export const HOST_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** Ours alone: a host's latest GPU reading, and the lock that elects its one prober. */
 export const readingKey = (host: string) => `${PREFIX}reading:${host}`;
 export const readingLockKey = (host: string) => `${PREFIX}reading_lock:${host}`;

@@ -93,6 +93,17 @@ describe('a fleet of three hosts on one Redis', {
     assert.match(one, /^== host-b: 4 GPUs, read 3s ago ==\nGPU 0: IN USE by alice/);
     assert.equal(one.split('\n').filter(Boolean).length, 5);
     const json = JSON.parse(await status('host-a', { all: true, json: true }, NOW + 3 * S));
+    assert.deepEqual(Object.keys(json[0]), [
+      'host',
+      'this_host',
+      'reading_taken_at',
+      'reading_age_seconds',
+      'stale',
+      'last_seen',
+      'version',
+      'gpus',
+    ]);
+    assert.equal(json[1].reading_taken_at, NOW / 1000);
     assert.deepEqual(
       json.map((h: { host: string; stale: boolean; reading_age_seconds: number; gpus: unknown[] }) => [
         h.host,

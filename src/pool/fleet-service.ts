@@ -3,7 +3,7 @@
 // loses a race on one host moves on to the next; nothing is ever granted twice.
 import { CanhazError, NotEnoughGpusError, PoolNotInitializedError } from '../domain/errors.js';
 import { HOST_NAME, type HostCandidate, hostsByPreference, isStale, lastUsed } from '../domain/fleet.js';
-import type { Clock, Fleet } from '../domain/ports.js';
+import type { Clock, Fleet, HostRecord } from '../domain/ports.js';
 import type { StatusRow } from '../domain/status.js';
 import type { Grant, PoolReading, PoolService } from './pool-service.js';
 
@@ -24,6 +24,8 @@ export interface HostStatus {
   now: number;
   /** Its GPUs; null when it has no pool yet. */
   rows: StatusRow[] | null;
+  /** What it last registered (null: none, a record edited away). */
+  record: HostRecord | null;
 }
 
 export class FleetService {
@@ -62,6 +64,7 @@ export class FleetService {
 
   async status(only?: readonly string[]): Promise<HostStatus[]> {
     const hosts = await this.hostNames(only);
+    const records = new Map((await this.o.fleet.hosts()).map((r) => [r.host, r]));
     return Promise.all(
       hosts.map(async (host): Promise<HostStatus> => {
         const status = await this.o
@@ -81,6 +84,7 @@ export class FleetService {
           stale,
           now: status?.now ?? this.o.clock.now(),
           rows: status?.rows ?? null,
+          record: records.get(host) ?? null,
         };
       }),
     );

@@ -24,6 +24,8 @@ function hostJson(h: HostStatus) {
     reading_taken_at: seconds(h.readingTakenAt),
     reading_age_seconds: h.readingTakenAt === null ? null : Math.max(0, seconds(h.now - h.readingTakenAt)!),
     stale: h.stale,
+    last_seen: seconds(h.record?.lastSeen ?? null),
+    version: h.record?.version ?? null,
     gpus: h.rows?.map((r) => ({ ...statusJson(r, h.now), ...(staleFree(h, r) ? { status: 'stale' } : {}) })) ?? null,
   };
 }

@@ -1,9 +1,9 @@
 // Three hosts on one redis-server, in-process: each its own pool and fake GPUs, `status --all`,
 // `reserve --host H | any`, a host going silent. Races between processes: test/fleet.test.ts.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { Redis } from 'ioredis';
-import { RedisServer, redisServerAvailable } from '../../support/redis-server.js';
+import { describe, test } from 'node:test';
+import { redisFixture } from '../../support/redis-fixture.js';
+import { redisServerAvailable } from '../../support/redis-server.js';
 import { at, NOW, S, world } from '../../test/support/world.js';
 import { CanhazError, NotEnoughGpusError, UsageError } from '../domain/errors.js';
 import { adminCommand } from './commands/admin.js';
@@ -16,21 +16,12 @@ const w = world('fleet-cli');
 describe('a fleet of three hosts on one Redis', {
   skip: !redisServerAvailable() && 'needs redis-server on PATH',
 }, () => {
-  let server: RedisServer;
-  let redis: Redis;
+  const fixture = redisFixture();
   const sizes = { 'host-a': 2, 'host-b': 4, 'host-c': 8 };
   const machines = { 'host-a': w.machine(2), 'host-b': w.machine(4), 'host-c': w.machine(8) };
   type Host = keyof typeof machines;
-  before(async () => {
-    server = await RedisServer.start();
-    redis = new Redis(server.url);
-  });
-  after(async () => {
-    redis.disconnect();
-    await server?.destroy();
-  });
   const on = (host: Host, now = NOW) =>
-    at({ storePath: server.url, gpusPath: machines[host].gpusPath }, now, { env: { CANHAZGPU_HOST: host } });
+    at({ storePath: fixture.server.url, gpusPath: machines[host].gpusPath }, now, { env: { CANHAZGPU_HOST: host } });
   const reserve = async (host: Host, gpus: number, where: string, now = NOW) => {
     const c = on(host, now);
     assert.equal(await reserveCommand({ gpus: String(gpus), duration: '1h', host: where }, c), 0, c.err());
@@ -42,7 +33,7 @@ describe('a fleet of three hosts on one Redis', {
     return c.out();
   };
   const setUp = async () => {
-    await redis.flushdb();
+    await fixture.redis.flushdb();
     for (const [host, gpus] of Object.entries(sizes)) {
       assert.equal(await adminCommand({ gpus: String(gpus), force: false }, on(host as Host)), 0);
       await status(host as Host, {}); // its reading, as its agent would save it
@@ -51,17 +42,17 @@ describe('a fleet of three hosts on one Redis', {
 
   test('each host sets up its own pool; the first keeps the plain keys, in the format of the other tools', async () => {
     await setUp();
-    assert.equal(await redis.get('canhazgpu:pool_host'), 'host-a');
+    assert.equal(await fixture.redis.get('canhazgpu:pool_host'), 'host-a');
     assert.deepEqual(
       await Promise.all(
         ['canhazgpu:gpu_count', 'canhazgpu:{host-b}:gpu_count', 'canhazgpu:{host-c}:gpu_count'].map((k) =>
-          redis.get(k),
+          fixture.redis.get(k),
         ),
       ),
       ['2', '4', '8'],
     );
     assert.equal(await reserve('host-b', 1, 'host-a'), 'Reserved 1 GPU(s): [0] for 1h 0m 0s\n');
-    const plain = JSON.parse((await redis.get('canhazgpu:gpu:0'))!);
+    const plain = JSON.parse((await fixture.redis.get('canhazgpu:gpu:0'))!);
     assert.deepEqual([plain.user, plain.type, plain.expiry_time], ['alice', 'manual', NOW / 1000 + 3600]);
     // Each host's plain status shows its own pool only.
     assert.equal((await status('host-b', {})).split('\n').filter(Boolean).length, 4);
@@ -142,7 +133,7 @@ describe('a fleet of three hosts on one Redis', {
       assert.equal(err.message, 'Not enough GPUs available. Requested: 9, Available: 8');
       return true;
     });
-    assert.deepEqual(await redis.keys('canhazgpu:*gpu:*'), []);
+    assert.deepEqual(await fixture.redis.keys('canhazgpu:*gpu:*'), []);
   });
 
   test('a host that went silent shows as stale, not free, and gets no reservations', async () => {
@@ -172,7 +163,7 @@ describe('a fleet of three hosts on one Redis', {
     await setUp();
     await reserve('host-a', 2, 'host-b');
     await reserve('host-a', 1, 'host-c');
-    const bob = at({ storePath: server.url, gpusPath: machines['host-a'].gpusPath }, NOW, {
+    const bob = at({ storePath: fixture.server.url, gpusPath: machines['host-a'].gpusPath }, NOW, {
       env: { CANHAZGPU_HOST: 'host-a' },
       user: 'bob',
     });
@@ -181,12 +172,12 @@ describe('a fleet of three hosts on one Redis', {
     const alice = on('host-a');
     assert.equal(await releaseCommand(alice, { host: 'host-b' }), 0);
     assert.equal(alice.out(), 'Released 2 GPU(s): [0, 1]\n');
-    assert.ok(JSON.parse((await redis.get('canhazgpu:{host-c}:gpu:0'))!).user); // host-c's stays
+    assert.ok(JSON.parse((await fixture.redis.get('canhazgpu:{host-c}:gpu:0'))!).user); // host-c's stays
   });
 
   test('a registry record under a name no pool can have is no host', async () => {
     await setUp();
-    await redis.hset('canhazgpu:hosts', 'evil}{x', '{}');
+    await fixture.redis.hset('canhazgpu:hosts', 'evil}{x', '{}');
     assert.doesNotMatch(await status('host-a', { all: true }), /evil/);
   });
 
@@ -204,6 +195,6 @@ describe('a fleet of three hosts on one Redis', {
     const sqlite = at(w.machine(2), NOW);
     await adminCommand({ gpus: '2', force: false }, sqlite);
     await assert.rejects(statusCommand({ table: false, json: false, all: true }, sqlite), /need a Redis store/);
-    assert.deepEqual(await redis.keys('canhazgpu:*gpu:*'), []);
+    assert.deepEqual(await fixture.redis.keys('canhazgpu:*gpu:*'), []);
   });
 });

@@ -4,9 +4,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { Redis } from 'ioredis';
-import { RedisServer } from '../../../support/redis-server.js';
+import { after, test } from 'node:test';
+import { redisFixture } from '../../../support/redis-fixture.js';
 import { FLEET_STALE_AFTER_MS } from '../../domain/fleet.js';
 import { FakeProbe } from '../../probe/fake/fake-probe.js';
 import { PoolService } from '../../pool/pool-service.js';
@@ -15,17 +14,8 @@ import { RedisStore } from '../../store/redis/redis-store.js';
 import { runProviderContract } from '../contract.case.test.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'canhazgpu-fleet-provider-'));
-let server: RedisServer;
-let admin: Redis;
-before(async () => {
-  server = await RedisServer.start();
-  admin = new Redis(server.url);
-});
-after(async () => {
-  admin.disconnect();
-  await server.destroy();
-  rmSync(dir, { recursive: true, force: true });
-});
+const fixture = redisFixture();
+after(() => rmSync(dir, { recursive: true, force: true }));
 const NOW = 1_800_000_000_000;
 let now = NOW;
 const clock = { now: () => now };
@@ -33,10 +23,10 @@ const judged = { owners: { state: () => 'unknown' as const }, staleAfterMs: 300_
 
 /** host-a (this one, 1 GPU) and host-b (2 GPUs, read at NOW by its agent); the server runs on host-a. */
 async function fleet() {
-  await admin.flushdb();
+  await fixture.redis.flushdb();
   now = NOW;
-  const b = await RedisStore.connect(server.url, { host: 'host-b' });
-  const a = await RedisStore.connect(server.url, { host: 'host-a' });
+  const b = await RedisStore.connect(fixture.server.url, { host: 'host-b' });
+  const a = await RedisStore.connect(fixture.server.url, { host: 'host-a' });
   await a.initialize(1, false, NOW);
   await b.initialize(2, false, NOW);
   const gpu = { index: 0, uuid: null, name: 'H100', memoryUsedMb: 0, memoryTotalMb: 81_920, processes: [] };
@@ -64,7 +54,7 @@ test("every host's free GPUs, located at their host; a creation reserves in that
       ],
     );
     const id = await provider.create(offered[2]!, 'api:eve@example.com', 3_600_000);
-    const held = JSON.parse((await admin.get('canhazgpu:{host-b}:gpu:1'))!);
+    const held = JSON.parse((await fixture.redis.get('canhazgpu:{host-b}:gpu:1'))!);
     assert.deepEqual([held.user, held.reservation_id], ['api:eve@example.com', id]);
     assert.deepEqual(await provider.heldForServer?.(), [id]);
     assert.equal(await provider.destroy(id), true);

@@ -1,34 +1,24 @@
 // Several hosts on one Redis: each keeps its own pool; the plain keys stay one host's, in the other tools' format.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { Redis } from 'ioredis';
-import { RedisServer } from '../../../support/redis-server.js';
+import { describe, test } from 'node:test';
+import { redisFixture } from '../../../support/redis-fixture.js';
 import { defaultLiveness } from '../../domain/liveness.js';
 import { PoolAlreadyInitializedError } from '../../domain/errors.js';
 import { runStoreContract } from '../contract.case.test.js';
 import { RedisStore } from './redis-store.js';
 
-let server: RedisServer;
-let admin: Redis;
-before(async () => {
-  server = await RedisServer.start();
-  admin = new Redis(server.url);
-});
-after(async () => {
-  admin.disconnect();
-  await server.destroy();
-});
+const fixture = redisFixture();
 
 // Every script of the store on a tagged pool: the contract holds there as on the plain keys.
 runStoreContract('redis, a fleet host beside the plain keys', {
   open: async () => {
-    await admin.flushdb();
-    await admin.set('canhazgpu:pool_host', 'first');
-    return RedisStore.connect(server.url, { host: 'second' });
+    await fixture.redis.flushdb();
+    await fixture.redis.set('canhazgpu:pool_host', 'first');
+    return RedisStore.connect(fixture.server.url, { host: 'second' });
   },
 });
 
-const connect = (host: string) => RedisStore.connect(server.url, { host, version: '9.9' });
+const connect = (host: string) => RedisStore.connect(fixture.server.url, { host, version: '9.9' });
 const NOW = 1_800_000_000_000;
 const grant = (count: number, token: string) => ({
   count,
@@ -44,46 +34,46 @@ const grant = (count: number, token: string) => ({
 
 describe('a fleet on one Redis', () => {
   test('the first host to set up claims the plain keys; the others get tagged pools of their own', async () => {
-    await admin.flushdb();
+    await fixture.redis.flushdb();
     const [a, b] = [await connect('host-a'), await connect('host-b')];
     try {
       await a.initialize(2, false, NOW);
       await b.initialize(3, false, NOW); // connected before a claimed the plain keys: moves to its own
-      assert.equal(await admin.get('canhazgpu:pool_host'), 'host-a');
-      assert.equal(await admin.get('canhazgpu:gpu_count'), '2');
-      assert.equal(await admin.get('canhazgpu:{host-b}:gpu_count'), '3');
+      assert.equal(await fixture.redis.get('canhazgpu:pool_host'), 'host-a');
+      assert.equal(await fixture.redis.get('canhazgpu:gpu_count'), '2');
+      assert.equal(await fixture.redis.get('canhazgpu:{host-b}:gpu_count'), '3');
       assert.deepEqual(await a.allocate(grant(2, 'ta')), [0, 1]);
       assert.deepEqual(await b.allocate(grant(3, 'tb')), [0, 1, 2]);
-      assert.equal(JSON.parse((await admin.get('canhazgpu:gpu:1'))!).reservation_id, 'ta');
-      assert.equal(JSON.parse((await admin.get('canhazgpu:{host-b}:gpu:2'))!).reservation_id, 'tb');
+      assert.equal(JSON.parse((await fixture.redis.get('canhazgpu:gpu:1'))!).reservation_id, 'ta');
+      assert.equal(JSON.parse((await fixture.redis.get('canhazgpu:{host-b}:gpu:2'))!).reservation_id, 'tb');
       // Each sees the other's pool through poolOf, and its own as itself.
       assert.equal((await a.poolOf('host-b').snapshot()).gpuCount, 3);
       assert.equal((await b.poolOf('host-a').snapshot()).gpuCount, 2);
       assert.equal(a.poolOf('host-a'), a);
       // A forced admin on b leaves a's GPUs alone.
       await b.initialize(1, true, NOW);
-      assert.equal(await admin.get('canhazgpu:gpu_count'), '2');
-      assert.ok(await admin.get('canhazgpu:gpu:0'));
-      assert.equal(await admin.get('canhazgpu:{host-b}:gpu:2'), null);
+      assert.equal(await fixture.redis.get('canhazgpu:gpu_count'), '2');
+      assert.ok(await fixture.redis.get('canhazgpu:gpu:0'));
+      assert.equal(await fixture.redis.get('canhazgpu:{host-b}:gpu:2'), null);
     } finally {
       await Promise.all([a.close(), b.close()]);
     }
   });
 
   test("a pool the other tools set up becomes the first host's that runs admin there", async () => {
-    await admin.flushdb();
-    await admin.set('canhazgpu:gpu_count', '4');
+    await fixture.redis.flushdb();
+    await fixture.redis.set('canhazgpu:gpu_count', '4');
     const a = await connect('host-a');
     await assert.rejects(a.initialize(4, false, NOW), PoolAlreadyInitializedError);
     await a.close();
-    assert.equal(await admin.get('canhazgpu:pool_host'), 'host-a');
+    assert.equal(await fixture.redis.get('canhazgpu:pool_host'), 'host-a');
     const b = await connect('host-b');
     await assert.rejects(b.snapshot(), /not initialized|admin/i); // b has no pool of its own yet
     await b.close();
   });
 
   test('every host registers: a command refreshes when it was seen, a reading what it has', async () => {
-    await admin.flushdb();
+    await fixture.redis.flushdb();
     const a = await connect('host-a');
     const b = await connect('host-b');
     try {
@@ -107,7 +97,7 @@ describe('a fleet on one Redis', () => {
       assert.deepEqual(hosts[1], { host: 'host-b', gpus: 2, models: ['NVIDIA H100'], version: '9.9', lastSeen: NOW });
       assert.ok(Date.now() - hosts[0]!.lastSeen < 60_000);
       // A record edited into nonsense reads as a host never seen, not as an error.
-      await admin.hset('canhazgpu:hosts', 'host-c', '[1');
+      await fixture.redis.hset('canhazgpu:hosts', 'host-c', '[1');
       assert.deepEqual((await a.hosts())[2], { host: 'host-c', gpus: null, models: [], version: null, lastSeen: 0 });
     } finally {
       await Promise.all([a.close(), b.close()]);
@@ -115,8 +105,8 @@ describe('a fleet on one Redis', () => {
   });
 
   test('a host name that cannot tag a key is refused in one line', async () => {
-    await admin.flushdb();
-    await admin.set('canhazgpu:pool_host', 'host-a');
+    await fixture.redis.flushdb();
+    await fixture.redis.set('canhazgpu:pool_host', 'host-a');
     await assert.rejects(connect('bad{name}'), /cannot name a pool.*CANHAZGPU_HOST/);
   });
 });

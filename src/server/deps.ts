@@ -8,7 +8,7 @@ import { PoolService } from '../pool/pool-service.js';
 import type { Provider } from '../providers/provider.js';
 import type { Records } from './records/ports.js';
 import { GpuService, type ProviderTimeouts } from './service/gpu-service.js';
-import { localProvider } from './local-pools.js';
+import { localPools } from './local-pools.js';
 import { Identity, RateLimiter } from './identity.js';
 import { STORE_UNAVAILABLE } from './errors.js';
 import { type CreateApiKey, keyPolicy } from './key-policy.js';
@@ -84,7 +84,7 @@ export function buildDeps(o: ServerOptions): ServerDeps {
     staleAfterMs: o.staleAfterMs,
     inUseThresholdMb: o.inUseThresholdMb,
   });
-  const local = localProvider({
+  const { provider: local, hosts } = localPools({
     store: o.store,
     pool,
     clock: o.clock,
@@ -130,7 +130,7 @@ export function buildDeps(o: ServerOptions): ServerDeps {
       const t = now();
       return (await poolRows()).map((r) => statusJson(r, t));
     },
-    dashboard: dashboardData({ poolRows, service, users: o.accounts, now }),
+    dashboard: dashboardData({ poolRows, hosts, service, users: o.accounts, now }),
     createApiKey: keyPolicy(o.accounts, now),
   };
 }

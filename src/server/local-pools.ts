@@ -2,7 +2,7 @@
 // (location = host), each read through its host's shared GPU reading.
 import { FLEET_STALE_AFTER_MS } from '../domain/fleet.js';
 import { type Clock, isFleet, type Store } from '../domain/ports.js';
-import { FleetService } from '../pool/fleet-service.js';
+import { FleetService, type HostStatus } from '../pool/fleet-service.js';
 import { PoolService } from '../pool/pool-service.js';
 import { RemoteReadingProbe } from '../probe/remote-reading-probe.js';
 import { FleetProvider } from '../providers/local/fleet-provider.js';
@@ -19,11 +19,17 @@ export interface LocalPoolsOptions {
   poolOptions: Pick<ConstructorParameters<typeof PoolService>[0], 'owners' | 'staleAfterMs' | 'inUseThresholdMb'>;
 }
 
-export function localProvider(o: LocalPoolsOptions): Provider {
+export interface LocalPools {
+  provider: Provider;
+  /** Every host's GPUs, for the dashboard; null when the store is this host's alone. */
+  hosts: (() => Promise<HostStatus[]>) | null;
+}
+
+export function localPools(o: LocalPoolsOptions): LocalPools {
   const local = (pool: PoolService, host?: string) =>
     new LocalProvider({ pool, clock: o.clock, pricePerGpuHour: o.pricePerGpuHour, host });
   const store = o.store;
-  if (!isFleet(store) || store.host === '') return local(o.pool);
+  if (!isFleet(store) || store.host === '') return { provider: local(o.pool), hosts: null };
   const poolOf = (host: string): PoolService => {
     if (host === store.host) return o.pool;
     const hostStore = store.poolOf(host);
@@ -31,5 +37,8 @@ export function localProvider(o: LocalPoolsOptions): Provider {
     return new PoolService({ ...o.poolOptions, store: hostStore, probe, clock: o.clock });
   };
   const fleet = new FleetService({ fleet: store, clock: o.clock, poolOf });
-  return new FleetProvider({ fleet, local: (host) => local(poolOf(host), host) });
+  return {
+    provider: new FleetProvider({ fleet, local: (host) => local(poolOf(host), host) }),
+    hosts: () => fleet.status(),
+  };
 }

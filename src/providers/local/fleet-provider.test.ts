@@ -9,7 +9,9 @@ import { redisFixture } from '../../../support/redis-fixture.js';
 import { FLEET_STALE_AFTER_MS } from '../../domain/fleet.js';
 import { FakeProbe } from '../../probe/fake/fake-probe.js';
 import { PoolService } from '../../pool/pool-service.js';
-import { localProvider } from '../../server/local-pools.js';
+import { dashboardData } from '../../server/http/dashboard-data.js';
+import { localPools } from '../../server/local-pools.js';
+import type { GpuService } from '../../server/service/gpu-service.js';
 import { RedisStore } from '../../store/redis/redis-store.js';
 import { runProviderContract } from '../contract.case.test.js';
 
@@ -35,8 +37,8 @@ async function fleet() {
   const gpusPath = join(dir, 'a.json');
   writeFileSync(gpusPath, JSON.stringify({ gpus: [{ name: 'A100' }] }));
   const pool = new PoolService({ ...judged, store: a, probe: new FakeProbe(gpusPath), clock });
-  const provider = localProvider({ store: a, pool, clock, pricePerGpuHour: () => 0, poolOptions: judged });
-  return { provider, close: () => a.close() };
+  const { provider, hosts } = localPools({ store: a, pool, clock, pricePerGpuHour: () => 0, poolOptions: judged });
+  return { provider, hosts: hosts!, close: () => a.close() };
 }
 
 runProviderContract('local, a fleet of two hosts on Redis', { open: fleet });
@@ -64,6 +66,40 @@ test("every host's free GPUs, located at their host; a creation reserves in that
       (await provider.available()).map((i) => i.location),
       ['host-a'],
     );
+  } finally {
+    await close();
+  }
+});
+
+test("the dashboard's GPUs: every host's, each with its host, a silent host's free ones stale", async () => {
+  const { hosts, close } = await fleet();
+  try {
+    const service = { reconcile: async () => [], strategy: 'least_connections' } as unknown as GpuService;
+    const data = dashboardData({
+      poolRows: async () => [],
+      hosts,
+      service,
+      users: { userById: async () => null },
+      now: clock.now,
+    });
+    const gpus = () =>
+      data().then((d) =>
+        d.gpus.map((g) => {
+          const { host, gpu_id, status } = g as Record<string, unknown>;
+          return [host, gpu_id, status];
+        }),
+      );
+    assert.deepEqual(await gpus(), [
+      ['host-a', 0, 'available'],
+      ['host-b', 0, 'available'],
+      ['host-b', 1, 'available'],
+    ]);
+    now = NOW + FLEET_STALE_AFTER_MS; // past the dashboard's one-second cache too
+    assert.deepEqual(await gpus(), [
+      ['host-a', 0, 'available'],
+      ['host-b', 0, 'stale'],
+      ['host-b', 1, 'stale'],
+    ]);
   } finally {
     await close();
   }

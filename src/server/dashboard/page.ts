@@ -12,7 +12,8 @@ function drawGpus(data) {
     let holder = '', type = '', time = '';
     if (g.status === 'reserved') { holder = g.user; type = g.reservation_type; time = fmt(data.generated_at - g.start_time); }
     if (g.status === 'unreserved') { holder = g.users.join(', '); type = 'WITHOUT RESERVATION'; }
-    cell(tr, 'GPU ' + g.gpu_id); cell(tr, g.status === 'unreserved' ? 'in use without reservation' : g.status, 'state');
+    if (g.host !== undefined) tr.dataset.host = g.host;
+    cell(tr, (g.host !== undefined ? g.host + ' · ' : '') + 'GPU ' + g.gpu_id); cell(tr, g.status === 'unreserved' ? 'in use without reservation' : g.status, 'state');
     cell(tr, holder, 'holder'); cell(tr, type); cell(tr, time);
     cell(tr, hw ? hw.memory_used_mb + ' / ' + (hw.memory_total_mb ?? '?') + ' MB' : 'unknown', 'memory');
     body.appendChild(tr);
@@ -52,7 +53,7 @@ export function dashboardHtml(): string {
   table { border-collapse: collapse; min-width: 40rem; } th, td { text-align: left; padding: .35rem .8rem; border-bottom: 1px solid #ddd; }
   tr.available .state { color: #137333; } tr.reserved .state { color: #1a56db; }
   tr.unreserved { background: #fde8e8; } tr.unreserved .state { color: #b91c1c; font-weight: 600; }
-  tr.unreadable { background: #fff4e5; }
+  tr.unreadable, tr.stale { background: #fff4e5; }
   #updated { color: #666; } #updated.stale { color: #b91c1c; }
 </style></head>
 <body>

@@ -91,6 +91,14 @@ describe('a fleet of three hosts on one Redis', () => {
     const text = await cli('host-a', ['status', '--host', 'host-c']);
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, /^== host-c: 8 GPUs, STALE: GPUs last read 1m \d+s ago \(is its agent running\?\) ==\n/);
+    const unknown = await cli('host-a', ['reserve', '--host', 'host-z{']);
+    assert.deepEqual(
+      [unknown.code, unknown.stdout, unknown.stderr],
+      [1, '', "Error: Unknown host 'host-z{': the fleet has host-a, host-b, host-c\n"],
+    );
+    const alone = await boxes.get('host-a')!.run(['status', '--all']); // its own SQLite store
+    assert.match(alone.stderr, /^Error: --all and --host need a Redis store that several hosts share; .*\n$/);
+    assert.equal(alone.code, 1);
     const refused = await cli('host-a', ['reserve', '--host', 'host-c']);
     assert.deepEqual(
       [refused.code, refused.stderr],

@@ -4,6 +4,7 @@ import { UsageError } from '../domain/errors.js';
 import { isFleet } from '../domain/ports.js';
 import { FleetService } from '../pool/fleet-service.js';
 import { RemoteReadingProbe } from '../probe/remote-reading-probe.js';
+import { parseStoreUrl } from '../store/open.js';
 import type { Context } from './context.js';
 import { poolOn, sharedProbe } from './pool.js';
 
@@ -12,12 +13,16 @@ export async function openFleet(
   ctx: Context,
   purpose: 'allocate' | 'status',
 ): Promise<{ fleet: FleetService; close(): Promise<void> }> {
+  const alone = (where: string) =>
+    new UsageError(
+      `--all and --host need a Redis store that several hosts share; the store at ${where} is this host's alone`,
+    );
+  const spec = parseStoreUrl(ctx.config.storeUrl);
+  if (spec.kind === 'sqlite') throw alone(spec.path);
   const store = await ctx.openStore();
   if (!isFleet(store)) {
     await store.close();
-    throw new UsageError(
-      `--all and --host need a Redis store that several hosts share; the store at ${store.location} is this host's alone`,
-    );
+    throw alone(store.location);
   }
   const poolOf = (host: string) => {
     const hostStore = store.poolOf(host);

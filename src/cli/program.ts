@@ -252,9 +252,9 @@ function buildProgram(
     .option('--table', 'Show a table with users, models and processes', false)
     .option('--json', 'Machine-readable output', false)
     .option('--all', "Every host of the fleet sharing the store's Redis", false)
-    .option('--host <name>', 'Only this host of the fleet (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
+    .option('--host <name>', 'Only this host of the fleet (repeatable)', (v: string, acc: string[] = []) => [...acc, v])
     .action(function (this: Command) {
-      const o = this.opts<{ table: boolean; json: boolean; all: boolean; host: string[] }>();
+      const o = this.opts<{ table: boolean; json: boolean; all: boolean; host?: string[] }>();
       return act((ctx) => statusCommand({ table: o.table, json: o.json, all: o.all, hosts: o.host }, ctx))();
     });
 

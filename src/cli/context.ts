@@ -54,12 +54,17 @@ export function probeFor(config: Config): GpuProbe {
   }
 }
 
+/** The config's settings for opening the store, under the command's own. */
+export function storeOptions(config: Config, options?: OpenOptions): OpenOptions {
+  return { lockWaitMs: config.lockWaitMs, historyRetentionMs: config.historyRetentionMs, ...options };
+}
+
 export function systemContext(config: Config, io: { stdout: Output; stderr: Output; env: NodeJS.ProcessEnv }): Context {
   return {
     ...io,
     config,
     clock: systemClock,
-    openStore: (options) => openStore(config.storeUrl, { lockWaitMs: config.lockWaitMs, ...options }),
+    openStore: (options) => openStore(config.storeUrl, storeOptions(config, options)),
     probe: probeFor(config),
     currentUser: currentUserName,
     uid: () => process.getuid?.() ?? -1,

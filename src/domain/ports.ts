@@ -1,5 +1,6 @@
 // The ports the domain needs; storage backends and GPU probes implement them at the edge.
 import type { AllocationRequest } from './allocation.js';
+import type { EndReason, HistoryRecord } from './history.js';
 import type { Liveness, OwnerState } from './liveness.js';
 import type { PoolOwner } from './pool-owner.js';
 import type { OwnerRef, PoolSnapshot } from './reservation.js';
@@ -32,10 +33,16 @@ export interface Store {
    * started), so they stay held while that process lives even if `run` itself is killed; returns their ids.
    */
   setOwner(token: string, owner: OwnerRef): Promise<number[]>;
-  /** Ends the reservation held under `token`; returns the ids released. */
-  releaseToken(token: string, now: number): Promise<number[]>;
+  /**
+   * Ends the reservation held under `token`; returns the ids released. Every ending (this one, a manual
+   * release, a lapsed reservation overwritten by a grant, `initialize` forced) writes its history
+   * records in the same atomic step, and drops records older than the store's retention.
+   */
+  releaseToken(token: string, now: number, reason?: EndReason): Promise<number[]>;
   /** Ends the user's active manual reservations; returns the ids released. */
   releaseManual(user: string, now: number, liveness: Liveness): Promise<number[]>;
+  /** The records of reservations that ended at `from` or later and began at `to` or earlier, oldest end first. */
+  history(from: number, to: number): Promise<HistoryRecord[]>;
   close(): Promise<void>;
 }
 

@@ -53,6 +53,8 @@ export interface OpenOptions {
   reconnect?: boolean;
   /** Redis: how long to wait for the other tools' allocation lock. */
   lockWaitMs?: number;
+  /** How long ended reservations stay in the history (CANHAZGPU_HISTORY_DAYS; default 90 days). */
+  historyRetentionMs?: number;
 }
 
 /** Opens the store the URL names. */
@@ -60,9 +62,14 @@ export async function openStore(url: string, options: OpenOptions = {}): Promise
   const spec = parseStoreUrl(url);
   if (spec.kind === 'redis') {
     const { RedisStore } = await import('./redis/redis-store.js');
-    return RedisStore.connect(spec.url, { reconnect: options.reconnect ?? false, lockWaitMs: options.lockWaitMs });
+    return RedisStore.connect(spec.url, {
+      reconnect: options.reconnect ?? false,
+      lockWaitMs: options.lockWaitMs,
+      historyRetentionMs: options.historyRetentionMs,
+    });
   }
+  const { historyRetentionMs } = options;
   return options.create
-    ? SqliteStore.create(spec.path)
-    : SqliteStore.open(spec.path, { longLived: options.reconnect ?? false });
+    ? SqliteStore.create(spec.path, { historyRetentionMs })
+    : SqliteStore.open(spec.path, { longLived: options.reconnect ?? false, historyRetentionMs });
 }

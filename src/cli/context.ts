@@ -15,6 +15,8 @@ import type { Config } from './config.js';
 
 export interface Output {
   write(text: string): unknown;
+  /** A terminal (process.stdout has it): the report then draws its bars in Unicode blocks. */
+  isTTY?: boolean;
 }
 
 export interface Context {

@@ -10,8 +10,11 @@ import { DEFAULT_IN_USE_THRESHOLD_MB } from '../domain/usage.js';
 import { DEFAULT_ACCOUNTS } from '../server/records/sqlite/accounts-file.js';
 import { DEFAULT_STORE } from '../store/defaults.js';
 
-/** `nvidia`: NVML when libnvidia-ml loads, else nvidia-smi; `nvml` and `nvidia-smi` only that one. */
-export const PROVIDERS = ['nvidia', 'nvml', 'nvidia-smi', 'fake'] as const;
+/**
+ * `nvidia`: NVML when libnvidia-ml loads, else nvidia-smi (or amd-smi when only it is on PATH); `nvml`,
+ * `nvidia-smi` and `amd` only that one.
+ */
+export const PROVIDERS = ['nvidia', 'nvml', 'nvidia-smi', 'amd', 'fake'] as const;
 export type ProviderName = (typeof PROVIDERS)[number];
 
 export interface Config {

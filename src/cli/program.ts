@@ -40,7 +40,7 @@ function buildProgram(
 ): Command {
   const program = new Command('canhazgpu')
     .option('--store <url>', 'state store')
-    .option('--provider <name>', 'GPU probe: nvidia or fake')
+    .option('--provider <name>', 'GPU probe: nvidia, amd or fake')
     .option('--config <file>', 'JSON settings file')
     .helpOption('-h, --help')
     .exitOverride()

@@ -5,6 +5,7 @@ import type { Liveness, OwnerState } from './liveness.js';
 import type { PoolOwner } from './pool-owner.js';
 import type { OwnerRef, PoolSnapshot } from './reservation.js';
 import type { GpuUsage } from './usage.js';
+import type { GpuVendor } from './visible-devices.js';
 
 export interface InitializeResult {
   /** The pool size before, or null when the pool was new. */
@@ -52,6 +53,8 @@ export class ProbeUnavailableError extends Error {}
 export interface GpuProbe {
   /** The tool behind the probe, for the warning (`nvidia-smi`). */
   readonly toolName: string;
+  /** Whose GPUs: how `run` shows a command its GPUs (absent: NVIDIA's CUDA_VISIBLE_DEVICES). */
+  readonly vendor?: GpuVendor;
   /** Throws ProbeUnavailableError when the hardware cannot be read. */
   probe(): Promise<GpuUsage[]>;
   /** Lets go of what the probe keeps between readings (NVML stays initialised until then). */

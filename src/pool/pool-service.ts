@@ -5,7 +5,7 @@ import { type AllocationRequest, leastRecentlyReleasedFirst } from '../domain/al
 import { activeReservation, type Liveness, livenessOf } from '../domain/liveness.js';
 import { type Clock, type GpuProbe, type OwnerProcesses, probeOrNull, type Store } from '../domain/ports.js';
 import type { PoolSnapshot, Reservation } from '../domain/reservation.js';
-import { DAY_MS } from '../domain/history.js';
+import { DAY_MS, type EndReason } from '../domain/history.js';
 import { buildReport, type Report } from '../domain/report.js';
 import { buildStatus, type StatusRow } from '../domain/status.js';
 import { type GpuUsage, gpusInUse, listedGpus } from '../domain/usage.js';
@@ -133,7 +133,7 @@ export class PoolService {
     return buildReport({ records, slots: snapshot.slots, now, liveness: this.judge(snapshot), days });
   }
 
-  releaseToken(token: string): Promise<number[]> {
-    return this.o.store.releaseToken(token, this.o.clock.now());
+  releaseToken(token: string, reason?: EndReason): Promise<number[]> {
+    return this.o.store.releaseToken(token, this.o.clock.now(), reason);
   }
 }

@@ -7,6 +7,7 @@ import { adminCommand } from './admin.js';
 import { releaseCommand } from './release.js';
 import { reportCommand } from './report.js';
 import { reserveCommand } from './reserve.js';
+import { runCommand } from './run.js';
 
 const w = world('report');
 const H = 3600 * S;
@@ -92,4 +93,22 @@ test('report refuses bad options with one line, before opening anything', async 
   const m = w.machine(1);
   await assert.rejects(reportCommand({ days: 'x', json: false, csv: false }, at(m)), UsageError);
   await assert.rejects(reportCommand({ json: true, csv: true }, at(m)), /--json and --csv cannot be used together/);
+});
+
+test('a run that ended and a reservation admin --force cleared are in the report as they ended', async () => {
+  const m = w.machine(2);
+  await adminCommand({ gpus: '2', force: false }, at(m, NOW - 10 * H));
+  assert.equal(await runCommand({ gpus: '1', command: ['sh', '-c', 'exit 3'] }, at(m, NOW - 2 * H)), 3);
+  assert.equal(await reserveCommand({ gpus: '1', duration: '8h' }, at(m, NOW - H, { user: 'bob' })), 0);
+  assert.equal(await adminCommand({ gpus: '2', force: true }, at(m, NOW)), 0);
+  const ctx = at(m, NOW + H);
+  assert.equal(await reportCommand({ json: true, csv: false }, ctx), 0);
+  const users = JSON.parse(ctx.out()).users as Array<Record<string, any>>;
+  assert.deepEqual(
+    users.map((u) => [u.user, u.gpu_hours, u.runs, u.manual, u.in_progress, u.ended.forced]),
+    [
+      ['bob', 1, 0, 1, 0, 1],
+      ['alice', 0, 1, 0, 0, 0],
+    ],
+  );
 });

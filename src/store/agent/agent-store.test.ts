@@ -192,6 +192,12 @@ describe('what the agent lets an ordinary user do', () => {
         UsageError,
       );
       await assert.rejects(p.asAlice.setOwner(r.token, { ...foreign, host: 'elsewhere' }), UsageError);
+      // An owner of theirs with a start time no process has: stored, it would swell every caller's snapshot.
+      const swollen = { host: HOST, pid: process.pid, startTime: 'A'.repeat(100_000) };
+      await assert.rejects(p.asAlice.allocate(request({ owner: swollen })), UsageError);
+      await assert.rejects(p.asAlice.setOwner(r.token, swollen), UsageError);
+      await assert.rejects(p.asAlice.setOwner(r.token, { ...swollen, startTime: 12 as unknown as string }), UsageError);
+      assert.deepEqual(await p.asAlice.setOwner(r.token, { ...swollen, startTime: '123456' }), [0]);
     } finally {
       await p.close();
     }

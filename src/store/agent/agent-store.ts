@@ -71,7 +71,11 @@ export class AgentStore implements Store, ReadingStore {
   private attach(socket: Socket): void {
     const lines = new LineSplitter();
     socket.on('data', (chunk: string) => {
-      for (const line of lines.push(chunk)) this.settle(decodeLine(line) as AgentAnswer);
+      try {
+        for (const line of lines.push(chunk)) this.settle(decodeLine(line) as AgentAnswer);
+      } catch {
+        socket.destroy(); // an answer too long or garbled: the calls fail in one line, the command does not crash
+      }
     });
     const fail = () => {
       if (this.socket === socket) this.socket = null;

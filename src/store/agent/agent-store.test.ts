@@ -245,3 +245,86 @@ test('the kernel names the peer of a Unix socket (SO_PEERCRED)', async () => {
   const creds = await seen;
   assert.deepEqual([creds.pid, creds.uid, creds.gid], [process.pid, process.getuid?.(), process.getgid?.()]);
 });
+
+/** A private store served to `who`, counting the calls its gate runs. */
+async function counted(who: () => Caller) {
+  const path = join(dir, `private-${++n}.db`);
+  const store = SqliteStore.create(path, { private: true });
+  await store.initialize(8, false, T0);
+  const gate = new StoreGate({
+    store,
+    clock: { now: () => T0 },
+    owners: { state: () => 'unknown' },
+    staleAfterMs: 300_000,
+    host: HOST,
+    processUid: () => 1000,
+  });
+  const calls = { n: 0 };
+  const call = gate.call.bind(gate);
+  gate.call = (...args) => {
+    calls.n++;
+    return call(...args);
+  };
+  const socket = await serveStoreSocket({
+    path: agentSocketOf(path),
+    gate,
+    identify: async () => who(),
+    log: () => {},
+  });
+  return {
+    path,
+    calls,
+    close: async () => {
+      await socket.close();
+      await store.close();
+    },
+  };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+test('a client that sends without reading its answers is served no further than its buffers; others still are', async () => {
+  const agent = await counted(() => alice);
+  try {
+    const flood = connect(agentSocketOf(agent.path));
+    flood.on('error', () => {});
+    flood.pause(); // never reads an answer
+    const line = `${JSON.stringify({ id: 1, method: 'snapshot', args: [] })}\n`;
+    for (let i = 0; i < 50; i++) flood.write(line.repeat(2000)); // 100,000 snapshots asked for
+    await sleep(1500);
+    const served = agent.calls.n;
+    assert.ok(served < 20_000, `${served} snapshots answered into a socket nobody reads`);
+    const other = await AgentStore.connect(agent.path);
+    const started = Date.now();
+    assert.equal((await other.snapshot()).gpuCount, 8);
+    assert.ok(Date.now() - started < 1000, 'another connection is answered at once');
+    await sleep(300);
+    assert.ok(agent.calls.n - served < 1000, 'the flood stays stopped');
+    await other.close();
+    flood.destroy();
+  } finally {
+    await agent.close();
+  }
+});
+
+test("an ordinary user holds at most 32 of the agent's connections; a longer request line than 64 KiB is cut", async () => {
+  const agent = await counted(() => alice);
+  try {
+    const sockets = Array.from({ length: 40 }, () => connect(agentSocketOf(agent.path)).on('error', () => {}));
+    const closed = sockets.map(() => false);
+    sockets.forEach((s, i) => s.on('close', () => (closed[i] = true)));
+    await sleep(500);
+    assert.equal(closed.filter((c) => !c).length, 32);
+    for (const s of sockets) s.destroy();
+    await sleep(200);
+    const long = connect(agentSocketOf(agent.path));
+    const cut = new Promise((resolve) => long.on('close', resolve));
+    long.write('x'.repeat(100_000));
+    await cut;
+    const again = await AgentStore.connect(agent.path);
+    assert.equal((await again.snapshot()).gpuCount, 8, 'the connections came back');
+    await again.close();
+  } finally {
+    await agent.close();
+  }
+});

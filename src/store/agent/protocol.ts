@@ -72,16 +72,24 @@ export function fromWire(wire: WireError): CanhazError {
   }
 }
 
-/** Splits a byte stream into lines, refusing one that grows past MAX_LINE_BYTES. */
+/** Splits a byte stream into lines, refusing one that grows past `limit` bytes (MAX_LINE_BYTES by default). */
 export class LineSplitter {
   private pending = '';
 
+  constructor(private readonly limit = MAX_LINE_BYTES) {}
+
   /** The complete lines in `chunk`; throws when a line is too long. */
   push(chunk: string): string[] {
-    this.pending += chunk;
-    const lines = this.pending.split('\n');
+    // Only a chunk with a newline splits what came before: a long line sent a byte at a time costs its length,
+    // not its length squared.
+    if (!chunk.includes('\n')) {
+      this.pending += chunk;
+      if (this.pending.length > this.limit) throw new Error(`a line longer than ${this.limit} bytes`);
+      return [];
+    }
+    const lines = (this.pending + chunk).split('\n');
     this.pending = lines.pop() ?? '';
-    if (this.pending.length > MAX_LINE_BYTES) throw new Error(`a line longer than ${MAX_LINE_BYTES} bytes`);
+    if (this.pending.length > this.limit) throw new Error(`a line longer than ${this.limit} bytes`);
     return lines.filter((l) => l.length > 0);
   }
 }

@@ -26,6 +26,11 @@ export type AgentAnswer = { id: number; result?: unknown; error?: WireError };
 
 /** A line longer than this is refused: a snapshot of the largest pool with its reading fits many times over. */
 export const MAX_LINE_BYTES = 4 << 20;
+/**
+ * The agent's answers: the history of a busy host over months runs to tens of MB, and the agent is root's
+ * (what it sends is trusted); this only stops a runaway.
+ */
+export const MAX_ANSWER_BYTES = 512 << 20;
 
 const replacer = (_key: string, value: unknown) => (value instanceof Set ? { $set: [...value] } : value);
 const reviver = (_key: string, value: unknown) => {

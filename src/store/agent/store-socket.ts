@@ -75,8 +75,11 @@ function removeStaleSocket(path: string): void {
   unlinkSync(path);
 }
 
-/** Connections one ordinary user may hold at once: the rest of MAX_CONNECTIONS stays for everyone else. */
-const MAX_CONNECTIONS_PER_USER = 32;
+/**
+ * Connections one ordinary user may hold at once (each running `run` and waiting `--wait` holds one): the
+ * rest of MAX_CONNECTIONS stays for everyone else.
+ */
+export const MAX_CONNECTIONS_PER_USER = 128;
 /** An ordinary user's request line (what the CLI sends is well under 16 KiB). */
 const MAX_UNTRUSTED_LINE_BYTES = 64 << 10;
 /** Requests read ahead on one connection; beyond them (or while its answers wait to be read) reading pauses. */

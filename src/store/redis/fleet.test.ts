@@ -11,10 +11,10 @@ const fixture = redisFixture();
 
 // Every script of the store on a tagged pool: the contract holds there as on the plain keys.
 runStoreContract('redis, a fleet host beside the plain keys', {
-  open: async () => {
+  open: async (options) => {
     await fixture.redis.flushdb();
     await fixture.redis.set('canhazgpu:pool_host', 'first');
-    return RedisStore.connect(fixture.server.url, { host: 'second' });
+    return RedisStore.connect(fixture.server.url, { host: 'second', ...options });
   },
 });
 
@@ -50,6 +50,14 @@ describe('a fleet on one Redis', () => {
       assert.equal((await a.poolOf('host-b').snapshot()).gpuCount, 3);
       assert.equal((await b.poolOf('host-a').snapshot()).gpuCount, 2);
       assert.equal(a.poolOf('host-a'), a);
+      // Each pool keeps its own history, in its own slot.
+      await a.releaseToken('ta', NOW + 1000);
+      await b.releaseToken('tb', NOW + 1000);
+      assert.equal(await fixture.redis.zcard('canhazgpu:usage_history_sorted'), 2);
+      assert.equal(await fixture.redis.zcard('canhazgpu:{host-b}:usage_history_sorted'), 3);
+      assert.deepEqual((await b.history(0, Infinity)).map((r) => r.gpuId), [0, 1, 2]);
+      await a.allocate(grant(2, 'ta2'));
+      await b.allocate(grant(3, 'tb2'));
       // A forced admin on b leaves a's GPUs alone.
       await b.initialize(1, true, NOW);
       assert.equal(await fixture.redis.get('canhazgpu:gpu_count'), '2');

@@ -10,6 +10,7 @@ import {
   PoolNotInitializedError,
   StoreUnavailableError,
 } from '../../domain/errors.js';
+import { DAY_MS, DEFAULT_HISTORY_DAYS, type EndReason, type HistoryRecord } from '../../domain/history.js';
 import type { Liveness } from '../../domain/liveness.js';
 import type { PoolOwner } from '../../domain/pool-owner.js';
 import type { Fleet, GpuReading, HostRecord, InitializeResult, ReadingStore, Store } from '../../domain/ports.js';
@@ -28,6 +29,7 @@ import {
   readingKey,
   readingLockKey,
 } from './schema.js';
+import { decodeHistory, HISTORY_NAME } from './history.js';
 import { loadScript, SCRIPT_NAMES, type ScriptName } from './scripts.js';
 import { parseSentinelUrl } from './sentinel-url.js';
 
@@ -39,6 +41,8 @@ export interface RedisStoreOptions {
   reconnect?: boolean;
   /** How long to wait for another tool's allocation lock before giving up. */
   lockWaitMs?: number;
+  /** How long ended reservations stay in the history (default 90 days). */
+  historyRetentionMs?: number;
   /**
    * This host's name in a fleet sharing the Redis: its pool is the plain keys when it holds them (or
    * nobody does), else its own tagged keys; every command refreshes its record. Absent: the plain keys.
@@ -74,6 +78,7 @@ export class RedisStore implements Store, ReadingStore, Fleet {
     private readonly redis: Redis,
     url: string,
     private readonly lockWaitMs: number,
+    private readonly historyRetentionMs: number,
     readonly host: string,
     private keys: PoolKeys,
     /** A view of another host's pool shares the client of the store it came from, which closes it. */
@@ -112,7 +117,9 @@ export class RedisStore implements Store, ReadingStore, Fleet {
         })
       : new (redisClient())(url, settings);
     const host = options.host ?? '';
-    const store = new RedisStore(redis, url, options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS, host, PLAIN_KEYS);
+    const retentionMs = options.historyRetentionMs ?? DEFAULT_HISTORY_DAYS * DAY_MS;
+    const lockWaitMs = options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS;
+    const store = new RedisStore(redis, url, lockWaitMs, retentionMs, host, PLAIN_KEYS);
     for (const name of SCRIPT_NAMES) redis.defineCommand(name, { lua: loadScript(name) });
     try {
       await redis.connect();
@@ -164,7 +171,8 @@ export class RedisStore implements Store, ReadingStore, Fleet {
   poolOf(host: string): RedisStore {
     if (host === this.host) return this;
     const client = this.parent ?? this;
-    return new RedisStore(this.redis, this.location, this.lockWaitMs, host, keysOfHost(host, this.plainHost), client);
+    const keys = keysOfHost(host, this.plainHost);
+    return new RedisStore(this.redis, this.location, this.lockWaitMs, this.historyRetentionMs, host, keys, client);
   }
 
   private unavailable(err: unknown): StoreUnavailableError {
@@ -261,7 +269,12 @@ export class RedisStore implements Store, ReadingStore, Fleet {
     return { gpuCount, slots };
   }
 
-  async initialize(gpuCount: number, force: boolean, _now?: number, owner?: PoolOwner): Promise<InitializeResult> {
+  /** The history's retention in whole seconds, as the scripts take it. */
+  private get retentionS(): number {
+    return Math.ceil(this.historyRetentionMs / 1000);
+  }
+
+  async initialize(gpuCount: number, force: boolean, now = Date.now(), owner?: PoolOwner): Promise<InitializeResult> {
     // Every GPU key there is, also any beyond the recorded count, so a forced reset leaves none behind.
     const { prefix, tag } = this.keys;
     const keys = new Set<string>();
@@ -277,13 +290,13 @@ export class RedisStore implements Store, ReadingStore, Fleet {
     const [outcome, previous] = await this.script(
       'initialize',
       [this.keys.gpuCount, this.keys.poolOwner, claimant ? PLAIN_HOST_KEY : this.keys.key('pool_host'), ...keys],
-      [gpuCount, force ? '1' : '0', ownerJson, prefix, claimant],
+      [gpuCount, force ? '1' : '0', ownerJson, Math.floor(now / 1000), this.retentionS, prefix, claimant],
     );
     if (outcome === 'moved') {
       // Another host claimed the plain keys since we looked: this host's pool is its tagged keys.
       this.plainHost = String(previous);
       this.keys = keysOfHost(this.host, this.plainHost);
-      return this.initialize(gpuCount, force, _now, owner);
+      return this.initialize(gpuCount, force, now, owner);
     }
     // A count that was junk counts as 0 GPUs cleared.
     const previousCount =
@@ -348,6 +361,7 @@ export class RedisStore implements Store, ReadingStore, Fleet {
           JSON.stringify(req.only ?? null),
           JSON.stringify([...req.liveness.liveTokens]),
           JSON.stringify(req.listed ?? null),
+          this.retentionS,
         ],
       );
       switch (reply[0]) {
@@ -374,8 +388,8 @@ export class RedisStore implements Store, ReadingStore, Fleet {
     return this.idsOverPool('set-owner', [token, owner.host, owner.pid, owner.startTime ?? '']);
   }
 
-  releaseToken(token: string, now: number): Promise<number[]> {
-    return this.idsOverPool('release-token', [token, Math.floor(now / 1000)]);
+  releaseToken(token: string, now: number, reason: EndReason = 'released'): Promise<number[]> {
+    return this.idsOverPool('release-token', [token, Math.floor(now / 1000), reason, this.retentionS]);
   }
 
   releaseManual(user: string, now: number, liveness: Liveness): Promise<number[]> {
@@ -385,7 +399,15 @@ export class RedisStore implements Store, ReadingStore, Fleet {
       liveness.staleAfterMs / 1000,
       JSON.stringify([...liveness.deadTokens]),
       JSON.stringify([...liveness.liveTokens]),
+      this.retentionS,
     ]);
+  }
+
+  async history(from: number, to: number): Promise<HistoryRecord[]> {
+    const raw = await this.call(() =>
+      this.redis.zrangebyscore(this.keys.key(HISTORY_NAME), Math.floor(from / 1000), '+inf'),
+    );
+    return decodeHistory(raw).filter((r) => r.endTime >= from && r.startTime <= to);
   }
 
   async close(): Promise<void> {

@@ -55,7 +55,10 @@ describe('a fleet on one Redis', () => {
       await b.releaseToken('tb', NOW + 1000);
       assert.equal(await fixture.redis.zcard('canhazgpu:usage_history_sorted'), 2);
       assert.equal(await fixture.redis.zcard('canhazgpu:{host-b}:usage_history_sorted'), 3);
-      assert.deepEqual((await b.history(0, Infinity)).map((r) => r.gpuId), [0, 1, 2]);
+      assert.deepEqual(
+        (await b.history(0, Infinity)).map((r) => r.gpuId),
+        [0, 1, 2],
+      );
       await a.allocate(grant(2, 'ta2'));
       await b.allocate(grant(3, 'tb2'));
       // A forced admin on b leaves a's GPUs alone.

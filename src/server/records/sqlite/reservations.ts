@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { GpuInstance } from '../../../domain/instances.js';
 import { chargeFor } from '../charge.js';
 import type { HostCount, ReservationRecords, ServerReservation, Transaction } from '../ports.js';
+import { cloudEnded, cloudStarted } from './cloud.js';
 import type { AccountsDatabase } from './database.js';
 
 interface TransactionRow {
@@ -48,6 +49,7 @@ function insert(db: AccountsDatabase, r: ServerReservation): void {
     r.createdAt,
     r.expiresAt,
   );
+  cloudStarted(db, r.provider, r.contractId, r.createdAt);
 }
 
 export class SqliteReservations implements ReservationRecords {
@@ -120,6 +122,7 @@ export class SqliteReservations implements ReservationRecords {
         WHERE contract_id = ? AND provider = ? AND ended_at IS NULL`)
         .run(endedAt, r.contractId, r.provider);
       if (ended.changes === 0) return null;
+      cloudEnded(this.db, r.provider, r.contractId, endedAt);
       const t = chargeFor(r, endedAt, randomUUID());
       this.db
         .sql(`INSERT INTO transactions (id, user_id, type, amount, currency, timestamp, status, description)

@@ -124,8 +124,11 @@ test('a deployment past its hours is destroyed when its holdings are next read',
   const io = ionetOn(fake);
   const [offer] = await io.available();
   const id = await io.create(offer!, 'api:ann@example.com', HOUR);
-  assert.deepEqual(await io.heldForServer(), [id]);
+  assert.deepEqual(
+    (await io.labelled()).map((l) => l.contractId),
+    [id],
+  );
   t += HOUR;
-  assert.deepEqual(await io.heldForServer(), []);
+  assert.deepEqual(await io.labelled(), []);
   assert.equal(fake.deployments.get(id)!.status, 'destroyed');
 });

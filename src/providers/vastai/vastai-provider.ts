@@ -2,12 +2,12 @@
 import type { GpuInstance, InstanceFilters } from '../../domain/instances.js';
 import type { Clock } from '../../domain/ports.js';
 import { ApiClient, CloudApiError, pick, type ApiAnswer } from '../cloud/api-client.js';
-import { expired, isOurLabel, newLabel } from '../cloud/label.js';
+import { expired, isOurLabel, labelReservationId, newLabel } from '../cloud/label.js';
 import { HELD_LIST_DEADLINE_MS, withDeadline } from '../cloud/deadline.js';
 import { ConcurrencyLimit } from '../../domain/concurrency-limit.js';
 import { CREATIONS_AT_ONCE } from '../cloud/creations.js';
 import { ListingCache } from '../cloud/listing-cache.js';
-import type { Provider } from '../provider.js';
+import type { LabelledInstance, Provider } from '../provider.js';
 import { offerInstance, searchBody, VASTAI, type VastOfferRow } from './search.js';
 import { MAX_RETAKES, replacementFilters } from '../cloud/replacement.js';
 
@@ -65,14 +65,15 @@ export class VastAiProvider implements Provider {
   }
 
   /** Rents the offer, or the next-best like it when it was taken meanwhile (a bounded number of times). */
-  async create(instance: GpuInstance, _user: string, durationMs: number): Promise<string> {
-    const expiresAt = this.o.clock.now() + durationMs;
+  async create(instance: GpuInstance, _user: string, durationMs: number, reservationId?: string): Promise<string> {
+    // One label for every try: a retaken offer was not rented, so no two instances carry it.
+    const label = newLabel(this.o.clock.now() + durationMs, reservationId);
     const tried = new Set<string>();
     let offer: GpuInstance | undefined = instance;
     for (let n = 0; offer && n <= MAX_RETAKES; n++) {
       tried.add(offer.id);
       const id = offer.id;
-      const contract = await this.creations.run(() => this.rent(id, expiresAt));
+      const contract = await this.creations.run(() => this.rent(id, label));
       if (contract !== null) return contract;
       this.listings.clear();
       offer = (await this.available(replacementFilters(instance))).find((o) => !tried.has(o.id));
@@ -81,8 +82,7 @@ export class VastAiProvider implements Provider {
   }
 
   /** The new contract id, or null when the offer is no longer there. */
-  private async rent(offerId: string, expiresAt: number): Promise<string | null> {
-    const label = newLabel(expiresAt);
+  private async rent(offerId: string, label: string): Promise<string | null> {
     // PUT /asks/{id}/ (cloud-apis.md vast 5); env as the object form the docs' examples use.
     const body = {
       client_id: 'me',
@@ -136,9 +136,11 @@ export class VastAiProvider implements Provider {
     return new Set(contractIds.filter((id) => held.has(id)));
   }
 
-  async heldForServer(): Promise<string[]> {
+  async labelled(): Promise<LabelledInstance[]> {
     const rows = await withDeadline(this.live(), HELD_LIST_DEADLINE_MS, `${VASTAI}'s list of instances`);
-    return rows.filter((i) => isOurLabel(i.label)).map((i) => String(i.id));
+    return rows
+      .filter((i) => isOurLabel(i.label))
+      .map((i) => ({ contractId: String(i.id), reservationId: labelReservationId(i.label) }));
   }
 
   /** The instances, after destroying ours whose hours are over (vast has no lifetime of its own). */

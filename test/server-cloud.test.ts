@@ -81,7 +81,7 @@ test(`the specification's ${JSON.stringify(SPEC_REQUEST)} reserves four vast.ai 
   }
 });
 
-test('instances a server created but died before recording are destroyed when the next one starts', async () => {
+test('instances a server created but died before recording are found by label and destroyed when the next one starts', async () => {
   const c = await clouds();
   // Someone else's instance on the same account (no canhazgpu label) is left alone.
   const other: VastOffer = { id: 299, gpu_name: 'RTX 4090', num_gpus: 1, gpu_ram: 24_564, dph_total: 0.3 };
@@ -113,9 +113,15 @@ test('instances a server created but died before recording are destroyed when th
     second = await startTestServer({ dir: first.dir, providers: c.providers(), logLines });
     assert.deepEqual([...c.vast.instances.keys()], [theirs]);
     assert.ok([...c.io.deployments.values()].every((d) => d.status === 'destroyed'));
-    const warning = JSON.parse(logLines.find((l) => l.includes('no reservation records'))!);
+    // Each on record as `creating` since before it was made: found by its label, destroyed, one line each.
+    const lines = logLines.map((l) => JSON.parse(l).message as string).filter((m) => m.startsWith('cloud: '));
     const names = [...made.map((id) => `vast.ai/${id}`), ...deployed.map((id) => `io.net/${id}`)];
-    assert.equal(warning.message, `released 2 grant(s) no reservation records: ${names.join(', ')}`);
+    assert.deepEqual(
+      lines.map((l) => l.replace(/ \(reservation [0-9a-f-]{36}\)/, '')).sort(),
+      names.map((n) => `cloud: ${n} unrecorded: destroyed`).sort(),
+    );
+    const failed = await second.accounts.cloudReservations(['failed']);
+    assert.deepEqual(failed.map((c) => c.contractId).sort(), [...made, ...deployed].sort());
   } finally {
     stop?.(new Error('stopped'));
     await reserving;

@@ -77,7 +77,10 @@ export function runProviderContract(name: string, factory: ProviderFactory): voi
       const id = await p.create(first!, USER, HOUR, reservationId);
       const other = await p.create(second!, USER, HOUR);
       const found = await p.labelled();
-      assert.deepEqual(found.find((l) => l.contractId === id), { contractId: id, reservationId });
+      assert.deepEqual(
+        found.find((l) => l.contractId === id),
+        { contractId: id, reservationId },
+      );
       assert.equal(found.length, 2);
       assert.match(found.find((l) => l.contractId === other)!.reservationId!, /^[0-9a-f-]{36}$/);
       await p.destroy(id);

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { systemClock } from '../src/domain/ports.js';
+import { DEFAULT_CLOUD_MONEY } from '../src/server/service/gpu-service.js';
 import { IonetProvider } from '../src/providers/ionet/ionet-provider.js';
 import { VastAiProvider } from '../src/providers/vastai/vastai-provider.js';
 import type { ServerReservation } from '../src/server/records/ports.js';
@@ -143,6 +144,35 @@ test('a marketplace that does not answer in time fails nobody: the other one ser
     const r = await s.api('/api/v1/gpu/instances/reserve', { method: 'POST', key, body });
     assert.equal(r.status, 201, JSON.stringify(r.body));
     assert.deepEqual(r.body.reserved_instances.map((i: { id: string }) => i.id).sort(), ['201', '202']);
+  } finally {
+    await s.stop();
+    await c.stop();
+  }
+});
+
+test('a reservation that would pass the daily cap is 402 over HTTP, and nothing is created', async () => {
+  const c = await clouds();
+  const cloudMoney = { ...DEFAULT_CLOUD_MONEY, capPerDay: 5 };
+  const s = await startTestServer({ providers: c.providers(), cloudMoney });
+  try {
+    const { key } = await s.user('cap');
+    const ask = { count: 2, filters: { provider: 'vast.ai', gpu_model: 'RTX 4090' }, duration_hours: 7 };
+    const r = await s.api('/api/v1/gpu/instances/reserve', { method: 'POST', key, body: JSON.stringify(ask) });
+    assert.equal(r.status, 402, JSON.stringify(r.body));
+    assert.deepEqual(r.body, {
+      error:
+        'Reserving these instances ($5.74 estimated) would exceed your daily cap of $5.00 ($0.00 spent or committed)',
+      estimate: 5.74,
+      cap: 5,
+      spent: 0,
+    });
+    assert.equal(c.vast.calls(/^PUT/).length, 0);
+    const one = { ...ask, count: 1 };
+    const ok = await s.api('/api/v1/gpu/instances/reserve', { method: 'POST', key, body: JSON.stringify(one) });
+    assert.equal(ok.status, 201, JSON.stringify(ok.body));
+    const again = await s.api('/api/v1/gpu/instances/reserve', { method: 'POST', key, body: JSON.stringify(one) });
+    assert.equal(again.status, 402);
+    assert.match(again.body.error, /would exceed your daily cap of \$5\.00 \(\$2\.80 spent or committed\)$/);
   } finally {
     await s.stop();
     await c.stop();

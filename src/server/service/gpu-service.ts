@@ -16,6 +16,7 @@ import { CloudLifecycle, type CloudSweep } from './cloud-lifecycle.js';
 import { Ledger } from './ledger.js';
 import { LoadBalancing, type LoadInfo } from './load-balancing.js';
 import { ProviderSet } from './providers.js';
+import { DEFAULT_CLOUD_MONEY, SpendingCaps, type CloudMoney } from './spending-caps.js';
 import { Reserving, type ReserveInput, type ReserveOutcome } from './reserving.js';
 import { DEFAULT_PROVIDER_TIMEOUTS, type ProviderTimeouts } from './timeout.js';
 
@@ -24,6 +25,7 @@ export type { LoadInfo } from './load-balancing.js';
 export type { CreationError, ReserveInput, ReserveOutcome } from './reserving.js';
 export { poolUser } from './reserving.js';
 export { DEFAULT_PROVIDER_TIMEOUTS, type ProviderTimeouts } from './timeout.js';
+export { DEFAULT_CLOUD_MONEY, type CloudMoney } from './spending-caps.js';
 
 export class GpuService {
   private readonly providers: ProviderSet;
@@ -37,12 +39,18 @@ export class GpuService {
     providers: Provider[],
     clock: Clock,
     timeouts: ProviderTimeouts = DEFAULT_PROVIDER_TIMEOUTS,
+    money: CloudMoney = DEFAULT_CLOUD_MONEY,
   ) {
     this.providers = new ProviderSet(providers, timeouts);
     this.balancing = new LoadBalancing(records);
     this.cloud = new CloudLifecycle(records, this.providers, clock, timeouts);
     this.ledger = new Ledger(records, this.providers, clock, timeouts, this.cloud);
-    this.reserving = new Reserving(records, this.providers, this.balancing, clock, timeouts, this.cloud);
+    const cloudProvider = (name: string) => {
+      const p = this.providers.get(name);
+      return p !== undefined && CloudLifecycle.handles(p);
+    };
+    const caps = new SpendingCaps(records, clock, money, cloudProvider);
+    this.reserving = new Reserving(records, this.providers, this.balancing, clock, timeouts, this.cloud, money, caps);
   }
 
   static costs(totalPricePerHour: number) {

@@ -6,13 +6,9 @@ import type { Clock } from '../../domain/ports.js';
 import { SERVER_HOLDER_PREFIX } from '../../providers/provider.js';
 import { ApiError, firstLineOf } from '../errors.js';
 import type { ReservationRecords, User } from '../records/ports.js';
-import {
-  DEFAULT_DURATION_HOURS,
-  MAX_DURATION_HOURS,
-  MAX_GPUS_PER_REQUEST,
-  MIN_DURATION_HOURS,
-} from '../request-limits.js';
+import { MAX_GPUS_PER_REQUEST, MIN_DURATION_HOURS } from '../request-limits.js';
 import { CloudLifecycle } from './cloud-lifecycle.js';
+import type { CloudMoney, SpendingCaps } from './spending-caps.js';
 import type { LoadBalancing } from './load-balancing.js';
 import type { ProviderSet } from './providers.js';
 import { withTimeout, type ProviderTimeouts } from './timeout.js';
@@ -69,6 +65,8 @@ export class Reserving {
     private readonly clock: Clock,
     private readonly timeouts: ProviderTimeouts,
     private readonly cloud: CloudLifecycle,
+    private readonly money: CloudMoney,
+    private readonly caps: SpendingCaps,
   ) {}
 
   /** Reserves, as one request; `idle()` waits for those in flight (a shutdown must not cut them). */
@@ -91,29 +89,43 @@ export class Reserving {
     if (!Number.isInteger(count) || count < 1 || count > MAX_GPUS_PER_REQUEST) {
       throw new ApiError('INVALID_ARGUMENT', `count must be a whole number from 1 to ${MAX_GPUS_PER_REQUEST}`);
     }
-    const hours = input.durationHours ?? DEFAULT_DURATION_HOURS;
-    if (!Number.isFinite(hours) || hours < MIN_DURATION_HOURS || hours > MAX_DURATION_HOURS) {
+    const hours = input.durationHours ?? this.money.defaultHours;
+    const maxHours = this.money.maxHours;
+    if (!Number.isFinite(hours) || hours < MIN_DURATION_HOURS || hours > maxHours) {
       throw new ApiError(
         'INVALID_ARGUMENT',
-        `duration_hours must be from ${MIN_DURATION_HOURS.toFixed(4)} ` + `(one minute) to ${MAX_DURATION_HOURS}`,
+        `duration_hours must be from ${MIN_DURATION_HOURS.toFixed(4)} ` + `(one minute) to ${maxHours}`,
       );
     }
-    const candidates = await this.unclaimed(input.filters);
-    // From here to the claims, nothing awaits: two requests never choose the same instance.
-    if (candidates.length < count) {
-      throw new ApiError(
-        'FAILED_PRECONDITION',
-        `Only ${candidates.length} GPU instances match the filters; ` + `requested ${count}`,
-        { matched: candidates.length, requested: count },
-      );
-    }
-    // Until they are recorded, the strategies count these picks as the reservations they will be.
-    const chosen = this.balancing.choose(candidates, count);
-    for (const instance of chosen) this.claims.take(claimKey(instance));
+    const committed = await this.caps.committed(user);
     try {
-      return await this.create(user, input, chosen, hours * 3_600_000);
+      const listing = await this.unclaimed(input.filters);
+      // From here to the claims, nothing awaits: two requests never choose the same instance.
+      const candidates = listing.free();
+      listing.done();
+      if (candidates.length < count) {
+        throw new ApiError(
+          'FAILED_PRECONDITION',
+          `Only ${candidates.length} GPU instances match the filters; ` + `requested ${count}`,
+          { matched: candidates.length, requested: count },
+        );
+      }
+      // Until they are recorded, the strategies count these picks as the reservations they will be.
+      const chosen = this.balancing.choose(candidates, count);
+      // Refused before anything is claimed or created; taken at once, so the user's other requests count it.
+      const estimate = chosen
+        .filter((i) => CloudLifecycle.handles(this.providers.get(i.provider)!))
+        .reduce((sum, i) => sum + i.pricePerHour * hours, 0);
+      const hold = this.caps.take(committed, estimate);
+      for (const instance of chosen) this.claims.take(claimKey(instance));
+      try {
+        return await this.create(user, input, chosen, hours * 3_600_000);
+      } finally {
+        this.balancing.settle(chosen);
+        hold.release();
+      }
     } finally {
-      this.balancing.settle(chosen);
+      this.caps.done(committed);
     }
   }
 
@@ -217,13 +229,26 @@ export class Reserving {
     };
   }
 
-  /** Matching instances no other request is taking or took after this listing began. */
-  private async unclaimed(filters: InstanceFilters): Promise<GpuInstance[]> {
+  /**
+   * Matching instances no other request is taking or took after this listing began, as a function
+   * to call where nothing awaits until the claims are taken: a request whose listing ended at the same
+   * moment may claim some in between. The mark is held until `done`.
+   */
+  private async unclaimed(filters: InstanceFilters): Promise<{ free: () => GpuInstance[]; done: () => void }> {
     const mark = this.claims.beginListing();
     try {
-      return (await this.providers.listInstances(filters)).filter((i) => this.claims.free(claimKey(i), mark));
-    } finally {
+      const listed = await this.providers.listInstances(filters);
+      let ended = false;
+      return {
+        free: () => listed.filter((i) => this.claims.free(claimKey(i), mark)),
+        done: () => {
+          if (!ended) this.claims.endListing(mark);
+          ended = true;
+        },
+      };
+    } catch (err) {
       this.claims.endListing(mark);
+      throw err;
     }
   }
 

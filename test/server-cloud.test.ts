@@ -17,7 +17,8 @@ const IONET_KEY = 'ionet-secret-live';
 const vastOffers = (): VastOffer[] => [
   { id: 201, gpu_name: 'RTX 4090', num_gpus: 1, gpu_ram: 24_564, dph_total: 0.4 },
   { id: 202, gpu_name: 'RTX 4090', num_gpus: 1, gpu_ram: 24_564, dph_total: 0.42 },
-  { id: 203, gpu_name: 'RTX A5000', num_gpus: 2, gpu_ram: 24_564, dph_total: 0.6 },
+  { id: 203, gpu_name: 'RTX A5000', num_gpus: 1, gpu_ram: 24_564, dph_total: 0.6 },
+  { id: 207, gpu_name: 'RTX A5000', num_gpus: 2, gpu_ram: 24_564, dph_total: 0.5 }, // two GPUs: num_gpus is 1 unless asked
   { id: 204, gpu_name: 'A100 PCIE', num_gpus: 1, gpu_ram: 40_960, dph_total: 1.1 },
   { id: 205, gpu_name: 'H100 SXM', num_gpus: 1, gpu_ram: 81_559, dph_total: 2.4 }, // above max_price
   { id: 206, gpu_name: 'RTX 3060', num_gpus: 1, gpu_ram: 12_288, dph_total: 0.06 }, // below min_vram
@@ -144,6 +145,21 @@ test('a marketplace that does not answer in time fails nobody: the other one ser
     const r = await s.api('/api/v1/gpu/instances/reserve', { method: 'POST', key, body });
     assert.equal(r.status, 201, JSON.stringify(r.body));
     assert.deepEqual(r.body.reserved_instances.map((i: { id: string }) => i.id).sort(), ['201', '202']);
+    // The listing says what each provider answered; a partial model name matches vast's whole one.
+    const listed = await s.api('/api/v1/gpu/instances?gpu_model=a100', { key });
+    assert.equal(listed.status, 200, JSON.stringify(listed.body));
+    assert.deepEqual(listed.body.providers, {
+      local: 'ok',
+      'vast.ai': 'ok',
+      'io.net': "io.net's listing did not answer within 0.3 s",
+    });
+    assert.deepEqual(
+      listed.body.instances.map((i: { id: string; gpu_model: string }) => [i.id, i.gpu_model]),
+      [['204', 'A100 PCIE']],
+    );
+    // Pushed down: what vast compares exactly; the model is checked here.
+    const search = c.vast.calls(/bundles/).at(-1)!.body as Record<string, unknown>;
+    assert.deepEqual([search.num_gpus, search.gpu_name], [{ eq: 1 }, undefined]);
   } finally {
     await s.stop();
     await c.stop();

@@ -1,5 +1,5 @@
 // io.net IO Cloud VMs (VMaaS) behind the Provider port (facts: cloud-apis.md, "io.net").
-import { matchesFilters, type GpuInstance, type InstanceFilters } from '../../domain/instances.js';
+import type { GpuInstance, InstanceFilters } from '../../domain/instances.js';
 import type { Clock } from '../../domain/ports.js';
 import { ApiClient, CloudApiError, pick, type ApiAnswer } from '../cloud/api-client.js';
 import { expired, isOurLabel, labelReservationId, newLabel } from '../cloud/label.js';
@@ -9,7 +9,7 @@ import { CREATIONS_AT_ONCE } from '../cloud/creations.js';
 import { ListingCache } from '../cloud/listing-cache.js';
 import type { LabelledInstance, Provider } from '../provider.js';
 
-import { MAX_RETAKES, replacementFilters } from '../cloud/replacement.js';
+import { MAX_RETAKES, replacementFilters, replaces } from '../cloud/replacement.js';
 import { hardwareInstance, hardwareQuery, idValue, IONET, type IonetHardwareRow } from './hardware.js';
 
 export const IONET_DEFAULT_URL = 'https://api.io.solutions/enterprise/v1/io-cloud';
@@ -79,8 +79,9 @@ export class IonetProvider implements Provider {
       const id = await this.creations.run(() => this.deploy(chosen, durationMs, label));
       if (id !== null) return id;
       this.listings.clear();
-      const like = replacementFilters(instance);
-      offer = (await this.available(like)).find((o) => !tried.has(o.id) && matchesFilters(o, like));
+      offer = (await this.available(replacementFilters(instance))).find(
+        (o) => !tried.has(o.id) && replaces(o, instance),
+      );
     }
     throw new CloudApiError(`${IONET}: hardware ${instance.id} was taken and ${tried.size - 1} like it too`);
   }

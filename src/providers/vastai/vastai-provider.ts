@@ -9,7 +9,7 @@ import { CREATIONS_AT_ONCE } from '../cloud/creations.js';
 import { ListingCache } from '../cloud/listing-cache.js';
 import type { LabelledInstance, Provider } from '../provider.js';
 import { offerInstance, searchBody, VASTAI, type VastOfferRow } from './search.js';
-import { MAX_RETAKES, replacementFilters } from '../cloud/replacement.js';
+import { MAX_RETAKES, replacementFilters, replaces } from '../cloud/replacement.js';
 
 export const VASTAI_DEFAULT_URL = 'https://console.vast.ai';
 export const VASTAI_DEFAULT_IMAGE = 'pytorch/pytorch:latest';
@@ -76,7 +76,9 @@ export class VastAiProvider implements Provider {
       const contract = await this.creations.run(() => this.rent(id, label));
       if (contract !== null) return contract;
       this.listings.clear();
-      offer = (await this.available(replacementFilters(instance))).find((o) => !tried.has(o.id));
+      offer = (await this.available(replacementFilters(instance))).find(
+        (o) => !tried.has(o.id) && replaces(o, instance),
+      );
     }
     throw new CloudApiError(`${VASTAI}: offer ${instance.id} was taken and ${tried.size - 1} like it too`);
   }

@@ -4,6 +4,7 @@ import {
   DEFAULT_PAGE_SIZE,
   MAX_DURATION_HOURS,
   MAX_EMAIL_LENGTH,
+  MAX_GPUS_PER_INSTANCE,
   MAX_GPUS_PER_REQUEST,
   MAX_KEY_NAME_LENGTH,
   MAX_NAME_LENGTH,
@@ -37,6 +38,7 @@ export const Filters = z
     provider: z.string().max(MAX_NAME_LENGTH).optional(),
     gpu_model: z.string().max(MAX_TEXT_LENGTH).optional(),
     location: z.string().max(MAX_TEXT_LENGTH).optional(),
+    num_gpus: z.number().int().min(1).max(MAX_GPUS_PER_INSTANCE).optional(),
   })
   .strict();
 
@@ -65,6 +67,7 @@ export const ReserveResponse = z
     message: z.string(),
     errors: z.array(z.object({ instance_id: z.string(), provider: z.string(), error: z.string() })),
     total_price_per_hour: z.number(),
+    total_gpus: z.number(),
     cost_estimate: CostEstimate,
   })
   .openapi('ReserveResponse');
@@ -75,6 +78,7 @@ export const InstanceQuery = z.object({
   max_price: z.coerce.number().finite().min(0).optional(),
   gpu_model: z.string().max(MAX_TEXT_LENGTH).optional(),
   location: z.string().max(MAX_TEXT_LENGTH).optional(),
+  num_gpus: z.coerce.number().int().min(1).max(MAX_GPUS_PER_INSTANCE).optional(),
 });
 
 export const Reservation = z.object({

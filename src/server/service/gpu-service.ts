@@ -77,6 +77,11 @@ export class GpuService {
     return this.providers.listInstances(filters);
   }
 
+  /** Matching instances and each provider's answer (`ok`, or why it failed). */
+  listWithAnswers(filters: InstanceFilters): Promise<{ instances: GpuInstance[]; answers: Record<string, string> }> {
+    return this.providers.listWithAnswers(filters);
+  }
+
   /** Reserves, as one request; `idle()` waits for those in flight (a shutdown must not cut them). */
   reserve(user: User, input: ReserveInput): Promise<ReserveOutcome> {
     return this.reserving.reserve(user, input);

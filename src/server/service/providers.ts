@@ -43,22 +43,34 @@ export class ProviderSet {
   }
 
   async listInstances(filters: InstanceFilters): Promise<GpuInstance[]> {
+    return (await this.listWithAnswers(filters)).instances;
+  }
+
+  /**
+   * Matching instances, and each provider's answer (`ok`, or why it failed). The filters go down to
+   * each provider (a marketplace pushes what its search can evaluate exactly) and are checked again here.
+   */
+  async listWithAnswers(
+    filters: InstanceFilters,
+  ): Promise<{ instances: GpuInstance[]; answers: Record<string, string> }> {
     this.checkFilters(filters);
     const named = namedProvider(filters);
     const providers = named ? [this.byName.get(named)!] : this.all();
     const lists = await Promise.all(
       providers.map((p) =>
-        withTimeout(p.available(), this.timeouts.listMs, `${p.name}'s listing`).then(
+        withTimeout(p.available(filters), this.timeouts.listMs, `${p.name}'s listing`).then(
           (instances) => ({ instances, failure: null }),
-          (err: unknown) => ({ instances: [] as GpuInstance[], failure: `${p.name}: ${firstLineOf(err)}` }),
+          (err: unknown) => ({ instances: [] as GpuInstance[], failure: firstLineOf(err) }),
         ),
       ),
     );
-    const failures = lists.flatMap((l) => (l.failure ? [l.failure] : []));
+    const failures = lists.flatMap((l, n) => (l.failure ? [`${providers[n]!.name}: ${l.failure}`] : []));
     // A provider that cannot list is an outage, not "no matching GPUs": say so when nothing else answered.
     if (failures.length === providers.length) {
       throw new ApiError('UNAVAILABLE', `cannot list GPU instances (${failures.join('; ')})`);
     }
-    return lists.flatMap((l) => l.instances).filter((i) => matchesFilters(i, filters));
+    const answers = Object.fromEntries(lists.map((l, n) => [providers[n]!.name, l.failure ?? 'ok']));
+    const instances = lists.flatMap((l) => l.instances).filter((i) => matchesFilters(i, filters));
+    return { instances, answers };
   }
 }

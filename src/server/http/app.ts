@@ -23,7 +23,9 @@ const MAX_BODY_BYTES = 64 * 1024;
 function firstIssue(error: z.ZodError): string {
   const issue = error.issues[0];
   if (!issue) return 'invalid request';
-  const where = issue.path.length ? `${issue.path.join('.')}: ` : '';
+  // A sentence that names its field (`count must be a number`) needs no prefix.
+  const field = String(issue.path.at(-1) ?? '');
+  const where = issue.path.length && !issue.message.startsWith(`${field} `) ? `${issue.path.join('.')}: ` : '';
   return `${where}${issue.message}`;
 }
 

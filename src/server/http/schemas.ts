@@ -31,22 +31,26 @@ export const Instance = z
 
 const nonNegative = z.number().finite().min(0);
 
+// Numbers of a request are checked by the service, so HTTP and gRPC say the same sentence
+// (`count must be a whole number from 1 to 16`); the schema checks only that they are numbers.
+const aNumber = (what: string) => z.number({ error: `${what} must be a number` });
+
 export const Filters = z
   .object({
-    min_vram: nonNegative.optional(),
-    max_price: nonNegative.optional(),
+    min_vram: aNumber('min_vram').optional(),
+    max_price: aNumber('max_price').optional(),
     provider: z.string().max(MAX_NAME_LENGTH).optional(),
     gpu_model: z.string().max(MAX_TEXT_LENGTH).optional(),
     location: z.string().max(MAX_TEXT_LENGTH).optional(),
-    num_gpus: z.number().int().min(1).max(MAX_GPUS_PER_INSTANCE).optional(),
+    num_gpus: aNumber('num_gpus').optional(),
   })
   .strict();
 
 export const ReserveRequest = z
   .object({
-    count: z.number().int().min(1).max(MAX_GPUS_PER_REQUEST),
+    count: aNumber('count'),
     filters: Filters.optional(),
-    duration_hours: z.number().finite().positive().max(MAX_DURATION_HOURS).optional(),
+    duration_hours: aNumber('duration_hours').optional(),
     all_or_nothing: z.boolean().optional(),
   })
   .strict()

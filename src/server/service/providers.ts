@@ -2,6 +2,7 @@
 import { matchesFilters, namedProvider, type GpuInstance, type InstanceFilters } from '../../domain/instances.js';
 import type { Provider } from '../../providers/provider.js';
 import { ApiError, firstLineOf } from '../errors.js';
+import { MAX_GPUS_PER_INSTANCE } from '../request-limits.js';
 import { withTimeout, type ProviderTimeouts } from './timeout.js';
 
 export class ProviderSet {
@@ -39,6 +40,10 @@ export class ProviderSet {
       if (value !== undefined && (!Number.isFinite(value) || value < 0)) {
         throw new ApiError('INVALID_ARGUMENT', `${name} must be a number of at least 0`);
       }
+    }
+    const n = f.numGpus;
+    if (n !== undefined && (!Number.isInteger(n) || n < 1 || n > MAX_GPUS_PER_INSTANCE)) {
+      throw new ApiError('INVALID_ARGUMENT', `num_gpus must be a whole number from 1 to ${MAX_GPUS_PER_INSTANCE}`);
     }
   }
 

@@ -2,10 +2,8 @@
 import { z } from '@hono/zod-openapi';
 import {
   DEFAULT_PAGE_SIZE,
-  MAX_DURATION_HOURS,
   MAX_EMAIL_LENGTH,
   MAX_GPUS_PER_INSTANCE,
-  MAX_GPUS_PER_REQUEST,
   MAX_KEY_NAME_LENGTH,
   MAX_NAME_LENGTH,
   MAX_PAGE_SIZE,
@@ -28,8 +26,6 @@ export const Instance = z
     metadata: z.record(z.string(), z.string()),
   })
   .openapi('GPUInstance');
-
-const nonNegative = z.number().finite().min(0);
 
 // Numbers of a request are checked by the service, so HTTP and gRPC say the same sentence
 // (`count must be a whole number from 1 to 16`); the schema checks only that they are numbers.

@@ -13,6 +13,7 @@ import { observeRequests } from './middleware/observe.js';
 import type { ApiApp, Env } from './openapi.js';
 import { authRoutes } from './routes/auth.js';
 import { billingRoutes } from './routes/billing.js';
+import { cloudRoutes } from './routes/cloud.js';
 import { instanceRoutes } from './routes/instances.js';
 import { loadBalancerRoutes } from './routes/loadbalancer.js';
 import { reservationRoutes } from './routes/reservations.js';
@@ -56,6 +57,7 @@ export function createHttpApp(deps: ServerDeps): ApiApp {
   billingRoutes(app, deps);
   authRoutes(app, deps);
   statusRoutes(app, deps);
+  cloudRoutes(app, deps);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'ApiKey', {
     type: 'apiKey',

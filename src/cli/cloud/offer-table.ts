@@ -1,0 +1,48 @@
+// How the `cloud` commands print instances and money: a borderless table, cheapest first.
+
+export interface InstanceJson {
+  id: string;
+  provider: string;
+  status: string;
+  price_per_hour: number;
+  vram_gb: number;
+  gpu_model: string;
+  num_gpus: number;
+  location: string;
+  metadata: Record<string, string>;
+}
+
+export const usd = (x: number) => `$${x.toFixed(x < 1 ? 3 : 2)}`;
+
+/** Columns padded to their widest cell, separated by two spaces. */
+export function columns(rows: string[][]): string {
+  const widths = rows[0]!.map((_, n) => Math.max(...rows.map((r) => r[n]!.length)));
+  const line = (r: string[]) =>
+    r
+      .map((cell, n) => cell.padEnd(widths[n]!))
+      .join('  ')
+      .trimEnd();
+  return `${rows.map(line).join('\n')}\n`;
+}
+
+export function offerTable(instances: InstanceJson[]): string {
+  const sorted = [...instances].sort((a, b) => a.price_per_hour - b.price_per_hour);
+  const rows = sorted.map((i) => [
+    i.provider,
+    i.id,
+    i.gpu_model,
+    String(i.num_gpus),
+    `${i.vram_gb} GB`,
+    i.location || '-',
+    usd(i.price_per_hour),
+    usd(i.price_per_hour / Math.max(1, i.num_gpus)),
+  ]);
+  return columns([['PROVIDER', 'OFFER', 'GPU', 'GPUS', 'VRAM/GPU', 'LOCATION', '$/H', '$/GPU-H'], ...rows]);
+}
+
+/** What a user needs to connect, from an instance's metadata (vast ssh_host/ssh_port, io.net addresses). */
+export function connectHint(metadata: Record<string, string>): string {
+  if (metadata['ssh_host']) return `ssh -p ${metadata['ssh_port'] ?? '22'} root@${metadata['ssh_host']}`;
+  if (metadata['ip_address'] || metadata['public_ip']) return `ssh ${metadata['ip_address'] ?? metadata['public_ip']}`;
+  return 'address shown by `canhazgpu cloud list` once it runs';
+}

@@ -7,8 +7,8 @@ import { DEFAULT_CLOUD_MONEY } from '../src/server/service/gpu-service.js';
 import { IonetProvider } from '../src/providers/ionet/ionet-provider.js';
 import { VastAiProvider } from '../src/providers/vastai/vastai-provider.js';
 import type { ServerReservation } from '../src/server/records/ports.js';
-import { FakeIonet, IONET_BASE, type IonetHardware } from './support/fake-ionet.js';
-import { FakeVastAi, type VastOffer } from './support/fake-vastai.js';
+import { FakeIonet, IONET_BASE, type IonetHardware } from '../support/fake-ionet.js';
+import { FakeVastAi, type VastOffer } from '../support/fake-vastai.js';
 import { startTestServer } from './support/server.js';
 
 const VAST_KEYS = ['vast-secret-dead', 'vast-secret-live'];

@@ -41,8 +41,9 @@ export function offerTable(instances: InstanceJson[]): string {
 }
 
 /** What a user needs to connect, from an instance's metadata (vast ssh_host/ssh_port, io.net addresses). */
-export function connectHint(metadata: Record<string, string>): string {
-  if (metadata['ssh_host']) return `ssh -p ${metadata['ssh_port'] ?? '22'} root@${metadata['ssh_host']}`;
-  if (metadata['ip_address'] || metadata['public_ip']) return `ssh ${metadata['ip_address'] ?? metadata['public_ip']}`;
-  return 'address shown by `canhazgpu cloud list` once it runs';
+export function connectHint(i: Pick<InstanceJson, 'provider' | 'metadata'>): string {
+  const m = i.metadata;
+  if (m['ssh_host']) return `ssh -p ${m['ssh_port'] ?? '22'} root@${m['ssh_host']}`;
+  if (m['ip_address'] || m['public_ip']) return `ssh ${m['ip_address'] ?? m['public_ip']}`;
+  return i.provider === 'local' ? 'this host' : '-';
 }

@@ -42,7 +42,7 @@ export async function cloudListCommand(o: CloudListOptions, ctx: Context): Promi
     `${usd(r.price_per_hour)}/h`,
     new Date(r.expires_at * 1000).toISOString().replace(/\.000Z$/, 'Z'),
     usd(r.cost_so_far),
-    connectHint(r.instance.metadata),
+    connectHint(r.instance),
   ]);
   ctx.stdout.write(columns([['PROVIDER', 'CONTRACT', 'GPU', 'PRICE', 'EXPIRES', 'COST SO FAR', 'CONNECT'], ...rows]));
   return 0;

@@ -42,13 +42,14 @@ export async function cloudReserveCommand(o: CloudReserveOptions, ctx: Context):
     return 0;
   }
   const gpus = r.total_gpus ?? r.reserved_instances.reduce((n, i) => n + i.num_gpus, 0);
-  ctx.stdout.write(`${r.message} (${gpus} GPU${gpus === 1 ? '' : 's'})\n`);
+  // The server counts instances; a multi-GPU instance is several GPUs.
+  ctx.stdout.write(gpus === r.reserved_count ? `${r.message}\n` : `${r.message} (${gpus} GPUs)\n`);
   const rows = r.reserved_instances.map((i) => [
     i.provider,
     i.metadata['contract_id'] ?? '?',
     `${i.gpu_model} x${i.num_gpus}`,
     `${usd(i.price_per_hour)}/h`,
-    connectHint(i.metadata),
+    connectHint(i),
   ]);
   ctx.stdout.write(columns([['PROVIDER', 'CONTRACT', 'GPU', 'PRICE', 'CONNECT'], ...rows]));
   const total = r.total_price_per_hour;

@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { createServer, type AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { testContext } from '../../../test/support/context.js';
-import { FakeIonet, IONET_BASE } from '../../../test/support/fake-ionet.js';
-import { FakeVastAi } from '../../../test/support/fake-vastai.js';
+import { FakeIonet, IONET_BASE } from '../../../support/fake-ionet.js';
+import { FakeVastAi } from '../../../support/fake-vastai.js';
 import { startTestServer, type TestServer } from '../../../test/support/server.js';
 import { CanhazError, UsageError } from '../../domain/errors.js';
 import { systemClock } from '../../domain/ports.js';
@@ -96,9 +96,9 @@ describe('cloud commands', () => {
     assert.equal(
       c.out(),
       [
-        'Reserved 1 GPUs (1 GPU)',
+        'Reserved 1 GPUs',
         'PROVIDER  CONTRACT  GPU          PRICE     CONNECT',
-        `vast.ai   ${contract!.padEnd(8)}  RTX 4090 x1  $0.450/h  address shown by \`canhazgpu cloud list\` once it runs`,
+        `vast.ai   ${contract!.padEnd(8)}  RTX 4090 x1  $0.450/h  -`,
         'Cost estimate: $0.450/h, $0.900 for 2 h',
         '',
       ].join('\n'),

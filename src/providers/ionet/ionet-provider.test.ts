@@ -1,7 +1,7 @@
 // io.net against its fake: the exact requests sent, prices per VM, taken hardware, key rotation.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { FakeIonet, IONET_BASE, type IonetHardware } from '../../../test/support/fake-ionet.js';
+import { FakeIonet, IONET_BASE, type IonetHardware } from '../../../support/fake-ionet.js';
 import { runProviderContract } from '../contract.case.test.js';
 import { BAD_KEY_REST_MS } from '../cloud/keys.js';
 import { IonetProvider } from './ionet-provider.js';

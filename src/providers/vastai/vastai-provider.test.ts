@@ -1,7 +1,7 @@
 // vast.ai against its fake: the exact requests sent, filters pushed down, taken offers, key rotation.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { FakeVastAi, VAST_TOO_FREQUENT, type VastOffer } from '../../../test/support/fake-vastai.js';
+import { FakeVastAi, VAST_TOO_FREQUENT, type VastOffer } from '../../../support/fake-vastai.js';
 import { runProviderContract } from '../contract.case.test.js';
 import { VastAiProvider } from './vastai-provider.js';
 

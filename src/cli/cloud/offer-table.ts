@@ -1,16 +1,9 @@
 // How the `cloud` commands print instances and money: a borderless table, cheapest first.
 
-export interface InstanceJson {
-  id: string;
-  provider: string;
-  status: string;
-  price_per_hour: number;
-  vram_gb: number;
-  gpu_model: string;
-  num_gpus: number;
-  location: string;
-  metadata: Record<string, string>;
-}
+// The server's JSON of an instance (a type only: nothing of the server is loaded).
+import type { InstanceJson } from '../../server/http/json.js';
+
+export type { InstanceJson };
 
 export const usd = (x: number) => `$${x.toFixed(x < 1 ? 3 : 2)}`;
 

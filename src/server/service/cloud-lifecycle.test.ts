@@ -3,6 +3,7 @@
 // Scripted marketplace, records in memory, a clock that moves only when a test moves it.
 import assert from 'node:assert/strict';
 import { beforeEach, describe, test } from 'node:test';
+import { scriptedOffer } from '../../providers/scripted/offer.js';
 import { ScriptedMarketplace } from '../../providers/scripted/scripted-marketplace.js';
 import { memoryRecords } from '../records/memory/memory-records.js';
 import type { Records, ServerReservation, User } from '../records/ports.js';
@@ -11,14 +12,7 @@ import { GpuService } from './gpu-service.js';
 const T0 = 1_800_000_000_000;
 const HOUR = 3_600_000;
 
-const offer = (id: string, pricePerHour: number) => ({
-  id,
-  pricePerHour,
-  vramGb: 24,
-  gpuModel: 'RTX 4090',
-  numGpus: 1,
-  location: 'eu',
-});
+const offer = scriptedOffer;
 
 describe('cloud lifecycle', () => {
   let now: number;

@@ -2,6 +2,7 @@
 // created, counting what was spent, what running reservations commit and requests in flight.
 import assert from 'node:assert/strict';
 import { beforeEach, describe, test } from 'node:test';
+import { scriptedOffer } from '../../providers/scripted/offer.js';
 import { ScriptedMarketplace } from '../../providers/scripted/scripted-marketplace.js';
 import { ScriptedProvider } from '../../providers/scripted/scripted-provider.js';
 import { ApiError } from '../errors.js';
@@ -12,14 +13,7 @@ import { DEFAULT_CLOUD_MONEY } from './spending-caps.js';
 
 const T0 = 1_800_000_000_000;
 const HOUR = 3_600_000;
-const offer = (id: string, pricePerHour: number) => ({
-  id,
-  pricePerHour,
-  vramGb: 24,
-  gpuModel: 'RTX 4090',
-  numGpus: 1,
-  location: 'eu',
-});
+const offer = scriptedOffer;
 
 const refused = (message: string) => (e: unknown) => {
   assert.ok(e instanceof ApiError, String(e));

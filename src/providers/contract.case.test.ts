@@ -90,6 +90,17 @@ export function runProviderContract(name: string, factory: ProviderFactory): voi
       );
     });
 
+    it('marketplaces: describes the contracts it holds, with a status, and none it does not', async (p) => {
+      if (!p.describe) return;
+      const [first] = await p.available();
+      const id = await p.create(first!, USER, HOUR);
+      const states = await p.describe([id, UNKNOWN]);
+      assert.deepEqual([...states.keys()], [id]);
+      assert.equal(typeof states.get(id)!.status, 'string');
+      await p.destroy(id);
+      assert.deepEqual(await p.describe([id]), new Map());
+    });
+
     it('lists what it holds for the server, when it can, and not what it destroyed', async (p) => {
       if (!p.heldForServer) return;
       assert.deepEqual(await p.heldForServer(), []);

@@ -27,6 +27,17 @@ export interface Provider {
    * in it. Their creations are recorded before they are made (CloudRecords), and reconciled by label.
    */
   labelled?(): Promise<LabelledInstance[]>;
+  /**
+   * Marketplaces: how these contracts are doing (the provider's own status: vast `actual_status`, io.net
+   * the deployment's) and how to reach them (vast `ssh_host`/`ssh_port`); contracts it no longer has are left out.
+   */
+  describe?(contractIds: readonly string[]): Promise<Map<string, InstanceState>>;
+}
+
+export interface InstanceState {
+  status: string;
+  /** What a user needs to connect, once the provider says. */
+  metadata: Record<string, string>;
 }
 
 export interface LabelledInstance {

@@ -103,6 +103,12 @@ describe('cloud commands', () => {
         '',
       ].join('\n'),
     );
+    // The server's sweep reads how the instance is doing and how to reach it.
+    await s.deps.service.sweepCloud();
+    const shown = ctx();
+    await cloudListCommand({ json: false }, shown);
+    const ssh = vast.instances.get(Number(contract))!;
+    assert.match(shown.out(), new RegExp(`ssh -p ${ssh.ssh_port} root@${ssh.ssh_host.replace(/\./g, '\\.')}\n$`));
     const listed = ctx();
     await cloudListCommand({ json: true }, listed);
     const { reservations } = JSON.parse(listed.out());
@@ -110,6 +116,7 @@ describe('cloud commands', () => {
       reservations.map((r: { provider: string; contract_id: string }) => [r.provider, r.contract_id]),
       [['vast.ai', contract]],
     );
+    assert.equal(reservations[0].instance.status, 'provisioning'); // vast's actual_status is null at first
     // Nobody else may end it; its owner may, without naming the provider.
     const other = ctx(adminKey);
     await assert.rejects(

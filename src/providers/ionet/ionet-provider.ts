@@ -7,7 +7,7 @@ import { HELD_LIST_DEADLINE_MS, withDeadline } from '../cloud/deadline.js';
 import { ConcurrencyLimit } from '../../domain/concurrency-limit.js';
 import { CREATIONS_AT_ONCE } from '../cloud/creations.js';
 import { ListingCache } from '../cloud/listing-cache.js';
-import type { LabelledInstance, Provider } from '../provider.js';
+import type { InstanceState, LabelledInstance, Provider } from '../provider.js';
 
 import { MAX_RETAKES, replacementFilters, replaces } from '../cloud/replacement.js';
 import { hardwareInstance, hardwareQuery, idValue, IONET, type IonetHardwareRow } from './hardware.js';
@@ -146,6 +146,16 @@ export class IonetProvider implements Provider {
     return rows
       .filter((d) => isOurLabel(d.name))
       .map((d) => ({ contractId: d.id, reservationId: labelReservationId(d.name) }));
+  }
+
+  async describe(contractIds: readonly string[]): Promise<Map<string, InstanceState>> {
+    const wanted = new Set(contractIds);
+    const states = new Map<string, InstanceState>();
+    // The deployment's status (cloud-apis.md io.net 6); its VM addresses are not in the list.
+    for (const d of await this.deployments()) {
+      if (wanted.has(d.id) && running(d)) states.set(d.id, { status: String(d.status ?? 'unknown'), metadata: {} });
+    }
+    return states;
   }
 
   /** Running deployments, after destroying ours whose hours are over (the prepaid rest may be refunded). */

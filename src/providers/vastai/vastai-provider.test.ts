@@ -209,3 +209,17 @@ test('an instance past its hours is destroyed when its holdings are next read, a
   );
   assert.equal(fake.instances.size, 0);
 });
+
+test('describes an instance from GET /instances/: provisioning while actual_status is null, then its ssh address', async () => {
+  fresh();
+  const vast = vastOn(fake);
+  const [offer] = await vast.available();
+  const contract = await vast.create(offer!, 'api:ann@example.com', 3_600_000);
+  assert.equal((await vast.describe([contract])).get(contract)!.status, 'provisioning');
+  const row = fake.instances.get(Number(contract))!;
+  row.actual_status = 'running';
+  assert.deepEqual((await vast.describe([contract])).get(contract), {
+    status: 'running',
+    metadata: { ssh_host: row.ssh_host, ssh_port: String(row.ssh_port) },
+  });
+});

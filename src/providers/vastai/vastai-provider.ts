@@ -7,7 +7,7 @@ import { HELD_LIST_DEADLINE_MS, withDeadline } from '../cloud/deadline.js';
 import { ConcurrencyLimit } from '../../domain/concurrency-limit.js';
 import { CREATIONS_AT_ONCE } from '../cloud/creations.js';
 import { ListingCache } from '../cloud/listing-cache.js';
-import type { LabelledInstance, Provider } from '../provider.js';
+import type { InstanceState, LabelledInstance, Provider } from '../provider.js';
 import { offerInstance, searchBody, VASTAI, type VastOfferRow } from './search.js';
 import { MAX_RETAKES, replacementFilters, replaces } from '../cloud/replacement.js';
 
@@ -30,6 +30,8 @@ interface VastInstanceRow {
   id: number;
   label?: string | null;
   actual_status?: string | null;
+  ssh_host?: string;
+  ssh_port?: number;
 }
 
 export class VastAiProvider implements Provider {
@@ -143,6 +145,20 @@ export class VastAiProvider implements Provider {
     return rows
       .filter((i) => isOurLabel(i.label))
       .map((i) => ({ contractId: String(i.id), reservationId: labelReservationId(i.label) }));
+  }
+
+  async describe(contractIds: readonly string[]): Promise<Map<string, InstanceState>> {
+    const wanted = new Set(contractIds);
+    const states = new Map<string, InstanceState>();
+    for (const i of await this.instances()) {
+      if (!wanted.has(String(i.id))) continue;
+      // actual_status is null while the machine is being prepared (cloud-apis.md vast 7).
+      const metadata: Record<string, string> = {};
+      if (i.ssh_host) metadata['ssh_host'] = i.ssh_host;
+      if (i.ssh_port !== undefined) metadata['ssh_port'] = String(i.ssh_port);
+      states.set(String(i.id), { status: i.actual_status ?? 'provisioning', metadata });
+    }
+    return states;
   }
 
   /** The instances, after destroying ours whose hours are over (vast has no lifetime of its own). */

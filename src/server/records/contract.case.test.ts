@@ -204,6 +204,22 @@ export function runRecordsContract(name: string, factory: RecordsFactory): void 
       ]);
     });
 
+    it("an active reservation takes its provider's status and connection details; an ended one does not", async (r) => {
+      const u = await r.addUser('st@example.com', 'st', false, null, T0);
+      await r.addReservations([reservation(u.id, { contractId: 'live' }), reservation(u.id, { contractId: 'gone' })]);
+      await r.setInstanceState('vast.ai', 'live', 'running', { ssh_host: 'ssh4.vast.ai', ssh_port: '20004' });
+      const live = (await r.reservation('vast.ai', 'live'))!;
+      assert.deepEqual(
+        [live.instance.status, live.instance.metadata],
+        ['running', { contract_id: 'live', ssh_host: 'ssh4.vast.ai', ssh_port: '20004' }],
+      );
+      const gone = (await r.reservation('vast.ai', 'gone'))!;
+      await r.endReservation(gone, T0 + HOUR);
+      await r.setInstanceState('vast.ai', 'gone', 'running', { ssh_host: 'x' });
+      assert.deepEqual((await r.reservation('vast.ai', 'gone'))!.instance, gone.instance);
+      await r.setInstanceState('vast.ai', 'nothing', 'running', {}); // no such reservation: nothing happens
+    });
+
     it("one request's reservations are recorded together or not at all", async (r) => {
       const u = await r.addUser('jo@example.com', 'jo', false, null, T0);
       await r.addReservation(reservation(u.id, { contractId: 'taken' }));

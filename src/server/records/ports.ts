@@ -107,6 +107,13 @@ export interface ReservationRecords {
   /** Reservations ever made, per provider. */
   countByProvider(): Map<string, number>;
   activeCountsByHost(): HostCount[];
+  /** What its provider says of an active reservation now: its status, and metadata merged in. */
+  setInstanceState(
+    provider: string,
+    contractId: string,
+    status: string,
+    metadata: Record<string, string>,
+  ): Promise<void>;
   /** Ends a reservation and charges its real cost (price × time held), once; null when it had ended. */
   endReservation(r: ServerReservation, endedAt: number): Promise<Transaction | null>;
   /** The user's ledger, newest first. */

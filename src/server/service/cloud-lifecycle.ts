@@ -137,6 +137,7 @@ export class CloudLifecycle {
       if (due && !(await this.records.moveCloudReservation(c.id, ['running'], 'destroying', now))) continue;
       findings.push(this.finding(c, due ? 'expired' : 'unconfirmed', await this.destroyAction(c, p)));
     }
+    await this.refresh(p, errors);
     let labelled: LabelledInstance[];
     try {
       labelled = await withTimeout(p.labelled!(), this.timeouts.listMs, `${p.name}'s list of instances`);
@@ -169,6 +170,19 @@ export class CloudLifecycle {
       findings.push({ provider: p.name, contractId: l.contractId, reservationId: l.reservationId, finding, action });
     }
     return { findings, errors };
+  }
+
+  /** The provider's status of each running reservation, and how to reach it, into its record. */
+  private async refresh(p: Provider, errors: string[]): Promise<void> {
+    if (!p.describe) return;
+    const ids = (await this.records.cloudReservations(['running'], p.name)).flatMap((c) => c.contractId ?? []);
+    if (ids.length === 0) return;
+    try {
+      const states = await withTimeout(p.describe(ids), this.timeouts.listMs, `${p.name}'s instance statuses`);
+      for (const [id, s] of states) await this.records.setInstanceState(p.name, id, s.status, s.metadata);
+    } catch (err) {
+      errors.push(`${p.name}: ${firstLineOf(err)}`);
+    }
   }
 
   private finding(c: CloudReservation, finding: CloudFinding['finding'], action: string): CloudFinding {

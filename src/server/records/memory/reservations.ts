@@ -59,6 +59,12 @@ export class MemoryReservations implements ReservationRecords {
     return [...counts.values()];
   }
 
+  async setInstanceState(provider: string, contractId: string, status: string, metadata: Record<string, string>) {
+    const kept = this.t.reservations.get(reservationKey(provider, contractId));
+    if (!kept || kept.endedAt !== null) return;
+    kept.instance = { ...kept.instance, status, metadata: { ...kept.instance.metadata, ...copy(metadata) } };
+  }
+
   async endReservation(r: ServerReservation, endedAt: number) {
     const kept = this.t.reservations.get(reservationKey(r.provider, r.contractId));
     if (!kept || kept.endedAt !== null) return null;

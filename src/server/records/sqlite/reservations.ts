@@ -114,6 +114,20 @@ export class SqliteReservations implements ReservationRecords {
       .all() as HostCount[];
   }
 
+  setInstanceState(provider: string, contractId: string, status: string, metadata: Record<string, string>) {
+    return this.db.write(() => {
+      const row = this.db
+        .sql('SELECT instance_json FROM reservations WHERE provider = ? AND contract_id = ? AND ended_at IS NULL')
+        .get(provider, contractId) as { instance_json: string } | undefined;
+      if (!row) return;
+      const instance = JSON.parse(row.instance_json) as GpuInstance;
+      const next = { ...instance, status, metadata: { ...instance.metadata, ...metadata } };
+      this.db
+        .sql('UPDATE reservations SET instance_json = ? WHERE provider = ? AND contract_id = ?')
+        .run(JSON.stringify(next), provider, contractId);
+    });
+  }
+
   /** Ends a reservation and charges its real cost (price × time held), once. */
   endReservation(r: ServerReservation, endedAt: number): Promise<Transaction | null> {
     return this.db.write(() => {

@@ -7,6 +7,7 @@ import { adminCommand } from './commands/admin.js';
 import { releaseCommand } from './commands/release.js';
 import { reserveCommand } from './commands/reserve.js';
 import { runCommand } from './commands/run.js';
+import { reportCommand } from './commands/report.js';
 import { statusCommand } from './commands/status.js';
 // The server's commands load on demand (a chunk of their own in the bundle), so `status`, `run` and
 // the rest never pay for HTTP, gRPC and their dependencies at start-up.
@@ -46,7 +47,7 @@ function buildProgram(
 ): Command {
   const program = new Command('canhazgpu')
     .option('--store <url>', 'state store')
-    .option('--provider <name>', 'GPU probe: nvidia or fake')
+    .option('--provider <name>', 'GPU probe: nvidia, amd or fake')
     .option('--config <file>', 'JSON settings file')
     .helpOption('-h, --help')
     .exitOverride()
@@ -67,9 +68,10 @@ function buildProgram(
     .description('Initialize GPU pool for this machine')
     .option('--gpus <count>', 'Number of GPUs available on this machine (required)')
     .option('--force', 'Force reinitialization even if already initialized', false)
+    .option('--private', "A new store only its owner may write; others' commands go through 'canhazgpu agent'", false)
     .action(function (this: Command) {
-      const o = this.opts<{ gpus?: string; force: boolean }>();
-      return act((ctx) => adminCommand({ gpus: o.gpus, force: o.force }, ctx))();
+      const o = this.opts<{ gpus?: string; force: boolean; private: boolean }>();
+      return act((ctx) => adminCommand({ gpus: o.gpus, force: o.force, private: o.private }, ctx))();
     });
 
   program
@@ -108,9 +110,10 @@ function buildProgram(
     .command('agent')
     .description("Keep this host's GPU reading fresh for the other commands")
     .option('--interval <seconds>', 'seconds between readings', '1')
+    .option('--trust <users>', "users who may act for others in a private store (the server's user), comma-separated")
     .action(function (this: Command) {
-      const o = this.opts<{ interval: string }>();
-      return act(async (ctx) => (await agent()).agentCommand({ interval: o.interval }, ctx))();
+      const o = this.opts<{ interval: string; trust?: string }>();
+      return act(async (ctx) => (await agent()).agentCommand({ interval: o.interval, trust: o.trust }, ctx))();
     });
 
   program
@@ -303,6 +306,17 @@ function buildProgram(
     .action(function (this: Command) {
       const o = this.opts<{ table: boolean; json: boolean }>();
       return act((ctx) => statusCommand(o, ctx))();
+    });
+
+  program
+    .command('report')
+    .description('GPU-hours per user over the last days, from the history of reservations')
+    .option('--days <n>', 'how many days back from now (default: 30)')
+    .option('--json', 'Machine-readable output', false)
+    .option('--csv', 'Comma-separated values, a header line first', false)
+    .action(function (this: Command) {
+      const o = this.opts<{ days?: string; json: boolean; csv: boolean }>();
+      return act((ctx) => reportCommand(o, ctx))();
     });
 
   return program;

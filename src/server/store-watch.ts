@@ -43,6 +43,7 @@ export function watchedStore(store: Store, log: OutageLog): Store {
     releaseToken: watch('releaseToken'),
     releaseManual: watch('releaseManual'),
     poolOwner: watch('poolOwner'),
+    history: watch('history'),
     close: () => store.close(),
   };
 }

@@ -7,10 +7,11 @@ import type { AllocationRequest } from '../domain/allocation.js';
 import { NotEnoughGpusError, PoolAlreadyInitializedError, PoolNotInitializedError } from '../domain/errors.js';
 import { activeReservation, defaultLiveness, lastReleased } from '../domain/liveness.js';
 import type { ReadingStore, Store } from '../domain/ports.js';
+import { historyCases } from './history.case.test.js';
 
 export interface StoreFactory {
   /** A fresh, empty store each call. */
-  open(): Promise<Store & ReadingStore>;
+  open(options?: { historyRetentionMs?: number }): Promise<Store & ReadingStore>;
 }
 
 const HOUR = 3_600_000;
@@ -32,8 +33,12 @@ function request(over: Partial<AllocationRequest> = {}): AllocationRequest {
   };
 }
 
-async function withStore(factory: StoreFactory, fn: (store: Store & ReadingStore) => Promise<void>): Promise<void> {
-  const store = await factory.open();
+async function withStore(
+  factory: StoreFactory,
+  fn: (store: Store & ReadingStore) => Promise<void>,
+  options?: { historyRetentionMs?: number },
+): Promise<void> {
+  const store = await factory.open(options);
   try {
     await fn(store);
   } finally {
@@ -355,5 +360,12 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
       assert.equal(new Set(granted).size, 8);
       assert.equal(results.filter((r) => r.status === 'rejected' && r.reason instanceof NotEnoughGpusError).length, 4);
     });
+
+    historyCases(
+      it,
+      request,
+      T0,
+      (historyRetentionMs) => (title, fn) => test(title, () => withStore(factory, fn, { historyRetentionMs })),
+    );
   });
 }

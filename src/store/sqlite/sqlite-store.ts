@@ -6,13 +6,30 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { chooseGpus, MAX_POOL_SIZE, newReservation, type AllocationRequest } from '../../domain/allocation.js';
 import { PoolAlreadyInitializedError, PoolNotInitializedError, StoreUnavailableError } from '../../domain/errors.js';
-import { activeReservation, type Liveness } from '../../domain/liveness.js';
+import {
+  DAY_MS,
+  DEFAULT_HISTORY_DAYS,
+  type EndReason,
+  endedRecord,
+  type HistoryRecord,
+  lapse,
+  recordOf,
+} from '../../domain/history.js';
+import { activeReservation, defaultLiveness, type Liveness, NO_TOKENS } from '../../domain/liveness.js';
 import type { PoolOwner } from '../../domain/pool-owner.js';
 import type { GpuReading, InitializeResult, ReadingStore, Store } from '../../domain/ports.js';
 import type { OwnerRef, PoolSnapshot } from '../../domain/reservation.js';
 import { decodeReading, encodeUsage } from '../reading-codec.js';
+import { readHistory, recordHistory } from './history.js';
 import { CLEARED, type GpuRecord, toSlot } from './rows.js';
-import { checkStoreFiles, fileIdentity, fileOwner, journalOf, prepareStoreFiles } from './store-files.js';
+import {
+  checkStoreFiles,
+  fileIdentity,
+  fileOwner,
+  journalOf,
+  prepareStoreFiles,
+  type StoreLayout,
+} from './store-files.js';
 import { statementCache, type Sql } from './statements.js';
 
 // Beside this module in src/, beside the bundle in dist/ (the build copies it).
@@ -38,6 +55,15 @@ const LONG_LIVED_BUSY_SLICE_MS = 10;
 export interface SqliteOpenOptions {
   /** A process that keeps the store open (serve, run): waits for locks without blocking, follows a replaced file. */
   longLived?: boolean;
+  /** How long ended reservations stay in the history (default 90 days). */
+  historyRetentionMs?: number;
+}
+
+export interface SqliteCreateOptions {
+  /** `admin --private`: a new store only its owner may write, kept for the others by `canhazgpu agent`. */
+  private?: boolean;
+  /** How long ended reservations stay in the history (default 90 days). */
+  historyRetentionMs?: number;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -57,6 +83,9 @@ export class SqliteStore implements Store, ReadingStore {
     private db: Database.Database,
     readonly path: string,
     private readonly longLived: boolean,
+    /** Private: only its owner opens it, and `canhazgpu agent` serves everyone else. */
+    readonly layout: StoreLayout,
+    private readonly historyRetentionMs = DEFAULT_HISTORY_DAYS * DAY_MS,
   ) {
     this.location = `sqlite:${path}`;
     this.sql = statementCache(db);
@@ -65,18 +94,28 @@ export class SqliteStore implements Store, ReadingStore {
 
   /** Opens an existing store; a missing file means the pool was never set up. */
   static open(path: string, options: SqliteOpenOptions = {}): SqliteStore {
-    if (path !== ':memory:') checkStoreFiles(path);
-    return SqliteStore.connect(path, false, options.longLived ?? false);
+    const layout = path === ':memory:' ? 'private' : checkStoreFiles(path);
+    return SqliteStore.connect(path, false, options.longLived ?? false, layout, options.historyRetentionMs);
   }
 
-  /** Opens the store for `admin`, creating its directory and files (writable by every user) when missing. */
-  static create(path: string): SqliteStore {
-    if (path !== ':memory:') prepareStoreFiles(path);
-    return SqliteStore.connect(path, true, false);
+  /**
+   * Opens the store for `admin`, creating its directory and files when missing: writable by every user, or
+   * by the caller alone when `private`.
+   */
+  static create(path: string, options: SqliteCreateOptions = {}): SqliteStore {
+    const wanted = options.private ? 'private' : 'shared';
+    const layout = path === ':memory:' ? 'private' : prepareStoreFiles(path, wanted);
+    return SqliteStore.connect(path, true, false, layout, options.historyRetentionMs);
   }
 
-  private static connect(path: string, create: boolean, longLived: boolean): SqliteStore {
-    return new SqliteStore(SqliteStore.openDb(path, create, longLived), path, longLived);
+  private static connect(
+    path: string,
+    create: boolean,
+    longLived: boolean,
+    layout: StoreLayout,
+    retentionMs?: number,
+  ): SqliteStore {
+    return new SqliteStore(SqliteStore.openDb(path, create, longLived, layout), path, longLived, layout, retentionMs);
   }
 
   /**
@@ -84,13 +123,19 @@ export class SqliteStore implements Store, ReadingStore {
    * any read: it waits the full time, as commands do, unless `sliced` (a reopen inside `attempt`, which
    * retries asleep). A long-lived connection then waits in slices, so its event loop keeps running.
    */
-  private static openDb(path: string, create: boolean, longLived: boolean, sliced = false): Database.Database {
+  private static openDb(
+    path: string,
+    create: boolean,
+    longLived: boolean,
+    layout: StoreLayout,
+    sliced = false,
+  ): Database.Database {
     const openBusyMs = sliced ? LONG_LIVED_BUSY_SLICE_MS : BUSY_TIMEOUT_MS;
     try {
       const db = new (sqlite())(path, { fileMustExist: !create, timeout: openBusyMs });
       try {
         db.pragma(`busy_timeout = ${openBusyMs}`);
-        if (path !== ':memory:') keepJournal(db, path);
+        if (path !== ':memory:') setJournal(db, path, layout);
         if (longLived) db.pragma(`busy_timeout = ${LONG_LIVED_BUSY_SLICE_MS}`);
       } catch (err) {
         db.close();
@@ -115,9 +160,9 @@ export class SqliteStore implements Store, ReadingStore {
         `The GPU store ${this.path} was removed while in use; run 'canhazgpu admin --gpus <count>' to set it up again.`,
       );
     if (now.dev === this.file.dev && now.ino === this.file.ino) return;
-    checkStoreFiles(this.path);
+    const layout = checkStoreFiles(this.path);
     this.db.close();
-    this.db = SqliteStore.openDb(this.path, false, true, true);
+    this.db = SqliteStore.openDb(this.path, false, true, layout, true);
     this.sql = statementCache(this.db);
     this.schemaSeen = false;
     this.file = now;
@@ -181,6 +226,7 @@ export class SqliteStore implements Store, ReadingStore {
         | { gpu_count: number }
         | undefined;
       if (existing && !force) throw new PoolAlreadyInitializedError(existing.gpu_count);
+      if (existing) this.recordForced(now);
       this.db.prepare('DELETE FROM gpus').run();
       this.db
         .prepare('INSERT OR REPLACE INTO pool (id, gpu_count, initialized_at) VALUES (1, ?, ?)')
@@ -189,6 +235,25 @@ export class SqliteStore implements Store, ReadingStore {
       for (let id = 0; id < gpuCount; id++) insert.run(id);
       return { previousCount: existing?.gpu_count ?? null };
     });
+  }
+
+  /** What a forced reset clears: reservations that lapsed end as they lapsed, the others as forced. */
+  private recordForced(now: number): void {
+    let slots: PoolSnapshot['slots'];
+    try {
+      slots = this.loadSnapshot().slots;
+    } catch {
+      return; // a pool size edited into junk: admin --force repairs it, there is nothing readable to record
+    }
+    const live = defaultLiveness();
+    const records = slots.flatMap((s) =>
+      s.reservation ? [endedRecord(s.reservation, s.id, now, 'forced', live)] : [],
+    );
+    this.record(records, now);
+  }
+
+  private record(records: Parameters<typeof recordHistory>[1], now: number): void {
+    recordHistory(this.sql, records, now, this.historyRetentionMs);
   }
 
   /** The file's owner: the pool table is writable by every user, the file's owner is not theirs to change. */
@@ -213,7 +278,15 @@ export class SqliteStore implements Store, ReadingStore {
   async allocate(req: AllocationRequest): Promise<number[]> {
     return this.write(() => {
       if (!this.hasSchema()) throw new PoolNotInitializedError();
-      const ids = chooseGpus(this.loadSnapshot().slots, req);
+      const { slots } = this.loadSnapshot();
+      const ids = chooseGpus(slots, req);
+      // A lapsed reservation still in a slot this grant takes ends in the history now, as it lapsed.
+      const lapsed = ids.flatMap((id) => {
+        const old = slots[id]?.reservation;
+        const end = old ? lapse(old, req.now, req.liveness) : null;
+        return old && end ? [recordOf(old, id, end.end, end.reason)] : [];
+      });
+      this.record(lapsed, req.now);
       const r = newReservation(req);
       const grant =
         this.sql(`INSERT INTO gpus (id, user, type, start_time, last_heartbeat, expiry_time, token, owner_host, owner_pid, owner_start)
@@ -257,8 +330,18 @@ export class SqliteStore implements Store, ReadingStore {
     });
   }
 
-  async releaseToken(token: string, now: number): Promise<number[]> {
+  async releaseToken(token: string, now: number, reason: EndReason = 'released'): Promise<number[]> {
     return this.write(() => {
+      const held = this.sql('SELECT * FROM gpus WHERE token = ? AND user IS NOT NULL ORDER BY id').all(
+        token,
+      ) as GpuRecord[];
+      // Its own holder ends it: a run is alive, only a manual reservation past its expiry had lapsed.
+      const live = defaultLiveness(NO_TOKENS, new Set([token]));
+      const records = held.flatMap((row) => {
+        const { reservation } = toSlot(row);
+        return reservation ? [endedRecord(reservation, row.id, now, reason, live)] : [];
+      });
+      this.record(records, now);
       const rows = this.sql(
         `UPDATE gpus SET ${CLEARED}, last_released = ? WHERE token = ? AND user IS NOT NULL RETURNING id`,
       ).all(now, token) as Array<{ id: number }>;
@@ -273,6 +356,10 @@ export class SqliteStore implements Store, ReadingStore {
         const r = activeReservation(s, now, liveness);
         return r !== null && r.user === user && r.type === 'manual';
       });
+      this.record(
+        mine.map((s) => recordOf(s.reservation!, s.id, now, 'released')),
+        now,
+      );
       const clear = this.sql(`UPDATE gpus SET ${CLEARED}, last_released = ? WHERE id = ?`);
       for (const s of mine) clear.run(now, s.id);
       return mine.map((s) => s.id);
@@ -317,20 +404,30 @@ export class SqliteStore implements Store, ReadingStore {
     });
   }
 
+  async history(from: number, to: number): Promise<HistoryRecord[]> {
+    return this.read(() => readHistory(this.sql, from, to));
+  }
+
   async close(): Promise<void> {
     this.db.close();
   }
 }
 
 /**
- * The journal `admin` made is kept between transactions (PERSIST), so no command creates a file in
- * the store's directory. Rollback modes are not stored in the file: every connection sets it first.
+ * A private store, written by its owner alone, uses WAL (fastest; SQLite makes its files as the owner).
+ * A shared store's journal, which `admin` made, is kept between transactions (PERSIST), so no command creates
+ * a file in the store's directory. Rollback modes are not stored in the file: every connection sets it first.
  * Setting it reads the schema, and a journal left by a killed write is rolled back on that read in
  * SQLite's default mode, which deletes the journal: root may, and the next command makes it again
  * (store-files.ts); anyone else is told to run a command as root (storeError). A store of older
  * versions in WAL mode was refused before it was opened, except by `admin`, which converts it here.
  */
-function keepJournal(db: Database.Database, path: string): void {
+function setJournal(db: Database.Database, path: string, layout: StoreLayout): void {
+  if (layout === 'private') {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    return;
+  }
   if (String(db.pragma('journal_mode = PERSIST', { simple: true })) !== 'persist') {
     throw new StoreUnavailableError(
       `Cannot switch the GPU store ${path} to its kept journal while another canhazgpu has it open in WAL mode; stop it and run admin again.`,

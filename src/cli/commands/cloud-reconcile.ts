@@ -30,7 +30,7 @@ const WHAT: Record<string, string> = {
 };
 
 export async function cloudReconcileCommand(o: CloudReconcileOptions, ctx: Context): Promise<number> {
-  const r = (await serverClient(ctx.env, o.server).call('POST', '/api/v1/cloud/reconcile', { fix: o.fix })) as Report;
+  const r = (await serverClient(ctx.env, o.server).call('POST', `/api/v1/cloud/reconcile?fix=${o.fix}`)) as Report;
   if (o.json) {
     ctx.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
   } else {

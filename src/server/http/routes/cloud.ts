@@ -20,14 +20,14 @@ export function cloudRoutes(app: ApiApp, deps: ServerDeps): void {
       method: 'post',
       path: '/api/v1/cloud/reconcile',
       security: secured,
-      request: { body: { ...json(z.object({ fix: z.boolean().optional() }).strict()), required: false } },
+      // `?fix=true` rather than a body: `curl -X POST …/reconcile` alone is the report.
+      request: { query: z.object({ fix: z.enum(['true', 'false']).optional() }) },
       responses: { 200: { description: 'what was found, and done', ...report }, ...errors },
     }),
     async (c) => {
       if (!c.get('user').isAdmin)
         throw new ApiError('PERMISSION_DENIED', 'only an admin may reconcile the marketplaces');
-      const body = c.req.valid('json') as { fix?: boolean } | undefined;
-      const { findings, errors: failures } = await deps.service.sweepCloud(body?.fix === true);
+      const { findings, errors: failures } = await deps.service.sweepCloud(c.req.valid('query').fix === 'true');
       return c.json(
         {
           findings: findings.map((f) => ({

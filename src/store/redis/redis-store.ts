@@ -12,8 +12,15 @@ import {
 } from '../../domain/errors.js';
 import type { Liveness } from '../../domain/liveness.js';
 import type { PoolOwner } from '../../domain/pool-owner.js';
-import type { GpuReading, InitializeResult, ReadingStore, Store } from '../../domain/ports.js';
-import type { GpuSlot, OwnerRef, PoolSnapshot } from '../../domain/reservation.js';
+import { GpusUnavailableError } from '../../domain/gpu-ids.js';
+import type { ExtendedGpu, GpuReading, InitializeResult, ReadingStore, Store } from '../../domain/ports.js';
+import {
+  type AllocationPolicy,
+  type GpuSlot,
+  isAllocationPolicy,
+  type OwnerRef,
+  type PoolSnapshot,
+} from '../../domain/reservation.js';
 import { decodeReading, encodeUsage } from '../reading-codec.js';
 import {
   decodePoolOwner,
@@ -23,6 +30,7 @@ import {
   gpuKey,
   LOCK_KEY,
   POOL_OWNER_KEY,
+  POLICY_KEY,
   PREFIX,
   READING_TTL_S,
   readingKey,
@@ -43,6 +51,17 @@ export interface RedisStoreOptions {
 /** The URL with its password hidden, for messages. */
 export function redactUrl(url: string): string {
   return url.replace(/^(rediss?:\/\/[^:@/]*:)[^@/]*@/, '$1***@');
+}
+
+/** The arguments the scripts over one user's reservations start with: who, when, and which owners live. */
+function userScope(user: string, now: number, liveness: Liveness): Array<string | number> {
+  return [
+    user,
+    now / 1000,
+    liveness.staleAfterMs / 1000,
+    JSON.stringify([...liveness.deadTokens]),
+    JSON.stringify([...liveness.liveTokens]),
+  ];
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -194,13 +213,20 @@ export class RedisStore implements Store, ReadingStore {
     const gpuCount = await this.poolSize();
     const pipeline = this.redis.pipeline();
     for (const key of this.gpuKeys(gpuCount)) pipeline.get(key);
+    pipeline.get(POLICY_KEY);
     const replies = (await this.call(() => pipeline.exec())) ?? [];
+    const [policyErr, policy] = replies.pop() ?? [null, null];
     const slots: GpuSlot[] = replies.map(([err, value], id) =>
       err
         ? { id, reservation: null, lastReleased: null, problem: `${gpuKey(id)}: ${err.message.split('\n')[0]}` }
         : decodeSlot(id, value as string | null),
     );
-    return { gpuCount, slots };
+    return { gpuCount, slots, ...(!policyErr && isAllocationPolicy(policy) ? { policy } : {}) };
+  }
+
+  async setPolicy(policy: AllocationPolicy): Promise<void> {
+    await this.poolSize(); // throws when the pool was never set up
+    await this.call(() => this.redis.set(POLICY_KEY, policy));
   }
 
   async initialize(gpuCount: number, force: boolean, _now?: number, owner?: PoolOwner): Promise<InitializeResult> {
@@ -274,6 +300,8 @@ export class RedisStore implements Store, ReadingStore {
           JSON.stringify(req.only ?? null),
           JSON.stringify([...req.liveness.liveTokens]),
           JSON.stringify(req.listed ?? null),
+          req.policy === 'mru-per-user' ? req.user : '',
+          req.exact ? '1' : '0',
         ],
       );
       switch (reply[0]) {
@@ -281,6 +309,8 @@ export class RedisStore implements Store, ReadingStore {
           return reply.slice(1).map(Number);
         case 'short':
           throw new NotEnoughGpusError(req.count, Number(reply[1]), Number(reply[2]), Number(reply[3]));
+        case 'unavailable':
+          throw new GpusUnavailableError(reply.slice(1).map(String));
         case 'locked':
           if (Date.now() > deadline)
             throw new CanhazError(`Failed to acquire allocation lock after ${attempt} attempts`);
@@ -304,14 +334,16 @@ export class RedisStore implements Store, ReadingStore {
     return this.idsOverPool('release-token', [token, Math.floor(now / 1000)]);
   }
 
-  releaseManual(user: string, now: number, liveness: Liveness): Promise<number[]> {
-    return this.idsOverPool('release-manual', [
-      user,
-      now / 1000,
-      liveness.staleAfterMs / 1000,
-      JSON.stringify([...liveness.deadTokens]),
-      JSON.stringify([...liveness.liveTokens]),
-    ]);
+  releaseManual(user: string, now: number, liveness: Liveness, only?: readonly number[] | null): Promise<number[]> {
+    return this.idsOverPool('release-manual', [...userScope(user, now, liveness), JSON.stringify(only ?? null)]);
+  }
+
+  async extendManual(user: string, now: number, liveness: Liveness, byMs: number): Promise<ExtendedGpu[]> {
+    const reply = (await this.overPool('extend-manual', [], [...userScope(user, now, liveness), byMs / 1000])).slice(1);
+    const extended: ExtendedGpu[] = [];
+    for (let i = 0; i + 1 < reply.length; i += 2)
+      extended.push({ id: Number(reply[i]), expiryTime: Number(reply[i + 1]) * 1000 });
+    return extended;
   }
 
   async close(): Promise<void> {

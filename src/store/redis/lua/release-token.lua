@@ -4,11 +4,12 @@
 -- Returns {'ok', id...} (the ids released) | {'uninitialized'} | {'resize', count}
 --- @include "includes/pool"
 --- @include "includes/held"
+--- @include "includes/slot"
 local mismatch = pool_mismatch(2)
 if mismatch then return mismatch end
 local released = { 'ok' }
-each_held(2, ARGV[1], function(i)
-  redis.call('SET', KEYS[i], cjson.encode({ last_released = tonumber(ARGV[2]) }))
+each_held(2, ARGV[1], function(i, entry)
+  redis.call('SET', KEYS[i], released_entry(tonumber(ARGV[2]), entry))
   table.insert(released, i - 2)
 end)
 return released

@@ -3,12 +3,13 @@
 import type { AllocationRequest } from './allocation.js';
 import { CanhazError } from './errors.js';
 import { activeReservation } from './liveness.js';
+import { printable } from './printable.js';
 import type { GpuSlot, Reservation } from './reservation.js';
 
 /** Some GPUs named with --gpu-ids cannot be had: one sentence each, joined into one line. */
 export class GpusUnavailableError extends CanhazError {
   constructor(readonly reasons: readonly string[]) {
-    super(reasons.join('; '));
+    super(reasons.map(printable).join('; ')); // names come from the store, which others may write
   }
 }
 
@@ -37,9 +38,9 @@ export function unavailableIds(slots: readonly GpuSlot[], req: AllocationRequest
     const held = slot && !slot.problem ? activeReservation(slot, req.now, req.liveness) : null;
     if (!slot) reasons.push(`GPU ID ${id} is out of range (0-${slots.length - 1})`);
     else if (slot.problem) reasons.push(`GPU ${id} cannot be read from the store`);
-    else if (held && !isOwnManual(held, req))
-      reasons.push(`GPU ${id} is already reserved by user '${held.user}'`);
-    else if (held) continue; // the user's own manual reservation: extended
+    else if (held && !isOwnManual(held, req)) reasons.push(`GPU ${id} is already reserved by user '${held.user}'`);
+    else if (held)
+      continue; // the user's own manual reservation: extended
     else if (listed && !listed.has(id)) reasons.push(`GPU ${id} is not found by nvidia-smi`);
     else if (inUse.has(id)) reasons.push(`GPU ${id} is in use without reservation`);
   }

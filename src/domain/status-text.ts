@@ -1,6 +1,6 @@
 // The original manual's status texts, byte for byte: people's scripts grep and parse them.
 import { formatCompactDuration, formatDuration, formatTrimmedDuration } from './duration.js';
-import { printableNote } from './note.js';
+import { printable } from './printable.js';
 import { processUsers, type StatusRow } from './status.js';
 import { firstModel, memoryUsedMb, type GpuUsage } from './usage.js';
 
@@ -39,7 +39,7 @@ const NOT_FOUND = 'not found by nvidia-smi';
 
 /** A reservation's note, or null (none said, or not reserved). */
 function noteOf(row: StatusRow): string | null {
-  return row.state === 'reserved' && row.reservation.note ? printableNote(row.reservation.note) : null;
+  return row.state === 'reserved' && row.reservation.note ? printable(row.reservation.note) : null;
 }
 
 export function statusLine(row: StatusRow, now: number, thresholdMb: number): string {

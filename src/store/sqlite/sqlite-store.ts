@@ -288,9 +288,10 @@ export class SqliteStore implements Store, ReadingStore {
 
   async releaseToken(token: string, now: number): Promise<number[]> {
     return this.write(() => {
-      const rows = this.sql(
-        `UPDATE gpus SET ${RELEASED} WHERE token = ? AND user IS NOT NULL RETURNING id`,
-      ).all(now, token) as Array<{ id: number }>;
+      const rows = this.sql(`UPDATE gpus SET ${RELEASED} WHERE token = ? AND user IS NOT NULL RETURNING id`).all(
+        now,
+        token,
+      ) as Array<{ id: number }>;
       return rows.map((r) => r.id).sort((a, b) => a - b);
     });
   }

@@ -4,6 +4,7 @@ import { formatDuration, INVALID_DURATION_MESSAGE, parseDuration } from '../../d
 import { StoreUnavailableError, UsageError } from '../../domain/errors.js';
 import type { Store } from '../../domain/ports.js';
 import { supervise, type TimeLimit, type Timers } from '../../run/supervisor.js';
+import { ignoreWriteErrors } from '../../run/terminal.js';
 import { type ChoiceFlags, parseChoice } from '../choice.js';
 import type { Context } from '../context.js';
 import { idList, openPool } from '../pool.js';
@@ -109,6 +110,8 @@ export async function runCommand(opts: RunOptions, ctx: Context): Promise<number
 
   const pool = await openPool(ctx, { reconnect: true });
   const store = pool.store;
+  // An SSH session that ends leaves run writing to a terminal that hung up: run lives on to release.
+  ignoreWriteErrors(ctx.stdout, ctx.stderr);
   let killedBy: NodeJS.Signals | null = null;
   try {
     const token = randomUUID();

@@ -2,27 +2,20 @@
 // held, --json on reserve and release, run --timeout's exit status, admin --policy. The details are
 // tested in-process (src/cli/commands/choose.test.ts, policy.test.ts, run-timeout.test.ts).
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, test } from 'node:test';
-import { Sandbox } from '../support/sandbox.js';
+import { describe, test } from 'node:test';
+import { poolPerTest } from './support/pool-per-test.js';
 
 describe('canhazgpu: choosing and describing GPUs', () => {
-  let box: Sandbox;
-  before(() => {
-    box = new Sandbox();
-  });
-  after(() => box.cleanup());
-  beforeEach(async () => {
-    box.setGpus({ gpus: [{}, {}, {}, {}] });
-    await box.run(['admin', '--gpus', '4', '--force']);
-  });
+  const sandbox = poolPerTest(4);
 
-  const available = async () => (await box.run(['status'])).stdout.split('\n').filter((l) => / AVAILABLE/.test(l));
+  const available = async () =>
+    (await sandbox().run(['status'])).stdout.split('\n').filter((l) => / AVAILABLE/.test(l));
 
   test('reserve -G: exactly those GPUs, or one line naming each that cannot be had, exit 1, nothing held', async () => {
-    const ok = await box.run(['reserve', '-G', '2,0', '--note', 'ablation', '--duration', '1h']);
+    const ok = await sandbox().run(['reserve', '-G', '2,0', '--note', 'ablation', '--duration', '1h']);
     assert.deepEqual([ok.code, ok.stdout, ok.stderr], [0, 'Reserved 2 GPU(s): [0, 2] for 1h 0m 0s\n', '']);
-    assert.match((await box.run(['status'])).stdout, /^GPU 2: IN USE by \S+ .* \[note: ablation\]$/m);
-    const refused = await box.run(['run', '--gpu-ids', '1,2,9', '--', 'true']);
+    assert.match((await sandbox().run(['status'])).stdout, /^GPU 2: IN USE by \S+ .* \[note: ablation\]$/m);
+    const refused = await sandbox().run(['run', '--gpu-ids', '1,2,9', '--', 'true']);
     assert.equal(refused.code, 1);
     assert.equal(refused.stdout, '');
     assert.match(
@@ -33,16 +26,16 @@ describe('canhazgpu: choosing and describing GPUs', () => {
   });
 
   test('reserve --json and release -G --json print one JSON object each', async () => {
-    const reserved = await box.run(['reserve', '--gpus', '3', '--json']);
+    const reserved = await sandbox().run(['reserve', '--gpus', '3', '--json']);
     assert.deepEqual(JSON.parse(reserved.stdout).reserved, [0, 1, 2]);
-    const released = await box.run(['release', '-G', '1,2', '--json']);
+    const released = await sandbox().run(['release', '-G', '1,2', '--json']);
     assert.deepEqual([released.code, JSON.parse(released.stdout)], [0, { released: [1, 2] }]);
     assert.equal((await available()).length, 3);
   });
 
   test('run --timeout: SIGTERM, then SIGKILL when ignored, release, exit 124', async () => {
     const ignoresTerm = "process.on('SIGTERM', () => {}); setInterval(() => {}, 1000)";
-    const r = await box.run([
+    const r = await sandbox().run([
       'run',
       '--timeout',
       '1s',
@@ -59,9 +52,9 @@ describe('canhazgpu: choosing and describing GPUs', () => {
   });
 
   test('admin --policy: kept with the pool; a bad value is one line', async () => {
-    const set = await box.run(['admin', '--policy', 'mru-per-user']);
+    const set = await sandbox().run(['admin', '--policy', 'mru-per-user']);
     assert.deepEqual([set.code, set.stdout], [0, 'Allocation policy: mru-per-user\n']);
-    const bad = await box.run(['admin', '--policy', 'random']);
+    const bad = await sandbox().run(['admin', '--policy', 'random']);
     assert.deepEqual(
       [bad.code, bad.stderr],
       [1, "Error: Invalid value for '--policy': 'random' (choose lru or mru-per-user)\n"],

@@ -5,27 +5,20 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { statFields } from '../src/host/proc.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
-import { CLI, eventually, finished, Sandbox } from '../support/sandbox.js';
+import { CLI, eventually, finished } from '../support/sandbox.js';
+import { poolPerTest } from './support/pool-per-test.js';
 
 const CHILD = join(import.meta.dirname, 'support/hangup-child.mjs');
 
 describe('canhazgpu run when its terminal hangs up', () => {
-  let box: Sandbox;
+  const sandbox = poolPerTest(2);
   let n = 0;
-  before(() => {
-    box = new Sandbox();
-  });
-  after(() => box.cleanup());
-  beforeEach(async () => {
-    box.setGpus({ gpus: [{}, {}] });
-    await box.run(['admin', '--gpus', '2', '--force']);
-  });
 
   const reservations = async () => {
-    const store = SqliteStore.open(box.storePath);
+    const store = SqliteStore.open(sandbox().storePath);
     try {
       return (await store.snapshot()).slots.map((s) => s.reservation);
     } finally {
@@ -39,10 +32,10 @@ describe('canhazgpu run when its terminal hangs up', () => {
 
   /** `run [flags] -- hangup-child` in a pseudo-terminal; `shell`: through a shell that stays (not exec'd). */
   async function underTerminal(mode: 'ignore' | 'die', flags: string[], shell: boolean) {
-    const dir = mkdtempSync(join(box.dir, `hup${++n}-`));
+    const dir = mkdtempSync(join(sandbox().dir, `hup${++n}-`));
     const run = `${process.execPath} ${CLI} run ${flags.join(' ')} -- ${process.execPath} ${CHILD} ${dir} ${mode}`;
     const terminal: ChildProcess = spawn('script', ['-qfec', shell ? `${run}; true` : `exec ${run}`, '/dev/null'], {
-      env: box.env({ SHELL: '/bin/sh', CANHAZGPU_HEARTBEAT_SECONDS: '0.2' }),
+      env: sandbox().env({ SHELL: '/bin/sh', CANHAZGPU_HEARTBEAT_SECONDS: '0.2' }),
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     const closed = finished(terminal);

@@ -9,13 +9,8 @@ import { PoolAlreadyInitializedError, PoolNotInitializedError, StoreUnavailableE
 import { activeReservation, type Liveness } from '../../domain/liveness.js';
 import type { PoolOwner } from '../../domain/pool-owner.js';
 import type { ExtendedGpu, GpuReading, InitializeResult, ReadingStore, Store } from '../../domain/ports.js';
-import {
-  type AllocationPolicy,
-  type GpuSlot,
-  isAllocationPolicy,
-  type OwnerRef,
-  type PoolSnapshot,
-} from '../../domain/reservation.js';
+import type { AllocationPolicy, GpuSlot, OwnerRef, PoolSnapshot } from '../../domain/reservation.js';
+import { isAllocationPolicy } from '../../domain/reservation.js';
 import { addMissingColumns } from './columns.js';
 import { decodeReading, encodeUsage } from '../reading-codec.js';
 import { type GpuRecord, RELEASED, toSlot } from './rows.js';

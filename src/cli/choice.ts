@@ -1,5 +1,5 @@
 // What `run` and `reserve` share: how many GPUs or which (`--gpus`, `--gpu-ids`), and the note.
-import { validateGpuCount } from '../domain/allocation.js';
+import { MAX_POOL_SIZE, validateGpuCount } from '../domain/allocation.js';
 import { UsageError } from '../domain/errors.js';
 import { parseGpuIds } from '../domain/gpu-ids.js';
 import { parseNote } from '../domain/note.js';
@@ -26,6 +26,7 @@ export function parseChoice(flags: ChoiceFlags): Choice {
   if (flags.gpuIds === undefined) return { count, only: null, exact: false, note: noted.note };
   const ids = parseGpuIds(flags.gpuIds);
   if (typeof ids === 'string') throw new UsageError(ids);
+  if (ids.length > MAX_POOL_SIZE) throw new UsageError(`--gpu-ids must name at most ${MAX_POOL_SIZE} GPUs`);
   if (flags.gpus !== undefined && count !== ids.length)
     throw new UsageError(`--gpus ${count} and --gpu-ids ${flags.gpuIds} disagree: give one of them`);
   return { count: ids.length, only: ids, exact: true, note: noted.note };

@@ -59,7 +59,7 @@ local function read_slot(raw, live)
   end
   if ended == nil then return { active = true, entry = entry } end
   if released == nil or released < ended then released = ended end
-  return { active = false, entry = entry, released_at = released, released_by = user }
+  return { active = false, entry = entry, released_at = released, released_by = owner_of(entry) }
 end
 
 -- What a GPU becomes when its reservation ends: released now, by whom (policy mru-per-user reads it).

@@ -31,9 +31,10 @@ describe('canhazgpu run when its terminal hangs up', () => {
   };
 
   /** `run [flags] -- hangup-child` in a pseudo-terminal; `shell`: through a shell that stays (not exec'd). */
-  async function underTerminal(mode: 'ignore' | 'die', flags: string[], shell: boolean) {
+  async function underTerminal(mode: 'ignore' | 'die', flags: string[], shell: boolean, jobPrefix = '') {
     const dir = mkdtempSync(join(sandbox().dir, `hup${++n}-`));
-    const run = `${process.execPath} ${CLI} run ${flags.join(' ')} -- ${process.execPath} ${CHILD} ${dir} ${mode}`;
+    const job = `${jobPrefix}${process.execPath} ${CHILD} ${dir} ${mode}`;
+    const run = `${process.execPath} ${CLI} run ${flags.join(' ')} -- ${job}`;
     const terminal: ChildProcess = spawn('script', ['-qfec', shell ? `${run}; true` : `exec ${run}`, '/dev/null'], {
       env: sandbox().env({ SHELL: '/bin/sh', CANHAZGPU_HEARTBEAT_SECONDS: '0.2' }),
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -72,12 +73,32 @@ describe('canhazgpu run when its terminal hangs up', () => {
     });
   }
 
-  test('a job that does not ignore SIGHUP ends with the terminal, and its GPUs are released', async () => {
-    const t = await underTerminal('die', [], true);
-    await t.hangUp();
-    await eventually(() => !alive(t.runPid) && !alive(t.child));
-    assert.deepEqual(await reservations(), [null, null]);
-  });
+  for (const shell of [false, true]) {
+    test(`${shell ? 'under a shell' : 'as the session leader'}: a job under setsid gets no hangup at all and goes on`, async () => {
+      const t = await underTerminal('die', [], shell, 'setsid ');
+      try {
+        await t.hangUp();
+        const beat = (await reservations())[0]!.lastHeartbeat;
+        await eventually(async () => (await reservations())[0]!.lastHeartbeat > beat);
+        await new Promise((resolve) => setTimeout(resolve, 300)); // time for a forwarded SIGHUP to land
+        assert.ok(alive(t.child), 'the job was not hung up');
+        assert.ok(alive(t.runPid), 'run lives');
+      } finally {
+        t.go();
+      }
+      await eventually(() => !alive(t.runPid) && !alive(t.child));
+      assert.deepEqual(await reservations(), [null, null]);
+    });
+  }
+
+  for (const shell of [false, true]) {
+    test(`${shell ? 'under a shell' : 'as the session leader'}: a job that does not ignore SIGHUP ends with the terminal, and its GPUs are released`, async () => {
+      const t = await underTerminal('die', [], shell);
+      await t.hangUp();
+      await eventually(() => !alive(t.runPid) && !alive(t.child));
+      assert.deepEqual(await reservations(), [null, null]);
+    });
+  }
 
   test('run outlives writing to the hung-up terminal: --timeout after the hangup still ends the job and releases', async () => {
     const t = await underTerminal('ignore', ['--timeout', '2s', '--kill-after', '1s'], false);

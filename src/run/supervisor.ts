@@ -2,10 +2,10 @@
 // exactly once, a heartbeat while it runs, and its exit status returned.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { constants } from 'node:os';
-import { hangupReaches, terminalDeliversTo } from './terminal.js';
+import { forwardsHangup, hasTerminal, terminalDeliversTo } from './terminal.js';
 
 /** Signals a terminal sends to the whole foreground group; the child gets them without our help. */
-const KEYBOARD_SIGNALS = new Set<NodeJS.Signals>(['SIGINT', 'SIGQUIT', 'SIGHUP']);
+const KEYBOARD_SIGNALS = new Set<NodeJS.Signals>(['SIGINT', 'SIGQUIT']);
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR2'];
 
 /** The timers `run --timeout` uses; tests pass ones they fire by hand. */
@@ -53,12 +53,16 @@ export interface Supervision {
 export function supervise(options: SuperviseOptions): Supervision {
   const [file, ...args] = options.command;
   const child = spawn(file!, args, { stdio: 'inherit', env: options.env });
-  // In the terminal's foreground group from the start (not started with setsid): its hangup reaches the child.
-  const wasForeground = terminalDeliversTo(child.pid);
+  const hadTerminal = hasTerminal();
   const handlers = FORWARDED.map((signal) => {
     const handler = () => {
-      // SIGHUP neither ends nor releases: the child gets it once, as it would without us, and may live on.
-      if (signal === 'SIGHUP' && hangupReaches(child.pid, wasForeground)) return;
+      // SIGHUP neither ends nor releases: the child gets it as it would without us (once, or not at all
+      // under setsid), and may live on; we release when it ends.
+      if (signal === 'SIGHUP') {
+        if (forwardsHangup(child.pid, hadTerminal) && child.exitCode === null && child.signalCode === null)
+          child.kill(signal);
+        return;
+      }
       if (KEYBOARD_SIGNALS.has(signal) && terminalDeliversTo(child.pid)) return;
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     };

@@ -12,19 +12,27 @@ export function terminalDeliversTo(childPid: number | undefined): boolean {
 }
 
 /**
- * Whether a terminal's hangup (SIGHUP, an SSH session that went away) reaches the child without our
- * help, so forwarding ours would give it a second one. The kernel hangs up on the session leader
- * alone, and on the whole foreground group once that leader exits, after which neither we nor the
- * child have a terminal any more: `wasForeground` (the child in the terminal's foreground group when
- * it started) and the child still in our group then mean the group's hangup reached it too.
+ * Whether our SIGHUP is for the child too. A terminal's hangup (an SSH session that ended) goes from
+ * the kernel to the session leader alone, and to the whole foreground group once that leader exits:
+ * - we lead the session: the hangup came to us alone; the child gets it if it is in our group (it
+ *   would have been hung up with us), not if it left it (setsid) to be spared;
+ * - we had a terminal when the child started (`hadTerminal`): the group's hangup reached the child
+ *   already, or the child left the group to be spared; a second one would be ours, not the terminal's;
+ * - no terminal: someone sent it to us (kill -HUP): pass it on, as every other signal.
  */
-export function hangupReaches(childPid: number | undefined, wasForeground: boolean): boolean {
+export function forwardsHangup(childPid: number | undefined, hadTerminal: boolean): boolean {
   const self = statFields('self');
   const child = childPid === undefined ? null : statFields(childPid);
   if (!self || !child) return false;
   const [, , pgrp, session] = self;
-  if (Number(session) === process.pid) return false; // the session leader: the hangup came to us alone
-  return terminalDeliversTo(childPid) || (wasForeground && child[2] === pgrp);
+  if (Number(session) === process.pid) return child[2] === pgrp;
+  return !hadTerminal;
+}
+
+/** Whether this process has a controlling terminal. */
+export function hasTerminal(): boolean {
+  const tty = statFields('self')?.[4];
+  return tty !== undefined && tty !== '0';
 }
 
 /** Output on a terminal that hung up fails (EIO): `run` must outlive it to release when its job ends. */

@@ -45,11 +45,16 @@ export function newReservation(req: AllocationRequest): Reservation {
   };
 }
 
-/** What a granted GPU is set to: a new reservation, or the user's own manual one extended (its start kept). */
+/**
+ * What a granted GPU is set to: a new reservation, or the user's own manual one extended (its start
+ * kept, and its note unless the request gives another).
+ */
 export function reservationFor(slot: GpuSlot, req: AllocationRequest): Reservation {
   const fresh = newReservation(req);
   const held = activeReservation(slot, req.now, req.liveness);
-  return held && isOwnManual(held, req) ? { ...fresh, startTime: held.startTime } : fresh;
+  if (!held || !isOwnManual(held, req)) return fresh;
+  const note = fresh.note ?? held.note;
+  return { ...fresh, startTime: held.startTime, ...(note ? { note } : {}) };
 }
 
 /**

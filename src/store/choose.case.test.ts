@@ -45,7 +45,7 @@ export function choosingCases(it: Case, request: Request): void {
 
   it("--gpu-ids: a manual request extends the user's own manual GPUs, keeping their start; a run may not take them", async (store) => {
     await store.initialize(4, false, T0);
-    await store.allocate(request({ type: 'manual', expiryTime: T0 + HOUR, only: [1], exact: true }));
+    await store.allocate(request({ type: 'manual', expiryTime: T0 + HOUR, only: [1], exact: true, note: 'kept' }));
     const later = T0 + 10 * S;
     const ids = await store.allocate(
       request({ type: 'manual', now: later, expiryTime: later + 4 * HOUR, count: 2, only: [1, 2], exact: true }),
@@ -59,6 +59,11 @@ export function choosingCases(it: Case, request: Request): void {
         [later, later + 4 * HOUR],
       ],
     );
+    assert.deepEqual([slots[1]!.reservation!.note, slots[2]!.reservation!.note ?? null], ['kept', null]);
+    await store.allocate(
+      request({ type: 'manual', now: later, expiryTime: later + HOUR, only: [1], exact: true, note: 'new' }),
+    );
+    assert.equal((await store.snapshot()).slots[1]!.reservation!.note, 'new');
     await assert.rejects(
       store.allocate(request({ now: later, only: [1], exact: true })),
       /GPU 1 is already reserved by user 'alice'/,

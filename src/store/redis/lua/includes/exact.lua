@@ -1,6 +1,7 @@
 -- `--gpu-ids`: grants exactly the GPUs named, or none, naming each one that cannot be had in the
 -- words of src/domain/gpu-ids.ts (the store contract suite holds the two to the same answers).
--- The GPU keys start at KEYS[3]. A manual request extends the user's own manual reservations (start kept).
+-- The GPU keys start at KEYS[3]. A manual request extends the user's own manual reservations (start
+-- kept, and the note unless the request gives one).
 local function grant_exact(ids, live, in_use, listed, reservation_json)
   local wanted = cjson.decode(reservation_json)
   local count = #KEYS - 2
@@ -18,7 +19,7 @@ local function grant_exact(ids, live, in_use, listed, reservation_json)
     elseif slot.active and not own then
       table.insert(reasons, 'GPU ' .. id .. " is already reserved by user '" .. tostring(field(e, 'user')) .. "'")
     elseif own then
-      table.insert(grants, { id = id, start = field(e, 'start_time') })
+      table.insert(grants, { id = id, start = field(e, 'start_time'), note = field(e, 'note') })
     elseif listed and not listed[id] then
       table.insert(reasons, 'GPU ' .. id .. ' is not found by nvidia-smi')
     elseif in_use[id] then
@@ -34,6 +35,7 @@ local function grant_exact(ids, live, in_use, listed, reservation_json)
     if g.start ~= nil then
       local extended = cjson.decode(reservation_json)
       extended.start_time = g.start
+      if extended.note == nil then extended.note = g.note end
       value = cjson.encode(extended)
     end
     redis.call('SET', KEYS[g.id + 3], value)

@@ -60,10 +60,11 @@ function buildProgram(
     .description('Initialize GPU pool for this machine')
     .option('--gpus <count>', 'Number of GPUs available on this machine (required)')
     .option('--force', 'Force reinitialization even if already initialized', false)
+    .option('--private', "A new store only its owner may write; others' commands go through 'canhazgpu agent'", false)
     .option('--policy <policy>', 'How free GPUs are chosen: lru (default) or mru-per-user')
     .action(function (this: Command) {
-      const o = this.opts<{ gpus?: string; force: boolean; policy?: string }>();
-      return act((ctx) => adminCommand({ gpus: o.gpus, force: o.force, policy: o.policy }, ctx))();
+      const o = this.opts<{ gpus?: string; force: boolean; private: boolean; policy?: string }>();
+      return act((ctx) => adminCommand({ gpus: o.gpus, force: o.force, private: o.private, policy: o.policy }, ctx))();
     });
 
   program
@@ -116,9 +117,10 @@ function buildProgram(
     .command('agent')
     .description("Keep this host's GPU reading fresh for the other commands")
     .option('--interval <seconds>', 'seconds between readings', '1')
+    .option('--trust <users>', "users who may act for others in a private store (the server's user), comma-separated")
     .action(function (this: Command) {
-      const o = this.opts<{ interval: string }>();
-      return act(async (ctx) => (await agent()).agentCommand({ interval: o.interval }, ctx))();
+      const o = this.opts<{ interval: string; trust?: string }>();
+      return act(async (ctx) => (await agent()).agentCommand({ interval: o.interval, trust: o.trust }, ctx))();
     });
 
   program

@@ -12,6 +12,8 @@ import { parseGpuCountFlag } from '../pool.js';
 export interface AdminOptions {
   gpus: string | undefined;
   force: boolean;
+  /** A new store only its owner may write, served to the others by `canhazgpu agent`. */
+  private?: boolean;
   /** `--policy lru|mru-per-user`: kept with the pool; alone, it changes an existing pool's. */
   policy?: string | undefined;
 }
@@ -53,7 +55,7 @@ export async function adminCommand(opts: AdminOptions, ctx: Context): Promise<nu
   const invalid = validateGpuCount(count);
   if (invalid) throw new UsageError(invalid);
 
-  const store = await ctx.openStore({ create: true });
+  const store = await ctx.openStore({ create: true, private: opts.private });
   try {
     const me: PoolOwner = { uid: ctx.uid(), user: await ctx.currentUser(), host: hostname() };
     if (opts.force) await checkMayReinitialize(store, me);

@@ -12,7 +12,7 @@ describe('canhazgpu: choosing and describing GPUs', () => {
     (await sandbox().run(['status'])).stdout.split('\n').filter((l) => / AVAILABLE/.test(l));
 
   test('reserve -G: exactly those GPUs, or one line naming each that cannot be had, exit 1, nothing held', async () => {
-    const ok = await sandbox().run(['reserve', '-G', '2,0', '--note', 'ablation', '--duration', '1h']);
+    const ok = await sandbox().run(['reserve', '-G', '2,0', '-n', 'ablation', '--duration', '1h']);
     assert.deepEqual([ok.code, ok.stdout, ok.stderr], [0, 'Reserved 2 GPU(s): [0, 2] for 1h 0m 0s\n', '']);
     assert.match((await sandbox().run(['status'])).stdout, /^GPU 2: IN USE by \S+ .* \[note: ablation\]$/m);
     const refused = await sandbox().run(['run', '--gpu-ids', '1,2,9', '--', 'true']);

@@ -37,7 +37,7 @@ describe('canhazgpu: choosing and describing GPUs', () => {
     const ignoresTerm = "process.on('SIGTERM', () => {}); setInterval(() => {}, 1000)";
     const r = await sandbox().run([
       'run',
-      '--timeout',
+      '-t',
       '1s',
       '--kill-after',
       '1s',

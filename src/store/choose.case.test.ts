@@ -70,6 +70,19 @@ export function choosingCases(it: Case, request: Request): void {
     );
   });
 
+  it('--gpu-ids racing for the same GPUs: one request gets all it named, the others nothing', async (store) => {
+    await store.initialize(4, false, T0);
+    const users = ['u0', 'u1', 'u2', 'u3', 'u4', 'u5'];
+    const results = await Promise.allSettled(
+      users.map((user, i) => store.allocate(request({ user, count: 2, only: i % 2 ? [2, 1] : [1, 2], exact: true }))),
+    );
+    const won = results.filter((r) => r.status === 'fulfilled');
+    assert.equal(won.length, 1);
+    assert.ok(results.every((r) => r.status === 'fulfilled' || r.reason instanceof GpusUnavailableError));
+    const winner = users[results.indexOf(won[0]!)]!;
+    assert.deepEqual(await holders(store, T0), [null, winner, winner, null]);
+  });
+
   it('keeps the note of a reservation until it ends', async (store) => {
     await store.initialize(2, false, T0);
     const noted = request({ note: 'llama fine-tune' });

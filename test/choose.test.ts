@@ -35,17 +35,7 @@ describe('canhazgpu: choosing and describing GPUs', () => {
 
   test('run --timeout: SIGTERM, then SIGKILL when ignored, release, exit 124', async () => {
     const ignoresTerm = "process.on('SIGTERM', () => {}); setInterval(() => {}, 1000)";
-    const r = await sandbox().run([
-      'run',
-      '-t',
-      '1s',
-      '--kill-after',
-      '1s',
-      '--',
-      process.execPath,
-      '-e',
-      ignoresTerm,
-    ]);
+    const r = await sandbox().run(['run', '-t', '1s', '--kill-after', '1s', '--', process.execPath, '-e', ignoresTerm]);
     assert.equal(r.code, 124);
     assert.equal(r.stderr, 'canhazgpu: the command ran out of its 0h 0m 1s; sending SIGTERM (SIGKILL in 0h 0m 1s)\n');
     assert.equal((await available()).length, 4);

@@ -1,9 +1,11 @@
 // The ports the domain needs; storage backends and GPU probes implement them at the edge.
 import type { AllocationRequest } from './allocation.js';
+import type { EndReason, HistoryRecord } from './history.js';
 import type { Liveness, OwnerState } from './liveness.js';
 import type { PoolOwner } from './pool-owner.js';
 import type { AllocationPolicy, OwnerRef, PoolSnapshot } from './reservation.js';
 import type { GpuUsage } from './usage.js';
+import type { GpuVendor } from './visible-devices.js';
 
 /** A GPU whose manual reservation `reserve --extend` moved, with its new end (Unix ms). */
 export interface ExtendedGpu {
@@ -38,14 +40,20 @@ export interface Store {
    * started), so they stay held while that process lives even if `run` itself is killed; returns their ids.
    */
   setOwner(token: string, owner: OwnerRef): Promise<number[]>;
-  /** Ends the reservation held under `token`; returns the ids released. */
-  releaseToken(token: string, now: number): Promise<number[]>;
+  /**
+   * Ends the reservation held under `token`; returns the ids released. Every ending (this one, a manual
+   * release, a lapsed reservation overwritten by a grant, `initialize` forced) writes its history
+   * records in the same atomic step, and drops records older than the store's retention.
+   */
+  releaseToken(token: string, now: number, reason?: EndReason): Promise<number[]>;
   /** Ends the user's active manual reservations (only those on `only`'s GPUs when given); returns the ids released. */
   releaseManual(user: string, now: number, liveness: Liveness, only?: readonly number[] | null): Promise<number[]>;
   /** Moves the end of each of the user's active manual reservations `byMs` later; returns what they hold now. */
   extendManual(user: string, now: number, liveness: Liveness, byMs: number): Promise<ExtendedGpu[]>;
   /** Keeps the pool's allocation policy (`admin --policy`); snapshots return it. */
   setPolicy(policy: AllocationPolicy): Promise<void>;
+  /** The records of reservations that ended at `from` or later and began at `to` or earlier, oldest end first. */
+  history(from: number, to: number): Promise<HistoryRecord[]>;
   close(): Promise<void>;
 }
 
@@ -55,6 +63,8 @@ export class ProbeUnavailableError extends Error {}
 export interface GpuProbe {
   /** The tool behind the probe, for the warning (`nvidia-smi`). */
   readonly toolName: string;
+  /** Whose GPUs: how `run` shows a command its GPUs (absent: NVIDIA's CUDA_VISIBLE_DEVICES). */
+  readonly vendor?: GpuVendor;
   /** Throws ProbeUnavailableError when the hardware cannot be read. */
   probe(): Promise<GpuUsage[]>;
   /** Lets go of what the probe keeps between readings (NVML stays initialised until then). */

@@ -20,8 +20,8 @@ export interface Reservation {
   /** Shared by the GPUs of one allocation; a heartbeat or release names it. */
   token: string | null;
   owner: OwnerRef | null;
-  /** What the holder said the GPUs are for (`--note`); absent or null when nothing was said. */
-  note?: string | null;
+  /** What the holder said the GPUs are for (`--note`); absent when nothing was said. Kept in the history. */
+  note?: string;
 }
 
 export interface GpuSlot {

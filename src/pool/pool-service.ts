@@ -12,6 +12,8 @@ import {
   type Store,
 } from '../domain/ports.js';
 import type { PoolSnapshot, Reservation } from '../domain/reservation.js';
+import { DAY_MS, type EndReason } from '../domain/history.js';
+import { buildReport, type Report } from '../domain/report.js';
 import { buildStatus, type StatusRow } from '../domain/status.js';
 import { type GpuUsage, gpusInUse, listedGpus } from '../domain/usage.js';
 
@@ -141,7 +143,15 @@ export class PoolService {
     return [...extended].sort((a, b) => a.id - b.id);
   }
 
-  releaseToken(token: string): Promise<number[]> {
-    return this.o.store.releaseToken(token, this.o.clock.now());
+  /** GPU-hours per user over the last `days` days: the history, and what the pool's slots hold now. */
+  async report(days: number): Promise<Report> {
+    const snapshot = await this.o.store.snapshot();
+    const now = this.o.clock.now();
+    const records = await this.o.store.history(now - days * DAY_MS, now);
+    return buildReport({ records, slots: snapshot.slots, now, liveness: this.judge(snapshot), days });
+  }
+
+  releaseToken(token: string, reason?: EndReason): Promise<number[]> {
+    return this.o.store.releaseToken(token, this.o.clock.now(), reason);
   }
 }

@@ -1,6 +1,7 @@
 // Everything the server's transports share, wired once by `canhazgpu serve` (or a test).
 import type { OwnerState } from '../domain/liveness.js';
 import type { Clock, GpuProbe, Store } from '../domain/ports.js';
+import { reportJson } from '../domain/report-text.js';
 import type { OwnerRef } from '../domain/reservation.js';
 import type { StatusRow } from '../domain/status.js';
 import { statusJson } from '../domain/status-text.js';
@@ -64,6 +65,8 @@ export interface ServerDeps {
   /** Null when the pool's store and the accounts answer, else one sentence saying which does not. */
   notReady(): Promise<string | null>;
   poolStatus(): Promise<Array<Record<string, unknown>>>;
+  /** GPU-hours per user over the last `days` days, as `report --json` prints it. */
+  poolReport(days: number): Promise<ReturnType<typeof reportJson>>;
   dashboard(): Promise<DashboardData>;
   createApiKey: CreateApiKey;
 }
@@ -120,6 +123,7 @@ export function buildDeps(o: ServerOptions): ServerDeps {
       const t = now();
       return (await poolRows()).map((r) => statusJson(r, t));
     },
+    poolReport: async (days) => reportJson(await pool.report(days)),
     dashboard: dashboardData({ poolRows, service, users: o.accounts, now }),
     createApiKey: keyPolicy(o.accounts, now),
   };

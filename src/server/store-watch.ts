@@ -45,6 +45,7 @@ export function watchedStore(store: Store, log: OutageLog): Store {
     extendManual: watch('extendManual'),
     setPolicy: watch('setPolicy'),
     poolOwner: watch('poolOwner'),
+    history: watch('history'),
     close: () => store.close(),
   };
 }

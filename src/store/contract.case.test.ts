@@ -8,10 +8,11 @@ import { NotEnoughGpusError, PoolAlreadyInitializedError, PoolNotInitializedErro
 import { activeReservation, defaultLiveness, lastReleased } from '../domain/liveness.js';
 import type { ReadingStore, Store } from '../domain/ports.js';
 import { choosingCases } from './choose.case.test.js';
+import { historyCases } from './history.case.test.js';
 
 export interface StoreFactory {
   /** A fresh, empty store each call. */
-  open(): Promise<Store & ReadingStore>;
+  open(options?: { historyRetentionMs?: number }): Promise<Store & ReadingStore>;
 }
 
 const HOUR = 3_600_000;
@@ -33,8 +34,12 @@ function request(over: Partial<AllocationRequest> = {}): AllocationRequest {
   };
 }
 
-async function withStore(factory: StoreFactory, fn: (store: Store & ReadingStore) => Promise<void>): Promise<void> {
-  const store = await factory.open();
+async function withStore(
+  factory: StoreFactory,
+  fn: (store: Store & ReadingStore) => Promise<void>,
+  options?: { historyRetentionMs?: number },
+): Promise<void> {
+  const store = await factory.open(options);
   try {
     await fn(store);
   } finally {
@@ -357,6 +362,12 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
       assert.equal(results.filter((r) => r.status === 'rejected' && r.reason instanceof NotEnoughGpusError).length, 4);
     });
 
+    historyCases(
+      it,
+      request,
+      T0,
+      (historyRetentionMs) => (title, fn) => test(title, () => withStore(factory, fn, { historyRetentionMs })),
+    );
     choosingCases(it, request);
   });
 }

@@ -1,7 +1,9 @@
 // `canhazgpu run --gpus N -- CMD…`: reserves, runs CMD on those GPUs, releases however CMD ends.
+import { visibleDevicesEnv } from '../../domain/visible-devices.js';
 import { randomUUID } from 'node:crypto';
 import { formatDuration, INVALID_DURATION_MESSAGE, parseDuration } from '../../domain/duration.js';
 import { StoreUnavailableError, UsageError } from '../../domain/errors.js';
+import type { EndReason } from '../../domain/history.js';
 import type { Store } from '../../domain/ports.js';
 import { supervise, type TimeLimit, type Timers } from '../../run/supervisor.js';
 import { ignoreWriteErrors } from '../../run/terminal.js';
@@ -58,11 +60,17 @@ function heartbeater(ctx: Context, store: Store, token: string, held: number[]) 
 /** How long `run` keeps trying to give its GPUs back to a store that went away (a Redis restart). */
 const RELEASE_RETRY_MS = 30_000;
 
-async function releaseWithRetry(ctx: Context, store: Store, token: string, ids: number[]): Promise<void> {
+async function releaseWithRetry(
+  ctx: Context,
+  store: Store,
+  token: string,
+  ids: number[],
+  reason: EndReason,
+): Promise<void> {
   const deadline = Date.now() + RELEASE_RETRY_MS;
   for (let wait = 100; ; wait = Math.min(wait * 2, 2000)) {
     try {
-      await store.releaseToken(token, ctx.clock.now());
+      await store.releaseToken(token, ctx.clock.now(), reason);
       return;
     } catch (err) {
       if (!(err instanceof StoreUnavailableError) || Date.now() + wait > deadline) {
@@ -117,11 +125,11 @@ export async function runCommand(opts: RunOptions, ctx: Context): Promise<number
     const token = randomUUID();
     const user = await ctx.currentUser();
     const ids = await pool.allocate({ ...choice, user, type: 'run', durationMs: null, token, owner: ctx.ownerOf() });
-    const env = { ...ctx.env, CUDA_VISIBLE_DEVICES: ids.join(','), CUDA_DEVICE_ORDER: 'PCI_BUS_ID' };
+    const env = { ...ctx.env, ...visibleDevicesEnv(ids, ctx.probe.vendor) };
     if (opts.json) {
       const grant = {
         reserved: ids,
-        cuda_visible_devices: env.CUDA_VISIBLE_DEVICES,
+        cuda_visible_devices: env['CUDA_VISIBLE_DEVICES'],
         note: choice.note ?? null,
         timeout_seconds: limit ? limit.afterMs / 1000 : null,
       };
@@ -146,7 +154,8 @@ export async function runCommand(opts: RunOptions, ctx: Context): Promise<number
       });
     }
     const exitCode = await child.exitCode;
-    await releaseWithRetry(ctx, store, token, ids);
+    // The history says how it ended: released, or timed out (run --timeout).
+    await releaseWithRetry(ctx, store, token, ids, child.timedOut() ? 'timed_out' : 'released');
     child.detachSignals();
     // A command we ended for its time limit: GNU timeout's 124, never the signal we sent it.
     if (child.timedOut()) return TIMED_OUT_EXIT;

@@ -29,9 +29,10 @@ async function served(
   who: (n: number) => Caller,
   clockNow = () => T0,
   processUid = (_pid: number) => 1000 as number | null,
+  historyRetentionMs?: number,
 ) {
   const path = join(dir, `private-${++n}.db`);
-  const store = SqliteStore.create(path, { private: true });
+  const store = SqliteStore.create(path, { private: true, historyRetentionMs });
   const gate = new StoreGate({
     store,
     clock: { now: clockNow },
@@ -62,8 +63,8 @@ const alice: Caller = { uid: 1000, user: 'alice', trusted: false };
 const bob: Caller = { uid: 1001, user: 'bob', trusted: false };
 
 runStoreContract('sqlite private, through the agent', {
-  open: async () => {
-    const agent = await served(() => trusted);
+  open: async (options) => {
+    const agent = await served(() => trusted, undefined, undefined, options?.historyRetentionMs);
     const client = await AgentStore.connect(agent.path);
     const close = client.close.bind(client);
     return Object.assign(client, {
@@ -153,6 +154,26 @@ describe('what the agent lets an ordinary user do', () => {
       await assert.rejects(p.asBob.releaseManual('alice', T0, defaultLiveness()), UsageError);
       assert.equal((await p.asRoot.snapshot()).slots[0]!.reservation!.user, 'alice');
       assert.deepEqual(await p.asAlice.releaseToken('shared-guess', T0), [0]);
+    } finally {
+      await p.close();
+    }
+  });
+
+  test('a user ends their own as released or timed out, never as forced; the history shows their own ids', async () => {
+    const p = await pool();
+    try {
+      await p.asAlice.allocate(request({ type: 'run', expiryTime: null, token: 'mine' }));
+      await assert.rejects(
+        p.asAlice.releaseToken('mine', T0, 'forced'),
+        (e) => e instanceof UsageError && /end reason 'forced'/.test(e.message),
+      );
+      assert.ok((await p.asRoot.snapshot()).slots[0]!.reservation, 'a refused release changes nothing');
+      assert.deepEqual(await p.asAlice.releaseToken('mine', T0, 'timed_out'), [0]);
+      const [record] = await p.asAlice.history(0, Number.MAX_SAFE_INTEGER);
+      assert.deepEqual([record!.user, record!.reason, record!.reservationId], ['alice', 'timed_out', 'mine']);
+      const [seenByBob] = await p.asBob.history(0, Number.MAX_SAFE_INTEGER);
+      assert.notEqual(seenByBob!.reservationId, 'mine', "others' ids are not theirs to send");
+      await assert.rejects(p.asBob.history(Number.NaN, 0), UsageError);
     } finally {
       await p.close();
     }

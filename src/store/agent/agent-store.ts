@@ -4,6 +4,7 @@
 import { connect, type Socket } from 'node:net';
 import type { AllocationRequest } from '../../domain/allocation.js';
 import { StoreUnavailableError } from '../../domain/errors.js';
+import type { EndReason, HistoryRecord } from '../../domain/history.js';
 import type { Liveness } from '../../domain/liveness.js';
 import type { PoolOwner } from '../../domain/pool-owner.js';
 import type { ExtendedGpu, GpuReading, InitializeResult, ReadingStore, Store } from '../../domain/ports.js';
@@ -129,8 +130,11 @@ export class AgentStore implements Store, ReadingStore {
   setOwner(token: string, owner: OwnerRef): Promise<number[]> {
     return this.call('setOwner', token, owner);
   }
-  releaseToken(token: string, now: number): Promise<number[]> {
-    return this.call('releaseToken', token, now);
+  releaseToken(token: string, now: number, reason: EndReason = 'released'): Promise<number[]> {
+    return this.call('releaseToken', token, now, reason);
+  }
+  history(from: number, to: number): Promise<HistoryRecord[]> {
+    return this.call('history', from, to);
   }
   releaseManual(user: string, now: number, liveness: Liveness, only?: readonly number[] | null): Promise<number[]> {
     return this.call('releaseManual', user, now, liveness, only ?? null);

@@ -5,6 +5,7 @@
 // trust (the server's service user, which reserves for `api:` holders) act as a direct store would.
 import { type AllocationRequest, MAX_POOL_SIZE } from '../../domain/allocation.js';
 import { UsageError } from '../../domain/errors.js';
+import { type EndReason, isEndReason } from '../../domain/history.js';
 import { livenessOf } from '../../domain/liveness.js';
 import type { Clock, GpuReading, OwnerProcesses, ReadingStore, Store } from '../../domain/ports.js';
 import { parseNote } from '../../domain/note.js';
@@ -79,8 +80,22 @@ export class StoreGate {
       if (!caller.trusted) this.theirProcess(caller, owner as OwnerRef);
       return this.o.store.setOwner(this.token(caller, token), owner as OwnerRef);
     },
-    releaseToken: (caller, [token, now]) =>
-      this.o.store.releaseToken(this.token(caller, token), caller.trusted ? (now as number) : this.o.clock.now()),
+    releaseToken: (caller, [token, now, reason]) =>
+      this.o.store.releaseToken(
+        this.token(caller, token),
+        caller.trusted ? (now as number) : this.o.clock.now(),
+        endReason(caller, reason),
+      ),
+    history: async (caller, [from, to]) => {
+      if (!Number.isFinite(from) || !Number.isFinite(to))
+        throw new UsageError('the canhazgpu agent needs a history window of two times');
+      const records = await this.o.store.history(from as number, to as number);
+      if (caller.trusted) return records;
+      const prefix = tokenPrefix(caller);
+      return records.map((r) =>
+        r.reservationId?.startsWith(prefix) ? { ...r, reservationId: r.reservationId.slice(prefix.length) } : r,
+      );
+    },
     releaseManual: async (caller, [user, now, liveness, only]) => {
       if (!ids(only)) throw new UsageError('the canhazgpu agent needs GPU ids as a list of numbers');
       const chosen = only as number[] | null;
@@ -143,6 +158,16 @@ export class StoreGate {
     }
     return snapshot;
   }
+}
+
+/**
+ * Why a release ends a reservation: a user ends their own as given back or timed out (`run --timeout`);
+ * the other reasons (expired, crashed, forced…) are the store's and the agent's to judge.
+ */
+function endReason(caller: Caller, reason: unknown): EndReason {
+  if (reason === undefined || reason === null) return 'released';
+  if (isEndReason(reason) && (caller.trusted || reason === 'released' || reason === 'timed_out')) return reason;
+  throw new UsageError(`the canhazgpu agent refused the end reason '${String(reason).slice(0, 40)}'`);
 }
 
 function text(value: unknown, what: string): string {

@@ -39,6 +39,7 @@ export function toSlot(row: GpuRecord): GpuSlot {
   const problem = unreadable(row);
   if (problem) return { id: row.id, reservation: null, lastReleased: null, problem };
   let reservation: Reservation | null = null;
+  const note = text(row.note);
   if (row.user !== null && row.type !== null) {
     reservation = {
       user: row.user,
@@ -51,7 +52,7 @@ export function toSlot(row: GpuRecord): GpuSlot {
         row.owner_host !== null && row.owner_pid !== null
           ? { host: row.owner_host, pid: row.owner_pid, startTime: row.owner_start }
           : null,
-      ...(text(row.note) ? { note: text(row.note) } : {}),
+      ...(note ? { note } : {}),
     };
   }
   return { id: row.id, reservation, lastReleased: row.last_released, lastReleasedBy: text(row.last_released_by) };

@@ -28,12 +28,12 @@ const dir = mkdtempSync(join(tmpdir(), 'canhazgpu-sqlite-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 
-runStoreContract('sqlite', { open: async () => SqliteStore.create(join(dir, `contract-${++n}.db`)) });
+runStoreContract('sqlite', { open: async (options) => SqliteStore.create(join(dir, `contract-${++n}.db`), options) });
 runStoreContract('sqlite, long-lived (serve, run)', {
-  open: async () => {
+  open: async (options) => {
     const path = join(dir, `contract-${++n}.db`);
     await SqliteStore.create(path).close();
-    return SqliteStore.open(path, { longLived: true });
+    return SqliteStore.open(path, { longLived: true, ...options });
   },
 });
 

@@ -6,12 +6,14 @@
 -- ARGV[7] the only GPU ids that may be granted (JSON array), or null for any
 -- ARGV[8] reservation ids whose owner was seen alive (JSON array)
 -- ARGV[9] the GPU ids nvidia-smi lists (JSON array), or null when it could not read: others do not exist
--- ARGV[10] the user whose most recently released GPUs come first (policy mru-per-user), '' for LRU
--- ARGV[11] '1': exactly the GPUs of ARGV[7] (--gpu-ids), the user's own manual ones extended
+-- ARGV[10] how long history records are kept (s): a lapsed reservation a grant overwrites is recorded
+-- ARGV[11] the user whose most recently released GPUs come first (policy mru-per-user), '' for LRU
+-- ARGV[12] '1': exactly the GPUs of ARGV[7] (--gpu-ids), the user's own manual ones extended
 -- Returns {'ok', id...} | {'locked'} | {'uninitialized'} | {'resize', count}
---   | {'short', available, in_use, not_found} | {'unavailable', reason...} (ARGV[11] '1')
+--   | {'short', available, in_use, not_found} | {'unavailable', reason...} (ARGV[12] '1')
 --- @include "includes/pool"
 --- @include "includes/slot"
+--- @include "includes/history"
 --- @include "includes/exact"
 
 if redis.call('EXISTS', KEYS[2]) == 1 then return { 'locked' } end
@@ -25,8 +27,8 @@ local only = cjson.decode(ARGV[7])
 if only == cjson.null then only = nil else only = set_of(only) end
 local listed = cjson.decode(ARGV[9] or 'null')
 if listed == cjson.null then listed = nil else listed = set_of(listed) end
-if ARGV[11] == '1' then return grant_exact(cjson.decode(ARGV[7]), live, in_use, listed, ARGV[4]) end
-local mru_user = ARGV[10] or ''
+if ARGV[12] == '1' then return grant_exact(cjson.decode(ARGV[7]), live, in_use, listed, ARGV[4], tonumber(ARGV[10])) end
+local mru_user = ARGV[11] or ''
 
 local candidates, free, not_found = {}, 0, 0
 for i = 3, #KEYS do
@@ -40,7 +42,7 @@ for i = 3, #KEYS do
         not_found = not_found + 1
       elseif not in_use[id] then
         local mine = mru_user ~= '' and slot.released_by == mru_user
-        table.insert(candidates, { id = id, at = slot.released_at or -math.huge, mine = mine })
+        table.insert(candidates, { id = id, at = slot.released_at or -math.huge, mine = mine, slot = slot })
       end
     end
   end
@@ -57,7 +59,8 @@ table.sort(candidates, function(a, b)
 end)
 local granted = { 'ok' }
 for n = 1, wanted do
-  local id = candidates[n].id
+  local id, slot = candidates[n].id, candidates[n].slot
+  if slot.ended then record_history(id, slot.entry, slot.start, slot.ended, slot.reason, live.now, tonumber(ARGV[10])) end
   redis.call('SET', KEYS[id + 3], ARGV[4])
   table.insert(granted, id)
 end

@@ -1,8 +1,9 @@
 -- `--gpu-ids`: grants exactly the GPUs named, or none, naming each one that cannot be had in the
 -- words of src/domain/gpu-ids.ts (the store contract suite holds the two to the same answers).
--- The GPU keys start at KEYS[3]. A manual request extends the user's own manual reservations (start
+-- The GPU keys start at KEYS[3]; a lapsed reservation a grant overwrites goes to the history
+-- (includes/history, kept `retention` seconds). A manual request extends the user's own manual reservations (start
 -- kept, and the note unless the request gives one).
-local function grant_exact(ids, live, in_use, listed, reservation_json)
+local function grant_exact(ids, live, in_use, listed, reservation_json, retention)
   local wanted = cjson.decode(reservation_json)
   local count = #KEYS - 2
   local reasons, grants = { 'unavailable' }, {}
@@ -25,12 +26,14 @@ local function grant_exact(ids, live, in_use, listed, reservation_json)
     elseif in_use[id] then
       table.insert(reasons, 'GPU ' .. id .. ' is in use without reservation')
     else
-      table.insert(grants, { id = id })
+      table.insert(grants, { id = id, slot = slot })
     end
   end
   if #reasons > 1 then return reasons end
   local granted = { 'ok' }
   for _, g in ipairs(grants) do
+    local slot = g.slot
+    if slot and slot.ended then record_history(g.id, slot.entry, slot.start, slot.ended, slot.reason, live.now, retention) end
     local value = reservation_json
     if g.start ~= nil then
       local extended = cjson.decode(reservation_json)

@@ -4,6 +4,7 @@
 --   { active = true, entry = e }                      held by a live reservation
 --   { active = false, entry = e, released_at = t, released_by = u }  free (t = nil: never released;
 --                                                     u: who gave it back, nil when unknown)
+--     with, when e is a reservation that lapsed, start, ended (seconds) and reason (as src/domain/history.ts names it)
 -- `live` = { now = seconds, stale_after = seconds, dead = { [id] = true }, alive = { [id] = true } }:
 -- a dead owner frees at once, an owner seen alive holds whatever the heartbeat says.
 --- @include "includes/time"
@@ -45,21 +46,24 @@ local function read_slot(raw, live)
   local heartbeat = to_seconds(field(entry, 'last_heartbeat'))
   local expiry = to_seconds(field(entry, 'expiry_time'))
   if start == false or heartbeat == false or expiry == false then return { problem = true } end
-  local ended
+  local ended, reason
   if is_manual(entry) then
     expiry = expiry or start or 0
-    if live.now >= expiry then ended = expiry end
+    if live.now >= expiry then ended, reason = expiry, 'expired' end
   else
     heartbeat = heartbeat or start or 0
     local id = field(entry, 'reservation_id')
     local known = type(id) == 'string'
-    if (known and live.dead[id]) or (not (known and live.alive[id]) and live.now - heartbeat > live.stale_after) then
-      ended = heartbeat
+    if known and live.dead[id] then
+      ended, reason = heartbeat, 'crashed'
+    elseif not (known and live.alive[id]) and live.now - heartbeat > live.stale_after then
+      ended, reason = heartbeat, 'stale'
     end
   end
   if ended == nil then return { active = true, entry = entry } end
+  local lapsed_at = ended
   if released == nil or released < ended then released = ended end
-  return { active = false, entry = entry, released_at = released, released_by = owner_of(entry) }
+  return { active = false, entry = entry, released_at = released, released_by = owner_of(entry), start = start or lapsed_at, ended = lapsed_at, reason = reason }
 end
 
 -- What a GPU becomes when its reservation ends: released now, by whom (policy mru-per-user reads it).

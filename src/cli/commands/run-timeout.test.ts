@@ -8,6 +8,7 @@ import { eventually } from '../../../support/sandbox.js';
 import { at, NOW, S, statusLines, world } from '../../../test/support/world.js';
 import { UsageError } from '../../domain/errors.js';
 import type { Timers } from '../../run/supervisor.js';
+import { SqliteStore } from '../../store/sqlite/sqlite-store.js';
 import { adminCommand } from './admin.js';
 import { runCommand, TIMED_OUT_EXIT } from './run.js';
 
@@ -74,6 +75,19 @@ for (const ignoreTerm of [false, true]) {
       'GPU 0: AVAILABLE (last released 0h 0m 0s ago)',
       'GPU 1: AVAILABLE (last released 0h 0m 0s ago)',
     ]);
+    const store = SqliteStore.open(m.storePath);
+    try {
+      const ended = await store.history(0, NOW + S);
+      assert.deepEqual(
+        ended.map((r) => [r.gpuId, r.reason]),
+        [
+          [0, 'timed_out'],
+          [1, 'timed_out'],
+        ],
+      );
+    } finally {
+      await store.close();
+    }
   });
 }
 

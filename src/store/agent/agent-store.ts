@@ -9,7 +9,7 @@ import type { Liveness } from '../../domain/liveness.js';
 import type { PoolOwner } from '../../domain/pool-owner.js';
 import type { ExtendedGpu, GpuReading, InitializeResult, ReadingStore, Store } from '../../domain/ports.js';
 import type { AllocationPolicy, OwnerRef, PoolSnapshot } from '../../domain/reservation.js';
-import { type AgentAnswer, decodeLine, encodeLine, fromWire, LineSplitter } from './protocol.js';
+import { type AgentAnswer, decodeLine, encodeLine, fromWire, LineSplitter, MAX_ANSWER_BYTES } from './protocol.js';
 import { agentSocketOf } from './socket-path.js';
 
 export interface AgentStoreOptions {
@@ -69,9 +69,13 @@ export class AgentStore implements Store, ReadingStore {
   }
 
   private attach(socket: Socket): void {
-    const lines = new LineSplitter();
+    const lines = new LineSplitter(MAX_ANSWER_BYTES);
     socket.on('data', (chunk: string) => {
-      for (const line of lines.push(chunk)) this.settle(decodeLine(line) as AgentAnswer);
+      try {
+        for (const line of lines.push(chunk)) this.settle(decodeLine(line) as AgentAnswer);
+      } catch {
+        socket.destroy(); // an answer too long or garbled: the calls fail in one line, the command does not crash
+      }
     });
     const fail = () => {
       if (this.socket === socket) this.socket = null;

@@ -135,10 +135,19 @@ export class StoreGate {
     }
   }
 
-  /** A run's owner must be a process of this host that runs as the caller. */
+  /**
+   * A run's owner must be a process of this host that runs as the caller, its start time a clock-tick count as
+   * /proc gives it: every caller's snapshot carries the owner, so a long one would make every answer huge.
+   */
   private theirProcess(caller: Caller, owner: OwnerRef): void {
     const pid = owner?.pid;
-    if (owner?.host !== this.o.host || !Number.isSafeInteger(pid) || this.o.processUid(pid) !== caller.uid) {
+    const started = owner?.startTime;
+    if (
+      owner?.host !== this.o.host ||
+      !Number.isSafeInteger(pid) ||
+      !(started === null || (typeof started === 'string' && /^\d{1,20}$/.test(started))) ||
+      this.o.processUid(pid) !== caller.uid
+    ) {
       throw new UsageError(`the owner of a reservation must be one of your processes on this host (pid ${pid})`);
     }
   }

@@ -5,8 +5,8 @@ import { resolveConfig, type GlobalFlags } from './config.js';
 import { systemContext, type Context, type Output } from './context.js';
 import { adminCommand } from './commands/admin.js';
 import { releaseCommand } from './commands/release.js';
-import { reserveCommand } from './commands/reserve.js';
-import { runCommand } from './commands/run.js';
+import { type ReserveOptions, reserveCommand } from './commands/reserve.js';
+import { type RunOptions, runCommand } from './commands/run.js';
 import { reportCommand } from './commands/report.js';
 import { statusCommand } from './commands/status.js';
 // The server's commands load on demand (a chunk of their own in the bundle), so `status`, `run` and
@@ -69,24 +69,34 @@ function buildProgram(
     .option('--gpus <count>', 'Number of GPUs available on this machine (required)')
     .option('--force', 'Force reinitialization even if already initialized', false)
     .option('--private', "A new store only its owner may write; others' commands go through 'canhazgpu agent'", false)
+    .option('--policy <policy>', 'How free GPUs are chosen: lru (default) or mru-per-user')
     .action(function (this: Command) {
-      const o = this.opts<{ gpus?: string; force: boolean; private: boolean }>();
-      return act((ctx) => adminCommand({ gpus: o.gpus, force: o.force, private: o.private }, ctx))();
+      const o = this.opts<{ gpus?: string; force: boolean; private: boolean; policy?: string }>();
+      return act((ctx) => adminCommand({ gpus: o.gpus, force: o.force, private: o.private, policy: o.policy }, ctx))();
     });
 
   program
     .command('release')
     .description('Release all manually reserved GPUs held by the current user')
-    .action(act((ctx) => releaseCommand(ctx)));
+    .option('-G, --gpu-ids <ids>', 'Release only these of your manually reserved GPUs, e.g. 1,3')
+    .option('--json', 'Machine-readable output', false)
+    .action(function (this: Command) {
+      const o = this.opts<{ gpuIds?: string; json: boolean }>();
+      return act((ctx) => releaseCommand(ctx, o))();
+    });
 
   program
     .command('reserve')
     .description('Reserve GPUs manually for a specified duration')
     .option('--gpus <count>', 'Number of GPUs to reserve (default: 1)')
     .option('--duration <time>', 'Duration to reserve GPUs, e.g. 30m, 2h, 1d, 0.5h (default: 8h)')
+    .option('-G, --gpu-ids <ids>', 'Exactly these GPUs, e.g. 1,3 (yours already: extended to the new end)')
+    .option('-n, --note <text>', 'What the GPUs are for, shown by status')
+    .option('--extend <time>', 'Add this much time to all your manual reservations')
+    .option('--json', 'Machine-readable output', false)
     .action(function (this: Command) {
-      const o = this.opts<{ gpus?: string; duration?: string }>();
-      return act((ctx) => reserveCommand({ gpus: o.gpus, duration: o.duration }, ctx))();
+      const o = this.opts<ReserveOptions>();
+      return act((ctx) => reserveCommand(o, ctx))();
     });
 
   program
@@ -94,16 +104,21 @@ function buildProgram(
     .description('Reserve GPUs and run a command with CUDA_VISIBLE_DEVICES set')
     .usage('[--gpus <count>] -- <command> [args]...')
     .option('--gpus <count>', 'Number of GPUs to reserve (default: 1)')
+    .option('-G, --gpu-ids <ids>', 'Exactly these GPUs, e.g. 1,3')
+    .option('-n, --note <text>', 'What the GPUs are for, shown by status')
+    .option('-t, --timeout <time>', 'SIGTERM to the command after this long; exit status 124')
+    .option('--kill-after <time>', 'SIGKILL this long after the timeout if still running (default: 30s)')
+    .option('--json', 'The grant line on stderr as JSON', false)
     .argument('[command...]')
     .allowUnknownOption()
     .action(function (this: Command) {
-      const o = this.opts<{ gpus?: string }>();
+      const o = this.opts<Omit<RunOptions, 'command' | 'stray'>>();
       // Commander drops `--`; take the command from the raw arguments so its own flags stay its own.
       const dashes = argv.indexOf('--');
       const command = dashes < 0 ? null : argv.slice(dashes + 1);
       // Words before `--` that are not run's own options would be silently lost.
       const stray = command === null ? [] : this.args.slice(0, this.args.length - command.length);
-      return act((ctx) => runCommand({ gpus: o.gpus, command, stray }, ctx))();
+      return act((ctx) => runCommand({ ...o, command, stray }, ctx))();
     });
 
   program

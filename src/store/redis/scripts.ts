@@ -21,6 +21,7 @@ export const SCRIPT_NAMES = [
   'set-owner',
   'release-token',
   'release-manual',
+  'extend-manual',
   'initialize',
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];

@@ -14,6 +14,7 @@ import { serveStoreSocket } from '../src/store/agent/store-socket.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { RedisServer, redisServerAvailable } from '../support/redis-server.js';
 import { CLI, FAKE_SMI, Sandbox } from '../support/sandbox.js';
+import { cloudFigures } from './cloud.js';
 import { serverFigures } from './server.js';
 import { printTable, runAsync, timeCommand } from './support.js';
 
@@ -314,6 +315,19 @@ try {
       `${server.rssMb.toFixed(1)} MB`,
       '< 120 MB',
       verdict(server.rssMb < 120),
+    ]);
+    const cloud = await cloudFigures();
+    rows.push([
+      '16 instances across fake vast.ai + io.net, 200 ms a call',
+      `${cloud.reserveMs.toFixed(0)} ms for ${cloud.reserved} (its calls one at a time: ${cloud.sequentialMs} ms)`,
+      '< 2000 ms',
+      verdict(cloud.reserveMs < 2000 && cloud.reserved === 16),
+    ]);
+    rows.push([
+      '50 concurrent cloud reserves: searches per marketplace',
+      `vast.ai ${cloud.burstSearches.vast}, io.net ${cloud.burstSearches.ionet} (${cloud.burstReserved} reserved)`,
+      '<= 1 each',
+      verdict(cloud.burstSearches.vast <= 1 && cloud.burstSearches.ionet <= 1),
     ]);
     if (redis) {
       await redisVersusSqlite(redis);

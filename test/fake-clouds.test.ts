@@ -1,8 +1,8 @@
 // The fake marketplaces answer as cloud-apis.md says the real ones do: the providers' tests rely on it.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { FakeIonet, IONET_BASE } from './support/fake-ionet.js';
-import { FakeVastAi } from './support/fake-vastai.js';
+import { FakeIonet, IONET_BASE } from '../support/fake-ionet.js';
+import { FakeVastAi } from '../support/fake-vastai.js';
 
 test('fake vast.ai: Bearer auth, searches with operators, 410 for a rented offer, 404 destroying twice', async () => {
   const vast = await new FakeVastAi(['k']).start();

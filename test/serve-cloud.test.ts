@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { FakeVastAi } from './support/fake-vastai.js';
+import { FakeVastAi } from '../support/fake-vastai.js';
 import { eventually, Sandbox } from '../support/sandbox.js';
 
 const KEY = 'vast-secret-from-env-file';

@@ -3,11 +3,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { systemClock } from '../src/domain/ports.js';
+import { DEFAULT_CLOUD_MONEY } from '../src/server/service/gpu-service.js';
 import { IonetProvider } from '../src/providers/ionet/ionet-provider.js';
 import { VastAiProvider } from '../src/providers/vastai/vastai-provider.js';
 import type { ServerReservation } from '../src/server/records/ports.js';
-import { FakeIonet, IONET_BASE, type IonetHardware } from './support/fake-ionet.js';
-import { FakeVastAi, type VastOffer } from './support/fake-vastai.js';
+import { FakeIonet, IONET_BASE, type IonetHardware } from '../support/fake-ionet.js';
+import { FakeVastAi, type VastOffer } from '../support/fake-vastai.js';
 import { startTestServer } from './support/server.js';
 
 const VAST_KEYS = ['vast-secret-dead', 'vast-secret-live'];
@@ -16,7 +17,8 @@ const IONET_KEY = 'ionet-secret-live';
 const vastOffers = (): VastOffer[] => [
   { id: 201, gpu_name: 'RTX 4090', num_gpus: 1, gpu_ram: 24_564, dph_total: 0.4 },
   { id: 202, gpu_name: 'RTX 4090', num_gpus: 1, gpu_ram: 24_564, dph_total: 0.42 },
-  { id: 203, gpu_name: 'RTX A5000', num_gpus: 2, gpu_ram: 24_564, dph_total: 0.6 },
+  { id: 203, gpu_name: 'RTX A5000', num_gpus: 1, gpu_ram: 24_564, dph_total: 0.6 },
+  { id: 207, gpu_name: 'RTX A5000', num_gpus: 2, gpu_ram: 24_564, dph_total: 0.5 }, // two GPUs: num_gpus is 1 unless asked
   { id: 204, gpu_name: 'A100 PCIE', num_gpus: 1, gpu_ram: 40_960, dph_total: 1.1 },
   { id: 205, gpu_name: 'H100 SXM', num_gpus: 1, gpu_ram: 81_559, dph_total: 2.4 }, // above max_price
   { id: 206, gpu_name: 'RTX 3060', num_gpus: 1, gpu_ram: 12_288, dph_total: 0.06 }, // below min_vram
@@ -81,7 +83,7 @@ test(`the specification's ${JSON.stringify(SPEC_REQUEST)} reserves four vast.ai 
   }
 });
 
-test('instances a server created but died before recording are destroyed when the next one starts', async () => {
+test('instances a server created but died before recording are found by label and destroyed when the next one starts', async () => {
   const c = await clouds();
   // Someone else's instance on the same account (no canhazgpu label) is left alone.
   const other: VastOffer = { id: 299, gpu_name: 'RTX 4090', num_gpus: 1, gpu_ram: 24_564, dph_total: 0.3 };
@@ -113,9 +115,15 @@ test('instances a server created but died before recording are destroyed when th
     second = await startTestServer({ dir: first.dir, providers: c.providers(), logLines });
     assert.deepEqual([...c.vast.instances.keys()], [theirs]);
     assert.ok([...c.io.deployments.values()].every((d) => d.status === 'destroyed'));
-    const warning = JSON.parse(logLines.find((l) => l.includes('no reservation records'))!);
+    // Each on record as `creating` since before it was made: found by its label, destroyed, one line each.
+    const lines = logLines.map((l) => JSON.parse(l).message as string).filter((m) => m.startsWith('cloud: '));
     const names = [...made.map((id) => `vast.ai/${id}`), ...deployed.map((id) => `io.net/${id}`)];
-    assert.equal(warning.message, `released 2 grant(s) no reservation records: ${names.join(', ')}`);
+    assert.deepEqual(
+      lines.map((l) => l.replace(/ \(reservation [0-9a-f-]{36}\)/, '')).sort(),
+      names.map((n) => `cloud: ${n} unrecorded: destroyed`).sort(),
+    );
+    const failed = await second.accounts.cloudReservations(['failed']);
+    assert.deepEqual(failed.map((c) => c.contractId).sort(), [...made, ...deployed].sort());
   } finally {
     stop?.(new Error('stopped'));
     await reserving;
@@ -137,6 +145,50 @@ test('a marketplace that does not answer in time fails nobody: the other one ser
     const r = await s.api('/api/v1/gpu/instances/reserve', { method: 'POST', key, body });
     assert.equal(r.status, 201, JSON.stringify(r.body));
     assert.deepEqual(r.body.reserved_instances.map((i: { id: string }) => i.id).sort(), ['201', '202']);
+    // The listing says what each provider answered; a partial model name matches vast's whole one.
+    const listed = await s.api('/api/v1/gpu/instances?gpu_model=a100', { key });
+    assert.equal(listed.status, 200, JSON.stringify(listed.body));
+    assert.deepEqual(listed.body.providers, {
+      local: 'ok',
+      'vast.ai': 'ok',
+      'io.net': "io.net's listing did not answer within 0.3 s",
+    });
+    assert.deepEqual(
+      listed.body.instances.map((i: { id: string; gpu_model: string }) => [i.id, i.gpu_model]),
+      [['204', 'A100 PCIE']],
+    );
+    // Pushed down: what vast compares exactly; the model is checked here.
+    const search = c.vast.calls(/bundles/).at(-1)!.body as Record<string, unknown>;
+    assert.deepEqual([search.num_gpus, search.gpu_name], [{ eq: 1 }, undefined]);
+  } finally {
+    await s.stop();
+    await c.stop();
+  }
+});
+
+test('a reservation that would pass the daily cap is 402 over HTTP, and nothing is created', async () => {
+  const c = await clouds();
+  const cloudMoney = { ...DEFAULT_CLOUD_MONEY, capPerDay: 5 };
+  const s = await startTestServer({ providers: c.providers(), cloudMoney });
+  try {
+    const { key } = await s.user('cap');
+    const ask = { count: 2, filters: { provider: 'vast.ai', gpu_model: 'RTX 4090' }, duration_hours: 7 };
+    const r = await s.api('/api/v1/gpu/instances/reserve', { method: 'POST', key, body: JSON.stringify(ask) });
+    assert.equal(r.status, 402, JSON.stringify(r.body));
+    assert.deepEqual(r.body, {
+      error:
+        'Reserving these instances ($5.74 estimated) would exceed your daily cap of $5.00 ($0.00 spent or committed)',
+      estimate: 5.74,
+      cap: 5,
+      spent: 0,
+    });
+    assert.equal(c.vast.calls(/^PUT/).length, 0);
+    const one = { ...ask, count: 1 };
+    const ok = await s.api('/api/v1/gpu/instances/reserve', { method: 'POST', key, body: JSON.stringify(one) });
+    assert.equal(ok.status, 201, JSON.stringify(ok.body));
+    const again = await s.api('/api/v1/gpu/instances/reserve', { method: 'POST', key, body: JSON.stringify(one) });
+    assert.equal(again.status, 402);
+    assert.match(again.body.error, /would exceed your daily cap of \$5\.00 \(\$2\.80 spent or committed\)$/);
   } finally {
     await s.stop();
     await c.stop();

@@ -122,6 +122,23 @@ describe('gRPC API', () => {
       ['v1', 24],
       ['v3', 24],
     ]);
+    // The fields added with new numbers: errors, prices, the estimate and the GPUs reserved.
+    assert.deepEqual(market.errors, [{ instance_id: 'v2', provider: 'vast.ai', error: 'no capacity' }]);
+    assert.equal(market.total_price_per_hour, 1.4);
+    assert.deepEqual(market.cost_estimate, { hourly: 1.4, daily: 33.6, weekly: 235.2, monthly: 1008 });
+    assert.equal(market.total_gpus, 2);
+  });
+
+  test("ReserveGPUs takes gpu_model, location, duration_hours, all_or_nothing and num_gpus; listings say each provider's answer", async () => {
+    const key = meta({ 'x-api-key': alice.key });
+    const none = await code(
+      rpc['ReserveGPUs']!({ count: 1, provider: 'local', num_gpus: 2, gpu_model: 'fake', duration_hours: 1 }, key),
+    );
+    assert.equal(none, grpc.status.FAILED_PRECONDITION); // this host's GPUs are one per instance
+    const listed = await rpc['ListGPUInstances']!({ location: 'nowhere' }, key);
+    assert.deepEqual([listed.total_count, listed.providers], [0, { local: 'ok', 'vast.ai': 'ok' }]);
+    const tooLong = await code(rpc['ReserveGPUs']!({ count: 1, provider: 'local', duration_hours: 1e6 }, key));
+    assert.equal(tooLong, grpc.status.INVALID_ARGUMENT);
   });
 
   test('status codes: INVALID_ARGUMENT, FAILED_PRECONDITION, INTERNAL, PERMISSION_DENIED, NOT_FOUND', async () => {

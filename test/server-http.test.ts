@@ -151,6 +151,17 @@ describe('HTTP API', () => {
     );
   });
 
+  test("numbers out of range get the sentences gRPC gives, not the schema library's", async () => {
+    const said = async (body: unknown) =>
+      (await s.api('/api/v1/gpu/instances/reserve', post(bob.key, body))).body.error as string;
+    assert.equal(await said({ count: 17 }), 'count must be a whole number from 1 to 16');
+    assert.equal(await said({ count: 1.5 }), 'count must be a whole number from 1 to 16');
+    assert.equal(await said({ count: 'two' }), 'count must be a number');
+    assert.equal(await said({ count: 1, filters: { min_vram: -1 } }), 'min_vram must be a number of at least 0');
+    assert.equal(await said({ count: 1, filters: { num_gpus: 0 } }), 'num_gpus must be a whole number from 1 to 64');
+    assert.equal(await said({ count: 1, duration_hours: 0 }), 'duration_hours must be from 0.0167 (one minute) to 720');
+  });
+
   test('hostile input is 4xx with one sentence, never 5xx', async () => {
     const cases: Array<[RequestInit & { key?: string }, number]> = [
       [post(bob.key, { count: 0 }), 400],

@@ -78,3 +78,28 @@ test('a bad config file is one clear error naming it', () => {
     /cannot read config file .*missing\.json: ENOENT/,
   );
 });
+
+test('cloud hours and spending caps: a "cloud" object or dotted keys in the file, CANHAZGPU_CLOUD_* variables', () => {
+  assert.deepEqual(resolveConfig({}, noFiles).cloudMoney, {
+    defaultHours: 8,
+    maxHours: 720,
+    capPerDay: null,
+    capPerWeek: null,
+  });
+  const path = file('cloud.json', JSON.stringify({ cloud: { max_hours: 24, cap_usd_per_user_per_day: 50 } }));
+  const env = { ...noFiles, CANHAZGPU_CONFIG: path, CANHAZGPU_CLOUD_CAP_USD_PER_USER_PER_WEEK: '200' };
+  assert.deepEqual(resolveConfig({}, env).cloudMoney, {
+    defaultHours: 8,
+    maxHours: 24,
+    capPerDay: 50,
+    capPerWeek: 200,
+  });
+  const dotted = file('dotted.json', JSON.stringify({ 'cloud.max_hours': 4 }));
+  assert.equal(resolveConfig({ config: dotted }, noFiles).cloudMoney!.defaultHours, 4);
+  assert.throws(
+    () => resolveConfig({}, { ...noFiles, CANHAZGPU_CLOUD_CAP_USD_PER_USER_PER_DAY: 'lots' }),
+    (e: unknown) =>
+      e instanceof UsageError &&
+      e.message === "CANHAZGPU_CLOUD_CAP_USD_PER_USER_PER_DAY must be a number from 0 to 1000000000, got 'lots'",
+  );
+});

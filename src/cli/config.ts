@@ -1,5 +1,7 @@
 // Settings: flags first, then CANHAZGPU_* variables, then a JSON config file, then defaults.
 import { lstatSync, readFileSync } from 'node:fs';
+import { CLOUD_SETTINGS, cloudMoneyFrom } from './cloud-money.js';
+import type { CloudMoney } from '../server/service/spending-caps.js';
 import { homedir, hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileProblem, untrustedDirectory } from '../host/trusted-path.js';
@@ -48,6 +50,8 @@ export interface Config {
   /** `serve`: PEM certificate and key files for HTTPS and gRPC over TLS (a flag wins). */
   tlsCert: string | undefined;
   tlsKey: string | undefined;
+  /** `serve`: reservation hours and the marketplaces' spending caps (`cloud.*`). */
+  cloudMoney?: CloudMoney;
 }
 
 export interface GlobalFlags {
@@ -77,6 +81,7 @@ const SETTINGS = {
   reading_max_age_seconds: 'CANHAZGPU_READING_MAX_AGE_SECONDS',
   status_reading_max_age_seconds: 'CANHAZGPU_STATUS_READING_MAX_AGE_SECONDS',
   history_days: 'CANHAZGPU_HISTORY_DAYS',
+  ...CLOUD_SETTINGS,
 } as const;
 type SettingKey = keyof typeof SETTINGS;
 type FileSettings = Partial<Record<SettingKey, string>>;
@@ -106,6 +111,15 @@ function untrustedConfig(path: string): string | null {
   } catch (err) {
     return (err as Error).message;
   }
+}
+
+/** `{"cloud": {"max_hours": 24}}` is `{"cloud.max_hours": 24}`. */
+function flattenCloud(parsed: Record<string, unknown>): Array<[string, unknown]> {
+  return Object.entries(parsed).flatMap(([key, value]) =>
+    key === 'cloud' && value && typeof value === 'object' && !Array.isArray(value)
+      ? Object.entries(value).map(([inner, v]): [string, unknown] => [`cloud.${inner}`, v])
+      : [[key, value] as [string, unknown]],
+  );
 }
 
 export interface LoadedConfigFile {
@@ -142,7 +156,7 @@ export function loadConfigFile(flags: GlobalFlags, env: NodeJS.ProcessEnv): Load
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
       throw new UsageError(`config file ${path} must hold a JSON object`);
     const settings: FileSettings = {};
-    for (const [key, value] of Object.entries(parsed)) {
+    for (const [key, value] of flattenCloud(parsed as Record<string, unknown>)) {
       if (!(key in SETTINGS))
         throw new UsageError(`unknown setting '${key}' in ${path}; known: ${Object.keys(SETTINGS).join(', ')}`);
       if (typeof value !== 'string' && typeof value !== 'number')
@@ -221,5 +235,6 @@ export function resolveConfig(flags: GlobalFlags, env: NodeJS.ProcessEnv): Confi
     allowedHosts: raw('allowed_hosts'),
     tlsCert: raw('tls_cert'),
     tlsKey: raw('tls_key'),
+    cloudMoney: cloudMoneyFrom(raw, where),
   };
 }

@@ -5,8 +5,8 @@ import { resolveConfig, type GlobalFlags } from './config.js';
 import { systemContext, type Context, type Output } from './context.js';
 import { adminCommand } from './commands/admin.js';
 import { releaseCommand } from './commands/release.js';
-import { reserveCommand } from './commands/reserve.js';
-import { runCommand } from './commands/run.js';
+import { type ReserveOptions, reserveCommand } from './commands/reserve.js';
+import { type RunOptions, runCommand } from './commands/run.js';
 import { reportCommand } from './commands/report.js';
 import { statusCommand } from './commands/status.js';
 // The server's commands load on demand (a chunk of their own in the bundle), so `status`, `run` and
@@ -15,6 +15,13 @@ const server = () => import('./commands/serve.js');
 const accounts = () => import('./commands/accounts.js');
 const agent = () => import('./commands/agent.js');
 const users = () => import('./commands/users.js');
+const cloud = {
+  offers: () => import('./commands/cloud-offers.js'),
+  reserve: () => import('./commands/cloud-reserve.js'),
+  list: () => import('./commands/cloud-list.js'),
+  destroy: () => import('./commands/cloud-destroy.js'),
+  reconcile: () => import('./commands/cloud-reconcile.js'),
+};
 import { GLOBAL_OPTIONS, USAGE } from './usage.js';
 
 export interface Io {
@@ -62,18 +69,21 @@ function buildProgram(
     .option('--gpus <count>', 'Number of GPUs available on this machine (required)')
     .option('--force', 'Force reinitialization even if already initialized', false)
     .option('--private', "A new store only its owner may write; others' commands go through 'canhazgpu agent'", false)
+    .option('--policy <policy>', 'How free GPUs are chosen: lru (default) or mru-per-user')
     .action(function (this: Command) {
-      const o = this.opts<{ gpus?: string; force: boolean; private: boolean }>();
-      return act((ctx) => adminCommand({ gpus: o.gpus, force: o.force, private: o.private }, ctx))();
+      const o = this.opts<{ gpus?: string; force: boolean; private: boolean; policy?: string }>();
+      return act((ctx) => adminCommand({ gpus: o.gpus, force: o.force, private: o.private, policy: o.policy }, ctx))();
     });
 
   program
     .command('release')
     .description('Release all manually reserved GPUs held by the current user')
+    .option('-G, --gpu-ids <ids>', 'Release only these of your manually reserved GPUs, e.g. 1,3')
+    .option('--json', 'Machine-readable output', false)
     .option('--host <name>', "Another host of the fleet sharing the store's Redis")
     .action(function (this: Command) {
-      const o = this.opts<{ host?: string }>();
-      return act((ctx) => releaseCommand(ctx, { host: o.host }))();
+      const o = this.opts<{ gpuIds?: string; json: boolean; host?: string }>();
+      return act((ctx) => releaseCommand(ctx, o))();
     });
 
   program
@@ -81,10 +91,14 @@ function buildProgram(
     .description('Reserve GPUs manually for a specified duration')
     .option('--gpus <count>', 'Number of GPUs to reserve (default: 1)')
     .option('--duration <time>', 'Duration to reserve GPUs, e.g. 30m, 2h, 1d, 0.5h (default: 8h)')
+    .option('-G, --gpu-ids <ids>', 'Exactly these GPUs, e.g. 1,3 (yours already: extended to the new end)')
+    .option('-n, --note <text>', 'What the GPUs are for, shown by status')
+    .option('--extend <time>', 'Add this much time to all your manual reservations')
+    .option('--json', 'Machine-readable output', false)
     .option('--host <name>', "Another host of the fleet sharing the store's Redis, or 'any' for the best fit")
     .action(function (this: Command) {
-      const o = this.opts<{ gpus?: string; duration?: string; host?: string }>();
-      return act((ctx) => reserveCommand({ gpus: o.gpus, duration: o.duration, host: o.host }, ctx))();
+      const o = this.opts<ReserveOptions>();
+      return act((ctx) => reserveCommand(o, ctx))();
     });
 
   program
@@ -92,16 +106,21 @@ function buildProgram(
     .description('Reserve GPUs and run a command with CUDA_VISIBLE_DEVICES set')
     .usage('[--gpus <count>] -- <command> [args]...')
     .option('--gpus <count>', 'Number of GPUs to reserve (default: 1)')
+    .option('-G, --gpu-ids <ids>', 'Exactly these GPUs, e.g. 1,3')
+    .option('-n, --note <text>', 'What the GPUs are for, shown by status')
+    .option('-t, --timeout <time>', 'SIGTERM to the command after this long; exit status 124')
+    .option('--kill-after <time>', 'SIGKILL this long after the timeout if still running (default: 30s)')
+    .option('--json', 'The grant line on stderr as JSON', false)
     .argument('[command...]')
     .allowUnknownOption()
     .action(function (this: Command) {
-      const o = this.opts<{ gpus?: string }>();
+      const o = this.opts<Omit<RunOptions, 'command' | 'stray'>>();
       // Commander drops `--`; take the command from the raw arguments so its own flags stay its own.
       const dashes = argv.indexOf('--');
       const command = dashes < 0 ? null : argv.slice(dashes + 1);
       // Words before `--` that are not run's own options would be silently lost.
       const stray = command === null ? [] : this.args.slice(0, this.args.length - command.length);
-      return act((ctx) => runCommand({ gpus: o.gpus, command, stray }, ctx))();
+      return act((ctx) => runCommand({ ...o, command, stray }, ctx))();
     });
 
   program
@@ -247,6 +266,53 @@ function buildProgram(
     .action(function (this: Command, id: string | undefined) {
       const o = this.opts<{ user?: string; accounts?: string }>();
       return act(async (ctx) => (await accounts()).apiKeyRevokeCommand({ id, user: o.user }, ctx), o.accounts)();
+    });
+
+  const cloudGroup = program.command('cloud').description('Reserve cloud GPUs through a canhazgpu server');
+  const serverOption = (c: Command) =>
+    c.option('--server <url>', 'the server (env CANHAZGPU_SERVER; default http://127.0.0.1:8080)');
+  const filterOptions = (c: Command) =>
+    c
+      .option('--min-vram <gb>', 'GB of memory per GPU, at least')
+      .option('--max-price <usd>', 'dollars per hour per instance, at most')
+      .option('--provider <name>', 'vast.ai, io.net, local (default: all)')
+      .option('--gpu-model <name>', 'GPU model, or part of its name ("RTX 4090", A100)')
+      .option('--location <text>', 'part of the location')
+      .option('--num-gpus <n>', 'GPUs per instance (default 1)');
+  serverOption(filterOptions(cloudGroup.command('offers').description('What can be reserved now, cheapest first')))
+    .option('--json', 'Machine-readable output', false)
+    .action(function (this: Command) {
+      const o = this.opts<import('./commands/cloud-offers.js').CloudOffersOptions>();
+      return act(async (ctx) => (await cloud.offers()).cloudOffersCommand(o, ctx))();
+    });
+  serverOption(filterOptions(cloudGroup.command('reserve').description('Reserve instances; prints how to connect')))
+    .requiredOption('--count <n>', 'instances to reserve (1 to 16)')
+    .option('--hours <h>', "how long (default: the server's, 8)")
+    .option('--all-or-nothing', 'destroy what was made unless every instance is', false)
+    .option('--json', 'Machine-readable output', false)
+    .action(function (this: Command) {
+      const o = this.opts<import('./commands/cloud-reserve.js').CloudReserveOptions>();
+      return act(async (ctx) => (await cloud.reserve()).cloudReserveCommand(o, ctx))();
+    });
+  serverOption(cloudGroup.command('list').description('Your reservations, with their cost so far'))
+    .option('--json', 'Machine-readable output', false)
+    .action(function (this: Command) {
+      const o = this.opts<import('./commands/cloud-list.js').CloudListOptions>();
+      return act(async (ctx) => (await cloud.list()).cloudListCommand(o, ctx))();
+    });
+  serverOption(cloudGroup.command('destroy').description('End one of your reservations'))
+    .argument('<contract_id>')
+    .option('--provider <name>', 'its provider (looked up when not given)')
+    .action(function (this: Command, contractId: string) {
+      const o = this.opts<import('./commands/cloud-destroy.js').CloudDestroyOptions>();
+      return act(async (ctx) => (await cloud.destroy()).cloudDestroyCommand(contractId, o, ctx))();
+    });
+  serverOption(cloudGroup.command('reconcile').description("Marketplaces' instances against the records (admins)"))
+    .option('--fix', 'also destroy labelled instances no record knows', false)
+    .option('--json', 'Machine-readable output', false)
+    .action(function (this: Command) {
+      const o = this.opts<import('./commands/cloud-reconcile.js').CloudReconcileOptions>();
+      return act(async (ctx) => (await cloud.reconcile()).cloudReconcileCommand(o, ctx))();
     });
 
   program

@@ -19,6 +19,8 @@ Server commands:
   user     Manage the server's users (user add|list|passwd|disable|enable|
            delete|revoke-tokens)
   apikey   Manage API keys for the server (apikey create|list|revoke)
+  cloud    Reserve cloud GPUs through a server (cloud offers|reserve|list|
+           destroy|reconcile; --server URL, key in CANHAZGPU_API_KEY)
 
 Global options (any command):
   --store URL        where reservations live: sqlite:/path/state.db or a path

@@ -55,6 +55,13 @@ export function lastReleased(slot: GpuSlot, now: number, live: Liveness): number
   return Math.max(ended, slot.lastReleased ?? ended);
 }
 
+/** Who gave the GPU back last: the holder of an ended reservation, else what the store recorded. */
+export function lastReleasedBy(slot: GpuSlot, now: number, live: Liveness): string | null {
+  const r = slot.reservation;
+  if (r && reservationEnd(r, now, live) !== null) return r.user;
+  return slot.lastReleasedBy ?? null;
+}
+
 /** The run reservations' tokens by what this host can tell of their owners (each owner judged once). */
 export function judgeOwners(
   slots: GpuSlot[],

@@ -3,9 +3,15 @@ import type { AllocationRequest } from './allocation.js';
 import type { EndReason, HistoryRecord } from './history.js';
 import type { Liveness, OwnerState } from './liveness.js';
 import type { PoolOwner } from './pool-owner.js';
-import type { OwnerRef, PoolSnapshot } from './reservation.js';
+import type { AllocationPolicy, OwnerRef, PoolSnapshot } from './reservation.js';
 import type { GpuUsage } from './usage.js';
 import type { GpuVendor } from './visible-devices.js';
+
+/** A GPU whose manual reservation `reserve --extend` moved, with its new end (Unix ms). */
+export interface ExtendedGpu {
+  id: number;
+  expiryTime: number;
+}
 
 export interface InitializeResult {
   /** The pool size before, or null when the pool was new. */
@@ -40,8 +46,12 @@ export interface Store {
    * records in the same atomic step, and drops records older than the store's retention.
    */
   releaseToken(token: string, now: number, reason?: EndReason): Promise<number[]>;
-  /** Ends the user's active manual reservations; returns the ids released. */
-  releaseManual(user: string, now: number, liveness: Liveness): Promise<number[]>;
+  /** Ends the user's active manual reservations (only those on `only`'s GPUs when given); returns the ids released. */
+  releaseManual(user: string, now: number, liveness: Liveness, only?: readonly number[] | null): Promise<number[]>;
+  /** Moves the end of each of the user's active manual reservations `byMs` later; returns what they hold now. */
+  extendManual(user: string, now: number, liveness: Liveness, byMs: number): Promise<ExtendedGpu[]>;
+  /** Keeps the pool's allocation policy (`admin --policy`); snapshots return it. */
+  setPolicy(policy: AllocationPolicy): Promise<void>;
   /** The records of reservations that ended at `from` or later and began at `to` or earlier, oldest end first. */
   history(from: number, to: number): Promise<HistoryRecord[]>;
   close(): Promise<void>;

@@ -20,7 +20,7 @@ export interface Reservation {
   /** Shared by the GPUs of one allocation; a heartbeat or release names it. */
   token: string | null;
   owner: OwnerRef | null;
-  /** What the user said it is for (`--note`); kept in the history. */
+  /** What the holder said the GPUs are for (`--note`); absent when nothing was said. Kept in the history. */
   note?: string;
 }
 
@@ -28,6 +28,8 @@ export interface GpuSlot {
   id: number;
   reservation: Reservation | null;
   lastReleased: number | null;
+  /** Who gave the GPU back last (MRU-per-user prefers a user's own); absent when unknown. */
+  lastReleasedBy?: string | null;
   /** Set when a store holds data for this GPU that it cannot read; such a GPU is never handed out. */
   problem?: string;
 }
@@ -35,4 +37,14 @@ export interface GpuSlot {
 export interface PoolSnapshot {
   gpuCount: number;
   slots: GpuSlot[];
+  /** How the pool chooses among free GPUs (`admin --policy`); absent means LRU. */
+  policy?: AllocationPolicy;
+}
+
+/** `lru`: least recently released first. `mru-per-user`: the GPUs the user released most recently first. */
+export const ALLOCATION_POLICIES = ['lru', 'mru-per-user'] as const;
+export type AllocationPolicy = (typeof ALLOCATION_POLICIES)[number];
+
+export function isAllocationPolicy(value: unknown): value is AllocationPolicy {
+  return (ALLOCATION_POLICIES as readonly unknown[]).includes(value);
 }

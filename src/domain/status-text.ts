@@ -1,5 +1,6 @@
 // The original manual's status texts, byte for byte: people's scripts grep and parse them.
 import { formatCompactDuration, formatDuration, formatTrimmedDuration } from './duration.js';
+import { printable } from './printable.js';
 import { processUsers, type StatusRow } from './status.js';
 import { firstModel, memoryUsedMb, type GpuUsage } from './usage.js';
 
@@ -36,8 +37,15 @@ function reservedValidation(usage: GpuUsage, thresholdMb: number): string | null
 /** Marks a GPU of the pool that the machine does not have (`admin --gpus` larger than nvidia-smi lists). */
 const NOT_FOUND = 'not found by nvidia-smi';
 
+/** A reservation's note, or null (none said, or not reserved). */
+function noteOf(row: StatusRow): string | null {
+  return row.state === 'reserved' && row.reservation.note ? printable(row.reservation.note) : null;
+}
+
 export function statusLine(row: StatusRow, now: number, thresholdMb: number): string {
-  return stateLine(row, now, thresholdMb) + (row.notFound ? ` [${NOT_FOUND}]` : '');
+  // The note goes last, so what the original manual prints, and scripts parse, stays as it was.
+  const note = noteOf(row);
+  return stateLine(row, now, thresholdMb) + (row.notFound ? ` [${NOT_FOUND}]` : '') + (note ? ` [note: ${note}]` : '');
 }
 
 function stateLine(row: StatusRow, now: number, thresholdMb: number): string {
@@ -72,6 +80,13 @@ function stateLine(row: StatusRow, now: number, thresholdMb: number): string {
 }
 
 export const TABLE_HEADER = ['GPU', 'STATUS', 'USER', 'DURATION', 'TYPE', 'MODEL', 'DETAILS', 'VALIDATION'] as const;
+/** The column `status --table` adds, last, when some reservation has a note (as the Go rewrite's table). */
+export const NOTE_HEADER = 'NOTE';
+
+/** The NOTE column's cell: the note, or `-` as the Go rewrite prints none. */
+export function noteCell(row: StatusRow): string {
+  return noteOf(row) ?? '-';
+}
 
 /** The cells of the original manual's `status --table`. */
 export function tableCells(row: StatusRow, now: number, thresholdMb: number): string[] {
@@ -157,6 +172,7 @@ export function statusJson(row: StatusRow, now: number) {
         duration_seconds: Math.max(0, Math.floor((now - r.startTime) / 1000)),
         last_heartbeat: toSeconds(r.lastHeartbeat),
         expiry_time: toSeconds(r.expiryTime),
+        ...(r.note ? { note: r.note } : {}),
       };
     }
     case 'unreserved':

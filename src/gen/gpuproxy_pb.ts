@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file gpuproxy.proto.
  */
 export const file_gpuproxy: GenFile = /*@__PURE__*/
-  fileDesc("Cg5ncHVwcm94eS5wcm90bxIIZ3B1cHJveHkigwIKC0dQVUluc3RhbmNlEgoKAmlkGAEgASgJEhAKCHByb3ZpZGVyGAIgASgJEg4KBnN0YXR1cxgDIAEoCRIWCg5wcmljZV9wZXJfaG91chgEIAEoARIPCgd2cmFtX2diGAUgASgFEhEKCWdwdV9tb2RlbBgGIAEoCRIQCghudW1fZ3B1cxgHIAEoBRIQCghsb2NhdGlvbhgIIAEoCRI1CghtZXRhZGF0YRgJIAMoCzIjLmdwdXByb3h5LkdQVUluc3RhbmNlLk1ldGFkYXRhRW50cnkaLwoNTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIloKElJlc2VydmVHUFVzUmVxdWVzdBINCgVjb3VudBgBIAEoBRIQCghwcm92aWRlchgCIAEoCRIQCghtaW5fdnJhbRgDIAEoARIRCgltYXhfcHJpY2UYBCABKAEicQoTUmVzZXJ2ZUdQVXNSZXNwb25zZRIxChJyZXNlcnZlZF9pbnN0YW5jZXMYASADKAsyFS5ncHVwcm94eS5HUFVJbnN0YW5jZRIWCg5yZXNlcnZlZF9jb3VudBgCIAEoBRIPCgdtZXNzYWdlGAMgASgJImMKF0xpc3RHUFVJbnN0YW5jZXNSZXF1ZXN0EhAKCHByb3ZpZGVyGAEgASgJEhAKCG1pbl92cmFtGAIgASgBEhEKCW1heF9wcmljZRgDIAEoARIRCglncHVfbW9kZWwYBCABKAkiWQoYTGlzdEdQVUluc3RhbmNlc1Jlc3BvbnNlEigKCWluc3RhbmNlcxgBIAMoCzIVLmdwdXByb3h5LkdQVUluc3RhbmNlEhMKC3RvdGFsX2NvdW50GAIgASgFIkIKGURlc3Ryb3lHUFVJbnN0YW5jZVJlcXVlc3QSEAoIcHJvdmlkZXIYASABKAkSEwoLaW5zdGFuY2VfaWQYAiABKAkiPgoaRGVzdHJveUdQVUluc3RhbmNlUmVzcG9uc2USDwoHc3VjY2VzcxgBIAEoCBIPCgdtZXNzYWdlGAIgASgJIjIKHlNldExvYWRCYWxhbmNlclN0cmF0ZWd5UmVxdWVzdBIQCghzdHJhdGVneRgBIAEoCSJECh9TZXRMb2FkQmFsYW5jZXJTdHJhdGVneVJlc3BvbnNlEhAKCHN0cmF0ZWd5GAEgASgJEg8KB3N1Y2Nlc3MYAiABKAgiIgoSR2V0TG9hZEluZm9SZXF1ZXN0EgwKBHR5cGUYASABKAkieAoITG9hZEluZm8SEwoLaW5zdGFuY2VfaWQYASABKAkSEAoIcHJvdmlkZXIYAiABKAkSEwoLY29ubmVjdGlvbnMYAyABKAUSHAoUYXZnX3Jlc3BvbnNlX3RpbWVfbXMYBCABKAESEgoKbG9hZF9zY29yZRgFIAEoASKDAQoTR2V0TG9hZEluZm9SZXNwb25zZRInCgtzZXJ2ZXJfbG9hZBgBIAMoCzISLmdwdXByb3h5LkxvYWRJbmZvEikKDXByb3ZpZGVyX2xvYWQYAiADKAsyEi5ncHVwcm94eS5Mb2FkSW5mbxIYChBjdXJyZW50X3N0cmF0ZWd5GAMgASgJIjcKFkdldFRyYW5zYWN0aW9uc1JlcXVlc3QSDQoFbGltaXQYASABKAUSDgoGb2Zmc2V0GAIgASgFIoEBCgtUcmFuc2FjdGlvbhIKCgJpZBgBIAEoCRIMCgR0eXBlGAIgASgJEg4KBmFtb3VudBgDIAEoARIQCghjdXJyZW5jeRgEIAEoCRIRCgl0aW1lc3RhbXAYBSABKAMSDgoGc3RhdHVzGAYgASgJEhMKC2Rlc2NyaXB0aW9uGAcgASgJIlsKF0dldFRyYW5zYWN0aW9uc1Jlc3BvbnNlEisKDHRyYW5zYWN0aW9ucxgBIAMoCzIVLmdwdXByb3h5LlRyYW5zYWN0aW9uEhMKC3RvdGFsX2NvdW50GAIgASgFIi8KDExvZ2luUmVxdWVzdBINCgVlbWFpbBgBIAEoCRIQCghwYXNzd29yZBgCIAEoCSI+Cg1Mb2dpblJlc3BvbnNlEg0KBXRva2VuGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSDQoFZW1haWwYAyABKAkiMgoTQ3JlYXRlQVBJS2V5UmVxdWVzdBIMCgRuYW1lGAEgASgJEg0KBXRva2VuGAIgASgJIkkKFENyZWF0ZUFQSUtleVJlc3BvbnNlEg8KB2FwaV9rZXkYASABKAkSDAoEbmFtZRgCIAEoCRISCgpjcmVhdGVkX2F0GAMgASgDIhQKEkhlYWx0aENoZWNrUmVxdWVzdCKlAQoTSGVhbHRoQ2hlY2tSZXNwb25zZRIOCgZzdGF0dXMYASABKAkSEQoJdGltZXN0YW1wGAIgASgDEjsKB2RldGFpbHMYAyADKAsyKi5ncHVwcm94eS5IZWFsdGhDaGVja1Jlc3BvbnNlLkRldGFpbHNFbnRyeRouCgxEZXRhaWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ATKCBgoPR1BVUHJveHlTZXJ2aWNlEkoKC1Jlc2VydmVHUFVzEhwuZ3B1cHJveHkuUmVzZXJ2ZUdQVXNSZXF1ZXN0Gh0uZ3B1cHJveHkuUmVzZXJ2ZUdQVXNSZXNwb25zZRJZChBMaXN0R1BVSW5zdGFuY2VzEiEuZ3B1cHJveHkuTGlzdEdQVUluc3RhbmNlc1JlcXVlc3QaIi5ncHVwcm94eS5MaXN0R1BVSW5zdGFuY2VzUmVzcG9uc2USXwoSRGVzdHJveUdQVUluc3RhbmNlEiMuZ3B1cHJveHkuRGVzdHJveUdQVUluc3RhbmNlUmVxdWVzdBokLmdwdXByb3h5LkRlc3Ryb3lHUFVJbnN0YW5jZVJlc3BvbnNlEm4KF1NldExvYWRCYWxhbmNlclN0cmF0ZWd5EiguZ3B1cHJveHkuU2V0TG9hZEJhbGFuY2VyU3RyYXRlZ3lSZXF1ZXN0GikuZ3B1cHJveHkuU2V0TG9hZEJhbGFuY2VyU3RyYXRlZ3lSZXNwb25zZRJKCgtHZXRMb2FkSW5mbxIcLmdwdXByb3h5LkdldExvYWRJbmZvUmVxdWVzdBodLmdwdXByb3h5LkdldExvYWRJbmZvUmVzcG9uc2USVgoPR2V0VHJhbnNhY3Rpb25zEiAuZ3B1cHJveHkuR2V0VHJhbnNhY3Rpb25zUmVxdWVzdBohLmdwdXByb3h5LkdldFRyYW5zYWN0aW9uc1Jlc3BvbnNlEjgKBUxvZ2luEhYuZ3B1cHJveHkuTG9naW5SZXF1ZXN0GhcuZ3B1cHJveHkuTG9naW5SZXNwb25zZRJNCgxDcmVhdGVBUElLZXkSHS5ncHVwcm94eS5DcmVhdGVBUElLZXlSZXF1ZXN0Gh4uZ3B1cHJveHkuQ3JlYXRlQVBJS2V5UmVzcG9uc2USSgoLSGVhbHRoQ2hlY2sSHC5ncHVwcm94eS5IZWFsdGhDaGVja1JlcXVlc3QaHS5ncHVwcm94eS5IZWFsdGhDaGVja1Jlc3BvbnNlQiNaIWdpdGh1Yi5jb20vYWlzZXJ2ZS9ncHVwcm94eS9wcm90b2IGcHJvdG8z");
+  fileDesc("Cg5ncHVwcm94eS5wcm90bxIIZ3B1cHJveHkigwIKC0dQVUluc3RhbmNlEgoKAmlkGAEgASgJEhAKCHByb3ZpZGVyGAIgASgJEg4KBnN0YXR1cxgDIAEoCRIWCg5wcmljZV9wZXJfaG91chgEIAEoARIPCgd2cmFtX2diGAUgASgFEhEKCWdwdV9tb2RlbBgGIAEoCRIQCghudW1fZ3B1cxgHIAEoBRIQCghsb2NhdGlvbhgIIAEoCRI1CghtZXRhZGF0YRgJIAMoCzIjLmdwdXByb3h5LkdQVUluc3RhbmNlLk1ldGFkYXRhRW50cnkaLwoNTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIsEBChJSZXNlcnZlR1BVc1JlcXVlc3QSDQoFY291bnQYASABKAUSEAoIcHJvdmlkZXIYAiABKAkSEAoIbWluX3ZyYW0YAyABKAESEQoJbWF4X3ByaWNlGAQgASgBEhEKCWdwdV9tb2RlbBgFIAEoCRIQCghsb2NhdGlvbhgGIAEoCRIWCg5kdXJhdGlvbl9ob3VycxgHIAEoARIWCg5hbGxfb3Jfbm90aGluZxgIIAEoCBIQCghudW1fZ3B1cxgJIAEoBSJFCg1DcmVhdGlvbkVycm9yEhMKC2luc3RhbmNlX2lkGAEgASgJEhAKCHByb3ZpZGVyGAIgASgJEg0KBWVycm9yGAMgASgJIk4KDENvc3RFc3RpbWF0ZRIOCgZob3VybHkYASABKAESDQoFZGFpbHkYAiABKAESDgoGd2Vla2x5GAMgASgBEg8KB21vbnRobHkYBCABKAEi+wEKE1Jlc2VydmVHUFVzUmVzcG9uc2USMQoScmVzZXJ2ZWRfaW5zdGFuY2VzGAEgAygLMhUuZ3B1cHJveHkuR1BVSW5zdGFuY2USFgoOcmVzZXJ2ZWRfY291bnQYAiABKAUSDwoHbWVzc2FnZRgDIAEoCRInCgZlcnJvcnMYBCADKAsyFy5ncHVwcm94eS5DcmVhdGlvbkVycm9yEhwKFHRvdGFsX3ByaWNlX3Blcl9ob3VyGAUgASgBEi0KDWNvc3RfZXN0aW1hdGUYBiABKAsyFi5ncHVwcm94eS5Db3N0RXN0aW1hdGUSEgoKdG90YWxfZ3B1cxgHIAEoBSKHAQoXTGlzdEdQVUluc3RhbmNlc1JlcXVlc3QSEAoIcHJvdmlkZXIYASABKAkSEAoIbWluX3ZyYW0YAiABKAESEQoJbWF4X3ByaWNlGAMgASgBEhEKCWdwdV9tb2RlbBgEIAEoCRIQCghsb2NhdGlvbhgFIAEoCRIQCghudW1fZ3B1cxgGIAEoBSLRAQoYTGlzdEdQVUluc3RhbmNlc1Jlc3BvbnNlEigKCWluc3RhbmNlcxgBIAMoCzIVLmdwdXByb3h5LkdQVUluc3RhbmNlEhMKC3RvdGFsX2NvdW50GAIgASgFEkQKCXByb3ZpZGVycxgDIAMoCzIxLmdwdXByb3h5Lkxpc3RHUFVJbnN0YW5jZXNSZXNwb25zZS5Qcm92aWRlcnNFbnRyeRowCg5Qcm92aWRlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIkIKGURlc3Ryb3lHUFVJbnN0YW5jZVJlcXVlc3QSEAoIcHJvdmlkZXIYASABKAkSEwoLaW5zdGFuY2VfaWQYAiABKAkiPgoaRGVzdHJveUdQVUluc3RhbmNlUmVzcG9uc2USDwoHc3VjY2VzcxgBIAEoCBIPCgdtZXNzYWdlGAIgASgJIjIKHlNldExvYWRCYWxhbmNlclN0cmF0ZWd5UmVxdWVzdBIQCghzdHJhdGVneRgBIAEoCSJECh9TZXRMb2FkQmFsYW5jZXJTdHJhdGVneVJlc3BvbnNlEhAKCHN0cmF0ZWd5GAEgASgJEg8KB3N1Y2Nlc3MYAiABKAgiIgoSR2V0TG9hZEluZm9SZXF1ZXN0EgwKBHR5cGUYASABKAkieAoITG9hZEluZm8SEwoLaW5zdGFuY2VfaWQYASABKAkSEAoIcHJvdmlkZXIYAiABKAkSEwoLY29ubmVjdGlvbnMYAyABKAUSHAoUYXZnX3Jlc3BvbnNlX3RpbWVfbXMYBCABKAESEgoKbG9hZF9zY29yZRgFIAEoASKDAQoTR2V0TG9hZEluZm9SZXNwb25zZRInCgtzZXJ2ZXJfbG9hZBgBIAMoCzISLmdwdXByb3h5LkxvYWRJbmZvEikKDXByb3ZpZGVyX2xvYWQYAiADKAsyEi5ncHVwcm94eS5Mb2FkSW5mbxIYChBjdXJyZW50X3N0cmF0ZWd5GAMgASgJIjcKFkdldFRyYW5zYWN0aW9uc1JlcXVlc3QSDQoFbGltaXQYASABKAUSDgoGb2Zmc2V0GAIgASgFIoEBCgtUcmFuc2FjdGlvbhIKCgJpZBgBIAEoCRIMCgR0eXBlGAIgASgJEg4KBmFtb3VudBgDIAEoARIQCghjdXJyZW5jeRgEIAEoCRIRCgl0aW1lc3RhbXAYBSABKAMSDgoGc3RhdHVzGAYgASgJEhMKC2Rlc2NyaXB0aW9uGAcgASgJIlsKF0dldFRyYW5zYWN0aW9uc1Jlc3BvbnNlEisKDHRyYW5zYWN0aW9ucxgBIAMoCzIVLmdwdXByb3h5LlRyYW5zYWN0aW9uEhMKC3RvdGFsX2NvdW50GAIgASgFIi8KDExvZ2luUmVxdWVzdBINCgVlbWFpbBgBIAEoCRIQCghwYXNzd29yZBgCIAEoCSI+Cg1Mb2dpblJlc3BvbnNlEg0KBXRva2VuGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSDQoFZW1haWwYAyABKAkiMgoTQ3JlYXRlQVBJS2V5UmVxdWVzdBIMCgRuYW1lGAEgASgJEg0KBXRva2VuGAIgASgJIkkKFENyZWF0ZUFQSUtleVJlc3BvbnNlEg8KB2FwaV9rZXkYASABKAkSDAoEbmFtZRgCIAEoCRISCgpjcmVhdGVkX2F0GAMgASgDIhQKEkhlYWx0aENoZWNrUmVxdWVzdCKlAQoTSGVhbHRoQ2hlY2tSZXNwb25zZRIOCgZzdGF0dXMYASABKAkSEQoJdGltZXN0YW1wGAIgASgDEjsKB2RldGFpbHMYAyADKAsyKi5ncHVwcm94eS5IZWFsdGhDaGVja1Jlc3BvbnNlLkRldGFpbHNFbnRyeRouCgxEZXRhaWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ATKCBgoPR1BVUHJveHlTZXJ2aWNlEkoKC1Jlc2VydmVHUFVzEhwuZ3B1cHJveHkuUmVzZXJ2ZUdQVXNSZXF1ZXN0Gh0uZ3B1cHJveHkuUmVzZXJ2ZUdQVXNSZXNwb25zZRJZChBMaXN0R1BVSW5zdGFuY2VzEiEuZ3B1cHJveHkuTGlzdEdQVUluc3RhbmNlc1JlcXVlc3QaIi5ncHVwcm94eS5MaXN0R1BVSW5zdGFuY2VzUmVzcG9uc2USXwoSRGVzdHJveUdQVUluc3RhbmNlEiMuZ3B1cHJveHkuRGVzdHJveUdQVUluc3RhbmNlUmVxdWVzdBokLmdwdXByb3h5LkRlc3Ryb3lHUFVJbnN0YW5jZVJlc3BvbnNlEm4KF1NldExvYWRCYWxhbmNlclN0cmF0ZWd5EiguZ3B1cHJveHkuU2V0TG9hZEJhbGFuY2VyU3RyYXRlZ3lSZXF1ZXN0GikuZ3B1cHJveHkuU2V0TG9hZEJhbGFuY2VyU3RyYXRlZ3lSZXNwb25zZRJKCgtHZXRMb2FkSW5mbxIcLmdwdXByb3h5LkdldExvYWRJbmZvUmVxdWVzdBodLmdwdXByb3h5LkdldExvYWRJbmZvUmVzcG9uc2USVgoPR2V0VHJhbnNhY3Rpb25zEiAuZ3B1cHJveHkuR2V0VHJhbnNhY3Rpb25zUmVxdWVzdBohLmdwdXByb3h5LkdldFRyYW5zYWN0aW9uc1Jlc3BvbnNlEjgKBUxvZ2luEhYuZ3B1cHJveHkuTG9naW5SZXF1ZXN0GhcuZ3B1cHJveHkuTG9naW5SZXNwb25zZRJNCgxDcmVhdGVBUElLZXkSHS5ncHVwcm94eS5DcmVhdGVBUElLZXlSZXF1ZXN0Gh4uZ3B1cHJveHkuQ3JlYXRlQVBJS2V5UmVzcG9uc2USSgoLSGVhbHRoQ2hlY2sSHC5ncHVwcm94eS5IZWFsdGhDaGVja1JlcXVlc3QaHS5ncHVwcm94eS5IZWFsdGhDaGVja1Jlc3BvbnNlQiNaIWdpdGh1Yi5jb20vYWlzZXJ2ZS9ncHVwcm94eS9wcm90b2IGcHJvdG8z");
 
 /**
  * @generated from message gpuproxy.GPUInstance
@@ -95,6 +95,35 @@ export type ReserveGPUsRequest = Message<"gpuproxy.ReserveGPUsRequest"> & {
    * @generated from field: double max_price = 4;
    */
   maxPrice: number;
+
+  /**
+   * @generated from field: string gpu_model = 5;
+   */
+  gpuModel: string;
+
+  /**
+   * @generated from field: string location = 6;
+   */
+  location: string;
+
+  /**
+   * 0: the server's default (cloud.default_hours)
+   *
+   * @generated from field: double duration_hours = 7;
+   */
+  durationHours: number;
+
+  /**
+   * @generated from field: bool all_or_nothing = 8;
+   */
+  allOrNothing: boolean;
+
+  /**
+   * GPUs per instance; 0: 1
+   *
+   * @generated from field: int32 num_gpus = 9;
+   */
+  numGpus: number;
 };
 
 /**
@@ -103,6 +132,67 @@ export type ReserveGPUsRequest = Message<"gpuproxy.ReserveGPUsRequest"> & {
  */
 export const ReserveGPUsRequestSchema: GenMessage<ReserveGPUsRequest> = /*@__PURE__*/
   messageDesc(file_gpuproxy, 1);
+
+/**
+ * One instance a provider failed to create, and why.
+ *
+ * @generated from message gpuproxy.CreationError
+ */
+export type CreationError = Message<"gpuproxy.CreationError"> & {
+  /**
+   * @generated from field: string instance_id = 1;
+   */
+  instanceId: string;
+
+  /**
+   * @generated from field: string provider = 2;
+   */
+  provider: string;
+
+  /**
+   * @generated from field: string error = 3;
+   */
+  error: string;
+};
+
+/**
+ * Describes the message gpuproxy.CreationError.
+ * Use `create(CreationErrorSchema)` to create a new message.
+ */
+export const CreationErrorSchema: GenMessage<CreationError> = /*@__PURE__*/
+  messageDesc(file_gpuproxy, 2);
+
+/**
+ * @generated from message gpuproxy.CostEstimate
+ */
+export type CostEstimate = Message<"gpuproxy.CostEstimate"> & {
+  /**
+   * @generated from field: double hourly = 1;
+   */
+  hourly: number;
+
+  /**
+   * @generated from field: double daily = 2;
+   */
+  daily: number;
+
+  /**
+   * @generated from field: double weekly = 3;
+   */
+  weekly: number;
+
+  /**
+   * @generated from field: double monthly = 4;
+   */
+  monthly: number;
+};
+
+/**
+ * Describes the message gpuproxy.CostEstimate.
+ * Use `create(CostEstimateSchema)` to create a new message.
+ */
+export const CostEstimateSchema: GenMessage<CostEstimate> = /*@__PURE__*/
+  messageDesc(file_gpuproxy, 3);
 
 /**
  * @generated from message gpuproxy.ReserveGPUsResponse
@@ -122,6 +212,26 @@ export type ReserveGPUsResponse = Message<"gpuproxy.ReserveGPUsResponse"> & {
    * @generated from field: string message = 3;
    */
   message: string;
+
+  /**
+   * @generated from field: repeated gpuproxy.CreationError errors = 4;
+   */
+  errors: CreationError[];
+
+  /**
+   * @generated from field: double total_price_per_hour = 5;
+   */
+  totalPricePerHour: number;
+
+  /**
+   * @generated from field: gpuproxy.CostEstimate cost_estimate = 6;
+   */
+  costEstimate?: CostEstimate | undefined;
+
+  /**
+   * @generated from field: int32 total_gpus = 7;
+   */
+  totalGpus: number;
 };
 
 /**
@@ -129,7 +239,7 @@ export type ReserveGPUsResponse = Message<"gpuproxy.ReserveGPUsResponse"> & {
  * Use `create(ReserveGPUsResponseSchema)` to create a new message.
  */
 export const ReserveGPUsResponseSchema: GenMessage<ReserveGPUsResponse> = /*@__PURE__*/
-  messageDesc(file_gpuproxy, 2);
+  messageDesc(file_gpuproxy, 4);
 
 /**
  * @generated from message gpuproxy.ListGPUInstancesRequest
@@ -154,6 +264,18 @@ export type ListGPUInstancesRequest = Message<"gpuproxy.ListGPUInstancesRequest"
    * @generated from field: string gpu_model = 4;
    */
   gpuModel: string;
+
+  /**
+   * @generated from field: string location = 5;
+   */
+  location: string;
+
+  /**
+   * GPUs per instance; 0: 1
+   *
+   * @generated from field: int32 num_gpus = 6;
+   */
+  numGpus: number;
 };
 
 /**
@@ -161,7 +283,7 @@ export type ListGPUInstancesRequest = Message<"gpuproxy.ListGPUInstancesRequest"
  * Use `create(ListGPUInstancesRequestSchema)` to create a new message.
  */
 export const ListGPUInstancesRequestSchema: GenMessage<ListGPUInstancesRequest> = /*@__PURE__*/
-  messageDesc(file_gpuproxy, 3);
+  messageDesc(file_gpuproxy, 5);
 
 /**
  * @generated from message gpuproxy.ListGPUInstancesResponse
@@ -176,6 +298,13 @@ export type ListGPUInstancesResponse = Message<"gpuproxy.ListGPUInstancesRespons
    * @generated from field: int32 total_count = 2;
    */
   totalCount: number;
+
+  /**
+   * Each provider's answer: "ok", or why it failed.
+   *
+   * @generated from field: map<string, string> providers = 3;
+   */
+  providers: { [key: string]: string };
 };
 
 /**
@@ -183,7 +312,7 @@ export type ListGPUInstancesResponse = Message<"gpuproxy.ListGPUInstancesRespons
  * Use `create(ListGPUInstancesResponseSchema)` to create a new message.
  */
 export const ListGPUInstancesResponseSchema: GenMessage<ListGPUInstancesResponse> = /*@__PURE__*/
-  messageDesc(file_gpuproxy, 4);
+  messageDesc(file_gpuproxy, 6);
 
 /**
  * @generated from message gpuproxy.DestroyGPUInstanceRequest
@@ -207,7 +336,7 @@ export type DestroyGPUInstanceRequest = Message<"gpuproxy.DestroyGPUInstanceRequ
  * Use `create(DestroyGPUInstanceRequestSchema)` to create a new message.
  */
 export const DestroyGPUInstanceRequestSchema: GenMessage<DestroyGPUInstanceRequest> = /*@__PURE__*/
-  messageDesc(file_gpuproxy, 5);
+  messageDesc(file_gpuproxy, 7);
 
 /**
  * @generated from message gpuproxy.DestroyGPUInstanceResponse
@@ -229,7 +358,7 @@ export type DestroyGPUInstanceResponse = Message<"gpuproxy.DestroyGPUInstanceRes
  * Use `create(DestroyGPUInstanceResponseSchema)` to create a new message.
  */
 export const DestroyGPUInstanceResponseSchema: GenMessage<DestroyGPUInstanceResponse> = /*@__PURE__*/
-  messageDesc(file_gpuproxy, 6);
+  messageDesc(file_gpuproxy, 8);
 
 /**
  * @generated from message gpuproxy.SetLoadBalancerStrategyRequest
@@ -246,7 +375,7 @@ export type SetLoadBalancerStrategyRequest = Message<"gpuproxy.SetLoadBalancerSt
  * Use `create(SetLoadBalancerStrategyRequestSchema)` to create a new message.
  */
 export const SetLoadBalancerStrategyRequestSchema: GenMessage<SetLoadBalancerStrategyRequest> = /*@__PURE__*/
-  messageDesc(file_gpuproxy, 7);
+  messageDesc(file_gpuproxy, 9);
 
 /**
  * @generated from message gpuproxy.SetLoadBalancerStrategyResponse
@@ -268,7 +397,7 @@ export type SetLoadBalancerStrategyResponse = Message<"gpuproxy.SetLoadBalancerS
  * Use `create(SetLoadBalancerStrategyResponseSchema)` to create a new message.
  */
 export const SetLoadBalancerStrategyResponseSchema: GenMessage<SetLoadBalancerStrategyResponse> = /*@__PURE__*/
-  messageDesc(file_gpuproxy, 8);
+  messageDesc(file_gpuproxy, 10);
 
 /**
  * @generated from message gpuproxy.GetLoadInfoRequest
@@ -285,7 +414,7 @@ export type GetLoadInfoRequest = Message<"gpuproxy.GetLoadInfoRequest"> & {
  * Use `create(GetLoadInfoRequestSchema)` to create a new message.
  */
 export const GetLoadInfoRequestSchema: GenMessage<GetLoadInfoRequest> = /*@__PURE__*/
-  messageDesc(file_gpuproxy, 9);
+  messageDesc(file_gpuproxy, 11);
 
 /**
  * @generated from message gpuproxy.LoadInfo
@@ -322,7 +451,7 @@ export type LoadInfo = Message<"gpuproxy.LoadInfo"> & {
  * Use `create(LoadInfoSchema)` to create a new message.
  */
 export const LoadInfoSchema: GenMessage<LoadInfo> = /*@__PURE__*/
-  messageDesc(file_gpuproxy, 10);
+  messageDesc(file_gpuproxy, 12);
 
 /**
  * @generated from message gpuproxy.GetLoadInfoResponse
@@ -349,7 +478,7 @@ export type GetLoadInfoResponse = Message<"gpuproxy.GetLoadInfoResponse"> & {
  * Use `create(GetLoadInfoResponseSchema)` to create a new message.
  */
 export const GetLoadInfoResponseSchema: GenMessage<GetLoadInfoResponse> = /*@__PURE__*/
-  messageDesc(file_gpuproxy, 11);
+  messageDesc(file_gpuproxy, 13);
 
 /**
  * @generated from message gpuproxy.GetTransactionsRequest
@@ -371,7 +500,7 @@ export type GetTransactionsRequest = Message<"gpuproxy.GetTransactionsRequest"> 
  * Use `create(GetTransactionsRequestSchema)` to create a new message.
  */
 export const GetTransactionsRequestSchema: GenMessage<GetTransactionsRequest> = /*@__PURE__*/
-  messageDesc(file_gpuproxy, 12);
+  messageDesc(file_gpuproxy, 14);
 
 /**
  * @generated from message gpuproxy.Transaction
@@ -418,7 +547,7 @@ export type Transaction = Message<"gpuproxy.Transaction"> & {
  * Use `create(TransactionSchema)` to create a new message.
  */
 export const TransactionSchema: GenMessage<Transaction> = /*@__PURE__*/
-  messageDesc(file_gpuproxy, 13);
+  messageDesc(file_gpuproxy, 15);
 
 /**
  * @generated from message gpuproxy.GetTransactionsResponse
@@ -440,7 +569,7 @@ export type GetTransactionsResponse = Message<"gpuproxy.GetTransactionsResponse"
  * Use `create(GetTransactionsResponseSchema)` to create a new message.
  */
 export const GetTransactionsResponseSchema: GenMessage<GetTransactionsResponse> = /*@__PURE__*/
-  messageDesc(file_gpuproxy, 14);
+  messageDesc(file_gpuproxy, 16);
 
 /**
  * @generated from message gpuproxy.LoginRequest
@@ -462,7 +591,7 @@ export type LoginRequest = Message<"gpuproxy.LoginRequest"> & {
  * Use `create(LoginRequestSchema)` to create a new message.
  */
 export const LoginRequestSchema: GenMessage<LoginRequest> = /*@__PURE__*/
-  messageDesc(file_gpuproxy, 15);
+  messageDesc(file_gpuproxy, 17);
 
 /**
  * @generated from message gpuproxy.LoginResponse
@@ -489,7 +618,7 @@ export type LoginResponse = Message<"gpuproxy.LoginResponse"> & {
  * Use `create(LoginResponseSchema)` to create a new message.
  */
 export const LoginResponseSchema: GenMessage<LoginResponse> = /*@__PURE__*/
-  messageDesc(file_gpuproxy, 16);
+  messageDesc(file_gpuproxy, 18);
 
 /**
  * @generated from message gpuproxy.CreateAPIKeyRequest
@@ -511,7 +640,7 @@ export type CreateAPIKeyRequest = Message<"gpuproxy.CreateAPIKeyRequest"> & {
  * Use `create(CreateAPIKeyRequestSchema)` to create a new message.
  */
 export const CreateAPIKeyRequestSchema: GenMessage<CreateAPIKeyRequest> = /*@__PURE__*/
-  messageDesc(file_gpuproxy, 17);
+  messageDesc(file_gpuproxy, 19);
 
 /**
  * @generated from message gpuproxy.CreateAPIKeyResponse
@@ -538,7 +667,7 @@ export type CreateAPIKeyResponse = Message<"gpuproxy.CreateAPIKeyResponse"> & {
  * Use `create(CreateAPIKeyResponseSchema)` to create a new message.
  */
 export const CreateAPIKeyResponseSchema: GenMessage<CreateAPIKeyResponse> = /*@__PURE__*/
-  messageDesc(file_gpuproxy, 18);
+  messageDesc(file_gpuproxy, 20);
 
 /**
  * @generated from message gpuproxy.HealthCheckRequest
@@ -551,7 +680,7 @@ export type HealthCheckRequest = Message<"gpuproxy.HealthCheckRequest"> & {
  * Use `create(HealthCheckRequestSchema)` to create a new message.
  */
 export const HealthCheckRequestSchema: GenMessage<HealthCheckRequest> = /*@__PURE__*/
-  messageDesc(file_gpuproxy, 19);
+  messageDesc(file_gpuproxy, 21);
 
 /**
  * @generated from message gpuproxy.HealthCheckResponse
@@ -578,7 +707,7 @@ export type HealthCheckResponse = Message<"gpuproxy.HealthCheckResponse"> & {
  * Use `create(HealthCheckResponseSchema)` to create a new message.
  */
 export const HealthCheckResponseSchema: GenMessage<HealthCheckResponse> = /*@__PURE__*/
-  messageDesc(file_gpuproxy, 20);
+  messageDesc(file_gpuproxy, 22);
 
 /**
  * @generated from service gpuproxy.GPUProxyService

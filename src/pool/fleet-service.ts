@@ -102,9 +102,9 @@ export class FleetService {
   }
 
   /** Ends `user`'s manual reservations on `host`. */
-  async releaseOn(host: string, user: string): Promise<number[]> {
+  async releaseOn(host: string, user: string, only: number[] | null = null): Promise<number[]> {
     await this.hostNames([host]);
-    return this.o.poolOf(host).releaseManual(user);
+    return this.o.poolOf(host).releaseManual(user, only);
   }
 
   /** Reserves on the host the request fits best; a host that lost its GPUs to a race meanwhile passes to the next. */

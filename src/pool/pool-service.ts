@@ -3,7 +3,14 @@
 // dashboard all go through it, so each of them reads the store and the probe once per request.
 import { type AllocationRequest, leastRecentlyReleasedFirst } from '../domain/allocation.js';
 import { activeReservation, type Liveness, livenessOf } from '../domain/liveness.js';
-import { type Clock, type GpuProbe, type OwnerProcesses, probeOrNull, type Store } from '../domain/ports.js';
+import {
+  type Clock,
+  type ExtendedGpu,
+  type GpuProbe,
+  type OwnerProcesses,
+  probeOrNull,
+  type Store,
+} from '../domain/ports.js';
 import type { PoolSnapshot, Reservation } from '../domain/reservation.js';
 import { DAY_MS, type EndReason } from '../domain/history.js';
 import { buildReport, type Report } from '../domain/report.js';
@@ -29,7 +36,10 @@ export interface PoolReading {
   liveness: Liveness;
 }
 
-export type Grant = Pick<AllocationRequest, 'count' | 'type' | 'token' | 'owner' | 'user' | 'only'> & {
+export type Grant = Pick<
+  AllocationRequest,
+  'count' | 'type' | 'token' | 'owner' | 'user' | 'only' | 'exact' | 'note'
+> & {
   /** Manual reservations: how long they last, from the moment of the grant. */
   durationMs: number | null;
 };
@@ -79,11 +89,12 @@ export class PoolService {
    * on this machine. A recent `reading` (the server's listing of the same request) spares a second look.
    */
   async allocate(grant: Grant, reading?: PoolReading): Promise<number[]> {
-    const { usage, liveness } = reading ?? (await this.read());
+    const { usage, liveness, snapshot } = reading ?? (await this.read());
     const { durationMs, ...rest } = grant;
     const now = this.o.clock.now();
     const ids = await this.o.store.allocate({
       ...rest,
+      policy: snapshot.policy ?? 'lru',
       now,
       expiryTime: durationMs === null ? null : now + durationMs,
       inUse: usage ? gpusInUse(usage, this.o.inUseThresholdMb) : [],
@@ -118,11 +129,18 @@ export class PoolService {
     return [...byToken.values()];
   }
 
-  /** Ends `user`'s manual reservations that still hold a GPU; returns the ids, in order. */
-  async releaseManual(user: string): Promise<number[]> {
+  /** Ends `user`'s manual reservations that still hold a GPU (on `only`'s GPUs, when given); returns the ids, in order. */
+  async releaseManual(user: string, only?: readonly number[] | null): Promise<number[]> {
     const liveness = this.judge(await this.o.store.snapshot());
-    const ids = await this.o.store.releaseManual(user, this.o.clock.now(), liveness);
+    const ids = await this.o.store.releaseManual(user, this.o.clock.now(), liveness, only);
     return [...ids].sort((a, b) => a - b);
+  }
+
+  /** Moves the end of each of `user`'s manual reservations `byMs` later; returns them in id order. */
+  async extendManual(user: string, byMs: number): Promise<ExtendedGpu[]> {
+    const liveness = this.judge(await this.o.store.snapshot());
+    const extended = await this.o.store.extendManual(user, this.o.clock.now(), liveness, byMs);
+    return [...extended].sort((a, b) => a.id - b.id);
   }
 
   /** GPU-hours per user over the last `days` days: the history, and what the pool's slots hold now. */

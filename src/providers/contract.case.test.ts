@@ -69,6 +69,38 @@ export function runProviderContract(name: string, factory: ProviderFactory): voi
       assert.deepEqual(await p.stillHeld([UNKNOWN]), new Set());
     });
 
+    it('marketplaces: lists its labelled instances with the reservation id they were created for', async (p) => {
+      if (!p.labelled) return;
+      assert.deepEqual(await p.labelled(), []);
+      const [first, second] = await p.available();
+      const reservationId = '0b6a3c52-57a4-4c8e-9a43-6f1d2a9e3c11';
+      const id = await p.create(first!, USER, HOUR, reservationId);
+      const other = await p.create(second!, USER, HOUR);
+      const found = await p.labelled();
+      assert.deepEqual(
+        found.find((l) => l.contractId === id),
+        { contractId: id, reservationId },
+      );
+      assert.equal(found.length, 2);
+      assert.match(found.find((l) => l.contractId === other)!.reservationId!, /^[0-9a-f-]{36}$/);
+      await p.destroy(id);
+      assert.deepEqual(
+        (await p.labelled()).map((l) => l.contractId),
+        [other],
+      );
+    });
+
+    it('marketplaces: describes the contracts it holds, with a status, and none it does not', async (p) => {
+      if (!p.describe) return;
+      const [first] = await p.available();
+      const id = await p.create(first!, USER, HOUR);
+      const states = await p.describe([id, UNKNOWN]);
+      assert.deepEqual([...states.keys()], [id]);
+      assert.equal(typeof states.get(id)!.status, 'string');
+      await p.destroy(id);
+      assert.deepEqual(await p.describe([id]), new Map());
+    });
+
     it('lists what it holds for the server, when it can, and not what it destroyed', async (p) => {
       if (!p.heldForServer) return;
       assert.deepEqual(await p.heldForServer(), []);

@@ -11,12 +11,37 @@ export interface Provider {
    * (fewer, better offers); the caller still checks every instance against them.
    */
   available(filters?: InstanceFilters): Promise<GpuInstance[]>;
-  /** Reserves one instance for `user`; resolves to the contract id, or rejects with the reason. */
-  create(instance: GpuInstance, user: string, durationMs: number): Promise<string>;
+  /**
+   * Reserves one instance for `user`; resolves to the contract id, or rejects with the reason. A
+   * marketplace labels it with `reservationId` (the server's record of it), to be found again.
+   */
+  create(instance: GpuInstance, user: string, durationMs: number, reservationId?: string): Promise<string>;
   /** Ends a contract; false when it was already gone. */
   destroy(contractId: string): Promise<boolean>;
   /** Of these contracts, the ones still held (expired or reclaimed ones are not). */
   stillHeld(contractIds: readonly string[]): Promise<Set<string>>;
   /** Every contract it holds for the server, recorded or not; left out by providers that cannot list theirs. */
   heldForServer?(): Promise<string[]>;
+  /**
+   * Marketplaces: every instance of the account that carries a canhazgpu label, with the reservation id
+   * in it. Their creations are recorded before they are made (CloudRecords), and reconciled by label.
+   */
+  labelled?(): Promise<LabelledInstance[]>;
+  /**
+   * Marketplaces: how these contracts are doing (the provider's own status: vast `actual_status`, io.net
+   * the deployment's) and how to reach them (vast `ssh_host`/`ssh_port`); contracts it no longer has are left out.
+   */
+  describe?(contractIds: readonly string[]): Promise<Map<string, InstanceState>>;
+}
+
+export interface InstanceState {
+  status: string;
+  /** What a user needs to connect, once the provider says. */
+  metadata: Record<string, string>;
+}
+
+export interface LabelledInstance {
+  contractId: string;
+  /** The id in the label; null for a label of an older form. */
+  reservationId: string | null;
 }

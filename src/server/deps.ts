@@ -8,7 +8,7 @@ import { statusJson } from '../domain/status-text.js';
 import { PoolService } from '../pool/pool-service.js';
 import type { Provider } from '../providers/provider.js';
 import type { Records } from './records/ports.js';
-import { GpuService, type ProviderTimeouts } from './service/gpu-service.js';
+import { GpuService, type CloudMoney, type ProviderTimeouts } from './service/gpu-service.js';
 import { localPools } from './local-pools.js';
 import { Identity, RateLimiter } from './identity.js';
 import { STORE_UNAVAILABLE } from './errors.js';
@@ -38,6 +38,8 @@ export interface ServerOptions {
   shutdownGraceMs?: number;
   /** How long providers may take (tests shorten them). */
   providerTimeouts?: ProviderTimeouts;
+  /** Reservation hours and the marketplaces' spending caps per user (default: 8 h, at most 720, no caps). */
+  cloudMoney?: CloudMoney;
   /** Serve the dashboard's data without credentials (default: yes; startServer says no beyond loopback). */
   openDashboard?: boolean;
   /** Connections, timeouts and memory per client (tests shorten the timeouts). */
@@ -98,7 +100,8 @@ export function buildDeps(o: ServerOptions): ServerDeps {
       inUseThresholdMb: o.inUseThresholdMb,
     },
   });
-  const service = new GpuService(o.accounts, [local, ...(o.extraProviders ?? [])], o.clock, o.providerTimeouts);
+  const providers = [local, ...(o.extraProviders ?? [])];
+  const service = new GpuService(o.accounts, providers, o.clock, o.providerTimeouts, o.cloudMoney);
   const poolRows = async (): Promise<StatusRow[]> => (await pool.status()).rows;
   const metrics = new Metrics(async () => {
     const rows = await poolRows();

@@ -11,9 +11,10 @@ export type ApiCode =
   | 'RESOURCE_EXHAUSTED'
   | 'ABORTED'
   | 'UNPROCESSABLE'
+  | 'PAYMENT_REQUIRED'
   | 'UNAVAILABLE';
 
-type HttpStatus = 400 | 401 | 403 | 404 | 409 | 422 | 429 | 500 | 503;
+type HttpStatus = 400 | 401 | 402 | 403 | 404 | 409 | 422 | 429 | 500 | 503;
 
 /**
  * Each code's HTTP status and gRPC status, for both transports. The gRPC numbers are those of gRPC's
@@ -31,6 +32,8 @@ export const API_STATUS: Record<ApiCode, { http: HttpStatus; grpc: number }> = {
   // gRPC has no "unprocessable": a request the server will not take as sent.
   UNPROCESSABLE: { http: 422, grpc: 3 },
   UNAVAILABLE: { http: 503, grpc: 14 },
+  // A spending cap: gRPC has no "payment required", and the request may pass once spend falls.
+  PAYMENT_REQUIRED: { http: 402, grpc: 9 },
 };
 
 export class ApiError extends Error {

@@ -3,6 +3,8 @@
 
 /** GPUs one reservation request may ask for. */
 export const MAX_GPUS_PER_REQUEST = 16;
+/** The `num_gpus` filter's bound (GPUs per instance: a marketplace's multi-GPU machine). */
+export const MAX_GPUS_PER_INSTANCE = 64;
 /** A reservation's duration when the request names none, and its bounds (one minute to 30 days). */
 export const DEFAULT_DURATION_HOURS = 8;
 export const MIN_DURATION_HOURS = 1 / 60;

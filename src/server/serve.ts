@@ -180,6 +180,20 @@ async function releaseUnrecorded(deps: ServerDeps): Promise<void> {
   }
 }
 
+/** Destroys what is due on the marketplaces and reconciles their labelled instances; a line per finding. */
+async function sweepCloud(deps: ServerDeps): Promise<void> {
+  try {
+    const { findings, errors } = await deps.service.sweepCloud();
+    for (const f of findings) {
+      const what = `${f.provider}/${f.contractId ?? '(no contract)'} (reservation ${f.reservationId ?? 'unknown'})`;
+      deps.log.warn(`cloud: ${what} ${f.finding}: ${f.action}`);
+    }
+    for (const e of errors) deps.log.warn(`cloud: cannot check ${e}`);
+  } catch (err) {
+    deps.log.error(err);
+  }
+}
+
 export async function startServer(
   options: ServerOptions,
   http: ListenAddress,
@@ -190,6 +204,7 @@ export async function startServer(
   const deps = buildDeps({ openDashboard: loopback, checkHost, ...options });
   // Before the first request: nothing of this server is in flight yet.
   await releaseUnrecorded(deps);
+  await sweepCloud(deps);
   const graceMs = options.shutdownGraceMs ?? DEFAULT_GRACE_MS;
   const limits = resolveLimits(options.limits);
   const app = createHttpApp(deps);
@@ -209,7 +224,7 @@ export async function startServer(
   const bound = server.address() as AddressInfo;
   const reconcile = () =>
     deps.service.reconcile().then(
-      () => releaseUnrecorded(deps),
+      () => Promise.all([releaseUnrecorded(deps), sweepCloud(deps)]),
       (err: unknown) => deps.log.error(err),
     );
   const reconciler = setInterval(reconcile, RECONCILE_EVERY_MS);

@@ -42,6 +42,8 @@ export function watchedStore(store: Store, log: OutageLog): Store {
     setOwner: watch('setOwner'),
     releaseToken: watch('releaseToken'),
     releaseManual: watch('releaseManual'),
+    extendManual: watch('extendManual'),
+    setPolicy: watch('setPolicy'),
     poolOwner: watch('poolOwner'),
     history: watch('history'),
     close: () => store.close(),

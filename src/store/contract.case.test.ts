@@ -7,6 +7,7 @@ import type { AllocationRequest } from '../domain/allocation.js';
 import { NotEnoughGpusError, PoolAlreadyInitializedError, PoolNotInitializedError } from '../domain/errors.js';
 import { activeReservation, defaultLiveness, lastReleased } from '../domain/liveness.js';
 import type { ReadingStore, Store } from '../domain/ports.js';
+import { choosingCases } from './choose.case.test.js';
 import { historyCases } from './history.case.test.js';
 
 export interface StoreFactory {
@@ -367,5 +368,6 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
       T0,
       (historyRetentionMs) => (title, fn) => test(title, () => withStore(factory, fn, { historyRetentionMs })),
     );
+    choosingCases(it, request);
   });
 }

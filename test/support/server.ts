@@ -8,7 +8,7 @@ import type { Provider } from '../../src/providers/provider.js';
 import type { Records, User } from '../../src/server/records/ports.js';
 import { SqliteRecords } from '../../src/server/records/sqlite/sqlite-records.js';
 import { hashApiKey, hashPassword, newApiKey } from '../../src/server/auth.js';
-import type { ProviderTimeouts } from '../../src/server/service/gpu-service.js';
+import type { CloudMoney, ProviderTimeouts } from '../../src/server/service/gpu-service.js';
 import type { NetworkLimits } from '../../src/server/limits.js';
 import { startServer, type RunningServer } from '../../src/server/serve.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
@@ -42,6 +42,7 @@ export interface TestServerOptions {
   logLines?: string[];
   grpc?: boolean;
   providerTimeouts?: ProviderTimeouts;
+  cloudMoney?: CloudMoney;
   openDashboard?: boolean;
   shutdownGraceMs?: number;
   /** The files of an earlier test server, as a restarted server finds them. */
@@ -77,6 +78,7 @@ export async function startTestServer(options: TestServerOptions & NetworkOption
       logLine: (line) => options.logLines?.push(line),
       extraProviders: options.providers ?? [],
       ...(options.providerTimeouts ? { providerTimeouts: options.providerTimeouts } : {}),
+      ...(options.cloudMoney ? { cloudMoney: options.cloudMoney } : {}),
       ...(options.openDashboard !== undefined ? { openDashboard: options.openDashboard } : {}),
       ...(options.shutdownGraceMs !== undefined ? { shutdownGraceMs: options.shutdownGraceMs } : {}),
       ...(options.limits ? { limits: options.limits } : {}),

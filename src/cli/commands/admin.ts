@@ -5,6 +5,7 @@ import { mayReinitialize, type PoolOwner } from '../../domain/pool-owner.js';
 import type { Store } from '../../domain/ports.js';
 import { validateGpuCount } from '../../domain/allocation.js';
 import { UsageError } from '../../domain/errors.js';
+import { ALLOCATION_POLICIES, type AllocationPolicy, isAllocationPolicy } from '../../domain/reservation.js';
 import type { Context } from '../context.js';
 import { parseGpuCountFlag } from '../pool.js';
 
@@ -13,10 +14,22 @@ export interface AdminOptions {
   force: boolean;
   /** A new store only its owner may write, served to the others by `canhazgpu agent`. */
   private?: boolean;
+  /** `--policy lru|mru-per-user`: kept with the pool; alone, it changes an existing pool's. */
+  policy?: string | undefined;
+}
+
+function parsePolicy(raw: string | undefined): AllocationPolicy | null {
+  if (raw === undefined) return null;
+  if (isAllocationPolicy(raw)) return raw;
+  throw new UsageError(`Invalid value for '--policy': '${raw}' (choose ${ALLOCATION_POLICIES.join(' or ')})`);
 }
 
 /** Refuses `--force` unless the caller is root or set the pool up (see domain/pool-owner.ts). */
-async function checkMayReinitialize(store: Store, caller: PoolOwner): Promise<void> {
+async function checkMayReinitialize(
+  store: Store,
+  caller: PoolOwner,
+  what: 'reinitialize' | 'change' = 'reinitialize',
+): Promise<void> {
   const owner = await store.poolOwner();
   if (mayReinitialize(owner, caller)) return;
   const name = owner!.user || (await userNames([owner!.uid])).get(owner!.uid) || `uid ${owner!.uid}`;
@@ -24,6 +37,7 @@ async function checkMayReinitialize(store: Store, caller: PoolOwner): Promise<vo
     owner!.uid === 0 || owner!.uid < 0
       ? 'root'
       : `root or ${name}${owner!.host === caller.host ? '' : ` on ${owner!.host}`} (its owner)`;
+  if (what === 'change') throw new UsageError(`Only ${who} may change the policy of the pool at ${poolPlace(store)}`);
   throw new UsageError(
     `Only ${who} may reinitialize the pool at ${poolPlace(store)}: --force clears every user's reservations`,
   );
@@ -32,6 +46,8 @@ async function checkMayReinitialize(store: Store, caller: PoolOwner): Promise<vo
 const poolPlace = (store: Store) => store.location.replace(/^sqlite:/, '');
 
 export async function adminCommand(opts: AdminOptions, ctx: Context): Promise<number> {
+  const policy = parsePolicy(opts.policy);
+  if (opts.gpus === undefined && policy !== null && !opts.force) return setPolicyCommand(policy, ctx);
   if (opts.gpus === undefined)
     throw new UsageError("Missing option '--gpus'. Usage: canhazgpu admin --gpus <count> [--force]");
   const count = parseGpuCountFlag(opts.gpus, 0);
@@ -51,9 +67,26 @@ export async function adminCommand(opts: AdminOptions, ctx: Context): Promise<nu
     } else {
       ctx.stdout.write(`Initialized ${count} GPUs ${range}\n`);
     }
+    if (policy !== null) {
+      await store.setPolicy(policy);
+      ctx.stdout.write(`Allocation policy: ${policy}\n`);
+    }
   } finally {
     await store.close();
   }
   await (await import('../machine-check.js')).warnIfPoolDiffersFromMachine(ctx, count);
+  return 0;
+}
+
+/** `admin --policy P` alone: changes how an existing pool chooses GPUs (root or whoever set it up). */
+async function setPolicyCommand(policy: AllocationPolicy, ctx: Context): Promise<number> {
+  const store = await ctx.openStore();
+  try {
+    await checkMayReinitialize(store, { uid: ctx.uid(), user: await ctx.currentUser(), host: hostname() }, 'change');
+    await store.setPolicy(policy);
+    ctx.stdout.write(`Allocation policy: ${policy}\n`);
+  } finally {
+    await store.close();
+  }
   return 0;
 }

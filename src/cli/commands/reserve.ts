@@ -1,40 +1,57 @@
-// `canhazgpu reserve [--gpus N] [--duration D]`: a manual reservation that expires on its own.
+// `canhazgpu reserve [--gpus N | --gpu-ids 1,3] [--duration D] [--note T] [--json]`: a manual reservation
+// that expires on its own; `reserve --extend D` moves the end of the caller's manual reservations.
 import { randomUUID } from 'node:crypto';
-import { validateGpuCount } from '../../domain/allocation.js';
 import { formatDuration, INVALID_DURATION_MESSAGE, parseDuration } from '../../domain/duration.js';
-import { UsageError } from '../../domain/errors.js';
+import { CanhazError, UsageError } from '../../domain/errors.js';
 import type { Grant } from '../../pool/pool-service.js';
+import { parseChoice, type ChoiceFlags } from '../choice.js';
 import type { Context } from '../context.js';
-import { idList, openPool, parseGpuCountFlag } from '../pool.js';
+import { idList, openPool } from '../pool.js';
 
-export interface ReserveOptions {
-  gpus: string | undefined;
+export interface ReserveOptions extends ChoiceFlags {
   duration: string | undefined;
+  /** `--extend D`: add D to every manual reservation of the caller instead of reserving. */
+  extend?: string | undefined;
+  json?: boolean;
   /** A host of the fleet sharing the store, or `any` for the one the request fits best. */
   host?: string;
 }
 
-export async function reserveCommand(opts: ReserveOptions, ctx: Context): Promise<number> {
-  const count = parseGpuCountFlag(opts.gpus, 1);
-  if (typeof count === 'string') throw new UsageError(count);
-  const invalid = validateGpuCount(count);
-  if (invalid) throw new UsageError(invalid);
-  const seconds = parseDuration(opts.duration ?? '8h');
+const unixSeconds = (ms: number) => Math.floor(ms / 1000);
+
+function parsedDuration(raw: string): number {
+  const seconds = parseDuration(raw);
   if (seconds === null) throw new UsageError(INVALID_DURATION_MESSAGE);
+  return seconds;
+}
+
+export async function reserveCommand(opts: ReserveOptions, ctx: Context): Promise<number> {
+  if (opts.extend !== undefined) return extendCommand(opts, ctx);
+  const choice = parseChoice(opts);
+  const seconds = parsedDuration(opts.duration ?? '8h');
 
   const grant = async (): Promise<Grant> => ({
-    count,
+    ...choice,
     user: await ctx.currentUser(),
     type: 'manual',
     durationMs: seconds * 1000,
     token: randomUUID(),
     owner: null,
   });
-  if (opts.host !== undefined) return reserveInFleet(opts.host, grant, seconds, ctx);
+  const reply = (ids: number[], host?: string) => {
+    if (opts.json) {
+      const expiry = unixSeconds(ctx.clock.now()) + seconds;
+      const json = { reserved: ids, duration_seconds: seconds, expiry_time: expiry, note: choice.note ?? null };
+      ctx.stdout.write(`${JSON.stringify(host === undefined ? json : { ...json, host })}\n`);
+    } else {
+      ctx.stdout.write(`Reserved ${ids.length} GPU(s): ${idList(ids)} for ${formatDuration(seconds)}\n`);
+      if (opts.host === 'any') ctx.stdout.write(`On host ${host}\n`);
+    }
+  };
+  if (opts.host !== undefined) return reserveInFleet(opts.host, grant, reply, ctx);
   const pool = await openPool(ctx);
   try {
-    const ids = await pool.allocate(await grant());
-    ctx.stdout.write(`Reserved ${ids.length} GPU(s): ${idList(ids)} for ${formatDuration(seconds)}\n`);
+    reply(await pool.allocate(await grant()));
   } finally {
     await pool.store.close();
   }
@@ -45,7 +62,7 @@ export async function reserveCommand(opts: ReserveOptions, ctx: Context): Promis
 async function reserveInFleet(
   host: string,
   grant: () => Promise<Grant>,
-  seconds: number,
+  reply: (ids: number[], host: string) => void,
   ctx: Context,
 ): Promise<number> {
   if (host.trim() === '') throw new UsageError("--host needs a host name, or 'any'");
@@ -56,10 +73,31 @@ async function reserveInFleet(
       host === 'any'
         ? await fleet.reserveAnywhere(await grant())
         : { host, ids: await fleet.reserveOn(host, await grant()) };
-    ctx.stdout.write(`Reserved ${chosen.ids.length} GPU(s): ${idList(chosen.ids)} for ${formatDuration(seconds)}\n`);
-    if (host === 'any') ctx.stdout.write(`On host ${chosen.host}\n`);
+    reply(chosen.ids, chosen.host);
   } finally {
     await close();
+  }
+  return 0;
+}
+
+async function extendCommand(opts: ReserveOptions, ctx: Context): Promise<number> {
+  const others = (['gpus', 'gpuIds', 'duration', 'note', 'host'] as const).filter((k) => opts[k] !== undefined);
+  if (others.length > 0)
+    throw new UsageError('--extend adds time to all your manual reservations: give it alone (with --json at most)');
+  const seconds = parsedDuration(opts.extend!);
+  const pool = await openPool(ctx);
+  try {
+    const extended = await pool.extendManual(await ctx.currentUser(), seconds * 1000);
+    if (extended.length === 0) throw new CanhazError('No manually reserved GPUs found for current user');
+    if (opts.json) {
+      const gpus = extended.map((g) => ({ gpu_id: g.id, expiry_time: unixSeconds(g.expiryTime) }));
+      ctx.stdout.write(`${JSON.stringify({ extended: gpus, added_seconds: seconds })}\n`);
+    } else {
+      const ids = extended.map((g) => g.id);
+      ctx.stdout.write(`Extended ${ids.length} GPU(s): ${idList(ids)} by ${formatDuration(seconds)}\n`);
+    }
+  } finally {
+    await pool.store.close();
   }
   return 0;
 }

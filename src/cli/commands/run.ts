@@ -1,17 +1,30 @@
 // `canhazgpu run --gpus N -- CMD…`: reserves, runs CMD on those GPUs, releases however CMD ends.
 import { visibleDevicesEnv } from '../../domain/visible-devices.js';
 import { randomUUID } from 'node:crypto';
-import { validateGpuCount } from '../../domain/allocation.js';
+import { formatDuration, INVALID_DURATION_MESSAGE, parseDuration } from '../../domain/duration.js';
 import { StoreUnavailableError, UsageError } from '../../domain/errors.js';
+import type { EndReason } from '../../domain/history.js';
 import type { Store } from '../../domain/ports.js';
-import { supervise } from '../../run/supervisor.js';
+import { supervise, type TimeLimit, type Timers } from '../../run/supervisor.js';
+import { ignoreWriteErrors } from '../../run/terminal.js';
+import { type ChoiceFlags, parseChoice } from '../choice.js';
 import type { Context } from '../context.js';
-import { idList, openPool, parseGpuCountFlag } from '../pool.js';
+import { idList, openPool } from '../pool.js';
 
 export const RUN_USAGE = 'Usage: canhazgpu run --gpus <count> -- <command> [args]...';
 
-export interface RunOptions {
-  gpus: string | undefined;
+/** GNU timeout's exit status for a command whose time ran out. */
+export const TIMED_OUT_EXIT = 124;
+const DEFAULT_KILL_AFTER = '30s';
+
+export interface RunOptions extends ChoiceFlags {
+  /** `--timeout D`: SIGTERM to the command when D is up, SIGKILL `--kill-after` later. */
+  timeout?: string | undefined;
+  killAfter?: string | undefined;
+  /** The grant line on stderr as JSON. */
+  json?: boolean;
+  /** Tests fire the time limit by hand. */
+  timers?: Timers;
   /** Everything after `--`, or null when `--` is missing. */
   command: string[] | null;
   /** Words before `--` that are not run's options. */
@@ -47,11 +60,17 @@ function heartbeater(ctx: Context, store: Store, token: string, held: number[]) 
 /** How long `run` keeps trying to give its GPUs back to a store that went away (a Redis restart). */
 const RELEASE_RETRY_MS = 30_000;
 
-async function releaseWithRetry(ctx: Context, store: Store, token: string, ids: number[]): Promise<void> {
+async function releaseWithRetry(
+  ctx: Context,
+  store: Store,
+  token: string,
+  ids: number[],
+  reason: EndReason,
+): Promise<void> {
   const deadline = Date.now() + RELEASE_RETRY_MS;
   for (let wait = 100; ; wait = Math.min(wait * 2, 2000)) {
     try {
-      await store.releaseToken(token, ctx.clock.now());
+      await store.releaseToken(token, ctx.clock.now(), reason);
       return;
     } catch (err) {
       if (!(err instanceof StoreUnavailableError) || Date.now() + wait > deadline) {
@@ -65,31 +84,65 @@ async function releaseWithRetry(ctx: Context, store: Store, token: string, ids: 
   }
 }
 
+/** `--timeout` and `--kill-after` as a time limit, or null without `--timeout`. */
+function timeLimit(opts: RunOptions, ctx: Context): TimeLimit | null {
+  if (opts.timeout === undefined) {
+    if (opts.killAfter !== undefined) throw new UsageError('--kill-after needs --timeout');
+    return null;
+  }
+  const seconds = (raw: string, flag: string) => {
+    const s = parseDuration(raw);
+    if (s === null) throw new UsageError(`Invalid value for '${flag}'. ${INVALID_DURATION_MESSAGE}`);
+    return s;
+  };
+  const after = seconds(opts.timeout, '--timeout');
+  const grace = seconds(opts.killAfter ?? DEFAULT_KILL_AFTER, '--kill-after');
+  return {
+    afterMs: after * 1000,
+    killAfterMs: grace * 1000,
+    onTimeout: () =>
+      ctx.stderr.write(
+        `canhazgpu: the command ran out of its ${formatDuration(after)}; sending SIGTERM (SIGKILL in ${formatDuration(grace)})\n`,
+      ),
+  };
+}
+
 export async function runCommand(opts: RunOptions, ctx: Context): Promise<number> {
   if (opts.command === null) throw new UsageError(`Missing '--' before the command. ${RUN_USAGE}`);
   if (opts.command.length === 0 || opts.command[0] === '')
     throw new UsageError(`No command given after '--'. ${RUN_USAGE}`);
   if (opts.stray?.length)
     throw new UsageError(`Unexpected '${opts.stray.join(' ')}' before '--': the command goes after it. ${RUN_USAGE}`);
-  const count = parseGpuCountFlag(opts.gpus, 1);
-  if (typeof count === 'string') throw new UsageError(count);
-  const invalid = validateGpuCount(count);
-  if (invalid) throw new UsageError(invalid);
+  const choice = parseChoice(opts);
+  const limit = timeLimit(opts, ctx);
 
   const pool = await openPool(ctx, { reconnect: true });
   const store = pool.store;
+  // An SSH session that ends leaves run writing to a terminal that hung up: run lives on to release.
+  ignoreWriteErrors(ctx.stdout, ctx.stderr);
   let killedBy: NodeJS.Signals | null = null;
   try {
     const token = randomUUID();
     const user = await ctx.currentUser();
-    const ids = await pool.allocate({ count, user, type: 'run', durationMs: null, token, owner: ctx.ownerOf() });
+    const ids = await pool.allocate({ ...choice, user, type: 'run', durationMs: null, token, owner: ctx.ownerOf() });
     const env = { ...ctx.env, ...visibleDevicesEnv(ids, ctx.probe.vendor) };
+    if (opts.json) {
+      const grant = {
+        reserved: ids,
+        cuda_visible_devices: env['CUDA_VISIBLE_DEVICES'],
+        note: choice.note ?? null,
+        timeout_seconds: limit ? limit.afterMs / 1000 : null,
+      };
+      ctx.stderr.write(`${JSON.stringify(grant)}\n`);
+    }
     const child = supervise({
       command: opts.command,
       env,
       heartbeatMs: ctx.config.heartbeatMs,
       heartbeat: heartbeater(ctx, store, token, ids),
       stderr: ctx.stderr,
+      limit,
+      ...(opts.timers ? { timers: opts.timers } : {}),
     });
     // A `run` killed outright (SIGKILL, OOM killer) leaves its command running: the GPUs follow the
     // command, held while it lives and free the moment it ends. Should this fail, `run` stays the owner.
@@ -101,8 +154,11 @@ export async function runCommand(opts: RunOptions, ctx: Context): Promise<number
       });
     }
     const exitCode = await child.exitCode;
-    await releaseWithRetry(ctx, store, token, ids);
+    // The history says how it ended: released, or timed out (run --timeout).
+    await releaseWithRetry(ctx, store, token, ids, child.timedOut() ? 'timed_out' : 'released');
     child.detachSignals();
+    // A command we ended for its time limit: GNU timeout's 124, never the signal we sent it.
+    if (child.timedOut()) return TIMED_OUT_EXIT;
     killedBy = child.killedBy();
     return exitCode;
   } finally {

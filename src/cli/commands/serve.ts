@@ -95,6 +95,7 @@ export async function serveCommand(opts: ServeOptions, ctx: Context): Promise<nu
         allowedHosts,
         ...(tls ? { tls } : {}),
         extraProviders: clouds,
+        ...(ctx.config.cloudMoney ? { cloudMoney: ctx.config.cloudMoney } : {}),
       },
       http,
       grpc,

@@ -1,6 +1,6 @@
 // `canhazgpu status [--table | --json]`: every GPU, its holder, and what the hardware shows.
 import { UsageError } from '../../domain/errors.js';
-import { statusJson, statusLine, TABLE_HEADER, tableCells } from '../../domain/status-text.js';
+import { NOTE_HEADER, noteCell, statusJson, statusLine, TABLE_HEADER, tableCells } from '../../domain/status-text.js';
 import type { Context } from '../context.js';
 import { openPool } from '../pool.js';
 
@@ -13,11 +13,11 @@ export interface StatusOptions {
 }
 
 /** The original manual's status table layout: a header, a row of dashes, columns separated by single spaces, no borders. */
-async function renderTable(rows: string[][]): Promise<string> {
+async function renderTable(header: readonly string[], rows: string[][]): Promise<string> {
   // Loaded for --table alone: it and its dependencies would slow every other command's start.
   const { default: Table } = await import('cli-table3');
   const table = new Table({
-    head: [...TABLE_HEADER],
+    head: [...header],
     chars: {
       top: '',
       'top-mid': '',
@@ -37,7 +37,7 @@ async function renderTable(rows: string[][]): Promise<string> {
     },
     style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0, compact: true },
   });
-  const widths = TABLE_HEADER.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   table.push(
     widths.map((w) => '-'.repeat(w)),
     ...rows,
@@ -54,7 +54,8 @@ export async function statusCommand(opts: StatusOptions, ctx: Context): Promise<
   if (opts.all && opts.hosts?.length) throw new UsageError('--all and --host cannot be used together');
   if (opts.all || opts.hosts?.length) {
     const { fleetStatusCommand } = await import('./status-fleet.js');
-    return fleetStatusCommand({ ...opts, hosts: opts.all ? undefined : opts.hosts }, ctx, renderTable);
+    const table = (rows: string[][]) => renderTable(TABLE_HEADER, rows);
+    return fleetStatusCommand({ ...opts, hosts: opts.all ? undefined : opts.hosts }, ctx, table);
   }
   const pool = await openPool(ctx, {}, 'status');
   try {
@@ -69,7 +70,10 @@ export async function statusCommand(opts: StatusOptions, ctx: Context): Promise<
         )}\n`,
       );
     } else if (opts.table) {
-      ctx.stdout.write(await renderTable(rows.map((r) => tableCells(r, now, threshold))));
+      // A NOTE column only when some GPU has a note: without notes the table is the original manual's.
+      const noted = rows.some((r) => noteCell(r) !== '-');
+      const cells = rows.map((r) => [...tableCells(r, now, threshold), ...(noted ? [noteCell(r)] : [])]);
+      ctx.stdout.write(await renderTable(noted ? [...TABLE_HEADER, NOTE_HEADER] : TABLE_HEADER, cells));
     } else {
       ctx.stdout.write(rows.map((r) => `${statusLine(r, now, threshold)}\n`).join(''));
     }

@@ -5,8 +5,16 @@ import { randomUUID } from 'node:crypto';
 
 export const LABEL_PREFIX = 'canhazgpu:';
 
-/** A fresh label for a creation due to end at `expiresAt` (Unix ms); the contract id is not known yet. */
-export const newLabel = (expiresAt: number): string => `${LABEL_PREFIX}${randomUUID()}:${Math.ceil(expiresAt / 1000)}`;
+/** The label of reservation `id` due to end at `expiresAt` (Unix ms); the contract id is not known yet. */
+export const newLabel = (expiresAt: number, id: string = randomUUID()): string =>
+  `${LABEL_PREFIX}${id}:${Math.ceil(expiresAt / 1000)}`;
+
+/** The reservation id a label carries, or null when it is not one of ours. */
+export function labelReservationId(label: unknown): string | null {
+  if (!isOurLabel(label)) return null;
+  const m = label.slice(LABEL_PREFIX.length).match(/^([0-9a-f-]{36}):\d+$/);
+  return m ? m[1]! : null;
+}
 
 export const isOurLabel = (label: unknown): label is string =>
   typeof label === 'string' && label.startsWith(LABEL_PREFIX);

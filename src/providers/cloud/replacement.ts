@@ -1,5 +1,5 @@
 // An offer taken between search and create is replaced by the next-best one like it.
-import type { GpuInstance, InstanceFilters } from '../../domain/instances.js';
+import { gpuNameKey, matchesFilters, type GpuInstance, type InstanceFilters } from '../../domain/instances.js';
 
 /** Offers tried after the chosen one was taken. */
 export const MAX_RETAKES = 3;
@@ -14,4 +14,9 @@ export const REPLACEMENT_PREMIUM = 1.1;
 export function replacementFilters(taken: GpuInstance): InstanceFilters {
   const maxPricePerHour = Math.round(taken.pricePerHour * REPLACEMENT_PREMIUM * 1e4) / 1e4;
   return { gpuModel: taken.gpuModel, numGpus: taken.numGpus, minVramGb: Math.floor(taken.vramGb), maxPricePerHour };
+}
+
+/** Whether `offer` may replace `taken`: the same GPU model (whole name), count, VRAM, at most 10% dearer. */
+export function replaces(offer: GpuInstance, taken: GpuInstance): boolean {
+  return gpuNameKey(offer.gpuModel) === gpuNameKey(taken.gpuModel) && matchesFilters(offer, replacementFilters(taken));
 }

@@ -1,7 +1,7 @@
 // io.net against its fake: the exact requests sent, prices per VM, taken hardware, key rotation.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { FakeIonet, IONET_BASE, type IonetHardware } from '../../../test/support/fake-ionet.js';
+import { FakeIonet, IONET_BASE, type IonetHardware } from '../../../support/fake-ionet.js';
 import { runProviderContract } from '../contract.case.test.js';
 import { BAD_KEY_REST_MS } from '../cloud/keys.js';
 import { IonetProvider } from './ionet-provider.js';
@@ -124,8 +124,11 @@ test('a deployment past its hours is destroyed when its holdings are next read',
   const io = ionetOn(fake);
   const [offer] = await io.available();
   const id = await io.create(offer!, 'api:ann@example.com', HOUR);
-  assert.deepEqual(await io.heldForServer(), [id]);
+  assert.deepEqual(
+    (await io.labelled()).map((l) => l.contractId),
+    [id],
+  );
   t += HOUR;
-  assert.deepEqual(await io.heldForServer(), []);
+  assert.deepEqual(await io.labelled(), []);
   assert.equal(fake.deployments.get(id)!.status, 'destroyed');
 });

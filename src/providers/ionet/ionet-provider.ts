@@ -1,15 +1,15 @@
 // io.net IO Cloud VMs (VMaaS) behind the Provider port (facts: cloud-apis.md, "io.net").
-import { matchesFilters, type GpuInstance, type InstanceFilters } from '../../domain/instances.js';
+import type { GpuInstance, InstanceFilters } from '../../domain/instances.js';
 import type { Clock } from '../../domain/ports.js';
 import { ApiClient, CloudApiError, pick, type ApiAnswer } from '../cloud/api-client.js';
-import { expired, isOurLabel, newLabel } from '../cloud/label.js';
+import { expired, isOurLabel, labelReservationId, newLabel } from '../cloud/label.js';
 import { HELD_LIST_DEADLINE_MS, withDeadline } from '../cloud/deadline.js';
 import { ConcurrencyLimit } from '../../domain/concurrency-limit.js';
 import { CREATIONS_AT_ONCE } from '../cloud/creations.js';
 import { ListingCache } from '../cloud/listing-cache.js';
-import type { Provider } from '../provider.js';
+import type { InstanceState, LabelledInstance, Provider } from '../provider.js';
 
-import { MAX_RETAKES, replacementFilters } from '../cloud/replacement.js';
+import { MAX_RETAKES, replacementFilters, replaces } from '../cloud/replacement.js';
 import { hardwareInstance, hardwareQuery, idValue, IONET, type IonetHardwareRow } from './hardware.js';
 
 export const IONET_DEFAULT_URL = 'https://api.io.solutions/enterprise/v1/io-cloud';
@@ -68,23 +68,25 @@ export class IonetProvider implements Provider {
   }
 
   /** Deploys one VM for `durationMs` (io.net is prepaid by the hour), or the next-best when it was taken. */
-  async create(instance: GpuInstance, _user: string, durationMs: number): Promise<string> {
+  async create(instance: GpuInstance, _user: string, durationMs: number, reservationId?: string): Promise<string> {
+    // One label for every try: hardware found taken was not deployed, so no two deployments carry it.
+    const label = newLabel(this.o.clock.now() + durationMs, reservationId);
     const tried = new Set<string>();
     let offer: GpuInstance | undefined = instance;
     for (let n = 0; offer && n <= MAX_RETAKES; n++) {
       tried.add(offer.id);
       const chosen = offer;
-      const id = await this.creations.run(() => this.deploy(chosen, durationMs));
+      const id = await this.creations.run(() => this.deploy(chosen, durationMs, label));
       if (id !== null) return id;
       this.listings.clear();
-      const like = replacementFilters(instance);
-      offer = (await this.available(like)).find((o) => !tried.has(o.id) && matchesFilters(o, like));
+      offer = (await this.available(replacementFilters(instance))).find(
+        (o) => !tried.has(o.id) && replaces(o, instance),
+      );
     }
     throw new CloudApiError(`${IONET}: hardware ${instance.id} was taken and ${tried.size - 1} like it too`);
   }
 
-  private async deploy(offer: GpuInstance, durationMs: number): Promise<string | null> {
-    const label = newLabel(this.o.clock.now() + durationMs);
+  private async deploy(offer: GpuInstance, durationMs: number, label: string): Promise<string | null> {
     // VMaasDeployRequest (cloud-apis.md io.net 5): 0 < duration_hours ≤ 8760, exactly one location.
     const body = {
       resource_private_name: label,
@@ -139,9 +141,21 @@ export class IonetProvider implements Provider {
     return new Set(contractIds.filter((id) => live.has(id)));
   }
 
-  async heldForServer(): Promise<string[]> {
+  async labelled(): Promise<LabelledInstance[]> {
     const rows = await withDeadline(this.live(), HELD_LIST_DEADLINE_MS, `${IONET}'s list of instances`);
-    return rows.filter((d) => isOurLabel(d.name)).map((d) => d.id);
+    return rows
+      .filter((d) => isOurLabel(d.name))
+      .map((d) => ({ contractId: d.id, reservationId: labelReservationId(d.name) }));
+  }
+
+  async describe(contractIds: readonly string[]): Promise<Map<string, InstanceState>> {
+    const wanted = new Set(contractIds);
+    const states = new Map<string, InstanceState>();
+    // The deployment's status (cloud-apis.md io.net 6); its VM addresses are not in the list.
+    for (const d of await this.deployments()) {
+      if (wanted.has(d.id) && running(d)) states.set(d.id, { status: String(d.status ?? 'unknown'), metadata: {} });
+    }
+    return states;
   }
 
   /** Running deployments, after destroying ours whose hours are over (the prepaid rest may be refunded). */

@@ -9,7 +9,7 @@ export interface ScriptedOffer extends Omit<GpuInstance, 'provider' | 'status' |
 }
 
 export class ScriptedProvider implements Provider {
-  private readonly held = new Map<string, string>(); // contract id → offer id
+  protected readonly held = new Map<string, string>(); // contract id → offer id
   private next = 1;
 
   constructor(

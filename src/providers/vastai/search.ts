@@ -37,8 +37,8 @@ export function searchBody(f: InstanceFilters = {}): Record<string, unknown> {
   if (f.minVramGb) q.gpu_ram = { gte: f.minVramGb * 1000 };
   if (f.maxPricePerHour !== undefined) q.dph_total = { lte: f.maxPricePerHour };
   if (f.numGpus !== undefined) q.num_gpus = { eq: f.numGpus };
-  // vast compares whole names (`RTX 4090`); vast-cli turns `_` into spaces (cloud-apis.md vast 3).
-  if (f.gpuModel) q.gpu_name = { eq: f.gpuModel.replace(/_/g, ' ') };
+  // gpu_name is not pushed down: vast compares whole names (`RTX 4090`, cloud-apis.md vast 3), and a
+  // partial one (`A100` for `A100 SXM4`) must still match; the server checks the model on what comes back.
   return q;
 }
 

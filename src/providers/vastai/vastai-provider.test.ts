@@ -1,7 +1,7 @@
 // vast.ai against its fake: the exact requests sent, filters pushed down, taken offers, key rotation.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { FakeVastAi, VAST_TOO_FREQUENT, type VastOffer } from '../../../test/support/fake-vastai.js';
+import { FakeVastAi, VAST_TOO_FREQUENT, type VastOffer } from '../../../support/fake-vastai.js';
 import { runProviderContract } from '../contract.case.test.js';
 import { VastAiProvider } from './vastai-provider.js';
 
@@ -57,7 +57,7 @@ test('one instance per offer: all its GPUs, dph_total for the whole, MB per GPU 
   });
 });
 
-test('searches POST /api/v0/bundles/ with a Bearer key, filters pushed down in vast units, cheapest 1st', async () => {
+test('searches POST /api/v0/bundles/ with a Bearer key, exact filters pushed down in vast units (not a partial GPU name), cheapest 1st', async () => {
   fresh();
   const found = await vastOn(fake).available({ minVramGb: 16, maxPricePerHour: 2, gpuModel: 'RTX_4090', numGpus: 1 });
   assert.deepEqual(
@@ -79,7 +79,6 @@ test('searches POST /api/v0/bundles/ with a Bearer key, filters pushed down in v
     gpu_ram: { gte: 16_000 },
     dph_total: { lte: 2 },
     num_gpus: { eq: 1 },
-    gpu_name: { eq: 'RTX 4090' },
   });
 });
 
@@ -124,7 +123,8 @@ test('creates with PUT /api/v0/asks/{id}/, labelled canhazgpu:<id>; destroy send
 test('an offer taken between search and create (410, 404) is replaced by the next-best like it, bounded', async () => {
   fresh();
   const vast = vastOn(fake);
-  const [cheapest] = await vast.available({ gpuModel: 'RTX 4090' });
+  // The model is checked by the server on what comes back: the cheapest RTX 4090 is 101.
+  const cheapest = (await vast.available({ gpuModel: 'RTX 4090' })).find((o) => o.gpuModel === 'RTX 4090');
   fake.offers.find((o) => o.id === 101)!.rented = true; // someone else rented it
   const contract = await vast.create(cheapest!, 'api:ann@example.com', 3_600_000);
   assert.equal(fake.instances.get(Number(contract))!.offer.id, 102);
@@ -134,7 +134,7 @@ test('an offer taken between search and create (410, 404) is replaced by the nex
   );
 
   fresh();
-  const [gone] = await vast.available({ gpuModel: 'RTX 4090' });
+  const gone = (await vast.available({ gpuModel: 'RTX 4090' })).find((o) => o.gpuModel === 'RTX 4090');
   fake.offers = fake.offers.filter((o) => o.gpu_name !== 'RTX 4090');
   await assert.rejects(vast.create(gone!, 'api:ann@example.com', 3_600_000), /vast.ai: offer 101 was taken/);
 });
@@ -208,4 +208,18 @@ test('an instance past its hours is destroyed when its holdings are next read, a
     [`/api/v0/instances/${contract}/`],
   );
   assert.equal(fake.instances.size, 0);
+});
+
+test('describes an instance from GET /instances/: provisioning while actual_status is null, then its ssh address', async () => {
+  fresh();
+  const vast = vastOn(fake);
+  const [offer] = await vast.available();
+  const contract = await vast.create(offer!, 'api:ann@example.com', 3_600_000);
+  assert.equal((await vast.describe([contract])).get(contract)!.status, 'provisioning');
+  const row = fake.instances.get(Number(contract))!;
+  row.actual_status = 'running';
+  assert.deepEqual((await vast.describe([contract])).get(contract), {
+    status: 'running',
+    metadata: { ssh_host: row.ssh_host, ssh_port: String(row.ssh_port) },
+  });
 });

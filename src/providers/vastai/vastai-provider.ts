@@ -2,14 +2,14 @@
 import type { GpuInstance, InstanceFilters } from '../../domain/instances.js';
 import type { Clock } from '../../domain/ports.js';
 import { ApiClient, CloudApiError, pick, type ApiAnswer } from '../cloud/api-client.js';
-import { expired, isOurLabel, newLabel } from '../cloud/label.js';
+import { expired, isOurLabel, labelReservationId, newLabel } from '../cloud/label.js';
 import { HELD_LIST_DEADLINE_MS, withDeadline } from '../cloud/deadline.js';
 import { ConcurrencyLimit } from '../../domain/concurrency-limit.js';
 import { CREATIONS_AT_ONCE } from '../cloud/creations.js';
 import { ListingCache } from '../cloud/listing-cache.js';
-import type { Provider } from '../provider.js';
+import type { InstanceState, LabelledInstance, Provider } from '../provider.js';
 import { offerInstance, searchBody, VASTAI, type VastOfferRow } from './search.js';
-import { MAX_RETAKES, replacementFilters } from '../cloud/replacement.js';
+import { MAX_RETAKES, replacementFilters, replaces } from '../cloud/replacement.js';
 
 export const VASTAI_DEFAULT_URL = 'https://console.vast.ai';
 export const VASTAI_DEFAULT_IMAGE = 'pytorch/pytorch:latest';
@@ -30,6 +30,8 @@ interface VastInstanceRow {
   id: number;
   label?: string | null;
   actual_status?: string | null;
+  ssh_host?: string;
+  ssh_port?: number;
 }
 
 export class VastAiProvider implements Provider {
@@ -65,24 +67,26 @@ export class VastAiProvider implements Provider {
   }
 
   /** Rents the offer, or the next-best like it when it was taken meanwhile (a bounded number of times). */
-  async create(instance: GpuInstance, _user: string, durationMs: number): Promise<string> {
-    const expiresAt = this.o.clock.now() + durationMs;
+  async create(instance: GpuInstance, _user: string, durationMs: number, reservationId?: string): Promise<string> {
+    // One label for every try: a retaken offer was not rented, so no two instances carry it.
+    const label = newLabel(this.o.clock.now() + durationMs, reservationId);
     const tried = new Set<string>();
     let offer: GpuInstance | undefined = instance;
     for (let n = 0; offer && n <= MAX_RETAKES; n++) {
       tried.add(offer.id);
       const id = offer.id;
-      const contract = await this.creations.run(() => this.rent(id, expiresAt));
+      const contract = await this.creations.run(() => this.rent(id, label));
       if (contract !== null) return contract;
       this.listings.clear();
-      offer = (await this.available(replacementFilters(instance))).find((o) => !tried.has(o.id));
+      offer = (await this.available(replacementFilters(instance))).find(
+        (o) => !tried.has(o.id) && replaces(o, instance),
+      );
     }
     throw new CloudApiError(`${VASTAI}: offer ${instance.id} was taken and ${tried.size - 1} like it too`);
   }
 
   /** The new contract id, or null when the offer is no longer there. */
-  private async rent(offerId: string, expiresAt: number): Promise<string | null> {
-    const label = newLabel(expiresAt);
+  private async rent(offerId: string, label: string): Promise<string | null> {
     // PUT /asks/{id}/ (cloud-apis.md vast 5); env as the object form the docs' examples use.
     const body = {
       client_id: 'me',
@@ -136,9 +140,25 @@ export class VastAiProvider implements Provider {
     return new Set(contractIds.filter((id) => held.has(id)));
   }
 
-  async heldForServer(): Promise<string[]> {
+  async labelled(): Promise<LabelledInstance[]> {
     const rows = await withDeadline(this.live(), HELD_LIST_DEADLINE_MS, `${VASTAI}'s list of instances`);
-    return rows.filter((i) => isOurLabel(i.label)).map((i) => String(i.id));
+    return rows
+      .filter((i) => isOurLabel(i.label))
+      .map((i) => ({ contractId: String(i.id), reservationId: labelReservationId(i.label) }));
+  }
+
+  async describe(contractIds: readonly string[]): Promise<Map<string, InstanceState>> {
+    const wanted = new Set(contractIds);
+    const states = new Map<string, InstanceState>();
+    for (const i of await this.instances()) {
+      if (!wanted.has(String(i.id))) continue;
+      // actual_status is null while the machine is being prepared (cloud-apis.md vast 7).
+      const metadata: Record<string, string> = {};
+      if (i.ssh_host) metadata['ssh_host'] = i.ssh_host;
+      if (i.ssh_port !== undefined) metadata['ssh_port'] = String(i.ssh_port);
+      states.set(String(i.id), { status: i.actual_status ?? 'provisioning', metadata });
+    }
+    return states;
   }
 
   /** The instances, after destroying ours whose hours are over (vast has no lifetime of its own). */

@@ -22,6 +22,7 @@ import type { User } from '../records/ports.js';
 import type { ServerDeps } from '../deps.js';
 import { API_STATUS, ApiError, apiErrorOf } from '../errors.js';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../request-limits.js';
+import { GpuService } from '../service/gpu-service.js';
 
 /** Domain failures become their gRPC status; anything else is INTERNAL without its insides. */
 async function guarded<T>(deps: ServerDeps, fn: () => Promise<T>): Promise<T> {
@@ -53,13 +54,27 @@ const toProto = (i: Instance) =>
 /** The caller's address, for the login limit; set by the adapter in serve.ts. */
 export const PEER_ADDRESS = createContextKey<string>('unknown', { description: 'remote address' });
 
-/** proto3 has no "unset" for numbers: 0 and empty strings mean "no filter" (NaN is refused, as over HTTP). */
-function filters(f: { provider?: string; minVram?: number; maxPrice?: number; gpuModel?: string }): InstanceFilters {
+interface FilterFields {
+  provider?: string;
+  minVram?: number;
+  maxPrice?: number;
+  gpuModel?: string;
+  location?: string;
+  numGpus?: number;
+}
+
+/**
+ * proto3 has no "unset" for numbers: 0 and empty strings mean "no filter" (NaN is refused, as over
+ * HTTP); `num_gpus` 0 is 1 GPU per instance, as HTTP's default.
+ */
+function filters(f: FilterFields): InstanceFilters {
   return {
+    numGpus: f.numGpus || 1,
     ...(f.provider ? { provider: f.provider } : {}),
     ...(f.minVram !== undefined && f.minVram !== 0 ? { minVramGb: f.minVram } : {}),
     ...(f.maxPrice !== undefined && f.maxPrice !== 0 ? { maxPricePerHour: f.maxPrice } : {}),
     ...(f.gpuModel ? { gpuModel: f.gpuModel } : {}),
+    ...(f.location ? { location: f.location } : {}),
   };
 }
 
@@ -79,20 +94,30 @@ export function gpuProxyRoutes(deps: ServerDeps) {
       reserveGPUs: (req, ctx) =>
         guarded(deps, async () => {
           const user = await caller(ctx);
-          const outcome = await service.reserve(user, { count: req.count, filters: filters(req) });
+          const outcome = await service.reserve(user, {
+            count: req.count,
+            filters: filters(req),
+            ...(req.durationHours ? { durationHours: req.durationHours } : {}),
+            allOrNothing: req.allOrNothing,
+          });
           return create(ReserveGPUsResponseSchema, {
             reservedInstances: outcome.reserved.map((r) => toProto(r.instance)),
             reservedCount: outcome.reserved.length,
             message: outcome.message,
+            errors: outcome.errors,
+            totalPricePerHour: outcome.totalPricePerHour,
+            costEstimate: GpuService.costs(outcome.totalPricePerHour),
+            totalGpus: outcome.reserved.reduce((n, r) => n + r.instance.numGpus, 0),
           });
         }),
       listGPUInstances: (req, ctx) =>
         guarded(deps, async () => {
           await caller(ctx);
-          const instances = await service.listInstances(filters(req));
+          const { instances, answers } = await service.listWithAnswers(filters(req));
           return create(ListGPUInstancesResponseSchema, {
             instances: instances.map(toProto),
             totalCount: instances.length,
+            providers: answers,
           });
         }),
       destroyGPUInstance: (req, ctx) =>

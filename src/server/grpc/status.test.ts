@@ -15,6 +15,7 @@ test("each API error's gRPC number is the Connect code of that name", () => {
     ABORTED: Code.Aborted,
     UNPROCESSABLE: Code.InvalidArgument,
     UNAVAILABLE: Code.Unavailable,
+    PAYMENT_REQUIRED: Code.FailedPrecondition,
   };
   assert.deepEqual(Object.fromEntries(Object.entries(API_STATUS).map(([k, v]) => [k, v.grpc])), expected);
 });

@@ -13,6 +13,7 @@ import { observeRequests } from './middleware/observe.js';
 import type { ApiApp, Env } from './openapi.js';
 import { authRoutes } from './routes/auth.js';
 import { billingRoutes } from './routes/billing.js';
+import { cloudRoutes } from './routes/cloud.js';
 import { instanceRoutes } from './routes/instances.js';
 import { loadBalancerRoutes } from './routes/loadbalancer.js';
 import { reportRoutes } from './routes/report.js';
@@ -24,7 +25,9 @@ const MAX_BODY_BYTES = 64 * 1024;
 function firstIssue(error: z.ZodError): string {
   const issue = error.issues[0];
   if (!issue) return 'invalid request';
-  const where = issue.path.length ? `${issue.path.join('.')}: ` : '';
+  // A sentence that names its field (`count must be a number`) needs no prefix.
+  const field = String(issue.path.at(-1) ?? '');
+  const where = issue.path.length && !issue.message.startsWith(`${field} `) ? `${issue.path.join('.')}: ` : '';
   return `${where}${issue.message}`;
 }
 
@@ -55,6 +58,7 @@ export function createHttpApp(deps: ServerDeps): ApiApp {
   billingRoutes(app, deps);
   authRoutes(app, deps);
   statusRoutes(app, deps);
+  cloudRoutes(app, deps);
   reportRoutes(app, deps);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'ApiKey', {

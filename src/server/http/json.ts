@@ -81,10 +81,13 @@ interface FiltersJson {
   max_price?: number | undefined;
   gpu_model?: string | undefined;
   location?: string | undefined;
+  num_gpus?: number | undefined;
 }
 
+/** The service's filters; `num_gpus` (GPUs per instance) is 1 unless asked for. */
 export function filtersFrom(q: FiltersJson): InstanceFilters {
   return {
+    numGpus: q.num_gpus ?? 1,
     ...(q.provider ? { provider: q.provider } : {}),
     ...(q.min_vram !== undefined ? { minVramGb: q.min_vram } : {}),
     ...(q.max_price !== undefined ? { maxPricePerHour: q.max_price } : {}),

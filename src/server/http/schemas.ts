@@ -2,9 +2,8 @@
 import { z } from '@hono/zod-openapi';
 import {
   DEFAULT_PAGE_SIZE,
-  MAX_DURATION_HOURS,
   MAX_EMAIL_LENGTH,
-  MAX_GPUS_PER_REQUEST,
+  MAX_GPUS_PER_INSTANCE,
   MAX_KEY_NAME_LENGTH,
   MAX_NAME_LENGTH,
   MAX_PAGE_SIZE,
@@ -28,23 +27,26 @@ export const Instance = z
   })
   .openapi('GPUInstance');
 
-const nonNegative = z.number().finite().min(0);
+// Numbers of a request are checked by the service, so HTTP and gRPC say the same sentence
+// (`count must be a whole number from 1 to 16`); the schema checks only that they are numbers.
+const aNumber = (what: string) => z.number({ error: `${what} must be a number` });
 
 export const Filters = z
   .object({
-    min_vram: nonNegative.optional(),
-    max_price: nonNegative.optional(),
+    min_vram: aNumber('min_vram').optional(),
+    max_price: aNumber('max_price').optional(),
     provider: z.string().max(MAX_NAME_LENGTH).optional(),
     gpu_model: z.string().max(MAX_TEXT_LENGTH).optional(),
     location: z.string().max(MAX_TEXT_LENGTH).optional(),
+    num_gpus: aNumber('num_gpus').optional(),
   })
   .strict();
 
 export const ReserveRequest = z
   .object({
-    count: z.number().int().min(1).max(MAX_GPUS_PER_REQUEST),
+    count: aNumber('count'),
     filters: Filters.optional(),
-    duration_hours: z.number().finite().positive().max(MAX_DURATION_HOURS).optional(),
+    duration_hours: aNumber('duration_hours').optional(),
     all_or_nothing: z.boolean().optional(),
   })
   .strict()
@@ -65,6 +67,7 @@ export const ReserveResponse = z
     message: z.string(),
     errors: z.array(z.object({ instance_id: z.string(), provider: z.string(), error: z.string() })),
     total_price_per_hour: z.number(),
+    total_gpus: z.number(),
     cost_estimate: CostEstimate,
   })
   .openapi('ReserveResponse');
@@ -75,6 +78,7 @@ export const InstanceQuery = z.object({
   max_price: z.coerce.number().finite().min(0).optional(),
   gpu_model: z.string().max(MAX_TEXT_LENGTH).optional(),
   location: z.string().max(MAX_TEXT_LENGTH).optional(),
+  num_gpus: z.coerce.number().int().min(1).max(MAX_GPUS_PER_INSTANCE).optional(),
 });
 
 export const Reservation = z.object({

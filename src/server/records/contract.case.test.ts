@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { CanhazError } from '../../domain/errors.js';
-import type { Records, ServerReservation } from './ports.js';
+import type { CloudReservation, Records, ServerReservation } from './ports.js';
 
 export interface RecordsFactory {
   /** Fresh, empty records each call. */
@@ -35,6 +35,24 @@ function reservation(userId: string, over: Partial<ServerReservation> = {}): Ser
       location: 'eu',
       metadata: { contract_id: contractId },
     },
+    ...over,
+  };
+}
+
+function cloud(userId: string, id: string, over: Partial<CloudReservation> = {}): CloudReservation {
+  const offer = reservation(userId).instance;
+  return {
+    id,
+    userId,
+    provider: 'vast.ai',
+    offer: { ...offer, status: 'available', metadata: {} },
+    pricePerHour: 2,
+    createdAt: T0,
+    expiresAt: T0 + 8 * HOUR,
+    state: 'creating',
+    contractId: null,
+    updatedAt: T0,
+    error: null,
     ...over,
   };
 }
@@ -186,6 +204,22 @@ export function runRecordsContract(name: string, factory: RecordsFactory): void 
       ]);
     });
 
+    it("an active reservation takes its provider's status and connection details; an ended one does not", async (r) => {
+      const u = await r.addUser('st@example.com', 'st', false, null, T0);
+      await r.addReservations([reservation(u.id, { contractId: 'live' }), reservation(u.id, { contractId: 'gone' })]);
+      await r.setInstanceState('vast.ai', 'live', 'running', { ssh_host: 'ssh4.vast.ai', ssh_port: '20004' });
+      const live = (await r.reservation('vast.ai', 'live'))!;
+      assert.deepEqual(
+        [live.instance.status, live.instance.metadata],
+        ['running', { contract_id: 'live', ssh_host: 'ssh4.vast.ai', ssh_port: '20004' }],
+      );
+      const gone = (await r.reservation('vast.ai', 'gone'))!;
+      await r.endReservation(gone, T0 + HOUR);
+      await r.setInstanceState('vast.ai', 'gone', 'running', { ssh_host: 'x' });
+      assert.deepEqual((await r.reservation('vast.ai', 'gone'))!.instance, gone.instance);
+      await r.setInstanceState('vast.ai', 'nothing', 'running', {}); // no such reservation: nothing happens
+    });
+
     it("one request's reservations are recorded together or not at all", async (r) => {
       const u = await r.addUser('jo@example.com', 'jo', false, null, T0);
       await r.addReservation(reservation(u.id, { contractId: 'taken' }));
@@ -242,6 +276,45 @@ export function runRecordsContract(name: string, factory: RecordsFactory): void 
       const [active] = await r.activeReservations();
       active!.instance.metadata['contract_id'] = 'changed';
       assert.equal((await r.reservation('vast.ai', 'c1'))!.instance.metadata['contract_id'], 'c1');
+    });
+
+    it('a cloud reservation: creating before the provider is asked, running once recorded, destroyed at its end', async (r) => {
+      const u = await r.addUser('cy@example.com', 'cy', false, null, T0);
+      await r.addCloudReservation(cloud(u.id, 'r1'));
+      await r.addCloudReservation(cloud(u.id, 'r2', { createdAt: T0 + 1 }));
+      await assert.rejects(r.addCloudReservation(cloud(u.id, 'r1')));
+      assert.deepEqual(await r.cloudReservation('r1'), cloud(u.id, 'r1'));
+      assert.equal(await r.cloudReservation('nope'), null);
+      await r.setCloudContract('r1', 'c1', T0 + 5);
+      assert.deepEqual(await r.cloudReservationByContract('vast.ai', 'c1'), {
+        ...cloud(u.id, 'r1'),
+        contractId: 'c1',
+        updatedAt: T0 + 5,
+      });
+      // Recording the active reservation is what makes it run.
+      await r.addReservations([reservation(u.id, { contractId: 'c1', createdAt: T0 + 6 })]);
+      assert.equal((await r.cloudReservation('r1'))!.state, 'running');
+      assert.deepEqual(
+        (await r.cloudReservations(['creating'])).map((c) => c.id),
+        ['r2'],
+      );
+      assert.equal(await r.moveCloudReservation('r1', ['running'], 'destroying', T0 + 7), true);
+      assert.equal(await r.moveCloudReservation('r1', ['running'], 'destroying', T0 + 8), false);
+      assert.deepEqual(
+        (await r.cloudReservations(['running', 'destroying'], 'vast.ai')).map((c) => [c.id, c.state]),
+        [['r1', 'destroying']],
+      );
+      assert.deepEqual(await r.cloudReservations(['destroying'], 'io.net'), []);
+      // Ending the active reservation confirms the destroy, in the same write as its charge.
+      await r.endReservation((await r.reservation('vast.ai', 'c1'))!, T0 + HOUR);
+      assert.deepEqual(
+        { ...(await r.cloudReservation('r1'))!, offer: null },
+        { ...cloud(u.id, 'r1'), offer: null, contractId: 'c1', state: 'destroyed', updatedAt: T0 + HOUR },
+      );
+      assert.equal(await r.moveCloudReservation('r2', ['creating'], 'failed', T0 + 9, 'offer taken'), true);
+      const failed = (await r.cloudReservation('r2'))!;
+      assert.deepEqual([failed.state, failed.error, failed.updatedAt], ['failed', 'offer taken', T0 + 9]);
+      assert.deepEqual(await r.cloudReservations(['creating', 'running', 'destroying']), []);
     });
   });
 }

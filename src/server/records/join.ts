@@ -1,5 +1,5 @@
 // One object answering every port, from one part per port (each implementation's modules).
-import type { ApiKeyRecords, Records, ReservationRecords, SettingRecords, UserRecords } from './ports.js';
+import type { ApiKeyRecords, CloudRecords, Records, ReservationRecords, SettingRecords, UserRecords } from './ports.js';
 
 /** The methods of `part`'s class as own properties bound to it, so parts spread into one object. */
 function methodsOf<Port>(part: Port & object): Port {
@@ -13,6 +13,7 @@ export interface RecordParts {
   apiKeys: ApiKeyRecords;
   reservations: ReservationRecords;
   settings: SettingRecords;
+  cloud: CloudRecords;
   close(): void;
 }
 
@@ -22,6 +23,7 @@ export function joinRecords(parts: RecordParts): Records {
     ...methodsOf(parts.apiKeys),
     ...methodsOf(parts.reservations),
     ...methodsOf(parts.settings),
+    ...methodsOf(parts.cloud),
     close: () => parts.close(),
   };
 }

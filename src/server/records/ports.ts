@@ -107,10 +107,57 @@ export interface ReservationRecords {
   /** Reservations ever made, per provider. */
   countByProvider(): Map<string, number>;
   activeCountsByHost(): HostCount[];
+  /** What its provider says of an active reservation now: its status, and metadata merged in. */
+  setInstanceState(
+    provider: string,
+    contractId: string,
+    status: string,
+    metadata: Record<string, string>,
+  ): Promise<void>;
   /** Ends a reservation and charges its real cost (price × time held), once; null when it had ended. */
   endReservation(r: ServerReservation, endedAt: number): Promise<Transaction | null>;
   /** The user's ledger, newest first. */
   transactions(userId: string, limit: number, offset: number): Promise<{ items: Transaction[]; total: number }>;
+}
+
+/** Where a cloud reservation is: recorded before the provider is asked, so no creation goes unseen. */
+export type CloudState = 'creating' | 'running' | 'destroying' | 'destroyed' | 'failed';
+
+/**
+ * One reservation of a cloud marketplace, from before its creation to its confirmed end. Its id is the
+ * one in the instance's label (`canhazgpu:<id>:<expiry>`), so an instance made by a server that died
+ * before hearing the answer is found again. The active reservation (ServerReservation) exists while
+ * it runs: addReservations moves a `creating` one with that contract id to `running`, endReservation
+ * a `running` or `destroying` one to `destroyed`, in the same write.
+ */
+export interface CloudReservation {
+  id: string;
+  userId: string;
+  provider: string;
+  /** The offer chosen (a replacement offer may be rented instead: the active reservation says). */
+  offer: GpuInstance;
+  pricePerHour: number;
+  createdAt: number;
+  expiresAt: number;
+  state: CloudState;
+  /** Known once the provider answered the creation. */
+  contractId: string | null;
+  updatedAt: number;
+  /** Why it failed, one line. */
+  error: string | null;
+}
+
+export interface CloudRecords {
+  /** Records a creation about to be asked for (state `creating`). */
+  addCloudReservation(c: CloudReservation): Promise<void>;
+  /** The contract id a creation was answered with; it stays `creating` until recorded as active. */
+  setCloudContract(id: string, contractId: string, now: number): Promise<void>;
+  /** Moves it from one of `from` to `to` (with why, for `failed`); false when it was in none of them. */
+  moveCloudReservation(id: string, from: CloudState[], to: CloudState, now: number, error?: string): Promise<boolean>;
+  cloudReservation(id: string): Promise<CloudReservation | null>;
+  cloudReservationByContract(provider: string, contractId: string): Promise<CloudReservation | null>;
+  /** Those in one of `states`, of every provider or one, oldest first. */
+  cloudReservations(states: CloudState[], provider?: string): Promise<CloudReservation[]>;
 }
 
 /** Small named values the server keeps (strategy, local price, token secret). */
@@ -123,7 +170,7 @@ export interface SettingRecords {
 }
 
 /** Everything, as one opened set of records (the accounts file, or memory). */
-export interface Records extends UserRecords, ApiKeyRecords, ReservationRecords, SettingRecords {
+export interface Records extends UserRecords, ApiKeyRecords, ReservationRecords, SettingRecords, CloudRecords {
   close(): void;
 }
 

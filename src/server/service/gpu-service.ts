@@ -4,34 +4,53 @@ import { costEstimate, type GpuInstance, type InstanceFilters } from '../../doma
 import type { Clock } from '../../domain/ports.js';
 import type { Strategy } from '../../domain/selection.js';
 import type { Provider } from '../../providers/provider.js';
-import type { ReservationRecords, ServerReservation, SettingRecords, Transaction, User } from '../records/ports.js';
+import type {
+  CloudRecords,
+  ReservationRecords,
+  ServerReservation,
+  SettingRecords,
+  Transaction,
+  User,
+} from '../records/ports.js';
+import { CloudLifecycle, type CloudSweep } from './cloud-lifecycle.js';
 import { Ledger } from './ledger.js';
 import { LoadBalancing, type LoadInfo } from './load-balancing.js';
 import { ProviderSet } from './providers.js';
+import { DEFAULT_CLOUD_MONEY, SpendingCaps, type CloudMoney } from './spending-caps.js';
 import { Reserving, type ReserveInput, type ReserveOutcome } from './reserving.js';
 import { DEFAULT_PROVIDER_TIMEOUTS, type ProviderTimeouts } from './timeout.js';
 
+export type { CloudFinding, CloudSweep } from './cloud-lifecycle.js';
 export type { LoadInfo } from './load-balancing.js';
 export type { CreationError, ReserveInput, ReserveOutcome } from './reserving.js';
 export { poolUser } from './reserving.js';
 export { DEFAULT_PROVIDER_TIMEOUTS, type ProviderTimeouts } from './timeout.js';
+export { DEFAULT_CLOUD_MONEY, type CloudMoney } from './spending-caps.js';
 
 export class GpuService {
   private readonly providers: ProviderSet;
   private readonly balancing: LoadBalancing;
   private readonly ledger: Ledger;
   private readonly reserving: Reserving;
+  private readonly cloud: CloudLifecycle;
 
   constructor(
-    records: ReservationRecords & SettingRecords,
+    records: ReservationRecords & SettingRecords & CloudRecords,
     providers: Provider[],
     clock: Clock,
     timeouts: ProviderTimeouts = DEFAULT_PROVIDER_TIMEOUTS,
+    money: CloudMoney = DEFAULT_CLOUD_MONEY,
   ) {
     this.providers = new ProviderSet(providers, timeouts);
     this.balancing = new LoadBalancing(records);
-    this.ledger = new Ledger(records, this.providers, clock, timeouts);
-    this.reserving = new Reserving(records, this.providers, this.balancing, clock, timeouts);
+    this.cloud = new CloudLifecycle(records, this.providers, clock, timeouts);
+    this.ledger = new Ledger(records, this.providers, clock, timeouts, this.cloud);
+    const cloudProvider = (name: string) => {
+      const p = this.providers.get(name);
+      return p !== undefined && CloudLifecycle.handles(p);
+    };
+    const caps = new SpendingCaps(records, clock, money, cloudProvider);
+    this.reserving = new Reserving(records, this.providers, this.balancing, clock, timeouts, this.cloud, money, caps);
   }
 
   static costs(totalPricePerHour: number) {
@@ -58,6 +77,11 @@ export class GpuService {
     return this.providers.listInstances(filters);
   }
 
+  /** Matching instances and each provider's answer (`ok`, or why it failed). */
+  listWithAnswers(filters: InstanceFilters): Promise<{ instances: GpuInstance[]; answers: Record<string, string> }> {
+    return this.providers.listWithAnswers(filters);
+  }
+
   /** Reserves, as one request; `idle()` waits for those in flight (a shutdown must not cut them). */
   reserve(user: User, input: ReserveInput): Promise<ReserveOutcome> {
     return this.reserving.reserve(user, input);
@@ -71,6 +95,11 @@ export class GpuService {
   /** Frees grants that no reservation records (see Reserving.releaseUnrecorded). */
   releaseUnrecorded(): Promise<string[]> {
     return this.reserving.releaseUnrecorded();
+  }
+
+  /** Destroys what is due on the marketplaces and reconciles their labelled instances (see CloudLifecycle.sweep). */
+  sweepCloud(fix = false): Promise<CloudSweep> {
+    return this.cloud.sweep(fix);
   }
 
   /** Ends reservations their provider no longer holds (expired, reclaimed), charging up to their end. */

@@ -1,8 +1,9 @@
 // Ending reservations and what they cost: by their owner (or an admin), or because their provider
 // no longer holds them (expired, reclaimed); each end writes its real charge to the ledger once.
 import type { Clock } from '../../domain/ports.js';
-import { ApiError } from '../errors.js';
+import { ApiError, firstLineOf } from '../errors.js';
 import type { ReservationRecords, ServerReservation, Transaction, User } from '../records/ports.js';
+import type { CloudLifecycle } from './cloud-lifecycle.js';
 import type { ProviderSet } from './providers.js';
 import { withTimeout, type ProviderTimeouts } from './timeout.js';
 
@@ -12,6 +13,7 @@ export class Ledger {
     private readonly providers: ProviderSet,
     private readonly clock: Clock,
     private readonly timeouts: ProviderTimeouts,
+    private readonly cloud: CloudLifecycle,
   ) {}
 
   /** Ends reservations their provider no longer holds (expired, reclaimed), charging up to their end. */
@@ -55,7 +57,17 @@ export class Ledger {
       // Contract ids others could guess say no more than "not yours"; the id itself is not echoed.
       throw new ApiError('PERMISSION_DENIED', 'that reservation belongs to another user');
     }
-    await this.providers.get(providerName)?.destroy(contractId);
+    const provider = this.providers.get(providerName);
+    // On record before the marketplace is asked: an end it does not confirm is retried by the sweep.
+    await this.cloud.ending(providerName, contractId);
+    try {
+      await provider?.destroy(contractId);
+    } catch (err) {
+      throw new ApiError(
+        'UNAVAILABLE',
+        `${providerName} did not confirm the end of ${contractId} (${firstLineOf(err)}); the server retries until it does`,
+      );
+    }
     return { transaction: await this.records.endReservation(r, Math.min(this.clock.now(), r.expiresAt)) };
   }
 

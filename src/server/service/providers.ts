@@ -2,6 +2,7 @@
 import { matchesFilters, namedProvider, type GpuInstance, type InstanceFilters } from '../../domain/instances.js';
 import type { Provider } from '../../providers/provider.js';
 import { ApiError, firstLineOf } from '../errors.js';
+import { MAX_GPUS_PER_INSTANCE } from '../request-limits.js';
 import { withTimeout, type ProviderTimeouts } from './timeout.js';
 
 export class ProviderSet {
@@ -40,25 +41,41 @@ export class ProviderSet {
         throw new ApiError('INVALID_ARGUMENT', `${name} must be a number of at least 0`);
       }
     }
+    const n = f.numGpus;
+    if (n !== undefined && (!Number.isInteger(n) || n < 1 || n > MAX_GPUS_PER_INSTANCE)) {
+      throw new ApiError('INVALID_ARGUMENT', `num_gpus must be a whole number from 1 to ${MAX_GPUS_PER_INSTANCE}`);
+    }
   }
 
   async listInstances(filters: InstanceFilters): Promise<GpuInstance[]> {
+    return (await this.listWithAnswers(filters)).instances;
+  }
+
+  /**
+   * Matching instances, and each provider's answer (`ok`, or why it failed). The filters go down to
+   * each provider (a marketplace pushes what its search can evaluate exactly) and are checked again here.
+   */
+  async listWithAnswers(
+    filters: InstanceFilters,
+  ): Promise<{ instances: GpuInstance[]; answers: Record<string, string> }> {
     this.checkFilters(filters);
     const named = namedProvider(filters);
     const providers = named ? [this.byName.get(named)!] : this.all();
     const lists = await Promise.all(
       providers.map((p) =>
-        withTimeout(p.available(), this.timeouts.listMs, `${p.name}'s listing`).then(
+        withTimeout(p.available(filters), this.timeouts.listMs, `${p.name}'s listing`).then(
           (instances) => ({ instances, failure: null }),
-          (err: unknown) => ({ instances: [] as GpuInstance[], failure: `${p.name}: ${firstLineOf(err)}` }),
+          (err: unknown) => ({ instances: [] as GpuInstance[], failure: firstLineOf(err) }),
         ),
       ),
     );
-    const failures = lists.flatMap((l) => (l.failure ? [l.failure] : []));
+    const failures = lists.flatMap((l, n) => (l.failure ? [`${providers[n]!.name}: ${l.failure}`] : []));
     // A provider that cannot list is an outage, not "no matching GPUs": say so when nothing else answered.
     if (failures.length === providers.length) {
       throw new ApiError('UNAVAILABLE', `cannot list GPU instances (${failures.join('; ')})`);
     }
-    return lists.flatMap((l) => l.instances).filter((i) => matchesFilters(i, filters));
+    const answers = Object.fromEntries(lists.map((l, n) => [providers[n]!.name, l.failure ?? 'ok']));
+    const instances = lists.flatMap((l) => l.instances).filter((i) => matchesFilters(i, filters));
+    return { instances, answers };
   }
 }

@@ -6,12 +6,9 @@ import type { Clock } from '../../domain/ports.js';
 import { SERVER_HOLDER_PREFIX } from '../../providers/provider.js';
 import { ApiError, firstLineOf } from '../errors.js';
 import type { ReservationRecords, User } from '../records/ports.js';
-import {
-  DEFAULT_DURATION_HOURS,
-  MAX_DURATION_HOURS,
-  MAX_GPUS_PER_REQUEST,
-  MIN_DURATION_HOURS,
-} from '../request-limits.js';
+import { MAX_GPUS_PER_REQUEST, MIN_DURATION_HOURS } from '../request-limits.js';
+import { CloudLifecycle } from './cloud-lifecycle.js';
+import type { CloudMoney, SpendingCaps } from './spending-caps.js';
 import type { LoadBalancing } from './load-balancing.js';
 import type { ProviderSet } from './providers.js';
 import { withTimeout, type ProviderTimeouts } from './timeout.js';
@@ -51,8 +48,9 @@ const FAILURE_LATENCY_MS = 5_000;
 
 const claimKey = (i: GpuInstance) => `${i.provider}\u0000${i.id}`;
 
-type Made = { instance: GpuInstance; contractId: string };
-type Failed = { instance: GpuInstance; error: string };
+/** `cloudId`: the record of a marketplace's creation (see CloudLifecycle), null for this host's pool. */
+type Made = { instance: GpuInstance; contractId: string; cloudId: string | null };
+type Failed = { instance: GpuInstance; error: string; cloudId: string | null };
 
 export class Reserving {
   private readonly claims = new Claims();
@@ -66,6 +64,9 @@ export class Reserving {
     private readonly balancing: LoadBalancing,
     private readonly clock: Clock,
     private readonly timeouts: ProviderTimeouts,
+    private readonly cloud: CloudLifecycle,
+    private readonly money: CloudMoney,
+    private readonly caps: SpendingCaps,
   ) {}
 
   /** Reserves, as one request; `idle()` waits for those in flight (a shutdown must not cut them). */
@@ -88,29 +89,43 @@ export class Reserving {
     if (!Number.isInteger(count) || count < 1 || count > MAX_GPUS_PER_REQUEST) {
       throw new ApiError('INVALID_ARGUMENT', `count must be a whole number from 1 to ${MAX_GPUS_PER_REQUEST}`);
     }
-    const hours = input.durationHours ?? DEFAULT_DURATION_HOURS;
-    if (!Number.isFinite(hours) || hours < MIN_DURATION_HOURS || hours > MAX_DURATION_HOURS) {
+    const hours = input.durationHours ?? this.money.defaultHours;
+    const maxHours = this.money.maxHours;
+    if (!Number.isFinite(hours) || hours < MIN_DURATION_HOURS || hours > maxHours) {
       throw new ApiError(
         'INVALID_ARGUMENT',
-        `duration_hours must be from ${MIN_DURATION_HOURS.toFixed(4)} ` + `(one minute) to ${MAX_DURATION_HOURS}`,
+        `duration_hours must be from ${MIN_DURATION_HOURS.toFixed(4)} ` + `(one minute) to ${maxHours}`,
       );
     }
-    const candidates = await this.unclaimed(input.filters);
-    // From here to the claims, nothing awaits: two requests never choose the same instance.
-    if (candidates.length < count) {
-      throw new ApiError(
-        'FAILED_PRECONDITION',
-        `Only ${candidates.length} GPU instances match the filters; ` + `requested ${count}`,
-        { matched: candidates.length, requested: count },
-      );
-    }
-    // Until they are recorded, the strategies count these picks as the reservations they will be.
-    const chosen = this.balancing.choose(candidates, count);
-    for (const instance of chosen) this.claims.take(claimKey(instance));
+    const committed = await this.caps.committed(user);
     try {
-      return await this.create(user, input, chosen, hours * 3_600_000);
+      const listing = await this.unclaimed(input.filters);
+      // From here to the claims, nothing awaits: two requests never choose the same instance.
+      const candidates = listing.free();
+      listing.done();
+      if (candidates.length < count) {
+        throw new ApiError(
+          'FAILED_PRECONDITION',
+          `Only ${candidates.length} GPU instances match the filters; ` + `requested ${count}`,
+          { matched: candidates.length, requested: count },
+        );
+      }
+      // Until they are recorded, the strategies count these picks as the reservations they will be.
+      const chosen = this.balancing.choose(candidates, count);
+      // Refused before anything is claimed or created; taken at once, so the user's other requests count it.
+      const estimate = chosen
+        .filter((i) => CloudLifecycle.handles(this.providers.get(i.provider)!))
+        .reduce((sum, i) => sum + i.pricePerHour * hours, 0);
+      const hold = this.caps.take(committed, estimate);
+      for (const instance of chosen) this.claims.take(claimKey(instance));
+      try {
+        return await this.create(user, input, chosen, hours * 3_600_000);
+      } finally {
+        this.balancing.settle(chosen);
+        hold.release();
+      }
     } finally {
-      this.balancing.settle(chosen);
+      this.caps.done(committed);
     }
   }
 
@@ -119,22 +134,28 @@ export class Reserving {
     const provider = this.providers.get(instance.provider)!;
     const started = performance.now();
     let created = false;
+    let cloudId: string | null = null;
     try {
+      // A marketplace's creation is on record before it is asked for: a crash after it is found again.
+      if (CloudLifecycle.handles(provider)) cloudId = await this.cloud.begin(user, instance, durationMs);
       const contractId = await withTimeout(
-        provider.create(instance, poolUser(user), durationMs),
+        provider.create(instance, poolUser(user), durationMs, cloudId ?? undefined),
         this.timeouts.createMs,
         `${provider.name} creating ${instance.id}`,
         (late) => provider.destroy(late),
       );
       created = true;
+      if (cloudId) await this.cloud.created(cloudId, contractId);
       this.balancing.recordLatency(instance.provider, performance.now() - started);
       // What the caller gets back: the instance as reserved, its contract id in the metadata.
       const metadata = { ...instance.metadata, contract_id: contractId };
-      return { instance: { ...instance, status: 'reserved', metadata }, contractId };
+      return { instance: { ...instance, status: 'reserved', metadata }, contractId, cloudId };
     } catch (err) {
+      // Made but not noted: it stays `creating`, and the next sweep destroys it once this request is over.
+      if (cloudId && !created) await this.cloud.failed(cloudId, firstLineOf(err));
       // A failure is no fast answer: least_response_time must not prefer a provider that fails at once.
       this.balancing.recordLatency(instance.provider, Math.max(performance.now() - started, FAILURE_LATENCY_MS));
-      return { instance, error: firstLineOf(err) };
+      return { instance, error: firstLineOf(err), cloudId };
     } finally {
       this.claims.settle(claimKey(instance), created);
     }
@@ -147,8 +168,22 @@ export class Reserving {
     chosen: GpuInstance[],
     durationMs: number,
   ): Promise<ReserveOutcome> {
-    const { count } = input;
     const attempts = await Promise.all(chosen.map((instance) => this.createOne(user, instance, durationMs)));
+    try {
+      return await this.keep(user, input, attempts, durationMs);
+    } finally {
+      this.cloud.settle(attempts.flatMap((a) => (a.cloudId ? [a.cloudId] : [])));
+    }
+  }
+
+  /** Records what was made, or gives it all back. */
+  private async keep(
+    user: User,
+    input: ReserveInput,
+    attempts: Array<Made | Failed>,
+    durationMs: number,
+  ): Promise<ReserveOutcome> {
+    const { count } = input;
     const reserved = attempts.flatMap((a) => ('contractId' in a ? [a] : []));
     const errors = attempts.flatMap((a) =>
       'error' in a ? [{ instanceId: a.instance.id, provider: a.instance.provider, error: a.error }] : [],
@@ -194,25 +229,38 @@ export class Reserving {
     };
   }
 
-  /** Matching instances no other request is taking or took after this listing began. */
-  private async unclaimed(filters: InstanceFilters): Promise<GpuInstance[]> {
+  /**
+   * Matching instances no other request is taking or took after this listing began, as a function
+   * to call where nothing awaits until the claims are taken: a request whose listing ended at the same
+   * moment may claim some in between. The mark is held until `done`.
+   */
+  private async unclaimed(filters: InstanceFilters): Promise<{ free: () => GpuInstance[]; done: () => void }> {
     const mark = this.claims.beginListing();
     try {
-      return (await this.providers.listInstances(filters)).filter((i) => this.claims.free(claimKey(i), mark));
-    } finally {
+      const listed = await this.providers.listInstances(filters);
+      let ended = false;
+      return {
+        free: () => listed.filter((i) => this.claims.free(claimKey(i), mark)),
+        done: () => {
+          if (!ended) this.claims.endListing(mark);
+          ended = true;
+        },
+      };
+    } catch (err) {
       this.claims.endListing(mark);
+      throw err;
     }
   }
 
   /** Ends contracts made for a request that will not keep them; a provider's failure here is not the caller's. */
   private async giveBack(reserved: Made[]): Promise<void> {
     await Promise.all(
-      reserved.map((r) =>
-        this.providers
-          .get(r.instance.provider)!
-          .destroy(r.contractId)
-          .catch(() => false),
-      ),
+      reserved.map((r) => {
+        const provider = this.providers.get(r.instance.provider)!;
+        // A marketplace's end is on record first, and retried by the sweep until confirmed.
+        if (r.cloudId) return this.cloud.giveBack(r.cloudId, provider, r.contractId);
+        return provider.destroy(r.contractId).catch(() => false);
+      }),
     );
   }
 
@@ -228,7 +276,7 @@ export class Reserving {
     const begun = this.begun;
     const released: string[] = [];
     for (const provider of this.providers.all()) {
-      if (!provider.heldForServer) continue;
+      if (!provider.heldForServer || CloudLifecycle.handles(provider)) continue;
       if (this.inFlight.size > 0) return released;
       const held = await provider.heldForServer();
       const recorded = await this.records.recordedActive(provider.name, held);

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { AllocationRequest } from '../../domain/allocation.js';
 import { NotEnoughGpusError, UsageError } from '../../domain/errors.js';
+import { GpusUnavailableError } from '../../domain/gpu-ids.js';
 import { defaultLiveness } from '../../domain/liveness.js';
 import { peerCredentials } from '../../host/peer-credentials.js';
 import { runStoreContract } from '../contract.case.test.js';
@@ -199,6 +200,36 @@ describe('what the agent lets an ordinary user do', () => {
       await assert.rejects(p.asAlice.setOwner(r.token, swollen), UsageError);
       await assert.rejects(p.asAlice.setOwner(r.token, { ...swollen, startTime: 12 as unknown as string }), UsageError);
       assert.deepEqual(await p.asAlice.setOwner(r.token, { ...swollen, startTime: '123456' }), [0]);
+    } finally {
+      await p.close();
+    }
+  });
+
+  test('chooses GPUs, extends and releases only as themself; the pool keeps its policy, root alone changes it', async () => {
+    const p = await pool();
+    try {
+      await assert.rejects(p.asAlice.setPolicy('mru-per-user'), UsageError);
+      await p.asRoot.setPolicy('mru-per-user');
+      assert.equal((await p.asAlice.snapshot()).policy, 'mru-per-user');
+      assert.deepEqual(await p.asBob.allocate(request({ user: 'bob', only: [2], exact: true, note: 'his' })), [2]);
+      await assert.rejects(p.asAlice.allocate(request({ only: [2, 7], exact: true })), (e: unknown) => {
+        assert.ok(e instanceof GpusUnavailableError, 'the class crosses the socket');
+        assert.deepEqual(e.reasons, ["GPU 2 is already reserved by user 'bob'", 'GPU ID 7 is out of range (0-3)']);
+        return true;
+      });
+      await assert.rejects(p.asAlice.allocate(request({ note: 'two\nlines' })), UsageError);
+      assert.deepEqual(await p.asAlice.allocate(request({ count: 2 })), [0, 1]);
+      await assert.rejects(p.asBob.extendManual('alice', T0, defaultLiveness(), 3_600_000), UsageError);
+      await assert.rejects(p.asAlice.extendManual('alice', T0, defaultLiveness(), -1), UsageError);
+      assert.deepEqual(
+        (await p.asAlice.extendManual('alice', T0, defaultLiveness(), 3_600_000)).map((g) => g.id),
+        [0, 1],
+      );
+      assert.deepEqual(await p.asAlice.releaseManual('alice', T0, defaultLiveness(), [1, 2]), [1]);
+      assert.deepEqual(
+        (await p.asRoot.snapshot()).slots.map((s) => s.reservation?.user ?? null),
+        ['alice', null, 'bob', null],
+      );
     } finally {
       await p.close();
     }

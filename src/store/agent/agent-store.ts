@@ -7,8 +7,8 @@ import { StoreUnavailableError } from '../../domain/errors.js';
 import type { EndReason, HistoryRecord } from '../../domain/history.js';
 import type { Liveness } from '../../domain/liveness.js';
 import type { PoolOwner } from '../../domain/pool-owner.js';
-import type { GpuReading, InitializeResult, ReadingStore, Store } from '../../domain/ports.js';
-import type { OwnerRef, PoolSnapshot } from '../../domain/reservation.js';
+import type { ExtendedGpu, GpuReading, InitializeResult, ReadingStore, Store } from '../../domain/ports.js';
+import type { AllocationPolicy, OwnerRef, PoolSnapshot } from '../../domain/reservation.js';
 import { type AgentAnswer, decodeLine, encodeLine, fromWire, LineSplitter, MAX_ANSWER_BYTES } from './protocol.js';
 import { agentSocketOf } from './socket-path.js';
 
@@ -140,8 +140,14 @@ export class AgentStore implements Store, ReadingStore {
   history(from: number, to: number): Promise<HistoryRecord[]> {
     return this.call('history', from, to);
   }
-  releaseManual(user: string, now: number, liveness: Liveness): Promise<number[]> {
-    return this.call('releaseManual', user, now, liveness);
+  releaseManual(user: string, now: number, liveness: Liveness, only?: readonly number[] | null): Promise<number[]> {
+    return this.call('releaseManual', user, now, liveness, only ?? null);
+  }
+  extendManual(user: string, now: number, liveness: Liveness, byMs: number): Promise<ExtendedGpu[]> {
+    return this.call('extendManual', user, now, liveness, byMs);
+  }
+  setPolicy(policy: AllocationPolicy): Promise<void> {
+    return this.call('setPolicy', policy);
   }
   latestReading(host: string): Promise<GpuReading | null> {
     return this.call('latestReading', host);

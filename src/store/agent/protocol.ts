@@ -9,6 +9,7 @@ import {
   StoreUnavailableError,
   UsageError,
 } from '../../domain/errors.js';
+import { GpusUnavailableError } from '../../domain/gpu-ids.js';
 
 export interface AgentRequest {
   id: number;
@@ -20,6 +21,8 @@ export interface WireError {
   name: string;
   message: string;
   fields?: Record<string, number>;
+  /** GpusUnavailableError: its sentences, one per GPU. */
+  reasons?: string[];
 }
 
 export type AgentAnswer = { id: number; result?: unknown; error?: WireError };
@@ -56,6 +59,7 @@ export function toWire(err: unknown): WireError {
   if (err instanceof PoolAlreadyInitializedError) {
     return { name: err.name, message: err.message, fields: { gpuCount: err.gpuCount } };
   }
+  if (err instanceof GpusUnavailableError) return { name: err.name, message: err.message, reasons: [...err.reasons] };
   if (err instanceof CanhazError) return { name: err.name, message: err.message };
   // Not a user's error: its text stays in the agent's log, the caller learns only that it failed.
   return { name: 'StoreUnavailableError', message: 'the canhazgpu agent failed to serve the request (see its log)' };
@@ -72,6 +76,8 @@ export function fromWire(wire: WireError): CanhazError {
       return new PoolNotInitializedError();
     case 'UsageError':
       return new UsageError(wire.message);
+    case 'GpusUnavailableError':
+      return new GpusUnavailableError((wire.reasons ?? [wire.message]).map(String));
     default:
       return new StoreUnavailableError(wire.message);
   }

@@ -8,7 +8,8 @@ import { UsageError } from '../../domain/errors.js';
 import { type EndReason, isEndReason } from '../../domain/history.js';
 import { livenessOf } from '../../domain/liveness.js';
 import type { Clock, GpuReading, OwnerProcesses, ReadingStore, Store } from '../../domain/ports.js';
-import type { OwnerRef, PoolSnapshot } from '../../domain/reservation.js';
+import { parseNote } from '../../domain/note.js';
+import { isAllocationPolicy, type OwnerRef, type PoolSnapshot } from '../../domain/reservation.js';
 
 export interface Caller {
   uid: number;
@@ -27,6 +28,9 @@ export interface GateOptions {
   /** The uid a process of this host runs as, or null when it is gone. */
   processUid(pid: number): number | null;
 }
+
+/** `reserve --extend` adds at most what a duration may be (ten years). */
+const MAX_EXTEND_MS = 10 * 365 * 86_400_000;
 
 /** Each caller's tokens carry its uid, so no two users' tokens can ever be the same string. */
 const tokenPrefix = (caller: Caller) => `uid${caller.uid}:`;
@@ -64,8 +68,11 @@ export class StoreGate {
       this.asThemself(caller, req.user);
       if (req.owner) this.theirProcess(caller, req.owner);
       const now = this.o.clock.now();
-      const liveness = livenessOf((await this.o.store.snapshot()).slots, this.o.owners.state, this.o.staleAfterMs);
-      return this.o.store.allocate({ ...req, now, token: this.token(caller, req.token), liveness });
+      const snapshot = await this.o.store.snapshot();
+      const liveness = livenessOf(snapshot.slots, this.o.owners.state, this.o.staleAfterMs);
+      // The pool's policy, not one the caller names.
+      const policy = snapshot.policy ?? 'lru';
+      return this.o.store.allocate({ ...req, now, token: this.token(caller, req.token), liveness, policy });
     },
     heartbeat: (caller, [token, now]) =>
       this.o.store.heartbeat(this.token(caller, token), caller.trusted ? (now as number) : this.o.clock.now()),
@@ -89,13 +96,32 @@ export class StoreGate {
         r.reservationId?.startsWith(prefix) ? { ...r, reservationId: r.reservationId.slice(prefix.length) } : r,
       );
     },
-    releaseManual: async (caller, [user, now, liveness]) => {
-      if (caller.trusted) return this.o.store.releaseManual(text(user, 'user'), now as number, liveness as never);
+    releaseManual: async (caller, [user, now, liveness, only]) => {
+      if (!ids(only)) throw new UsageError('the canhazgpu agent needs GPU ids as a list of numbers');
+      const chosen = only as number[] | null;
+      if (caller.trusted)
+        return this.o.store.releaseManual(text(user, 'user'), now as number, liveness as never, chosen);
       this.asThemself(caller, user);
-      const judged = livenessOf((await this.o.store.snapshot()).slots, this.o.owners.state, this.o.staleAfterMs);
-      return this.o.store.releaseManual(caller.user, this.o.clock.now(), judged);
+      return this.o.store.releaseManual(caller.user, this.o.clock.now(), await this.judged(), chosen);
+    },
+    extendManual: async (caller, [user, now, liveness, byMs]) => {
+      if (typeof byMs !== 'number' || !(byMs > 0 && byMs <= MAX_EXTEND_MS))
+        throw new UsageError('the canhazgpu agent needs a time to add of up to ten years');
+      if (caller.trusted) return this.o.store.extendManual(text(user, 'user'), now as number, liveness as never, byMs);
+      this.asThemself(caller, user);
+      return this.o.store.extendManual(caller.user, this.o.clock.now(), await this.judged(), byMs);
+    },
+    setPolicy: (caller, [policy]) => {
+      this.trustedOnly(caller, 'change the allocation policy');
+      if (!isAllocationPolicy(policy)) throw new UsageError('the canhazgpu agent knows no such allocation policy');
+      return this.o.store.setPolicy(policy);
     },
   };
+
+  /** The store's run owners as the agent judges them. */
+  private async judged() {
+    return livenessOf((await this.o.store.snapshot()).slots, this.o.owners.state, this.o.staleAfterMs);
+  }
 
   private trustedOnly(caller: Caller, what: string): void {
     if (!caller.trusted) throw new UsageError(`only root may ${what} in a store the canhazgpu agent keeps`);
@@ -176,6 +202,8 @@ function checkRequest(req: AllocationRequest): void {
     (req.expiryTime === null || Number.isFinite(req.expiryTime)) &&
     ids(req.inUse) &&
     ids(req.only) &&
-    ids(req.listed);
+    ids(req.listed) &&
+    (req.exact === undefined || typeof req.exact === 'boolean') &&
+    (req.note === undefined || req.note === null || (typeof req.note === 'string' && 'note' in parseNote(req.note)));
   if (!ok) throw new UsageError('the canhazgpu agent refused a malformed reservation request');
 }

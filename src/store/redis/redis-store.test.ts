@@ -137,7 +137,8 @@ describe('redis: sharing the pool with the Python and Go tools', () => {
     };
     await withPool(3, go, async (store) => {
       assert.deepEqual(await lines(store), [
-        'GPU 0: IN USE by Team Vision for 0h 1m 0s (run, last heartbeat 0h 0m 10s ago)',
+        // The Go tool's note shows in our status (and ours in theirs: the same `note` field).
+        'GPU 0: IN USE by Team Vision for 0h 1m 0s (run, last heartbeat 0h 0m 10s ago) [note: ablation]',
         'GPU 1: IN USE by frank for 0h 2m 0s (manual, expires in 1h 0m 0s)',
         'GPU 2: AVAILABLE (last released 2h 0m 0s ago)',
       ]);
@@ -158,6 +159,7 @@ describe('redis: sharing the pool with the Python and Go tools', () => {
           type: 'manual',
           expiryTime: NOW + 3600_500,
           owner: { host: 'h', pid: 7, startTime: '99' },
+          note: 'sweep 3',
         }),
       );
       const manual = JSON.parse((await admin.get('canhazgpu:gpu:0'))!);
@@ -171,6 +173,7 @@ describe('redis: sharing the pool with the Python and Go tools', () => {
         owner_host: 'h',
         owner_pid: 7,
         owner_start: '99',
+        note: 'sweep 3', // the Go rewrite's field: its status shows our note
       });
       const run = request();
       await store.allocate(run);
@@ -180,7 +183,11 @@ describe('redis: sharing the pool with the Python and Go tools', () => {
       assert.equal(entry.start_time, NOW_S);
       assert.equal('expiry_time' in entry, false);
       await store.releaseToken(run.token, NOW + 99_900);
-      assert.equal(await admin.get('canhazgpu:gpu:1'), JSON.stringify({ last_released: NOW_S + 99 }));
+      // Who gave it back is ours (admin --policy mru-per-user); the other tools ignore it.
+      assert.deepEqual(JSON.parse((await admin.get('canhazgpu:gpu:1'))!), {
+        last_released: NOW_S + 99,
+        last_released_by: 'alice',
+      });
     });
   });
 

@@ -13,8 +13,23 @@ import {
 import { DAY_MS, DEFAULT_HISTORY_DAYS, type EndReason, type HistoryRecord } from '../../domain/history.js';
 import type { Liveness } from '../../domain/liveness.js';
 import type { PoolOwner } from '../../domain/pool-owner.js';
-import type { Fleet, GpuReading, HostRecord, InitializeResult, ReadingStore, Store } from '../../domain/ports.js';
-import type { GpuSlot, OwnerRef, PoolSnapshot } from '../../domain/reservation.js';
+import { GpusUnavailableError } from '../../domain/gpu-ids.js';
+import type {
+  ExtendedGpu,
+  Fleet,
+  GpuReading,
+  HostRecord,
+  InitializeResult,
+  ReadingStore,
+  Store,
+} from '../../domain/ports.js';
+import {
+  type AllocationPolicy,
+  type GpuSlot,
+  isAllocationPolicy,
+  type OwnerRef,
+  type PoolSnapshot,
+} from '../../domain/reservation.js';
 import { decodeReading, encodeUsage } from '../reading-codec.js';
 import { decodeHostRecord, hostPatch, keysOfHost } from './fleet-schema.js';
 import {
@@ -24,6 +39,7 @@ import {
   HOSTS_KEY,
   PLAIN_HOST_KEY,
   PLAIN_KEYS,
+  POLICY_NAME,
   type PoolKeys,
   READING_TTL_S,
   readingKey,
@@ -55,6 +71,17 @@ export interface RedisStoreOptions {
 /** The URL with its password hidden, for messages. */
 export function redactUrl(url: string): string {
   return url.replace(/^(redis(?:s|\+sentinel)?:\/\/[^:@/]*:)[^@/]*@/i, '$1***@');
+}
+
+/** The arguments the scripts over one user's reservations start with: who, when, and which owners live. */
+function userScope(user: string, now: number, liveness: Liveness): Array<string | number> {
+  return [
+    user,
+    now / 1000,
+    liveness.staleAfterMs / 1000,
+    JSON.stringify([...liveness.deadTokens]),
+    JSON.stringify([...liveness.liveTokens]),
+  ];
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -260,13 +287,20 @@ export class RedisStore implements Store, ReadingStore, Fleet {
     const gpuCount = await this.poolSize();
     const pipeline = this.redis.pipeline();
     for (const key of this.gpuKeys(gpuCount)) pipeline.get(key);
+    pipeline.get(this.keys.key(POLICY_NAME));
     const replies = (await this.call(() => pipeline.exec())) ?? [];
+    const [policyErr, policy] = replies.pop() ?? [null, null];
     const slots: GpuSlot[] = replies.map(([err, value], id) =>
       err
         ? { id, reservation: null, lastReleased: null, problem: `${this.keys.gpu(id)}: ${err.message.split('\n')[0]}` }
         : decodeSlot(id, value as string | null, this.keys),
     );
-    return { gpuCount, slots };
+    return { gpuCount, slots, ...(!policyErr && isAllocationPolicy(policy) ? { policy } : {}) };
+  }
+
+  async setPolicy(policy: AllocationPolicy): Promise<void> {
+    await this.poolSize(); // throws when the pool was never set up
+    await this.call(() => this.redis.set(this.keys.key(POLICY_NAME), policy));
   }
 
   /** The history's retention in whole seconds, as the scripts take it. */
@@ -362,6 +396,8 @@ export class RedisStore implements Store, ReadingStore, Fleet {
           JSON.stringify([...req.liveness.liveTokens]),
           JSON.stringify(req.listed ?? null),
           this.retentionS,
+          req.policy === 'mru-per-user' ? req.user : '',
+          req.exact ? '1' : '0',
         ],
       );
       switch (reply[0]) {
@@ -369,6 +405,8 @@ export class RedisStore implements Store, ReadingStore, Fleet {
           return reply.slice(1).map(Number);
         case 'short':
           throw new NotEnoughGpusError(req.count, Number(reply[1]), Number(reply[2]), Number(reply[3]));
+        case 'unavailable':
+          throw new GpusUnavailableError(reply.slice(1).map(String));
         case 'locked':
           if (Date.now() > deadline)
             throw new CanhazError(`Failed to acquire allocation lock after ${attempt} attempts`);
@@ -392,15 +430,20 @@ export class RedisStore implements Store, ReadingStore, Fleet {
     return this.idsOverPool('release-token', [token, Math.floor(now / 1000), reason, this.retentionS]);
   }
 
-  releaseManual(user: string, now: number, liveness: Liveness): Promise<number[]> {
+  releaseManual(user: string, now: number, liveness: Liveness, only?: readonly number[] | null): Promise<number[]> {
     return this.idsOverPool('release-manual', [
-      user,
-      now / 1000,
-      liveness.staleAfterMs / 1000,
-      JSON.stringify([...liveness.deadTokens]),
-      JSON.stringify([...liveness.liveTokens]),
+      ...userScope(user, now, liveness),
       this.retentionS,
+      JSON.stringify(only ?? null),
     ]);
+  }
+
+  async extendManual(user: string, now: number, liveness: Liveness, byMs: number): Promise<ExtendedGpu[]> {
+    const reply = (await this.overPool('extend-manual', [], [...userScope(user, now, liveness), byMs / 1000])).slice(1);
+    const extended: ExtendedGpu[] = [];
+    for (let i = 0; i + 1 < reply.length; i += 2)
+      extended.push({ id: Number(reply[i]), expiryTime: Number(reply[i + 1]) * 1000 });
+    return extended;
   }
 
   async history(from: number, to: number): Promise<HistoryRecord[]> {

@@ -52,6 +52,9 @@ export const readingLockKey = (host: string) => `${PREFIX}reading_lock:${host}`;
 /** A reading nobody refreshes goes away by itself (commands want one seconds old at most). */
 export const READING_TTL_S = 300;
 export const gpuKey = PLAIN_KEYS.gpu;
+/** Ours alone: `admin --policy` (the Go rewrite always prefers a user's recent GPUs and keeps no setting), per pool. */
+export const POLICY_NAME = 'allocation_policy';
+export const POLICY_KEY = PLAIN_KEYS.key(POLICY_NAME);
 
 /** Unix seconds from a JSON number or an RFC 3339 string; null when absent, undefined when unreadable. */
 export function readTime(value: unknown): number | null | undefined {
@@ -89,7 +92,10 @@ export function decodeSlot(id: number, raw: string | null, keys: PoolKeys = PLAI
   const e = entry as Record<string, unknown>;
   const released = readTime(e['last_released']);
   const lastReleased = released === null || released === undefined ? null : ms(released);
-  if (e['user'] === undefined || e['user'] === null || e['user'] === '') return { id, reservation: null, lastReleased };
+  if (e['user'] === undefined || e['user'] === null || e['user'] === '') {
+    const by = e['last_released_by'];
+    return { id, reservation: null, lastReleased, ...(typeof by === 'string' ? { lastReleasedBy: by } : {}) };
+  }
   if (typeof e['user'] !== 'string') return problem(`user is not a string`);
   const start = readTime(e['start_time']);
   const heartbeat = readTime(e['last_heartbeat']);
@@ -118,6 +124,8 @@ export function decodeSlot(id: number, raw: string | null, keys: PoolKeys = PLAI
             startTime: typeof e['owner_start'] === 'string' ? e['owner_start'] : null,
           }
         : null,
+    // The Go rewrite's field, so each tool shows the other's notes.
+    ...(typeof e['note'] === 'string' && e['note'] !== '' ? { note: e['note'] } : {}),
   };
   return { id, reservation, lastReleased };
 }
@@ -138,6 +146,7 @@ export function encodeReservation(r: Reservation): string {
     ...(r.type === 'manual' && r.expiryTime !== null ? { expiry_time: seconds(r.expiryTime) } : {}),
     ...(r.token ? { reservation_id: r.token } : {}),
     ...(r.owner ? { owner_host: r.owner.host, owner_pid: r.owner.pid, owner_start: r.owner.startTime } : {}),
+    ...(r.note ? { note: r.note } : {}),
   });
 }
 

@@ -21,6 +21,7 @@ export const SCRIPT_NAMES = [
   'set-owner',
   'release-token',
   'release-manual',
+  'extend-manual',
   'initialize',
   'register-host',
 ] as const;

@@ -14,7 +14,13 @@ export interface GpuRecord {
   owner_pid: number | null;
   owner_start: string | null;
   last_released: number | null;
+  /** Added later (columns.ts): absent in a store no write has touched since. */
+  note?: unknown;
+  last_released_by?: unknown;
 }
+
+/** Text, or null for anything else (every user may write the file). */
+const text = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
 /** Why a row cannot be read (the file is writable by every user, and SQLite keeps any type), or null. */
 function unreadable(row: GpuRecord): string | null {
@@ -33,6 +39,7 @@ export function toSlot(row: GpuRecord): GpuSlot {
   const problem = unreadable(row);
   if (problem) return { id: row.id, reservation: null, lastReleased: null, problem };
   let reservation: Reservation | null = null;
+  const note = text(row.note);
   if (row.user !== null && row.type !== null) {
     reservation = {
       user: row.user,
@@ -45,11 +52,15 @@ export function toSlot(row: GpuRecord): GpuSlot {
         row.owner_host !== null && row.owner_pid !== null
           ? { host: row.owner_host, pid: row.owner_pid, startTime: row.owner_start }
           : null,
+      ...(note ? { note } : {}),
     };
   }
-  return { id: row.id, reservation, lastReleased: row.last_released };
+  return { id: row.id, reservation, lastReleased: row.last_released, lastReleasedBy: text(row.last_released_by) };
 }
 
 /** What a released slot's columns are set to. */
 export const CLEARED = `user = NULL, type = NULL, start_time = NULL, last_heartbeat = NULL, expiry_time = NULL,
-  token = NULL, owner_host = NULL, owner_pid = NULL, owner_start = NULL`;
+  token = NULL, owner_host = NULL, owner_pid = NULL, owner_start = NULL, note = NULL`;
+
+/** A release's columns: cleared, released now (the statement's first parameter), by the user who held it. */
+export const RELEASED = `${CLEARED}, last_released = ?, last_released_by = user`;

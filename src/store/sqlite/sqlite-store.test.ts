@@ -38,6 +38,36 @@ runStoreContract('sqlite, long-lived (serve, run)', {
   },
 });
 
+test('a store set up before notes and policies gets their columns on its first write, its reservations kept', async () => {
+  const path = join(dir, 'older.db');
+  const store = SqliteStore.create(path);
+  await store.initialize(2, false, Date.now());
+  await store.allocate({ ...request('old'), only: [0] });
+  await store.close();
+  const db = new Database(path);
+  for (const [table, column] of [
+    ['gpus', 'note'],
+    ['gpus', 'last_released_by'],
+    ['pool', 'policy'],
+  ])
+    db.exec(`ALTER TABLE ${table} DROP COLUMN ${column}`);
+  db.close();
+  const older = SqliteStore.open(path);
+  try {
+    const before = await older.snapshot();
+    assert.deepEqual([before.slots[0]!.reservation?.user, before.policy], ['alice', undefined]);
+    await older.allocate({ ...request('new'), note: 'after the upgrade' });
+    await older.setPolicy('mru-per-user');
+    const after = await older.snapshot();
+    assert.deepEqual(
+      [after.slots.map((s) => s.reservation?.token), after.slots[1]!.reservation!.note, after.policy],
+      [['old', 'new'], 'after the upgrade', 'mru-per-user'],
+    );
+  } finally {
+    await older.close();
+  }
+});
+
 test('opening a store that does not exist means the pool was never initialised', () => {
   assert.throws(() => SqliteStore.open(join(dir, 'missing.db')), PoolNotInitializedError);
 });

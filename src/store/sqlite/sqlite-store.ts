@@ -4,7 +4,7 @@ import type Database from 'better-sqlite3';
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { chooseGpus, MAX_POOL_SIZE, newReservation, type AllocationRequest } from '../../domain/allocation.js';
+import { chooseGpus, MAX_POOL_SIZE, reservationFor, type AllocationRequest } from '../../domain/allocation.js';
 import { PoolAlreadyInitializedError, PoolNotInitializedError, StoreUnavailableError } from '../../domain/errors.js';
 import {
   DAY_MS,
@@ -17,11 +17,13 @@ import {
 } from '../../domain/history.js';
 import { activeReservation, defaultLiveness, type Liveness, NO_TOKENS } from '../../domain/liveness.js';
 import type { PoolOwner } from '../../domain/pool-owner.js';
-import type { GpuReading, InitializeResult, ReadingStore, Store } from '../../domain/ports.js';
-import type { OwnerRef, PoolSnapshot } from '../../domain/reservation.js';
+import type { ExtendedGpu, GpuReading, InitializeResult, ReadingStore, Store } from '../../domain/ports.js';
+import type { AllocationPolicy, GpuSlot, OwnerRef, PoolSnapshot } from '../../domain/reservation.js';
+import { isAllocationPolicy } from '../../domain/reservation.js';
+import { addMissingColumns } from './columns.js';
 import { decodeReading, encodeUsage } from '../reading-codec.js';
 import { readHistory, recordHistory } from './history.js';
-import { CLEARED, type GpuRecord, toSlot } from './rows.js';
+import { type GpuRecord, RELEASED, toSlot } from './rows.js';
 import {
   checkStoreFiles,
   fileIdentity,
@@ -76,6 +78,8 @@ export class SqliteStore implements Store, ReadingStore {
   readonly location: string;
   private sql: Sql;
   private schemaSeen = false;
+  /** The columns added since the first schema (columns.ts) were checked on this connection. */
+  private columnsSeen = false;
   /** The file this connection has open, to notice when it is removed or replaced under us. */
   private file: { dev: number; ino: number } | null;
 
@@ -165,6 +169,7 @@ export class SqliteStore implements Store, ReadingStore {
     this.db = SqliteStore.openDb(this.path, false, true, layout, true);
     this.sql = statementCache(this.db);
     this.schemaSeen = false;
+    this.columnsSeen = false;
     this.file = now;
   }
 
@@ -179,6 +184,7 @@ export class SqliteStore implements Store, ReadingStore {
         // Emptied under us (truncated by another user): as never set up, which admin repairs.
         if (sqliteCode(err) === 'SQLITE_ERROR' && /^no such table/.test((err as Error).message)) {
           this.schemaSeen = false;
+          this.columnsSeen = false;
           throw new PoolNotInitializedError();
         }
         if (!this.longLived || sqliteCode(err) !== 'SQLITE_BUSY' || Date.now() + wait > deadline)
@@ -190,7 +196,17 @@ export class SqliteStore implements Store, ReadingStore {
 
   /** Runs `fn` in a BEGIN IMMEDIATE transaction (all of it again after a lock wait: SQLite gave up before it ran). */
   private write<T>(fn: () => T): Promise<T> {
-    return this.attempt('write', () => this.db.transaction(fn).immediate());
+    return this.attempt('write', () =>
+      this.db
+        .transaction(() => {
+          if (!this.columnsSeen && this.hasSchema()) {
+            addMissingColumns(this.db);
+            this.columnsSeen = true;
+          }
+          return fn();
+        })
+        .immediate(),
+    );
   }
 
   private read<T>(fn: () => T): Promise<T> {
@@ -216,20 +232,24 @@ export class SqliteStore implements Store, ReadingStore {
       { length: gpuCount },
       (_, id) => byId.get(id) ?? { id, reservation: null, lastReleased: null },
     );
-    return { gpuCount, slots };
+    const { policy } = this.sql('SELECT * FROM pool WHERE id = 1').get() as { policy?: unknown };
+    return { gpuCount, slots, ...(isAllocationPolicy(policy) ? { policy } : {}) };
   }
 
   async initialize(gpuCount: number, force: boolean, now: number): Promise<InitializeResult> {
     return this.write(() => {
       this.db.exec(schema());
+      addMissingColumns(this.db);
       const existing = this.db.prepare('SELECT gpu_count FROM pool WHERE id = 1').get() as
         | { gpu_count: number }
         | undefined;
       if (existing && !force) throw new PoolAlreadyInitializedError(existing.gpu_count);
       if (existing) this.recordForced(now);
       this.db.prepare('DELETE FROM gpus').run();
+      // An upsert, not a replace: the pool's policy (columns.ts) outlives a forced reinitialisation.
       this.db
-        .prepare('INSERT OR REPLACE INTO pool (id, gpu_count, initialized_at) VALUES (1, ?, ?)')
+        .prepare(`INSERT INTO pool (id, gpu_count, initialized_at) VALUES (1, ?, ?)
+          ON CONFLICT (id) DO UPDATE SET gpu_count = excluded.gpu_count, initialized_at = excluded.initialized_at`)
         .run(gpuCount, now);
       const insert = this.db.prepare('INSERT INTO gpus (id) VALUES (?)');
       for (let id = 0; id < gpuCount; id++) insert.run(id);
@@ -287,24 +307,27 @@ export class SqliteStore implements Store, ReadingStore {
         return old && end ? [recordOf(old, id, end.end, end.reason)] : [];
       });
       this.record(lapsed, req.now);
-      const r = newReservation(req);
       const grant =
-        this.sql(`INSERT INTO gpus (id, user, type, start_time, last_heartbeat, expiry_time, token, owner_host, owner_pid, owner_start)
-        VALUES (@id, @user, @type, @start, @start, @expiry, @token, @host, @pid, @pidStart)
+        this.sql(`INSERT INTO gpus (id, user, type, start_time, last_heartbeat, expiry_time, token, owner_host, owner_pid, owner_start, note)
+        VALUES (@id, @user, @type, @start, @heartbeat, @expiry, @token, @host, @pid, @pidStart, @note)
         ON CONFLICT (id) DO UPDATE SET user = excluded.user, type = excluded.type, start_time = excluded.start_time,
           last_heartbeat = excluded.last_heartbeat, expiry_time = excluded.expiry_time, token = excluded.token,
-          owner_host = excluded.owner_host, owner_pid = excluded.owner_pid, owner_start = excluded.owner_start`);
+          owner_host = excluded.owner_host, owner_pid = excluded.owner_pid, owner_start = excluded.owner_start,
+          note = excluded.note`);
       for (const id of ids) {
+        const r = reservationFor(slots[id]!, req);
         grant.run({
           id,
           user: r.user,
           type: r.type,
           start: r.startTime,
+          heartbeat: r.lastHeartbeat,
           expiry: r.expiryTime,
           token: r.token,
           host: r.owner?.host ?? null,
           pid: r.owner?.pid ?? null,
           pidStart: r.owner?.startTime ?? null,
+          note: r.note ?? null,
         });
       }
       return ids;
@@ -342,27 +365,57 @@ export class SqliteStore implements Store, ReadingStore {
         return reservation ? [endedRecord(reservation, row.id, now, reason, live)] : [];
       });
       this.record(records, now);
-      const rows = this.sql(
-        `UPDATE gpus SET ${CLEARED}, last_released = ? WHERE token = ? AND user IS NOT NULL RETURNING id`,
-      ).all(now, token) as Array<{ id: number }>;
+      const rows = this.sql(`UPDATE gpus SET ${RELEASED} WHERE token = ? AND user IS NOT NULL RETURNING id`).all(
+        now,
+        token,
+      ) as Array<{ id: number }>;
       return rows.map((r) => r.id).sort((a, b) => a - b);
     });
   }
 
-  async releaseManual(user: string, now: number, liveness: Liveness): Promise<number[]> {
+  async releaseManual(
+    user: string,
+    now: number,
+    liveness: Liveness,
+    only?: readonly number[] | null,
+  ): Promise<number[]> {
     return this.write(() => {
-      if (!this.hasSchema()) throw new PoolNotInitializedError();
-      const mine = this.loadSnapshot().slots.filter((s) => {
-        const r = activeReservation(s, now, liveness);
-        return r !== null && r.user === user && r.type === 'manual';
-      });
+      const mine = this.ownManual(user, now, liveness).filter((s) => !only || only.includes(s.id));
       this.record(
         mine.map((s) => recordOf(s.reservation!, s.id, now, 'released')),
         now,
       );
-      const clear = this.sql(`UPDATE gpus SET ${CLEARED}, last_released = ? WHERE id = ?`);
+      const clear = this.sql(`UPDATE gpus SET ${RELEASED} WHERE id = ?`);
       for (const s of mine) clear.run(now, s.id);
       return mine.map((s) => s.id);
+    });
+  }
+
+  /** The slots the user's active manual reservations hold; call inside a transaction. */
+  private ownManual(user: string, now: number, liveness: Liveness): GpuSlot[] {
+    if (!this.hasSchema()) throw new PoolNotInitializedError();
+    return this.loadSnapshot().slots.filter((s) => {
+      const r = activeReservation(s, now, liveness);
+      return r !== null && r.user === user && r.type === 'manual';
+    });
+  }
+
+  async extendManual(user: string, now: number, liveness: Liveness, byMs: number): Promise<ExtendedGpu[]> {
+    return this.write(() => {
+      const mine = this.ownManual(user, now, liveness);
+      const extend = this.sql('UPDATE gpus SET expiry_time = ? WHERE id = ?');
+      return mine.map((s) => {
+        const expiryTime = (s.reservation!.expiryTime ?? now) + byMs;
+        extend.run(expiryTime, s.id);
+        return { id: s.id, expiryTime };
+      });
+    });
+  }
+
+  async setPolicy(policy: AllocationPolicy): Promise<void> {
+    await this.write(() => {
+      this.poolSize(); // throws when the pool was never set up
+      this.sql('UPDATE pool SET policy = ? WHERE id = 1').run(policy);
     });
   }
 

@@ -41,6 +41,7 @@ export function instanceRoutes(app: ApiApp, deps: ServerDeps): void {
           message: outcome.message,
           errors: outcome.errors.map(creationErrorJson),
           total_price_per_hour: outcome.totalPricePerHour,
+          total_gpus: outcome.reserved.reduce((n, r) => n + r.instance.numGpus, 0),
           cost_estimate: GpuService.costs(outcome.totalPricePerHour),
         };
       };
@@ -50,7 +51,14 @@ export function instanceRoutes(app: ApiApp, deps: ServerDeps): void {
     },
   );
 
-  const listed = json(z.object({ instances: z.array(Instance), total_count: z.number() }));
+  const listed = json(
+    z.object({
+      instances: z.array(Instance),
+      total_count: z.number(),
+      // Each provider's answer: `ok`, or why it failed (`timed out after 30 s`).
+      providers: z.record(z.string(), z.string()),
+    }),
+  );
   app.openapi(
     createRoute({
       method: 'get',
@@ -60,8 +68,8 @@ export function instanceRoutes(app: ApiApp, deps: ServerDeps): void {
       responses: { 200: { description: 'instances that can be reserved', ...listed }, ...errors },
     }),
     async (c) => {
-      const instances = await service.listInstances(filtersFrom(c.req.valid('query')));
-      return c.json({ instances: instances.map(instanceJson), total_count: instances.length }, 200);
+      const { instances, answers } = await service.listWithAnswers(filtersFrom(c.req.valid('query')));
+      return c.json({ instances: instances.map(instanceJson), total_count: instances.length, providers: answers }, 200);
     },
   );
 

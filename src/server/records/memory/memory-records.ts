@@ -3,6 +3,7 @@
 import { joinRecords } from '../join.js';
 import type { Records } from '../ports.js';
 import { MemoryApiKeys } from './api-keys.js';
+import { MemoryCloud } from './cloud.js';
 import { MemoryReservations } from './reservations.js';
 import { MemorySettings } from './settings.js';
 import { Tables } from './tables.js';
@@ -15,6 +16,7 @@ export function memoryRecords(): Records {
     apiKeys: new MemoryApiKeys(t),
     reservations: new MemoryReservations(t),
     settings: new MemorySettings(t),
+    cloud: new MemoryCloud(t),
     close: () => undefined,
   });
 }

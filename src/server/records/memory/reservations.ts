@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { chargeFor } from '../charge.js';
 import type { HostCount, ReservationRecords, ServerReservation } from '../ports.js';
+import { cloudEnded, cloudStarted } from './cloud.js';
 import { copy, reservationKey, type Tables } from './tables.js';
 
 export class MemoryReservations implements ReservationRecords {
@@ -18,7 +19,10 @@ export class MemoryReservations implements ReservationRecords {
       throw new Error('a reservation of this provider and contract id is already recorded');
     }
     if (list.some((r) => !this.t.users.has(r.userId))) throw new Error('a reservation of no known user');
-    list.forEach((r, i) => this.t.reservations.set(keys[i]!, copy(r)));
+    list.forEach((r, i) => {
+      this.t.reservations.set(keys[i]!, copy(r));
+      cloudStarted(this.t, r.provider, r.contractId, r.createdAt);
+    });
   }
 
   async reservation(provider: string, contractId: string) {
@@ -55,10 +59,17 @@ export class MemoryReservations implements ReservationRecords {
     return [...counts.values()];
   }
 
+  async setInstanceState(provider: string, contractId: string, status: string, metadata: Record<string, string>) {
+    const kept = this.t.reservations.get(reservationKey(provider, contractId));
+    if (!kept || kept.endedAt !== null) return;
+    kept.instance = { ...kept.instance, status, metadata: { ...kept.instance.metadata, ...copy(metadata) } };
+  }
+
   async endReservation(r: ServerReservation, endedAt: number) {
     const kept = this.t.reservations.get(reservationKey(r.provider, r.contractId));
     if (!kept || kept.endedAt !== null) return null;
     kept.endedAt = endedAt;
+    cloudEnded(this.t, r.provider, r.contractId, endedAt);
     const charge = chargeFor(r, endedAt, randomUUID());
     this.t.ledger.push(charge);
     return copy(charge);

@@ -1,5 +1,5 @@
 // The in-memory records' tables, shared by the part of each port (as the SQLite parts share a file).
-import type { ApiKey, ServerReservation, Transaction, User } from '../ports.js';
+import type { ApiKey, CloudReservation, ServerReservation, Transaction, User } from '../ports.js';
 
 export interface StoredKey extends ApiKey {
   keyHash: string;
@@ -12,6 +12,8 @@ export class Tables {
   readonly reservations = new Map<string, ServerReservation>();
   readonly ledger: Transaction[] = [];
   readonly settings = new Map<string, string>();
+  /** By id. */
+  readonly cloud = new Map<string, CloudReservation>();
 }
 
 /** Callers get copies, as they get fresh rows from SQLite: changing one changes no record. */

@@ -45,3 +45,19 @@ CREATE TABLE IF NOT EXISTS settings (
   key TEXT PRIMARY KEY,
   value TEXT NOT NULL
 );
+-- Cloud reservations from before their creation to their confirmed end (CloudReservation in ports.ts).
+CREATE TABLE IF NOT EXISTS cloud_reservations (
+  id TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL REFERENCES users (id),
+  provider TEXT NOT NULL,
+  offer_json TEXT NOT NULL,
+  price_per_hour REAL NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  contract_id TEXT,
+  updated_at INTEGER NOT NULL,
+  error TEXT
+);
+CREATE INDEX IF NOT EXISTS cloud_reservations_by_state ON cloud_reservations (state, provider);
+CREATE INDEX IF NOT EXISTS cloud_reservations_by_contract ON cloud_reservations (provider, contract_id);

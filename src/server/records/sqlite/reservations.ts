@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { GpuInstance } from '../../../domain/instances.js';
 import { chargeFor } from '../charge.js';
 import type { HostCount, ReservationRecords, ServerReservation, Transaction } from '../ports.js';
+import { cloudEnded, cloudStarted } from './cloud.js';
 import type { AccountsDatabase } from './database.js';
 
 interface TransactionRow {
@@ -48,6 +49,7 @@ function insert(db: AccountsDatabase, r: ServerReservation): void {
     r.createdAt,
     r.expiresAt,
   );
+  cloudStarted(db, r.provider, r.contractId, r.createdAt);
 }
 
 export class SqliteReservations implements ReservationRecords {
@@ -112,6 +114,20 @@ export class SqliteReservations implements ReservationRecords {
       .all() as HostCount[];
   }
 
+  setInstanceState(provider: string, contractId: string, status: string, metadata: Record<string, string>) {
+    return this.db.write(() => {
+      const row = this.db
+        .sql('SELECT instance_json FROM reservations WHERE provider = ? AND contract_id = ? AND ended_at IS NULL')
+        .get(provider, contractId) as { instance_json: string } | undefined;
+      if (!row) return;
+      const instance = JSON.parse(row.instance_json) as GpuInstance;
+      const next = { ...instance, status, metadata: { ...instance.metadata, ...metadata } };
+      this.db
+        .sql('UPDATE reservations SET instance_json = ? WHERE provider = ? AND contract_id = ?')
+        .run(JSON.stringify(next), provider, contractId);
+    });
+  }
+
   /** Ends a reservation and charges its real cost (price × time held), once. */
   endReservation(r: ServerReservation, endedAt: number): Promise<Transaction | null> {
     return this.db.write(() => {
@@ -120,6 +136,7 @@ export class SqliteReservations implements ReservationRecords {
         WHERE contract_id = ? AND provider = ? AND ended_at IS NULL`)
         .run(endedAt, r.contractId, r.provider);
       if (ended.changes === 0) return null;
+      cloudEnded(this.db, r.provider, r.contractId, endedAt);
       const t = chargeFor(r, endedAt, randomUUID());
       this.db
         .sql(`INSERT INTO transactions (id, user_id, type, amount, currency, timestamp, status, description)

@@ -2,6 +2,7 @@
 import { joinRecords } from '../join.js';
 import type { Records, RecordsOpenOptions } from '../ports.js';
 import { SqliteApiKeys } from './api-keys.js';
+import { SqliteCloud } from './cloud.js';
 import { AccountsDatabase } from './database.js';
 import { SqliteReservations } from './reservations.js';
 import { SqliteSettings } from './settings.js';
@@ -16,6 +17,7 @@ export const SqliteRecords = {
       apiKeys: new SqliteApiKeys(db),
       reservations: new SqliteReservations(db),
       settings: new SqliteSettings(db),
+      cloud: new SqliteCloud(db),
       close: () => db.close(),
     });
   },

@@ -7,11 +7,14 @@
 -- ARGV[8] reservation ids whose owner was seen alive (JSON array)
 -- ARGV[9] the GPU ids nvidia-smi lists (JSON array), or null when it could not read: others do not exist
 -- ARGV[10] how long history records are kept (s): a lapsed reservation a grant overwrites is recorded
+-- ARGV[11] the user whose most recently released GPUs come first (policy mru-per-user), '' for LRU
+-- ARGV[12] '1': exactly the GPUs of ARGV[7] (--gpu-ids), the user's own manual ones extended
 -- Returns {'ok', id...} | {'locked'} | {'uninitialized'} | {'resize', count}
---   | {'short', available, in_use, not_found}
+--   | {'short', available, in_use, not_found} | {'unavailable', reason...} (ARGV[12] '1')
 --- @include "includes/pool"
 --- @include "includes/slot"
 --- @include "includes/history"
+--- @include "includes/exact"
 
 if redis.call('EXISTS', KEYS[2]) == 1 then return { 'locked' } end
 local mismatch = pool_mismatch(3)
@@ -24,6 +27,8 @@ local only = cjson.decode(ARGV[7])
 if only == cjson.null then only = nil else only = set_of(only) end
 local listed = cjson.decode(ARGV[9] or 'null')
 if listed == cjson.null then listed = nil else listed = set_of(listed) end
+if ARGV[12] == '1' then return grant_exact(cjson.decode(ARGV[7]), live, in_use, listed, ARGV[4], tonumber(ARGV[10])) end
+local mru_user = ARGV[11] or ''
 
 local candidates, free, not_found = {}, 0, 0
 for i = 3, #KEYS do
@@ -36,7 +41,8 @@ for i = 3, #KEYS do
       if listed and not listed[id] then
         not_found = not_found + 1
       elseif not in_use[id] then
-        table.insert(candidates, { id = id, at = slot.released_at or -math.huge, slot = slot })
+        local mine = mru_user ~= '' and slot.released_by == mru_user
+        table.insert(candidates, { id = id, at = slot.released_at or -math.huge, mine = mine, slot = slot })
       end
     end
   end
@@ -44,7 +50,11 @@ end
 if #candidates < wanted then return { 'short', #candidates, free - not_found - #candidates, not_found } end
 
 table.sort(candidates, function(a, b)
-  if a.at ~= b.at then return a.at < b.at end
+  if a.mine ~= b.mine then return a.mine end
+  if a.at ~= b.at then
+    if a.mine then return a.at > b.at end
+    return a.at < b.at
+  end
   return a.id < b.id
 end)
 local granted = { 'ok' }

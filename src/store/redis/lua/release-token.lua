@@ -18,7 +18,7 @@ each_held(2, ARGV[1], function(i, entry)
   else
     record_history(i - 2, entry, start_of(entry), now, ARGV[3], now, tonumber(ARGV[4]))
   end
-  redis.call('SET', KEYS[i], cjson.encode({ last_released = tonumber(ARGV[2]) }))
+  redis.call('SET', KEYS[i], released_entry(now, entry))
   table.insert(released, i - 2)
 end)
 return released

@@ -2,7 +2,8 @@
 -- to the same answers). Returns a table:
 --   { problem = true }                                unreadable: never handed out
 --   { active = true, entry = e }                      held by a live reservation
---   { active = false, entry = e, released_at = t }    free (t = nil: never released)
+--   { active = false, entry = e, released_at = t, released_by = u }  free (t = nil: never released;
+--                                                     u: who gave it back, nil when unknown)
 --     with, when e is a reservation that lapsed, start, ended (seconds) and reason (as src/domain/history.ts names it)
 -- `live` = { now = seconds, stale_after = seconds, dead = { [id] = true }, alive = { [id] = true } }:
 -- a dead owner frees at once, an owner seen alive holds whatever the heartbeat says.
@@ -35,7 +36,9 @@ local function read_slot(raw, live)
   if released == false then released = nil end
   local user = field(entry, 'user')
   if user == nil or user == '' then
-    return { active = false, entry = entry, released_at = released }
+    local by = field(entry, 'last_released_by')
+    if type(by) ~= 'string' then by = nil end
+    return { active = false, entry = entry, released_at = released, released_by = by }
   end
   if type(user) ~= 'string' then return { problem = true } end
   -- Any unreadable time makes the GPU unreadable, whichever the type needs (as schema.ts judges).
@@ -60,7 +63,12 @@ local function read_slot(raw, live)
   if ended == nil then return { active = true, entry = entry } end
   local lapsed_at = ended
   if released == nil or released < ended then released = ended end
-  return { active = false, entry = entry, released_at = released, start = start or lapsed_at, ended = lapsed_at, reason = reason }
+  return { active = false, entry = entry, released_at = released, released_by = owner_of(entry), start = start or lapsed_at, ended = lapsed_at, reason = reason }
+end
+
+-- What a GPU becomes when its reservation ends: released now, by whom (policy mru-per-user reads it).
+local function released_entry(now, entry)
+  return cjson.encode({ last_released = now, last_released_by = owner_of(entry) })
 end
 
 local function set_of(list)

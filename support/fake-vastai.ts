@@ -112,8 +112,9 @@ export class FakeVastAi extends FakeHttp {
     const field = (o: object, name: string) => (o as Record<string, unknown>)[name];
     const wanted = Object.entries(filters);
     offers = offers.filter((o) => wanted.every(([name, ops]) => satisfies(field(o, name), ops as Ops)));
-    for (const [field, dir] of [...((order as [string, string][]) ?? [])].reverse()) {
-      offers.sort((a, b) => ((a as any)[field] - (b as any)[field]) * (dir === 'desc' ? -1 : 1));
+    for (const [key, dir] of [...((order as [string, string][]) ?? [])].reverse()) {
+      const value = (o: VastOffer) => Number((o as unknown as Record<string, unknown>)[key]);
+      offers.sort((a, b) => (value(a) - value(b)) * (dir === 'desc' ? -1 : 1));
     }
     const rows = offers
       .slice(0, Number(limit ?? 64))

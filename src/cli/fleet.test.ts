@@ -126,6 +126,21 @@ describe('a fleet of three hosts on one Redis', {
     assert.match(await reserve('host-a', 2, 'any', NOW + 4 * S), /On host host-b\n$/);
   });
 
+  test('reserve --host keeps the choice flags: --gpu-ids, --note, and --json names the host', async () => {
+    await setUp();
+    const c = on('host-a');
+    const flags = { gpuIds: '1,3', note: 'eval', duration: '1h', json: true, host: 'host-b' };
+    assert.equal(await reserveCommand({ gpus: undefined, ...flags }, c), 0, c.err());
+    const reply = JSON.parse(c.out());
+    assert.deepEqual([reply.reserved, reply.note, reply.host], [[1, 3], 'eval', 'host-b']);
+    assert.equal(JSON.parse((await fixture.redis.get('canhazgpu:{host-b}:gpu:3'))!).note, 'eval');
+    const extend = on('host-a');
+    await assert.rejects(
+      reserveCommand({ gpus: undefined, duration: undefined, extend: '1h', host: 'host-b' }, extend),
+      UsageError,
+    );
+  });
+
   test('too few GPUs anywhere: the seed error, nothing granted', async () => {
     await setUp();
     await assert.rejects(reserveCommand({ gpus: '9', duration: '1h', host: 'any' }, on('host-a')), (err: Error) => {

@@ -1,6 +1,7 @@
 // Bundles the CLI into one ES module (fast start) and copies the store's SQL and Lua beside it.
 import { build } from 'esbuild';
-import { chmodSync, cpSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 
 const banner = [
   '#!/usr/bin/env node',
@@ -12,12 +13,14 @@ const banner = [
 // Chunk names carry a hash: without a clean start, every build would leave the last one's chunks behind.
 rmSync('dist', { recursive: true, force: true });
 
-const entries = {
-  cli: 'src/cli/main.ts',
+const entries = { cli: 'src/cli/main.ts' };
+// The stand-in tools are programs of their own, built apart: code they share with the CLI would otherwise
+// split the CLI's chunk in pieces.
+const tools = {
   'fake-nvidia-smi': 'src/probe/fake/fake-nvidia-smi.ts',
   'fake-amd-smi': 'src/probe/fake/fake-amd-smi.ts',
 };
-await build({
+const options = {
   entryPoints: entries,
   outdir: 'dist',
   bundle: true,
@@ -34,8 +37,37 @@ await build({
   minifySyntax: true,
   legalComments: 'none',
   logLevel: 'warning',
-});
-for (const name of Object.keys(entries)) chmodSync(`dist/${name}.js`, 0o755);
+};
+
+// esbuild makes one shared chunk per set of entry points (import() targets count as entry points) that
+// reach a module: with 17 import() targets, `status` loaded cli.js and 18 chunks, and the ES module
+// loader pays for each. Every import() target of our own code is made to reach program.ts too, so all
+// of the CLI's static graph has one set, {cli, every target}, and lands in ONE chunk. Nothing else
+// changes: those modules are loaded already whenever a target is imported.
+const probe = await build({ ...options, write: false, metafile: true });
+const lazyTargets = new Set(
+  Object.values(probe.metafile.inputs).flatMap((input) =>
+    input.imports.filter((i) => i.kind === 'dynamic-import' && i.path.startsWith('src/')).map((i) => resolve(i.path)),
+  ),
+);
+const program = resolve('src/cli/program.ts');
+const oneCoreChunk = {
+  name: 'one-core-chunk',
+  setup(b) {
+    b.onLoad({ filter: /\.ts$/ }, ({ path }) =>
+      lazyTargets.has(path)
+        ? {
+            contents: `${readFileSync(path, 'utf8')}\nimport ${JSON.stringify(program)};\n`,
+            loader: 'ts',
+            resolveDir: dirname(path),
+          }
+        : undefined,
+    );
+  },
+};
+await build({ ...options, plugins: [oneCoreChunk] });
+await build({ ...options, entryPoints: tools, splitting: false });
+for (const name of [...Object.keys(entries), ...Object.keys(tools)]) chmodSync(`dist/${name}.js`, 0o755);
 
 // Data files the bundle reads at run time with new URL('./x', import.meta.url).
 mkdirSync('dist', { recursive: true });

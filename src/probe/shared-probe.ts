@@ -28,9 +28,12 @@ export interface SharedProbeOptions {
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** The usage a reading holds, or the probe's own error when it could not read. */
-function usageOf(reading: GpuReading, toolName: string): GpuUsage[] {
-  if (reading.usage === null) throw new ProbeUnavailableError(`${toolName} unavailable (shared reading)`);
+/**
+ * The usage a reading holds, or the probe's own error when it could not read. The tool's name is asked
+ * only then: the `nvidia` provider learns it by loading NVML, which a fresh reading must not cost.
+ */
+function usageOf(reading: GpuReading, probe: GpuProbe): GpuUsage[] {
+  if (reading.usage === null) throw new ProbeUnavailableError(`${probe.toolName} unavailable (shared reading)`);
   return reading.usage;
 }
 
@@ -51,7 +54,7 @@ export class SharedProbe implements GpuProbe {
   async probe(): Promise<GpuUsage[]> {
     const { readings, host } = this.o;
     const saved = await readings.latestReading(host);
-    if (this.fresh(saved)) return usageOf(saved, this.toolName);
+    if (this.fresh(saved)) return usageOf(saved, this);
     const started = this.o.clock.now();
     if (await readings.claimProbe(host, started, this.o.probeHoldMs)) return this.probeAndSave();
     // Another process probes: its reading, once saved, is newer than our start.
@@ -59,7 +62,7 @@ export class SharedProbe implements GpuProbe {
     while (this.o.clock.now() - started < this.o.probeHoldMs) {
       await sleep(this.o.pollMs ?? 25);
       const theirs = await readings.latestReading(host);
-      if (theirs && theirs.takenAt >= started) return usageOf(theirs, this.toolName);
+      if (theirs && theirs.takenAt >= started) return usageOf(theirs, this);
     }
     return this.probeAndSave(); // the prober died or hung: read it ourselves
   }
@@ -77,6 +80,6 @@ export class SharedProbe implements GpuProbe {
     await this.o.readings.saveReading(reading).catch(() => {
       // A store that cannot keep the reading costs only the sharing; the command goes on with it.
     });
-    return usageOf(reading, this.toolName);
+    return usageOf(reading, this);
   }
 }

@@ -1,0 +1,85 @@
+// What a `status` process loads: the CLI's one core chunk and the store's driver, never the server, gRPC,
+// the other store's client or NVML's FFI (each would cost every command its start-up time).
+import assert from 'node:assert/strict';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { RedisServer, redisServerAvailable } from '../support/redis-server.js';
+import { CLI, ROOT, Sandbox } from '../support/sandbox.js';
+
+const RECORDER = join(ROOT, 'test/fixtures/load-recorder.mjs');
+
+/** dist files reached from cli.js by static imports alone: what every command loads. */
+function staticClosure(file = CLI, seen = new Set<string>()): Set<string> {
+  seen.add(file);
+  for (const [, chunk] of readFileSync(file, 'utf8').matchAll(/^(?:import|} from) .*?"\.\/(chunk-[^"]+)";?$/gm)) {
+    const path = join(ROOT, 'dist', chunk!);
+    if (!seen.has(path)) staticClosure(path, seen);
+  }
+  return seen;
+}
+
+describe('start-up: what status loads', () => {
+  const box = new Sandbox();
+  const record = join(box.dir, 'loaded.txt');
+  let redis: RedisServer | null = null;
+  before(async () => {
+    box.setGpus({ gpus: Array.from({ length: 8 }, () => ({})) });
+    if (redisServerAvailable()) redis = await RedisServer.start();
+  });
+  after(async () => {
+    await redis?.destroy();
+    box.cleanup();
+  });
+
+  /** The files a `status` with a fresh shared reading loads (a first status takes and saves the reading). */
+  async function loadedByStatus(store: string): Promise<{ dist: string[]; packages: string[] }> {
+    const env = { CANHAZGPU_STORE: store, CANHAZGPU_STATUS_READING_MAX_AGE_SECONDS: '600' };
+    assert.equal((await box.run(['admin', '--gpus', '8', '--force'], { env })).code, 0);
+    assert.equal((await box.run(['status'], { env })).code, 0);
+    rmSync(record, { force: true });
+    const r = await box.run(['status'], {
+      env: { ...env, LOAD_RECORD: record, NODE_OPTIONS: `--import=${RECORDER}` },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^GPU 0: AVAILABLE$/m);
+    const files = new Set(
+      readFileSync(record, 'utf8')
+        .split('\n')
+        .filter((u) => u.startsWith('file://'))
+        .map((u) => new URL(u).pathname),
+    );
+    const dist = [...files].filter((f) => f.startsWith(join(ROOT, 'dist/'))).sort();
+    const packages = [...files]
+      .map((f) => f.match(/node_modules\/((?:@[^/]+\/)?[^/]+)\//)?.[1])
+      .filter((p): p is string => p !== undefined);
+    return { dist, packages: [...new Set(packages)].sort() };
+  }
+
+  const serverPackages = ['hono', '@hono', '@connectrpc', '@bufbuild', '@grpc', 'prom-client', 'zod'];
+
+  test('on SQLite: cli.js and its static chunks, better-sqlite3; no Redis, server, gRPC or koffi', async () => {
+    const { dist, packages } = await loadedByStatus(box.storePath);
+    // The CLI's static graph is one chunk (scripts/build.mjs), plus esbuild's small runtime helpers.
+    const closure = [...staticClosure()].sort();
+    assert.ok(closure.length <= 3, `cli.js imports ${closure.length - 1} chunks`);
+    assert.deepEqual(dist, closure);
+    assert.ok(packages.includes('better-sqlite3'));
+    for (const p of ['ioredis', 'koffi', ...serverPackages]) assert.ok(!packages.includes(p), `${p} loaded`);
+  });
+
+  test('on Redis: the Redis store chunk and ioredis; no SQLite driver, server, gRPC or koffi', async (t) => {
+    if (!redis) return t.skip('redis-server is not installed');
+    const { dist, packages } = await loadedByStatus(redis.url);
+    const store = dist.find((f) => /\/chunk-redis-store-[A-Z0-9]+\.js$/.test(f));
+    assert.ok(store, 'the Redis store chunk is loaded');
+    // Besides cli.js's static graph, only the Redis store's chunk and what it imports.
+    const expected = new Set([...staticClosure(), ...staticClosure(store)]);
+    assert.deepEqual(
+      dist.filter((f) => !expected.has(f)),
+      [],
+    );
+    assert.ok(packages.includes('ioredis'));
+    for (const p of ['better-sqlite3', 'koffi', ...serverPackages]) assert.ok(!packages.includes(p), `${p} loaded`);
+  });
+});

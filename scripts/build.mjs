@@ -31,8 +31,10 @@ const options = {
   platform: 'node',
   target: 'node20',
   format: 'esm',
-  // Native or large, and loaded only when a command needs them (see openStore, SqliteStore, loadNvml).
-  external: ['better-sqlite3', 'ioredis', 'koffi'],
+  // koffi is native and loaded only when NVML is read (see loadNvml). better-sqlite3's and ioredis's
+  // JavaScript is bundled (one chunk read instead of dozens of require()s); better-sqlite3's addon is
+  // loaded from node_modules (src/store/sqlite/driver.ts), ioredis only in the Redis store's chunk.
+  external: ['koffi'],
   banner: { js: banner },
   minifySyntax: true,
   legalComments: 'none',

@@ -1,7 +1,6 @@
 // The embedded store: one SQLite file with a kept rollback journal, every allocation in one BEGIN IMMEDIATE
 // transaction.
-import type Database from 'better-sqlite3';
-import { createRequire } from 'node:module';
+import { Database, nativeBinding } from './driver.js';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { chooseGpus, MAX_POOL_SIZE, reservationFor, type AllocationRequest } from '../../domain/allocation.js';
@@ -37,14 +36,6 @@ import { statementCache, type Sql } from './statements.js';
 // Beside this module in src/, beside the bundle in dist/ (the build copies it).
 const schema = () => readFileSync(new URL('./schema.sql', import.meta.url), 'utf8');
 
-// Loaded on first use through require(): an ES import of this CommonJS addon costs every command,
-// `--help` included, a scan of its source.
-let driver: typeof Database | undefined;
-function sqlite(): typeof Database {
-  driver ??= createRequire(import.meta.url)('better-sqlite3') as typeof Database;
-  return driver;
-}
-
 /** How long a writer waits for another's transaction before SQLite gives up; contention is our job. */
 const BUSY_TIMEOUT_MS = 30_000;
 /**
@@ -71,7 +62,7 @@ export interface SqliteCreateOptions {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function sqliteCode(err: unknown): string | null {
-  return driver && err instanceof driver.SqliteError ? err.code : null;
+  return err instanceof Database.SqliteError ? err.code : null;
 }
 
 export class SqliteStore implements Store, ReadingStore {
@@ -136,7 +127,7 @@ export class SqliteStore implements Store, ReadingStore {
   ): Database.Database {
     const openBusyMs = sliced ? LONG_LIVED_BUSY_SLICE_MS : BUSY_TIMEOUT_MS;
     try {
-      const db = new (sqlite())(path, { fileMustExist: !create, timeout: openBusyMs });
+      const db = new Database(path, { fileMustExist: !create, timeout: openBusyMs, ...nativeBinding() });
       try {
         db.pragma(`busy_timeout = ${openBusyMs}`);
         if (path !== ':memory:') setJournal(db, path, layout);

@@ -1,8 +1,7 @@
 // The accounts file's SQLite connection, shared by the records of every port: opening (private to
 // its owner, migrated), and reads and writes that wait for another process's lock without blocking.
-import type Database from 'better-sqlite3';
+import { Database, nativeBinding } from '../../../store/sqlite/driver.js';
 import { readFileSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { CanhazError, StoreUnavailableError } from '../../../domain/errors.js';
 import { statementCache, type Sql } from '../../../store/sqlite/statements.js';
 import type { RecordsOpenOptions } from '../ports.js';
@@ -51,10 +50,9 @@ export class AccountsDatabase {
   static open(path: string, options: RecordsOpenOptions = {}): AccountsDatabase {
     const mode = options.mode ?? 'create';
     if (mode !== 'create') requireExisting(path);
-    const Driver = createRequire(import.meta.url)('better-sqlite3') as typeof Database;
     try {
       if (path !== ':memory:') prepareAccountsFile(path, mode === 'create');
-      const db = new Driver(path, { timeout: LOCK_WAIT_MS, readonly: mode === 'read' });
+      const db = new Database(path, { timeout: LOCK_WAIT_MS, readonly: mode === 'read', ...nativeBinding() });
       // A reading command changes nothing, not even an old file's columns (toUser fills them in).
       if (mode === 'read') return new AccountsDatabase(db, path, false);
       db.pragma('journal_mode = WAL');

@@ -16,6 +16,7 @@ import { RedisServer, redisServerAvailable } from '../support/redis-server.js';
 import { CLI, FAKE_SMI, Sandbox } from '../support/sandbox.js';
 import { cloudFigures } from './cloud.js';
 import { serverFigures } from './server.js';
+import { nvmlReading, racingReservesVersusOriginal, SHARED_READING, statusWithAgent } from './startup.js';
 import { printTable, runAsync, timeCommand } from './support.js';
 
 const rows: string[][] = [['benchmark', 'figure', 'target', 'verdict']];
@@ -62,9 +63,6 @@ async function statusWallTime(): Promise<void> {
   await box.run(['release']);
 }
 
-/** The commands' own defaults for the shared GPU reading (the test sandbox turns sharing off). */
-const SHARED_READING = { CANHAZGPU_READING_MAX_AGE_SECONDS: '2', CANHAZGPU_STATUS_READING_MAX_AGE_SECONDS: '10' };
-
 /** 64 reserves at once with an nvidia-smi that takes 2 s a call: how many probes, warnings, how long. */
 async function slowProbeBurst(): Promise<void> {
   box.setGpus({ gpus: Array.from({ length: 8 }, () => ({})) });
@@ -93,27 +91,6 @@ async function slowProbeBurst(): Promise<void> {
     verdict(probes === 1 && warnings === 0),
   ]);
   await box.run(['release'], { env });
-}
-
-/** `status` while `canhazgpu agent` keeps the reading fresh: no nvidia-smi at all, against `node -e 0`. */
-async function statusWithAgent(): Promise<void> {
-  box.setGpus({ gpus: Array.from({ length: 8 }, () => ({})) });
-  const env = { ...box.env(), ...SHARED_READING };
-  await box.run(['admin', '--gpus', '8', '--force'], { env });
-  const agent = box.spawn(['agent', '--interval', '1'], { env });
-  try {
-    await new Promise((resolve) => setTimeout(resolve, 2000)); // its first readings
-    const baseline = timeCommand([node, '-e', '0'], 20);
-    const status = timeCommand([node, CLI, 'status'], 20, env);
-    rows.push([
-      'status with the agent running (SQLite)',
-      `${status.toFixed(1)} ms = ${(status / baseline).toFixed(2)}x node -e 0`,
-      '< 1.3x',
-      verdict(status / baseline < 1.3),
-    ]);
-  } finally {
-    agent.kill('SIGTERM');
-  }
 }
 
 async function racers(concurrency: number, seconds: number, storeUrl?: string): Promise<void> {
@@ -295,7 +272,9 @@ try {
     await storeThroughput(redis);
     await burst();
     await slowProbeBurst();
-    await statusWithAgent();
+    rows.push(await statusWithAgent(box));
+    if (redis) rows.push(await statusWithAgent(box, redis.url));
+    rows.push(await nvmlReading());
     for (const n of [1, 8, 32]) await racers(n, 5);
     const server = await serverFigures(box, 10);
     rows.push([
@@ -333,6 +312,7 @@ try {
       await redisVersusSqlite(redis);
       await racers(1, 5, redis.url);
       await racers(32, 5, redis.url);
+      rows.push(...(await racingReservesVersusOriginal(box, redis)));
     }
     printTable(rows);
   } finally {

@@ -137,14 +137,20 @@ const cliPool = () =>
     inUseThresholdMb: 1024,
   });
 
+/** A fresh tab on the dashboard, once `selector` shows. */
+async function openDashboard(selector = '#gpus .gpu'): Promise<Page> {
+  const page = await browser.newPage();
+  await page.goto(server.url);
+  await page.waitForSelector(selector);
+  return page;
+}
+
 const card = (page: Page, gpu: number) => page.locator(`#gpus .gpu[data-gpu="${gpu}"]`);
 
 test("a reservation's card shows its note, the model it serves, its memory and expiry; the chart its hours; a release frees it", {
   skip: noBrowser,
 }, async () => {
-  const page = await browser.newPage();
-  await page.goto(server.url);
-  await page.waitForSelector('#gpus .gpu[data-gpu="2"].available');
+  const page = await openDashboard('#gpus .gpu[data-gpu="2"].available');
   const pool = cliPool();
   const note = '<b>fine-tune</b> llama';
   await pool.allocate({
@@ -236,9 +242,7 @@ test("a reservation's card shows its note, the model it serves, its memory and e
 test('the queue: an empty state now, and each waiter with its position, wait and note once the server lists them', {
   skip: noBrowser,
 }, async () => {
-  const page = await browser.newPage();
-  await page.goto(server.url);
-  await page.waitForSelector('#gpus .gpu');
+  const page = await openDashboard();
   assert.equal(await page.isVisible('#queue-empty'), true);
   assert.equal(await page.isVisible('#queue-table'), false);
   // The pool keeps no queue on this branch: the server's answer gets the rows `queue --json` gives.
@@ -281,9 +285,7 @@ test('the queue: an empty state now, and each waiter with its position, wait and
 });
 
 test('the theme follows the system: light by default, dark when it asks', { skip: noBrowser }, async () => {
-  const page = await browser.newPage();
-  await page.goto(server.url);
-  await page.waitForSelector('#gpus .gpu');
+  const page = await openDashboard();
   const colours = () =>
     page.evaluate(() => {
       const s = getComputedStyle(document.body);

@@ -2,7 +2,7 @@
 // itself (nothing fetched). Browser code, as text; user names set with textContent.
 export const CHART_SCRIPT = `
 const SVG = 'http://www.w3.org/2000/svg';
-const LABEL_W = 140, BAR_W = 220, ROW_H = 24;
+const LABEL_W = 190, BAR_W = 220, ROW_H = 24, NAME_MAX = 22;
 function svgEl(tag, attrs, text) {
   const e = document.createElementNS(SVG, tag);
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
@@ -23,7 +23,7 @@ function drawChart(svg, window) {
   users.forEach((u, i) => {
     const y = i * ROW_H + 2, w = max > 0 ? Math.max(1, BAR_W * u.gpu_hours / max) : 1;
     const g = svgEl('g', { class: 'user' }); g.dataset.user = u.user; g.dataset.hours = u.gpu_hours;
-    const name = u.user.length > 18 ? u.user.slice(0, 17) + '…' : u.user;
+    const name = u.user.length > NAME_MAX ? u.user.slice(0, NAME_MAX - 1) + '…' : u.user;
     g.append(svgEl('title', {}, u.user + ': ' + hours(u.gpu_hours)),
       svgEl('text', { x: LABEL_W - 8, y: y + 15, 'text-anchor': 'end' }, name),
       svgEl('rect', { x: LABEL_W, y: y + 3, width: w.toFixed(1), height: ROW_H - 8, rx: 3 }),

@@ -17,7 +17,7 @@ h3 { font-size: 1rem; margin: 1rem 0 .5rem; color: var(--muted); }
 .gpu { background: var(--card); border: 1px solid var(--border); border-left: .4rem solid var(--ok);
   border-radius: .5rem; padding: .6rem .8rem; }
 .gpu header { display: flex; justify-content: space-between; align-items: baseline; gap: .5rem; }
-.gpu h4 { margin: 0; font-size: 1rem; }
+.gpu h4 { margin: 0; font-size: 1rem; white-space: nowrap; }
 .gpu .state { font-weight: 600; font-size: .85rem; color: var(--ok); }
 .gpu.reserved { border-left-color: var(--busy); } .gpu.reserved .state { color: var(--busy); }
 .gpu.unreserved { border-left-color: var(--warn); background: var(--warn-bg); }

@@ -295,3 +295,23 @@ test('the theme follows the system: light by default, dark when it asks', { skip
   await page.emulateMedia({ colorScheme: 'dark' });
   assert.deepEqual(await colours(), ['rgb(17, 19, 24)', 'rgb(232, 234, 237)']);
 });
+
+test("a fleet's cards are grouped under their hosts' names", { skip: noBrowser }, async () => {
+  const page = await openDashboard();
+  // This server has one host: its answer gets the `host` a fleet's server gives each GPU.
+  await page.route('**/api/v1/dashboard', async (route) => {
+    const response = await route.fetch();
+    const data = await response.json();
+    data.gpus = data.gpus.map((g: { gpu_id: number }) => ({ ...g, host: g.gpu_id < 2 ? 'node-a' : 'node-b' }));
+    await route.fulfill({ response, json: data });
+  });
+  await page.waitForSelector('#gpus section.host');
+  const groups = await page.$$eval('#gpus section.host', (sections) =>
+    sections.map((s) => [s.querySelector('h3')?.textContent, s.querySelectorAll('.gpu').length]),
+  );
+  assert.deepEqual(groups, [
+    ['node-a', 2],
+    ['node-b', 2],
+  ]);
+  assert.equal(await page.getAttribute('#gpus .gpu[data-host="node-b"]', 'aria-label'), 'node-b GPU 2: available');
+});

@@ -19,6 +19,8 @@ export interface AllocationRequest {
   only?: readonly number[] | null;
   /** The GPUs the probe lists: others do not exist on this machine. Null or absent when it could not read. */
   listed?: readonly number[] | null;
+  /** The wait queue's waiter ids as the caller judged them, in order: the store grants nothing if it changed since. */
+  queueSeen?: readonly string[];
 }
 
 export function newReservation(req: AllocationRequest): Reservation {

@@ -7,6 +7,7 @@ import {
   CanhazError,
   NotEnoughGpusError,
   PoolAlreadyInitializedError,
+  QueueChangedError,
   PoolNotInitializedError,
   StoreUnavailableError,
 } from '../../domain/errors.js';
@@ -15,6 +16,7 @@ import type { PoolOwner } from '../../domain/pool-owner.js';
 import type { GpuReading, InitializeResult, ReadingStore, Store } from '../../domain/ports.js';
 import type { GpuSlot, OwnerRef, PoolSnapshot } from '../../domain/reservation.js';
 import { decodeReading, encodeUsage } from '../reading-codec.js';
+import { RedisQueue } from './redis-queue.js';
 import {
   decodePoolOwner,
   decodeSlot,
@@ -59,6 +61,8 @@ export class RedisStore implements Store, ReadingStore {
   private lastError: Error | null = null;
   /** The pool size last seen; scripts check it and answer 'resize' when admin changed it. */
   private knownCount: number | null = null;
+  /** The wait queue, in the Go rewrite's keys (redis-queue.ts). */
+  readonly queue: RedisQueue;
 
   private constructor(
     private readonly redis: Redis,
@@ -66,6 +70,7 @@ export class RedisStore implements Store, ReadingStore {
     private readonly lockWaitMs: number,
   ) {
     this.location = redactUrl(url);
+    this.queue = new RedisQueue({ redis, call: (fn) => this.call(fn) });
     redis.on('error', (err: Error) => {
       this.lastError = err; // ioredis reports connection trouble here; calls fail with their own error
     });
@@ -262,7 +267,7 @@ export class RedisStore implements Store, ReadingStore {
       const shift = Date.now() - started;
       const at = { ...req, now: req.now + shift, expiryTime: req.expiryTime === null ? null : req.expiryTime + shift };
       const reply = await this.overPool(
-        'allocate',
+        req.queueSeen ? 'allocate-queued' : 'allocate',
         [LOCK_KEY],
         [
           at.now / 1000,
@@ -274,11 +279,14 @@ export class RedisStore implements Store, ReadingStore {
           JSON.stringify(req.only ?? null),
           JSON.stringify([...req.liveness.liveTokens]),
           JSON.stringify(req.listed ?? null),
+          ...(req.queueSeen ? [JSON.stringify(req.queueSeen)] : []),
         ],
       );
       switch (reply[0]) {
         case 'ok':
           return reply.slice(1).map(Number);
+        case 'queue_changed':
+          throw new QueueChangedError();
         case 'short':
           throw new NotEnoughGpusError(req.count, Number(reply[1]), Number(reply[2]), Number(reply[3]));
         case 'locked':
@@ -301,20 +309,28 @@ export class RedisStore implements Store, ReadingStore {
   }
 
   releaseToken(token: string, now: number): Promise<number[]> {
-    return this.idsOverPool('release-token', [token, Math.floor(now / 1000)]);
+    return this.wakingWaiters(this.idsOverPool('release-token', [token, Math.floor(now / 1000)]));
+  }
+
+  /** Tells the queue's waiters of GPUs released, so the head is granted at once. */
+  private async wakingWaiters(released: Promise<number[]>): Promise<number[]> {
+    const ids = await released;
+    if (ids.length > 0) await this.queue.wake().catch(() => {}); // they look on their own timer anyway
+    return ids;
   }
 
   releaseManual(user: string, now: number, liveness: Liveness): Promise<number[]> {
-    return this.idsOverPool('release-manual', [
+    return this.wakingWaiters(this.idsOverPool('release-manual', [
       user,
       now / 1000,
       liveness.staleAfterMs / 1000,
       JSON.stringify([...liveness.deadTokens]),
       JSON.stringify([...liveness.liveTokens]),
-    ]);
+    ]));
   }
 
   async close(): Promise<void> {
+    this.queue.close();
     try {
       await this.redis.quit();
     } catch {

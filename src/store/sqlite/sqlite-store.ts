@@ -8,10 +8,11 @@ import { chooseGpus, MAX_POOL_SIZE, newReservation, type AllocationRequest } fro
 import { PoolAlreadyInitializedError, PoolNotInitializedError, StoreUnavailableError } from '../../domain/errors.js';
 import { activeReservation, type Liveness } from '../../domain/liveness.js';
 import type { PoolOwner } from '../../domain/pool-owner.js';
-import type { GpuReading, InitializeResult, ReadingStore, Store } from '../../domain/ports.js';
+import type { GpuReading, InitializeResult, QueueStore, ReadingStore, Store } from '../../domain/ports.js';
 import type { OwnerRef, PoolSnapshot } from '../../domain/reservation.js';
 import { decodeReading, encodeUsage } from '../reading-codec.js';
 import { CLEARED, type GpuRecord, toSlot } from './rows.js';
+import { checkQueueSeen, SqliteQueue } from './sqlite-queue.js';
 import { checkStoreFiles, fileIdentity, fileOwner, journalOf, prepareStoreFiles } from './store-files.js';
 import { statementCache, type Sql } from './statements.js';
 
@@ -210,9 +211,22 @@ export class SqliteStore implements Store, ReadingStore {
     return this.schemaSeen;
   }
 
+  private queueStore: SqliteQueue | null = null;
+
+  /** The wait queue, in tables of this file (sqlite-queue.ts). */
+  get queue(): QueueStore {
+    this.queueStore ??= new SqliteQueue({
+      read: (fn) => this.read(() => fn(this.sql)),
+      write: (fn) => this.write(() => fn(this.sql)),
+      db: () => this.db,
+    });
+    return this.queueStore;
+  }
+
   async allocate(req: AllocationRequest): Promise<number[]> {
     return this.write(() => {
       if (!this.hasSchema()) throw new PoolNotInitializedError();
+      if (req.queueSeen) checkQueueSeen(this.sql, req.queueSeen);
       const ids = chooseGpus(this.loadSnapshot().slots, req);
       const r = newReservation(req);
       const grant =

@@ -1,0 +1,73 @@
+// Queue entries in the Go rewrite's format (russellb/canhazgpu internal/types/types.go, QueueEntry):
+// times as RFC 3339 strings (its FlexibleTime marshals time.Time; it also reads Unix seconds),
+// expiry_duration a time.Duration in nanoseconds, the sorted set's score the enqueue time in Unix
+// nanoseconds (internal/redis_client/client.go, AddToQueue). Ours add `heartbeat_interval_seconds`
+// (a field Go ignores): its presence tells our waiters, which beat every 2 s, from Go's (every 30 s).
+import { QUEUE_HEARTBEAT_MS, type QueueEntry } from '../../domain/queue.js';
+import { PREFIX, readTime } from './schema.js';
+
+export const QUEUE_KEY = `${PREFIX}queue`;
+export const queueEntryKey = (id: string) => `${PREFIX}queue:entry:${id}`;
+/** Ours alone: requests that went ahead of a waiter by backfill (a capped list of JSON records). */
+export const BACKFILLS_KEY = `${PREFIX}queue:backfills`;
+/** Ours alone: published on every release and every waiter leaving, so the next waiter looks at once. */
+export const WAKE_CHANNEL = `${PREFIX}queue:wake`;
+
+const NS_PER_MS = 1_000_000;
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export function queueScore(entry: QueueEntry): number {
+  return entry.enqueuedAt * NS_PER_MS;
+}
+
+export function encodeQueueEntry(e: QueueEntry): string {
+  return JSON.stringify({
+    id: e.id,
+    user: e.user,
+    actual_user: e.actualUser,
+    requested_count: e.count,
+    ...(e.requestedIds ? { requested_ids: e.requestedIds } : {}),
+    allocated_gpus: [], // Go's partial grants: we never hold part of a request
+    reservation_type: e.type,
+    ...(e.durationMs !== null ? { expiry_duration: e.durationMs * NS_PER_MS } : {}),
+    ...(e.note ? { note: e.note } : {}),
+    enqueue_time: iso(e.enqueuedAt),
+    last_heartbeat: iso(e.lastHeartbeat),
+    ...(e.waitUntil !== null ? { wait_timeout: iso(e.waitUntil) } : {}),
+    heartbeat_interval_seconds: QUEUE_HEARTBEAT_MS / 1000,
+  });
+}
+
+const idList = (v: unknown): number[] | null =>
+  Array.isArray(v) && v.length > 0 && v.every((x) => Number.isInteger(x) && x >= 0) ? (v as number[]) : null;
+
+/** An entry as any tool wrote it, or null when it cannot be read (left out of the queue). */
+export function decodeQueueEntry(raw: string | null, score: number): QueueEntry | null {
+  if (raw === null) return null;
+  let v: Record<string, unknown>;
+  try {
+    v = JSON.parse(raw) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+  if (typeof v !== 'object' || v === null || typeof v.id !== 'string' || typeof v.user !== 'string') return null;
+  const heartbeat = readTime(v.last_heartbeat);
+  const enqueued = Number.isFinite(score) ? score / NS_PER_MS : (readTime(v.enqueue_time) ?? 0) * 1000;
+  const waitUntil = readTime(v.wait_timeout);
+  const duration = typeof v.expiry_duration === 'number' && v.expiry_duration > 0 ? v.expiry_duration : null;
+  return {
+    id: v.id,
+    user: v.user,
+    actualUser: typeof v.actual_user === 'string' && v.actual_user !== '' ? v.actual_user : v.user,
+    count: Number.isInteger(v.requested_count) ? (v.requested_count as number) : 0,
+    requestedIds: idList(v.requested_ids),
+    type: v.reservation_type === 'manual' ? 'manual' : 'run',
+    durationMs: duration === null ? null : Math.round(duration / NS_PER_MS),
+    note: typeof v.note === 'string' && v.note !== '' ? v.note : null,
+    enqueuedAt: enqueued,
+    // An unreadable heartbeat counts as none: such an entry is a ghost.
+    lastHeartbeat: typeof heartbeat === 'number' ? heartbeat * 1000 : 0,
+    waitUntil: typeof waitUntil === 'number' ? waitUntil * 1000 : null,
+    ours: typeof v.heartbeat_interval_seconds === 'number',
+  };
+}

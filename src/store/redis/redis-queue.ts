@@ -1,0 +1,150 @@
+// The wait queue on Redis, in the Go rewrite's keys (queue-codec.ts), so each tool lists the other's
+// waiters. Waiters hear of releases and departures on a pub/sub channel instead of polling (the Go
+// tool polls every 2 s); a release by a tool that does not publish is seen at the caller's next look.
+import type { Redis } from 'ioredis';
+import type { QueueStore } from '../../domain/ports.js';
+import type { Backfill, QueueEntry } from '../../domain/queue.js';
+import {
+  BACKFILLS_KEY,
+  decodeQueueEntry,
+  encodeQueueEntry,
+  QUEUE_KEY,
+  queueEntryKey,
+  queueScore,
+  WAKE_CHANNEL,
+} from './queue-codec.js';
+
+/** What the queue borrows from its RedisStore: the client and its way of turning failures into one line. */
+export interface RedisAccess {
+  redis: Redis;
+  call<T>(fn: () => Promise<T>): Promise<T>;
+}
+
+/** Backfill records kept: enough for every waiter of a busy queue. */
+const BACKFILLS_KEPT = 200;
+
+export class RedisQueue implements QueueStore {
+  private subscriber: Redis | null = null;
+  private subscribing: Promise<boolean> | null = null;
+  private readonly listeners = new Set<() => void>();
+
+  constructor(private readonly access: RedisAccess) {}
+
+  private get redis(): Redis {
+    return this.access.redis;
+  }
+
+  async enqueue(entry: QueueEntry): Promise<void> {
+    await this.access.call(() =>
+      this.redis
+        .multi()
+        .set(queueEntryKey(entry.id), encodeQueueEntry(entry))
+        .zadd(QUEUE_KEY, queueScore(entry), entry.id)
+        .exec(),
+    );
+  }
+
+  async waiters(): Promise<QueueEntry[]> {
+    const flat = await this.access.call(() => this.redis.zrange(QUEUE_KEY, '0', '-1', 'WITHSCORES'));
+    if (flat.length === 0) return [];
+    const ids = flat.filter((_, i) => i % 2 === 0);
+    const raws = await this.access.call(() => this.redis.mget(ids.map(queueEntryKey)));
+    const entries: QueueEntry[] = [];
+    ids.forEach((id, i) => {
+      const entry = decodeQueueEntry(raws[i] ?? null, Number(flat[2 * i + 1]));
+      if (entry && entry.id === id) entries.push(entry);
+    });
+    return entries;
+  }
+
+  async beat(id: string, now: number): Promise<boolean> {
+    const raw = await this.access.call(() => this.redis.get(queueEntryKey(id)));
+    if (raw === null) return false;
+    const fields = JSON.parse(raw) as Record<string, unknown>;
+    fields.last_heartbeat = new Date(now).toISOString();
+    // XX: an entry removed meanwhile (as a ghost) is not brought back.
+    const set = await this.access.call(() => this.redis.set(queueEntryKey(id), JSON.stringify(fields), 'XX'));
+    return set === 'OK' && (await this.access.call(() => this.redis.zscore(QUEUE_KEY, id))) !== null;
+  }
+
+  async leave(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.access.call(() =>
+      this.redis
+        .multi()
+        .zrem(QUEUE_KEY, ...ids)
+        .del(...ids.map(queueEntryKey))
+        .publish(WAKE_CHANNEL, 'leave')
+        .exec(),
+    );
+  }
+
+  /** Tells waiters that GPUs were released. */
+  async wake(): Promise<void> {
+    await this.access.call(() => this.redis.publish(WAKE_CHANNEL, 'release'));
+  }
+
+  async recordBackfill(b: Backfill): Promise<void> {
+    await this.access.call(() =>
+      this.redis
+        .multi()
+        .lpush(BACKFILLS_KEY, JSON.stringify(b))
+        .ltrim(BACKFILLS_KEY, 0, BACKFILLS_KEPT - 1)
+        .exec(),
+    );
+  }
+
+  async backfills(): Promise<Backfill[]> {
+    const raws = await this.access.call(() => this.redis.lrange(BACKFILLS_KEY, 0, -1));
+    const out: Backfill[] = [];
+    for (const raw of raws.reverse()) {
+      try {
+        const b = JSON.parse(raw) as Backfill;
+        if (typeof b.passed === 'string' && typeof b.user === 'string' && Array.isArray(b.gpus)) out.push(b);
+      } catch {
+        // not ours to read: left out
+      }
+    }
+    return out;
+  }
+
+  /** Subscribes once, on a connection of its own (a subscribed connection can do nothing else). */
+  private subscribe(): Promise<boolean> {
+    this.subscribing ??= (async () => {
+      const sub = this.redis.duplicate();
+      sub.on('error', () => {}); // its trouble shows on the main connection's next call
+      sub.on('message', () => {
+        for (const listener of [...this.listeners]) listener();
+      });
+      try {
+        await sub.connect();
+        await sub.subscribe(WAKE_CHANNEL);
+        this.subscriber = sub;
+        return true;
+      } catch {
+        sub.disconnect(); // no pub/sub (an ACL without it): waiters look on their own timer
+        return false;
+      }
+    })();
+    return this.subscribing;
+  }
+
+  async changed(ms: number): Promise<void> {
+    const subscribed = await this.subscribe();
+    const wait = subscribed ? ms : Math.min(ms, 50);
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.listeners.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, wait);
+      this.listeners.add(done);
+    });
+  }
+
+  close(): void {
+    this.subscriber?.disconnect();
+    this.subscriber = null;
+  }
+}

@@ -7,6 +7,7 @@ import type { AllocationRequest } from '../domain/allocation.js';
 import { NotEnoughGpusError, PoolAlreadyInitializedError, PoolNotInitializedError } from '../domain/errors.js';
 import { activeReservation, defaultLiveness, lastReleased } from '../domain/liveness.js';
 import type { ReadingStore, Store } from '../domain/ports.js';
+import { queueContractCases } from './queue-contract.case.test.js';
 
 export interface StoreFactory {
   /** A fresh, empty store each call. */
@@ -355,5 +356,7 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
       assert.equal(new Set(granted).size, 8);
       assert.equal(results.filter((r) => r.status === 'rejected' && r.reason instanceof NotEnoughGpusError).length, 4);
     });
+
+    queueContractCases(it);
   });
 }

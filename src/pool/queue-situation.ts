@@ -31,3 +31,14 @@ export function usableGpus(reading: PoolReading): number {
   const listed = reading.usage ? new Set(reading.usage.map((u) => u.index)) : null;
   return reading.snapshot.slots.filter((s) => !s.problem && (!listed || listed.has(s.id))).length;
 }
+
+/** The next moment a manual reservation ends (GPUs free up with no release to hear of), or null. */
+export function nextExpiry(reading: PoolReading): number | null {
+  let next: number | null = null;
+  for (const slot of reading.snapshot.slots) {
+    const held = activeReservation(slot, reading.now, reading.liveness);
+    const end = held?.type === 'manual' ? held.expiryTime : null;
+    if (end !== null && end > reading.now && (next === null || end < next)) next = end;
+  }
+  return next;
+}

@@ -5,6 +5,7 @@ import { resolveConfig, type GlobalFlags } from './config.js';
 import { systemContext, type Context, type Output } from './context.js';
 import { adminCommand } from './commands/admin.js';
 import { releaseCommand } from './commands/release.js';
+import { queueCommand } from './commands/queue.js';
 import { reserveCommand } from './commands/reserve.js';
 import { runCommand } from './commands/run.js';
 import { statusCommand } from './commands/status.js';
@@ -75,9 +76,10 @@ function buildProgram(
     .description('Reserve GPUs manually for a specified duration')
     .option('--gpus <count>', 'Number of GPUs to reserve (default: 1)')
     .option('--duration <time>', 'Duration to reserve GPUs, e.g. 30m, 2h, 1d, 0.5h (default: 8h)')
+    .option('--wait [duration]', 'Wait in the queue when too few GPUs are free (for at most DURATION)')
     .action(function (this: Command) {
-      const o = this.opts<{ gpus?: string; duration?: string }>();
-      return act((ctx) => reserveCommand({ gpus: o.gpus, duration: o.duration }, ctx))();
+      const o = this.opts<{ gpus?: string; duration?: string; wait?: string | boolean }>();
+      return act((ctx) => reserveCommand({ gpus: o.gpus, duration: o.duration, wait: o.wait }, ctx))();
     });
 
   program
@@ -85,16 +87,17 @@ function buildProgram(
     .description('Reserve GPUs and run a command with CUDA_VISIBLE_DEVICES set')
     .usage('[--gpus <count>] -- <command> [args]...')
     .option('--gpus <count>', 'Number of GPUs to reserve (default: 1)')
+    .option('--wait [duration]', 'Wait in the queue when too few GPUs are free (for at most DURATION)')
     .argument('[command...]')
     .allowUnknownOption()
     .action(function (this: Command) {
-      const o = this.opts<{ gpus?: string }>();
+      const o = this.opts<{ gpus?: string; wait?: string | boolean }>();
       // Commander drops `--`; take the command from the raw arguments so its own flags stay its own.
       const dashes = argv.indexOf('--');
       const command = dashes < 0 ? null : argv.slice(dashes + 1);
       // Words before `--` that are not run's own options would be silently lost.
       const stray = command === null ? [] : this.args.slice(0, this.args.length - command.length);
-      return act((ctx) => runCommand({ gpus: o.gpus, command, stray }, ctx))();
+      return act((ctx) => runCommand({ gpus: o.gpus, command, stray, wait: o.wait }, ctx))();
     });
 
   program
@@ -239,6 +242,15 @@ function buildProgram(
     .action(function (this: Command, id: string | undefined) {
       const o = this.opts<{ user?: string; accounts?: string }>();
       return act(async (ctx) => (await accounts()).apiKeyRevokeCommand({ id, user: o.user }, ctx), o.accounts)();
+    });
+
+  program
+    .command('queue')
+    .description('Show the requests waiting for GPUs, in order')
+    .option('--json', 'Machine-readable output', false)
+    .action(function (this: Command) {
+      const o = this.opts<{ json: boolean }>();
+      return act((ctx) => queueCommand(o, ctx))();
     });
 
   program

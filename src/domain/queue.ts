@@ -52,7 +52,7 @@ export function wanted(entry: Pick<QueueEntry, 'count' | 'requestedIds'>): numbe
 }
 
 /** `4 GPUs`, `1 GPU`, `GPUs [1, 3]`: what a request waits for, in words. */
-export function describeWanted(entry: Pick<QueueEntry, 'count' | 'requestedIds'>): string {
+export function describeWanted(entry: { count: number; requestedIds: readonly number[] | null }): string {
   if (entry.requestedIds) return `GPUs [${entry.requestedIds.join(', ')}]`;
   return `${entry.count} GPU${entry.count === 1 ? '' : 's'}`;
 }

@@ -5,10 +5,13 @@ import { formatDuration, INVALID_DURATION_MESSAGE, parseDuration } from '../../d
 import { UsageError } from '../../domain/errors.js';
 import type { Context } from '../context.js';
 import { idList, openPool, parseGpuCountFlag } from '../pool.js';
+import { allocateOrWait, parseWaitFlag, type WaitFlag } from '../wait.js';
 
 export interface ReserveOptions {
   gpus: string | undefined;
   duration: string | undefined;
+  /** --wait [DURATION]: wait in the queue when too few GPUs are free. */
+  wait?: WaitFlag;
 }
 
 export async function reserveCommand(opts: ReserveOptions, ctx: Context): Promise<number> {
@@ -18,18 +21,14 @@ export async function reserveCommand(opts: ReserveOptions, ctx: Context): Promis
   if (invalid) throw new UsageError(invalid);
   const seconds = parseDuration(opts.duration ?? '8h');
   if (seconds === null) throw new UsageError(INVALID_DURATION_MESSAGE);
+  const waitMs = parseWaitFlag(opts.wait);
 
-  const pool = await openPool(ctx);
+  // A waiter lives on: it waits for locks without blocking its heartbeat, and rides out a Redis restart.
+  const pool = await openPool(ctx, { reconnect: waitMs !== undefined });
   try {
     const user = await ctx.currentUser();
-    const ids = await pool.allocate({
-      count,
-      user,
-      type: 'manual',
-      durationMs: seconds * 1000,
-      token: randomUUID(),
-      owner: null,
-    });
+    const grant = { count, user, type: 'manual' as const, durationMs: seconds * 1000, token: randomUUID(), owner: null };
+    const ids = await allocateOrWait(pool, grant, waitMs, ctx);
     ctx.stdout.write(`Reserved ${ids.length} GPU(s): ${idList(ids)} for ${formatDuration(seconds)}\n`);
   } finally {
     await pool.store.close();

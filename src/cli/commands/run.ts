@@ -6,6 +6,7 @@ import type { Store } from '../../domain/ports.js';
 import { supervise } from '../../run/supervisor.js';
 import type { Context } from '../context.js';
 import { idList, openPool, parseGpuCountFlag } from '../pool.js';
+import { allocateOrWait, parseWaitFlag, type WaitFlag } from '../wait.js';
 
 export const RUN_USAGE = 'Usage: canhazgpu run --gpus <count> -- <command> [args]...';
 
@@ -15,6 +16,8 @@ export interface RunOptions {
   command: string[] | null;
   /** Words before `--` that are not run's options. */
   stray?: string[];
+  /** --wait [DURATION]: wait in the queue when too few GPUs are free. */
+  wait?: WaitFlag;
 }
 
 /** Keeps the reservation alive and says once on stderr if it was taken away (admin --force). */
@@ -74,6 +77,7 @@ export async function runCommand(opts: RunOptions, ctx: Context): Promise<number
   if (typeof count === 'string') throw new UsageError(count);
   const invalid = validateGpuCount(count);
   if (invalid) throw new UsageError(invalid);
+  const waitMs = parseWaitFlag(opts.wait);
 
   const pool = await openPool(ctx, { reconnect: true });
   const store = pool.store;
@@ -81,7 +85,8 @@ export async function runCommand(opts: RunOptions, ctx: Context): Promise<number
   try {
     const token = randomUUID();
     const user = await ctx.currentUser();
-    const ids = await pool.allocate({ count, user, type: 'run', durationMs: null, token, owner: ctx.ownerOf() });
+    const grant = { count, user, type: 'run' as const, durationMs: null, token, owner: ctx.ownerOf() };
+    const ids = await allocateOrWait(pool, grant, waitMs, ctx);
     const env = { ...ctx.env, CUDA_VISIBLE_DEVICES: ids.join(','), CUDA_DEVICE_ORDER: 'PCI_BUS_ID' };
     const child = supervise({
       command: opts.command,

@@ -53,6 +53,8 @@ export async function readQueue(pool: PoolService): Promise<QueueView> {
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
+export type QueueJson = ReturnType<typeof queueJson>;
+
 /** The JSON shape of `queue --json` and `GET /api/v1/queue` (README: The wait queue). */
 export function queueJson(view: QueueView) {
   return {

@@ -1,4 +1,5 @@
 // Everything the server's transports share, wired once by `canhazgpu serve` (or a test).
+import { type QueueJson, queueJson, readQueue } from '../pool/queue-view.js';
 import type { OwnerState } from '../domain/liveness.js';
 import type { Clock, GpuProbe, Store } from '../domain/ports.js';
 import type { OwnerRef } from '../domain/reservation.js';
@@ -64,6 +65,8 @@ export interface ServerDeps {
   /** Null when the pool's store and the accounts answer, else one sentence saying which does not. */
   notReady(): Promise<string | null>;
   poolStatus(): Promise<Array<Record<string, unknown>>>;
+  /** The wait queue, as `canhazgpu queue --json`. */
+  poolQueue(): Promise<QueueJson>;
   dashboard(): Promise<DashboardData>;
   createApiKey: CreateApiKey;
 }
@@ -120,6 +123,7 @@ export function buildDeps(o: ServerOptions): ServerDeps {
       const t = now();
       return (await poolRows()).map((r) => statusJson(r, t));
     },
+    poolQueue: async () => queueJson(await readQueue(pool)),
     dashboard: dashboardData({ poolRows, service, users: o.accounts, now }),
     createApiKey: keyPolicy(o.accounts, now),
   };

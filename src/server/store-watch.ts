@@ -43,6 +43,8 @@ export function watchedStore(store: Store, log: OutageLog): Store {
     releaseToken: watch('releaseToken'),
     releaseManual: watch('releaseManual'),
     poolOwner: watch('poolOwner'),
+    // The queue's calls are few and follow an allocation's: that one reports the outage.
+    queue: store.queue,
     close: () => store.close(),
   };
 }

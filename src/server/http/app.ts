@@ -15,6 +15,7 @@ import { authRoutes } from './routes/auth.js';
 import { billingRoutes } from './routes/billing.js';
 import { instanceRoutes } from './routes/instances.js';
 import { loadBalancerRoutes } from './routes/loadbalancer.js';
+import { queueRoutes } from './routes/queue.js';
 import { reservationRoutes } from './routes/reservations.js';
 import { statusRoutes } from './routes/status.js';
 
@@ -54,6 +55,7 @@ export function createHttpApp(deps: ServerDeps): ApiApp {
   billingRoutes(app, deps);
   authRoutes(app, deps);
   statusRoutes(app, deps);
+  queueRoutes(app, deps);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'ApiKey', {
     type: 'apiKey',

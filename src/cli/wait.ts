@@ -68,6 +68,7 @@ export async function allocateOrWait(
     });
   } catch (err) {
     line.clear();
+    interrupts?.dispose(); // before dying of the signal: caught, it would not kill
     // Out of the queue now: die of the signal, as the command would have without waiting.
     if (err instanceof WaitInterruptedError) ctx.dieOf(err.signal);
     throw err;

@@ -26,6 +26,7 @@ export class WaitTimedOutError extends CanhazError {}
 
 /** Grants `grant` now if the queue allows, else waits its turn (its token is its queue id). */
 export async function allocateWaiting(pool: PoolService, grant: Grant, o: WaitOptions): Promise<number[]> {
+  const started = o.clock.now();
   const first = await pool.allocateInTurn(grant);
   if (first.ids) return first.ids;
   const queue = pool.store.queue;
@@ -48,7 +49,7 @@ export async function allocateWaiting(pool: PoolService, grant: Grant, o: WaitOp
       const now = o.clock.now();
       if (o.until !== null && now >= o.until) {
         throw new WaitTimedOutError(
-          `Gave up waiting for ${describeWanted(entry)} after ${formatDuration((now - entry.enqueuedAt) / 1000)} (position ${turn.admission.position} in queue); nothing is held`,
+          `Gave up waiting for ${describeWanted(entry)} after ${formatDuration(Math.round((o.until - started) / 1000))} (position ${turn.admission.position} in queue); nothing is held`,
         );
       }
       const expiry = nextExpiry(turn.reading);

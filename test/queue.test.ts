@@ -1,0 +1,75 @@
+// The wait queue with the built CLI as processes, on SQLite and on Redis: a waiter killed outright
+// leaves within 10 s, Ctrl-C leaves at once, --wait runs out with one line, the head proceeds on release.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { RedisServer } from '../support/redis-server.js';
+import { eventually, finished, Sandbox } from '../support/sandbox.js';
+
+const PLACE = (n: number, pos: number) =>
+  `Waiting for ${n} GPU${n === 1 ? '' : 's'}: position ${pos} in queue (canhazgpu queue shows who is ahead)\n`;
+
+for (const kind of ['sqlite', 'redis'] as const) {
+  describe(`the wait queue on ${kind}`, () => {
+    let box: Sandbox;
+    let server: RedisServer | null = null;
+    let store: string;
+    before(async () => {
+      box = new Sandbox();
+      box.setGpus({ gpus: [{}, {}] });
+      server = kind === 'redis' ? await RedisServer.start() : null;
+      store = server?.url ?? box.storePath;
+    });
+    after(async () => {
+      await server?.destroy();
+      box.cleanup();
+    });
+    const env = () => ({ CANHAZGPU_STORE: store });
+    const cli = (args: string[]) => box.run(args, { env: env() });
+    const spawnCli = (args: string[]) => {
+      const child = box.spawn(args, { env: env() });
+      let stderr = '';
+      child.stderr?.on('data', (d) => (stderr += d));
+      return { child, done: finished(child), stderr: () => stderr };
+    };
+    const waiting = async () => (JSON.parse((await cli(['queue', '--json'])).stdout) as { waiting: Array<{ user: string }> }).waiting;
+
+    test('a waiter killed outright leaves the queue within 10 s; Ctrl-C leaves it at once', async () => {
+      assert.equal((await cli(['admin', '--gpus', '2', '--force'])).code, 0);
+      assert.equal((await cli(['reserve', '--gpus', '2', '--duration', '1h'])).code, 0);
+      const first = spawnCli(['reserve', '--wait', '--gpus', '2']);
+      await eventually(() => first.stderr() === PLACE(2, 1), 20_000);
+      const second = spawnCli(['run', '--wait', '--', 'true']);
+      await eventually(() => second.stderr() === PLACE(1, 2), 20_000);
+      const killedAt = Date.now();
+      first.child.kill('SIGKILL');
+      await first.done;
+      await eventually(async () => (await waiting()).length === 1, 15_000);
+      assert.ok(Date.now() - killedAt < 10_000, `the ghost stayed ${Date.now() - killedAt} ms`);
+      await eventually(() => second.stderr().endsWith(PLACE(1, 1)), 5_000);
+      second.child.kill('SIGINT');
+      const stopped = await second.done;
+      assert.equal(stopped.signal, 'SIGINT', 'it dies of the signal, as without --wait');
+      assert.deepEqual(await waiting(), [], 'and left the queue on its way out');
+      assert.equal((await cli(['release'])).code, 0);
+    });
+
+    test('--wait DURATION runs out with one line and exit 1; a waiting run proceeds on release', async () => {
+      assert.equal((await cli(['admin', '--gpus', '2', '--force'])).code, 0);
+      assert.equal((await cli(['reserve', '--gpus', '2', '--duration', '1h'])).code, 0);
+      const gaveUp = await cli(['reserve', '--wait', '1s']);
+      assert.equal(gaveUp.code, 1);
+      assert.match(gaveUp.stderr, /^Waiting for 1 GPU: position 1 in queue \(canhazgpu queue shows who is ahead\)\nError: Gave up waiting for 1 GPU after 0h 0m 1s \(position 1 in queue\); nothing is held\n$/);
+      assert.deepEqual(await waiting(), []);
+      const runner = spawnCli(['run', '--wait', '--gpus', '2', '--', 'sh', '-c', 'echo "on $CUDA_VISIBLE_DEVICES"']);
+      let out = '';
+      runner.child.stdout?.on('data', (d) => (out += d));
+      await eventually(() => runner.stderr() === PLACE(2, 1), 20_000);
+      assert.equal((await cli(['release'])).code, 0);
+      const ran = await runner.done;
+      assert.equal(ran.code, 0, runner.stderr());
+      assert.equal(out, 'on 0,1\n');
+      assert.deepEqual(await waiting(), []);
+    });
+  });
+}
+

@@ -31,7 +31,8 @@ for (const kind of ['sqlite', 'redis'] as const) {
       child.stderr?.on('data', (d) => (stderr += d));
       return { child, done: finished(child), stderr: () => stderr };
     };
-    const waiting = async () => (JSON.parse((await cli(['queue', '--json'])).stdout) as { waiting: Array<{ user: string }> }).waiting;
+    const waiting = async () =>
+      (JSON.parse((await cli(['queue', '--json'])).stdout) as { waiting: Array<{ user: string }> }).waiting;
 
     test('a waiter killed outright leaves the queue within 10 s; Ctrl-C leaves it at once', async () => {
       assert.equal((await cli(['admin', '--gpus', '2', '--force'])).code, 0);
@@ -58,7 +59,10 @@ for (const kind of ['sqlite', 'redis'] as const) {
       assert.equal((await cli(['reserve', '--gpus', '2', '--duration', '1h'])).code, 0);
       const gaveUp = await cli(['reserve', '--wait', '1s']);
       assert.equal(gaveUp.code, 1);
-      assert.match(gaveUp.stderr, /^Waiting for 1 GPU: position 1 in queue \(canhazgpu queue shows who is ahead\)\nError: Gave up waiting for 1 GPU after 0h 0m 1s \(position 1 in queue\); nothing is held\n$/);
+      assert.match(
+        gaveUp.stderr,
+        /^Waiting for 1 GPU: position 1 in queue \(canhazgpu queue shows who is ahead\)\nError: Gave up waiting for 1 GPU after 0h 0m 1s \(position 1 in queue\); nothing is held\n$/,
+      );
       assert.deepEqual(await waiting(), []);
       const runner = spawnCli(['run', '--wait', '--gpus', '2', '--', 'sh', '-c', 'echo "on $CUDA_VISIBLE_DEVICES"']);
       let out = '';
@@ -72,4 +76,3 @@ for (const kind of ['sqlite', 'redis'] as const) {
     });
   });
 }
-

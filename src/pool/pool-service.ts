@@ -123,7 +123,12 @@ export class PoolService {
       const situation = queueSituation(r, this.free(r), entries);
       const declared = grant.durationMs ?? grant.timeoutMs ?? null;
       const endsAt = declared === null ? null : r.now + declared;
-      const admission = admit(situation, { id: grant.token, count: grant.count, requestedIds: grant.only ?? null, endsAt });
+      const admission = admit(situation, {
+        id: grant.token,
+        count: grant.count,
+        requestedIds: grant.only ?? null,
+        endsAt,
+      });
       if (!admission.grant) {
         return { admission, waiters: entries.length, refusal: this.refusal(grant, r, admission), reading: r };
       }
@@ -145,7 +150,9 @@ export class PoolService {
       }
       for (const waiter of admission.passed) {
         // Only `queue` reads these: a failure to note one must not undo a grant.
-        await queue?.recordBackfill({ passed: waiter.id, user: grant.user, gpus: ids, at: now, until: endsAt ?? now }).catch(() => {});
+        await queue
+          ?.recordBackfill({ passed: waiter.id, user: grant.user, gpus: ids, at: now, until: endsAt ?? now })
+          .catch(() => {});
       }
       return { ids: [...ids].sort((a, b) => a - b) };
     }
@@ -160,7 +167,12 @@ export class PoolService {
       if (err instanceof NotEnoughGpusError) return err;
       throw err;
     }
-    return new HeldForQueueError(grant.count, admission.allowed.length, free - admission.allowed.length, admission.position - 1);
+    return new HeldForQueueError(
+      grant.count,
+      admission.allowed.length,
+      free - admission.allowed.length,
+      admission.position - 1,
+    );
   }
 
   /** The GPUs a grant could take now, least recently released first (the order allocation prefers). */

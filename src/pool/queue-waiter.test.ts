@@ -65,7 +65,8 @@ const manual = (count: number, durationMs: number, user = 'bob'): Grant => ({
 });
 const until = (ms: number) => systemClock.now() + ms;
 const waitQueued = async (pool: PoolService, n: number) => {
-  for (let i = 0; i < 500 && (await pool.store.queue!.waiters()).length !== n; i++) await new Promise((r) => setTimeout(r, 5));
+  for (let i = 0; i < 500 && (await pool.store.queue!.waiters()).length !== n; i++)
+    await new Promise((r) => setTimeout(r, 5));
   assert.equal((await pool.store.queue!.waiters()).length, n);
 };
 
@@ -178,7 +179,8 @@ test('a request that can never be met fails at once and is never queued', async 
   const pool = connect();
   await assert.rejects(
     allocateWaiting(pool, run(5), { clock: systemClock, until: null }),
-    (err: Error) => err instanceof CanhazError && /Cannot wait for 5 GPUs: this machine's pool has 4 usable GPUs/.test(err.message),
+    (err: Error) =>
+      err instanceof CanhazError && /Cannot wait for 5 GPUs: this machine's pool has 4 usable GPUs/.test(err.message),
   );
   assert.deepEqual(await pool.store.queue!.waiters(), []);
 });

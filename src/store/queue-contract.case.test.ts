@@ -46,7 +46,13 @@ export function queueContractCases(it: It): void {
   it('queue: waiters come back in arrival order with every field; a heartbeat refreshes one; leaving removes it', async (store) => {
     const queue = queueOf(store);
     assert.deepEqual(await queue.waiters(), []);
-    const b = entry('b', { enqueuedAt: T0 + 1, requestedIds: [1, 3], count: 2, note: 'eval run', waitUntil: T0 + 60_000 });
+    const b = entry('b', {
+      enqueuedAt: T0 + 1,
+      requestedIds: [1, 3],
+      count: 2,
+      note: 'eval run',
+      waitUntil: T0 + 60_000,
+    });
     const a = entry('a', { type: 'run', durationMs: null, user: 'carol', actualUser: 'carol' });
     const c = entry('c', { enqueuedAt: T0 + 1 });
     for (const e of [b, c, a]) await queue.enqueue(e);

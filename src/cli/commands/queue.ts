@@ -13,7 +13,11 @@ const HEADER = ['POS', 'USER', 'WANTS', 'TYPE', 'WAITING', 'ESTIMATED START', 'N
 
 function cells(w: WaiterView, now: number): string[] {
   const start =
-    w.estimatedStart === null ? 'unknown' : w.estimatedStart <= now ? 'now' : `in ${formatCompactDuration((w.estimatedStart - now) / 1000)}`;
+    w.estimatedStart === null
+      ? 'unknown'
+      : w.estimatedStart <= now
+        ? 'now'
+        : `in ${formatCompactDuration((w.estimatedStart - now) / 1000)}`;
   return [
     String(w.position),
     w.actualUser === w.user ? w.user : `${w.user} (${w.actualUser})`,
@@ -29,7 +33,12 @@ export function renderQueue(waiters: WaiterView[], now: number): string {
   if (waiters.length === 0) return 'No requests waiting for GPUs\n';
   const rows = [HEADER, ...waiters.map((w) => cells(w, now))];
   const widths = HEADER.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  const lines = rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
+  const lines = rows.map((r) =>
+    r
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd(),
+  );
   for (const w of waiters) {
     for (const b of w.backfills) {
       lines.push(

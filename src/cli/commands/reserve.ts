@@ -27,7 +27,14 @@ export async function reserveCommand(opts: ReserveOptions, ctx: Context): Promis
   const pool = await openPool(ctx, { reconnect: waitMs !== undefined });
   try {
     const user = await ctx.currentUser();
-    const grant = { count, user, type: 'manual' as const, durationMs: seconds * 1000, token: randomUUID(), owner: null };
+    const grant = {
+      count,
+      user,
+      type: 'manual' as const,
+      durationMs: seconds * 1000,
+      token: randomUUID(),
+      owner: null,
+    };
     const ids = await allocateOrWait(pool, grant, waitMs, ctx);
     ctx.stdout.write(`Reserved ${ids.length} GPU(s): ${idList(ids)} for ${formatDuration(seconds)}\n`);
   } finally {

@@ -355,7 +355,10 @@ describe("the wait queue in the Go rewrite's keys", () => {
       reservation_type: 'manual',
       expiry_duration: 7_200_000_000_000,
       note: 'from the Go tool',
-      enqueue_time: '2027-01-15T08:39:00.123456789Z'.replace('2027-01-15T08:39:00', enqueued.toISOString().slice(0, 19)),
+      enqueue_time: '2027-01-15T08:39:00.123456789Z'.replace(
+        '2027-01-15T08:39:00',
+        enqueued.toISOString().slice(0, 19),
+      ),
       last_heartbeat: new Date(NOW - 50_000).toISOString().replace('Z', '+00:00'),
       wait_timeout: new Date(NOW + 600_000).toISOString(),
     };

@@ -320,13 +320,15 @@ export class RedisStore implements Store, ReadingStore {
   }
 
   releaseManual(user: string, now: number, liveness: Liveness): Promise<number[]> {
-    return this.wakingWaiters(this.idsOverPool('release-manual', [
-      user,
-      now / 1000,
-      liveness.staleAfterMs / 1000,
-      JSON.stringify([...liveness.deadTokens]),
-      JSON.stringify([...liveness.liveTokens]),
-    ]));
+    return this.wakingWaiters(
+      this.idsOverPool('release-manual', [
+        user,
+        now / 1000,
+        liveness.staleAfterMs / 1000,
+        JSON.stringify([...liveness.deadTokens]),
+        JSON.stringify([...liveness.liveTokens]),
+      ]),
+    );
   }
 
   async close(): Promise<void> {

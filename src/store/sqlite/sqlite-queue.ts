@@ -54,7 +54,8 @@ function toEntry(r: QueueRow): QueueEntry {
   };
 }
 
-const hasQueue = (sql: Sql) => sql("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'queue'").get() !== undefined;
+const hasQueue = (sql: Sql) =>
+  sql("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'queue'").get() !== undefined;
 const ORDERED = 'SELECT * FROM queue ORDER BY enqueued_at, id';
 
 /** Inside the allocation's transaction: throws QueueChangedError unless the queue holds exactly `seen`. */
@@ -99,7 +100,9 @@ export class SqliteQueue implements QueueStore {
   }
 
   beat(id: string, now: number): Promise<boolean> {
-    return this.writeTables((sql) => sql('UPDATE queue SET last_heartbeat = ? WHERE id = ?').run(now, id).changes === 1);
+    return this.writeTables(
+      (sql) => sql('UPDATE queue SET last_heartbeat = ? WHERE id = ?').run(now, id).changes === 1,
+    );
   }
 
   async leave(ids: readonly string[]): Promise<void> {
@@ -127,7 +130,9 @@ export class SqliteQueue implements QueueStore {
   backfills(): Promise<Backfill[]> {
     return this.access.read((sql) => {
       if (!hasQueue(sql)) return [];
-      const rows = sql('SELECT * FROM queue_backfills ORDER BY at').all() as Array<Omit<Backfill, 'gpus'> & { gpus: string }>;
+      const rows = sql('SELECT * FROM queue_backfills ORDER BY at').all() as Array<
+        Omit<Backfill, 'gpus'> & { gpus: string }
+      >;
       return rows.map((r) => ({ ...r, gpus: JSON.parse(r.gpus) as number[] }));
     });
   }

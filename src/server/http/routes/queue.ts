@@ -27,7 +27,10 @@ export function queueRoutes(app: ApiApp, deps: ServerDeps): void {
       path: '/api/v1/queue',
       security: secured,
       responses: {
-        200: { description: 'the requests waiting for GPUs, as `canhazgpu queue --json`', ...json(z.object({ waiting: z.array(Waiter) })) },
+        200: {
+          description: 'the requests waiting for GPUs, as `canhazgpu queue --json`',
+          ...json(z.object({ waiting: z.array(Waiter) })),
+        },
         ...errors,
       },
     }),

@@ -118,3 +118,31 @@ test('a bad --wait, or more GPUs than the pool, fails at once and never queues',
   await assert.rejects(reserveCommand({ gpus: '3', duration: '1h', wait: true }, at(m)), /Cannot wait for 3 GPUs/);
   assert.equal(await queueOut(m), 'No requests waiting for GPUs\n');
 });
+
+test("queue's table escapes what another tool wrote (no terminal escape sequences)", async () => {
+  const m = await pool(1);
+  const { openStore } = await import('../../store/open.js');
+  const store = await openStore(m.storePath);
+  try {
+    await store.queue!.enqueue({
+      id: 'w',
+      user: 'eve\x1b[2J',
+      actualUser: 'eve\x1b[2J',
+      count: 1,
+      requestedIds: null,
+      type: 'run',
+      durationMs: null,
+      note: 'hi\nthere',
+      enqueuedAt: NOW,
+      lastHeartbeat: NOW,
+      waitUntil: null,
+      ours: true,
+    });
+  } finally {
+    await store.close();
+  }
+  const out = await queueOut(m);
+  assert.ok(!out.includes('\x1b'));
+  assert.ok(out.split('\n')[1]!.includes('eve\\x1B[2J'), out);
+  assert.ok(out.split('\n')[1]!.endsWith('hi\\x0Athere'), out);
+});

@@ -2,6 +2,7 @@
 import { formatCompactDuration } from '../../domain/duration.js';
 import { describeWanted } from '../../domain/queue.js';
 import { queueJson, readQueue, type WaiterView } from '../../pool/queue-view.js';
+import { printable } from '../../server/log.js';
 import type { Context } from '../context.js';
 import { openPool } from '../pool.js';
 
@@ -20,12 +21,13 @@ function cells(w: WaiterView, now: number): string[] {
         : `in ${formatCompactDuration((w.estimatedStart - now) / 1000)}`;
   return [
     String(w.position),
-    w.actualUser === w.user ? w.user : `${w.user} (${w.actualUser})`,
+    // Names and notes come from any tool sharing the store: no escape sequence reaches the terminal.
+    printable(w.actualUser === w.user ? w.user : `${w.user} (${w.actualUser})`),
     describeWanted(w),
     w.type,
     formatCompactDuration((now - w.waitingSince) / 1000),
     start,
-    w.note ?? '',
+    printable(w.note ?? ''),
   ];
 }
 
@@ -42,7 +44,7 @@ export function renderQueue(waiters: WaiterView[], now: number): string {
   for (const w of waiters) {
     for (const b of w.backfills) {
       lines.push(
-        `Backfill: ${b.user} took GPU(s) [${b.gpus.join(', ')}] ahead of position ${w.position} (${w.user}), ending before it can start (in ${formatCompactDuration((b.until - now) / 1000)})`,
+        `Backfill: ${printable(b.user)} took GPU(s) [${b.gpus.join(', ')}] ahead of position ${w.position} (${printable(w.user)}), ending before it can start (in ${formatCompactDuration((b.until - now) / 1000)})`,
       );
     }
   }

@@ -3,6 +3,7 @@
 // expiry_duration a time.Duration in nanoseconds, the sorted set's score the enqueue time in Unix
 // nanoseconds (internal/redis_client/client.go, AddToQueue). Ours add `heartbeat_interval_seconds`
 // (a field Go ignores): its presence tells our waiters, which beat every 2 s, from Go's (every 30 s).
+import { MAX_POOL_SIZE } from '../../domain/allocation.js';
 import { QUEUE_HEARTBEAT_MS, type QueueEntry } from '../../domain/queue.js';
 import { PREFIX, readTime } from './schema.js';
 
@@ -39,7 +40,9 @@ export function encodeQueueEntry(e: QueueEntry): string {
 }
 
 const idList = (v: unknown): number[] | null =>
-  Array.isArray(v) && v.length > 0 && v.every((x) => Number.isInteger(x) && x >= 0) ? (v as number[]) : null;
+  Array.isArray(v) && v.length > 0 && v.length <= MAX_POOL_SIZE && v.every((x) => Number.isInteger(x) && x >= 0)
+    ? (v as number[])
+    : null;
 
 /** An entry as any tool wrote it, or null when it cannot be read (left out of the queue). */
 export function decodeQueueEntry(raw: string | null, score: number): QueueEntry | null {
@@ -51,6 +54,11 @@ export function decodeQueueEntry(raw: string | null, score: number): QueueEntry 
     return null;
   }
   if (typeof v !== 'object' || v === null || typeof v.id !== 'string' || typeof v.user !== 'string') return null;
+  const count = v.requested_count ?? 0;
+  const ids = idList(v.requested_ids);
+  // A count no pool can have, or a request for nothing, is not a request: left out rather than obeyed.
+  if (!Number.isInteger(count) || (count as number) < 0 || (count as number) > MAX_POOL_SIZE) return null;
+  if (count === 0 && ids === null) return null;
   const heartbeat = readTime(v.last_heartbeat);
   const enqueued = Number.isFinite(score) ? score / NS_PER_MS : (readTime(v.enqueue_time) ?? 0) * 1000;
   const waitUntil = readTime(v.wait_timeout);
@@ -59,8 +67,8 @@ export function decodeQueueEntry(raw: string | null, score: number): QueueEntry 
     id: v.id,
     user: v.user,
     actualUser: typeof v.actual_user === 'string' && v.actual_user !== '' ? v.actual_user : v.user,
-    count: Number.isInteger(v.requested_count) ? (v.requested_count as number) : 0,
-    requestedIds: idList(v.requested_ids),
+    count: count as number,
+    requestedIds: ids,
     type: v.reservation_type === 'manual' ? 'manual' : 'run',
     durationMs: duration === null ? null : Math.round(duration / NS_PER_MS),
     note: typeof v.note === 'string' && v.note !== '' ? v.note : null,

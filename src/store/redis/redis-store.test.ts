@@ -407,7 +407,7 @@ describe("the wait queue in the Go rewrite's keys", () => {
         waitUntil: null,
         ours: true,
       });
-      const [member, score] = await admin.zrange('canhazgpu:queue', 0, -1, 'WITHSCORES');
+      const [member, score] = await admin.zrange('canhazgpu:queue', '0', '-1', 'WITHSCORES');
       assert.deepEqual([member, Number(score)], ['ours-1', (NOW + 0.5) * 1e6], 'the score: Unix nanoseconds, as Go');
       const raw = JSON.parse((await admin.get('canhazgpu:queue:entry:ours-1'))!);
       assert.deepEqual(raw, {

@@ -16,7 +16,7 @@ for (const kind of ['sqlite', 'redis'] as const) {
     before(async () => {
       box = new Sandbox();
       box.setGpus({ gpus: [{}, {}] });
-      server = kind === 'redis' ? await RedisServer.start() : null;
+      server = kind === 'redis' ? await RedisServer.start({ persist: true }) : null;
       store = server?.url ?? box.storePath;
     });
     after(async () => {
@@ -74,5 +74,28 @@ for (const kind of ['sqlite', 'redis'] as const) {
       assert.equal(out, 'on 0,1\n');
       assert.deepEqual(await waiting(), []);
     });
+
+    if (kind === 'redis') {
+      test('a waiter rides out a Redis restart and is granted once GPUs come back', async () => {
+        assert.equal((await cli(['admin', '--gpus', '2', '--force'])).code, 0);
+        assert.equal((await cli(['reserve', '--gpus', '2', '--duration', '1h'])).code, 0);
+        const waiter = spawnCli(['reserve', '--wait', '--gpus', '2', '--duration', '10m']);
+        let out = '';
+        waiter.child.stdout?.on('data', (d) => (out += d));
+        await eventually(() => waiter.stderr() === PLACE(2, 1), 20_000);
+        await server!.stop();
+        await eventually(() => waiter.stderr().includes('Still waiting.\n'), 10_000);
+        await server!.start();
+        await eventually(async () => (await waiting()).length === 1, 10_000);
+        assert.equal((await cli(['release'])).code, 0);
+        const done = await waiter.done;
+        assert.equal(done.code, 0, waiter.stderr());
+        assert.equal(out, 'Reserved 2 GPU(s): [0, 1] for 0h 10m 0s\n');
+        assert.match(
+          waiter.stderr(),
+          /^Waiting for 2 GPUs.*\nWarning: Cannot reach the GPU store at .*Still waiting\.\nWaiting for 2 GPUs: position 1/,
+        );
+      });
+    }
   });
 }

@@ -65,6 +65,10 @@ export async function allocateOrWait(
       note,
       signal: controller.signal,
       onPlace: (position) => line.show(position),
+      onStoreTrouble: (message) => {
+        line.clear();
+        ctx.stderr.write(`Warning: ${message} Still waiting.\n`);
+      },
     });
   } catch (err) {
     line.clear();

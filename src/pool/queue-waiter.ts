@@ -2,10 +2,10 @@
 // whenever the store says something changed, and leaves it however the wait ends. It holds nothing
 // until its whole request is granted at once.
 import { formatDuration } from '../domain/duration.js';
-import { CanhazError } from '../domain/errors.js';
+import { CanhazError, StoreUnavailableError } from '../domain/errors.js';
 import type { Clock, QueueStore } from '../domain/ports.js';
 import { describeWanted, QUEUE_HEARTBEAT_MS, type QueueEntry, wanted } from '../domain/queue.js';
-import type { Grant, PoolService } from './pool-service.js';
+import type { Grant, PoolService, Turn } from './pool-service.js';
 import { nextExpiry, usableGpus } from './queue-situation.js';
 
 export interface WaitOptions {
@@ -19,7 +19,12 @@ export interface WaitOptions {
   onPlace?(position: number, waiters: number): void;
   /** The longest pause between looks when nothing is heard: an owner that dies, a tool that does not publish. */
   pollMs?: number;
+  /** Told once when the store stops answering while waiting (the wait goes on, and beats resume with it). */
+  onStoreTrouble?(message: string): void;
 }
+
+/** How long a waiter pauses before asking a store that stopped answering again. */
+const TROUBLE_PAUSE_MS = 500;
 
 /** The wait given by --wait ran out; nothing is held. */
 export class WaitTimedOutError extends CanhazError {}
@@ -40,10 +45,23 @@ export async function allocateWaiting(pool: PoolService, grant: Grant, o: WaitOp
   await queue.enqueue(entry);
   const beating = setInterval(() => void beat(queue, entry, o.clock), QUEUE_HEARTBEAT_MS);
   const aborted = new Promise<void>((resolve) => o.signal?.addEventListener('abort', () => resolve(), { once: true }));
+  let troubled = false;
   try {
     for (;;) {
       if (o.signal?.aborted) throw o.signal.reason;
-      const turn = await pool.allocateInTurn(grant);
+      let turn: Turn;
+      try {
+        turn = await pool.allocateInTurn(grant);
+      } catch (err) {
+        // A store restarting (Redis) costs the place only if it lost the queue, and the heartbeat puts it back.
+        if (!(err instanceof StoreUnavailableError)) throw err;
+        if (!troubled) o.onStoreTrouble?.(err.message);
+        troubled = true;
+        if (o.until !== null && o.clock.now() >= o.until) throw err;
+        await Promise.race([new Promise((r) => setTimeout(r, TROUBLE_PAUSE_MS)), aborted]);
+        continue;
+      }
+      troubled = false;
       if (turn.ids) return turn.ids;
       o.onPlace?.(turn.admission.position, turn.waiters);
       const now = o.clock.now();

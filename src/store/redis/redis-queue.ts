@@ -50,10 +50,15 @@ export class RedisQueue implements QueueStore {
     const ids = flat.filter((_, i) => i % 2 === 0);
     const raws = await this.access.call(() => this.redis.mget(ids.map(queueEntryKey)));
     const entries: QueueEntry[] = [];
+    const unreadable: string[] = [];
     ids.forEach((id, i) => {
       const entry = decodeQueueEntry(raws[i] ?? null, Number(flat[2 * i + 1]));
       if (entry && entry.id === id) entries.push(entry);
+      else unreadable.push(id);
     });
+    // Every tool adds a member and its entry in one transaction: a member without a readable entry is
+    // debris that no tool can serve, and left there it would make every allocation look again for ever.
+    if (unreadable.length > 0) await this.leave(unreadable);
     return entries;
   }
 

@@ -428,3 +428,14 @@ describe("the wait queue in the Go rewrite's keys", () => {
     }
   });
 });
+
+test('a queue member without a readable entry is dropped, and blocks no allocation', async () => {
+  await withPool(2, {}, async (store) => {
+    await admin.zadd('canhazgpu:queue', 1, 'no-entry');
+    await admin.zadd('canhazgpu:queue', 2, 'junk');
+    await admin.set('canhazgpu:queue:entry:junk', '{"id": "junk", "user": "x", "requested_count": -3}');
+    assert.deepEqual(await store.queue.waiters(), []);
+    assert.deepEqual(await admin.zrange('canhazgpu:queue', '0', '-1'), []);
+    assert.deepEqual(await store.allocate(request({ queueSeen: [] })), [0]);
+  });
+});

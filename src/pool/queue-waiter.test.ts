@@ -184,3 +184,19 @@ test('a request that can never be met fails at once and is never queued', async 
   );
   assert.deepEqual(await pool.store.queue!.waiters(), []);
 });
+
+test('a waiter for exact ids waits for exactly those; an id beyond the pool fails at once', async () => {
+  const { connect } = await setup(4);
+  const pool = connect();
+  const held = run(1, { only: [2] });
+  assert.deepEqual(await pool.allocate(held), [2]);
+  await assert.rejects(
+    allocateWaiting(pool, run(2, { only: [1, 7] }), { clock: systemClock, until: null }),
+    /^CanhazError: GPU ID 7 is out of range \(0-3\)$/,
+  );
+  const exact = allocateWaiting(connect(), run(2, { only: [1, 2] }), { clock: systemClock, until: null });
+  await waitQueued(pool, 1);
+  assert.deepEqual(await pool.allocate(run(2)), [0, 3], 'the others are free to take');
+  await pool.releaseToken(held.token);
+  assert.deepEqual(await exact, [1, 2]);
+});

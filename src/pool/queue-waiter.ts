@@ -37,6 +37,9 @@ export async function allocateWaiting(pool: PoolService, grant: Grant, o: WaitOp
   const queue = pool.store.queue;
   if (!queue) throw first.refusal;
   const entry = newEntry(grant, o);
+  const size = first.reading.snapshot.gpuCount;
+  const outOfRange = entry.requestedIds?.find((id) => id >= size);
+  if (outOfRange !== undefined) throw new CanhazError(`GPU ID ${outOfRange} is out of range (0-${size - 1})`);
   const usable = usableGpus(first.reading);
   if (wanted(entry) > usable) {
     throw new CanhazError(`Cannot wait for ${describeWanted(entry)}: this machine's pool has ${usable} usable GPUs`);

@@ -146,3 +146,17 @@ test("queue's table escapes what another tool wrote (no terminal escape sequence
   assert.ok(out.split('\n')[1]!.includes('eve\\x1B[2J'), out);
   assert.ok(out.split('\n')[1]!.endsWith('hi\\x0Athere'), out);
 });
+
+test('on a terminal the place is one live line, cleared once granted', async () => {
+  const m = await pool(1);
+  assert.equal(await reserveCommand({ gpus: '1', duration: '1h' }, at(m, NOW, { user: 'bob' })), 0);
+  const ctx = at(m, NOW);
+  let err = '';
+  ctx.stderr = Object.assign({ write: (s: string) => (err += s) }, { isTTY: true });
+  const granted = reserveCommand({ gpus: '1', duration: '1h', wait: true }, ctx);
+  await untilQueued(m, 1);
+  assert.equal(await releaseCommand(at(m, NOW, { user: 'bob' })), 0);
+  assert.equal(await granted, 0);
+  assert.equal(err, '\r\x1b[KWaiting for 1 GPU: position 1 in queue (canhazgpu queue shows who is ahead)\r\x1b[K');
+  assert.equal(ctx.out(), 'Reserved 1 GPU(s): [0] for 1h 0m 0s\n');
+});

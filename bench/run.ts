@@ -7,6 +7,10 @@ import { join } from 'node:path';
 import { defaultLiveness } from '../src/domain/liveness.js';
 import type { Store } from '../src/domain/ports.js';
 import { RedisStore } from '../src/store/redis/redis-store.js';
+import { AgentStore } from '../src/store/agent/agent-store.js';
+import { agentSocketOf } from '../src/store/agent/socket-path.js';
+import { StoreGate } from '../src/store/agent/store-gate.js';
+import { serveStoreSocket } from '../src/store/agent/store-socket.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { RedisServer, redisServerAvailable } from '../support/redis-server.js';
 import { CLI, FAKE_SMI, Sandbox } from '../support/sandbox.js';
@@ -164,9 +168,10 @@ async function burst(): Promise<void> {
 /**
  * Allocate+release pairs per second through the Store port, in this process, with `workers` loops
  * sharing one client (so a networked store pipelines their calls), never more than the pool's 8 GPUs.
+ * `owner` sets the pool up first.
  */
-async function pairsPerSecond(store: Store, iterations: number, workers: number): Promise<number> {
-  await store.initialize(8, true, Date.now());
+async function pairsPerSecond(store: Store, iterations: number, workers: number, owner = store): Promise<number> {
+  await owner.initialize(8, true, Date.now()); // by the pool's owner: through the agent, only root may
   const liveness = defaultLiveness();
   let left = iterations;
   const start = process.hrtime.bigint();
@@ -193,6 +198,20 @@ async function pairsPerSecond(store: Store, iterations: number, workers: number)
   return iterations / (Number(process.hrtime.bigint() - start) / 1e9);
 }
 
+/** The agent's socket on `store`, every caller an ordinary user (`bench`), checked as the gate checks them. */
+function agentFor(store: SqliteStore) {
+  const gate = new StoreGate({
+    store,
+    clock: { now: () => Date.now() },
+    owners: { state: () => 'unknown' },
+    staleAfterMs: 300_000,
+    host: 'bench',
+    processUid: () => null,
+  });
+  const caller = { uid: 1000, user: 'bench', trusted: false };
+  return serveStoreSocket({ path: agentSocketOf(store.path), gate, identify: async () => caller, log: () => {} });
+}
+
 async function storeThroughput(redis: RedisServer | null): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'canhazgpu-bench-'));
   try {
@@ -200,11 +219,34 @@ async function storeThroughput(redis: RedisServer | null): Promise<void> {
     const sqliteRate = await pairsPerSecond(sqlite, 5000, 1);
     await sqlite.close();
     rows.push([
-      'SQLite allocate+release, in-process',
+      'SQLite allocate+release, shared store (kept journal), in-process',
       `${sqliteRate.toFixed(0)} pairs/s`,
       '>= 5000/s',
       verdict(sqliteRate >= 5000),
     ]);
+    const owned = SqliteStore.create(join(dir, 'private.db'), { private: true });
+    const privateRate = await pairsPerSecond(owned, 5000, 1);
+    rows.push([
+      'SQLite allocate+release, private store (WAL), its owner in-process',
+      `${privateRate.toFixed(0)} pairs/s = ${(privateRate / sqliteRate).toFixed(2)}x shared`,
+      '>= 5000/s',
+      verdict(privateRate >= 5000),
+    ]);
+    const agent = await agentFor(owned);
+    try {
+      const client = await AgentStore.connect(owned.path);
+      const viaAgent = await pairsPerSecond(client, 5000, 1, owned);
+      await client.close();
+      rows.push([
+        'SQLite allocate+release, private store, another user through the agent socket',
+        `${viaAgent.toFixed(0)} pairs/s = ${(viaAgent / sqliteRate).toFixed(2)}x shared`,
+        '',
+        '',
+      ]);
+    } finally {
+      await agent.close();
+      await owned.close();
+    }
     if (redis) {
       const store = await RedisStore.connect(redis.url);
       const sequential = await pairsPerSecond(store, 3000, 1);

@@ -46,7 +46,8 @@ describe('identity and permissions', { skip: !isRoot && 'needs root to run comma
       assert.match(
         r.stderr,
         new RegExp(
-          `^Error: Cannot write the GPU store ${box.storePath} \\(attempt to write a readonly database\\)\\. Make it and its journal readable and writable by every user \\(chmod a\\+rw .*\\), or choose another store with --store\\.\\n$`,
+          // Only its owner may write it: a private store, which other users reach through the agent.
+          `^Error: The GPU store ${box.storePath} is writable by its owner alone, so the canhazgpu agent keeps it, and no agent answers at ${box.storePath}\\.sock \\(ENOENT\\): ask root to start it \\(systemctl start canhazgpu-agent\\), or, for a shared store, to make it writable by every user \\(chmod a\\+rw ${box.storePath} ${box.storePath}-journal\\)\\.\\n$`,
         ),
       );
       assert.equal(await held(), before);

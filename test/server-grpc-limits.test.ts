@@ -103,6 +103,39 @@ test('half-sent Login floods keep memory bounded: calls cut at the budget, extra
   });
 });
 
+test('calls without credentials share one byte budget across connections; it comes back as they end', async () => {
+  const limits = { unauthenticatedBytes: 8192, unauthenticatedTotalBytes: 20_000, streamTimeoutMs: 60_000 };
+  await withTestServer({ grpc: true, limits }, async (s) => {
+    const sessions = Array.from({ length: 5 }, () => open(s.grpcAddress!));
+    // Each under its own 8 KiB, spread over five connections: three fit the 20,000 bytes, the others are refused.
+    const held = sessions.slice(0, 3).map((session) => partialLogin(session, 7000, Buffer.alloc(6000)));
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the three are read before the others arrive
+    const refused = sessions.slice(3).map((session) => outcome(partialLogin(session, 7000, Buffer.alloc(6000))));
+    assert.deepEqual(
+      (await within(10_000, 'refusals', Promise.all(refused))).map((e) => e.grpcStatus),
+      ['8', '8'],
+    );
+    const ended = held.map((stream) => new Promise((resolve) => stream.once('close', resolve)));
+    for (const stream of held) stream.close(constants.NGHTTP2_CANCEL);
+    await Promise.all(ended);
+    // The budget is back: a whole (if nonsensical) 6,000-byte call is read and answered on its merits.
+    const whole = await eventuallyAnswered(sessions[3]!);
+    assert.notEqual(whole, '8');
+    await Promise.all(sessions.map(hangUp));
+  });
+});
+
+/** Sends a complete 6,000-byte Login until one is not refused for want of budget; its grpc-status. */
+async function eventuallyAnswered(session: ClientHttp2Session): Promise<string | null> {
+  for (let attempt = 0; ; attempt++) {
+    const stream = partialLogin(session, 6000, Buffer.alloc(6000));
+    stream.end();
+    const { grpcStatus } = await within(10_000, 'an answer', outcome(stream));
+    if (grpcStatus !== '8' || attempt === 50) return grpcStatus;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 test('a call that has not sent its whole request within the stream timeout is reset', async () => {
   await withTestServer({ grpc: true, limits: { streamTimeoutMs: 200 } }, async (s) => {
     const session = open(s.grpcAddress!);

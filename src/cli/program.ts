@@ -61,9 +61,10 @@ function buildProgram(
     .description('Initialize GPU pool for this machine')
     .option('--gpus <count>', 'Number of GPUs available on this machine (required)')
     .option('--force', 'Force reinitialization even if already initialized', false)
+    .option('--private', "A new store only its owner may write; others' commands go through 'canhazgpu agent'", false)
     .action(function (this: Command) {
-      const o = this.opts<{ gpus?: string; force: boolean }>();
-      return act((ctx) => adminCommand({ gpus: o.gpus, force: o.force }, ctx))();
+      const o = this.opts<{ gpus?: string; force: boolean; private: boolean }>();
+      return act((ctx) => adminCommand({ gpus: o.gpus, force: o.force, private: o.private }, ctx))();
     });
 
   program
@@ -104,9 +105,10 @@ function buildProgram(
     .command('agent')
     .description("Keep this host's GPU reading fresh for the other commands")
     .option('--interval <seconds>', 'seconds between readings', '1')
+    .option('--trust <users>', "users who may act for others in a private store (the server's user), comma-separated")
     .action(function (this: Command) {
-      const o = this.opts<{ interval: string }>();
-      return act(async (ctx) => (await agent()).agentCommand({ interval: o.interval }, ctx))();
+      const o = this.opts<{ interval: string; trust?: string }>();
+      return act(async (ctx) => (await agent()).agentCommand({ interval: o.interval, trust: o.trust }, ctx))();
     });
 
   program

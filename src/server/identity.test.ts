@@ -68,6 +68,29 @@ describe('logins', () => {
     accounts.close();
   });
 
+  test("a stranger's failures lock the email everywhere but where its owner logged in before", async () => {
+    let now = 1_800_000_000_000;
+    const accounts = SqliteRecords.open(join(dir, 'stranger.db'));
+    await accounts.addUser('rita@example.com', 'rita', false, await hashPassword('right password'), now);
+    const identity = new Identity(accounts, () => now);
+    const attempt = (password: string, address: string) => {
+      now += 250;
+      return code(identity.login('rita@example.com', password, address));
+    };
+    assert.equal(await attempt('right password', '10.0.0.1'), 'OK'); // Rita, at her desk
+    for (let i = 0; i < 8; i++) {
+      now += 20_000; // past each lock: every guess counts
+      assert.equal(await attempt(`guess ${i}`, '203.0.113.9'), 'UNAUTHENTICATED');
+    }
+    assert.equal(await attempt('right password', '203.0.113.9'), 'RESOURCE_EXHAUSTED', "the stranger's address");
+    assert.equal(await attempt('right password', '198.51.100.7'), 'RESOURCE_EXHAUSTED', 'an address never used');
+    assert.equal(await attempt('right password', '10.0.0.1'), 'OK', 'Rita at her desk is not locked out');
+    // Guessing from her desk is bounded on its own: five failures there lock it too.
+    for (let i = 0; i < 5; i++) assert.equal(await attempt(`desk guess ${i}`, '10.0.0.1'), 'UNAUTHENTICATED');
+    assert.equal(await attempt('right password', '10.0.0.1'), 'RESOURCE_EXHAUSTED');
+    accounts.close();
+  });
+
   test('a lock grows to 15 minutes at most', () => {
     assert.deepEqual([4, 5, 6, 7, 14, 15, 1000].map(lockMs), [0, 1000, 2000, 4000, 512_000, MAX_LOCK_MS, MAX_LOCK_MS]);
   });

@@ -83,8 +83,9 @@ export class Identity {
         `email (at most ${MAX_EMAIL_LENGTH} characters) and password (at most ${MAX_PASSWORD_LENGTH}) are required`,
       );
     }
-    this.loginLimiter.take(`email:${email.toLowerCase()}`);
     this.loginLimiter.take(`address:${peer}`);
+    // Where the email's owner logged in before, a stranger spending its tries does not keep them out.
+    if (!this.lockout.knownAddress(email, peer)) this.loginLimiter.take(`email:${email.toLowerCase()}`);
     // One check in flight per email: the lockout counts a failure only after its check, so parallel
     // guesses would otherwise all pass the lock's test before the first failure is recorded.
     const key = email.toLowerCase();
@@ -93,15 +94,15 @@ export class Identity {
     }
     this.checking.add(key);
     try {
-      return await this.checkLogin(email, password);
+      return await this.checkLogin(email, password, peer);
     } finally {
       this.checking.delete(key);
     }
   }
 
-  private async checkLogin(email: string, password: string): Promise<{ token: string; user: User }> {
+  private async checkLogin(email: string, password: string, peer: string): Promise<{ token: string; user: User }> {
     const user = await this.accounts.userByEmail(email);
-    const wait = this.lockout.remaining(email, user);
+    const wait = this.lockout.remaining(email, user, peer);
     if (wait > 0) {
       const seconds = Math.ceil(wait / 1000);
       throw new ApiError('RESOURCE_EXHAUSTED', `too many failed logins for this email; retry in ${seconds} s`);
@@ -110,10 +111,10 @@ export class Identity {
     const able = user?.passwordHash && user.disabledAt === null ? user : null;
     const ok = await this.gate.run(() => verifyPassword(password, able?.passwordHash ?? NO_PASSWORD));
     if (!able || !ok) {
-      await this.lockout.failed(email, user);
+      await this.lockout.failed(email, user, peer);
       throw new ApiError('UNAUTHENTICATED', 'wrong email or password');
     }
-    await this.lockout.succeeded(able);
+    await this.lockout.succeeded(able, peer);
     const nowS = Math.floor(this.now() / 1000);
     const claims = { sub: able.id, gen: able.tokenGeneration, iat: nowS, exp: nowS + TOKEN_LIFETIME_S };
     return { token: signToken(claims, await this.tokenSecret()), user: able };

@@ -19,6 +19,8 @@ export interface NetworkLimits {
   maxSessionMemoryMb: number;
   /** gRPC: bytes a call may send before its credentials are known good (a Login fits easily). */
   unauthenticatedBytes: number;
+  /** gRPC: bytes all calls without good credentials may have sent at once, together (the rest are refused). */
+  unauthenticatedTotalBytes: number;
   /** gRPC: a call that has not sent its whole request by then is reset. */
   streamTimeoutMs: number;
   /** gRPC: a connection with no call open for this long is closed (GOAWAY). */
@@ -56,6 +58,7 @@ const DEFAULTS: Omit<NetworkLimits, 'maxConnections'> = {
   maxConcurrentStreams: 100,
   maxSessionMemoryMb: 10,
   unauthenticatedBytes: 8 * 1024,
+  unauthenticatedTotalBytes: 16 * 1024 * 1024,
   streamTimeoutMs: 10_000,
   idleSessionMs: 60_000,
 };

@@ -138,6 +138,7 @@ async function listenGrpc(
         () => false,
       ),
     unauthenticatedBytes: limits.unauthenticatedBytes,
+    unauthenticatedTotalBytes: limits.unauthenticatedTotalBytes,
     streamTimeoutMs: limits.streamTimeoutMs,
     onError: (err) => deps.log.error(err),
   });

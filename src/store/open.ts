@@ -2,7 +2,9 @@
 import { isAbsolute, resolve } from 'node:path';
 import { UsageError } from '../domain/errors.js';
 import type { Store } from '../domain/ports.js';
+import { agentSocketOf } from './agent/socket-path.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
+import { keptByAgent } from './sqlite/store-files.js';
 
 export { DEFAULT_STORE } from './defaults.js';
 
@@ -46,6 +48,8 @@ function checkRedisUrl(text: string, original: string): string {
 export interface OpenOptions {
   /** For admin: create the store when missing. */
   create?: boolean;
+  /** With `create`: a new SQLite store is private to the caller (see store-files.ts). */
+  private?: boolean;
   /**
    * For long-lived commands (run, serve): ride out a Redis restart instead of failing at once; on
    * SQLite, wait for locks without blocking the process and follow a store file that was replaced.
@@ -62,7 +66,14 @@ export async function openStore(url: string, options: OpenOptions = {}): Promise
     const { RedisStore } = await import('./redis/redis-store.js');
     return RedisStore.connect(spec.url, { reconnect: options.reconnect ?? false, lockWaitMs: options.lockWaitMs });
   }
+  if (spec.path !== ':memory:' && keptByAgent(spec.path, agentSocketOf(spec.path))) {
+    const { AgentStore } = await import('./agent/agent-store.js');
+    return AgentStore.connect(spec.path, { reconnectMs: options.reconnect ? AGENT_RESTART_WAIT_MS : 0 });
+  }
   return options.create
-    ? SqliteStore.create(spec.path)
+    ? SqliteStore.create(spec.path, { private: options.private })
     : SqliteStore.open(spec.path, { longLived: options.reconnect ?? false });
 }
+
+/** How long `run` and `serve` wait for an agent that restarts (systemd restarts it within seconds). */
+const AGENT_RESTART_WAIT_MS = 30_000;

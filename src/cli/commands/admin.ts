@@ -11,6 +11,8 @@ import { parseGpuCountFlag } from '../pool.js';
 export interface AdminOptions {
   gpus: string | undefined;
   force: boolean;
+  /** A new store only its owner may write, served to the others by `canhazgpu agent`. */
+  private?: boolean;
 }
 
 /** Refuses `--force` unless the caller is root or set the pool up (see domain/pool-owner.ts). */
@@ -37,7 +39,7 @@ export async function adminCommand(opts: AdminOptions, ctx: Context): Promise<nu
   const invalid = validateGpuCount(count);
   if (invalid) throw new UsageError(invalid);
 
-  const store = await ctx.openStore({ create: true });
+  const store = await ctx.openStore({ create: true, private: opts.private });
   try {
     const me: PoolOwner = { uid: ctx.uid(), user: await ctx.currentUser(), host: hostname() };
     if (opts.force) await checkMayReinitialize(store, me);

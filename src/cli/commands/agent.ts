@@ -1,19 +1,33 @@
-// `canhazgpu agent [--interval SECONDS]`: keeps this host's GPU reading fresh in the store, so the
-// other commands probe nothing themselves (contrib/systemd/canhazgpu-agent.service runs it).
+// `canhazgpu agent [--interval SECONDS] [--trust USERS]`: keeps this host's GPU reading fresh in the store,
+// so the other commands probe nothing themselves (contrib/systemd/canhazgpu-agent.service runs it). For a
+// private store (`admin --private`) it also serves every other user's commands over the store's socket.
 import { UsageError } from '../../domain/errors.js';
+import type { Store } from '../../domain/ports.js';
 import { ReadingKeeper } from '../../pool/reading-keeper.js';
 import type { Context } from '../context.js';
 import { sharedProbe } from '../pool.js';
 
-export async function agentCommand(opts: { interval: string }, ctx: Context): Promise<number> {
+export interface AgentOptions {
+  interval: string;
+  /** Users besides root who may act for others in a private store (the server's service user). */
+  trust?: string;
+}
+
+export async function agentCommand(opts: AgentOptions, ctx: Context): Promise<number> {
   const seconds = Number(opts.interval);
   if (!Number.isFinite(seconds) || seconds < 0.1 || seconds > 3600) {
     throw new UsageError(`--interval must be a number of seconds from 0.1 to 3600, got '${opts.interval}'`);
   }
+  const trusted = (opts.trust ?? '')
+    .split(',')
+    .map((u) => u.trim())
+    .filter(Boolean);
   const store = await ctx.openStore({ reconnect: true });
+  let socket: { close(): Promise<void> } | null = null;
   try {
     const probe = sharedProbe(ctx, store, 'agent');
     if (!probe) throw new UsageError(`the store at ${store.location} cannot keep GPU readings`);
+    socket = await servePrivateStore(store, trusted, ctx);
     const stop = ctx.shutdownSignal();
     let failing = false;
     const keeper = new ReadingKeeper(probe, seconds * 1000, (err) => {
@@ -27,7 +41,32 @@ export async function agentCommand(opts: { interval: string }, ctx: Context): Pr
     ctx.stdout.write(`canhazgpu agent stopping (${signal})\n`);
     return 0;
   } finally {
+    await socket?.close();
     ctx.probe.close?.(); // NVML, kept initialised while the agent ran
     await store.close();
   }
+}
+
+/** For a private SQLite store of ours: serves the other users' commands on its socket; else null. */
+async function servePrivateStore(
+  store: Store,
+  trusted: string[],
+  ctx: Context,
+): Promise<{ close(): Promise<void> } | null> {
+  const { SqliteStore } = await import('../../store/sqlite/sqlite-store.js');
+  if (!(store instanceof SqliteStore) || store.layout !== 'private' || store.path === ':memory:') {
+    if (trusted.length > 0) throw new UsageError('--trust applies only to a private store (admin --private)');
+    return null;
+  }
+  const { servePrivateStoreSocket } = await import('../../store/agent/agent-service.js');
+  const served = await servePrivateStoreSocket({
+    store,
+    trusted,
+    clock: ctx.clock,
+    owners: { state: (owner) => ctx.ownerState(owner) },
+    staleAfterMs: ctx.config.staleAfterMs,
+    log: (line) => ctx.stderr.write(`canhazgpu agent: ${line}\n`),
+  });
+  ctx.stdout.write(`canhazgpu agent: serving the private store ${store.path} at ${served.path}\n`);
+  return served;
 }

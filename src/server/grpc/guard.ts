@@ -19,6 +19,11 @@ export interface GuardOptions extends ConnectRouterOptions {
   credentialed(req: Http2ServerRequest): Promise<boolean>;
   /** Bytes a call without good credentials may send (Login, HealthCheck and token-bearing calls fit). */
   unauthenticatedBytes: number;
+  /**
+   * Bytes all such calls in flight may have sent together: each call's own bound times every stream of
+   * every connection would still add up to hundreds of MB.
+   */
+  unauthenticatedTotalBytes: number;
   /** A call that has not sent its whole request by then is reset (RST_STREAM CANCEL). */
   streamTimeoutMs: number;
   onError(err: unknown): void;
@@ -29,19 +34,47 @@ export interface GuardOptions extends ConnectRouterOptions {
  * kept: the answer still goes out with its status, and the stream ends when the client stops or the
  * deadline resets it.
  */
-async function* capped(req: Http2ServerRequest, limit: number): AsyncIterable<Uint8Array> {
+async function* capped(req: Http2ServerRequest, limit: number, shared: ByteBudget): AsyncIterable<Uint8Array> {
   let seen = 0;
+  let refused = false;
   try {
     for await (const chunk of req.iterator({ destroyOnReturn: false }) as AsyncIterable<Uint8Array>) {
       seen += chunk.byteLength;
       if (seen > limit) {
+        refused = true;
         const message = `a call without valid credentials may send at most ${limit} bytes`;
         throw new ConnectError(message, Code.ResourceExhausted);
+      }
+      if (limit !== Infinity && !shared.take(chunk.byteLength)) {
+        seen -= chunk.byteLength;
+        refused = true;
+        throw new ConnectError('too many calls without valid credentials at once; try again', Code.ResourceExhausted);
       }
       yield chunk;
     }
   } finally {
-    if (seen > limit) req.resume();
+    if (limit !== Infinity) shared.give(seen);
+    if (refused) req.resume();
+  }
+}
+
+/** Bytes taken by calls in flight, all together, up to a total. */
+export class ByteBudget {
+  private used = 0;
+  constructor(readonly total: number) {}
+
+  take(bytes: number): boolean {
+    if (this.used + bytes > this.total) return false;
+    this.used += bytes;
+    return true;
+  }
+
+  give(bytes: number): void {
+    this.used = Math.max(0, this.used - bytes);
+  }
+
+  get inUse(): number {
+    return this.used;
   }
 }
 
@@ -51,6 +84,7 @@ export function guardedGrpcHandler(o: GuardOptions): Handler {
   const router = createConnectRouter(o);
   o.routes(router);
   const handlers = new Map(router.handlers.map((h) => [h.requestPath, h]));
+  const shared = new ByteBudget(o.unauthenticatedTotalBytes);
 
   const serve = async (req: Http2ServerRequest, res: Http2ServerResponse) => {
     const handler = handlers.get(req.url.split('?')[0] ?? '');
@@ -60,7 +94,7 @@ export function guardedGrpcHandler(o: GuardOptions): Handler {
     }
     const limit = (await o.credentialed(req)) ? Infinity : o.unauthenticatedBytes;
     const universal = universalRequestFromNodeRequest(req, res, undefined, o.contextValues(req));
-    await universalResponseToNodeResponse(await handler({ ...universal, body: capped(req, limit) }), res);
+    await universalResponseToNodeResponse(await handler({ ...universal, body: capped(req, limit, shared) }), res);
   };
 
   return (req, res) => {

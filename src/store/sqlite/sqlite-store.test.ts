@@ -178,6 +178,7 @@ test('a store in the WAL layout of older versions is refused until admin convert
   const old = new Database(path);
   old.pragma('journal_mode = WAL');
   old.close();
+  chmodSync(path, 0o666); // as older versions made it: every user wrote it
   const older = (e: unknown) =>
     e instanceof StoreUnavailableError && /an older canhazgpu\)?; run 'canhazgpu admin/.test(e.message);
   assert.throws(() => SqliteStore.open(path), older);

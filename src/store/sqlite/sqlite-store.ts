@@ -13,7 +13,14 @@ import type { OwnerRef, PoolSnapshot } from '../../domain/reservation.js';
 import { decodeReading, encodeUsage } from '../reading-codec.js';
 import { CLEARED, type GpuRecord, toSlot } from './rows.js';
 import { checkQueueSeen, SqliteQueue } from './sqlite-queue.js';
-import { checkStoreFiles, fileIdentity, fileOwner, journalOf, prepareStoreFiles } from './store-files.js';
+import {
+  checkStoreFiles,
+  fileIdentity,
+  fileOwner,
+  journalOf,
+  prepareStoreFiles,
+  type StoreLayout,
+} from './store-files.js';
 import { statementCache, type Sql } from './statements.js';
 
 // Beside this module in src/, beside the bundle in dist/ (the build copies it).
@@ -41,6 +48,11 @@ export interface SqliteOpenOptions {
   longLived?: boolean;
 }
 
+export interface SqliteCreateOptions {
+  /** `admin --private`: a new store only its owner may write, kept for the others by `canhazgpu agent`. */
+  private?: boolean;
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function sqliteCode(err: unknown): string | null {
@@ -58,6 +70,8 @@ export class SqliteStore implements Store, ReadingStore {
     private db: Database.Database,
     readonly path: string,
     private readonly longLived: boolean,
+    /** Private: only its owner opens it, and `canhazgpu agent` serves everyone else. */
+    readonly layout: StoreLayout,
   ) {
     this.location = `sqlite:${path}`;
     this.sql = statementCache(db);
@@ -66,18 +80,22 @@ export class SqliteStore implements Store, ReadingStore {
 
   /** Opens an existing store; a missing file means the pool was never set up. */
   static open(path: string, options: SqliteOpenOptions = {}): SqliteStore {
-    if (path !== ':memory:') checkStoreFiles(path);
-    return SqliteStore.connect(path, false, options.longLived ?? false);
+    const layout = path === ':memory:' ? 'private' : checkStoreFiles(path);
+    return SqliteStore.connect(path, false, options.longLived ?? false, layout);
   }
 
-  /** Opens the store for `admin`, creating its directory and files (writable by every user) when missing. */
-  static create(path: string): SqliteStore {
-    if (path !== ':memory:') prepareStoreFiles(path);
-    return SqliteStore.connect(path, true, false);
+  /**
+   * Opens the store for `admin`, creating its directory and files when missing: writable by every user, or
+   * by the caller alone when `private`.
+   */
+  static create(path: string, options: SqliteCreateOptions = {}): SqliteStore {
+    const wanted = options.private ? 'private' : 'shared';
+    const layout = path === ':memory:' ? 'private' : prepareStoreFiles(path, wanted);
+    return SqliteStore.connect(path, true, false, layout);
   }
 
-  private static connect(path: string, create: boolean, longLived: boolean): SqliteStore {
-    return new SqliteStore(SqliteStore.openDb(path, create, longLived), path, longLived);
+  private static connect(path: string, create: boolean, longLived: boolean, layout: StoreLayout): SqliteStore {
+    return new SqliteStore(SqliteStore.openDb(path, create, longLived, layout), path, longLived, layout);
   }
 
   /**
@@ -85,13 +103,19 @@ export class SqliteStore implements Store, ReadingStore {
    * any read: it waits the full time, as commands do, unless `sliced` (a reopen inside `attempt`, which
    * retries asleep). A long-lived connection then waits in slices, so its event loop keeps running.
    */
-  private static openDb(path: string, create: boolean, longLived: boolean, sliced = false): Database.Database {
+  private static openDb(
+    path: string,
+    create: boolean,
+    longLived: boolean,
+    layout: StoreLayout,
+    sliced = false,
+  ): Database.Database {
     const openBusyMs = sliced ? LONG_LIVED_BUSY_SLICE_MS : BUSY_TIMEOUT_MS;
     try {
       const db = new (sqlite())(path, { fileMustExist: !create, timeout: openBusyMs });
       try {
         db.pragma(`busy_timeout = ${openBusyMs}`);
-        if (path !== ':memory:') keepJournal(db, path);
+        if (path !== ':memory:') setJournal(db, path, layout);
         if (longLived) db.pragma(`busy_timeout = ${LONG_LIVED_BUSY_SLICE_MS}`);
       } catch (err) {
         db.close();
@@ -116,9 +140,9 @@ export class SqliteStore implements Store, ReadingStore {
         `The GPU store ${this.path} was removed while in use; run 'canhazgpu admin --gpus <count>' to set it up again.`,
       );
     if (now.dev === this.file.dev && now.ino === this.file.ino) return;
-    checkStoreFiles(this.path);
+    const layout = checkStoreFiles(this.path);
     this.db.close();
-    this.db = SqliteStore.openDb(this.path, false, true, true);
+    this.db = SqliteStore.openDb(this.path, false, true, layout, true);
     this.sql = statementCache(this.db);
     this.schemaSeen = false;
     this.file = now;
@@ -337,14 +361,20 @@ export class SqliteStore implements Store, ReadingStore {
 }
 
 /**
- * The journal `admin` made is kept between transactions (PERSIST), so no command creates a file in
- * the store's directory. Rollback modes are not stored in the file: every connection sets it first.
+ * A private store, written by its owner alone, uses WAL (fastest; SQLite makes its files as the owner).
+ * A shared store's journal, which `admin` made, is kept between transactions (PERSIST), so no command creates
+ * a file in the store's directory. Rollback modes are not stored in the file: every connection sets it first.
  * Setting it reads the schema, and a journal left by a killed write is rolled back on that read in
  * SQLite's default mode, which deletes the journal: root may, and the next command makes it again
  * (store-files.ts); anyone else is told to run a command as root (storeError). A store of older
  * versions in WAL mode was refused before it was opened, except by `admin`, which converts it here.
  */
-function keepJournal(db: Database.Database, path: string): void {
+function setJournal(db: Database.Database, path: string, layout: StoreLayout): void {
+  if (layout === 'private') {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    return;
+  }
   if (String(db.pragma('journal_mode = PERSIST', { simple: true })) !== 'persist') {
     throw new StoreUnavailableError(
       `Cannot switch the GPU store ${path} to its kept journal while another canhazgpu has it open in WAL mode; stop it and run admin again.`,

@@ -1,7 +1,10 @@
-// The embedded store's files on a shared machine: the database and its rollback journal, both made
-// by `admin` (mode 0666) in a directory only root or the store's owner may write (0755). SQLite keeps
-// the journal (journal_mode=PERSIST), so no command ever creates a file there, and no other user can
-// rename, remove or replace either file with a link to someone else's.
+// The embedded store's files on a shared machine, in one of two layouts, both in a directory only root or
+// the store's owner may write (0755):
+// - shared (the default): the database and its rollback journal, both made by `admin` (mode 0666). SQLite
+//   keeps the journal (journal_mode=PERSIST), so no command ever creates a file there, and no other user
+//   can rename, remove or replace either file with a link to someone else's.
+// - private (`admin --private`): the database is its owner's alone (0600, WAL); other users' commands reach
+//   it through `canhazgpu agent` (src/store/agent/), so nobody else can write a byte of it or its journal.
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { PoolNotInitializedError, StoreUnavailableError } from '../../domain/errors.js';
@@ -10,6 +13,7 @@ import { DEFAULT_STORE } from '../defaults.js';
 import {
   createFileExclusively,
   createMissingDirectories,
+  currentUid,
   fileProblem,
   lstatOrNull,
   untrustedDirectory,
@@ -21,6 +25,12 @@ const leftoverWalFiles = (path: string) => [`${path}-wal`, `${path}-shm`];
 
 const STORE_DIR_MODE = 0o755;
 const STORE_FILE_MODE = 0o666;
+const PRIVATE_FILE_MODE = 0o600;
+
+export type StoreLayout = 'shared' | 'private';
+
+/** A database only its owner may write is private; one every user may write is shared. */
+export const layoutOfMode = (mode: number): StoreLayout => ((mode & 0o022) === 0 ? 'private' : 'shared');
 
 const refuse = (path: string, reason: string) =>
   new StoreUnavailableError(
@@ -46,27 +56,33 @@ function checkDirectory(path: string): void {
   if (problem) throw refuse(path, problem);
 }
 
-/** For every command before SQLite opens the store: refuses links, others' files, an unsafe directory. */
-export function checkStoreFiles(path: string): void {
-  reachable(
+/**
+ * For every command before SQLite opens the store: refuses links, others' files, an unsafe directory;
+ * returns the store's layout.
+ */
+export function checkStoreFiles(path: string): StoreLayout {
+  return reachable(
     path,
     () => new PoolNotInitializedError(),
     () => checkFiles(path),
   );
 }
 
-function checkFiles(path: string): void {
+function checkFiles(path: string): StoreLayout {
   checkDirectory(path);
   const db = fileProblem(path);
   if (db?.kind === 'missing') throw new PoolNotInitializedError();
   if (db) throw refuse(path, db.reason);
   checkCompanions(path);
+  const layout = layoutOfMode(lstatOrNull(path)?.mode ?? STORE_FILE_MODE);
+  if (layout === 'private') return layout; // WAL, its files made by the owner alone
   if (inWalMode(path)) {
     throw new StoreUnavailableError(
       `The GPU store ${path} is in the WAL layout of an older canhazgpu; run 'canhazgpu admin --gpus <count>' as root to convert it.`,
     );
   }
   if (fileProblem(journalOf(path))?.kind === 'missing') restoreJournal(path);
+  return layout;
 }
 
 /**
@@ -85,10 +101,11 @@ function restoreJournal(path: string): void {
 }
 
 /**
- * For `admin`: creates what is missing (parents 0755 whatever the umask, the files 0666 so every user
- * may write them) and checks what exists, never opening up or changing the mode of anything it found.
+ * For `admin`: creates what is missing (parents 0755 whatever the umask; the files 0666 so every user
+ * may write them, or the database alone 0600 when `wanted` is private) and checks what exists, never
+ * opening up or changing the mode of anything it found. Returns the layout, which an existing store keeps.
  */
-export function prepareStoreFiles(path: string): void {
+export function prepareStoreFiles(path: string, wanted: StoreLayout = 'shared'): StoreLayout {
   const dir = dirname(path);
   const network = lstatOrNull(dir) ? networkFilesystem(dir) : null;
   if (network) {
@@ -105,12 +122,20 @@ export function prepareStoreFiles(path: string): void {
   }
   const gone = () => new StoreUnavailableError(`${dir} disappeared while the store was being set up`);
   reachable(path, gone, () => checkDirectory(path));
-  for (const file of [path, journalOf(path)]) {
+  const existing = lstatOrNull(path);
+  const layout = existing ? layoutOfMode(existing.mode) : wanted;
+  if (existing && layout !== wanted && wanted === 'private') {
+    throw new StoreUnavailableError(
+      `The GPU store ${path} is shared (every user may write it); a private store starts empty: move it aside (mv ${path} ${path}.shared; rm -f ${journalOf(path)}) and run admin --private again.`,
+    );
+  }
+  const files = layout === 'private' ? [path] : [path, journalOf(path)];
+  for (const file of files) {
     const problem = fileProblem(file);
     if (problem?.kind === 'unsafe') throw refuse(path, problem.reason);
     if (problem?.kind !== 'missing') continue;
     try {
-      createFileExclusively(file, STORE_FILE_MODE);
+      createFileExclusively(file, layout === 'private' ? PRIVATE_FILE_MODE : STORE_FILE_MODE);
     } catch (err) {
       throw new StoreUnavailableError(
         `Cannot create ${file} (${(err as Error).message}). Run admin as root or as the owner of ${dir}, or choose another store with --store.`,
@@ -118,6 +143,7 @@ export function prepareStoreFiles(path: string): void {
     }
   }
   checkCompanions(path);
+  return layout;
 }
 
 /** The journal and any WAL files left: plain files of root or the caller, and no planted super-journal. */
@@ -174,3 +200,23 @@ export function fileIdentity(path: string): { dev: number; ino: number } | null 
 }
 
 export const fileOwner = (path: string): number | null => lstatOrNull(path)?.uid ?? null;
+
+/**
+ * Whether `path` is a private store of another user, which its agent keeps for us (over `socket`). Its
+ * directory must be in the hands of root or that owner, so nobody else can have put a socket there.
+ */
+export function keptByAgent(path: string, socket: string): boolean {
+  const st = lstatOrNull(path);
+  if (!st?.isFile() || layoutOfMode(st.mode) !== 'private' || st.uid === currentUid()) return false;
+  const problem = reachable(
+    path,
+    () => new PoolNotInitializedError(),
+    () => untrustedDirectory(dirname(path), st.uid),
+  );
+  if (problem) throw refuse(path, problem);
+  const sock = lstatOrNull(socket);
+  if (sock && (!sock.isSocket() || (sock.uid !== 0 && sock.uid !== st.uid))) {
+    throw refuse(path, `${socket} is not the socket of the store's owner`);
+  }
+  return true;
+}

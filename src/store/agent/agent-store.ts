@@ -1,0 +1,152 @@
+// A private store as the commands of other users reach it: every call goes to `canhazgpu agent` over
+// its Unix socket, which alone opens the database (see store-gate.ts for what it allows). A dropped
+// connection (an agent restart) is made again on the next call.
+import { connect, type Socket } from 'node:net';
+import type { AllocationRequest } from '../../domain/allocation.js';
+import { StoreUnavailableError } from '../../domain/errors.js';
+import type { Liveness } from '../../domain/liveness.js';
+import type { PoolOwner } from '../../domain/pool-owner.js';
+import type { GpuReading, InitializeResult, ReadingStore, Store } from '../../domain/ports.js';
+import type { OwnerRef, PoolSnapshot } from '../../domain/reservation.js';
+import { type AgentAnswer, decodeLine, encodeLine, fromWire, LineSplitter } from './protocol.js';
+import { agentSocketOf } from './socket-path.js';
+
+export interface AgentStoreOptions {
+  /** Long-lived commands (run's heartbeat, serve) wait this long for an agent that restarts. */
+  reconnectMs?: number;
+}
+
+type Pending = { resolve(value: unknown): void; reject(err: Error): void };
+
+export class AgentStore implements Store, ReadingStore {
+  readonly location: string;
+  private readonly socketPath: string;
+  private socket: Socket | null = null;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+
+  private constructor(
+    readonly storePath: string,
+    private readonly o: AgentStoreOptions,
+  ) {
+    this.location = `sqlite:${storePath}`;
+    this.socketPath = agentSocketOf(storePath);
+  }
+
+  /** Connects now, so a stopped agent is reported before the command does anything. */
+  static async connect(storePath: string, options: AgentStoreOptions = {}): Promise<AgentStore> {
+    const store = new AgentStore(storePath, options);
+    await store.connection();
+    return store;
+  }
+
+  private async connection(): Promise<Socket> {
+    if (this.socket && !this.socket.destroyed) return this.socket;
+    const deadline = Date.now() + (this.o.reconnectMs ?? 0);
+    for (let wait = 50; ; wait = Math.min(wait * 2, 1000)) {
+      try {
+        this.socket = await this.open();
+        return this.socket;
+      } catch (err) {
+        if (Date.now() + wait > deadline) throw this.unreachable(err as NodeJS.ErrnoException);
+        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+    }
+  }
+
+  private open(): Promise<Socket> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(this.socketPath);
+      socket.setEncoding('utf8');
+      socket.once('error', reject);
+      socket.once('connect', () => {
+        socket.off('error', reject);
+        this.attach(socket);
+        resolve(socket);
+      });
+    });
+  }
+
+  private attach(socket: Socket): void {
+    const lines = new LineSplitter();
+    socket.on('data', (chunk: string) => {
+      for (const line of lines.push(chunk)) this.settle(decodeLine(line) as AgentAnswer);
+    });
+    const fail = () => {
+      if (this.socket === socket) this.socket = null;
+      const lost = new StoreUnavailableError(
+        `The canhazgpu agent that keeps the GPU store ${this.storePath} closed the connection; try again.`,
+      );
+      for (const p of this.pending.values()) p.reject(lost);
+      this.pending.clear();
+    };
+    socket.on('error', fail);
+    socket.on('close', fail);
+    socket.unref(); // an idle connection keeps no command alive
+  }
+
+  private settle(answer: AgentAnswer): void {
+    const p = this.pending.get(answer.id);
+    if (!p) return;
+    this.pending.delete(answer.id);
+    if (answer.error) p.reject(fromWire(answer.error));
+    else p.resolve(answer.result);
+  }
+
+  private unreachable(err: NodeJS.ErrnoException): StoreUnavailableError {
+    return new StoreUnavailableError(
+      `The GPU store ${this.storePath} is writable by its owner alone, so the canhazgpu agent keeps it, and no agent answers at ${this.socketPath} (${err.code ?? err.message}): ask root to start it (systemctl start canhazgpu-agent), or, for a shared store, to make it writable by every user (chmod a+rw ${this.storePath} ${this.storePath}-journal).`,
+    );
+  }
+
+  private async call<T>(method: string, ...args: unknown[]): Promise<T> {
+    const socket = await this.connection();
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      socket.ref(); // a call in flight keeps the process up until it is answered
+      socket.write(encodeLine({ id, method, args }));
+    }).finally(() => {
+      if (this.pending.size === 0) socket.unref();
+    });
+  }
+
+  initialize(gpuCount: number, force: boolean, now: number, owner?: PoolOwner): Promise<InitializeResult> {
+    return this.call('initialize', gpuCount, force, now, owner ?? null);
+  }
+  poolOwner(): Promise<PoolOwner | null> {
+    return this.call('poolOwner');
+  }
+  snapshot(): Promise<PoolSnapshot> {
+    return this.call('snapshot');
+  }
+  allocate(request: AllocationRequest): Promise<number[]> {
+    return this.call('allocate', request);
+  }
+  heartbeat(token: string, now: number): Promise<number[]> {
+    return this.call('heartbeat', token, now);
+  }
+  setOwner(token: string, owner: OwnerRef): Promise<number[]> {
+    return this.call('setOwner', token, owner);
+  }
+  releaseToken(token: string, now: number): Promise<number[]> {
+    return this.call('releaseToken', token, now);
+  }
+  releaseManual(user: string, now: number, liveness: Liveness): Promise<number[]> {
+    return this.call('releaseManual', user, now, liveness);
+  }
+  latestReading(host: string): Promise<GpuReading | null> {
+    return this.call('latestReading', host);
+  }
+  saveReading(reading: GpuReading): Promise<void> {
+    return this.call('saveReading', reading);
+  }
+  claimProbe(host: string, now: number, holdMs: number): Promise<boolean> {
+    return this.call('claimProbe', host, now, holdMs);
+  }
+
+  async close(): Promise<void> {
+    this.socket?.end();
+    this.socket = null;
+  }
+}

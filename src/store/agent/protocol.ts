@@ -1,0 +1,87 @@
+// The agent's wire format over its Unix socket: one JSON object a line, each way. Requests carry an id the
+// answer repeats, so one connection serves several calls at once. Sets (a Liveness's tokens) travel as
+// `{"$set": [...]}`; errors travel by name, so a caller prints the very line a direct store would.
+import {
+  CanhazError,
+  NotEnoughGpusError,
+  PoolAlreadyInitializedError,
+  PoolNotInitializedError,
+  StoreUnavailableError,
+  UsageError,
+} from '../../domain/errors.js';
+
+export interface AgentRequest {
+  id: number;
+  method: string;
+  args: unknown[];
+}
+
+export interface WireError {
+  name: string;
+  message: string;
+  fields?: Record<string, number>;
+}
+
+export type AgentAnswer = { id: number; result?: unknown; error?: WireError };
+
+/** A line longer than this is refused: a snapshot of the largest pool with its reading fits many times over. */
+export const MAX_LINE_BYTES = 4 << 20;
+
+const replacer = (_key: string, value: unknown) => (value instanceof Set ? { $set: [...value] } : value);
+const reviver = (_key: string, value: unknown) => {
+  const set = (value as { $set?: unknown } | null)?.$set;
+  return Array.isArray(set) && Object.keys(value as object).length === 1 ? new Set(set) : value;
+};
+
+export const encodeLine = (message: AgentRequest | AgentAnswer): string => `${JSON.stringify(message, replacer)}\n`;
+export const decodeLine = (line: string): unknown => JSON.parse(line, reviver);
+
+export function isRequest(value: unknown): value is AgentRequest {
+  const v = value as Partial<AgentRequest> | null;
+  return (
+    !!v && Number.isSafeInteger(v.id) && typeof v.method === 'string' && Array.isArray(v.args) && v.args.length <= 8
+  );
+}
+
+export function toWire(err: unknown): WireError {
+  if (err instanceof NotEnoughGpusError) {
+    const { requested, available, unreservedInUse, notFound } = err;
+    return { name: err.name, message: err.message, fields: { requested, available, unreservedInUse, notFound } };
+  }
+  if (err instanceof PoolAlreadyInitializedError) {
+    return { name: err.name, message: err.message, fields: { gpuCount: err.gpuCount } };
+  }
+  if (err instanceof CanhazError) return { name: err.name, message: err.message };
+  // Not a user's error: its text stays in the agent's log, the caller learns only that it failed.
+  return { name: 'StoreUnavailableError', message: 'the canhazgpu agent failed to serve the request (see its log)' };
+}
+
+export function fromWire(wire: WireError): CanhazError {
+  const f = wire.fields ?? {};
+  switch (wire.name) {
+    case 'NotEnoughGpusError':
+      return new NotEnoughGpusError(f.requested ?? 0, f.available ?? 0, f.unreservedInUse ?? 0, f.notFound ?? 0);
+    case 'PoolAlreadyInitializedError':
+      return new PoolAlreadyInitializedError(f.gpuCount ?? 0);
+    case 'PoolNotInitializedError':
+      return new PoolNotInitializedError();
+    case 'UsageError':
+      return new UsageError(wire.message);
+    default:
+      return new StoreUnavailableError(wire.message);
+  }
+}
+
+/** Splits a byte stream into lines, refusing one that grows past MAX_LINE_BYTES. */
+export class LineSplitter {
+  private pending = '';
+
+  /** The complete lines in `chunk`; throws when a line is too long. */
+  push(chunk: string): string[] {
+    this.pending += chunk;
+    const lines = this.pending.split('\n');
+    this.pending = lines.pop() ?? '';
+    if (this.pending.length > MAX_LINE_BYTES) throw new Error(`a line longer than ${MAX_LINE_BYTES} bytes`);
+    return lines.filter((l) => l.length > 0);
+  }
+}

@@ -1,0 +1,147 @@
+// What the agent lets each caller do to the private store. The caller's uid comes from the kernel
+// (SO_PEERCRED), not from anything it sends: a user reserves, beats and releases only as themself, with
+// tokens kept apart per uid (a token guessed or copied from `status` names nothing of theirs), at the
+// agent's time, with owners judged by the agent. Root, the agent's own user and the users it was told to
+// trust (the server's service user, which reserves for `api:` holders) act as a direct store would.
+import { type AllocationRequest, MAX_POOL_SIZE } from '../../domain/allocation.js';
+import { UsageError } from '../../domain/errors.js';
+import { livenessOf } from '../../domain/liveness.js';
+import type { Clock, GpuReading, OwnerProcesses, ReadingStore, Store } from '../../domain/ports.js';
+import type { OwnerRef, PoolSnapshot } from '../../domain/reservation.js';
+
+export interface Caller {
+  uid: number;
+  user: string;
+  /** Root, the agent's own user, or a user it trusts: its requests pass unchanged. */
+  trusted: boolean;
+}
+
+export interface GateOptions {
+  store: Store & ReadingStore;
+  clock: Clock;
+  owners: OwnerProcesses;
+  staleAfterMs: number;
+  /** This host as owners name it (hostIdentity). */
+  host: string;
+  /** The uid a process of this host runs as, or null when it is gone. */
+  processUid(pid: number): number | null;
+}
+
+/** Each caller's tokens carry its uid, so no two users' tokens can ever be the same string. */
+const tokenPrefix = (caller: Caller) => `uid${caller.uid}:`;
+
+export class StoreGate {
+  constructor(private readonly o: GateOptions) {}
+
+  /** Runs one call for `caller`; unknown methods and refused ones throw a one-line error. */
+  async call(caller: Caller, method: string, args: unknown[]): Promise<unknown> {
+    const handler = this.handlers[method];
+    if (!handler) throw new UsageError(`the canhazgpu agent does not serve '${method.slice(0, 40)}'`);
+    return handler(caller, args);
+  }
+
+  private readonly handlers: Record<string, (caller: Caller, args: unknown[]) => Promise<unknown>> = {
+    poolOwner: () => this.o.store.poolOwner(),
+    snapshot: async (caller) => this.ownTokens(caller, await this.o.store.snapshot()),
+    latestReading: (_caller, [host]) => this.o.store.latestReading(text(host, 'host')),
+    initialize: (caller, [gpuCount, force, now, owner]) => {
+      this.trustedOnly(caller, 'set up the pool');
+      return this.o.store.initialize(gpuCount as number, force === true, now as number, owner as never);
+    },
+    saveReading: (caller, [reading]) => {
+      // Only the agent (and those it trusts) keeps the reading: a user could otherwise show GPUs busy.
+      this.trustedOnly(caller, 'save a GPU reading');
+      return this.o.store.saveReading(reading as GpuReading);
+    },
+    claimProbe: async (caller, [host, now, holdMs]) =>
+      // Others wait for the agent's next reading, which it takes every second.
+      caller.trusted ? this.o.store.claimProbe(text(host, 'host'), now as number, holdMs as number) : false,
+    allocate: async (caller, [raw]) => {
+      const req = raw as AllocationRequest;
+      if (caller.trusted) return this.o.store.allocate(req);
+      checkRequest(req);
+      this.asThemself(caller, req.user);
+      if (req.owner) this.theirProcess(caller, req.owner);
+      const now = this.o.clock.now();
+      const liveness = livenessOf((await this.o.store.snapshot()).slots, this.o.owners.state, this.o.staleAfterMs);
+      return this.o.store.allocate({ ...req, now, token: this.token(caller, req.token), liveness });
+    },
+    heartbeat: (caller, [token, now]) =>
+      this.o.store.heartbeat(this.token(caller, token), caller.trusted ? (now as number) : this.o.clock.now()),
+    setOwner: (caller, [token, owner]) => {
+      if (!caller.trusted) this.theirProcess(caller, owner as OwnerRef);
+      return this.o.store.setOwner(this.token(caller, token), owner as OwnerRef);
+    },
+    releaseToken: (caller, [token, now]) =>
+      this.o.store.releaseToken(this.token(caller, token), caller.trusted ? (now as number) : this.o.clock.now()),
+    releaseManual: async (caller, [user, now, liveness]) => {
+      if (caller.trusted) return this.o.store.releaseManual(text(user, 'user'), now as number, liveness as never);
+      this.asThemself(caller, user);
+      const judged = livenessOf((await this.o.store.snapshot()).slots, this.o.owners.state, this.o.staleAfterMs);
+      return this.o.store.releaseManual(caller.user, this.o.clock.now(), judged);
+    },
+  };
+
+  private trustedOnly(caller: Caller, what: string): void {
+    if (!caller.trusted) throw new UsageError(`only root may ${what} in a store the canhazgpu agent keeps`);
+  }
+
+  private asThemself(caller: Caller, user: unknown): void {
+    if (user !== caller.user) {
+      throw new UsageError(
+        `the canhazgpu agent acts only for the user who asks (you are '${caller.user}', the request names '${String(user).slice(0, 64)}')`,
+      );
+    }
+  }
+
+  /** A run's owner must be a process of this host that runs as the caller. */
+  private theirProcess(caller: Caller, owner: OwnerRef): void {
+    const pid = owner?.pid;
+    if (owner?.host !== this.o.host || !Number.isSafeInteger(pid) || this.o.processUid(pid) !== caller.uid) {
+      throw new UsageError(`the owner of a reservation must be one of your processes on this host (pid ${pid})`);
+    }
+  }
+
+  private token(caller: Caller, token: unknown): string {
+    const t = text(token, 'token');
+    return caller.trusted ? t : tokenPrefix(caller) + t;
+  }
+
+  /** The caller sees its own tokens as it sent them; others' keep their prefix, which it cannot send. */
+  private ownTokens(caller: Caller, snapshot: PoolSnapshot): PoolSnapshot {
+    if (caller.trusted) return snapshot;
+    const prefix = tokenPrefix(caller);
+    for (const slot of snapshot.slots) {
+      const r = slot.reservation;
+      if (r?.token?.startsWith(prefix)) r.token = r.token.slice(prefix.length);
+    }
+    return snapshot;
+  }
+}
+
+function text(value: unknown, what: string): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 256) {
+    throw new UsageError(`the canhazgpu agent needs a ${what} of 1 to 256 characters`);
+  }
+  return value;
+}
+
+const ids = (value: unknown) =>
+  value === undefined ||
+  value === null ||
+  (Array.isArray(value) && value.length <= MAX_POOL_SIZE && value.every((id) => Number.isSafeInteger(id)));
+
+/** An untrusted caller's request holds what the CLI sends, nothing the store could choke on. */
+function checkRequest(req: AllocationRequest): void {
+  const ok =
+    !!req &&
+    Number.isSafeInteger(req.count) &&
+    req.count >= 1 &&
+    req.count <= MAX_POOL_SIZE &&
+    (req.type === 'run' || req.type === 'manual') &&
+    (req.expiryTime === null || Number.isFinite(req.expiryTime)) &&
+    ids(req.inUse) &&
+    ids(req.only) &&
+    ids(req.listed);
+  if (!ok) throw new UsageError('the canhazgpu agent refused a malformed reservation request');
+}

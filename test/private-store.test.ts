@@ -1,0 +1,65 @@
+// The private store (`admin --private`): only root writes the database, and every other user's commands
+// go through `canhazgpu agent`, which knows them by their uid. Needs root to run commands as `nobody`.
+import assert from 'node:assert/strict';
+import { existsSync, statSync } from 'node:fs';
+import { after, describe, test } from 'node:test';
+import { spawnSync } from 'node:child_process';
+import { eventually, finished, Sandbox } from '../support/sandbox.js';
+
+const isRoot = process.getuid?.() === 0;
+const AS_NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--'];
+
+describe('a private store kept by the agent', { skip: !isRoot && 'needs root to run commands as another user' }, () => {
+  const box = new Sandbox();
+  after(() => box.cleanup());
+  const socket = `${box.storePath}.sock`;
+  const asNobody = (args: string[]) => box.run(args, { prefix: AS_NOBODY });
+
+  test('admin --private makes a database only root may write, with no journal for others to write', async () => {
+    box.setGpus({ gpus: [{}, {}, {}, {}] });
+    const r = await box.run(['admin', '--gpus', '4', '--private']);
+    assert.deepEqual([r.code, r.stdout], [0, 'Initialized 4 GPUs (IDs 0 to 3)\n']);
+    assert.equal(statSync(box.storePath).mode & 0o777, 0o600);
+    assert.equal(existsSync(`${box.storePath}-journal`), false);
+    const write = spawnSync(AS_NOBODY[0]!, [...AS_NOBODY.slice(1), 'sh', '-c', `: >> '${box.storePath}'`]);
+    assert.notEqual(write.status, 0, 'nobody cannot write a byte of it');
+  });
+
+  test('without the agent, other users get one line saying who keeps the store', async () => {
+    const r = await asNobody(['reserve']);
+    assert.equal(r.code, 1);
+    assert.match(
+      r.stderr,
+      /^Error: The GPU store .* is writable by its owner alone, so the canhazgpu agent keeps it, and no agent answers at .*\.sock \(ENOENT\): ask root to start it/,
+    );
+  });
+
+  test('with the agent, every user reserves, runs and releases as themself, and only their own', async () => {
+    const agent = box.spawn(['agent', '--interval', '0.2']);
+    const stopped = finished(agent);
+    try {
+      await eventually(() => existsSync(socket));
+      assert.equal(statSync(socket).mode & 0o777, 0o666);
+      const mine = await asNobody(['reserve', '--gpus', '2']);
+      assert.deepEqual([mine.code, mine.stdout, mine.stderr], [0, 'Reserved 2 GPU(s): [0, 1] for 8h 0m 0s\n', '']);
+      assert.equal((await box.run(['reserve'])).stdout, 'Reserved 1 GPU(s): [2] for 8h 0m 0s\n'); // root, directly
+      const seen = (await asNobody(['status'])).stdout;
+      assert.match(seen, /^GPU 0: IN USE by nobody for .*\nGPU 1: IN USE by nobody for .*\nGPU 2: IN USE by root for/);
+      const ran = await asNobody(['run', '--gpus', '1', '--', 'sh', '-c', 'echo "on $CUDA_VISIBLE_DEVICES"']);
+      assert.deepEqual([ran.code, ran.stdout], [0, 'on 3\n']);
+      const force = await asNobody(['admin', '--gpus', '8', '--force']);
+      assert.equal(force.code, 1);
+      assert.match(force.stderr, /^Error: Only root may reinitialize the pool/);
+      assert.equal((await asNobody(['release'])).stdout, 'Released 2 GPU(s): [0, 1]\n');
+      const after = JSON.parse((await box.run(['status', '--json'])).stdout) as Array<{ user?: string }>;
+      assert.deepEqual(
+        after.map((g) => g.user ?? null),
+        [null, null, 'root', null],
+      );
+      assert.equal((await box.run(['release'])).stdout, 'Released 1 GPU(s): [2]\n');
+    } finally {
+      agent.kill('SIGTERM');
+      await stopped;
+    }
+  });
+});

@@ -4,20 +4,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Store, systemClock } from '../src/domain/ports.js';
-import { type Grant, PoolService } from '../src/pool/pool-service.js';
+import type { Grant } from '../src/pool/pool-service.js';
 import { allocateWaiting } from '../src/pool/queue-waiter.js';
 import { openStore } from '../src/store/open.js';
+import { idlePool } from '../support/idle-pool.js';
 
-const idle = [{ index: 0, uuid: 'GPU-0', name: 'H100', memoryUsedMb: 0, memoryTotalMb: 81_559, processes: [] }];
-const poolOn = (store: Store) =>
-  new PoolService({
-    store,
-    probe: { toolName: 'fake', probe: async () => idle },
-    clock: systemClock,
-    owners: { state: () => 'unknown' },
-    staleAfterMs: 300_000,
-    inUseThresholdMb: 1024,
-  });
+const poolOn = (store: Store) => idlePool(store, 1);
 let n = 0;
 const grant = (): Grant => ({ count: 1, user: 'bench', type: 'run', durationMs: null, token: `h${++n}`, owner: null });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -9,7 +9,8 @@ import { CanhazError, HeldForQueueError } from '../domain/errors.js';
 import { systemClock } from '../domain/ports.js';
 import type { QueueEntry } from '../domain/queue.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
-import { type Grant, PoolService } from './pool-service.js';
+import { idlePool } from '../../support/idle-pool.js';
+import type { Grant, PoolService } from './pool-service.js';
 import { allocateWaiting, WaitTimedOutError } from './queue-waiter.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'canhazgpu-queue-'));
@@ -24,25 +25,10 @@ async function setup(size = 4) {
   await admin.initialize(size, false, Date.now());
   await admin.close();
   const opened: SqliteStore[] = [];
-  const idle = Array.from({ length: size }, (_, index) => ({
-    index,
-    uuid: `GPU-${index}`,
-    name: 'H100',
-    memoryUsedMb: 0,
-    memoryTotalMb: 81_559,
-    processes: [],
-  }));
   const connect = () => {
     const store = SqliteStore.open(path, { longLived: true });
     opened.push(store);
-    return new PoolService({
-      store,
-      probe: { toolName: 'nvidia-smi', probe: async () => idle },
-      clock: systemClock,
-      owners: { state: () => 'unknown' },
-      staleAfterMs: 300_000,
-      inUseThresholdMb: 1024,
-    });
+    return idlePool(store, size);
   };
   after(async () => {
     for (const s of opened) await s.close();

@@ -19,7 +19,10 @@ export interface AllocationRequest {
   only?: readonly number[] | null;
   /** The GPUs the probe lists: others do not exist on this machine. Null or absent when it could not read. */
   listed?: readonly number[] | null;
-  /** The wait queue's waiter ids as the caller judged them, in order: the store grants nothing if it changed since. */
+  /**
+   * The wait queue's waiter ids as the caller judged them, in order: the store grants nothing if it changed
+   * since. Granted, the waiter whose id is `token` leaves the queue in the same step.
+   */
   queueSeen?: readonly string[];
 }
 

@@ -49,6 +49,7 @@ export async function allocateWaiting(pool: PoolService, grant: Grant, o: WaitOp
   const beating = setInterval(() => void beat(queue, entry, o.clock), QUEUE_HEARTBEAT_MS);
   const aborted = new Promise<void>((resolve) => o.signal?.addEventListener('abort', () => resolve(), { once: true }));
   let troubled = false;
+  let granted = false;
   try {
     for (;;) {
       if (o.signal?.aborted) throw o.signal.reason;
@@ -65,7 +66,10 @@ export async function allocateWaiting(pool: PoolService, grant: Grant, o: WaitOp
         continue;
       }
       troubled = false;
-      if (turn.ids) return turn.ids;
+      if (turn.ids) {
+        granted = true; // and out of the queue with it (the store's same step)
+        return turn.ids;
+      }
       o.onPlace?.(turn.admission.position, turn.waiters);
       const now = o.clock.now();
       if (o.until !== null && now >= o.until) {
@@ -83,7 +87,7 @@ export async function allocateWaiting(pool: PoolService, grant: Grant, o: WaitOp
     }
   } finally {
     clearInterval(beating);
-    await queue.leave([entry.id]).catch(() => {}); // else a ghost, gone within seconds
+    if (!granted) await queue.leave([entry.id]).catch(() => {}); // else a ghost, gone within seconds
   }
 }
 

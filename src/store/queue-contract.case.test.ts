@@ -84,8 +84,14 @@ export function queueContractCases(it: It): void {
       'nothing granted',
     );
     assert.deepEqual(await store.allocate(grant({ queueSeen: ['w1'] })), [0]);
-    await queue.leave(['w1']);
-    assert.deepEqual(await store.allocate(grant({ queueSeen: [], token: 'g2' })), [1]);
+    assert.deepEqual(
+      (await queue.waiters()).map((e) => e.id),
+      ['w1'],
+      'a request that does not wait leaves the waiters as they are',
+    );
+    assert.deepEqual(await store.allocate(grant({ queueSeen: ['w1'], token: 'w1', count: 2 })), [1, 2]);
+    assert.deepEqual(await queue.waiters(), [], 'a waiter granted leaves the queue in the same step');
+    assert.deepEqual(await store.allocate(grant({ queueSeen: [], token: 'g2' })), [3]);
   });
 
   it('queue: backfills are kept for the waiter passed', async (store) => {
@@ -105,6 +111,13 @@ export function queueContractCases(it: It): void {
       const quiet = Date.now();
       await queue.changed(60);
       assert.ok(Date.now() - quiet >= 55, 'without a change it waits its time');
+      // Other waiters' heartbeats (every 2 s each) wake nobody: only who holds and who waits does.
+      await other.queue!.enqueue(entry('beating', { lastHeartbeat: Date.now() }));
+      const beats = Date.now();
+      const beaten = queue.changed(150);
+      await other.queue!.beat('beating', Date.now());
+      await beaten;
+      assert.ok(Date.now() - beats >= 140, 'a heartbeat is no change');
       const started = Date.now();
       const heard = queue.changed(5_000).then(() => Date.now());
       await new Promise((r) => setTimeout(r, 20));

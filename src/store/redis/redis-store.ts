@@ -279,7 +279,7 @@ export class RedisStore implements Store, ReadingStore {
           JSON.stringify(req.only ?? null),
           JSON.stringify([...req.liveness.liveTokens]),
           JSON.stringify(req.listed ?? null),
-          ...(req.queueSeen ? [JSON.stringify(req.queueSeen)] : []),
+          ...(req.queueSeen ? [JSON.stringify(req.queueSeen), req.token] : []),
         ],
       );
       switch (reply[0]) {

@@ -1,6 +1,8 @@
 // The wait queue in the SQLite store: two tables made by the first waiter (stores set up before them
 // need no admin). A waiter sees other processes' commits through `PRAGMA data_version`, which reads
-// the file's change counter: polling it every few milliseconds costs microseconds and no writes.
+// the file's change counter: polling it every few milliseconds costs microseconds and no writes. A
+// commit wakes a waiter only when it changed who holds which GPU or who waits (not a heartbeat: with
+// every waiter beating every 2 s, each would otherwise wake all the others).
 import type Database from 'better-sqlite3';
 import { QueueChangedError } from '../../domain/errors.js';
 import type { QueueStore } from '../../domain/ports.js';
@@ -12,6 +14,8 @@ export interface SqliteAccess {
   read<T>(fn: (sql: Sql) => T): Promise<T>;
   write<T>(fn: (sql: Sql) => T): Promise<T>;
   db(): Database.Database;
+  /** The current connection's statement cache. */
+  sql(): Sql;
 }
 
 const TABLES = `CREATE TABLE IF NOT EXISTS queue (id TEXT PRIMARY KEY, user TEXT NOT NULL, actual_user TEXT NOT NULL,
@@ -57,6 +61,17 @@ function toEntry(r: QueueRow): QueueEntry {
 const hasQueue = (sql: Sql) =>
   sql("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'queue'").get() !== undefined;
 const ORDERED = 'SELECT * FROM queue ORDER BY enqueued_at, id';
+/** Who holds which GPU and who waits: what a waiter must look again for (heartbeats left out). */
+const HOLDERS = `SELECT group_concat(id || ':' || coalesce(token, '') || ':' || coalesce(last_released, ''), ',') AS f
+  FROM gpus`;
+const WAITERS = "SELECT group_concat(id, ',') AS f FROM queue";
+
+/** Inside the allocation's transaction, once granted: the waiter whose id is the token leaves the queue. */
+export function removeGranted(sql: Sql, token: string): void {
+  if (!hasQueue(sql)) return;
+  sql('DELETE FROM queue WHERE id = ?').run(token);
+  sql('DELETE FROM queue_backfills WHERE passed = ?').run(token);
+}
 
 /** Inside the allocation's transaction: throws QueueChangedError unless the queue holds exactly `seen`. */
 export function checkQueueSeen(sql: Sql, seen: readonly string[]): void {
@@ -138,18 +153,28 @@ export class SqliteQueue implements QueueStore {
   }
 
   async changed(ms: number): Promise<void> {
-    const version = () => {
+    const db = () => this.access.db();
+    // Locked, replaced or emptied: null, which counts as a change (the caller looks again).
+    const attempt = <T>(fn: () => T): T | null => {
       try {
-        return Number(this.access.db().pragma('data_version', { simple: true }));
+        return fn();
       } catch {
-        return Number.NaN; // locked or replaced: count it as a change, the caller looks again
+        return null;
       }
     };
-    const start = version();
+    const version = () => attempt(() => Number(db().pragma('data_version', { simple: true })));
+    const column = (text: string) => (this.access.sql()(text).get() as { f: string | null }).f ?? '';
+    const fingerprint = () => attempt(() => `${column(HOLDERS)}|${hasQueue(this.access.sql()) ? column(WAITERS) : ''}`);
+    let seen = version();
+    const start = fingerprint();
+    if (seen === null || start === null) return;
     const deadline = Date.now() + ms;
     while (Date.now() < deadline) {
       await sleep(Math.min(POLL_MS, Math.max(0, deadline - Date.now())));
-      if (version() !== start) return;
+      const now = version();
+      if (now === seen) continue;
+      if (now === null || fingerprint() !== start) return;
+      seen = now;
     }
   }
 }

@@ -12,7 +12,7 @@ import type { GpuReading, InitializeResult, QueueStore, ReadingStore, Store } fr
 import type { OwnerRef, PoolSnapshot } from '../../domain/reservation.js';
 import { decodeReading, encodeUsage } from '../reading-codec.js';
 import { CLEARED, type GpuRecord, toSlot } from './rows.js';
-import { checkQueueSeen, SqliteQueue } from './sqlite-queue.js';
+import { checkQueueSeen, removeGranted, SqliteQueue } from './sqlite-queue.js';
 import {
   checkStoreFiles,
   fileIdentity,
@@ -243,6 +243,7 @@ export class SqliteStore implements Store, ReadingStore {
       read: (fn) => this.read(() => fn(this.sql)),
       write: (fn) => this.write(() => fn(this.sql)),
       db: () => this.db,
+      sql: () => this.sql,
     });
     return this.queueStore;
   }
@@ -272,6 +273,7 @@ export class SqliteStore implements Store, ReadingStore {
           pidStart: r.owner?.startTime ?? null,
         });
       }
+      if (req.queueSeen) removeGranted(this.sql, req.token);
       return ids;
     });
   }

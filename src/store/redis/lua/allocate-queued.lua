@@ -1,11 +1,23 @@
 -- allocate.lua, granting only while the wait queue (canhazgpu:queue, the Go rewrite's sorted set) holds
--- exactly the waiters the caller judged, in order: else {'queue_changed'} and the caller looks again.
--- The queue key is named here rather than in KEYS, so allocate.lua's KEYS stay as they are.
--- KEYS, ARGV[1..9] as allocate.lua; ARGV[10] the queue's member ids as the caller saw them (JSON array)
+-- exactly the waiters the caller judged, in order: else {'queue_changed'} and the caller looks again. A
+-- waiter granted leaves the queue in the same step (its id is the reservation's token).
+-- The queue's keys are named here rather than in KEYS, so allocate.lua's KEYS stay as they are.
+-- KEYS, ARGV[1..9] as allocate.lua; ARGV[10] the queue's member ids as the caller saw them (JSON array);
+-- ARGV[11] the reservation's token
 local seen = cjson.decode(ARGV[10])
 local members = redis.call('ZRANGE', 'canhazgpu:queue', 0, -1)
 if #members ~= #seen then return { 'queue_changed' } end
 for i = 1, #members do
   if members[i] ~= seen[i] then return { 'queue_changed' } end
 end
+
+local function allocate()
 --- @include "allocate"
+end
+
+local reply = allocate()
+if reply[1] == 'ok' then
+  redis.call('ZREM', 'canhazgpu:queue', ARGV[11])
+  redis.call('DEL', 'canhazgpu:queue:entry:' .. ARGV[11])
+end
+return reply

@@ -12,7 +12,11 @@ const banner = [
 // Chunk names carry a hash: without a clean start, every build would leave the last one's chunks behind.
 rmSync('dist', { recursive: true, force: true });
 
-const entries = { cli: 'src/cli/main.ts', 'fake-nvidia-smi': 'src/probe/fake/fake-nvidia-smi.ts' };
+const entries = {
+  cli: 'src/cli/main.ts',
+  'fake-nvidia-smi': 'src/probe/fake/fake-nvidia-smi.ts',
+  'fake-amd-smi': 'src/probe/fake/fake-amd-smi.ts',
+};
 await build({
   entryPoints: entries,
   outdir: 'dist',

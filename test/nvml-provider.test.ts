@@ -46,12 +46,12 @@ describe('provider selection', () => {
   const config = (provider: string, library: string) =>
     resolveConfig({ provider }, { HOME: box.dir, CANHAZGPU_NVML_LIBRARY: library });
 
-  test('config: the four providers, the library from CANHAZGPU_NVML_LIBRARY or nvml_library', () => {
-    for (const p of ['nvidia', 'nvml', 'nvidia-smi', 'fake']) {
+  test('config: the five providers, the library from CANHAZGPU_NVML_LIBRARY or nvml_library', () => {
+    for (const p of ['nvidia', 'nvml', 'nvidia-smi', 'amd', 'fake']) {
       assert.equal(resolveConfig({ provider: p }, { HOME: box.dir }).provider, p);
     }
-    const amd = () => resolveConfig({ provider: 'amd' }, { HOME: box.dir });
-    assert.throws(amd, { message: "unknown GPU provider 'amd': use nvidia, nvml, nvidia-smi or fake" });
+    const intel = () => resolveConfig({ provider: 'intel' }, { HOME: box.dir });
+    assert.throws(intel, { message: "unknown GPU provider 'intel': use nvidia, nvml, nvidia-smi, amd or fake" });
     assert.equal(resolveConfig({}, { HOME: box.dir }).nvmlLibrary, undefined);
     const file = join(box.dir, 'c.json');
     writeFileSync(file, JSON.stringify({ nvml_library: '/opt/nvml/libnvidia-ml.so.1' }));

@@ -125,6 +125,24 @@ test('calls without credentials share one byte budget across connections; it com
   });
 });
 
+test('a unary call that sends a second message gives its bytes back to the shared budget', async () => {
+  const limits = { unauthenticatedBytes: 8192, unauthenticatedTotalBytes: 20_000, streamTimeoutMs: 60_000 };
+  await withTestServer({ grpc: true, limits }, async (s) => {
+    const session = open(s.grpcAddress!);
+    // A valid Login (an unknown 7,000-byte field 15), then an extra empty one: Connect refuses the second
+    // (UNIMPLEMENTED) and drops the body's iterator unfinished.
+    const login = Buffer.concat([Buffer.from([0x7a, 0xd8, 0x36]), Buffer.alloc(7000, 0x61)]);
+    for (let i = 0; i < 4; i++) {
+      const stream = partialLogin(session, login.length, login);
+      stream.end(Buffer.alloc(5)); // an empty second message
+      assert.equal((await within(10_000, 'an answer', outcome(stream))).grpcStatus, '12');
+    }
+    // Three such calls would hold 21,000 bytes for ever were they not given back.
+    assert.notEqual(await eventuallyAnswered(session), '8');
+    await hangUp(session);
+  });
+});
+
 /** Sends a complete 6,000-byte Login until one is not refused for want of budget; its grpc-status. */
 async function eventuallyAnswered(session: ClientHttp2Session): Promise<string | null> {
   for (let attempt = 0; ; attempt++) {

@@ -4,13 +4,17 @@ import { homedir, hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileProblem, untrustedDirectory } from '../host/trusted-path.js';
 import { UsageError } from '../domain/errors.js';
+import { DAY_MS, DEFAULT_HISTORY_DAYS } from '../domain/history.js';
 import { DEFAULT_STALE_AFTER_MS } from '../domain/liveness.js';
 import { DEFAULT_IN_USE_THRESHOLD_MB } from '../domain/usage.js';
 import { DEFAULT_ACCOUNTS } from '../server/records/sqlite/accounts-file.js';
 import { DEFAULT_STORE } from '../store/defaults.js';
 
-/** `nvidia`: NVML when libnvidia-ml loads, else nvidia-smi; `nvml` and `nvidia-smi` only that one. */
-export const PROVIDERS = ['nvidia', 'nvml', 'nvidia-smi', 'fake'] as const;
+/**
+ * `nvidia`: NVML when libnvidia-ml loads, else nvidia-smi (or amd-smi when only it is on PATH); `nvml`,
+ * `nvidia-smi` and `amd` only that one.
+ */
+export const PROVIDERS = ['nvidia', 'nvml', 'nvidia-smi', 'amd', 'fake'] as const;
 export type ProviderName = (typeof PROVIDERS)[number];
 
 export interface Config {
@@ -30,6 +34,8 @@ export interface Config {
   statusReadingMaxAgeMs: number;
   /** Redis: how long to wait for another tool's allocation lock (it holds it 10 s at most). */
   lockWaitMs: number;
+  /** How long ended reservations stay in the history (CANHAZGPU_HISTORY_DAYS, default 90 days). */
+  historyRetentionMs: number;
   /** The server's users, keys and ledger (mode 0600). */
   accountsPath: string;
   /** `serve`: where to listen (a flag wins over these). */
@@ -70,6 +76,7 @@ const SETTINGS = {
   host: 'CANHAZGPU_HOST',
   reading_max_age_seconds: 'CANHAZGPU_READING_MAX_AGE_SECONDS',
   status_reading_max_age_seconds: 'CANHAZGPU_STATUS_READING_MAX_AGE_SECONDS',
+  history_days: 'CANHAZGPU_HISTORY_DAYS',
 } as const;
 type SettingKey = keyof typeof SETTINGS;
 type FileSettings = Partial<Record<SettingKey, string>>;
@@ -206,6 +213,7 @@ export function resolveConfig(flags: GlobalFlags, env: NodeJS.ProcessEnv): Confi
     readingMaxAgeMs: age('reading_max_age_seconds', 2),
     statusReadingMaxAgeMs: age('status_reading_max_age_seconds', 10),
     lockWaitMs: within('lock_wait_seconds', 12, 0.1, 3600) * 1000,
+    historyRetentionMs: within('history_days', DEFAULT_HISTORY_DAYS, 1, 36_500) * DAY_MS,
     accountsPath: flags.accounts ?? raw('accounts') ?? DEFAULT_ACCOUNTS,
     httpAddress: raw('http') ?? '127.0.0.1:8080',
     grpcAddress: raw('grpc') ?? '127.0.0.1:9090',

@@ -5,6 +5,8 @@ import type { OwnerRef } from '../domain/reservation.js';
 import { systemClock } from '../domain/ports.js';
 import { ownerOf, ownerState } from '../host/proc.js';
 import { currentUserName } from '../host/users.js';
+import { onPath } from '../host/path-lookup.js';
+import { AmdSmiProbe } from '../probe/amd/amd-probe.js';
 import { FakeProbe } from '../probe/fake/fake-probe.js';
 import { BestNvidiaProbe } from '../probe/best-nvidia-probe.js';
 import { NvidiaSmiProbe } from '../probe/nvidia/nvidia-probe.js';
@@ -15,6 +17,8 @@ import type { Config } from './config.js';
 
 export interface Output {
   write(text: string): unknown;
+  /** A terminal (process.stdout has it): the report then draws its bars in Unicode blocks. */
+  isTTY?: boolean;
 }
 
 export interface Context {
@@ -60,9 +64,10 @@ function processInterrupts(): Interrupts {
   return { signal, dispose };
 }
 
-export function probeFor(config: Config): GpuProbe {
+export function probeFor(config: Config, path = process.env['PATH']): GpuProbe {
   const nvml = () => new NvmlProbe({ library: config.nvmlLibrary, timeoutMs: config.nvidiaSmiTimeoutMs });
   const nvidiaSmi = () => new NvidiaSmiProbe({ timeoutMs: config.nvidiaSmiTimeoutMs });
+  const amd = () => new AmdSmiProbe({ timeoutMs: config.nvidiaSmiTimeoutMs });
   switch (config.provider) {
     case 'fake':
       return new FakeProbe(config.fakeGpusPath);
@@ -70,9 +75,18 @@ export function probeFor(config: Config): GpuProbe {
       return nvml();
     case 'nvidia-smi':
       return nvidiaSmi();
+    case 'amd':
+      return amd();
     case 'nvidia':
+      // The default: a machine with amd-smi and no nvidia-smi has AMD GPUs.
+      if (!onPath('nvidia-smi', path) && onPath('amd-smi', path)) return amd();
       return new BestNvidiaProbe(nvml(), nvidiaSmi());
   }
+}
+
+/** The config's settings for opening the store, under the command's own. */
+export function storeOptions(config: Config, options?: OpenOptions): OpenOptions {
+  return { lockWaitMs: config.lockWaitMs, historyRetentionMs: config.historyRetentionMs, ...options };
 }
 
 export function systemContext(config: Config, io: { stdout: Output; stderr: Output; env: NodeJS.ProcessEnv }): Context {
@@ -80,8 +94,8 @@ export function systemContext(config: Config, io: { stdout: Output; stderr: Outp
     ...io,
     config,
     clock: systemClock,
-    openStore: (options) => openStore(config.storeUrl, { lockWaitMs: config.lockWaitMs, ...options }),
-    probe: probeFor(config),
+    openStore: (options) => openStore(config.storeUrl, storeOptions(config, options)),
+    probe: probeFor(config, io.env['PATH']),
     currentUser: currentUserName,
     uid: () => process.getuid?.() ?? -1,
     ownerOf,

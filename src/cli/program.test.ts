@@ -40,7 +40,10 @@ test('bad input gets one line on stderr, exit 1, and changes nothing', async () 
     [['run', '--gpus', 'two', '--', 'true'], "Error: Invalid value for '--gpus': 'two' is not a valid integer.\n"],
     [['status', '--table', '--json'], 'Error: --table and --json cannot be used together\n'],
     [['frobnicate'], "Error: Unknown command 'frobnicate'\n"],
-    [['status', '--provider', 'amd'], "Error: unknown GPU provider 'amd': use nvidia, nvml, nvidia-smi or fake\n"],
+    [
+      ['status', '--provider', 'intel'],
+      "Error: unknown GPU provider 'intel': use nvidia, nvml, nvidia-smi, amd or fake\n",
+    ],
     [
       ['status', '--store', 'postgres://db/x'],
       "Error: unsupported store 'postgres://db/x': use sqlite:/path/to/state.db, a file path, " +

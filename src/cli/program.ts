@@ -8,6 +8,7 @@ import { releaseCommand } from './commands/release.js';
 import { queueCommand } from './commands/queue.js';
 import { reserveCommand } from './commands/reserve.js';
 import { runCommand } from './commands/run.js';
+import { reportCommand } from './commands/report.js';
 import { statusCommand } from './commands/status.js';
 // The server's commands load on demand (a chunk of their own in the bundle), so `status`, `run` and
 // the rest never pay for HTTP, gRPC and their dependencies at start-up.
@@ -40,7 +41,7 @@ function buildProgram(
 ): Command {
   const program = new Command('canhazgpu')
     .option('--store <url>', 'state store')
-    .option('--provider <name>', 'GPU probe: nvidia or fake')
+    .option('--provider <name>', 'GPU probe: nvidia, amd or fake')
     .option('--config <file>', 'JSON settings file')
     .helpOption('-h, --help')
     .exitOverride()
@@ -263,6 +264,17 @@ function buildProgram(
     .action(function (this: Command) {
       const o = this.opts<{ table: boolean; json: boolean }>();
       return act((ctx) => statusCommand(o, ctx))();
+    });
+
+  program
+    .command('report')
+    .description('GPU-hours per user over the last days, from the history of reservations')
+    .option('--days <n>', 'how many days back from now (default: 30)')
+    .option('--json', 'Machine-readable output', false)
+    .option('--csv', 'Comma-separated values, a header line first', false)
+    .action(function (this: Command) {
+      const o = this.opts<{ days?: string; json: boolean; csv: boolean }>();
+      return act((ctx) => reportCommand(o, ctx))();
     });
 
   return program;

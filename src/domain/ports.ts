@@ -1,10 +1,12 @@
 // The ports the domain needs; storage backends and GPU probes implement them at the edge.
 import type { AllocationRequest } from './allocation.js';
+import type { EndReason, HistoryRecord } from './history.js';
 import type { Liveness, OwnerState } from './liveness.js';
 import type { PoolOwner } from './pool-owner.js';
 import type { Backfill, QueueEntry } from './queue.js';
 import type { OwnerRef, PoolSnapshot } from './reservation.js';
 import type { GpuUsage } from './usage.js';
+import type { GpuVendor } from './visible-devices.js';
 
 export interface InitializeResult {
   /** The pool size before, or null when the pool was new. */
@@ -33,12 +35,18 @@ export interface Store {
    * started), so they stay held while that process lives even if `run` itself is killed; returns their ids.
    */
   setOwner(token: string, owner: OwnerRef): Promise<number[]>;
-  /** Ends the reservation held under `token`; returns the ids released. */
-  releaseToken(token: string, now: number): Promise<number[]>;
+  /**
+   * Ends the reservation held under `token`; returns the ids released. Every ending (this one, a manual
+   * release, a lapsed reservation overwritten by a grant, `initialize` forced) writes its history
+   * records in the same atomic step, and drops records older than the store's retention.
+   */
+  releaseToken(token: string, now: number, reason?: EndReason): Promise<number[]>;
   /** Ends the user's active manual reservations; returns the ids released. */
   releaseManual(user: string, now: number, liveness: Liveness): Promise<number[]>;
   /** The wait queue kept beside the pool (every store has one; test doubles may leave it out). */
   readonly queue?: QueueStore;
+  /** The records of reservations that ended at `from` or later and began at `to` or earlier, oldest end first. */
+  history(from: number, to: number): Promise<HistoryRecord[]>;
   close(): Promise<void>;
 }
 
@@ -67,6 +75,8 @@ export class ProbeUnavailableError extends Error {}
 export interface GpuProbe {
   /** The tool behind the probe, for the warning (`nvidia-smi`). */
   readonly toolName: string;
+  /** Whose GPUs: how `run` shows a command its GPUs (absent: NVIDIA's CUDA_VISIBLE_DEVICES). */
+  readonly vendor?: GpuVendor;
   /** Throws ProbeUnavailableError when the hardware cannot be read. */
   probe(): Promise<GpuUsage[]>;
   /** Lets go of what the probe keeps between readings (NVML stays initialised until then). */

@@ -20,6 +20,8 @@ export interface Reservation {
   /** Shared by the GPUs of one allocation; a heartbeat or release names it. */
   token: string | null;
   owner: OwnerRef | null;
+  /** What the user said it is for (`--note`); kept in the history. */
+  note?: string;
 }
 
 export interface GpuSlot {

@@ -52,3 +52,27 @@ export async function currentUserName(): Promise<string> {
   }
   return (await userNames([uid])).get(uid) ?? `uid:${uid}`;
 }
+
+/**
+ * A uid's login name (`uid:<n>` when it has none) through `lookup`, each answer kept `ttlMs` and shared by the
+ * lookups in flight. The agent names the caller of every connection: a lookup each, for a uid that only
+ * `getent` knows (LDAP, SSSD), would let any user make root start a process per connect().
+ */
+export function cachedUserNames(
+  ttlMs = 60_000,
+  lookup: (uids: number[]) => Promise<Map<number, string>> = userNames,
+  now: () => number = Date.now,
+): (uid: number) => Promise<string> {
+  const names = new Map<number, { at: number; name: Promise<string> }>();
+  return (uid) => {
+    const cached = names.get(uid);
+    if (cached && now() - cached.at < ttlMs) return cached.name;
+    if (names.size >= 10_000) names.clear();
+    const name = lookup([uid]).then(
+      (found) => found.get(uid) ?? `uid:${uid}`,
+      () => `uid:${uid}`,
+    );
+    names.set(uid, { at: now(), name });
+    return name;
+  };
+}

@@ -6,6 +6,8 @@ import { HeldForQueueError, NotEnoughGpusError, QueueChangedError } from '../dom
 import { activeReservation, type Liveness, livenessOf } from '../domain/liveness.js';
 import { type Clock, type GpuProbe, type OwnerProcesses, probeOrNull, type Store } from '../domain/ports.js';
 import type { PoolSnapshot, Reservation } from '../domain/reservation.js';
+import { DAY_MS, type EndReason } from '../domain/history.js';
+import { buildReport, type Report } from '../domain/report.js';
 import { buildStatus, type StatusRow } from '../domain/status.js';
 import { type GpuUsage, gpusInUse, listedGpus } from '../domain/usage.js';
 import { type Admission, admit } from '../domain/queue-policy.js';
@@ -207,7 +209,15 @@ export class PoolService {
     return [...ids].sort((a, b) => a - b);
   }
 
-  releaseToken(token: string): Promise<number[]> {
-    return this.o.store.releaseToken(token, this.o.clock.now());
+  /** GPU-hours per user over the last `days` days: the history, and what the pool's slots hold now. */
+  async report(days: number): Promise<Report> {
+    const snapshot = await this.o.store.snapshot();
+    const now = this.o.clock.now();
+    const records = await this.o.store.history(now - days * DAY_MS, now);
+    return buildReport({ records, slots: snapshot.slots, now, liveness: this.judge(snapshot), days });
+  }
+
+  releaseToken(token: string, reason?: EndReason): Promise<number[]> {
+    return this.o.store.releaseToken(token, this.o.clock.now(), reason);
   }
 }

@@ -2,6 +2,7 @@
 import { type QueueJson, queueJson, readQueue } from '../pool/queue-view.js';
 import type { OwnerState } from '../domain/liveness.js';
 import type { Clock, GpuProbe, Store } from '../domain/ports.js';
+import { reportJson } from '../domain/report-text.js';
 import type { OwnerRef } from '../domain/reservation.js';
 import type { StatusRow } from '../domain/status.js';
 import { statusJson } from '../domain/status-text.js';
@@ -67,6 +68,8 @@ export interface ServerDeps {
   poolStatus(): Promise<Array<Record<string, unknown>>>;
   /** The wait queue, as `canhazgpu queue --json`. */
   poolQueue(): Promise<QueueJson>;
+  /** GPU-hours per user over the last `days` days, as `report --json` prints it. */
+  poolReport(days: number): Promise<ReturnType<typeof reportJson>>;
   dashboard(): Promise<DashboardData>;
   createApiKey: CreateApiKey;
 }
@@ -124,6 +127,7 @@ export function buildDeps(o: ServerOptions): ServerDeps {
       return (await poolRows()).map((r) => statusJson(r, t));
     },
     poolQueue: async () => queueJson(await readQueue(pool)),
+    poolReport: async (days) => reportJson(await pool.report(days)),
     dashboard: dashboardData({ poolRows, service, users: o.accounts, now }),
     createApiKey: keyPolicy(o.accounts, now),
   };

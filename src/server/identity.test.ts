@@ -3,11 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import type { User } from './records/ports.js';
 import { SqliteRecords } from './records/sqlite/sqlite-records.js';
 import { hashPassword } from './auth.js';
 import { ApiError } from './errors.js';
 import { Identity, RateLimiter } from './identity.js';
-import { lockMs, MAX_LOCK_MS } from './login-lockout.js';
+import { LoginLockout, lockMs, MAX_LOCK_MS } from './login-lockout.js';
 
 test('a rate limiter allows a burst of twice the rate, refills, and forgets callers whose bucket filled up again', () => {
   let now = 1_000_000;
@@ -89,6 +90,21 @@ describe('logins', () => {
     for (let i = 0; i < 5; i++) assert.equal(await attempt(`desk guess ${i}`, '10.0.0.1'), 'UNAUTHENTICATED');
     assert.equal(await attempt('right password', '10.0.0.1'), 'RESOURCE_EXHAUSTED');
     accounts.close();
+  });
+
+  test('failures for other emails never make the server forget the count where an owner logged in', async () => {
+    const now = 1_800_000_000_000;
+    const records = { recordLoginFailure: async () => {}, resetLoginFailures: async () => {} };
+    const lockout = new LoginLockout(records, () => now);
+    const rita = { email: 'rita@example.com', failedLogins: 0, lockedUntil: null } as unknown as User;
+    await lockout.succeeded(rita, '10.0.0.1');
+    for (let i = 0; i < 8; i++) await lockout.failed('rita@example.com', rita, '10.0.0.1'); // someone at her desk
+    const locked = lockout.remaining('rita@example.com', rita, '10.0.0.1');
+    assert.ok(locked > 0);
+    // Ten thousand failures for other emails, from elsewhere: the remembered counts are bounded, but these
+    // must not push out the one that keeps her desk's guesses bounded.
+    for (let i = 0; i < 10_000; i++) await lockout.failed(`nobody${i}@example.com`, null, `198.51.100.${i % 250}`);
+    assert.equal(lockout.remaining('rita@example.com', rita, '10.0.0.1'), locked);
   });
 
   test('a lock grows to 15 minutes at most', () => {

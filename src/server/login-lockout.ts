@@ -45,8 +45,14 @@ function counted(counts: Remembered<Count>, key: string, now: number): void {
 
 export class LoginLockout {
   private readonly unknown = new Remembered<Count>();
+  /** Failures per (email, address) where that email has not logged in. */
   private readonly pairs = new Remembered<Count>();
-  private readonly goodAddresses = new Remembered<true>();
+  /**
+   * Where each email logged in, with the failures there since: kept together, so only more successful logins
+   * can make the server forget them (and then the email's own lock applies there again), never a flood of
+   * failures for other emails.
+   */
+  private readonly goodAddresses = new Remembered<Count>();
 
   constructor(
     private readonly users: Pick<UserRecords, 'recordLoginFailure' | 'resetLoginFailures'>,
@@ -55,26 +61,28 @@ export class LoginLockout {
 
   /** Whether `email` logged in successfully from `address` since the server started. */
   knownAddress(email: string, address: string): boolean {
-    return this.goodAddresses.get(pairKey(email, address)) === true;
+    return this.goodAddresses.get(pairKey(email, address)) !== undefined;
   }
 
   /** Milliseconds until `email` (with its user, when there is one) may try again from `address`; 0 when it may now. */
   remaining(email: string, user: User | null, address: string): number {
+    const known = this.goodAddresses.get(pairKey(email, address));
+    if (known) return Math.max(0, known.lockedUntil - this.now());
     const pair = this.pairs.get(pairKey(email, address))?.lockedUntil ?? 0;
-    const known = this.knownAddress(email, address);
-    const emailLock = known ? 0 : ((user ? user.lockedUntil : this.unknown.get(email.toLowerCase())?.lockedUntil) ?? 0);
+    const emailLock = (user ? user.lockedUntil : this.unknown.get(email.toLowerCase())?.lockedUntil) ?? 0;
     return Math.max(0, Math.max(pair, emailLock) - this.now());
   }
 
   async failed(email: string, user: User | null, address: string): Promise<void> {
-    counted(this.pairs, pairKey(email, address), this.now());
+    const key = pairKey(email, address);
+    counted(this.goodAddresses.get(key) ? this.goodAddresses : this.pairs, key, this.now());
     if (user) return this.users.recordLoginFailure(user.id, this.now(), lockMs);
     counted(this.unknown, email.toLowerCase(), this.now());
   }
 
   async succeeded(user: User, address: string): Promise<void> {
     this.pairs.delete(pairKey(user.email, address));
-    this.goodAddresses.set(pairKey(user.email, address), true);
+    this.goodAddresses.set(pairKey(user.email, address), { failures: 0, lockedUntil: 0 });
     if (user.failedLogins > 0 || user.lockedUntil !== null) await this.users.resetLoginFailures(user.id);
   }
 }

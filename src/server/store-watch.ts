@@ -43,6 +43,7 @@ export function watchedStore(store: Store, log: OutageLog): Store {
     releaseToken: watch('releaseToken'),
     releaseManual: watch('releaseManual'),
     poolOwner: watch('poolOwner'),
+    history: watch('history'),
     // The queue's calls are few and follow an allocation's: that one reports the outage.
     queue: store.queue,
     close: () => store.close(),

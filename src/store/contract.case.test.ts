@@ -7,11 +7,12 @@ import type { AllocationRequest } from '../domain/allocation.js';
 import { NotEnoughGpusError, PoolAlreadyInitializedError, PoolNotInitializedError } from '../domain/errors.js';
 import { activeReservation, defaultLiveness, lastReleased } from '../domain/liveness.js';
 import type { ReadingStore, Store } from '../domain/ports.js';
+import { historyCases } from './history.case.test.js';
 import { queueContractCases } from './queue-contract.case.test.js';
 
 export interface StoreFactory {
   /** A fresh, empty store each call. */
-  open(): Promise<Store & ReadingStore>;
+  open(options?: { historyRetentionMs?: number }): Promise<Store & ReadingStore>;
   /** The store keeps no wait queue (a private store through the agent: not served over its socket yet). */
   noQueue?: boolean;
 }
@@ -35,8 +36,12 @@ function request(over: Partial<AllocationRequest> = {}): AllocationRequest {
   };
 }
 
-async function withStore(factory: StoreFactory, fn: (store: Store & ReadingStore) => Promise<void>): Promise<void> {
-  const store = await factory.open();
+async function withStore(
+  factory: StoreFactory,
+  fn: (store: Store & ReadingStore) => Promise<void>,
+  options?: { historyRetentionMs?: number },
+): Promise<void> {
+  const store = await factory.open(options);
   try {
     await fn(store);
   } finally {
@@ -359,6 +364,12 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
       assert.equal(results.filter((r) => r.status === 'rejected' && r.reason instanceof NotEnoughGpusError).length, 4);
     });
 
+    historyCases(
+      it,
+      request,
+      T0,
+      (historyRetentionMs) => (title, fn) => test(title, () => withStore(factory, fn, { historyRetentionMs })),
+    );
     if (!factory.noQueue) queueContractCases(it);
   });
 }

@@ -57,6 +57,8 @@ export interface OpenOptions {
   reconnect?: boolean;
   /** Redis: how long to wait for the other tools' allocation lock. */
   lockWaitMs?: number;
+  /** How long ended reservations stay in the history (CANHAZGPU_HISTORY_DAYS; default 90 days). */
+  historyRetentionMs?: number;
 }
 
 /** Opens the store the URL names. */
@@ -64,15 +66,20 @@ export async function openStore(url: string, options: OpenOptions = {}): Promise
   const spec = parseStoreUrl(url);
   if (spec.kind === 'redis') {
     const { RedisStore } = await import('./redis/redis-store.js');
-    return RedisStore.connect(spec.url, { reconnect: options.reconnect ?? false, lockWaitMs: options.lockWaitMs });
+    return RedisStore.connect(spec.url, {
+      reconnect: options.reconnect ?? false,
+      lockWaitMs: options.lockWaitMs,
+      historyRetentionMs: options.historyRetentionMs,
+    });
   }
   if (spec.path !== ':memory:' && keptByAgent(spec.path, agentSocketOf(spec.path))) {
     const { AgentStore } = await import('./agent/agent-store.js');
     return AgentStore.connect(spec.path, { reconnectMs: options.reconnect ? AGENT_RESTART_WAIT_MS : 0 });
   }
+  const { historyRetentionMs } = options;
   return options.create
-    ? SqliteStore.create(spec.path, { private: options.private })
-    : SqliteStore.open(spec.path, { longLived: options.reconnect ?? false });
+    ? SqliteStore.create(spec.path, { private: options.private, historyRetentionMs })
+    : SqliteStore.open(spec.path, { longLived: options.reconnect ?? false, historyRetentionMs });
 }
 
 /** How long `run` and `serve` wait for an agent that restarts (systemd restarts it within seconds). */

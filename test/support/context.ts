@@ -1,6 +1,6 @@
 // An in-process Context for command tests: fixed clock, fixed user, captured output.
 import { resolveConfig } from '../../src/cli/config.js';
-import { probeFor, type Context } from '../../src/cli/context.js';
+import { probeFor, storeOptions, type Context } from '../../src/cli/context.js';
 import type { OwnerRef } from '../../src/domain/reservation.js';
 import { SqliteRecords } from '../../src/server/records/sqlite/sqlite-records.js';
 import { openStore } from '../../src/store/open.js';
@@ -41,7 +41,7 @@ export function testContext(options: {
     env,
     config,
     clock: { now: () => now },
-    openStore: (o) => openStore(config.storeUrl, { lockWaitMs: config.lockWaitMs, ...o }),
+    openStore: (o) => openStore(config.storeUrl, storeOptions(config, o)),
     probe: probeFor(config),
     currentUser: async () => options.user ?? 'alice',
     // The real uid unless told; only admin --force asks (the checks of the store's files use the real one).

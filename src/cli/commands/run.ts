@@ -1,4 +1,5 @@
 // `canhazgpu run --gpus N -- CMD…`: reserves, runs CMD on those GPUs, releases however CMD ends.
+import { visibleDevicesEnv } from '../../domain/visible-devices.js';
 import { randomUUID } from 'node:crypto';
 import { validateGpuCount } from '../../domain/allocation.js';
 import { StoreUnavailableError, UsageError } from '../../domain/errors.js';
@@ -87,7 +88,7 @@ export async function runCommand(opts: RunOptions, ctx: Context): Promise<number
     const user = await ctx.currentUser();
     const grant = { count, user, type: 'run' as const, durationMs: null, token, owner: ctx.ownerOf() };
     const ids = await allocateOrWait(pool, grant, waitMs, ctx);
-    const env = { ...ctx.env, CUDA_VISIBLE_DEVICES: ids.join(','), CUDA_DEVICE_ORDER: 'PCI_BUS_ID' };
+    const env = { ...ctx.env, ...visibleDevicesEnv(ids, ctx.probe.vendor) };
     const child = supervise({
       command: opts.command,
       env,

@@ -29,6 +29,8 @@ export type FakeFailure = 'no-driver' | 'no-devices' | 'version-mismatch' | 'han
 export interface FakeState {
   driver_version?: string;
   failure?: FakeFailure | null;
+  /** The stand-in amd-smi's JSON: ROCm 6's bare array (default), or 7's `gpu_data` wrapper. */
+  rocm?: 6 | 7;
   gpus: FakeGpu[];
 }
 

@@ -37,6 +37,15 @@ export interface GuardOptions extends ConnectRouterOptions {
 async function* capped(req: Http2ServerRequest, limit: number, shared: ByteBudget): AsyncIterable<Uint8Array> {
   let seen = 0;
   let refused = false;
+  // Given back once, when the stream closes or the body is done with: Connect may drop this iterator without
+  // finishing it (a unary call's extra message), and then no `finally` below ever runs.
+  let given = false;
+  const giveBack = () => {
+    if (given || limit === Infinity) return;
+    given = true;
+    shared.give(seen);
+  };
+  req.stream.once('close', giveBack);
   try {
     for await (const chunk of req.iterator({ destroyOnReturn: false }) as AsyncIterable<Uint8Array>) {
       seen += chunk.byteLength;
@@ -45,7 +54,7 @@ async function* capped(req: Http2ServerRequest, limit: number, shared: ByteBudge
         const message = `a call without valid credentials may send at most ${limit} bytes`;
         throw new ConnectError(message, Code.ResourceExhausted);
       }
-      if (limit !== Infinity && !shared.take(chunk.byteLength)) {
+      if (limit !== Infinity && (given || !shared.take(chunk.byteLength))) {
         seen -= chunk.byteLength;
         refused = true;
         throw new ConnectError('too many calls without valid credentials at once; try again', Code.ResourceExhausted);
@@ -53,7 +62,8 @@ async function* capped(req: Http2ServerRequest, limit: number, shared: ByteBudge
       yield chunk;
     }
   } finally {
-    if (limit !== Infinity) shared.give(seen);
+    req.stream.off('close', giveBack);
+    giveBack();
     if (refused) req.resume();
   }
 }

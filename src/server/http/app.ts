@@ -16,6 +16,7 @@ import { billingRoutes } from './routes/billing.js';
 import { instanceRoutes } from './routes/instances.js';
 import { loadBalancerRoutes } from './routes/loadbalancer.js';
 import { queueRoutes } from './routes/queue.js';
+import { reportRoutes } from './routes/report.js';
 import { reservationRoutes } from './routes/reservations.js';
 import { statusRoutes } from './routes/status.js';
 
@@ -56,6 +57,7 @@ export function createHttpApp(deps: ServerDeps): ApiApp {
   authRoutes(app, deps);
   statusRoutes(app, deps);
   queueRoutes(app, deps);
+  reportRoutes(app, deps);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'ApiKey', {
     type: 'apiKey',

@@ -4,7 +4,7 @@ import { statSync } from 'node:fs';
 import { hostIdentity } from '../../host/proc.js';
 import { peerCredentials } from '../../host/peer-credentials.js';
 import { currentUid } from '../../host/trusted-path.js';
-import { userNames } from '../../host/users.js';
+import { cachedUserNames } from '../../host/users.js';
 import type { Clock, OwnerProcesses } from '../../domain/ports.js';
 import type { SqliteStore } from '../sqlite/sqlite-store.js';
 import { agentSocketOf } from './socket-path.js';
@@ -42,9 +42,10 @@ export async function servePrivateStoreSocket(
     processUid,
   });
   const me = currentUid();
+  const nameOf = cachedUserNames();
   const identify = async (socket: Parameters<typeof peerCredentials>[0]): Promise<Caller> => {
     const { uid } = peerCredentials(socket);
-    const user = (await userNames([uid])).get(uid) ?? `uid:${uid}`;
+    const user = await nameOf(uid);
     return { uid, user, trusted: uid === 0 || uid === me || o.trusted.includes(user) };
   };
   const path = agentSocketOf(o.store.path);

@@ -15,7 +15,8 @@ import { SqliteStore } from '../sqlite/sqlite-store.js';
 import { AgentStore } from './agent-store.js';
 import { agentSocketOf } from './socket-path.js';
 import { type Caller, StoreGate } from './store-gate.js';
-import { serveStoreSocket } from './store-socket.js';
+import { MAX_CONNECTIONS_PER_USER, serveStoreSocket } from './store-socket.js';
+import { eventually } from '../../../support/sandbox.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'canhazgpu-agent-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -28,9 +29,10 @@ async function served(
   who: (n: number) => Caller,
   clockNow = () => T0,
   processUid = (_pid: number) => 1000 as number | null,
+  historyRetentionMs?: number,
 ) {
   const path = join(dir, `private-${++n}.db`);
-  const store = SqliteStore.create(path, { private: true });
+  const store = SqliteStore.create(path, { private: true, historyRetentionMs });
   const gate = new StoreGate({
     store,
     clock: { now: clockNow },
@@ -62,8 +64,8 @@ const bob: Caller = { uid: 1001, user: 'bob', trusted: false };
 
 runStoreContract('sqlite private, through the agent', {
   noQueue: true,
-  open: async () => {
-    const agent = await served(() => trusted);
+  open: async (options) => {
+    const agent = await served(() => trusted, undefined, undefined, options?.historyRetentionMs);
     const client = await AgentStore.connect(agent.path);
     const close = client.close.bind(client);
     return Object.assign(client, {
@@ -158,6 +160,26 @@ describe('what the agent lets an ordinary user do', () => {
     }
   });
 
+  test('a user ends their own as released or timed out, never as forced; the history shows their own ids', async () => {
+    const p = await pool();
+    try {
+      await p.asAlice.allocate(request({ type: 'run', expiryTime: null, token: 'mine' }));
+      await assert.rejects(
+        p.asAlice.releaseToken('mine', T0, 'forced'),
+        (e) => e instanceof UsageError && /end reason 'forced'/.test(e.message),
+      );
+      assert.ok((await p.asRoot.snapshot()).slots[0]!.reservation, 'a refused release changes nothing');
+      assert.deepEqual(await p.asAlice.releaseToken('mine', T0, 'timed_out'), [0]);
+      const [record] = await p.asAlice.history(0, Number.MAX_SAFE_INTEGER);
+      assert.deepEqual([record!.user, record!.reason, record!.reservationId], ['alice', 'timed_out', 'mine']);
+      const [seenByBob] = await p.asBob.history(0, Number.MAX_SAFE_INTEGER);
+      assert.notEqual(seenByBob!.reservationId, 'mine', "others' ids are not theirs to send");
+      await assert.rejects(p.asBob.history(Number.NaN, 0), UsageError);
+    } finally {
+      await p.close();
+    }
+  });
+
   test("the agent's clock and owner checks hold, not what the caller claims", async () => {
     const p = await pool();
     try {
@@ -172,6 +194,12 @@ describe('what the agent lets an ordinary user do', () => {
         UsageError,
       );
       await assert.rejects(p.asAlice.setOwner(r.token, { ...foreign, host: 'elsewhere' }), UsageError);
+      // An owner of theirs with a start time no process has: stored, it would swell every caller's snapshot.
+      const swollen = { host: HOST, pid: process.pid, startTime: 'A'.repeat(100_000) };
+      await assert.rejects(p.asAlice.allocate(request({ owner: swollen })), UsageError);
+      await assert.rejects(p.asAlice.setOwner(r.token, swollen), UsageError);
+      await assert.rejects(p.asAlice.setOwner(r.token, { ...swollen, startTime: 12 as unknown as string }), UsageError);
+      assert.deepEqual(await p.asAlice.setOwner(r.token, { ...swollen, startTime: '123456' }), [0]);
     } finally {
       await p.close();
     }
@@ -218,4 +246,89 @@ test('the kernel names the peer of a Unix socket (SO_PEERCRED)', async () => {
   });
   const creds = await seen;
   assert.deepEqual([creds.pid, creds.uid, creds.gid], [process.pid, process.getuid?.(), process.getgid?.()]);
+});
+
+/** A private store served to `who`, counting the calls its gate runs. */
+async function counted(who: () => Caller) {
+  const path = join(dir, `private-${++n}.db`);
+  const store = SqliteStore.create(path, { private: true });
+  await store.initialize(8, false, T0);
+  const gate = new StoreGate({
+    store,
+    clock: { now: () => T0 },
+    owners: { state: () => 'unknown' },
+    staleAfterMs: 300_000,
+    host: HOST,
+    processUid: () => 1000,
+  });
+  const calls = { n: 0 };
+  const call = gate.call.bind(gate);
+  gate.call = (...args) => {
+    calls.n++;
+    return call(...args);
+  };
+  const socket = await serveStoreSocket({
+    path: agentSocketOf(path),
+    gate,
+    identify: async () => who(),
+    log: () => {},
+  });
+  return {
+    path,
+    calls,
+    close: async () => {
+      await socket.close();
+      await store.close();
+    },
+  };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+test('a client that sends without reading its answers is served no further than its buffers; others still are', async () => {
+  const agent = await counted(() => alice);
+  try {
+    const flood = connect(agentSocketOf(agent.path));
+    flood.on('error', () => {});
+    flood.pause(); // never reads an answer
+    const line = `${JSON.stringify({ id: 1, method: 'snapshot', args: [] })}\n`;
+    for (let i = 0; i < 50; i++) flood.write(line.repeat(2000)); // 100,000 snapshots asked for
+    await sleep(1500);
+    const served = agent.calls.n;
+    assert.ok(served < 20_000, `${served} snapshots answered into a socket nobody reads`);
+    const other = await AgentStore.connect(agent.path);
+    const started = Date.now();
+    assert.equal((await other.snapshot()).gpuCount, 8);
+    assert.ok(Date.now() - started < 1000, 'another connection is answered at once');
+    await sleep(300);
+    assert.ok(agent.calls.n - served < 1000, 'the flood stays stopped');
+    await other.close();
+    flood.destroy();
+  } finally {
+    await agent.close();
+  }
+});
+
+test("an ordinary user holds a bounded share of the agent's connections; a request line over 64 KiB is cut", async () => {
+  const agent = await counted(() => alice);
+  try {
+    const extra = 8;
+    const sockets = Array.from({ length: MAX_CONNECTIONS_PER_USER + extra }, () =>
+      connect(agentSocketOf(agent.path)).on('error', () => {}),
+    );
+    let closed = 0;
+    for (const s of sockets) s.on('close', () => closed++);
+    await eventually(() => closed === extra);
+    for (const s of sockets) s.destroy();
+    await eventually(() => closed === sockets.length);
+    const long = connect(agentSocketOf(agent.path));
+    const cut = new Promise((resolve) => long.on('close', resolve));
+    long.write('x'.repeat(100_000));
+    await cut;
+    const again = await AgentStore.connect(agent.path);
+    assert.equal((await again.snapshot()).gpuCount, 8, 'the connections came back');
+    await again.close();
+  } finally {
+    await agent.close();
+  }
 });

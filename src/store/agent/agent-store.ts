@@ -4,11 +4,12 @@
 import { connect, type Socket } from 'node:net';
 import type { AllocationRequest } from '../../domain/allocation.js';
 import { StoreUnavailableError } from '../../domain/errors.js';
+import type { EndReason, HistoryRecord } from '../../domain/history.js';
 import type { Liveness } from '../../domain/liveness.js';
 import type { PoolOwner } from '../../domain/pool-owner.js';
 import type { GpuReading, InitializeResult, ReadingStore, Store } from '../../domain/ports.js';
 import type { OwnerRef, PoolSnapshot } from '../../domain/reservation.js';
-import { type AgentAnswer, decodeLine, encodeLine, fromWire, LineSplitter } from './protocol.js';
+import { type AgentAnswer, decodeLine, encodeLine, fromWire, LineSplitter, MAX_ANSWER_BYTES } from './protocol.js';
 import { agentSocketOf } from './socket-path.js';
 
 export interface AgentStoreOptions {
@@ -68,9 +69,13 @@ export class AgentStore implements Store, ReadingStore {
   }
 
   private attach(socket: Socket): void {
-    const lines = new LineSplitter();
+    const lines = new LineSplitter(MAX_ANSWER_BYTES);
     socket.on('data', (chunk: string) => {
-      for (const line of lines.push(chunk)) this.settle(decodeLine(line) as AgentAnswer);
+      try {
+        for (const line of lines.push(chunk)) this.settle(decodeLine(line) as AgentAnswer);
+      } catch {
+        socket.destroy(); // an answer too long or garbled: the calls fail in one line, the command does not crash
+      }
     });
     const fail = () => {
       if (this.socket === socket) this.socket = null;
@@ -129,8 +134,11 @@ export class AgentStore implements Store, ReadingStore {
   setOwner(token: string, owner: OwnerRef): Promise<number[]> {
     return this.call('setOwner', token, owner);
   }
-  releaseToken(token: string, now: number): Promise<number[]> {
-    return this.call('releaseToken', token, now);
+  releaseToken(token: string, now: number, reason: EndReason = 'released'): Promise<number[]> {
+    return this.call('releaseToken', token, now, reason);
+  }
+  history(from: number, to: number): Promise<HistoryRecord[]> {
+    return this.call('history', from, to);
   }
   releaseManual(user: string, now: number, liveness: Liveness): Promise<number[]> {
     return this.call('releaseManual', user, now, liveness);

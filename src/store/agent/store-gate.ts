@@ -5,6 +5,7 @@
 // trust (the server's service user, which reserves for `api:` holders) act as a direct store would.
 import { type AllocationRequest, MAX_POOL_SIZE } from '../../domain/allocation.js';
 import { UsageError } from '../../domain/errors.js';
+import { type EndReason, isEndReason } from '../../domain/history.js';
 import { livenessOf } from '../../domain/liveness.js';
 import type { Clock, GpuReading, OwnerProcesses, ReadingStore, Store } from '../../domain/ports.js';
 import type { OwnerRef, PoolSnapshot } from '../../domain/reservation.js';
@@ -72,8 +73,22 @@ export class StoreGate {
       if (!caller.trusted) this.theirProcess(caller, owner as OwnerRef);
       return this.o.store.setOwner(this.token(caller, token), owner as OwnerRef);
     },
-    releaseToken: (caller, [token, now]) =>
-      this.o.store.releaseToken(this.token(caller, token), caller.trusted ? (now as number) : this.o.clock.now()),
+    releaseToken: (caller, [token, now, reason]) =>
+      this.o.store.releaseToken(
+        this.token(caller, token),
+        caller.trusted ? (now as number) : this.o.clock.now(),
+        endReason(caller, reason),
+      ),
+    history: async (caller, [from, to]) => {
+      if (!Number.isFinite(from) || !Number.isFinite(to))
+        throw new UsageError('the canhazgpu agent needs a history window of two times');
+      const records = await this.o.store.history(from as number, to as number);
+      if (caller.trusted) return records;
+      const prefix = tokenPrefix(caller);
+      return records.map((r) =>
+        r.reservationId?.startsWith(prefix) ? { ...r, reservationId: r.reservationId.slice(prefix.length) } : r,
+      );
+    },
     releaseManual: async (caller, [user, now, liveness]) => {
       if (caller.trusted) return this.o.store.releaseManual(text(user, 'user'), now as number, liveness as never);
       this.asThemself(caller, user);
@@ -94,10 +109,19 @@ export class StoreGate {
     }
   }
 
-  /** A run's owner must be a process of this host that runs as the caller. */
+  /**
+   * A run's owner must be a process of this host that runs as the caller, its start time a clock-tick count as
+   * /proc gives it: every caller's snapshot carries the owner, so a long one would make every answer huge.
+   */
   private theirProcess(caller: Caller, owner: OwnerRef): void {
     const pid = owner?.pid;
-    if (owner?.host !== this.o.host || !Number.isSafeInteger(pid) || this.o.processUid(pid) !== caller.uid) {
+    const started = owner?.startTime;
+    if (
+      owner?.host !== this.o.host ||
+      !Number.isSafeInteger(pid) ||
+      !(started === null || (typeof started === 'string' && /^\d{1,20}$/.test(started))) ||
+      this.o.processUid(pid) !== caller.uid
+    ) {
       throw new UsageError(`the owner of a reservation must be one of your processes on this host (pid ${pid})`);
     }
   }
@@ -117,6 +141,16 @@ export class StoreGate {
     }
     return snapshot;
   }
+}
+
+/**
+ * Why a release ends a reservation: a user ends their own as given back or timed out (`run --timeout`);
+ * the other reasons (expired, crashed, forced…) are the store's and the agent's to judge.
+ */
+function endReason(caller: Caller, reason: unknown): EndReason {
+  if (reason === undefined || reason === null) return 'released';
+  if (isEndReason(reason) && (caller.trusted || reason === 'released' || reason === 'timed_out')) return reason;
+  throw new UsageError(`the canhazgpu agent refused the end reason '${String(reason).slice(0, 40)}'`);
 }
 
 function text(value: unknown, what: string): string {

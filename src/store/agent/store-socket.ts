@@ -4,7 +4,15 @@
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { currentUid } from '../../host/trusted-path.js';
-import { type AgentAnswer, decodeLine, encodeLine, isRequest, LineSplitter, toWire } from './protocol.js';
+import {
+  type AgentAnswer,
+  decodeLine,
+  encodeLine,
+  isRequest,
+  LineSplitter,
+  MAX_LINE_BYTES,
+  toWire,
+} from './protocol.js';
 import type { Caller, StoreGate } from './store-gate.js';
 
 /** Many users' commands at once, but not without bound: each connection costs a descriptor. */
@@ -31,10 +39,11 @@ export interface StoreSocket {
 export async function serveStoreSocket(o: StoreSocketOptions): Promise<StoreSocket> {
   removeStaleSocket(o.path);
   const open = new Set<Socket>();
+  const perUser = new Map<number, number>();
   const server = createServer((socket) => {
     open.add(socket);
     socket.once('close', () => open.delete(socket));
-    void serveConnection(socket, o);
+    void serveConnection(socket, o, perUser);
   });
   server.maxConnections = MAX_CONNECTIONS;
   await new Promise<void>((resolve, reject) => {
@@ -66,14 +75,22 @@ function removeStaleSocket(path: string): void {
   unlinkSync(path);
 }
 
-async function serveConnection(socket: Socket, o: StoreSocketOptions): Promise<void> {
+/**
+ * Connections one ordinary user may hold at once (each running `run` and waiting `--wait` holds one): the
+ * rest of MAX_CONNECTIONS stays for everyone else.
+ */
+export const MAX_CONNECTIONS_PER_USER = 128;
+/** An ordinary user's request line (what the CLI sends is well under 16 KiB). */
+const MAX_UNTRUSTED_LINE_BYTES = 64 << 10;
+/** Requests read ahead on one connection; beyond them (or while its answers wait to be read) reading pauses. */
+const MAX_QUEUED = 64;
+
+async function serveConnection(socket: Socket, o: StoreSocketOptions, perUser: Map<number, number>): Promise<void> {
   socket.setEncoding('utf8');
   socket.setTimeout(IDLE_MS, () => socket.destroy());
   socket.on('error', () => socket.destroy());
-  // Data may arrive while the caller is being identified: keep it until then.
-  const early: string[] = [];
-  const buffer = (chunk: string) => early.push(chunk);
-  socket.on('data', buffer);
+  // No 'data' listener until the caller is known: what arrives meanwhile stays in the kernel and the stream's
+  // bounded buffer, which stops reading when full.
   let caller: Caller;
   try {
     caller = await o.identify(socket);
@@ -82,23 +99,62 @@ async function serveConnection(socket: Socket, o: StoreSocketOptions): Promise<v
     socket.destroy();
     return;
   }
-  const lines = new LineSplitter();
+  if (socket.destroyed) return;
+  if (!caller.trusted) {
+    const held = perUser.get(caller.uid) ?? 0;
+    if (held >= MAX_CONNECTIONS_PER_USER) {
+      socket.destroy();
+      return;
+    }
+    perUser.set(caller.uid, held + 1);
+    socket.once('close', () => {
+      const left = (perUser.get(caller.uid) ?? 1) - 1;
+      if (left > 0) perUser.set(caller.uid, left);
+      else perUser.delete(caller.uid);
+    });
+  }
+  const lines = new LineSplitter(caller.trusted ? MAX_LINE_BYTES : MAX_UNTRUSTED_LINE_BYTES);
   const answer = (message: AgentAnswer) => {
     if (!socket.destroyed) socket.write(encodeLine(message));
   };
-  const receive = (chunk: string) => {
-    let complete: string[];
+  // One request at a time per connection, and none while its answers wait to be read: a client that sends
+  // without reading holds a bounded buffer, not the agent's memory, and cannot crowd out the others.
+  const queue: string[] = [];
+  let busy = false;
+  const pump = async () => {
+    if (busy) return;
+    busy = true;
+    while (queue.length > 0 && !socket.destroyed) {
+      if (socket.writableNeedDrain) await drained(socket);
+      const line = queue.shift();
+      if (line !== undefined && !socket.destroyed) await handle(line, caller, o, answer, socket);
+    }
+    busy = false;
+    if (!socket.destroyed) socket.resume();
+  };
+  socket.on('data', (chunk: string) => {
     try {
-      complete = lines.push(chunk);
+      queue.push(...lines.push(chunk));
     } catch {
       socket.destroy();
       return;
     }
-    for (const line of complete) void handle(line, caller, o, answer, socket);
-  };
-  socket.off('data', buffer);
-  socket.on('data', receive);
-  for (const chunk of early) receive(chunk);
+    if (queue.length >= MAX_QUEUED) socket.pause();
+    void pump();
+  });
+}
+
+/** Until the socket can take more, or is gone. */
+function drained(socket: Socket): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      socket.off('drain', done);
+      socket.off('close', done);
+      resolve();
+    };
+    socket.once('drain', done);
+    socket.once('close', done);
+  });
 }
 
 async function handle(

@@ -29,9 +29,9 @@ after(async () => {
 });
 
 runStoreContract('redis', {
-  open: async () => {
+  open: async (options) => {
     await admin.flushdb();
-    return RedisStore.connect(server.url);
+    return RedisStore.connect(server.url, options);
   },
 });
 
@@ -337,6 +337,57 @@ describe('redis: sharing the pool with the Python and Go tools', () => {
         e.message.startsWith(`Cannot reach the GPU store at redis://user:***@127.0.0.1:${server.port + 1}/0 (`) &&
         !e.message.includes('s3cret'),
     );
+  });
+});
+
+describe("redis: the history in the Go rewrite's usage_history_sorted", () => {
+  test('writes the records the Go tool reads: its fields, RFC 3339 times, scored by end in Unix seconds', async () => {
+    await withPool(2, {}, async (store) => {
+      const run = request({ count: 1 });
+      await store.allocate(run);
+      await store.releaseToken(run.token, NOW + 90_500);
+      const [member, score] = await admin.zrange('canhazgpu:usage_history_sorted', '0', '-1', 'WITHSCORES');
+      assert.equal(Number(score), NOW_S + 90);
+      assert.deepEqual(JSON.parse(member!), {
+        user: 'alice',
+        gpu_id: 0,
+        start_time: '2027-01-15T08:00:00Z',
+        end_time: '2027-01-15T08:01:30Z',
+        duration_seconds: 90,
+        reservation_type: 'run',
+        note: '',
+        end_reason: 'released',
+        reservation_id: run.token,
+      });
+      assert.equal(new Date('2027-01-15T08:00:00Z').getTime(), NOW, 'the fixture times are NOW');
+      assert.ok((await admin.ttl('canhazgpu:usage_history_sorted')) > 89 * 86_400, 'kept 90 days, as the Go tool sets');
+    });
+  });
+
+  test("reads the Go tool's own records (RFC 3339 with nanoseconds, no reason: released) and skips junk", async () => {
+    await withPool(1, {}, async (store) => {
+      const go = JSON.stringify({
+        user: 'bob',
+        gpu_id: 3,
+        start_time: '2027-01-15T07:00:00.123456789Z',
+        end_time: '2027-01-15T08:00:00.5Z',
+        duration_seconds: 3600.4,
+        reservation_type: 'manual',
+      });
+      await admin.zadd('canhazgpu:usage_history_sorted', NOW_S, go, NOW_S, 'not json', NOW_S, '{"user":1}');
+      assert.deepEqual(await store.history(NOW - 1000, NOW), [
+        {
+          user: 'bob',
+          gpuId: 3,
+          type: 'manual',
+          note: '',
+          startTime: NOW - 3_600_000,
+          endTime: NOW,
+          reason: 'released',
+          reservationId: null,
+        },
+      ]);
+    });
   });
 });
 

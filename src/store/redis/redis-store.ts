@@ -11,6 +11,7 @@ import {
   PoolNotInitializedError,
   StoreUnavailableError,
 } from '../../domain/errors.js';
+import { DAY_MS, DEFAULT_HISTORY_DAYS, type EndReason, type HistoryRecord } from '../../domain/history.js';
 import type { Liveness } from '../../domain/liveness.js';
 import type { PoolOwner } from '../../domain/pool-owner.js';
 import type { GpuReading, InitializeResult, ReadingStore, Store } from '../../domain/ports.js';
@@ -30,6 +31,7 @@ import {
   readingKey,
   readingLockKey,
 } from './schema.js';
+import { decodeHistory, HISTORY_KEY } from './history.js';
 import { loadScript, SCRIPT_NAMES, type ScriptName } from './scripts.js';
 
 /** The other tools hold their lock for at most 10 s (SET NX EX 10); wait a little longer than that. */
@@ -40,6 +42,8 @@ export interface RedisStoreOptions {
   reconnect?: boolean;
   /** How long to wait for another tool's allocation lock before giving up. */
   lockWaitMs?: number;
+  /** How long ended reservations stay in the history (default 90 days). */
+  historyRetentionMs?: number;
 }
 
 /** The URL with its password hidden, for messages. */
@@ -68,6 +72,7 @@ export class RedisStore implements Store, ReadingStore {
     private readonly redis: Redis,
     url: string,
     private readonly lockWaitMs: number,
+    private readonly historyRetentionMs: number,
   ) {
     this.location = redactUrl(url);
     this.queue = new RedisQueue({ redis, call: (fn) => this.call(fn) });
@@ -89,7 +94,8 @@ export class RedisStore implements Store, ReadingStore {
       retryStrategy: () => null, // the first connection must succeed; see below for later ones
     };
     const redis = new (redisClient())(url, settings);
-    const store = new RedisStore(redis, url, options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS);
+    const retentionMs = options.historyRetentionMs ?? DEFAULT_HISTORY_DAYS * DAY_MS;
+    const store = new RedisStore(redis, url, options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS, retentionMs);
     for (const name of SCRIPT_NAMES) redis.defineCommand(name, { lua: loadScript(name) });
     try {
       await redis.connect();
@@ -208,7 +214,12 @@ export class RedisStore implements Store, ReadingStore {
     return { gpuCount, slots };
   }
 
-  async initialize(gpuCount: number, force: boolean, _now?: number, owner?: PoolOwner): Promise<InitializeResult> {
+  /** The history's retention in whole seconds, as the scripts take it. */
+  private get retentionS(): number {
+    return Math.ceil(this.historyRetentionMs / 1000);
+  }
+
+  async initialize(gpuCount: number, force: boolean, now = Date.now(), owner?: PoolOwner): Promise<InitializeResult> {
     // Every GPU key there is, also any beyond the recorded count, so a forced reset leaves none behind.
     const keys = new Set<string>();
     await this.call(async () => {
@@ -220,7 +231,7 @@ export class RedisStore implements Store, ReadingStore {
     const [outcome, previous] = await this.script(
       'initialize',
       [GPU_COUNT_KEY, POOL_OWNER_KEY, ...keys],
-      [gpuCount, force ? '1' : '0', ownerJson],
+      [gpuCount, force ? '1' : '0', ownerJson, Math.floor(now / 1000), this.retentionS],
     );
     // A count that was junk counts as 0 GPUs cleared.
     const previousCount =
@@ -279,6 +290,8 @@ export class RedisStore implements Store, ReadingStore {
           JSON.stringify(req.only ?? null),
           JSON.stringify([...req.liveness.liveTokens]),
           JSON.stringify(req.listed ?? null),
+          this.retentionS,
+          // allocate-queued.lua reads these two as its last arguments, whatever allocate.lua takes before them.
           ...(req.queueSeen ? [JSON.stringify(req.queueSeen), req.token] : []),
         ],
       );
@@ -308,8 +321,10 @@ export class RedisStore implements Store, ReadingStore {
     return this.idsOverPool('set-owner', [token, owner.host, owner.pid, owner.startTime ?? '']);
   }
 
-  releaseToken(token: string, now: number): Promise<number[]> {
-    return this.wakingWaiters(this.idsOverPool('release-token', [token, Math.floor(now / 1000)]));
+  releaseToken(token: string, now: number, reason: EndReason = 'released'): Promise<number[]> {
+    return this.wakingWaiters(
+      this.idsOverPool('release-token', [token, Math.floor(now / 1000), reason, this.retentionS]),
+    );
   }
 
   /** Tells the queue's waiters of GPUs released, so the head is granted at once. */
@@ -327,8 +342,14 @@ export class RedisStore implements Store, ReadingStore {
         liveness.staleAfterMs / 1000,
         JSON.stringify([...liveness.deadTokens]),
         JSON.stringify([...liveness.liveTokens]),
+        this.retentionS,
       ]),
     );
+  }
+
+  async history(from: number, to: number): Promise<HistoryRecord[]> {
+    const raw = await this.call(() => this.redis.zrangebyscore(HISTORY_KEY, Math.floor(from / 1000), '+inf'));
+    return decodeHistory(raw).filter((r) => r.endTime >= from && r.startTime <= to);
   }
 
   async close(): Promise<void> {

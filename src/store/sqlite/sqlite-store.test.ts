@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import {
   chmodSync,
   chownSync,
+  existsSync,
   linkSync,
   mkdirSync,
   mkdtempSync,
@@ -21,19 +22,19 @@ import Database from 'better-sqlite3';
 import { PoolNotInitializedError, StoreUnavailableError } from '../../domain/errors.js';
 import { runStoreContract } from '../contract.case.test.js';
 import { SqliteStore } from './sqlite-store.js';
-import { journalOf } from './store-files.js';
+import { journalOf, keptByAgent } from './store-files.js';
 import { defaultLiveness } from '../../domain/liveness.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'canhazgpu-sqlite-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 
-runStoreContract('sqlite', { open: async () => SqliteStore.create(join(dir, `contract-${++n}.db`)) });
+runStoreContract('sqlite', { open: async (options) => SqliteStore.create(join(dir, `contract-${++n}.db`), options) });
 runStoreContract('sqlite, long-lived (serve, run)', {
-  open: async () => {
+  open: async (options) => {
     const path = join(dir, `contract-${++n}.db`);
     await SqliteStore.create(path).close();
-    return SqliteStore.open(path, { longLived: true });
+    return SqliteStore.open(path, { longLived: true, ...options });
   },
 });
 
@@ -334,4 +335,22 @@ test('a command killed in the middle of a write leaves a journal that the next o
     'kept, its header zeroed by the next commit: not hot',
   );
   assert.ok((await SqliteStore.open(path).snapshot()).slots[0]!.reservation, 'and the write after the rollback stands');
+});
+
+test('a private store is refused in a directory others may write, sticky or not (its socket and WAL are made there)', () => {
+  const sticky = join(dir, 'sticky');
+  mkdirSync(sticky);
+  chmodSync(sticky, 0o1777); // as /tmp: another user could make state.db.sock or state.db-wal there first
+  const path = join(sticky, 'private.db');
+  const refused = (e: unknown) => e instanceof StoreUnavailableError && /writable by other users/.test(e.message);
+  assert.throws(() => SqliteStore.create(path, { private: true }), refused);
+  assert.equal(existsSync(path), false, 'nothing was made');
+  chmodSync(sticky, 0o755);
+  SqliteStore.create(path, { private: true }).close();
+  chmodSync(sticky, 0o1777);
+  assert.throws(() => SqliteStore.open(path), refused);
+  if (process.getuid?.() === 0) {
+    chownSync(path, 65534, 65534); // another user's private store: their commands would go to its agent
+    assert.throws(() => keptByAgent(path, `${path}.sock`), refused);
+  }
 });

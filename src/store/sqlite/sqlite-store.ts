@@ -6,11 +6,21 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { chooseGpus, MAX_POOL_SIZE, newReservation, type AllocationRequest } from '../../domain/allocation.js';
 import { PoolAlreadyInitializedError, PoolNotInitializedError, StoreUnavailableError } from '../../domain/errors.js';
-import { activeReservation, type Liveness } from '../../domain/liveness.js';
+import {
+  DAY_MS,
+  DEFAULT_HISTORY_DAYS,
+  type EndReason,
+  endedRecord,
+  type HistoryRecord,
+  lapse,
+  recordOf,
+} from '../../domain/history.js';
+import { activeReservation, defaultLiveness, type Liveness, NO_TOKENS } from '../../domain/liveness.js';
 import type { PoolOwner } from '../../domain/pool-owner.js';
 import type { GpuReading, InitializeResult, QueueStore, ReadingStore, Store } from '../../domain/ports.js';
 import type { OwnerRef, PoolSnapshot } from '../../domain/reservation.js';
 import { decodeReading, encodeUsage } from '../reading-codec.js';
+import { readHistory, recordHistory } from './history.js';
 import { CLEARED, type GpuRecord, toSlot } from './rows.js';
 import { checkQueueSeen, removeGranted, SqliteQueue } from './sqlite-queue.js';
 import {
@@ -46,11 +56,15 @@ const LONG_LIVED_BUSY_SLICE_MS = 10;
 export interface SqliteOpenOptions {
   /** A process that keeps the store open (serve, run): waits for locks without blocking, follows a replaced file. */
   longLived?: boolean;
+  /** How long ended reservations stay in the history (default 90 days). */
+  historyRetentionMs?: number;
 }
 
 export interface SqliteCreateOptions {
   /** `admin --private`: a new store only its owner may write, kept for the others by `canhazgpu agent`. */
   private?: boolean;
+  /** How long ended reservations stay in the history (default 90 days). */
+  historyRetentionMs?: number;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -72,6 +86,7 @@ export class SqliteStore implements Store, ReadingStore {
     private readonly longLived: boolean,
     /** Private: only its owner opens it, and `canhazgpu agent` serves everyone else. */
     readonly layout: StoreLayout,
+    private readonly historyRetentionMs = DEFAULT_HISTORY_DAYS * DAY_MS,
   ) {
     this.location = `sqlite:${path}`;
     this.sql = statementCache(db);
@@ -81,7 +96,7 @@ export class SqliteStore implements Store, ReadingStore {
   /** Opens an existing store; a missing file means the pool was never set up. */
   static open(path: string, options: SqliteOpenOptions = {}): SqliteStore {
     const layout = path === ':memory:' ? 'private' : checkStoreFiles(path);
-    return SqliteStore.connect(path, false, options.longLived ?? false, layout);
+    return SqliteStore.connect(path, false, options.longLived ?? false, layout, options.historyRetentionMs);
   }
 
   /**
@@ -91,11 +106,17 @@ export class SqliteStore implements Store, ReadingStore {
   static create(path: string, options: SqliteCreateOptions = {}): SqliteStore {
     const wanted = options.private ? 'private' : 'shared';
     const layout = path === ':memory:' ? 'private' : prepareStoreFiles(path, wanted);
-    return SqliteStore.connect(path, true, false, layout);
+    return SqliteStore.connect(path, true, false, layout, options.historyRetentionMs);
   }
 
-  private static connect(path: string, create: boolean, longLived: boolean, layout: StoreLayout): SqliteStore {
-    return new SqliteStore(SqliteStore.openDb(path, create, longLived, layout), path, longLived, layout);
+  private static connect(
+    path: string,
+    create: boolean,
+    longLived: boolean,
+    layout: StoreLayout,
+    retentionMs?: number,
+  ): SqliteStore {
+    return new SqliteStore(SqliteStore.openDb(path, create, longLived, layout), path, longLived, layout, retentionMs);
   }
 
   /**
@@ -206,6 +227,7 @@ export class SqliteStore implements Store, ReadingStore {
         | { gpu_count: number }
         | undefined;
       if (existing && !force) throw new PoolAlreadyInitializedError(existing.gpu_count);
+      if (existing) this.recordForced(now);
       this.db.prepare('DELETE FROM gpus').run();
       this.db
         .prepare('INSERT OR REPLACE INTO pool (id, gpu_count, initialized_at) VALUES (1, ?, ?)')
@@ -214,6 +236,25 @@ export class SqliteStore implements Store, ReadingStore {
       for (let id = 0; id < gpuCount; id++) insert.run(id);
       return { previousCount: existing?.gpu_count ?? null };
     });
+  }
+
+  /** What a forced reset clears: reservations that lapsed end as they lapsed, the others as forced. */
+  private recordForced(now: number): void {
+    let slots: PoolSnapshot['slots'];
+    try {
+      slots = this.loadSnapshot().slots;
+    } catch {
+      return; // a pool size edited into junk: admin --force repairs it, there is nothing readable to record
+    }
+    const live = defaultLiveness();
+    const records = slots.flatMap((s) =>
+      s.reservation ? [endedRecord(s.reservation, s.id, now, 'forced', live)] : [],
+    );
+    this.record(records, now);
+  }
+
+  private record(records: Parameters<typeof recordHistory>[1], now: number): void {
+    recordHistory(this.sql, records, now, this.historyRetentionMs);
   }
 
   /** The file's owner: the pool table is writable by every user, the file's owner is not theirs to change. */
@@ -252,7 +293,15 @@ export class SqliteStore implements Store, ReadingStore {
     return this.write(() => {
       if (!this.hasSchema()) throw new PoolNotInitializedError();
       if (req.queueSeen) checkQueueSeen(this.sql, req.queueSeen);
-      const ids = chooseGpus(this.loadSnapshot().slots, req);
+      const { slots } = this.loadSnapshot();
+      const ids = chooseGpus(slots, req);
+      // A lapsed reservation still in a slot this grant takes ends in the history now, as it lapsed.
+      const lapsed = ids.flatMap((id) => {
+        const old = slots[id]?.reservation;
+        const end = old ? lapse(old, req.now, req.liveness) : null;
+        return old && end ? [recordOf(old, id, end.end, end.reason)] : [];
+      });
+      this.record(lapsed, req.now);
       const r = newReservation(req);
       const grant =
         this.sql(`INSERT INTO gpus (id, user, type, start_time, last_heartbeat, expiry_time, token, owner_host, owner_pid, owner_start)
@@ -297,8 +346,18 @@ export class SqliteStore implements Store, ReadingStore {
     });
   }
 
-  async releaseToken(token: string, now: number): Promise<number[]> {
+  async releaseToken(token: string, now: number, reason: EndReason = 'released'): Promise<number[]> {
     return this.write(() => {
+      const held = this.sql('SELECT * FROM gpus WHERE token = ? AND user IS NOT NULL ORDER BY id').all(
+        token,
+      ) as GpuRecord[];
+      // Its own holder ends it: a run is alive, only a manual reservation past its expiry had lapsed.
+      const live = defaultLiveness(NO_TOKENS, new Set([token]));
+      const records = held.flatMap((row) => {
+        const { reservation } = toSlot(row);
+        return reservation ? [endedRecord(reservation, row.id, now, reason, live)] : [];
+      });
+      this.record(records, now);
       const rows = this.sql(
         `UPDATE gpus SET ${CLEARED}, last_released = ? WHERE token = ? AND user IS NOT NULL RETURNING id`,
       ).all(now, token) as Array<{ id: number }>;
@@ -313,6 +372,10 @@ export class SqliteStore implements Store, ReadingStore {
         const r = activeReservation(s, now, liveness);
         return r !== null && r.user === user && r.type === 'manual';
       });
+      this.record(
+        mine.map((s) => recordOf(s.reservation!, s.id, now, 'released')),
+        now,
+      );
       const clear = this.sql(`UPDATE gpus SET ${CLEARED}, last_released = ? WHERE id = ?`);
       for (const s of mine) clear.run(now, s.id);
       return mine.map((s) => s.id);
@@ -355,6 +418,10 @@ export class SqliteStore implements Store, ReadingStore {
         WHERE probe_lock_until IS NULL OR probe_lock_until <= ?`).run(host, now + holdMs, now);
       return claimed.changes === 1;
     });
+  }
+
+  async history(from: number, to: number): Promise<HistoryRecord[]> {
+    return this.read(() => readHistory(this.sql, from, to));
   }
 
   async close(): Promise<void> {

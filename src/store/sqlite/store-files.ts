@@ -5,7 +5,7 @@
 //   can rename, remove or replace either file with a link to someone else's.
 // - private (`admin --private`): the database is its owner's alone (0600, WAL); other users' commands reach
 //   it through `canhazgpu agent` (src/store/agent/), so nobody else can write a byte of it or its journal.
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { PoolNotInitializedError, StoreUnavailableError } from '../../domain/errors.js';
 import { networkFilesystem } from '../../host/filesystem.js';
@@ -57,6 +57,20 @@ function checkDirectory(path: string): void {
 }
 
 /**
+ * A private store's own directory must be writable by its owner alone, sticky or not: its agent makes the
+ * socket there, and SQLite the WAL and its index, which another user could otherwise make first (in /tmp, say).
+ */
+function checkPrivateDirectory(path: string): void {
+  const dir = realpathSync.native(dirname(path));
+  if ((statSync(dir).mode & 0o022) !== 0) {
+    throw refuse(
+      path,
+      `${dir} is writable by other users, and a private store's socket and WAL files are made there: put it in a directory only its owner may write (e.g. ${dirname(DEFAULT_STORE)})`,
+    );
+  }
+}
+
+/**
  * For every command before SQLite opens the store: refuses links, others' files, an unsafe directory;
  * returns the store's layout.
  */
@@ -75,7 +89,10 @@ function checkFiles(path: string): StoreLayout {
   if (db) throw refuse(path, db.reason);
   checkCompanions(path);
   const layout = layoutOfMode(lstatOrNull(path)?.mode ?? STORE_FILE_MODE);
-  if (layout === 'private') return layout; // WAL, its files made by the owner alone
+  if (layout === 'private') {
+    checkPrivateDirectory(path);
+    return layout; // WAL, its files made by the owner alone
+  }
   if (inWalMode(path)) {
     throw new StoreUnavailableError(
       `The GPU store ${path} is in the WAL layout of an older canhazgpu; run 'canhazgpu admin --gpus <count>' as root to convert it.`,
@@ -129,6 +146,7 @@ export function prepareStoreFiles(path: string, wanted: StoreLayout = 'shared'):
       `The GPU store ${path} is shared (every user may write it); a private store starts empty: move it aside (mv ${path} ${path}.shared; rm -f ${journalOf(path)}) and run admin --private again.`,
     );
   }
+  if (layout === 'private') reachable(path, gone, () => checkPrivateDirectory(path));
   const files = layout === 'private' ? [path] : [path, journalOf(path)];
   for (const file of files) {
     const problem = fileProblem(file);
@@ -214,6 +232,11 @@ export function keptByAgent(path: string, socket: string): boolean {
     () => untrustedDirectory(dirname(path), st.uid),
   );
   if (problem) throw refuse(path, problem);
+  reachable(
+    path,
+    () => new PoolNotInitializedError(),
+    () => checkPrivateDirectory(path),
+  );
   const sock = lstatOrNull(socket);
   if (sock && (!sock.isSocket() || (sock.uid !== 0 && sock.uid !== st.uid))) {
     throw refuse(path, `${socket} is not the socket of the store's owner`);

@@ -6,10 +6,12 @@
 -- ARGV[7] the only GPU ids that may be granted (JSON array), or null for any
 -- ARGV[8] reservation ids whose owner was seen alive (JSON array)
 -- ARGV[9] the GPU ids nvidia-smi lists (JSON array), or null when it could not read: others do not exist
+-- ARGV[10] how long history records are kept (s): a lapsed reservation a grant overwrites is recorded
 -- Returns {'ok', id...} | {'locked'} | {'uninitialized'} | {'resize', count}
 --   | {'short', available, in_use, not_found}
 --- @include "includes/pool"
 --- @include "includes/slot"
+--- @include "includes/history"
 
 if redis.call('EXISTS', KEYS[2]) == 1 then return { 'locked' } end
 local mismatch = pool_mismatch(3)
@@ -34,7 +36,7 @@ for i = 3, #KEYS do
       if listed and not listed[id] then
         not_found = not_found + 1
       elseif not in_use[id] then
-        table.insert(candidates, { id = id, at = slot.released_at or -math.huge })
+        table.insert(candidates, { id = id, at = slot.released_at or -math.huge, slot = slot })
       end
     end
   end
@@ -47,7 +49,8 @@ table.sort(candidates, function(a, b)
 end)
 local granted = { 'ok' }
 for n = 1, wanted do
-  local id = candidates[n].id
+  local id, slot = candidates[n].id, candidates[n].slot
+  if slot.ended then record_history(id, slot.entry, slot.start, slot.ended, slot.reason, live.now, tonumber(ARGV[10])) end
   redis.call('SET', KEYS[id + 3], ARGV[4])
   table.insert(granted, id)
 end

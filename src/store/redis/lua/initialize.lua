@@ -2,14 +2,32 @@
 -- and a forced run deletes every GPU key. KEYS[1] canhazgpu:gpu_count, KEYS[2] canhazgpu:pool_owner,
 -- KEYS[3..] existing GPU keys.
 -- ARGV[1] new count  ARGV[2] '1' to force  ARGV[3] who sets it up (JSON), '' when unknown
+-- ARGV[4] now (s)  ARGV[5] how long history records are kept (s): each reservation cleared is recorded,
+-- as forced, or as it lapsed (judged without owner checks: a stale heartbeat)
 -- Returns {'ok', previous value or false} | {'exists', previous value}
+--- @include "includes/history"
 local previous = redis.call('GET', KEYS[1])
 if previous and ARGV[2] ~= '1' then return { 'exists', previous } end
-for i = 3, #KEYS do redis.call('DEL', KEYS[i]) end
+local now, retention = tonumber(ARGV[4]), tonumber(ARGV[5])
+local live = { now = now, stale_after = 300, dead = {}, alive = {} }
+local function clear(key)
+  if previous then
+    local ok, raw = pcall(redis.call, 'GET', key)
+    local slot = ok and raw and read_slot(raw, live)
+    local id = tonumber(string.match(key, '^canhazgpu:gpu:(%d+)$'))
+    if slot and slot.active and id then
+      record_history(id, slot.entry, start_of(slot.entry), now, 'forced', now, retention)
+    elseif slot and slot.ended and id then
+      record_history(id, slot.entry, slot.start, slot.ended, slot.reason, now, retention)
+    end
+  end
+  redis.call('DEL', key)
+end
+for i = 3, #KEYS do clear(KEYS[i]) end
 -- Keys written since the caller listed them (another tool's allocation) go too.
 local old = tonumber(previous or '') or 0
 if old > 1024 then old = 1024 end
-for i = 0, old - 1 do redis.call('DEL', 'canhazgpu:gpu:' .. i) end
+for i = 0, old - 1 do clear('canhazgpu:gpu:' .. i) end
 redis.call('SET', KEYS[1], ARGV[1])
 if ARGV[3] ~= '' then redis.call('SET', KEYS[2], ARGV[3]) else redis.call('DEL', KEYS[2]) end
 return { 'ok', previous }

@@ -3,6 +3,7 @@
 --   { problem = true }                                unreadable: never handed out
 --   { active = true, entry = e }                      held by a live reservation
 --   { active = false, entry = e, released_at = t }    free (t = nil: never released)
+--     with, when e is a reservation that lapsed, start, ended (seconds) and reason (as src/domain/history.ts names it)
 -- `live` = { now = seconds, stale_after = seconds, dead = { [id] = true }, alive = { [id] = true } }:
 -- a dead owner frees at once, an owner seen alive holds whatever the heartbeat says.
 --- @include "includes/time"
@@ -42,21 +43,24 @@ local function read_slot(raw, live)
   local heartbeat = to_seconds(field(entry, 'last_heartbeat'))
   local expiry = to_seconds(field(entry, 'expiry_time'))
   if start == false or heartbeat == false or expiry == false then return { problem = true } end
-  local ended
+  local ended, reason
   if is_manual(entry) then
     expiry = expiry or start or 0
-    if live.now >= expiry then ended = expiry end
+    if live.now >= expiry then ended, reason = expiry, 'expired' end
   else
     heartbeat = heartbeat or start or 0
     local id = field(entry, 'reservation_id')
     local known = type(id) == 'string'
-    if (known and live.dead[id]) or (not (known and live.alive[id]) and live.now - heartbeat > live.stale_after) then
-      ended = heartbeat
+    if known and live.dead[id] then
+      ended, reason = heartbeat, 'crashed'
+    elseif not (known and live.alive[id]) and live.now - heartbeat > live.stale_after then
+      ended, reason = heartbeat, 'stale'
     end
   end
   if ended == nil then return { active = true, entry = entry } end
+  local lapsed_at = ended
   if released == nil or released < ended then released = ended end
-  return { active = false, entry = entry, released_at = released }
+  return { active = false, entry = entry, released_at = released, start = start or lapsed_at, ended = lapsed_at, reason = reason }
 end
 
 local function set_of(list)

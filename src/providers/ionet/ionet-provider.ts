@@ -186,7 +186,10 @@ export class IonetProvider implements Provider {
   async describe(contractIds: readonly string[]): Promise<Map<string, InstanceState>> {
     const wanted = new Set(contractIds);
     // The deployment's status (cloud-apis.md io.net 6); its VM addresses are not in the list.
-    const ours = (await this.deployments()).filter((d) => wanted.has(d.id) && running(d));
+    const live = (await this.deployments()).filter(running);
+    const liveIds = new Set(live.map((d) => d.id));
+    for (const id of this.addresses.keys()) if (!liveIds.has(id)) this.addresses.delete(id);
+    const ours = live.filter((d) => wanted.has(d.id));
     const states = await Promise.all(
       ours.map(async (d): Promise<[string, InstanceState]> => {
         const status = String(d.status ?? 'unknown');

@@ -103,6 +103,7 @@ export function buildDeps(o: ServerOptions): ServerDeps {
   const providers = [local, ...(o.extraProviders ?? [])];
   const service = new GpuService(o.accounts, providers, o.clock, o.providerTimeouts, o.cloudMoney);
   const poolRows = async (): Promise<StatusRow[]> => (await pool.status()).rows;
+  const poolReport = async (days: number) => reportJson(await pool.report(days));
   const metrics = new Metrics(async () => {
     const rows = await poolRows();
     const holders = rows.flatMap((r) => (r.state === 'reserved' ? [r.reservation.user] : []));
@@ -136,8 +137,9 @@ export function buildDeps(o: ServerOptions): ServerDeps {
       const t = now();
       return (await poolRows()).map((r) => statusJson(r, t));
     },
-    poolReport: async (days) => reportJson(await pool.report(days)),
-    dashboard: dashboardData({ poolRows, hosts, service, users: o.accounts, now }),
+    poolReport,
+    // queue: the wait queue's rows (`queueJson(...).waiting`) once the pool keeps one.
+    dashboard: dashboardData({ poolRows, hosts, report: poolReport, service, users: o.accounts, now }),
     createApiKey: keyPolicy(o.accounts, now),
   };
 }

@@ -4,6 +4,7 @@
 import type { InstanceJson } from '../../server/http/json.js';
 
 export type { InstanceJson };
+export { connectHint } from '../../domain/connect-hint.js';
 
 export const usd = (x: number) => `$${x.toFixed(x < 1 ? 3 : 2)}`;
 
@@ -31,15 +32,4 @@ export function offerTable(instances: InstanceJson[]): string {
     usd(i.price_per_hour / Math.max(1, i.num_gpus)),
   ]);
   return columns([['PROVIDER', 'OFFER', 'GPU', 'GPUS', 'VRAM/GPU', 'LOCATION', '$/H', '$/GPU-H'], ...rows]);
-}
-
-/** What a user needs to connect, from an instance's metadata (vast ssh_host/ssh_port, io.net addresses). */
-export function connectHint(i: Pick<InstanceJson, 'provider' | 'metadata'>): string {
-  const m = i.metadata;
-  // io.net's own SSH line for a running VM (src/providers/ionet/vms.ts), as its console shows it.
-  if (m['ssh_access']) return m['ssh_access'];
-  if (m['ssh_host']) return `ssh -p ${m['ssh_port'] ?? '22'} root@${m['ssh_host']}`;
-  const port = m['public_port'] && m['public_port'] !== '22' ? `-p ${m['public_port']} ` : '';
-  if (m['ip_address'] || m['public_ip']) return `ssh ${port}${m['ip_address'] ?? m['public_ip']}`;
-  return i.provider === 'local' ? 'this host' : '-';
 }

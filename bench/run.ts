@@ -15,6 +15,7 @@ import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { RedisServer, redisServerAvailable } from '../support/redis-server.js';
 import { CLI, FAKE_SMI, Sandbox } from '../support/sandbox.js';
 import { cloudFigures } from './cloud.js';
+import { type Handover, measureHandover, measureSqliteHandover } from './queue-handover.js';
 import { serverFigures } from './server.js';
 import { nvmlReading, racingReservesVersusOriginal, SHARED_READING, statusWithAgent } from './startup.js';
 import { printTable, runAsync, timeCommand } from './support.js';
@@ -247,6 +248,19 @@ async function storeThroughput(redis: RedisServer | null): Promise<void> {
   }
 }
 
+/** Release to the head waiter's grant, 50 hand-overs per store. */
+async function queueHandover(redis: RedisServer | null): Promise<void> {
+  const row = (name: string, h: Handover) =>
+    rows.push([
+      `queue: release to head grant, ${name}`,
+      `median ${h.medianMs.toFixed(1)} ms, p99 ${h.p99Ms.toFixed(1)} ms (50 hand-overs)`,
+      '< 100 ms',
+      verdict(h.p99Ms < 100),
+    ]);
+  row('SQLite', await measureSqliteHandover());
+  if (redis) row('Redis', await measureHandover(redis.url));
+}
+
 async function redisVersusSqlite(redis: RedisServer): Promise<void> {
   const sqliteEnv = { ...box.env(), CANHAZGPU_PROVIDER: 'fake' };
   const redisEnv = { ...sqliteEnv, CANHAZGPU_STORE: redis.url };
@@ -270,6 +284,7 @@ try {
     startup();
     await statusWallTime();
     await storeThroughput(redis);
+    await queueHandover(redis);
     await burst();
     await slowProbeBurst();
     rows.push(await statusWithAgent(box));

@@ -31,7 +31,7 @@ test('fake vast.ai: Bearer auth, searches with operators, 410 for a rented offer
   }
 });
 
-test('fake io.net: X-API-KEY, hardware filters, no capacity is a 400, scripted 429', async () => {
+test('fake io.net: X-API-KEY, hardware filters, price quotes, no capacity is a 400, VMs once running, scripted 429', async () => {
   const io = await new FakeIonet(['k']).start();
   try {
     io.hardware = [
@@ -51,8 +51,21 @@ test('fake io.net: X-API-KEY, hardware filters, no capacity is a 400, scripted 4
       hardware_id: 12,
       location_ids: ['US'],
     };
-    assert.equal((await call('POST', '/vmaas/deploy', deploy)).status, 200);
+    // vmaas/price: every parameter required; the VM's price × hours; a bare 404 for hardware it has not.
+    const price = '/vmaas/price?location_ids=%5B%22US%22%5D&hardware_id=12&currency=usdc&gpus_per_vm=2&replica_count=1';
+    assert.equal((await call('GET', price)).status, 422);
+    const quoted = (await call('GET', `${price}&duration_hours=3`)).body.data;
+    assert.deepEqual([quoted.total_cost_usdc, quoted.available_replica_count], [12, [1]]);
+    assert.equal((await call('GET', `${price.replace('=12', '=13')}&duration_hours=3`)).status, 404);
+    const made = await call('POST', '/vmaas/deploy', deploy);
+    assert.equal(made.status, 200);
     assert.equal((await call('POST', '/vmaas/deploy', deploy)).status, 400);
+    // Its VMs: none until it runs, then one with the SSH line.
+    const vms = `/vmaas/deployment/${made.body.deployment_id}/vms`;
+    assert.deepEqual((await call('GET', vms)).body, { data: { total: 0, workers: [] } });
+    io.boot(made.body.deployment_id);
+    const [vm] = (await call('GET', vms)).body.data.workers;
+    assert.equal(vm.ssh_access, `ssh ubuntu@${io.deployments.get(made.body.deployment_id)!.ip}`);
     io.fail({ status: 429, body: { detail: 'Too many requests' }, match: /GET/ });
     assert.equal((await call('GET', '/vmaas/deployments')).status, 429);
     assert.equal((await call('GET', '/vmaas/deployments')).body.data.total, 1);

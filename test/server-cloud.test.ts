@@ -194,3 +194,59 @@ test('a reservation that would pass the daily cap is 402 over HTTP, and nothing 
     await c.stop();
   }
 });
+
+test('io.net over HTTP: quoted before the deploy (prepaid hours), charged as quoted, refused above max_price; its VM address once running', async () => {
+  const c = await clouds();
+  const s = await startTestServer({ providers: c.providers() });
+  try {
+    const { key } = await s.user('ian');
+    const reserve = (filters: Record<string, unknown>) =>
+      s.api('/api/v1/gpu/instances/reserve', {
+        method: 'POST',
+        key,
+        body: JSON.stringify({ count: 1, filters: { provider: 'io.net', ...filters }, duration_hours: 3 }),
+      });
+    c.io.hardware[0]!.quote = 1.53; // listed at 1.50: within the tolerance, above this max_price
+    const refused = await reserve({ max_price: 1.52 });
+    assert.equal(refused.status, 500, JSON.stringify(refused.body));
+    assert.match(refused.body.errors[0].error, /7@USx1 quoted \$1\.53\/h, above max_price \$1\.52\/h/);
+    assert.equal(c.io.calls(/deploy$/).length, 0);
+
+    const r = await reserve({ max_price: 1.6 });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    const [made] = r.body.reserved_instances;
+    const id = made.metadata.contract_id as string;
+    assert.deepEqual(
+      [made.price_per_hour, made.metadata.prepaid_hours, made.metadata.quoted_total_usd],
+      [1.53, '3', '4.59'],
+    );
+    assert.deepEqual(Object.fromEntries(c.io.calls(/price$/).at(-1)!.query), {
+      location_ids: '["US"]',
+      hardware_id: '7',
+      currency: 'usdc',
+      duration_hours: '3',
+      gpus_per_vm: '1',
+      replica_count: '1',
+    });
+    assert.equal((c.io.calls(/deploy$/)[0]!.body as { duration_hours: number }).duration_hours, 3);
+
+    const reservations = async () => {
+      const listed = await s.api('/api/v1/gpu/reservations', { key });
+      assert.equal(listed.status, 200, JSON.stringify(listed.body));
+      return listed.body.reservations as Array<{ contract_id: string; price_per_hour: number; instance: GpuJson }>;
+    };
+    type GpuJson = { status: string; metadata: Record<string, string> };
+    c.io.boot(id);
+    await s.deps.service.sweepCloud();
+    const [shown] = await reservations();
+    const ip = c.io.deployments.get(id)!.ip!;
+    assert.deepEqual(
+      [shown!.contract_id, shown!.price_per_hour, shown!.instance.status, shown!.instance.metadata.ssh_access],
+      [id, 1.53, 'running', `ssh ubuntu@${ip}`],
+    );
+    assert.equal(shown!.instance.metadata.public_ip, ip);
+  } finally {
+    await s.stop();
+    await c.stop();
+  }
+});

@@ -392,6 +392,50 @@ describe('HTTP API', () => {
     assert.ok(!stored.includes(created.body.api_key));
   });
 
+  test('the wait queue, as queue --json shows it, for callers with a key', async () => {
+    assert.equal((await s.api('/api/v1/queue')).status, 401);
+    assert.deepEqual((await s.api('/api/v1/queue', { key: bob.key })).body, { waiting: [] });
+    const queue = s.store.queue!;
+    await queue.enqueue({
+      id: 'w1',
+      user: 'carol',
+      actualUser: 'carol',
+      count: 8,
+      requestedIds: null,
+      type: 'run',
+      durationMs: null,
+      note: 'big eval',
+      enqueuedAt: now - 90_000,
+      lastHeartbeat: now,
+      waitUntil: null,
+      ours: true,
+    });
+    try {
+      const { status, body } = await s.api('/api/v1/queue', { key: bob.key });
+      assert.equal(status, 200);
+      assert.equal(body.waiting.length, 1);
+      assert.deepEqual(
+        { ...body.waiting[0], estimated_start: undefined },
+        {
+          position: 1,
+          user: 'carol',
+          actual_user: 'carol',
+          gpus: 8,
+          gpu_ids: null,
+          type: 'run',
+          note: 'big eval',
+          waiting_since: new Date(now - 90_000).toISOString(),
+          waited_seconds: 90,
+          wait_until: null,
+          estimated_start: undefined,
+          backfilled_ahead: [],
+        },
+      );
+    } finally {
+      await queue.leave(['w1']);
+    }
+  });
+
   test('status, health, metrics and the OpenAPI document', async () => {
     const held = (await s.store.snapshot()).slots.filter((x) => x.reservation).length;
     assert.ok(held >= 2);

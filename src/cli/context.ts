@@ -42,6 +42,27 @@ export interface Context {
   dieOf(signal: NodeJS.Signals): void;
   /** Resolves when the process is asked to stop (SIGTERM, SIGINT). */
   shutdownSignal(): Promise<NodeJS.Signals>;
+  /** Catches SIGINT, SIGTERM and SIGHUP until disposed (a wait in the queue leaves it first); absent: not caught. */
+  interrupts?(): Interrupts;
+}
+
+export interface Interrupts {
+  signal: Promise<NodeJS.Signals>;
+  dispose(): void;
+}
+
+const INTERRUPTS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+function processInterrupts(): Interrupts {
+  let dispose = () => {};
+  const signal = new Promise<NodeJS.Signals>((resolve) => {
+    const on = (s: NodeJS.Signals) => resolve(s);
+    for (const name of INTERRUPTS) process.on(name, on);
+    dispose = () => {
+      for (const name of INTERRUPTS) process.off(name, on);
+    };
+  });
+  return { signal, dispose };
 }
 
 export function probeFor(config: Config, path = process.env['PATH']): GpuProbe {
@@ -86,6 +107,7 @@ export function systemContext(config: Config, io: { stdout: Output; stderr: Outp
     dieOf: (signal) => {
       process.kill(process.pid, signal);
     },
+    interrupts: processInterrupts,
     shutdownSignal: () =>
       new Promise((resolve) => {
         for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => resolve(signal));

@@ -5,6 +5,7 @@ import { resolveConfig, type GlobalFlags } from './config.js';
 import { systemContext, type Context, type Output } from './context.js';
 import { adminCommand } from './commands/admin.js';
 import { releaseCommand } from './commands/release.js';
+import { queueCommand } from './commands/queue.js';
 import { type ReserveOptions, reserveCommand } from './commands/reserve.js';
 import { type RunOptions, runCommand } from './commands/run.js';
 import { reportCommand } from './commands/report.js';
@@ -96,6 +97,7 @@ function buildProgram(
     .option('--extend <time>', 'Add this much time to all your manual reservations')
     .option('--json', 'Machine-readable output', false)
     .option('--host <name>', "Another host of the fleet sharing the store's Redis, or 'any' for the best fit")
+    .option('--wait [duration]', 'Wait in the queue when too few GPUs are free (for at most DURATION)')
     .action(function (this: Command) {
       const o = this.opts<ReserveOptions>();
       return act((ctx) => reserveCommand(o, ctx))();
@@ -111,6 +113,7 @@ function buildProgram(
     .option('-t, --timeout <time>', 'SIGTERM to the command after this long; exit status 124')
     .option('--kill-after <time>', 'SIGKILL this long after the timeout if still running (default: 30s)')
     .option('--json', 'The grant line on stderr as JSON', false)
+    .option('--wait [duration]', 'Wait in the queue when too few GPUs are free (for at most DURATION)')
     .argument('[command...]')
     .allowUnknownOption()
     .action(function (this: Command) {
@@ -313,6 +316,15 @@ function buildProgram(
     .action(function (this: Command) {
       const o = this.opts<import('./commands/cloud-reconcile.js').CloudReconcileOptions>();
       return act(async (ctx) => (await cloud.reconcile()).cloudReconcileCommand(o, ctx))();
+    });
+
+  program
+    .command('queue')
+    .description('Show the requests waiting for GPUs, in order')
+    .option('--json', 'Machine-readable output', false)
+    .action(function (this: Command) {
+      const o = this.opts<{ json: boolean }>();
+      return act((ctx) => queueCommand(o, ctx))();
     });
 
   program

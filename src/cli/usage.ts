@@ -13,6 +13,10 @@ Commands:
 `;
 
 export const GLOBAL_OPTIONS = `
+More commands:
+  queue    Show the requests waiting for GPUs (--json); run and reserve take
+           --wait [DURATION] to wait in it when too few GPUs are free
+
 Server commands:
   agent    Keep this host's GPU reading fresh for the other commands
   serve    Serve the HTTP API, dashboard and metrics on this pool

@@ -30,6 +30,11 @@ export interface AllocationRequest {
   note?: string | null;
   /** The pool's policy as last read (absent: LRU). */
   policy?: AllocationPolicy;
+  /**
+   * The wait queue's waiter ids as the caller judged them, in order: the store grants nothing if it changed
+   * since. Granted, the waiter whose id is `token` leaves the queue in the same step.
+   */
+  queueSeen?: readonly string[];
 }
 
 export function newReservation(req: AllocationRequest): Reservation {

@@ -45,3 +45,14 @@ export class NotEnoughGpusError extends CanhazError {
 
 /** The store cannot be reached, opened or written; the message names where and what to do. */
 export class StoreUnavailableError extends CanhazError {}
+
+/** The wait queue changed between the caller's look and its allocation: look again (never shown to users). */
+export class QueueChangedError extends Error {}
+
+/** Free GPUs there are, but earlier waiters need them: the request would jump the queue. */
+export class HeldForQueueError extends NotEnoughGpusError {
+  constructor(requested: number, available: number, held: number, waiters: number) {
+    super(requested, available, 0);
+    this.message = `Not enough GPUs available. Requested: ${requested}, Available: ${available} (${held} free GPUs kept for ${waiters} earlier waiting request(s) - run 'canhazgpu queue' for details)`;
+  }
+}

@@ -3,6 +3,7 @@ import type { AllocationRequest } from './allocation.js';
 import type { EndReason, HistoryRecord } from './history.js';
 import type { Liveness, OwnerState } from './liveness.js';
 import type { PoolOwner } from './pool-owner.js';
+import type { Backfill, QueueEntry } from './queue.js';
 import type { AllocationPolicy, OwnerRef, PoolSnapshot } from './reservation.js';
 import type { GpuUsage } from './usage.js';
 import type { GpuVendor } from './visible-devices.js';
@@ -52,9 +53,30 @@ export interface Store {
   extendManual(user: string, now: number, liveness: Liveness, byMs: number): Promise<ExtendedGpu[]>;
   /** Keeps the pool's allocation policy (`admin --policy`); snapshots return it. */
   setPolicy(policy: AllocationPolicy): Promise<void>;
+  /** The wait queue kept beside the pool (every store has one; test doubles may leave it out). */
+  readonly queue?: QueueStore;
   /** The records of reservations that ended at `from` or later and began at `to` or earlier, oldest end first. */
   history(from: number, to: number): Promise<HistoryRecord[]>;
   close(): Promise<void>;
+}
+
+/**
+ * Where waiters queue for GPUs, in enqueue order (src/domain/queue.ts). Each method is atomic on its own;
+ * an allocation given `queueSeen` grants only while the queue still holds exactly those waiters.
+ */
+export interface QueueStore {
+  enqueue(entry: QueueEntry): Promise<void>;
+  /** Every waiter in queue order, ghosts included (callers judge them); entries that cannot be read are left out. */
+  waiters(): Promise<QueueEntry[]>;
+  /** Refreshes a waiter's heartbeat; false when it is no longer queued (removed as a ghost). */
+  beat(id: string, now: number): Promise<boolean>;
+  /** Removes waiters (one leaving, or ghosts) and wakes the others. */
+  leave(ids: readonly string[]): Promise<void>;
+  /** Says that a request went ahead of a waiter by backfill (kept while that waiter waits). */
+  recordBackfill(backfill: Backfill): Promise<void>;
+  backfills(): Promise<Backfill[]>;
+  /** Resolves when GPUs or the queue may have changed (a release, a waiter leaving), or after `ms` at the latest. */
+  changed(ms: number): Promise<void>;
 }
 
 /** Why a probe returned nothing; the CLI warns and carries on with reservations alone. */

@@ -1,7 +1,8 @@
 // The pool of this host: the one place that reads the store and the GPUs together, judges who still
 // holds what, and allocates. The CLI's commands, the server's local provider, its status, metrics and
 // dashboard all go through it, so each of them reads the store and the probe once per request.
-import { type AllocationRequest, leastRecentlyReleasedFirst } from '../domain/allocation.js';
+import { type AllocationRequest, chooseGpus, leastRecentlyReleasedFirst } from '../domain/allocation.js';
+import { HeldForQueueError, NotEnoughGpusError, QueueChangedError } from '../domain/errors.js';
 import { activeReservation, type Liveness, livenessOf } from '../domain/liveness.js';
 import {
   type Clock,
@@ -16,6 +17,8 @@ import { DAY_MS, type EndReason } from '../domain/history.js';
 import { buildReport, type Report } from '../domain/report.js';
 import { buildStatus, type StatusRow } from '../domain/status.js';
 import { type GpuUsage, gpusInUse, listedGpus } from '../domain/usage.js';
+import { type Admission, admit } from '../domain/queue-policy.js';
+import { departedWaiters, queueSituation } from './queue-situation.js';
 
 export interface PoolOptions {
   store: Store;
@@ -42,7 +45,14 @@ export type Grant = Pick<
 > & {
   /** Manual reservations: how long they last, from the moment of the grant. */
   durationMs: number | null;
+  /** A run's --timeout: a declared end, which lets it start ahead of a waiter by backfill. */
+  timeoutMs?: number | null;
 };
+
+/** An allocation's outcome in the wait queue's order: granted, or where it stands and why not. */
+export type Turn =
+  | { ids: number[] }
+  | { ids?: undefined; admission: Admission; waiters: number; refusal: NotEnoughGpusError; reading: PoolReading };
 
 /** A GPU free to be granted now, with what the probe says of it. */
 export interface FreeGpu {
@@ -89,10 +99,15 @@ export class PoolService {
    * on this machine. A recent `reading` (the server's listing of the same request) spares a second look.
    */
   async allocate(grant: Grant, reading?: PoolReading): Promise<number[]> {
-    const { usage, liveness, snapshot } = reading ?? (await this.read());
-    const { durationMs, ...rest } = grant;
-    const now = this.o.clock.now();
-    const ids = await this.o.store.allocate({
+    const turn = await this.allocateInTurn(grant, reading);
+    if (turn.ids) return turn.ids;
+    throw turn.refusal;
+  }
+
+  private request(grant: Grant, reading: PoolReading, now: number): AllocationRequest {
+    const { durationMs, timeoutMs: _, ...rest } = grant;
+    const { usage, liveness, snapshot } = reading;
+    return {
       ...rest,
       policy: snapshot.policy ?? 'lru',
       now,
@@ -100,8 +115,89 @@ export class PoolService {
       inUse: usage ? gpusInUse(usage, this.o.inUseThresholdMb) : [],
       listed: listedGpus(usage),
       liveness,
+    };
+  }
+
+  /**
+   * Grants only what the wait queue allows (domain/queue-policy.ts): earlier waiters first, later
+   * requests by backfill. The store grants only while the queue is still as judged here, else we look
+   * again. A grant whose token is a waiter's id is that waiter's turn.
+   */
+  async allocateInTurn(grant: Grant, reading?: PoolReading): Promise<Turn> {
+    const queue = this.o.store.queue;
+    for (let look = reading; ; look = undefined) {
+      const r = look ?? (await this.read());
+      const entries = queue ? await queue.waiters() : [];
+      const departed = departedWaiters(r, entries);
+      if (queue && departed.length > 0) {
+        await queue.leave(departed);
+        continue;
+      }
+      const situation = queueSituation(r, this.free(r), entries);
+      const declared = grant.durationMs ?? grant.timeoutMs ?? null;
+      const endsAt = declared === null ? null : r.now + declared;
+      // `reserve -G` on GPUs the user holds manually extends them: those are theirs, not the queue's to give.
+      const extending = this.ownManual(grant, r);
+      const wanted = extending.length > 0 ? grant.only!.filter((id) => !extending.includes(id)) : (grant.only ?? null);
+      const admission = admit(situation, {
+        id: grant.token,
+        count: wanted && extending.length > 0 ? wanted.length : grant.count,
+        requestedIds: wanted,
+        endsAt,
+      });
+      if (!admission.grant) {
+        return { admission, waiters: entries.length, refusal: this.refusal(grant, r, admission), reading: r };
+      }
+      // Narrowed to what earlier waiters leave, when they take or keep any free GPU.
+      const only =
+        admission.allowed.length < situation.free.length
+          ? [...admission.allowed.filter((id) => !grant.only || grant.only.includes(id)), ...extending]
+          : grant.only;
+      const now = this.o.clock.now();
+      let ids: number[];
+      try {
+        ids = await this.o.store.allocate({
+          ...this.request({ ...grant, only }, r, now),
+          ...(queue ? { queueSeen: entries.map((e) => e.id) } : {}),
+        });
+      } catch (err) {
+        if (err instanceof QueueChangedError) continue;
+        throw err;
+      }
+      for (const waiter of admission.passed) {
+        // Only `queue` reads these: a failure to note one must not undo a grant.
+        await queue
+          ?.recordBackfill({ passed: waiter.id, user: grant.user, gpus: ids, at: now, until: endsAt ?? now })
+          .catch(() => {});
+      }
+      return { ids: [...ids].sort((a, b) => a - b) };
+    }
+  }
+
+  /** Of an exact manual request's GPUs, those the user already holds manually (the grant extends them). */
+  private ownManual(grant: Grant, r: PoolReading): number[] {
+    if (!grant.exact || grant.type !== 'manual' || !grant.only) return [];
+    return grant.only.filter((id) => {
+      const held = r.snapshot.slots[id] ? activeReservation(r.snapshot.slots[id]!, r.now, r.liveness) : null;
+      return held?.user === grant.user && held.type === 'manual';
     });
-    return [...ids].sort((a, b) => a - b);
+  }
+
+  /** Why a request cannot start: the original manual's error when too few GPUs are free, else the queue's. */
+  private refusal(grant: Grant, reading: PoolReading, admission: Admission): NotEnoughGpusError {
+    const free = this.free(reading).length;
+    try {
+      chooseGpus(reading.snapshot.slots, this.request(grant, reading, reading.now));
+    } catch (err) {
+      if (err instanceof NotEnoughGpusError) return err;
+      throw err;
+    }
+    return new HeldForQueueError(
+      grant.count,
+      admission.allowed.length,
+      free - admission.allowed.length,
+      admission.position - 1,
+    );
   }
 
   /** The GPUs a grant could take now, least recently released first (the order allocation prefers). */

@@ -2,7 +2,8 @@
 // against their fakes). Each provider's own test file calls runProviderContract.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Provider } from './provider.js';
+import type { GpuInstance } from '../domain/instances.js';
+import { createdOf, type Provider } from './provider.js';
 
 export interface ProviderFixture {
   provider: Provider;
@@ -18,6 +19,10 @@ const USER = 'api:contract@example.com';
 const HOUR = 3_600_000;
 /** A contract id no provider has made (numeric, so vast.ai's form too). */
 const UNKNOWN = '424242';
+
+/** A creation's contract id, whether the provider answered a bare id or what it made. */
+const make = async (p: Provider, i: GpuInstance, reservationId?: string) =>
+  createdOf(await p.create(i, USER, HOUR, reservationId), i).contractId;
 
 export function runProviderContract(name: string, factory: ProviderFactory): void {
   describe(`provider contract: ${name}`, () => {
@@ -46,7 +51,7 @@ export function runProviderContract(name: string, factory: ProviderFactory): voi
 
     it('creates a contract that is held until destroyed; a second destroy is false', async (p) => {
       const [first] = await p.available();
-      const id = await p.create(first!, USER, HOUR);
+      const id = await make(p, first!);
       assert.equal(typeof id, 'string');
       assert.deepEqual(await p.stillHeld([id, UNKNOWN]), new Set([id]));
       assert.equal(await p.destroy(id), true);
@@ -54,10 +59,19 @@ export function runProviderContract(name: string, factory: ProviderFactory): voi
       assert.equal(await p.destroy(id), false);
     });
 
+    it('says what it made: under its own name, priced, within the max_price asked for', async (p) => {
+      const [first] = await p.available();
+      const made = createdOf(await p.create(first!, USER, HOUR, undefined, { maxPricePerHour: 1e6 }), first!);
+      assert.equal(typeof made.contractId, 'string');
+      assert.equal(made.instance.provider, p.name);
+      assert.ok(Number.isFinite(made.instance.pricePerHour) && made.instance.pricePerHour <= 1e6);
+      assert.equal(await p.destroy(made.contractId), true);
+    });
+
     it('no longer offers an instance it created, and two creations make two contracts', async (p) => {
       const [a, b] = await p.available();
-      const one = await p.create(a!, USER, HOUR);
-      const two = await p.create(b!, USER, HOUR);
+      const one = await make(p, a!);
+      const two = await make(p, b!);
       assert.notEqual(one, two);
       assert.deepEqual(await p.stillHeld([one, two]), new Set([one, two]));
       assert.ok(!(await p.available()).some((i) => i.id === a!.id));
@@ -74,8 +88,8 @@ export function runProviderContract(name: string, factory: ProviderFactory): voi
       assert.deepEqual(await p.labelled(), []);
       const [first, second] = await p.available();
       const reservationId = '0b6a3c52-57a4-4c8e-9a43-6f1d2a9e3c11';
-      const id = await p.create(first!, USER, HOUR, reservationId);
-      const other = await p.create(second!, USER, HOUR);
+      const id = await make(p, first!, reservationId);
+      const other = await make(p, second!);
       const found = await p.labelled();
       assert.deepEqual(
         found.find((l) => l.contractId === id),
@@ -93,7 +107,7 @@ export function runProviderContract(name: string, factory: ProviderFactory): voi
     it('marketplaces: describes the contracts it holds, with a status, and none it does not', async (p) => {
       if (!p.describe) return;
       const [first] = await p.available();
-      const id = await p.create(first!, USER, HOUR);
+      const id = await make(p, first!);
       const states = await p.describe([id, UNKNOWN]);
       assert.deepEqual([...states.keys()], [id]);
       assert.equal(typeof states.get(id)!.status, 'string');
@@ -105,7 +119,7 @@ export function runProviderContract(name: string, factory: ProviderFactory): voi
       if (!p.heldForServer) return;
       assert.deepEqual(await p.heldForServer(), []);
       const [first] = await p.available();
-      const id = await p.create(first!, USER, HOUR);
+      const id = await make(p, first!);
       assert.deepEqual(await p.heldForServer(), [id]);
       await p.destroy(id);
       assert.deepEqual(await p.heldForServer(), []);

@@ -13,9 +13,16 @@ export interface Provider {
   available(filters?: InstanceFilters): Promise<GpuInstance[]>;
   /**
    * Reserves one instance for `user`; resolves to the contract id, or rejects with the reason. A
-   * marketplace labels it with `reservationId` (the server's record of it), to be found again.
+   * marketplace labels it with `reservationId` (the server's record of it), to be found again. One that
+   * made something else (a replacement for a taken offer, a price quoted on creation) says what.
    */
-  create(instance: GpuInstance, user: string, durationMs: number, reservationId?: string): Promise<string>;
+  create(
+    instance: GpuInstance,
+    user: string,
+    durationMs: number,
+    reservationId?: string,
+    options?: CreateOptions,
+  ): Promise<string | Created>;
   /** Ends a contract; false when it was already gone. */
   destroy(contractId: string): Promise<boolean>;
   /** Of these contracts, the ones still held (expired or reclaimed ones are not). */
@@ -33,6 +40,21 @@ export interface Provider {
    */
   describe?(contractIds: readonly string[]): Promise<Map<string, InstanceState>>;
 }
+
+export interface CreateOptions {
+  /** The request's max_price ($/h per instance): a marketplace that quotes before creating stays under it. */
+  maxPricePerHour?: number;
+}
+
+/** A creation, and the instance as made: what the server records and charges. */
+export interface Created {
+  contractId: string;
+  instance: GpuInstance;
+}
+
+/** A creation's answer as a Created: a bare contract id made `asked` as listed. */
+export const createdOf = (made: string | Created, asked: GpuInstance): Created =>
+  typeof made === 'string' ? { contractId: made, instance: asked } : made;
 
 export interface InstanceState {
   status: string;

@@ -1,4 +1,5 @@
 // Everything the server's transports share, wired once by `canhazgpu serve` (or a test).
+import { type QueueJson, queueJson, readQueue } from '../pool/queue-view.js';
 import type { OwnerState } from '../domain/liveness.js';
 import type { Clock, GpuProbe, Store } from '../domain/ports.js';
 import { reportJson } from '../domain/report-text.js';
@@ -67,6 +68,8 @@ export interface ServerDeps {
   /** Null when the pool's store and the accounts answer, else one sentence saying which does not. */
   notReady(): Promise<string | null>;
   poolStatus(): Promise<Array<Record<string, unknown>>>;
+  /** The wait queue, as `canhazgpu queue --json`. */
+  poolQueue(): Promise<QueueJson>;
   /** GPU-hours per user over the last `days` days, as `report --json` prints it. */
   poolReport(days: number): Promise<ReturnType<typeof reportJson>>;
   dashboard(): Promise<DashboardData>;
@@ -103,6 +106,8 @@ export function buildDeps(o: ServerOptions): ServerDeps {
   const providers = [local, ...(o.extraProviders ?? [])];
   const service = new GpuService(o.accounts, providers, o.clock, o.providerTimeouts, o.cloudMoney);
   const poolRows = async (): Promise<StatusRow[]> => (await pool.status()).rows;
+  const poolReport = async (days: number) => reportJson(await pool.report(days));
+  const poolQueue = async (): Promise<QueueJson> => queueJson(await readQueue(pool));
   const metrics = new Metrics(async () => {
     const rows = await poolRows();
     const holders = rows.flatMap((r) => (r.state === 'reserved' ? [r.reservation.user] : []));
@@ -136,8 +141,17 @@ export function buildDeps(o: ServerOptions): ServerDeps {
       const t = now();
       return (await poolRows()).map((r) => statusJson(r, t));
     },
-    poolReport: async (days) => reportJson(await pool.report(days)),
-    dashboard: dashboardData({ poolRows, hosts, service, users: o.accounts, now }),
+    poolQueue,
+    poolReport,
+    dashboard: dashboardData({
+      poolRows,
+      hosts,
+      queue: async () => (await poolQueue()).waiting,
+      report: poolReport,
+      service,
+      users: o.accounts,
+      now,
+    }),
     createApiKey: keyPolicy(o.accounts, now),
   };
 }

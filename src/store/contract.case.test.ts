@@ -9,10 +9,13 @@ import { activeReservation, defaultLiveness, lastReleased } from '../domain/live
 import type { ReadingStore, Store } from '../domain/ports.js';
 import { choosingCases } from './choose.case.test.js';
 import { historyCases } from './history.case.test.js';
+import { queueContractCases } from './queue-contract.case.test.js';
 
 export interface StoreFactory {
   /** A fresh, empty store each call. */
   open(options?: { historyRetentionMs?: number }): Promise<Store & ReadingStore>;
+  /** The store keeps no wait queue (a private store through the agent: not served over its socket yet). */
+  noQueue?: boolean;
 }
 
 const HOUR = 3_600_000;
@@ -369,5 +372,6 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
       (historyRetentionMs) => (title, fn) => test(title, () => withStore(factory, fn, { historyRetentionMs })),
     );
     choosingCases(it, request);
+    if (!factory.noQueue) queueContractCases(it);
   });
 }

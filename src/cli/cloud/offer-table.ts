@@ -4,6 +4,7 @@
 import type { InstanceJson } from '../../server/http/json.js';
 
 export type { InstanceJson };
+export { connectHint } from '../../domain/connect-hint.js';
 
 export const usd = (x: number) => `$${x.toFixed(x < 1 ? 3 : 2)}`;
 
@@ -31,12 +32,4 @@ export function offerTable(instances: InstanceJson[]): string {
     usd(i.price_per_hour / Math.max(1, i.num_gpus)),
   ]);
   return columns([['PROVIDER', 'OFFER', 'GPU', 'GPUS', 'VRAM/GPU', 'LOCATION', '$/H', '$/GPU-H'], ...rows]);
-}
-
-/** What a user needs to connect, from an instance's metadata (vast ssh_host/ssh_port, io.net addresses). */
-export function connectHint(i: Pick<InstanceJson, 'provider' | 'metadata'>): string {
-  const m = i.metadata;
-  if (m['ssh_host']) return `ssh -p ${m['ssh_port'] ?? '22'} root@${m['ssh_host']}`;
-  if (m['ip_address'] || m['public_ip']) return `ssh ${m['ip_address'] ?? m['public_ip']}`;
-  return i.provider === 'local' ? 'this host' : '-';
 }

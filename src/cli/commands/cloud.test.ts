@@ -133,6 +133,42 @@ describe('cloud commands', () => {
     assert.equal(empty.out(), 'No active reservations\n');
   });
 
+  test('io.net: reserved at the price it quotes, prepaid by the hour; once running, list shows its SSH line', async () => {
+    io.hardware[0]!.quote = 1.12; // the listing says 1.10: within the tolerance, and what is charged
+    const c = ctx();
+    const code = await cloudReserveCommand(
+      { count: '1', provider: 'io.net', hours: '2', allOrNothing: false, json: false },
+      c,
+    );
+    assert.equal(code, 0, c.err());
+    const [deployment] = [...io.deployments.values()].filter((d) => d.status !== 'destroyed');
+    assert.equal(deployment!.duration_hours, 2);
+    assert.equal(
+      c.out(),
+      [
+        'Reserved 1 GPUs',
+        'PROVIDER  CONTRACT                              GPU          PRICE    CONNECT',
+        `io.net    ${deployment!.id}  A100 SXM x1  $1.12/h  -`,
+        'Cost estimate: $1.12/h, $2.24 for 2 h',
+        '',
+      ].join('\n'),
+    );
+    io.boot(deployment!.id);
+    await s.deps.service.sweepCloud();
+    const shown = ctx();
+    await cloudListCommand({ json: false }, shown);
+    assert.match(shown.out(), new RegExp(`ssh ubuntu@${deployment!.ip!.replace(/\./g, '\\.')}\n$`));
+    const listed = ctx();
+    await cloudListCommand({ json: true }, listed);
+    const [r] = JSON.parse(listed.out()).reservations;
+    assert.deepEqual(
+      [r.instance.status, r.instance.metadata.ssh_access, r.instance.metadata.public_ip, r.price_per_hour],
+      ['running', `ssh ubuntu@${deployment!.ip}`, deployment!.ip, 1.12],
+    );
+    assert.equal(await cloudDestroyCommand(deployment!.id, {}, ctx()), 0);
+    assert.equal(deployment!.status, 'destroyed');
+  });
+
   test('reconcile (admins): nothing to do, then an unknown labelled instance left alone, destroyed with --fix', async () => {
     const c = ctx(adminKey);
     assert.equal(await cloudReconcileCommand({ fix: false, json: false }, c), 0, c.err());

@@ -7,6 +7,7 @@ import type { Grant } from '../../pool/pool-service.js';
 import { parseChoice, type ChoiceFlags } from '../choice.js';
 import type { Context } from '../context.js';
 import { idList, openPool } from '../pool.js';
+import { allocateOrWait, parseWaitFlag, type WaitFlag } from '../wait.js';
 
 export interface ReserveOptions extends ChoiceFlags {
   duration: string | undefined;
@@ -15,6 +16,8 @@ export interface ReserveOptions extends ChoiceFlags {
   json?: boolean;
   /** A host of the fleet sharing the store, or `any` for the one the request fits best. */
   host?: string;
+  /** --wait [DURATION]: wait in the queue when too few GPUs are free. */
+  wait?: WaitFlag;
 }
 
 const unixSeconds = (ms: number) => Math.floor(ms / 1000);
@@ -48,10 +51,16 @@ export async function reserveCommand(opts: ReserveOptions, ctx: Context): Promis
       if (opts.host === 'any') ctx.stdout.write(`On host ${host}\n`);
     }
   };
-  if (opts.host !== undefined) return reserveInFleet(opts.host, grant, reply, ctx);
-  const pool = await openPool(ctx);
+  const waitMs = parseWaitFlag(opts.wait);
+  if (opts.host !== undefined) {
+    if (waitMs !== undefined) throw new UsageError('--wait does not combine with --host yet');
+    return reserveInFleet(opts.host, grant, reply, ctx);
+  }
+  // A waiter lives on: it waits for locks without blocking its heartbeat, and rides out a Redis restart.
+  const pool = await openPool(ctx, { reconnect: waitMs !== undefined });
   try {
-    reply(await pool.allocate(await grant()));
+    const g = await grant();
+    reply(await allocateOrWait(pool, g, waitMs, ctx, g.note ?? null));
   } finally {
     await pool.store.close();
   }
@@ -81,7 +90,7 @@ async function reserveInFleet(
 }
 
 async function extendCommand(opts: ReserveOptions, ctx: Context): Promise<number> {
-  const others = (['gpus', 'gpuIds', 'duration', 'note', 'host'] as const).filter((k) => opts[k] !== undefined);
+  const others = (['gpus', 'gpuIds', 'duration', 'note', 'host', 'wait'] as const).filter((k) => opts[k] !== undefined);
   if (others.length > 0)
     throw new UsageError('--extend adds time to all your manual reservations: give it alone (with --json at most)');
   const seconds = parsedDuration(opts.extend!);

@@ -10,6 +10,7 @@ import { ignoreWriteErrors } from '../../run/terminal.js';
 import { type ChoiceFlags, parseChoice } from '../choice.js';
 import type { Context } from '../context.js';
 import { idList, openPool } from '../pool.js';
+import { allocateOrWait, parseWaitFlag, type WaitFlag } from '../wait.js';
 
 export const RUN_USAGE = 'Usage: canhazgpu run --gpus <count> -- <command> [args]...';
 
@@ -29,6 +30,8 @@ export interface RunOptions extends ChoiceFlags {
   command: string[] | null;
   /** Words before `--` that are not run's options. */
   stray?: string[];
+  /** --wait [DURATION]: wait in the queue when too few GPUs are free. */
+  wait?: WaitFlag;
 }
 
 /** Keeps the reservation alive and says once on stderr if it was taken away (admin --force). */
@@ -115,6 +118,7 @@ export async function runCommand(opts: RunOptions, ctx: Context): Promise<number
     throw new UsageError(`Unexpected '${opts.stray.join(' ')}' before '--': the command goes after it. ${RUN_USAGE}`);
   const choice = parseChoice(opts);
   const limit = timeLimit(opts, ctx);
+  const waitMs = parseWaitFlag(opts.wait);
 
   const pool = await openPool(ctx, { reconnect: true });
   const store = pool.store;
@@ -124,7 +128,17 @@ export async function runCommand(opts: RunOptions, ctx: Context): Promise<number
   try {
     const token = randomUUID();
     const user = await ctx.currentUser();
-    const ids = await pool.allocate({ ...choice, user, type: 'run', durationMs: null, token, owner: ctx.ownerOf() });
+    // A declared time limit lets the run go ahead of a waiter by backfill.
+    const grant = {
+      ...choice,
+      user,
+      type: 'run' as const,
+      durationMs: null,
+      timeoutMs: limit?.afterMs ?? null,
+      token,
+      owner: ctx.ownerOf(),
+    };
+    const ids = await allocateOrWait(pool, grant, waitMs, ctx, grant.note ?? null);
     const env = { ...ctx.env, ...visibleDevicesEnv(ids, ctx.probe.vendor) };
     if (opts.json) {
       const grant = {

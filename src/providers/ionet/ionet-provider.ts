@@ -7,10 +7,12 @@ import { HELD_LIST_DEADLINE_MS, withDeadline } from '../cloud/deadline.js';
 import { ConcurrencyLimit } from '../../domain/concurrency-limit.js';
 import { CREATIONS_AT_ONCE } from '../cloud/creations.js';
 import { ListingCache } from '../cloud/listing-cache.js';
-import type { InstanceState, LabelledInstance, Provider } from '../provider.js';
+import type { CreateOptions, Created, InstanceState, LabelledInstance, Provider } from '../provider.js';
 
 import { MAX_RETAKES, replacementFilters, replaces } from '../cloud/replacement.js';
 import { hardwareInstance, hardwareQuery, idValue, IONET, type IonetHardwareRow } from './hardware.js';
+import { deployHours, QUOTES_AT_ONCE, quoteQuery, readQuote, type Quote } from './price.js';
+import { vmAddresses, vmsPath } from './vms.js';
 
 export const IONET_DEFAULT_URL = 'https://api.io.solutions/enterprise/v1/io-cloud';
 /** Deployments listed per page (the documented maximum, cloud-apis.md io.net 6), and pages read at most. */
@@ -42,6 +44,10 @@ export class IonetProvider implements Provider {
   private readonly listings: ListingCache<GpuInstance[]>;
   /** Creations at once (the rest wait), so one big request does not trip the rate limit. */
   private readonly creations = new ConcurrencyLimit(CREATIONS_AT_ONCE);
+  /** Reads at once (price quotes, VM addresses): a 16-instance request quotes side by side, ahead of its deploys. */
+  private readonly reads = new ConcurrencyLimit(QUOTES_AT_ONCE);
+  /** VM addresses of running deployments, read once each (they do not change while it runs). */
+  private readonly addresses = new Map<string, Record<string, string>>();
 
   constructor(private readonly o: IonetOptions) {
     this.api = new ApiClient({
@@ -67,30 +73,58 @@ export class IonetProvider implements Provider {
     });
   }
 
-  /** Deploys one VM for `durationMs` (io.net is prepaid by the hour), or the next-best when it was taken. */
-  async create(instance: GpuInstance, _user: string, durationMs: number, reservationId?: string): Promise<string> {
+  /**
+   * Deploys one VM for `durationMs` in whole prepaid hours, at the price `vmaas/price` quotes for them:
+   * hardware that is taken, or whose quote strays from its listing or passes max_price, is replaced by
+   * the next-best like it. The instance made carries the quoted price: what the server charges.
+   */
+  async create(
+    instance: GpuInstance,
+    _user: string,
+    durationMs: number,
+    reservationId?: string,
+    options: CreateOptions = {},
+  ): Promise<Created> {
     // One label for every try: hardware found taken was not deployed, so no two deployments carry it.
     const label = newLabel(this.o.clock.now() + durationMs, reservationId);
+    const hours = deployHours(durationMs);
+    const max = options.maxPricePerHour;
     const tried = new Set<string>();
+    const refused: string[] = [];
     let offer: GpuInstance | undefined = instance;
     for (let n = 0; offer && n <= MAX_RETAKES; n++) {
       tried.add(offer.id);
       const chosen = offer;
-      const id = await this.creations.run(() => this.deploy(chosen, durationMs, label));
-      if (id !== null) return id;
+      const quote = await this.reads.run(() => this.quote(chosen, hours, max));
+      const id = 'refused' in quote ? null : await this.creations.run(() => this.deploy(chosen, hours, label));
+      if (id !== null && 'pricePerHour' in quote) {
+        const metadata = { ...chosen.metadata, prepaid_hours: String(hours), quoted_total_usd: String(quote.total) };
+        return { contractId: id, instance: { ...chosen, pricePerHour: quote.pricePerHour, metadata } };
+      }
+      refused.push(`${chosen.id} ${'refused' in quote ? quote.refused : 'taken'}`);
       this.listings.clear();
       offer = (await this.available(replacementFilters(instance))).find(
-        (o) => !tried.has(o.id) && replaces(o, instance),
+        (o) => !tried.has(o.id) && replaces(o, instance) && (max === undefined || o.pricePerHour <= max),
       );
     }
-    throw new CloudApiError(`${IONET}: hardware ${instance.id} was taken and ${tried.size - 1} like it too`);
+    throw new CloudApiError(`${IONET}: deployed none of the hardware like ${instance.id} (${refused.join('; ')})`);
   }
 
-  private async deploy(offer: GpuInstance, durationMs: number, label: string): Promise<string | null> {
-    // VMaasDeployRequest (cloud-apis.md io.net 5): 0 < duration_hours ≤ 8760, exactly one location.
+  /** `GET vmaas/price` for one VM over `hours` (cloud-apis.md io.net 4), judged by readQuote. */
+  private async quote(offer: GpuInstance, hours: number, max: number | undefined): Promise<Quote> {
+    const query = quoteQuery(offer, hours);
+    const a = await this.api.call({ method: 'GET', path: '/vmaas/price', query, idempotent: true });
+    // A bare 404 "Not found", or a 422, names no hardware io.net would price (cloud-apis.md io.net 9).
+    if (a.status === 404 || a.status === 422) return { refused: `not priced (${a.status})` };
+    if (a.status !== 200) throw this.api.failure(`pricing ${offer.id}`, a);
+    return readQuote(a.json?.data, hours, offer, max) ?? { refused: 'quoted no total_cost_usdc' };
+  }
+
+  private async deploy(offer: GpuInstance, hours: number, label: string): Promise<string | null> {
+    // VMaasDeployRequest (cloud-apis.md io.net 5): the prepaid hours quoted, exactly one location.
     const body = {
       resource_private_name: label,
-      duration_hours: Math.min(8760, Math.max(1, Math.ceil(durationMs / 3_600_000))),
+      duration_hours: hours,
       gpus_per_vm: Number(offer.metadata['gpus_per_vm'] ?? offer.numGpus),
       hardware_id: idValue(offer.metadata['hardware_id'] ?? ''),
       location_ids: [idValue(offer.metadata['location_id'] ?? '')],
@@ -129,6 +163,7 @@ export class IonetProvider implements Provider {
     // DELETE vmaas/deployment/{id}; a bare 404 "Not found" = already gone (cloud-apis.md io.net 7, 9).
     const path = `/vmaas/deployment/${encodeURIComponent(contractId)}`;
     const a = await this.api.call({ method: 'DELETE', path, idempotent: true });
+    this.addresses.delete(contractId);
     // 422: an id io.net cannot parse names no deployment either.
     if (a.status === 404 || a.status === 422) return false;
     if (a.status < 200 || a.status >= 300) throw this.api.failure(`destroying deployment ${contractId}`, a);
@@ -150,12 +185,33 @@ export class IonetProvider implements Provider {
 
   async describe(contractIds: readonly string[]): Promise<Map<string, InstanceState>> {
     const wanted = new Set(contractIds);
-    const states = new Map<string, InstanceState>();
     // The deployment's status (cloud-apis.md io.net 6); its VM addresses are not in the list.
-    for (const d of await this.deployments()) {
-      if (wanted.has(d.id) && running(d)) states.set(d.id, { status: String(d.status ?? 'unknown'), metadata: {} });
-    }
-    return states;
+    const live = (await this.deployments()).filter(running);
+    const liveIds = new Set(live.map((d) => d.id));
+    for (const id of this.addresses.keys()) if (!liveIds.has(id)) this.addresses.delete(id);
+    const ours = live.filter((d) => wanted.has(d.id));
+    const states = await Promise.all(
+      ours.map(async (d): Promise<[string, InstanceState]> => {
+        const status = String(d.status ?? 'unknown');
+        const metadata = status.toLowerCase() === 'running' ? await this.vmAddresses(d.id) : {};
+        return [d.id, { status, metadata }];
+      }),
+    );
+    return new Map(states);
+  }
+
+  /** A running deployment's VM addresses (see vms.ts), read once; none yet (or unreadable now) is {}. */
+  private async vmAddresses(id: string): Promise<Record<string, string>> {
+    const known = this.addresses.get(id);
+    if (known) return known;
+    const a = await this.reads
+      .run(() => this.api.call({ method: 'GET', path: vmsPath(id), idempotent: true }))
+      .catch(() => null);
+    if (a?.status !== 200) return {};
+    const found = vmAddresses(a.json?.data);
+    // Kept once io.net says how to connect; asked again at the next refresh until then.
+    if (found['ssh_access'] || found['public_ip']) this.addresses.set(id, found);
+    return found;
   }
 
   /** Running deployments, after destroying ours whose hours are over (the prepaid rest may be refunded). */

@@ -9,6 +9,7 @@ import { redisFixture } from '../../../support/redis-fixture.js';
 import { FLEET_STALE_AFTER_MS } from '../../domain/fleet.js';
 import { FakeProbe } from '../../probe/fake/fake-probe.js';
 import { PoolService } from '../../pool/pool-service.js';
+import { createdOf } from '../provider.js';
 import { dashboardData } from '../../server/http/dashboard-data.js';
 import { localPools } from '../../server/local-pools.js';
 import type { GpuService } from '../../server/service/gpu-service.js';
@@ -55,7 +56,10 @@ test("every host's free GPUs, located at their host; a creation reserves in that
         ['host-b:gpu1', 'host-b', 'H100', 80],
       ],
     );
-    const id = await provider.create(offered[2]!, 'api:eve@example.com', 3_600_000);
+    const { contractId: id } = createdOf(
+      await provider.create(offered[2]!, 'api:eve@example.com', 3_600_000),
+      offered[2]!,
+    );
     const held = JSON.parse((await fixture.redis.get('canhazgpu:{host-b}:gpu:1'))!);
     assert.deepEqual([held.user, held.reservation_id], ['api:eve@example.com', id]);
     assert.deepEqual(await provider.heldForServer?.(), [id]);
@@ -78,8 +82,9 @@ test("the dashboard's GPUs: every host's, each with its host, a silent host's fr
     const data = dashboardData({
       poolRows: async () => [],
       hosts,
+      report: async (days) => ({ from: '', to: '', days, total_gpu_hours: 0, users: [] }),
       service,
-      users: { userById: async () => null },
+      users: { userById: async () => null, cloudReservations: async () => [] },
       now: clock.now,
     });
     const gpus = () =>

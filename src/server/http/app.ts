@@ -16,6 +16,7 @@ import { billingRoutes } from './routes/billing.js';
 import { cloudRoutes } from './routes/cloud.js';
 import { instanceRoutes } from './routes/instances.js';
 import { loadBalancerRoutes } from './routes/loadbalancer.js';
+import { queueRoutes } from './routes/queue.js';
 import { reportRoutes } from './routes/report.js';
 import { reservationRoutes } from './routes/reservations.js';
 import { statusRoutes } from './routes/status.js';
@@ -59,6 +60,7 @@ export function createHttpApp(deps: ServerDeps): ApiApp {
   authRoutes(app, deps);
   statusRoutes(app, deps);
   cloudRoutes(app, deps);
+  queueRoutes(app, deps);
   reportRoutes(app, deps);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'ApiKey', {

@@ -3,7 +3,7 @@
 import { Claims } from '../../domain/claims.js';
 import type { GpuInstance, InstanceFilters } from '../../domain/instances.js';
 import type { Clock } from '../../domain/ports.js';
-import { SERVER_HOLDER_PREFIX } from '../../providers/provider.js';
+import { createdOf, SERVER_HOLDER_PREFIX } from '../../providers/provider.js';
 import { ApiError, firstLineOf } from '../errors.js';
 import type { ReservationRecords, User } from '../records/ports.js';
 import { MAX_GPUS_PER_REQUEST, MIN_DURATION_HOURS } from '../request-limits.js';
@@ -130,7 +130,12 @@ export class Reserving {
   }
 
   /** Creates one instance: the reserved instance and its contract id, or why it failed. */
-  private async createOne(user: User, instance: GpuInstance, durationMs: number): Promise<Made | Failed> {
+  private async createOne(
+    user: User,
+    instance: GpuInstance,
+    durationMs: number,
+    maxPricePerHour: number | undefined,
+  ): Promise<Made | Failed> {
     const provider = this.providers.get(instance.provider)!;
     const started = performance.now();
     let created = false;
@@ -138,18 +143,23 @@ export class Reserving {
     try {
       // A marketplace's creation is on record before it is asked for: a crash after it is found again.
       if (CloudLifecycle.handles(provider)) cloudId = await this.cloud.begin(user, instance, durationMs);
-      const contractId = await withTimeout(
-        provider.create(instance, poolUser(user), durationMs, cloudId ?? undefined),
-        this.timeouts.createMs,
-        `${provider.name} creating ${instance.id}`,
-        (late) => provider.destroy(late),
+      const options = maxPricePerHour === undefined ? {} : { maxPricePerHour };
+      const made = createdOf(
+        await withTimeout(
+          provider.create(instance, poolUser(user), durationMs, cloudId ?? undefined, options),
+          this.timeouts.createMs,
+          `${provider.name} creating ${instance.id}`,
+          (late) => provider.destroy(createdOf(late, instance).contractId),
+        ),
+        instance,
       );
+      const { contractId } = made;
       created = true;
       if (cloudId) await this.cloud.created(cloudId, contractId);
       this.balancing.recordLatency(instance.provider, performance.now() - started);
-      // What the caller gets back: the instance as reserved, its contract id in the metadata.
-      const metadata = { ...instance.metadata, contract_id: contractId };
-      return { instance: { ...instance, status: 'reserved', metadata }, contractId, cloudId };
+      // What the caller gets back: the instance as made (price as quoted), its contract id in the metadata.
+      const metadata = { ...made.instance.metadata, contract_id: contractId };
+      return { instance: { ...made.instance, status: 'reserved', metadata }, contractId, cloudId };
     } catch (err) {
       // Made but not noted: it stays `creating`, and the next sweep destroys it once this request is over.
       if (cloudId && !created) await this.cloud.failed(cloudId, firstLineOf(err));
@@ -168,7 +178,9 @@ export class Reserving {
     chosen: GpuInstance[],
     durationMs: number,
   ): Promise<ReserveOutcome> {
-    const attempts = await Promise.all(chosen.map((instance) => this.createOne(user, instance, durationMs)));
+    const attempts = await Promise.all(
+      chosen.map((instance) => this.createOne(user, instance, durationMs, input.filters.maxPricePerHour)),
+    );
     try {
       return await this.keep(user, input, attempts, durationMs);
     } finally {

@@ -64,6 +64,7 @@ const alice: Caller = { uid: 1000, user: 'alice', trusted: false };
 const bob: Caller = { uid: 1001, user: 'bob', trusted: false };
 
 runStoreContract('sqlite private, through the agent', {
+  noQueue: true,
   open: async (options) => {
     const agent = await served(() => trusted, undefined, undefined, options?.historyRetentionMs);
     const client = await AgentStore.connect(agent.path);

@@ -397,3 +397,103 @@ describe("redis: the history in the Go rewrite's usage_history_sorted", () => {
     });
   });
 });
+
+describe("the wait queue in the Go rewrite's keys", () => {
+  test("a Go waiter is read back (RFC 3339 times, a duration in nanoseconds, the enqueue time as the score) and judged by Go's 2-minute heartbeat", async () => {
+    await admin.flushdb();
+    // As the Go tool's AddToQueue writes it (internal/redis_client/client.go): json.Marshal of QueueEntry.
+    const enqueued = new Date(NOW - 60_000);
+    const goEntry = {
+      id: 'go-1',
+      user: 'erin',
+      actual_user: 'erin.s',
+      requested_count: 0,
+      requested_ids: [2, 5],
+      allocated_gpus: null,
+      reservation_type: 'manual',
+      expiry_duration: 7_200_000_000_000,
+      note: 'from the Go tool',
+      enqueue_time: '2027-01-15T08:39:00.123456789Z'.replace(
+        '2027-01-15T08:39:00',
+        enqueued.toISOString().slice(0, 19),
+      ),
+      last_heartbeat: new Date(NOW - 50_000).toISOString().replace('Z', '+00:00'),
+      wait_timeout: new Date(NOW + 600_000).toISOString(),
+    };
+    await admin.set('canhazgpu:queue:entry:go-1', JSON.stringify(goEntry));
+    await admin.zadd('canhazgpu:queue', enqueued.getTime() * 1e6, 'go-1');
+    const store = await RedisStore.connect(server.url);
+    try {
+      const [entry] = await store.queue.waiters();
+      assert.deepEqual(entry, {
+        id: 'go-1',
+        user: 'erin',
+        actualUser: 'erin.s',
+        count: 0,
+        requestedIds: [2, 5],
+        type: 'manual',
+        durationMs: 7_200_000,
+        note: 'from the Go tool',
+        enqueuedAt: enqueued.getTime(),
+        lastHeartbeat: NOW - 50_000,
+        waitUntil: NOW + 600_000,
+        ours: false,
+      });
+      const { isGhost } = await import('../../domain/queue.js');
+      assert.equal(isGhost(entry!, NOW), false, 'Go beats every 30 s: 50 s without one is no ghost');
+      assert.equal(isGhost(entry!, NOW + 80_000), true);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('our waiter is written as the Go tool reads it', async () => {
+    await admin.flushdb();
+    const store = await RedisStore.connect(server.url);
+    try {
+      await store.queue.enqueue({
+        id: 'ours-1',
+        user: 'alice',
+        actualUser: 'alice',
+        count: 4,
+        requestedIds: null,
+        type: 'manual',
+        durationMs: 1_800_000,
+        note: 'eval',
+        enqueuedAt: NOW + 0.5,
+        lastHeartbeat: NOW,
+        waitUntil: null,
+        ours: true,
+      });
+      const [member, score] = await admin.zrange('canhazgpu:queue', '0', '-1', 'WITHSCORES');
+      assert.deepEqual([member, Number(score)], ['ours-1', (NOW + 0.5) * 1e6], 'the score: Unix nanoseconds, as Go');
+      const raw = JSON.parse((await admin.get('canhazgpu:queue:entry:ours-1'))!);
+      assert.deepEqual(raw, {
+        id: 'ours-1',
+        user: 'alice',
+        actual_user: 'alice',
+        requested_count: 4,
+        allocated_gpus: [],
+        reservation_type: 'manual',
+        expiry_duration: 1_800_000_000_000, // time.Duration: nanoseconds
+        note: 'eval',
+        enqueue_time: new Date(NOW).toISOString(),
+        last_heartbeat: new Date(NOW).toISOString(),
+        heartbeat_interval_seconds: 2,
+      });
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+test('a queue member without a readable entry is dropped, and blocks no allocation', async () => {
+  await withPool(2, {}, async (store) => {
+    await admin.zadd('canhazgpu:queue', 1, 'no-entry');
+    await admin.zadd('canhazgpu:queue', 2, 'junk');
+    await admin.set('canhazgpu:queue:entry:junk', '{"id": "junk", "user": "x", "requested_count": -3}');
+    assert.deepEqual(await store.queue.waiters(), []);
+    assert.deepEqual(await admin.zrange('canhazgpu:queue', '0', '-1'), []);
+    assert.deepEqual(await store.allocate(request({ queueSeen: [] })), [0]);
+  });
+});

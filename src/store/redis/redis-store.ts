@@ -6,6 +6,7 @@ import {
   CanhazError,
   NotEnoughGpusError,
   PoolAlreadyInitializedError,
+  QueueChangedError,
   PoolNotInitializedError,
   StoreUnavailableError,
 } from '../../domain/errors.js';
@@ -31,6 +32,8 @@ import {
 } from '../../domain/reservation.js';
 import { decodeReading, encodeUsage } from '../reading-codec.js';
 import { decodeHostRecord, hostPatch, keysOfHost } from './fleet-schema.js';
+import { queueKeys } from './queue-codec.js';
+import { RedisQueue } from './redis-queue.js';
 import {
   decodePoolOwner,
   decodeSlot,
@@ -102,6 +105,8 @@ export class RedisStore implements Store, ReadingStore, Fleet {
   private knownCount: number | null = null;
   /** The host whose pool the plain keys are, as last read (null: nobody claimed them). */
   private plainHost: string | null = null;
+  /** The wait queue, in the Go rewrite's keys (redis-queue.ts). */
+  readonly queue: RedisQueue;
 
   private constructor(
     private readonly redis: Redis,
@@ -114,6 +119,7 @@ export class RedisStore implements Store, ReadingStore, Fleet {
     private readonly parent: RedisStore | null = null,
   ) {
     this.location = redactUrl(url);
+    this.queue = new RedisQueue({ redis, call: (fn) => this.call(fn), keys: () => queueKeys(this.keys) });
     if (parent) return;
     redis.on('error', (err: Error) => {
       this.lastError = err; // ioredis reports connection trouble here; calls fail with their own error
@@ -385,7 +391,7 @@ export class RedisStore implements Store, ReadingStore, Fleet {
       const shift = Date.now() - started;
       const at = { ...req, now: req.now + shift, expiryTime: req.expiryTime === null ? null : req.expiryTime + shift };
       const reply = await this.overPool(
-        'allocate',
+        req.queueSeen ? 'allocate-queued' : 'allocate',
         [this.keys.lock],
         [
           at.now / 1000,
@@ -400,11 +406,15 @@ export class RedisStore implements Store, ReadingStore, Fleet {
           this.retentionS,
           req.policy === 'mru-per-user' ? req.user : '',
           req.exact ? '1' : '0',
+          // allocate-queued.lua reads these two as its last arguments, whatever allocate.lua takes before them.
+          ...(req.queueSeen ? [JSON.stringify(req.queueSeen), req.token] : []),
         ],
       );
       switch (reply[0]) {
         case 'ok':
           return reply.slice(1).map(Number);
+        case 'queue_changed':
+          throw new QueueChangedError();
         case 'short':
           throw new NotEnoughGpusError(req.count, Number(reply[1]), Number(reply[2]), Number(reply[3]));
         case 'unavailable':
@@ -429,15 +439,26 @@ export class RedisStore implements Store, ReadingStore, Fleet {
   }
 
   releaseToken(token: string, now: number, reason: EndReason = 'released'): Promise<number[]> {
-    return this.idsOverPool('release-token', [token, Math.floor(now / 1000), reason, this.retentionS]);
+    return this.wakingWaiters(
+      this.idsOverPool('release-token', [token, Math.floor(now / 1000), reason, this.retentionS]),
+    );
+  }
+
+  /** Tells the queue's waiters of GPUs released, so the head is granted at once. */
+  private async wakingWaiters(released: Promise<number[]>): Promise<number[]> {
+    const ids = await released;
+    if (ids.length > 0) await this.queue.wake().catch(() => {}); // they look on their own timer anyway
+    return ids;
   }
 
   releaseManual(user: string, now: number, liveness: Liveness, only?: readonly number[] | null): Promise<number[]> {
-    return this.idsOverPool('release-manual', [
-      ...userScope(user, now, liveness),
-      this.retentionS,
-      JSON.stringify(only ?? null),
-    ]);
+    return this.wakingWaiters(
+      this.idsOverPool('release-manual', [
+        ...userScope(user, now, liveness),
+        this.retentionS,
+        JSON.stringify(only ?? null),
+      ]),
+    );
   }
 
   async extendManual(user: string, now: number, liveness: Liveness, byMs: number): Promise<ExtendedGpu[]> {
@@ -456,6 +477,7 @@ export class RedisStore implements Store, ReadingStore, Fleet {
   }
 
   async close(): Promise<void> {
+    this.queue.close();
     if (this.parent) return;
     try {
       await this.redis.quit();

@@ -17,6 +17,7 @@ export function loadScript(name: string): string {
 
 export const SCRIPT_NAMES = [
   'allocate',
+  'allocate-queued',
   'heartbeat',
   'set-owner',
   'release-token',

@@ -16,13 +16,14 @@ import {
 } from '../../domain/history.js';
 import { activeReservation, defaultLiveness, type Liveness, NO_TOKENS } from '../../domain/liveness.js';
 import type { PoolOwner } from '../../domain/pool-owner.js';
-import type { ExtendedGpu, GpuReading, InitializeResult, ReadingStore, Store } from '../../domain/ports.js';
+import type { ExtendedGpu, GpuReading, InitializeResult, QueueStore, ReadingStore, Store } from '../../domain/ports.js';
 import type { AllocationPolicy, GpuSlot, OwnerRef, PoolSnapshot } from '../../domain/reservation.js';
 import { isAllocationPolicy } from '../../domain/reservation.js';
 import { addMissingColumns } from './columns.js';
 import { decodeReading, encodeUsage } from '../reading-codec.js';
 import { readHistory, recordHistory } from './history.js';
 import { type GpuRecord, RELEASED, toSlot } from './rows.js';
+import { checkQueueSeen, removeGranted, SqliteQueue } from './sqlite-queue.js';
 import {
   checkStoreFiles,
   fileIdentity,
@@ -286,9 +287,23 @@ export class SqliteStore implements Store, ReadingStore {
     return this.schemaSeen;
   }
 
+  private queueStore: SqliteQueue | null = null;
+
+  /** The wait queue, in tables of this file (sqlite-queue.ts). */
+  get queue(): QueueStore {
+    this.queueStore ??= new SqliteQueue({
+      read: (fn) => this.read(() => fn(this.sql)),
+      write: (fn) => this.write(() => fn(this.sql)),
+      db: () => this.db,
+      sql: () => this.sql,
+    });
+    return this.queueStore;
+  }
+
   async allocate(req: AllocationRequest): Promise<number[]> {
     return this.write(() => {
       if (!this.hasSchema()) throw new PoolNotInitializedError();
+      if (req.queueSeen) checkQueueSeen(this.sql, req.queueSeen);
       const { slots } = this.loadSnapshot();
       const ids = chooseGpus(slots, req);
       // A lapsed reservation still in a slot this grant takes ends in the history now, as it lapsed.
@@ -321,6 +336,7 @@ export class SqliteStore implements Store, ReadingStore {
           note: r.note ?? null,
         });
       }
+      if (req.queueSeen) removeGranted(this.sql, req.token);
       return ids;
     });
   }

@@ -29,13 +29,18 @@ export interface SharedProbeOptions {
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** The usage a reading holds, or the probe's own error when it could not read. */
-function usageOf(reading: GpuReading, toolName: string): GpuUsage[] {
+export function usageOf(reading: GpuReading, toolName: string): GpuUsage[] {
   if (reading.usage === null) throw new ProbeUnavailableError(`${toolName} unavailable (shared reading)`);
   return reading.usage;
 }
 
 export class SharedProbe implements GpuProbe {
   constructor(private readonly o: SharedProbeOptions) {}
+
+  /** Where the readings are kept. */
+  get readings(): ReadingStore {
+    return this.o.readings;
+  }
 
   /** Asked of the inner probe each time: the `nvidia` provider names its tool once it has chosen. */
   get toolName(): string {
@@ -66,6 +71,11 @@ export class SharedProbe implements GpuProbe {
 
   /** Probes and saves what it saw, an unreadable machine included, so waiting processes learn it too. */
   async probeAndSave(): Promise<GpuUsage[]> {
+    return usageOf(await this.takeReading(), this.toolName);
+  }
+
+  /** Probes and saves, as probeAndSave, and returns the reading (an unreadable machine's too). */
+  async takeReading(): Promise<GpuReading> {
     let usage: GpuUsage[] | null;
     try {
       usage = await this.o.inner.probe();
@@ -73,10 +83,10 @@ export class SharedProbe implements GpuProbe {
       if (!(err instanceof ProbeUnavailableError)) throw err;
       usage = null;
     }
-    const reading = { host: this.o.host, takenAt: this.o.clock.now(), usage };
+    const reading: GpuReading = { host: this.o.host, takenAt: this.o.clock.now(), usage };
     await this.o.readings.saveReading(reading).catch(() => {
       // A store that cannot keep the reading costs only the sharing; the command goes on with it.
     });
-    return usageOf(reading, this.toolName);
+    return reading;
   }
 }

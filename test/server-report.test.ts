@@ -50,6 +50,8 @@ describe('HTTP report', () => {
           ['api:alice@example.com', 2, 0],
           ['api:bob@example.com', 1.5, 1],
         ],
+        total_unreserved_gpu_hours: 0,
+        unreserved: [],
       },
     );
     assert.deepEqual(r.body.users[0].ended, { expired: 0, stale: 0, crashed: 0, forced: 0, timed_out: 0 });

@@ -5,6 +5,7 @@ import type { Liveness, OwnerState } from './liveness.js';
 import type { PoolOwner } from './pool-owner.js';
 import type { Backfill, QueueEntry } from './queue.js';
 import type { AllocationPolicy, OwnerRef, PoolSnapshot } from './reservation.js';
+import type { UnreservedUse } from './unreserved.js';
 import type { GpuUsage } from './usage.js';
 import type { GpuVendor } from './visible-devices.js';
 
@@ -57,6 +58,10 @@ export interface Store {
   readonly queue?: QueueStore;
   /** The records of reservations that ended at `from` or later and began at `to` or earlier, oldest end first. */
   history(from: number, to: number): Promise<HistoryRecord[]>;
+  /** Adds GPU use seen without a reservation (per user and hour); drops hours older than the history's retention. */
+  addUnreserved(uses: readonly UnreservedUse[], now: number): Promise<void>;
+  /** The use seen without a reservation in the hours that overlap [from, to]. */
+  unreserved(from: number, to: number): Promise<UnreservedUse[]>;
   close(): Promise<void>;
 }
 

@@ -23,6 +23,29 @@ const crashed = (u: UserUsage) => u.ended.crashed + u.ended.stale;
 const COLUMNS = ['User', 'GPU-hours', 'Share', 'Runs', 'Manual', 'Expired', 'Crashed', 'Forced'] as const;
 
 export function reportText(report: Report, unicode: boolean): string {
+  return reservedText(report, unicode) + unreservedText(report);
+}
+
+/** Printed only when the agent saw GPUs used without a reservation in the window. */
+function unreservedText(report: Report): string {
+  if (report.unreserved.length === 0) return '';
+  const rows = report.unreserved.map((u) => [printable(u.user), hours(u.gpuHours)]);
+  const total = ['Total', hours(report.totalUnreservedGpuHours)];
+  const widths = [0, 1].map((i) =>
+    Math.max(['User', 'GPU-hours'][i]!.length, ...[...rows, total].map((r) => r[i]!.length)),
+  );
+  const line = (cells: readonly string[]) => `${cells[0]!.padEnd(widths[0]!)}  ${cells[1]!.padStart(widths[1]!)}`;
+  return [
+    '',
+    'GPU-hours used without a reservation',
+    line(['User', 'GPU-hours']),
+    ...rows.map(line),
+    line(total),
+    '',
+  ].join('\n');
+}
+
+function reservedText(report: Report, unicode: boolean): string {
   const head = `GPU usage from ${minute(report.from)} to ${minute(report.to)} UTC (${report.days} days)\n`;
   if (report.users.length === 0) return `${head}\nNo GPU reservations in this period\n`;
   const row = (u: UserUsage) => [
@@ -77,6 +100,8 @@ export function reportJson(report: Report) {
       in_progress: u.inProgress,
       ended: { ...u.ended },
     })),
+    total_unreserved_gpu_hours: round(report.totalUnreservedGpuHours, 4),
+    unreserved: report.unreserved.map((u) => ({ user: u.user, gpu_hours: round(u.gpuHours, 4) })),
   };
 }
 
@@ -89,7 +114,13 @@ function csvField(text: string): string {
 }
 
 export function reportCsv(report: Report): string {
-  const header = ['user', 'gpu_hours', 'share', 'runs', 'manual', 'in_progress', ...ENDS].join(',');
+  const header = ['user', 'gpu_hours', 'share', 'runs', 'manual', 'in_progress', ...ENDS, 'unreserved_gpu_hours'];
+  const unreserved = new Map(report.unreserved.map((u) => [u.user, u.gpuHours]));
+  const reserved = new Set(report.users.map((u) => u.user));
+  // Users seen only without a reservation get a row of their own, after the others.
+  const unreservedOnly = report.unreserved
+    .filter((u) => !reserved.has(u.user))
+    .map((u) => [csvField(u.user), 0, 0, 0, 0, 0, ...ENDS.map(() => 0), round(u.gpuHours, 4)].join(','));
   const rows = report.users.map((u) =>
     [
       csvField(u.user),
@@ -99,7 +130,8 @@ export function reportCsv(report: Report): string {
       u.manual,
       u.inProgress,
       ...ENDS.map((e) => u.ended[e]),
+      round(unreserved.get(u.user) ?? 0, 4),
     ].join(','),
   );
-  return `${[header, ...rows].join('\n')}\n`;
+  return `${[header.join(','), ...rows, ...unreservedOnly].join('\n')}\n`;
 }

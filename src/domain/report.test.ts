@@ -136,9 +136,9 @@ test('JSON and CSV carry every figure; hostile names cannot forge lines or formu
   });
   assert.equal(
     reportCsv(report),
-    'user,gpu_hours,share,runs,manual,in_progress,expired,stale,crashed,forced,timed_out\n' +
-      `"'=cmd|x,""y""\n",1,0.5,1,0,0,0,0,0,0,0\n` +
-      'a\u001b[2Jb,1,0.5,1,0,0,0,0,0,0,0\n',
+    'user,gpu_hours,share,runs,manual,in_progress,expired,stale,crashed,forced,timed_out,unreserved_gpu_hours\n' +
+      `"'=cmd|x,""y""\n",1,0.5,1,0,0,0,0,0,0,0,0\n` +
+      'a\u001b[2Jb,1,0.5,1,0,0,0,0,0,0,0,0\n',
   );
   assert.ok(!reportText(report, false).includes('\u001b'));
 });

@@ -4,6 +4,7 @@
 import { DAY_MS, type EndReason, type HistoryRecord, lapse, recordOf } from './history.js';
 import { activeReservation, type Liveness } from './liveness.js';
 import type { GpuSlot, ReservationType } from './reservation.js';
+import { type UnreservedUse, unreservedHours } from './unreserved.js';
 
 export const DEFAULT_REPORT_DAYS = 30;
 export const MAX_REPORT_DAYS = 36_500;
@@ -32,6 +33,14 @@ export interface Report {
   totalGpuHours: number;
   /** Most GPU-hours first, then by name. */
   users: UserUsage[];
+  /** GPU-hours used without a reservation (seen by the agent's readings), most first, then by name. */
+  unreserved: UnreservedUsage[];
+  totalUnreservedGpuHours: number;
+}
+
+export interface UnreservedUsage {
+  user: string;
+  gpuHours: number;
 }
 
 export interface ReportInput {
@@ -40,6 +49,8 @@ export interface ReportInput {
   now: number;
   liveness: Liveness;
   days: number;
+  /** Use seen without a reservation, per user and hour (absent: none kept). */
+  unreserved?: readonly UnreservedUse[];
 }
 
 /** A record or a reservation still in a slot: `reason` null while it holds its GPU. */
@@ -91,8 +102,16 @@ export function buildReport(input: ReportInput): Report {
   const users = [...byUser.values()];
   const total = users.reduce((sum, u) => sum + u.gpuHours, 0);
   for (const u of users) u.share = total > 0 ? u.gpuHours / total : 0;
-  users.sort((a, b) => b.gpuHours - a.gpuHours || (a.user < b.user ? -1 : a.user > b.user ? 1 : 0));
-  return { from, to, days: input.days, totalGpuHours: total, users };
+  users.sort((a, b) => b.gpuHours - a.gpuHours || byName(a, b));
+  const unreserved = [...unreservedHours(input.unreserved ?? [], from, to)]
+    .map(([user, gpuHours]) => ({ user, gpuHours }))
+    .sort((a, b) => b.gpuHours - a.gpuHours || byName(a, b));
+  const totalUnreservedGpuHours = unreserved.reduce((sum, u) => sum + u.gpuHours, 0);
+  return { from, to, days: input.days, totalGpuHours: total, users, unreserved, totalUnreservedGpuHours };
+}
+
+function byName(a: { user: string }, b: { user: string }): number {
+  return a.user < b.user ? -1 : a.user > b.user ? 1 : 0;
 }
 
 function countReservation(usage: UserUsage, type: ReservationType, reason: EndReason | null): void {

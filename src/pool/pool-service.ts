@@ -16,6 +16,7 @@ import type { PoolSnapshot, Reservation } from '../domain/reservation.js';
 import { DAY_MS, type EndReason } from '../domain/history.js';
 import { buildReport, type Report } from '../domain/report.js';
 import { buildStatus, type StatusRow } from '../domain/status.js';
+import { unreservedUse } from '../domain/unreserved.js';
 import { type GpuUsage, gpusInUse, listedGpus } from '../domain/usage.js';
 import { type Admission, admit } from '../domain/queue-policy.js';
 import { departedWaiters, queueSituation } from './queue-situation.js';
@@ -243,8 +244,22 @@ export class PoolService {
   async report(days: number): Promise<Report> {
     const snapshot = await this.o.store.snapshot();
     const now = this.o.clock.now();
-    const records = await this.o.store.history(now - days * DAY_MS, now);
-    return buildReport({ records, slots: snapshot.slots, now, liveness: this.judge(snapshot), days });
+    const [records, unreserved] = await Promise.all([
+      this.o.store.history(now - days * DAY_MS, now),
+      this.o.store.unreserved(now - days * DAY_MS, now),
+    ]);
+    return buildReport({ records, slots: snapshot.slots, now, liveness: this.judge(snapshot), days, unreserved });
+  }
+
+  /**
+   * Notes what a reading taken at `now`, standing for `gapMs` since the previous one, shows of GPUs used
+   * without a reservation: each user seen on one adds that time (status's judgement, threshold included).
+   */
+  async noteUnreserved(usage: GpuUsage[], now: number, gapMs: number): Promise<void> {
+    if (!(gapMs > 0)) return;
+    const snapshot = await this.o.store.snapshot();
+    const { rows } = await this.status({ now, snapshot, usage, liveness: this.judge(snapshot) });
+    await this.o.store.addUnreserved(unreservedUse(rows, now, gapMs), now);
   }
 
   releaseToken(token: string, reason?: EndReason): Promise<number[]> {

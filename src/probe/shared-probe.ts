@@ -32,13 +32,18 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
  * The usage a reading holds, or the probe's own error when it could not read. The tool's name is asked
  * only then: the `nvidia` provider learns it by loading NVML, which a fresh reading must not cost.
  */
-function usageOf(reading: GpuReading, probe: GpuProbe): GpuUsage[] {
+export function usageOf(reading: GpuReading, probe: GpuProbe): GpuUsage[] {
   if (reading.usage === null) throw new ProbeUnavailableError(`${probe.toolName} unavailable (shared reading)`);
   return reading.usage;
 }
 
 export class SharedProbe implements GpuProbe {
   constructor(private readonly o: SharedProbeOptions) {}
+
+  /** Where the readings are kept. */
+  get readings(): ReadingStore {
+    return this.o.readings;
+  }
 
   /** Asked of the inner probe each time: the `nvidia` provider names its tool once it has chosen. */
   get toolName(): string {
@@ -69,6 +74,11 @@ export class SharedProbe implements GpuProbe {
 
   /** Probes and saves what it saw, an unreadable machine included, so waiting processes learn it too. */
   async probeAndSave(): Promise<GpuUsage[]> {
+    return usageOf(await this.takeReading(), this);
+  }
+
+  /** Probes and saves, as probeAndSave, and returns the reading (an unreadable machine's too). */
+  async takeReading(): Promise<GpuReading> {
     let usage: GpuUsage[] | null;
     try {
       usage = await this.o.inner.probe();
@@ -76,10 +86,10 @@ export class SharedProbe implements GpuProbe {
       if (!(err instanceof ProbeUnavailableError)) throw err;
       usage = null;
     }
-    const reading = { host: this.o.host, takenAt: this.o.clock.now(), usage };
+    const reading: GpuReading = { host: this.o.host, takenAt: this.o.clock.now(), usage };
     await this.o.readings.saveReading(reading).catch(() => {
       // A store that cannot keep the reading costs only the sharing; the command goes on with it.
     });
-    return usageOf(reading, this);
+    return reading;
   }
 }

@@ -46,6 +46,8 @@ export function watchedStore(store: Store, log: OutageLog): Store {
     setPolicy: watch('setPolicy'),
     poolOwner: watch('poolOwner'),
     history: watch('history'),
+    addUnreserved: watch('addUnreserved'),
+    unreserved: watch('unreserved'),
     // The queue's calls are few and follow an allocation's: that one reports the outage.
     queue: store.queue,
     close: () => store.close(),

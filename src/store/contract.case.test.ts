@@ -9,6 +9,7 @@ import { activeReservation, defaultLiveness, lastReleased } from '../domain/live
 import type { ReadingStore, Store } from '../domain/ports.js';
 import { choosingCases } from './choose.case.test.js';
 import { historyCases } from './history.case.test.js';
+import { unreservedCases } from './unreserved.case.test.js';
 import { queueContractCases } from './queue-contract.case.test.js';
 
 export interface StoreFactory {
@@ -368,6 +369,11 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
     historyCases(
       it,
       request,
+      T0,
+      (historyRetentionMs) => (title, fn) => test(title, () => withStore(factory, fn, { historyRetentionMs })),
+    );
+    unreservedCases(
+      it,
       T0,
       (historyRetentionMs) => (title, fn) => test(title, () => withStore(factory, fn, { historyRetentionMs })),
     );

@@ -4,8 +4,9 @@
 import { UsageError } from '../../domain/errors.js';
 import type { Store } from '../../domain/ports.js';
 import { ReadingKeeper } from '../../pool/reading-keeper.js';
+import { UnreservedTally } from '../../pool/unreserved-tally.js';
 import type { Context } from '../context.js';
-import { sharedProbe } from '../pool.js';
+import { poolOn, sharedProbe } from '../pool.js';
 
 export interface AgentOptions {
   interval: string;
@@ -30,10 +31,17 @@ export async function agentCommand(opts: AgentOptions, ctx: Context): Promise<nu
     socket = await servePrivateStore(store, trusted, ctx);
     const stop = ctx.shutdownSignal();
     let failing = false;
-    const keeper = new ReadingKeeper(probe, seconds * 1000, (err) => {
-      if (!failing) ctx.stderr.write(`Warning: could not keep the GPU reading (${(err as Error).message}); retrying\n`);
-      failing = true;
-    });
+    const tally = new UnreservedTally(poolOn(ctx, store, probe, false), probe.readings, ctx.config.host);
+    const keeper = new ReadingKeeper(
+      probe,
+      seconds * 1000,
+      (err) => {
+        if (!failing)
+          ctx.stderr.write(`Warning: could not keep the GPU reading (${(err as Error).message}); retrying\n`);
+        failing = true;
+      },
+      tally,
+    );
     keeper.start();
     ctx.stdout.write(`canhazgpu agent: keeping the GPU reading of ${ctx.config.host} fresh every ${seconds}s\n`);
     const signal = await stop;

@@ -73,6 +73,8 @@ test('report --days clips to the window; --json and --csv', async () => {
         ['bob', 2],
         ['carol', 0.5],
       ],
+      total_unreserved_gpu_hours: 0,
+      unreserved: [],
     },
   );
   assert.deepEqual(json.users[1].ended, { expired: 1, stale: 0, crashed: 0, forced: 0, timed_out: 0 });
@@ -82,10 +84,10 @@ test('report --days clips to the window; --json and --csv', async () => {
   // A day back from NOW + 20 h starts 4 h before NOW: bob's 2 h (5 to 3 h before NOW) count 1; carol's 8 h expired.
   assert.equal(
     csv.out(),
-    'user,gpu_hours,share,runs,manual,in_progress,expired,stale,crashed,forced,timed_out\n' +
-      'carol,8,0.7273,0,1,0,1,0,0,0,0\n' +
-      'alice,2,0.1818,0,1,0,0,0,0,0,0\n' +
-      'bob,1,0.0909,0,1,0,1,0,0,0,0\n',
+    'user,gpu_hours,share,runs,manual,in_progress,expired,stale,crashed,forced,timed_out,unreserved_gpu_hours\n' +
+      'carol,8,0.7273,0,1,0,1,0,0,0,0,0\n' +
+      'alice,2,0.1818,0,1,0,0,0,0,0,0,0\n' +
+      'bob,1,0.0909,0,1,0,1,0,0,0,0,0\n',
   );
 });
 

@@ -2,12 +2,13 @@
 import { setFlagsFromString } from 'node:v8';
 import { UsageError } from '../../domain/errors.js';
 import { ReadingKeeper } from '../../pool/reading-keeper.js';
+import { UnreservedTally } from '../../pool/unreserved-tally.js';
 import { CachedProbe } from '../../probe/cached-probe.js';
 import { cloudProvidersFromEnv, describeCloud } from '../../providers/cloud/from-env.js';
 import { loadEnvFile } from '../env-file.js';
 import { isLoopback, parseListenAddress, startServer } from '../../server/serve.js';
 import type { Context } from '../context.js';
-import { sharedProbe } from '../pool.js';
+import { poolOn, sharedProbe } from '../pool.js';
 import { readTlsFiles } from './serve-tls.js';
 
 export interface ServeOptions {
@@ -78,7 +79,8 @@ export async function serveCommand(opts: ServeOptions, ctx: Context): Promise<nu
     // The server keeps this host's shared reading fresh, as `canhazgpu agent` does, and answers from it.
     const shared = sharedProbe(ctx, store, 'allocate');
     // A failed reading needs no line here: the requests that find no fresh one probe and fail themselves.
-    const keeper = shared && new ReadingKeeper(shared, READING_EVERY_MS, () => {});
+    const tally = shared && new UnreservedTally(poolOn(ctx, store, shared, false), shared.readings, ctx.config.host);
+    const keeper = shared && new ReadingKeeper(shared, READING_EVERY_MS, () => {}, tally || undefined);
     keeper?.start();
     const server = await startServer(
       {

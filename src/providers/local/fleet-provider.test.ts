@@ -82,7 +82,15 @@ test("the dashboard's GPUs: every host's, each with its host, a silent host's fr
     const data = dashboardData({
       poolRows: async () => [],
       hosts,
-      report: async (days) => ({ from: '', to: '', days, total_gpu_hours: 0, users: [] }),
+      report: async (days) => ({
+        from: '',
+        to: '',
+        days,
+        total_gpu_hours: 0,
+        users: [],
+        total_unreserved_gpu_hours: 0,
+        unreserved: [],
+      }),
       service,
       users: { userById: async () => null, cloudReservations: async () => [] },
       now: clock.now,

@@ -47,6 +47,8 @@ function sources(queue?: () => Promise<DashboardQueueRow[]>) {
             ended: { expired: 0, stale: 0, crashed: 0, forced: 0, timed_out: 0 },
           },
         ],
+        total_unreserved_gpu_hours: 0,
+        unreserved: [],
       };
     },
     service: { reconcile: async () => [], strategy: 'round_robin' } as unknown as GpuService,

@@ -248,6 +248,21 @@ describe('what the agent lets an ordinary user do', () => {
       await p.close();
     }
   });
+
+  test('cannot blame others for GPU use without a reservation, but reads it as everyone may', async () => {
+    const p = await pool();
+    try {
+      const use = { user: 'bob', hourStart: T0, seconds: 60 };
+      await assert.rejects(p.asAlice.addUnreserved([use], T0), /record unreserved GPU use/);
+      await assert.rejects(p.asAlice.unreserved(Number.NaN, T0), UsageError);
+      assert.deepEqual(await p.asAlice.unreserved(0, Number.MAX_SAFE_INTEGER), []);
+      // A trusted caller's junk entries are dropped, the good ones kept.
+      await p.asRoot.addUnreserved([use, { user: '', hourStart: T0, seconds: 5 } as never, null as never], T0);
+      assert.deepEqual(await p.asAlice.unreserved(0, Number.MAX_SAFE_INTEGER), [use]);
+    } finally {
+      await p.close();
+    }
+  });
 });
 
 test('a client that does not speak the protocol is cut off; the agent serves the next', async () => {

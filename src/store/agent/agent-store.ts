@@ -1,6 +1,7 @@
 // A private store as the commands of other users reach it: every call goes to `canhazgpu agent` over
 // its Unix socket, which alone opens the database (see store-gate.ts for what it allows). A dropped
 // connection (an agent restart) is made again on the next call.
+import type { UnreservedUse } from '../../domain/unreserved.js';
 import { connect, type Socket } from 'node:net';
 import type { AllocationRequest } from '../../domain/allocation.js';
 import { StoreUnavailableError } from '../../domain/errors.js';
@@ -139,6 +140,12 @@ export class AgentStore implements Store, ReadingStore {
   }
   history(from: number, to: number): Promise<HistoryRecord[]> {
     return this.call('history', from, to);
+  }
+  addUnreserved(uses: readonly UnreservedUse[], now: number): Promise<void> {
+    return this.call('addUnreserved', uses, now);
+  }
+  unreserved(from: number, to: number): Promise<UnreservedUse[]> {
+    return this.call('unreserved', from, to);
   }
   releaseManual(user: string, now: number, liveness: Liveness, only?: readonly number[] | null): Promise<number[]> {
     return this.call('releaseManual', user, now, liveness, only ?? null);

@@ -9,6 +9,7 @@ import { type EndReason, isEndReason } from '../../domain/history.js';
 import { livenessOf } from '../../domain/liveness.js';
 import type { Clock, GpuReading, OwnerProcesses, ReadingStore, Store } from '../../domain/ports.js';
 import { parseNote } from '../../domain/note.js';
+import { toUnreservedUse } from '../../domain/unreserved.js';
 import { isAllocationPolicy, type OwnerRef, type PoolSnapshot } from '../../domain/reservation.js';
 
 export interface Caller {
@@ -95,6 +96,18 @@ export class StoreGate {
       return records.map((r) =>
         r.reservationId?.startsWith(prefix) ? { ...r, reservationId: r.reservationId.slice(prefix.length) } : r,
       );
+    },
+    addUnreserved: async (caller, [uses, now]) => {
+      // Only the agent, which keeps the reading, says who used GPUs: a user could otherwise blame another.
+      this.trustedOnly(caller, 'record unreserved GPU use');
+      if (!Array.isArray(uses)) throw new UsageError('the canhazgpu agent needs unreserved use as a list');
+      const valid = uses.map((u) => toUnreservedUse(u?.user, u?.hourStart, u?.seconds)).filter((u) => u !== null);
+      return this.o.store.addUnreserved(valid, now as number);
+    },
+    unreserved: (_caller, [from, to]) => {
+      if (!Number.isFinite(from) || !Number.isFinite(to))
+        throw new UsageError('the canhazgpu agent needs a window of two times');
+      return this.o.store.unreserved(from as number, to as number);
     },
     releaseManual: async (caller, [user, now, liveness, only]) => {
       if (!ids(only)) throw new UsageError('the canhazgpu agent needs GPU ids as a list of numbers');

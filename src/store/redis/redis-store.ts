@@ -48,6 +48,8 @@ import {
   readingLockKey,
 } from './schema.js';
 import { decodeHistory, HISTORY_NAME } from './history.js';
+import { addUnreservedTo, readUnreservedFrom } from './unreserved.js';
+import type { UnreservedUse } from '../../domain/unreserved.js';
 import { loadScript, SCRIPT_NAMES, type ScriptName } from './scripts.js';
 import { parseSentinelUrl } from './sentinel-url.js';
 
@@ -474,6 +476,15 @@ export class RedisStore implements Store, ReadingStore, Fleet {
       this.redis.zrangebyscore(this.keys.key(HISTORY_NAME), Math.floor(from / 1000), '+inf'),
     );
     return decodeHistory(raw).filter((r) => r.endTime >= from && r.startTime <= to);
+  }
+
+  async addUnreserved(uses: readonly UnreservedUse[], now: number): Promise<void> {
+    if (uses.length === 0) return;
+    await this.call(() => addUnreservedTo(this.redis, (name) => this.keys.key(name), uses, now, this.retentionS));
+  }
+
+  async unreserved(from: number, to: number): Promise<UnreservedUse[]> {
+    return this.call(() => readUnreservedFrom(this.redis, (name) => this.keys.key(name), from, to));
   }
 
   async close(): Promise<void> {

@@ -21,7 +21,9 @@ import type { AllocationPolicy, GpuSlot, OwnerRef, PoolSnapshot } from '../../do
 import { isAllocationPolicy } from '../../domain/reservation.js';
 import { addMissingColumns } from './columns.js';
 import { decodeReading, encodeUsage } from '../reading-codec.js';
+import type { UnreservedUse } from '../../domain/unreserved.js';
 import { readHistory, recordHistory } from './history.js';
+import { addUnreserved, readUnreserved } from './unreserved.js';
 import { type GpuRecord, RELEASED, toSlot } from './rows.js';
 import { checkQueueSeen, removeGranted, SqliteQueue } from './sqlite-queue.js';
 import {
@@ -466,6 +468,15 @@ export class SqliteStore implements Store, ReadingStore {
 
   async history(from: number, to: number): Promise<HistoryRecord[]> {
     return this.read(() => readHistory(this.sql, from, to));
+  }
+
+  async addUnreserved(uses: readonly UnreservedUse[], now: number): Promise<void> {
+    if (uses.length === 0) return;
+    await this.write(() => addUnreserved(this.sql, uses, now, this.historyRetentionMs));
+  }
+
+  async unreserved(from: number, to: number): Promise<UnreservedUse[]> {
+    return this.read(() => readUnreserved(this.sql, from, to));
   }
 
   async close(): Promise<void> {

@@ -51,7 +51,6 @@ export async function allocateOrWait(
   grant: Grant,
   waitMs: number | null | undefined,
   ctx: Context,
-  note: string | null = null,
 ): Promise<number[]> {
   if (waitMs === undefined) return pool.allocate(grant);
   if (!pool.store.queue) {
@@ -65,7 +64,6 @@ export async function allocateOrWait(
     return await allocateWaiting(pool, grant, {
       clock: ctx.clock,
       until: waitMs === null ? null : ctx.clock.now() + waitMs,
-      note,
       signal: controller.signal,
       onPlace: (position) => line.show(position),
       onStoreTrouble: (message) => {

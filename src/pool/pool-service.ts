@@ -2,6 +2,7 @@
 // holds what, and allocates. The CLI's commands, the server's local provider, its status, metrics and
 // dashboard all go through it, so each of them reads the store and the probe once per request.
 import { type AllocationRequest, chooseGpus, leastRecentlyReleasedFirst } from '../domain/allocation.js';
+import { isOwnManual } from '../domain/gpu-ids.js';
 import { HeldForQueueError, NotEnoughGpusError, QueueChangedError } from '../domain/errors.js';
 import { activeReservation, type Liveness, livenessOf } from '../domain/liveness.js';
 import {
@@ -180,7 +181,7 @@ export class PoolService {
     if (!grant.exact || grant.type !== 'manual' || !grant.only) return [];
     return grant.only.filter((id) => {
       const held = r.snapshot.slots[id] ? activeReservation(r.snapshot.slots[id]!, r.now, r.liveness) : null;
-      return held?.user === grant.user && held.type === 'manual';
+      return held !== null && isOwnManual(held, grant);
     });
   }
 

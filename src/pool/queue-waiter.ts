@@ -12,7 +12,6 @@ export interface WaitOptions {
   clock: Clock;
   /** When to give up, or null to wait for ever. */
   until: number | null;
-  note?: string | null;
   /** Aborting leaves the queue at once; the wait then rejects with the signal's reason. */
   signal?: AbortSignal;
   /** Told the place in the queue (1-based) and how many wait, at each look. */
@@ -101,7 +100,7 @@ function newEntry(grant: Grant, o: WaitOptions): QueueEntry {
     requestedIds: grant.only ? [...grant.only] : null,
     type: grant.type,
     durationMs: grant.durationMs ?? grant.timeoutMs ?? null,
-    note: o.note ?? null,
+    note: grant.note ?? null,
     enqueuedAt: now,
     lastHeartbeat: now,
     waitUntil: o.until,

@@ -59,8 +59,7 @@ export async function reserveCommand(opts: ReserveOptions, ctx: Context): Promis
   // A waiter lives on: it waits for locks without blocking its heartbeat, and rides out a Redis restart.
   const pool = await openPool(ctx, { reconnect: waitMs !== undefined });
   try {
-    const g = await grant();
-    reply(await allocateOrWait(pool, g, waitMs, ctx, g.note ?? null));
+    reply(await allocateOrWait(pool, await grant(), waitMs, ctx));
   } finally {
     await pool.store.close();
   }

@@ -138,7 +138,7 @@ export async function runCommand(opts: RunOptions, ctx: Context): Promise<number
       token,
       owner: ctx.ownerOf(),
     };
-    const ids = await allocateOrWait(pool, grant, waitMs, ctx, grant.note ?? null);
+    const ids = await allocateOrWait(pool, grant, waitMs, ctx);
     const env = { ...ctx.env, ...visibleDevicesEnv(ids, ctx.probe.vendor) };
     if (opts.json) {
       const grant = {

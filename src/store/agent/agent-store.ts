@@ -11,6 +11,7 @@ import type { PoolOwner } from '../../domain/pool-owner.js';
 import type { ExtendedGpu, GpuReading, InitializeResult, ReadingStore, Store } from '../../domain/ports.js';
 import type { AllocationPolicy, OwnerRef, PoolSnapshot } from '../../domain/reservation.js';
 import { type AgentAnswer, decodeLine, encodeLine, fromWire, LineSplitter, MAX_ANSWER_BYTES } from './protocol.js';
+import { journalOf } from '../sqlite/store-files.js';
 import { agentSocketOf } from './socket-path.js';
 
 export interface AgentStoreOptions {
@@ -101,7 +102,7 @@ export class AgentStore implements Store, ReadingStore {
 
   private unreachable(err: NodeJS.ErrnoException): StoreUnavailableError {
     return new StoreUnavailableError(
-      `The GPU store ${this.storePath} is writable by its owner alone, so the canhazgpu agent keeps it, and no agent answers at ${this.socketPath} (${err.code ?? err.message}): ask root to start it (systemctl start canhazgpu-agent), or, for a shared store, to make it writable by every user (chmod a+rw ${this.storePath} ${this.storePath}-journal).`,
+      `The GPU store ${this.storePath} is writable by its owner alone, so the canhazgpu agent keeps it, and no agent answers at ${this.socketPath} (${err.code ?? err.message}): ask root to start it (systemctl start canhazgpu-agent), or, for a shared store, to make it writable by every user (chmod a+rw ${this.storePath} ${journalOf(this.storePath)}).`,
     );
   }
 

@@ -36,6 +36,16 @@ export function unreservedCases(it: It, t0: number, reopen: (retentionMs: number
     assert.deepEqual(await store.unreserved(t0 + HOUR, t0 + DAY - 1), []);
   });
 
+  reopen(2 * DAY)('keeps an hour that ended just inside the retention', async (store) => {
+    await store.addUnreserved([{ user: 'bob', hourStart: t0, seconds: 10 }], t0);
+    // The hour [t0, t0 + 1 h) ended exactly the retention ago: still in.
+    await store.addUnreserved([{ user: 'carol', hourStart: t0 + 2 * DAY, seconds: 5 }], t0 + 2 * DAY + HOUR);
+    assert.deepEqual(sorted(await store.unreserved(0, Number.MAX_SAFE_INTEGER)), [
+      { user: 'bob', hourStart: t0, seconds: 10 },
+      { user: 'carol', hourStart: t0 + 2 * DAY, seconds: 5 },
+    ]);
+  });
+
   reopen(2 * DAY)('drops the hours older than the retention as it adds', async (store) => {
     await store.addUnreserved([{ user: 'bob', hourStart: t0, seconds: 10 }], t0);
     await store.addUnreserved([{ user: 'carol', hourStart: t0 + 4 * DAY, seconds: 5 }], t0 + 4 * DAY);

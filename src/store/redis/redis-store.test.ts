@@ -398,6 +398,38 @@ describe("redis: the history in the Go rewrite's usage_history_sorted", () => {
   });
 });
 
+test('unreserved use is a hash per UTC day, `<hour start ms>|<user>` counting seconds, indexed by day', async () => {
+  await withPool(1, {}, async (store) => {
+    const day = Date.UTC(2027, 0, 15);
+    const lateHour = day + 23 * 3_600_000;
+    await store.addUnreserved(
+      [
+        { user: 'alice', hourStart: NOW, seconds: 1.5 },
+        { user: 'bob', hourStart: lateHour, seconds: 60 },
+        { user: 'alice', hourStart: lateHour + 3_600_000, seconds: 2 },
+      ],
+      NOW,
+    );
+    await store.addUnreserved([{ user: 'alice', hourStart: NOW, seconds: 1 }], NOW);
+    assert.deepEqual(await admin.hgetall('canhazgpu:unreserved:2027-01-15'), {
+      [`${NOW}|alice`]: '2.5',
+      [`${lateHour}|bob`]: '60',
+    });
+    assert.deepEqual(await admin.hgetall('canhazgpu:unreserved:2027-01-16'), {
+      [`${lateHour + 3_600_000}|alice`]: '2',
+    });
+    assert.deepEqual(await admin.zrange('canhazgpu:unreserved_days', '0', '-1', 'WITHSCORES'), [
+      String(day),
+      String(day),
+      String(day + 86_400_000),
+      String(day + 86_400_000),
+    ]);
+    for (const key of ['canhazgpu:unreserved_days', 'canhazgpu:unreserved:2027-01-16']) {
+      assert.ok((await admin.ttl(key)) > 90 * 86_400, `${key} outlives the 90 days kept by a day`);
+    }
+  });
+});
+
 describe("the wait queue in the Go rewrite's keys", () => {
   test("a Go waiter is read back (RFC 3339 times, a duration in nanoseconds, the enqueue time as the score) and judged by Go's 2-minute heartbeat", async () => {
     await admin.flushdb();

@@ -48,7 +48,7 @@ import {
   readingLockKey,
 } from './schema.js';
 import { decodeHistory, HISTORY_NAME } from './history.js';
-import { addUnreservedTo, readUnreservedFrom } from './unreserved.js';
+import { addUnreservedCall, readUnreservedFrom } from './unreserved.js';
 import type { UnreservedUse } from '../../domain/unreserved.js';
 import { loadScript, SCRIPT_NAMES, type ScriptName } from './scripts.js';
 import { parseSentinelUrl } from './sentinel-url.js';
@@ -480,7 +480,8 @@ export class RedisStore implements Store, ReadingStore, Fleet {
 
   async addUnreserved(uses: readonly UnreservedUse[], now: number): Promise<void> {
     if (uses.length === 0) return;
-    await this.call(() => addUnreservedTo(this.redis, (name) => this.keys.key(name), uses, now, this.retentionS));
+    const { keys, args } = addUnreservedCall((name) => this.keys.key(name), uses, now, this.retentionS);
+    await this.script('add-unreserved', keys, args);
   }
 
   async unreserved(from: number, to: number): Promise<UnreservedUse[]> {

@@ -25,5 +25,6 @@ export const SCRIPT_NAMES = [
   'extend-manual',
   'initialize',
   'register-host',
+  'add-unreserved',
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];

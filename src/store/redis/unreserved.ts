@@ -1,6 +1,7 @@
 // GPU use seen without a reservation in Redis: one hash per UTC day, `unreserved:<yyyy-mm-dd>` of the
 // pool's keys, field `<hour start ms>|<user>` counting seconds, kept as long as the history; the sorted set
-// `unreserved_days` lists the days that have one, so a window of any length reads only those.
+// `unreserved_days` lists the days that have one, so a window of any length reads only those. Written by
+// lua/add-unreserved.lua.
 import type { Redis } from 'ioredis';
 import { DAY_MS } from '../../domain/history.js';
 import { HOUR_MS, toUnreservedUse, type UnreservedUse } from '../../domain/unreserved.js';
@@ -9,23 +10,21 @@ const DAYS_NAME = 'unreserved_days';
 const dayStart = (ms: number) => Math.floor(ms / DAY_MS) * DAY_MS;
 const dayName = (ms: number) => `unreserved:${new Date(dayStart(ms)).toISOString().slice(0, 10)}`;
 
-export async function addUnreservedTo(
-  redis: Redis,
+/** The keys and arguments of add-unreserved.lua adding `uses`: the index and each day's hash, all of one pool. */
+export function addUnreservedCall(
   key: (name: string) => string,
   uses: readonly UnreservedUse[],
   now: number,
   retentionS: number,
-): Promise<void> {
-  const days = key(DAYS_NAME);
-  const keepS = retentionS + DAY_MS / 1000; // a day past the retention, counted from the last use
-  const multi = redis.multi();
+): { keys: string[]; args: Array<string | number> } {
+  const keys = [key(DAYS_NAME)];
+  const args: Array<string | number> = [now, retentionS];
   for (const u of uses) {
     const day = key(dayName(u.hourStart));
-    multi.hincrbyfloat(day, `${u.hourStart}|${u.user}`, u.seconds).expire(day, keepS);
-    multi.zadd(days, dayStart(u.hourStart), String(dayStart(u.hourStart)));
+    if (!keys.includes(day)) keys.push(day);
+    args.push(keys.indexOf(day) + 1, dayStart(u.hourStart), u.hourStart, u.user, u.seconds);
   }
-  multi.zremrangebyscore(days, '-inf', `(${now - retentionS * 1000 - DAY_MS}`).expire(days, keepS);
-  await multi.exec();
+  return { keys, args };
 }
 
 export async function readUnreservedFrom(

@@ -18,6 +18,12 @@ export function keysOfHost(host: string, plainHost: string | null): PoolKeys {
   return poolKeys(host);
 }
 
+/**
+ * How long a one-shot command leaves this host's record alone after it was last seen: long enough that a
+ * burst of `status` or `reserve` writes the registry once, short beside the minutes a fleet's view cares about.
+ */
+export const HOST_RECORD_FRESH_MS = 30_000;
+
 /** The fields a registration sets, as the registry stores them. */
 export function hostPatch(fields: Partial<Omit<HostRecord, 'host'>>): string {
   const { lastSeen, gpus, models, version } = fields;

@@ -5,7 +5,7 @@ import { redisFixture } from '../../../support/redis-fixture.js';
 import { defaultLiveness } from '../../domain/liveness.js';
 import { PoolAlreadyInitializedError } from '../../domain/errors.js';
 import { runStoreContract } from '../contract.case.test.js';
-import { RedisStore } from './redis-store.js';
+import { RedisStore, type RedisStoreOptions } from './redis-store.js';
 
 const fixture = redisFixture();
 
@@ -113,6 +113,39 @@ describe('a fleet on one Redis', () => {
     } finally {
       await Promise.all([a.close(), b.close()]);
     }
+  });
+
+  test("a command refreshes its host's record only when missing, of another version, or 30 s old", async () => {
+    await fixture.redis.flushdb();
+    const record = async () => JSON.parse((await fixture.redis.hget('canhazgpu:hosts', 'host-a'))!);
+    const connectAt = async (at: number, options: RedisStoreOptions = {}) => {
+      const store = await RedisStore.connect(fixture.server.url, {
+        host: 'host-a',
+        version: '9.9',
+        clock: { now: () => at },
+        ...options,
+      });
+      await store.close();
+    };
+    await connectAt(NOW);
+    assert.deepEqual(await record(), { last_seen: NOW, version: '9.9' });
+    await connectAt(NOW + 29_999); // a burst of commands: no write
+    assert.equal((await record()).last_seen, NOW);
+    await connectAt(NOW + 30_000);
+    assert.equal((await record()).last_seen, NOW + 30_000);
+    await connectAt(NOW + 30_001, { version: '10.0' }); // upgraded: at once
+    assert.deepEqual(await record(), { last_seen: NOW + 30_001, version: '10.0' });
+    await connectAt(NOW + 30_002, { version: '10.0', reconnect: true }); // the agent, serve: every time
+    assert.equal((await record()).last_seen, NOW + 30_002);
+    await connectAt(NOW, { version: '10.0' }); // a record from the future (a clock set back) is no fresh one
+    assert.equal((await record()).last_seen, NOW);
+    // A reading saved meanwhile keeps its fields; a record edited into nonsense is written anew.
+    await fixture.redis.hset('canhazgpu:hosts', 'host-a', JSON.stringify({ last_seen: NOW, version: '10.0', gpus: 2 }));
+    await connectAt(NOW + 1000, { version: '10.0' });
+    assert.deepEqual(await record(), { last_seen: NOW, version: '10.0', gpus: 2 });
+    await fixture.redis.hset('canhazgpu:hosts', 'host-a', '{"last_seen": "soon"}');
+    await connectAt(NOW + 2000, { version: '10.0' });
+    assert.deepEqual(await record(), { last_seen: NOW + 2000, version: '10.0' });
   });
 
   test('a host name that cannot tag a key is refused in one line', async () => {

@@ -23,6 +23,7 @@ import type {
   ReadingStore,
   Store,
 } from '../../domain/ports.js';
+import { type Clock, systemClock } from '../../domain/ports.js';
 import {
   type AllocationPolicy,
   type GpuSlot,
@@ -31,7 +32,7 @@ import {
   type PoolSnapshot,
 } from '../../domain/reservation.js';
 import { decodeReading, encodeUsage } from '../reading-codec.js';
-import { decodeHostRecord, hostPatch, keysOfHost } from './fleet-schema.js';
+import { decodeHostRecord, HOST_RECORD_FRESH_MS, hostPatch, keysOfHost } from './fleet-schema.js';
 import { queueKeys } from './queue-codec.js';
 import { RedisQueue } from './redis-queue.js';
 import {
@@ -65,11 +66,19 @@ export interface RedisStoreOptions {
   historyRetentionMs?: number;
   /**
    * This host's name in a fleet sharing the Redis: its pool is the plain keys when it holds them (or
-   * nobody does), else its own tagged keys; every command refreshes its record. Absent: the plain keys.
+   * nobody does), else its own tagged keys; connecting refreshes its record. Absent: the plain keys.
    */
   host?: string;
   /** Recorded in the host's record. */
   version?: string;
+  /**
+   * Connecting refreshes this host's record only when it is missing, of another version, or last seen this
+   * long ago (ms): a burst of commands writes the registry once. Default: 0 (every time) for a long-lived
+   * client (`reconnect`: the agent, serve), HOST_RECORD_FRESH_MS for a one-shot command.
+   */
+  registerAfterMs?: number;
+  /** The time a registration records (tests inject one). */
+  clock?: Clock;
 }
 
 /** The URL with its password hidden, for messages. */
@@ -177,7 +186,10 @@ export class RedisStore implements Store, ReadingStore, Fleet {
         );
       }
     }
-    if (options.host !== undefined) await store.joinFleet(options.version ?? null);
+    if (options.host !== undefined) {
+      const freshMs = options.registerAfterMs ?? (options.reconnect ? 0 : HOST_RECORD_FRESH_MS);
+      await store.joinFleet(options.version ?? null, (options.clock ?? systemClock).now(), freshMs);
+    }
     if (options.reconnect) {
       redis.options.retryStrategy = (attempt) => Math.min(100 * attempt, 1000);
       redis.options.sentinelRetryStrategy = redis.options.retryStrategy;
@@ -185,11 +197,11 @@ export class RedisStore implements Store, ReadingStore, Fleet {
     return store;
   }
 
-  /** Finds which keys are this host's pool and refreshes its record, in one round trip. */
-  private async joinFleet(version: string | null): Promise<void> {
+  /** Finds which keys are this host's pool and refreshes its record unless fresh, in one round trip. */
+  private async joinFleet(version: string | null, now: number, freshMs: number): Promise<void> {
     const [plainHost] = await Promise.all([
       this.call(() => this.redis.get(PLAIN_HOST_KEY)),
-      this.script('register-host', [HOSTS_KEY], [this.host, hostPatch({ lastSeen: Date.now(), version })]),
+      this.script('register-host', [HOSTS_KEY], [this.host, hostPatch({ lastSeen: now, version }), freshMs]),
     ]).catch((err: unknown) => {
       this.redis.disconnect();
       throw err;

@@ -20,6 +20,33 @@ test('list and metric --mem-usage join by GPU index; MB is MiB, N/A is unknown',
   ]);
 });
 
+test('recorded on real GPUs: list (a Strix Halo, kfd_id a number) and a full metric (an RX 6600) join by index', () => {
+  // Two machines' answers (SOURCE.md): the GPU index is all that joins them, as on one machine.
+  assert.deepEqual(parseGpus(fixture('list-1gpu-strix-halo.json'), fixture('metric-1gpu-rx6600.json')), [
+    { index: 0, uuid: '00ff1586-0000-1000-8000-000000000000', name: null, memoryUsedMb: 202, memoryTotalMb: 8176 },
+  ]);
+});
+
+test('a whole reading from recorded answers alone', async () => {
+  const usage = await parseAmdUsage(
+    fixture('list-1gpu-strix-halo.json'),
+    fixture('metric-1gpu-rx6600.json'),
+    fixture('process-two-processes-rocm6.2.json'),
+    nobody,
+  );
+  assert.equal(usage.length, 1);
+  assert.equal(usage[0]!.uuid, '00ff1586-0000-1000-8000-000000000000');
+  assert.equal(usage[0]!.memoryUsedMb, 202);
+  assert.equal(usage[0]!.memoryTotalMb, 8176);
+  assert.deepEqual(
+    usage[0]!.processes.map((p) => [p.pid, p.name, p.usedMemoryMb]),
+    [
+      [420157, 'TransferBench', 0],
+      [420315, 'rvs', 0],
+    ],
+  );
+});
+
 test("ROCm 7's gpu_data wrapper reads as ROCm 6's bare array", () => {
   const six = parseGpus(fixture('list-4gpu-rocm6.3.json'), fixture('metric-mem-usage-rocm6.3.json'));
   const seven = parseGpus(fixture('list-2gpu-rocm7-gpu-data.json'), fixture('metric-mem-usage-rocm7-gpu-data.json'));

@@ -1,6 +1,6 @@
 // The Redis store: the key schema of the other canhazgpu tools, so all of them share one pool, with
 // every write an atomic Lua script (lua/). Built on ioredis.
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { MAX_POOL_SIZE, newReservation, type AllocationRequest } from '../../domain/allocation.js';
 import {
   CanhazError,
@@ -31,7 +31,10 @@ import {
   type PoolSnapshot,
 } from '../../domain/reservation.js';
 import { decodeReading, encodeUsage } from '../reading-codec.js';
-import { decodeHostRecord, hostPatch, keysOfHost } from './fleet-schema.js';
+import { isCluster, type RedisClient, scanKeys } from './client.js';
+import { parseClusterUrl } from './cluster-url.js';
+import { decodeHostRecord, hostPatch } from './fleet-schema.js';
+import { CLUSTER_LAYOUT, type KeyLayout, SERVER_LAYOUT } from './key-layout.js';
 import { queueKeys } from './queue-codec.js';
 import { RedisQueue } from './redis-queue.js';
 import {
@@ -44,8 +47,6 @@ import {
   POLICY_NAME,
   type PoolKeys,
   READING_TTL_S,
-  readingKey,
-  readingLockKey,
 } from './schema.js';
 import { decodeHistory, HISTORY_NAME } from './history.js';
 import { addUnreservedTo, readUnreservedFrom } from './unreserved.js';
@@ -66,6 +67,7 @@ export interface RedisStoreOptions {
   /**
    * This host's name in a fleet sharing the Redis: its pool is the plain keys when it holds them (or
    * nobody does), else its own tagged keys; every command refreshes its record. Absent: the plain keys.
+   * On a Redis Cluster every host's pool is its tagged keys (key-layout.ts), and a host is required.
    */
   host?: string;
   /** Recorded in the host's record. */
@@ -74,7 +76,7 @@ export interface RedisStoreOptions {
 
 /** The URL with its password hidden, for messages. */
 export function redactUrl(url: string): string {
-  return url.replace(/^(redis(?:s|\+sentinel)?:\/\/[^:@/]*:)[^@/]*@/i, '$1***@');
+  return url.replace(/^(redis(?:s|\+sentinel|\+cluster)?:\/\/[^:@/]*:)[^@/]*@/i, '$1***@');
 }
 
 /** The arguments the scripts over one user's reservations start with: who, when, and which owners live. */
@@ -109,9 +111,11 @@ export class RedisStore implements Store, ReadingStore, Fleet {
   private plainHost: string | null = null;
   /** The wait queue, in the Go rewrite's keys (redis-queue.ts). */
   readonly queue: RedisQueue;
+  /** Which keys are whose: one server's, or a Redis Cluster's (key-layout.ts). */
+  private readonly layout: KeyLayout;
 
   private constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     url: string,
     private readonly lockWaitMs: number,
     private readonly historyRetentionMs: number,
@@ -121,10 +125,13 @@ export class RedisStore implements Store, ReadingStore, Fleet {
     private readonly parent: RedisStore | null = null,
   ) {
     this.location = redactUrl(url);
+    this.layout = isCluster(redis) ? CLUSTER_LAYOUT : SERVER_LAYOUT;
     this.queue = new RedisQueue({ redis, call: (fn) => this.call(fn), keys: () => queueKeys(this.keys) });
     if (parent) return;
     redis.on('error', (err: Error) => {
-      this.lastError = err; // ioredis reports connection trouble here; calls fail with their own error
+      // ioredis reports connection trouble here; calls fail with their own error. A cluster's "Failed to
+      // refresh slots cache." says less than the failed call's own "None of startup nodes is available".
+      if (err.name !== 'ClusterAllFailedError') this.lastError = err;
     });
     redis.on('ready', () => {
       this.lastError = null; // that trouble is over: a later failure has a cause of its own
@@ -142,21 +149,37 @@ export class RedisStore implements Store, ReadingStore, Fleet {
     };
     const sentinel = parseSentinelUrl(url);
     if (typeof sentinel === 'string') throw new CanhazError(`invalid store URL '${redactUrl(url)}': ${sentinel}`);
+    const cluster = parseClusterUrl(url);
+    if (typeof cluster === 'string') throw new CanhazError(`invalid store URL '${redactUrl(url)}': ${cluster}`);
+    const host = options.host ?? '';
+    // On a cluster, this host's tagged keys from the start (a host name that cannot tag them stops here).
+    const keys = cluster ? CLUSTER_LAYOUT.pool(host, null) : PLAIN_KEYS;
     // Through Sentinels: the primary they name now, and after a failover the one they name then (a
     // connection lost, or a demoted primary refusing writes, asks them again). Not ioredis's
     // failoverDetector: its disconnect can land in a reconnection and end the client for good.
-    const redis = sentinel
-      ? new (redisClient())({
-          ...settings,
-          ...sentinel,
-          sentinelRetryStrategy: () => null,
-          reconnectOnError: (err) => err.message.startsWith('READONLY'),
+    const redis: RedisClient = cluster
+      ? new Cluster(cluster.nodes, {
+          lazyConnect: true,
+          enableOfflineQueue: false,
+          clusterRetryStrategy: () => null,
+          redisOptions: {
+            connectTimeout: settings.connectTimeout,
+            maxRetriesPerRequest: 1,
+            username: cluster.username,
+            password: cluster.password,
+          },
         })
-      : new (redisClient())(url, settings);
-    const host = options.host ?? '';
+      : sentinel
+        ? new (redisClient())({
+            ...settings,
+            ...sentinel,
+            sentinelRetryStrategy: () => null,
+            reconnectOnError: (err) => err.message.startsWith('READONLY'),
+          })
+        : new (redisClient())(url, settings);
     const retentionMs = options.historyRetentionMs ?? DEFAULT_HISTORY_DAYS * DAY_MS;
     const lockWaitMs = options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS;
-    const store = new RedisStore(redis, url, lockWaitMs, retentionMs, host, PLAIN_KEYS);
+    const store = new RedisStore(redis, url, lockWaitMs, retentionMs, host, keys);
     for (const name of SCRIPT_NAMES) redis.defineCommand(name, { lua: loadScript(name) });
     try {
       await redis.connect();
@@ -166,7 +189,7 @@ export class RedisStore implements Store, ReadingStore, Fleet {
     }
     // ioredis selects the URL's database on connect but only reports a failure as an event, and then
     // works on database 0: select it again, and stop on a database the server does not have.
-    const db = redis.options.db ?? 0;
+    const db = isCluster(redis) ? 0 : (redis.options.db ?? 0);
     if (db !== 0) {
       try {
         await redis.select(db);
@@ -179,8 +202,9 @@ export class RedisStore implements Store, ReadingStore, Fleet {
     }
     if (options.host !== undefined) await store.joinFleet(options.version ?? null);
     if (options.reconnect) {
-      redis.options.retryStrategy = (attempt) => Math.min(100 * attempt, 1000);
-      redis.options.sentinelRetryStrategy = redis.options.retryStrategy;
+      const retry = (attempt: number) => Math.min(100 * attempt, 1000);
+      if (isCluster(redis)) redis.options.clusterRetryStrategy = retry;
+      else redis.options.retryStrategy = redis.options.sentinelRetryStrategy = retry;
     }
     return store;
   }
@@ -188,14 +212,14 @@ export class RedisStore implements Store, ReadingStore, Fleet {
   /** Finds which keys are this host's pool and refreshes its record, in one round trip. */
   private async joinFleet(version: string | null): Promise<void> {
     const [plainHost] = await Promise.all([
-      this.call(() => this.redis.get(PLAIN_HOST_KEY)),
+      this.layout.plainPool ? this.call(() => this.redis.get(PLAIN_HOST_KEY)) : null,
       this.script('register-host', [HOSTS_KEY], [this.host, hostPatch({ lastSeen: Date.now(), version })]),
     ]).catch((err: unknown) => {
       this.redis.disconnect();
       throw err;
     });
     this.plainHost = plainHost;
-    this.keys = keysOfHost(this.host, plainHost);
+    this.keys = this.layout.pool(this.host, plainHost);
   }
 
   async hosts(): Promise<HostRecord[]> {
@@ -208,7 +232,7 @@ export class RedisStore implements Store, ReadingStore, Fleet {
   poolOf(host: string): RedisStore {
     if (host === this.host) return this;
     const client = this.parent ?? this;
-    const keys = keysOfHost(host, this.plainHost);
+    const keys = this.layout.pool(host, this.plainHost);
     return new RedisStore(this.redis, this.location, this.lockWaitMs, this.historyRetentionMs, host, keys, client);
   }
 
@@ -323,11 +347,9 @@ export class RedisStore implements Store, ReadingStore, Fleet {
     const { prefix, tag } = this.keys;
     const keys = new Set<string>();
     const gpuKeyPattern = new RegExp(`^${prefix.replace(/[^\w:]/g, '\\$&')}gpu:\\d+$`);
-    await this.call(async () => {
-      for await (const batch of this.redis.scanStream({ match: `${prefix}gpu:*`, count: 1000 })) {
-        for (const key of batch as string[]) if (gpuKeyPattern.test(key)) keys.add(key);
-      }
-    });
+    for (const key of await this.call(() => scanKeys(this.redis, `${prefix}gpu:*`))) {
+      if (gpuKeyPattern.test(key)) keys.add(key);
+    }
     const ownerJson = owner ? JSON.stringify(owner) : '';
     // A host of a fleet setting up the plain keys claims them (the key lives in the tagged pool's slot otherwise).
     const claimant = tag === null ? this.host : '';
@@ -339,7 +361,7 @@ export class RedisStore implements Store, ReadingStore, Fleet {
     if (outcome === 'moved') {
       // Another host claimed the plain keys since we looked: this host's pool is its tagged keys.
       this.plainHost = String(previous);
-      this.keys = keysOfHost(this.host, this.plainHost);
+      this.keys = this.layout.pool(this.host, this.plainHost);
       return this.initialize(gpuCount, force, now, owner);
     }
     // A count that was junk counts as 0 GPUs cleared.
@@ -352,19 +374,19 @@ export class RedisStore implements Store, ReadingStore, Fleet {
   }
 
   async latestReading(host: string): Promise<GpuReading | null> {
-    const raw = await this.call(() => this.redis.hmget(readingKey(host), 'taken_at', 'usage'));
+    const raw = await this.call(() => this.redis.hmget(this.layout.reading(host), 'taken_at', 'usage'));
     const takenAt = raw[0] === null ? null : Number(raw[0]);
     return decodeReading(host, takenAt, raw[1]);
   }
 
   async saveReading(reading: GpuReading): Promise<void> {
-    const key = readingKey(reading.host);
+    const key = this.layout.reading(reading.host);
     await this.call(() =>
       this.redis
         .multi()
         .hset(key, 'taken_at', String(reading.takenAt), 'usage', encodeUsage(reading.usage))
         .expire(key, READING_TTL_S)
-        .del(readingLockKey(reading.host))
+        .del(this.layout.readingLock(reading.host))
         .exec(),
     );
     if (this.host === '') return; // not in a fleet
@@ -377,7 +399,10 @@ export class RedisStore implements Store, ReadingStore, Fleet {
   async claimProbe(host: string, _now: number, holdMs: number): Promise<boolean> {
     // Redis's own clock times the lock out: hosts' clocks need not agree.
     const ms = Math.max(1, Math.ceil(holdMs));
-    return (await this.call(() => this.redis.set(readingLockKey(host), String(process.pid), 'PX', ms, 'NX'))) === 'OK';
+    return (
+      (await this.call(() => this.redis.set(this.layout.readingLock(host), String(process.pid), 'PX', ms, 'NX'))) ===
+      'OK'
+    );
   }
 
   async poolOwner(): Promise<PoolOwner | null> {

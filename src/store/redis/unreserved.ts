@@ -1,7 +1,7 @@
 // GPU use seen without a reservation in Redis: one hash per UTC day, `unreserved:<yyyy-mm-dd>` of the
 // pool's keys, field `<hour start ms>|<user>` counting seconds, kept as long as the history; the sorted set
 // `unreserved_days` lists the days that have one, so a window of any length reads only those.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './client.js';
 import { DAY_MS } from '../../domain/history.js';
 import { HOUR_MS, toUnreservedUse, type UnreservedUse } from '../../domain/unreserved.js';
 
@@ -10,7 +10,7 @@ const dayStart = (ms: number) => Math.floor(ms / DAY_MS) * DAY_MS;
 const dayName = (ms: number) => `unreserved:${new Date(dayStart(ms)).toISOString().slice(0, 10)}`;
 
 export async function addUnreservedTo(
-  redis: Redis,
+  redis: RedisClient,
   key: (name: string) => string,
   uses: readonly UnreservedUse[],
   now: number,
@@ -29,7 +29,7 @@ export async function addUnreservedTo(
 }
 
 export async function readUnreservedFrom(
-  redis: Redis,
+  redis: RedisClient,
   key: (name: string) => string,
   from: number,
   to: number,

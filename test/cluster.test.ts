@@ -1,0 +1,80 @@
+// Three hosts on a real Redis Cluster (three masters) as processes, each with its agent and its own fake
+// GPUs: `reserve --host any` raced from every host at once, then `status --all` from one of them.
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { after, before, describe, test } from 'node:test';
+import type { Cluster } from 'ioredis';
+import { RedisCluster } from '../support/redis-cluster.js';
+import { eventually, Sandbox } from '../support/sandbox.js';
+import { scanKeys } from '../src/store/redis/client.js';
+
+const SIZES = { 'host-a': 2, 'host-b': 2, 'host-c': 4 } as const;
+type Host = keyof typeof SIZES;
+const HOSTS = Object.keys(SIZES) as Host[];
+
+describe('a fleet of three hosts on a Redis Cluster', () => {
+  let cluster: RedisCluster;
+  let redis: Cluster;
+  const boxes = new Map<Host, Sandbox>();
+  const agents: ChildProcess[] = [];
+  before(async () => {
+    cluster = await RedisCluster.start();
+    redis = cluster.client();
+    for (const host of HOSTS) {
+      const box = new Sandbox();
+      box.setGpus({ gpus: Array.from({ length: SIZES[host] }, () => ({ name: `GPU of ${host}` })) });
+      boxes.set(host, box);
+    }
+  });
+  after(async () => {
+    for (const agent of agents) agent.kill('SIGKILL');
+    redis.disconnect();
+    await cluster.destroy();
+    for (const box of boxes.values()) box.cleanup();
+  });
+  const env = (host: Host) => ({ CANHAZGPU_STORE: cluster.url, CANHAZGPU_HOST: host });
+  const cli = (host: Host, args: string[]) => boxes.get(host)!.run(args, { env: env(host) });
+
+  test('reserve --host any raced from every host: each GPU granted once; status --all shows every host', async () => {
+    for (const host of HOSTS) assert.equal((await cli(host, ['admin', '--gpus', String(SIZES[host])])).code, 0);
+    for (const host of HOSTS) agents.push(boxes.get(host)!.spawn(['agent', '--interval', '1'], { env: env(host) }));
+    await eventually(async () => (await scanKeys(redis, 'canhazgpu:{host-?}:reading')).length === 3, 60_000);
+
+    const race = HOSTS.flatMap((host) =>
+      Array.from({ length: 4 }, () => cli(host, ['reserve', '--host', 'any', '--gpus', '2', '--duration', '1h'])),
+    );
+    const results = await Promise.all(race);
+    const grants = results
+      .filter((r) => r.code === 0)
+      .map((r) => {
+        const m = /^Reserved 2 GPU\(s\): \[(\d+), (\d+)\] for 1h 0m 0s\nOn host (host-[abc])\n$/.exec(r.stdout);
+        assert.ok(m, r.stdout + r.stderr);
+        return { host: m[3] as Host, ids: [Number(m[1]), Number(m[2])] };
+      });
+    // 8 GPUs, 2 at a time: 4 grants, every GPU of every host once.
+    for (const host of HOSTS) {
+      const ids = grants.filter((g) => g.host === host).flatMap((g) => g.ids);
+      assert.deepEqual(
+        ids.sort((a, b) => a - b),
+        Array.from({ length: SIZES[host] }, (_, i) => i),
+        host,
+      );
+    }
+    const losers = results.filter((r) => r.code !== 0);
+    assert.equal(losers.length, 12 - 4);
+    for (const r of losers) {
+      assert.deepEqual([r.stdout, r.stderr], ['', 'Error: Not enough GPUs available. Requested: 2, Available: 0\n']);
+    }
+
+    const all = await cli('host-b', ['status', '--all', '--json']);
+    assert.equal(all.code, 0, all.stderr);
+    const hosts = JSON.parse(all.stdout) as Array<{ host: string; stale: boolean; gpus: Array<{ status: string }> }>;
+    assert.deepEqual(
+      hosts.map((h) => [h.host, h.stale, h.gpus.length, h.gpus.every((g) => g.status === 'reserved')]),
+      HOSTS.map((h) => [h, false, SIZES[h], true]),
+    );
+    // No plain pool on a cluster: every host's GPUs are its tagged keys.
+    assert.deepEqual(await scanKeys(redis, 'canhazgpu:gpu*'), []);
+    assert.equal(await redis.get('canhazgpu:{host-a}:gpu_count'), '2');
+  });
+});

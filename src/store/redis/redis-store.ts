@@ -244,7 +244,9 @@ export class RedisStore implements Store, ReadingStore, Fleet {
     const certificate = /CERT|SIGNATURE|SELF_SIGNED|ERR_TLS/.test(String((cause as NodeJS.ErrnoException)?.code ?? ''));
     const advice = certificate
       ? "Trust the certificate's CA (NODE_EXTRA_CA_CERTS=/path/to/ca.pem) or fix the server's certificate"
-      : 'Check that redis-server is running there';
+      : isCluster(this.redis)
+        ? 'Check that the nodes of a Redis Cluster (cluster-enabled yes) run there'
+        : 'Check that redis-server is running there';
     return new StoreUnavailableError(
       `Cannot reach the GPU store at ${this.location} (${reason}). ${advice}, or choose another store with --store.`,
     );
@@ -258,6 +260,11 @@ export class RedisStore implements Store, ReadingStore, Fleet {
       if (err instanceof CanhazError) throw err;
       // Redis answered, with an error of its own (WRONGTYPE, NOPERM, OOM, a script error): it is reachable.
       if ((err as Error).name === 'ReplyError') {
+        if (/^MOVED /.test((err as Error).message)) {
+          throw new StoreUnavailableError(
+            `The GPU store at ${this.location} is a node of a Redis Cluster: reach it as redis+cluster://host:port.`,
+          );
+        }
         throw new StoreUnavailableError(
           `The GPU store at ${this.location} answered: ${(err as Error).message.split('\n')[0]}`,
         );

@@ -7,6 +7,7 @@ import type { Cluster } from 'ioredis';
 import { RedisCluster } from '../support/redis-cluster.js';
 import { eventually, Sandbox } from '../support/sandbox.js';
 import { scanKeys } from '../src/store/redis/client.js';
+import { raceReserveAny } from './support/fleet-race.js';
 
 const SIZES = { 'host-a': 2, 'host-b': 2, 'host-c': 4 } as const;
 type Host = keyof typeof SIZES;
@@ -40,31 +41,8 @@ describe('a fleet of three hosts on a Redis Cluster', () => {
     for (const host of HOSTS) agents.push(boxes.get(host)!.spawn(['agent', '--interval', '1'], { env: env(host) }));
     await eventually(async () => (await scanKeys(redis, 'canhazgpu:{host-?}:reading')).length === 3, 60_000);
 
-    const race = HOSTS.flatMap((host) =>
-      Array.from({ length: 4 }, () => cli(host, ['reserve', '--host', 'any', '--gpus', '2', '--duration', '1h'])),
-    );
-    const results = await Promise.all(race);
-    const grants = results
-      .filter((r) => r.code === 0)
-      .map((r) => {
-        const m = /^Reserved 2 GPU\(s\): \[(\d+), (\d+)\] for 1h 0m 0s\nOn host (host-[abc])\n$/.exec(r.stdout);
-        assert.ok(m, r.stdout + r.stderr);
-        return { host: m[3] as Host, ids: [Number(m[1]), Number(m[2])] };
-      });
-    // 8 GPUs, 2 at a time: 4 grants, every GPU of every host once.
-    for (const host of HOSTS) {
-      const ids = grants.filter((g) => g.host === host).flatMap((g) => g.ids);
-      assert.deepEqual(
-        ids.sort((a, b) => a - b),
-        Array.from({ length: SIZES[host] }, (_, i) => i),
-        host,
-      );
-    }
-    const losers = results.filter((r) => r.code !== 0);
-    assert.equal(losers.length, 12 - 4);
-    for (const r of losers) {
-      assert.deepEqual([r.stdout, r.stderr], ['', 'Error: Not enough GPUs available. Requested: 2, Available: 0\n']);
-    }
+    // 8 GPUs, 2 at a time: 4 grants.
+    await raceReserveAny(SIZES, 4, cli);
 
     const all = await cli('host-b', ['status', '--all', '--json']);
     assert.equal(all.code, 0, all.stderr);

@@ -1,13 +1,12 @@
 // Three hosts on a real Redis Cluster (three masters) as processes, each with its agent and its own fake
 // GPUs: `reserve --host any` raced from every host at once, then `status --all` from one of them.
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import type { Cluster } from 'ioredis';
 import { RedisCluster } from '../support/redis-cluster.js';
-import { eventually, Sandbox } from '../support/sandbox.js';
+import { eventually } from '../support/sandbox.js';
 import { scanKeys } from '../src/store/redis/client.js';
-import { raceReserveAny } from './support/fleet-race.js';
+import { fleetHosts, raceReserveAny } from './support/fleet-hosts.js';
 
 const SIZES = { 'host-a': 2, 'host-b': 2, 'host-c': 4 } as const;
 type Host = keyof typeof SIZES;
@@ -16,35 +15,24 @@ const HOSTS = Object.keys(SIZES) as Host[];
 describe('a fleet of three hosts on a Redis Cluster', () => {
   let cluster: RedisCluster;
   let redis: Cluster;
-  const boxes = new Map<Host, Sandbox>();
-  const agents: ChildProcess[] = [];
   before(async () => {
     cluster = await RedisCluster.start();
     redis = cluster.client();
-    for (const host of HOSTS) {
-      const box = new Sandbox();
-      box.setGpus({ gpus: Array.from({ length: SIZES[host] }, () => ({ name: `GPU of ${host}` })) });
-      boxes.set(host, box);
-    }
   });
   after(async () => {
-    for (const agent of agents) agent.kill('SIGKILL');
     redis.disconnect();
     await cluster.destroy();
-    for (const box of boxes.values()) box.cleanup();
   });
-  const env = (host: Host) => ({ CANHAZGPU_STORE: cluster.url, CANHAZGPU_HOST: host });
-  const cli = (host: Host, args: string[]) => boxes.get(host)!.run(args, { env: env(host) });
+  const fleet = fleetHosts(SIZES, () => cluster.url);
 
   test('reserve --host any raced from every host: each GPU granted once; status --all shows every host', async () => {
-    for (const host of HOSTS) assert.equal((await cli(host, ['admin', '--gpus', String(SIZES[host])])).code, 0);
-    for (const host of HOSTS) agents.push(boxes.get(host)!.spawn(['agent', '--interval', '1'], { env: env(host) }));
+    await fleet.setUp();
     await eventually(async () => (await scanKeys(redis, 'canhazgpu:{host-?}:reading')).length === 3, 60_000);
 
     // 8 GPUs, 2 at a time: 4 grants.
-    await raceReserveAny(SIZES, 4, cli);
+    await raceReserveAny(SIZES, 4, fleet.cli);
 
-    const all = await cli('host-b', ['status', '--all', '--json']);
+    const all = await fleet.cli('host-b', ['status', '--all', '--json']);
     assert.equal(all.code, 0, all.stderr);
     const hosts = JSON.parse(all.stdout) as Array<{ host: string; stale: boolean; gpus: Array<{ status: string }> }>;
     assert.deepEqual(

@@ -1,6 +1,6 @@
 // The Redis store: the key schema of the other canhazgpu tools, so all of them share one pool, with
 // every write an atomic Lua script (lua/). Built on ioredis.
-import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import { MAX_POOL_SIZE, newReservation, type AllocationRequest } from '../../domain/allocation.js';
 import {
   CanhazError,
@@ -31,7 +31,7 @@ import {
   type PoolSnapshot,
 } from '../../domain/reservation.js';
 import { decodeReading, encodeUsage } from '../reading-codec.js';
-import { isCluster, type RedisClient, scanKeys } from './client.js';
+import { clusterClient, isCluster, type RedisClient, scanKeys } from './client.js';
 import { parseClusterUrl } from './cluster-url.js';
 import { decodeHostRecord, hostPatch } from './fleet-schema.js';
 import { CLUSTER_LAYOUT, type KeyLayout, SERVER_LAYOUT } from './key-layout.js';
@@ -158,17 +158,7 @@ export class RedisStore implements Store, ReadingStore, Fleet {
     // connection lost, or a demoted primary refusing writes, asks them again). Not ioredis's
     // failoverDetector: its disconnect can land in a reconnection and end the client for good.
     const redis: RedisClient = cluster
-      ? new Cluster(cluster.nodes, {
-          lazyConnect: true,
-          enableOfflineQueue: false,
-          clusterRetryStrategy: () => null,
-          redisOptions: {
-            connectTimeout: settings.connectTimeout,
-            maxRetriesPerRequest: 1,
-            username: cluster.username,
-            password: cluster.password,
-          },
-        })
+      ? clusterClient(cluster, settings)
       : sentinel
         ? new (redisClient())({
             ...settings,

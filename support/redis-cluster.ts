@@ -62,8 +62,13 @@ export class RedisCluster {
   }
 
   /** A plain cluster client, to set up and inspect keys behind the store's back. */
-  client(): Cluster {
-    return new Cluster(this.ports.map((port) => ({ host: '127.0.0.1', port })));
+  async client(): Promise<Cluster> {
+    const client = new Cluster(
+      this.ports.map((port) => ({ host: '127.0.0.1', port })),
+      { lazyConnect: true },
+    );
+    await client.connect(); // every master known: flushCluster and scanKeys reach them all
+    return client;
   }
 
   async destroy(): Promise<void> {
@@ -108,7 +113,7 @@ export function clusterFixture(): ClusterFixture {
   let client: Cluster | undefined;
   before(async () => {
     cluster = await RedisCluster.start();
-    client = cluster.client();
+    client = await cluster.client();
   });
   after(async () => {
     client?.disconnect();

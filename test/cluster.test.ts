@@ -17,7 +17,7 @@ describe('a fleet of three hosts on a Redis Cluster', () => {
   let redis: Cluster;
   before(async () => {
     cluster = await RedisCluster.start();
-    redis = cluster.client();
+    redis = await cluster.client();
   });
   after(async () => {
     redis.disconnect();

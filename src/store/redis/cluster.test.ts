@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { clusterFixture, flushCluster } from '../../../support/redis-cluster.js';
-import { freePort } from '../../../support/redis-server.js';
+import { freePort, RedisServer } from '../../../support/redis-server.js';
 import { runStoreContract } from '../contract.case.test.js';
 import { scanKeys } from './client.js';
 import { fleetCases, grant, NOW } from './fleet.case.test.js';
@@ -72,6 +72,35 @@ describe('redis cluster', () => {
           String.raw`Check that the nodes of a Redis Cluster \(cluster-enabled yes\) run there, or choose another store with --store\.$`,
       ),
     });
+  });
+
+  test("a cluster's password is the URL's", async () => {
+    const masters = fixture.client.nodes('master'); // connected before: they stay signed in
+    await Promise.all(masters.map((node) => node.config('SET', 'requirepass', 's3cret')));
+    try {
+      const url = fixture.cluster.url.replace('//', '//:s3cret@');
+      const store = await RedisStore.connect(url, { host: 'node-a' });
+      await store.initialize(1, true, NOW);
+      assert.equal((await store.snapshot()).gpuCount, 1);
+      await store.close();
+      await assert.rejects(RedisStore.connect(fixture.cluster.url, { host: 'node-a' }), {
+        message:
+          /^Cannot reach the GPU store at redis\+cluster:\/\/127\.0\.0\.1:\d+ \(NOAUTH Authentication required\.\)/,
+      });
+    } finally {
+      await Promise.all(masters.map((node) => node.config('SET', 'requirepass', '')));
+    }
+  });
+
+  test('a cluster URL naming a server that is no cluster says so', async () => {
+    const server = await RedisServer.start();
+    try {
+      await assert.rejects(RedisStore.connect(`redis+cluster://127.0.0.1:${server.port}`, { host: 'node-a' }), {
+        message: /\(ERR This instance has cluster support disabled\)\. Check that the nodes of a Redis Cluster/,
+      });
+    } finally {
+      await server.destroy();
+    }
   });
 
   test('a cluster node reached as one server says how to reach the cluster', async () => {

@@ -130,8 +130,11 @@ export class RedisStore implements Store, ReadingStore, Fleet {
     if (parent) return;
     redis.on('error', (err: Error) => {
       // ioredis reports connection trouble here; calls fail with their own error. A cluster's "Failed to
-      // refresh slots cache." says less than the failed call's own "None of startup nodes is available".
+      // refresh slots cache." says less than the failed call's own "None of startup nodes is available",
+      // unless a node answered why (NOAUTH, cluster support disabled).
+      const nodeError = (err as Error & { lastNodeError?: Error }).lastNodeError;
       if (err.name !== 'ClusterAllFailedError') this.lastError = err;
+      else if (nodeError?.name === 'ReplyError') this.lastError = nodeError;
     });
     redis.on('ready', () => {
       this.lastError = null; // that trouble is over: a later failure has a cause of its own

@@ -6,7 +6,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -24,7 +24,7 @@ export const TEST_TLS = {
   key: join(import.meta.dirname, '../test/fixtures/tls/server.key'),
 };
 
-function answersPing(port: number, tls: boolean): Promise<boolean> {
+export function answersPing(port: number, tls = false): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = tls
       ? tlsConnect({ port, host: '127.0.0.1', servername: 'localhost', ca: readFileSync(TEST_TLS.ca) })

@@ -1,11 +1,11 @@
 // Three hosts sharing one Redis as processes, each with its agent and its own fake GPUs: `reserve
 // --host any` raced from every host at once, the plain keys beside the fleet, a host whose agent stops.
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { RedisServer } from '../support/redis-server.js';
-import { eventually, finished, Sandbox } from '../support/sandbox.js';
+import { eventually, finished } from '../support/sandbox.js';
+import { fleetHosts, raceReserveAny } from './support/fleet-hosts.js';
 
 const SIZES = { 'host-a': 2, 'host-b': 4, 'host-c': 8 } as const;
 type Host = keyof typeof SIZES;
@@ -14,60 +14,23 @@ const HOSTS = Object.keys(SIZES) as Host[];
 describe('a fleet of three hosts on one Redis', () => {
   let server: RedisServer;
   let redis: Redis;
-  const boxes = new Map<Host, Sandbox>();
-  const agents = new Map<Host, ChildProcess>();
   before(async () => {
     server = await RedisServer.start();
     redis = new Redis(server.url);
-    for (const host of HOSTS) {
-      const box = new Sandbox();
-      box.setGpus({ gpus: Array.from({ length: SIZES[host] }, () => ({ name: `GPU of ${host}` })) });
-      boxes.set(host, box);
-    }
   });
   after(async () => {
-    for (const agent of agents.values()) agent.kill('SIGKILL');
     redis.disconnect();
     await server.destroy();
-    for (const box of boxes.values()) box.cleanup();
   });
-  const env = (host: Host) => ({ CANHAZGPU_STORE: server.url, CANHAZGPU_HOST: host });
-  const cli = (host: Host, args: string[]) => boxes.get(host)!.run(args, { env: env(host) });
+  const fleet = fleetHosts(SIZES, () => server.url);
+  const cli = fleet.cli;
 
   test('reserve --host any raced from every host: each GPU granted once, every loser gets the seed error', async () => {
-    for (const host of HOSTS) assert.equal((await cli(host, ['admin', '--gpus', String(SIZES[host])])).code, 0);
-    for (const host of HOSTS) {
-      agents.set(host, boxes.get(host)!.spawn(['agent', '--interval', '1'], { env: env(host) }));
-    }
+    await fleet.setUp();
     await eventually(async () => (await redis.keys('canhazgpu:reading:*')).length === 3, 60_000);
 
-    const race = HOSTS.flatMap((host) =>
-      Array.from({ length: 8 }, () => cli(host, ['reserve', '--host', 'any', '--gpus', '2', '--duration', '1h'])),
-    );
-    const results = await Promise.all(race);
-    const winners = results.filter((r) => r.code === 0);
-    const grants = winners.map((r) => {
-      const m = /^Reserved 2 GPU\(s\): \[(\d+), (\d+)\] for 1h 0m 0s\nOn host (host-[abc])\n$/.exec(r.stdout);
-      assert.ok(m, r.stdout + r.stderr);
-      return { host: m[3] as Host, ids: [Number(m[1]), Number(m[2])] };
-    });
-    // 14 GPUs, 2 at a time: 7 grants, every GPU of every host once.
-    for (const host of HOSTS) {
-      const ids = grants.filter((g) => g.host === host).flatMap((g) => g.ids);
-      assert.deepEqual(
-        ids.sort((a, b) => a - b),
-        Array.from({ length: SIZES[host] }, (_, i) => i),
-        host,
-      );
-    }
-    for (const r of winners) assert.equal(r.stderr, '');
-    const losers = results.filter((r) => r.code !== 0);
-    assert.equal(losers.length, 24 - 7);
-    for (const r of losers)
-      assert.deepEqual(
-        [r.code, r.stdout, r.stderr],
-        [1, '', 'Error: Not enough GPUs available. Requested: 2, Available: 0\n'],
-      );
+    // 14 GPUs, 2 at a time: 7 grants.
+    await raceReserveAny(SIZES, 8, cli);
 
     // The plain keys are host-a's pool, in the format the Python and Go tools read.
     const plain = JSON.parse((await redis.get('canhazgpu:gpu:1'))!);
@@ -85,8 +48,8 @@ describe('a fleet of three hosts on one Redis', () => {
       HOSTS.map((h) => [h, false, SIZES[h], true]),
     );
     // host-c's agent stops: once its reading ages out (30 s, or the key expiring), it is stale.
-    agents.get('host-c')!.kill('SIGTERM');
-    await finished(agents.get('host-c')!);
+    fleet.agent('host-c').kill('SIGTERM');
+    await finished(fleet.agent('host-c'));
     await redis.hset('canhazgpu:reading:host-c', 'taken_at', String(Date.now() - 60_000));
     const text = await cli('host-a', ['status', '--host', 'host-c']);
     assert.equal(text.code, 0, text.stderr);
@@ -96,7 +59,7 @@ describe('a fleet of three hosts on one Redis', () => {
       [unknown.code, unknown.stdout, unknown.stderr],
       [1, '', "Error: Unknown host 'host-z{': the fleet has host-a, host-b, host-c\n"],
     );
-    const alone = await boxes.get('host-a')!.run(['status', '--all']); // its own SQLite store
+    const alone = await fleet.box('host-a').run(['status', '--all']); // its own SQLite store
     assert.match(alone.stderr, /^Error: --all and --host need a Redis store that several hosts share; .*\n$/);
     assert.equal(alone.code, 1);
     const refused = await cli('host-a', ['reserve', '--host', 'host-c']);

@@ -19,7 +19,19 @@ test("store URLs: SQLite paths and URLs, Redis URLs, and `redis` alone for the o
     kind: 'redis',
     url: 'redis+sentinel://s1:26379,s2:26379/mymaster',
   });
-  for (const bad of ['', 'redis://host:6379/db0', 'redis://:6379', 'mysql://x/y', 'sqlite:', 'redis+sentinel://s1']) {
+  assert.deepEqual(parseStoreUrl('redis+cluster://n1:7000,n2:7000'), {
+    kind: 'redis',
+    url: 'redis+cluster://n1:7000,n2:7000',
+  });
+  for (const bad of [
+    '',
+    'redis://host:6379/db0',
+    'redis://:6379',
+    'mysql://x/y',
+    'sqlite:',
+    'redis+sentinel://s1',
+    'redis+cluster://n1:7000/2',
+  ]) {
     assert.throws(() => parseStoreUrl(bad), UsageError, bad);
   }
 });

@@ -3,6 +3,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { UsageError } from '../domain/errors.js';
 import type { Store } from '../domain/ports.js';
 import { agentSocketOf } from './agent/socket-path.js';
+import { parseClusterUrl } from './redis/cluster-url.js';
 import { parseSentinelUrl } from './redis/sentinel-url.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
 import { keptByAgent } from './sqlite/store-files.js';
@@ -27,6 +28,9 @@ export function parseStoreUrl(url: string): StoreSpec {
   const sentinel = parseSentinelUrl(text);
   if (typeof sentinel === 'string') throw new UsageError(`invalid store URL '${url}': ${sentinel}`);
   if (sentinel) return { kind: 'redis', url: text };
+  const cluster = parseClusterUrl(text);
+  if (typeof cluster === 'string') throw new UsageError(`invalid store URL '${url}': ${cluster}`);
+  if (cluster) return { kind: 'redis', url: text };
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) {
     throw new UsageError(
       `unsupported store '${url}': use sqlite:/path/to/state.db, a file path, or redis://host:port/db`,

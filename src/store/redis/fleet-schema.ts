@@ -10,6 +10,11 @@ import { PLAIN_KEYS, type PoolKeys, poolKeys } from './schema.js';
  */
 export function keysOfHost(host: string, plainHost: string | null): PoolKeys {
   if (host === '' || plainHost === null || plainHost === host) return PLAIN_KEYS;
+  return taggedKeysOf(host);
+}
+
+/** A host's own pool, its name the keys' hash tag (one Redis Cluster slot). */
+export function taggedKeysOf(host: string): PoolKeys {
   if (!HOST_NAME.test(host)) {
     throw new CanhazError(
       `The host name ${JSON.stringify(host.slice(0, 70))} cannot name a pool: use letters, digits, '.', '_' and '-' (set CANHAZGPU_HOST).`,

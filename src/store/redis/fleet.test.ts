@@ -2,9 +2,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { redisFixture } from '../../../support/redis-fixture.js';
-import { defaultLiveness } from '../../domain/liveness.js';
 import { PoolAlreadyInitializedError } from '../../domain/errors.js';
 import { runStoreContract } from '../contract.case.test.js';
+import { fleetCases, NOW } from './fleet.case.test.js';
 import { RedisStore, type RedisStoreOptions } from './redis-store.js';
 
 const fixture = redisFixture();
@@ -19,58 +19,20 @@ runStoreContract('redis, a fleet host beside the plain keys', {
 });
 
 const connect = (host: string) => RedisStore.connect(fixture.server.url, { host, version: '9.9' });
-const NOW = 1_800_000_000_000;
-const grant = (count: number, token: string) => ({
-  count,
-  user: 'alice',
-  type: 'manual' as const,
-  now: NOW,
-  expiryTime: NOW + 3_600_000,
-  inUse: [],
-  token,
-  owner: null,
-  liveness: defaultLiveness(),
+
+fleetCases('one Redis server', {
+  get redis() {
+    return fixture.redis;
+  },
+  flush: async () => {
+    await fixture.redis.flushdb();
+  },
+  connect,
+  // The first host to set up claims the plain keys; the others get tagged pools of their own.
+  key: (host, name) => (host === 'host-a' ? `canhazgpu:${name}` : `canhazgpu:{${host}}:${name}`),
 });
 
 describe('a fleet on one Redis', () => {
-  test('the first host to set up claims the plain keys; the others get tagged pools of their own', async () => {
-    await fixture.redis.flushdb();
-    const [a, b] = [await connect('host-a'), await connect('host-b')];
-    try {
-      await a.initialize(2, false, NOW);
-      await b.initialize(3, false, NOW); // connected before a claimed the plain keys: moves to its own
-      assert.equal(await fixture.redis.get('canhazgpu:pool_host'), 'host-a');
-      assert.equal(await fixture.redis.get('canhazgpu:gpu_count'), '2');
-      assert.equal(await fixture.redis.get('canhazgpu:{host-b}:gpu_count'), '3');
-      assert.deepEqual(await a.allocate(grant(2, 'ta')), [0, 1]);
-      assert.deepEqual(await b.allocate(grant(3, 'tb')), [0, 1, 2]);
-      assert.equal(JSON.parse((await fixture.redis.get('canhazgpu:gpu:1'))!).reservation_id, 'ta');
-      assert.equal(JSON.parse((await fixture.redis.get('canhazgpu:{host-b}:gpu:2'))!).reservation_id, 'tb');
-      // Each sees the other's pool through poolOf, and its own as itself.
-      assert.equal((await a.poolOf('host-b').snapshot()).gpuCount, 3);
-      assert.equal((await b.poolOf('host-a').snapshot()).gpuCount, 2);
-      assert.equal(a.poolOf('host-a'), a);
-      // Each pool keeps its own history, in its own slot.
-      await a.releaseToken('ta', NOW + 1000);
-      await b.releaseToken('tb', NOW + 1000);
-      assert.equal(await fixture.redis.zcard('canhazgpu:usage_history_sorted'), 2);
-      assert.equal(await fixture.redis.zcard('canhazgpu:{host-b}:usage_history_sorted'), 3);
-      assert.deepEqual(
-        (await b.history(0, Infinity)).map((r) => r.gpuId),
-        [0, 1, 2],
-      );
-      await a.allocate(grant(2, 'ta2'));
-      await b.allocate(grant(3, 'tb2'));
-      // A forced admin on b leaves a's GPUs alone.
-      await b.initialize(1, true, NOW);
-      assert.equal(await fixture.redis.get('canhazgpu:gpu_count'), '2');
-      assert.ok(await fixture.redis.get('canhazgpu:gpu:0'));
-      assert.equal(await fixture.redis.get('canhazgpu:{host-b}:gpu:2'), null);
-    } finally {
-      await Promise.all([a.close(), b.close()]);
-    }
-  });
-
   test("a pool the other tools set up becomes the first host's that runs admin there", async () => {
     await fixture.redis.flushdb();
     await fixture.redis.set('canhazgpu:gpu_count', '4');
@@ -146,11 +108,5 @@ describe('a fleet on one Redis', () => {
     await fixture.redis.hset('canhazgpu:hosts', 'host-a', '{"last_seen": "soon"}');
     await connectAt(NOW + 2000, { version: '10.0' });
     assert.deepEqual(await record(), { last_seen: NOW + 2000, version: '10.0' });
-  });
-
-  test('a host name that cannot tag a key is refused in one line', async () => {
-    await fixture.redis.flushdb();
-    await fixture.redis.set('canhazgpu:pool_host', 'host-a');
-    await assert.rejects(connect('bad{name}'), /cannot name a pool.*CANHAZGPU_HOST/);
   });
 });

@@ -1,14 +1,14 @@
 // The wait queue on Redis, in the Go rewrite's keys (queue-codec.ts), so each tool lists the other's
 // waiters. Waiters hear of releases and departures on a pub/sub channel instead of polling (the Go
 // tool polls every 2 s); a release by a tool that does not publish is seen at the caller's next look.
-import type { Redis } from 'ioredis';
+import { duplicateOf, type RedisClient } from './client.js';
 import type { QueueStore } from '../../domain/ports.js';
 import type { Backfill, QueueEntry } from '../../domain/queue.js';
 import { decodeQueueEntry, encodeQueueEntry, type QueueKeys, queueScore } from './queue-codec.js';
 
 /** What the queue borrows from its RedisStore: the client and its way of turning failures into one line. */
 export interface RedisAccess {
-  redis: Redis;
+  redis: RedisClient;
   call<T>(fn: () => Promise<T>): Promise<T>;
   /** The keys of the store's pool as they are now (a fleet's host may move to its own pool). */
   keys(): QueueKeys;
@@ -18,13 +18,13 @@ export interface RedisAccess {
 const BACKFILLS_KEPT = 200;
 
 export class RedisQueue implements QueueStore {
-  private subscriber: Redis | null = null;
+  private subscriber: RedisClient | null = null;
   private subscribing: Promise<boolean> | null = null;
   private readonly listeners = new Set<() => void>();
 
   constructor(private readonly access: RedisAccess) {}
 
-  private get redis(): Redis {
+  private get redis(): RedisClient {
     return this.access.redis;
   }
 
@@ -114,7 +114,7 @@ export class RedisQueue implements QueueStore {
   /** Subscribes once, on a connection of its own (a subscribed connection can do nothing else). */
   private subscribe(): Promise<boolean> {
     this.subscribing ??= (async () => {
-      const sub = this.redis.duplicate();
+      const sub = duplicateOf(this.redis);
       sub.on('error', () => {}); // its trouble shows on the main connection's next call
       sub.on('message', () => {
         for (const listener of [...this.listeners]) listener();

@@ -32,7 +32,10 @@ import {
   type PoolSnapshot,
 } from '../../domain/reservation.js';
 import { decodeReading, encodeUsage } from '../reading-codec.js';
-import { decodeHostRecord, HOST_RECORD_FRESH_MS, hostPatch, keysOfHost } from './fleet-schema.js';
+import { clusterClient, isCluster, type RedisClient, scanKeys } from './client.js';
+import { parseClusterUrl } from './cluster-url.js';
+import { decodeHostRecord, HOST_RECORD_FRESH_MS, hostPatch } from './fleet-schema.js';
+import { CLUSTER_LAYOUT, type KeyLayout, SERVER_LAYOUT } from './key-layout.js';
 import { queueKeys } from './queue-codec.js';
 import { RedisQueue } from './redis-queue.js';
 import {
@@ -45,8 +48,6 @@ import {
   POLICY_NAME,
   type PoolKeys,
   READING_TTL_S,
-  readingKey,
-  readingLockKey,
 } from './schema.js';
 import { decodeHistory, HISTORY_NAME } from './history.js';
 import { addUnreservedCall, readUnreservedFrom } from './unreserved.js';
@@ -67,6 +68,7 @@ export interface RedisStoreOptions {
   /**
    * This host's name in a fleet sharing the Redis: its pool is the plain keys when it holds them (or
    * nobody does), else its own tagged keys; connecting refreshes its record. Absent: the plain keys.
+   * On a Redis Cluster every host's pool is its tagged keys (key-layout.ts), and a host is required.
    */
   host?: string;
   /** Recorded in the host's record. */
@@ -83,7 +85,7 @@ export interface RedisStoreOptions {
 
 /** The URL with its password hidden, for messages. */
 export function redactUrl(url: string): string {
-  return url.replace(/^(redis(?:s|\+sentinel)?:\/\/[^:@/]*:)[^@/]*@/i, '$1***@');
+  return url.replace(/^(redis(?:s|\+sentinel|\+cluster)?:\/\/[^:@/]*:)[^@/]*@/i, '$1***@');
 }
 
 /** The arguments the scripts over one user's reservations start with: who, when, and which owners live. */
@@ -118,9 +120,11 @@ export class RedisStore implements Store, ReadingStore, Fleet {
   private plainHost: string | null = null;
   /** The wait queue, in the Go rewrite's keys (redis-queue.ts). */
   readonly queue: RedisQueue;
+  /** Which keys are whose: one server's, or a Redis Cluster's (key-layout.ts). */
+  private readonly layout: KeyLayout;
 
   private constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     url: string,
     private readonly lockWaitMs: number,
     private readonly historyRetentionMs: number,
@@ -130,10 +134,16 @@ export class RedisStore implements Store, ReadingStore, Fleet {
     private readonly parent: RedisStore | null = null,
   ) {
     this.location = redactUrl(url);
+    this.layout = isCluster(redis) ? CLUSTER_LAYOUT : SERVER_LAYOUT;
     this.queue = new RedisQueue({ redis, call: (fn) => this.call(fn), keys: () => queueKeys(this.keys) });
     if (parent) return;
     redis.on('error', (err: Error) => {
-      this.lastError = err; // ioredis reports connection trouble here; calls fail with their own error
+      // ioredis reports connection trouble here; calls fail with their own error. A cluster's "Failed to
+      // refresh slots cache." says less than the failed call's own "None of startup nodes is available",
+      // unless a node answered why (NOAUTH, cluster support disabled).
+      const nodeError = (err as Error & { lastNodeError?: Error }).lastNodeError;
+      if (err.name !== 'ClusterAllFailedError') this.lastError = err;
+      else if (nodeError?.name === 'ReplyError') this.lastError = nodeError;
     });
     redis.on('ready', () => {
       this.lastError = null; // that trouble is over: a later failure has a cause of its own
@@ -151,21 +161,27 @@ export class RedisStore implements Store, ReadingStore, Fleet {
     };
     const sentinel = parseSentinelUrl(url);
     if (typeof sentinel === 'string') throw new CanhazError(`invalid store URL '${redactUrl(url)}': ${sentinel}`);
+    const cluster = parseClusterUrl(url);
+    if (typeof cluster === 'string') throw new CanhazError(`invalid store URL '${redactUrl(url)}': ${cluster}`);
+    const host = options.host ?? '';
+    // On a cluster, this host's tagged keys from the start (a host name that cannot tag them stops here).
+    const keys = cluster ? CLUSTER_LAYOUT.pool(host, null) : PLAIN_KEYS;
     // Through Sentinels: the primary they name now, and after a failover the one they name then (a
     // connection lost, or a demoted primary refusing writes, asks them again). Not ioredis's
     // failoverDetector: its disconnect can land in a reconnection and end the client for good.
-    const redis = sentinel
-      ? new (redisClient())({
-          ...settings,
-          ...sentinel,
-          sentinelRetryStrategy: () => null,
-          reconnectOnError: (err) => err.message.startsWith('READONLY'),
-        })
-      : new (redisClient())(url, settings);
-    const host = options.host ?? '';
+    const redis: RedisClient = cluster
+      ? clusterClient(cluster, settings)
+      : sentinel
+        ? new (redisClient())({
+            ...settings,
+            ...sentinel,
+            sentinelRetryStrategy: () => null,
+            reconnectOnError: (err) => err.message.startsWith('READONLY'),
+          })
+        : new (redisClient())(url, settings);
     const retentionMs = options.historyRetentionMs ?? DEFAULT_HISTORY_DAYS * DAY_MS;
     const lockWaitMs = options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS;
-    const store = new RedisStore(redis, url, lockWaitMs, retentionMs, host, PLAIN_KEYS);
+    const store = new RedisStore(redis, url, lockWaitMs, retentionMs, host, keys);
     for (const name of SCRIPT_NAMES) redis.defineCommand(name, { lua: loadScript(name) });
     try {
       await redis.connect();
@@ -175,7 +191,7 @@ export class RedisStore implements Store, ReadingStore, Fleet {
     }
     // ioredis selects the URL's database on connect but only reports a failure as an event, and then
     // works on database 0: select it again, and stop on a database the server does not have.
-    const db = redis.options.db ?? 0;
+    const db = isCluster(redis) ? 0 : (redis.options.db ?? 0);
     if (db !== 0) {
       try {
         await redis.select(db);
@@ -191,8 +207,9 @@ export class RedisStore implements Store, ReadingStore, Fleet {
       await store.joinFleet(options.version ?? null, (options.clock ?? systemClock).now(), freshMs);
     }
     if (options.reconnect) {
-      redis.options.retryStrategy = (attempt) => Math.min(100 * attempt, 1000);
-      redis.options.sentinelRetryStrategy = redis.options.retryStrategy;
+      const retry = (attempt: number) => Math.min(100 * attempt, 1000);
+      if (isCluster(redis)) redis.options.clusterRetryStrategy = retry;
+      else redis.options.retryStrategy = redis.options.sentinelRetryStrategy = retry;
     }
     return store;
   }
@@ -200,14 +217,14 @@ export class RedisStore implements Store, ReadingStore, Fleet {
   /** Finds which keys are this host's pool and refreshes its record unless fresh, in one round trip. */
   private async joinFleet(version: string | null, now: number, freshMs: number): Promise<void> {
     const [plainHost] = await Promise.all([
-      this.call(() => this.redis.get(PLAIN_HOST_KEY)),
+      this.layout.plainPool ? this.call(() => this.redis.get(PLAIN_HOST_KEY)) : null,
       this.script('register-host', [HOSTS_KEY], [this.host, hostPatch({ lastSeen: now, version }), freshMs]),
     ]).catch((err: unknown) => {
       this.redis.disconnect();
       throw err;
     });
     this.plainHost = plainHost;
-    this.keys = keysOfHost(this.host, plainHost);
+    this.keys = this.layout.pool(this.host, plainHost);
   }
 
   async hosts(): Promise<HostRecord[]> {
@@ -220,7 +237,7 @@ export class RedisStore implements Store, ReadingStore, Fleet {
   poolOf(host: string): RedisStore {
     if (host === this.host) return this;
     const client = this.parent ?? this;
-    const keys = keysOfHost(host, this.plainHost);
+    const keys = this.layout.pool(host, this.plainHost);
     return new RedisStore(this.redis, this.location, this.lockWaitMs, this.historyRetentionMs, host, keys, client);
   }
 
@@ -232,7 +249,9 @@ export class RedisStore implements Store, ReadingStore, Fleet {
     const certificate = /CERT|SIGNATURE|SELF_SIGNED|ERR_TLS/.test(String((cause as NodeJS.ErrnoException)?.code ?? ''));
     const advice = certificate
       ? "Trust the certificate's CA (NODE_EXTRA_CA_CERTS=/path/to/ca.pem) or fix the server's certificate"
-      : 'Check that redis-server is running there';
+      : isCluster(this.redis)
+        ? 'Check that the nodes of a Redis Cluster (cluster-enabled yes) run there'
+        : 'Check that redis-server is running there';
     return new StoreUnavailableError(
       `Cannot reach the GPU store at ${this.location} (${reason}). ${advice}, or choose another store with --store.`,
     );
@@ -246,6 +265,11 @@ export class RedisStore implements Store, ReadingStore, Fleet {
       if (err instanceof CanhazError) throw err;
       // Redis answered, with an error of its own (WRONGTYPE, NOPERM, OOM, a script error): it is reachable.
       if ((err as Error).name === 'ReplyError') {
+        if (/^MOVED /.test((err as Error).message)) {
+          throw new StoreUnavailableError(
+            `The GPU store at ${this.location} is a node of a Redis Cluster: reach it as redis+cluster://host:port.`,
+          );
+        }
         throw new StoreUnavailableError(
           `The GPU store at ${this.location} answered: ${(err as Error).message.split('\n')[0]}`,
         );
@@ -335,11 +359,9 @@ export class RedisStore implements Store, ReadingStore, Fleet {
     const { prefix, tag } = this.keys;
     const keys = new Set<string>();
     const gpuKeyPattern = new RegExp(`^${prefix.replace(/[^\w:]/g, '\\$&')}gpu:\\d+$`);
-    await this.call(async () => {
-      for await (const batch of this.redis.scanStream({ match: `${prefix}gpu:*`, count: 1000 })) {
-        for (const key of batch as string[]) if (gpuKeyPattern.test(key)) keys.add(key);
-      }
-    });
+    for (const key of await this.call(() => scanKeys(this.redis, `${prefix}gpu:*`))) {
+      if (gpuKeyPattern.test(key)) keys.add(key);
+    }
     const ownerJson = owner ? JSON.stringify(owner) : '';
     // A host of a fleet setting up the plain keys claims them (the key lives in the tagged pool's slot otherwise).
     const claimant = tag === null ? this.host : '';
@@ -351,7 +373,7 @@ export class RedisStore implements Store, ReadingStore, Fleet {
     if (outcome === 'moved') {
       // Another host claimed the plain keys since we looked: this host's pool is its tagged keys.
       this.plainHost = String(previous);
-      this.keys = keysOfHost(this.host, this.plainHost);
+      this.keys = this.layout.pool(this.host, this.plainHost);
       return this.initialize(gpuCount, force, now, owner);
     }
     // A count that was junk counts as 0 GPUs cleared.
@@ -364,19 +386,19 @@ export class RedisStore implements Store, ReadingStore, Fleet {
   }
 
   async latestReading(host: string): Promise<GpuReading | null> {
-    const raw = await this.call(() => this.redis.hmget(readingKey(host), 'taken_at', 'usage'));
+    const raw = await this.call(() => this.redis.hmget(this.layout.reading(host), 'taken_at', 'usage'));
     const takenAt = raw[0] === null ? null : Number(raw[0]);
     return decodeReading(host, takenAt, raw[1]);
   }
 
   async saveReading(reading: GpuReading): Promise<void> {
-    const key = readingKey(reading.host);
+    const key = this.layout.reading(reading.host);
     await this.call(() =>
       this.redis
         .multi()
         .hset(key, 'taken_at', String(reading.takenAt), 'usage', encodeUsage(reading.usage))
         .expire(key, READING_TTL_S)
-        .del(readingLockKey(reading.host))
+        .del(this.layout.readingLock(reading.host))
         .exec(),
     );
     if (this.host === '') return; // not in a fleet
@@ -389,7 +411,10 @@ export class RedisStore implements Store, ReadingStore, Fleet {
   async claimProbe(host: string, _now: number, holdMs: number): Promise<boolean> {
     // Redis's own clock times the lock out: hosts' clocks need not agree.
     const ms = Math.max(1, Math.ceil(holdMs));
-    return (await this.call(() => this.redis.set(readingLockKey(host), String(process.pid), 'PX', ms, 'NX'))) === 'OK';
+    return (
+      (await this.call(() => this.redis.set(this.layout.readingLock(host), String(process.pid), 'PX', ms, 'NX'))) ===
+      'OK'
+    );
   }
 
   async poolOwner(): Promise<PoolOwner | null> {

@@ -1,8 +1,9 @@
 // `redis+sentinel://[user:password@]host:port[,host:port...]/master[/db]`: a Redis whose primary the
 // Sentinels name, so a failover moves the store with it (the password is the primary's).
+import { decodeCredential, type NodeAddress, parseNodeList } from './node-list.js';
 
 export interface SentinelTarget {
-  sentinels: Array<{ host: string; port: number }>;
+  sentinels: NodeAddress[];
   /** The name the Sentinels monitor the primary under. */
   name: string;
   db: number;
@@ -17,18 +18,13 @@ export function parseSentinelUrl(url: string): SentinelTarget | null | string {
   const m = /^redis\+sentinel:\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^/@]+)\/([^/]+)(?:\/(\d{1,5}))?\/?$/i.exec(url.trim());
   if (!/^redis\+sentinel:/i.test(url.trim())) return null;
   if (!m) return `expected ${SENTINEL_URL_FORM}`;
-  const sentinels = [];
-  for (const part of m[3]!.split(',')) {
-    const hp = /^(\[[0-9a-f:.]+\]|[A-Za-z0-9.-]+)(?::(\d{1,5}))?$/i.exec(part);
-    if (!hp) return `'${part}' is not host:port`;
-    sentinels.push({ host: hp[1]!.replace(/^\[|\]$/g, ''), port: Number(hp[2] ?? 26379) });
-  }
-  const decode = (v: string | undefined) => (v === undefined || v === '' ? undefined : decodeURIComponent(v));
+  const sentinels = parseNodeList(m[3]!, 26379);
+  if (typeof sentinels === 'string') return sentinels;
   return {
     sentinels,
     name: decodeURIComponent(m[4]!),
     db: Number(m[5] ?? 0),
-    username: decode(m[1]),
-    password: decode(m[2]),
+    username: decodeCredential(m[1]),
+    password: decodeCredential(m[2]),
   };
 }

@@ -2,7 +2,7 @@
 // pool's keys, field `<hour start ms>|<user>` counting seconds, kept as long as the history; the sorted set
 // `unreserved_days` lists the days that have one, so a window of any length reads only those. Written by
 // lua/add-unreserved.lua.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './client.js';
 import { DAY_MS } from '../../domain/history.js';
 import { HOUR_MS, toUnreservedUse, type UnreservedUse } from '../../domain/unreserved.js';
 
@@ -28,7 +28,7 @@ export function addUnreservedCall(
 }
 
 export async function readUnreservedFrom(
-  redis: Redis,
+  redis: RedisClient,
   key: (name: string) => string,
   from: number,
   to: number,

@@ -1,6 +1,7 @@
 -- Sets the pool size as the other tools' `admin` does: refuses an initialised pool unless forced,
 -- and a forced run deletes every GPU key. KEYS[1] gpu_count, KEYS[2] pool_owner,
--- KEYS[3] canhazgpu:pool_host (the plain keys' host), KEYS[4..] existing GPU keys.
+-- KEYS[3] canhazgpu:pool_host (the plain keys' host) when ARGV[7] claims them, else a key of the pool's own
+-- slot that is never read (a Redis Cluster takes keys of one slot), KEYS[4..] existing GPU keys.
 -- ARGV[1] new count  ARGV[2] '1' to force  ARGV[3] who sets it up (JSON), '' when unknown
 -- ARGV[4] now (s)  ARGV[5] how long history records are kept (s): each reservation cleared is recorded,
 -- as forced, or as it lapsed (judged without owner checks: a stale heartbeat)

@@ -33,7 +33,7 @@ describe('start-up: what status loads', () => {
   });
 
   /** The files a `status` with a fresh shared reading loads (a first status takes and saves the reading). */
-  async function loadedByStatus(store: string): Promise<{ dist: string[]; packages: string[] }> {
+  async function loadedByStatus(store: string): Promise<{ dist: string[]; packages: string[]; builtins: string[] }> {
     const env = { CANHAZGPU_STORE: store, CANHAZGPU_STATUS_READING_MAX_AGE_SECONDS: '600' };
     assert.equal((await box.run(['admin', '--gpus', '8', '--force'], { env })).code, 0);
     assert.equal((await box.run(['status'], { env })).code, 0);
@@ -46,24 +46,31 @@ describe('start-up: what status loads', () => {
     const files = new Set(
       readFileSync(record, 'utf8')
         .split('\n')
-        .filter((u) => u.startsWith('file://'))
-        .map((u) => new URL(u).pathname),
+        .filter((u) => u.startsWith('file://') || u.startsWith('node:'))
+        .map((u) => (u.startsWith('node:') ? u : new URL(u).pathname)),
     );
     const dist = [...files].filter((f) => f.startsWith(join(ROOT, 'dist/'))).sort();
     const packages = [...files]
       .map((f) => f.match(/node_modules\/((?:@[^/]+\/)?[^/]+)\//)?.[1])
       .filter((p): p is string => p !== undefined);
-    return { dist, packages: [...new Set(packages)].sort() };
+    const builtins = [...files].filter((f) => f.startsWith('node:'));
+    return { dist, packages: [...new Set(packages)].sort(), builtins };
   }
 
   test('on SQLite: cli.js and its one chunk, the SQLite addon; no Redis, server, gRPC or koffi', async () => {
-    const { dist, packages } = await loadedByStatus(box.storePath);
+    const { dist, packages, builtins } = await loadedByStatus(box.storePath);
     // The CLI's static graph is one chunk (scripts/build.mjs), plus esbuild's small runtime helpers.
     const closure = [...staticClosure()].sort();
     assert.ok(closure.length <= 3, `cli.js imports ${closure.length - 1} chunks`);
     assert.deepEqual(dist, closure);
     // Dependencies are bundled: of node_modules, only better-sqlite3's native addon is read.
     assert.deepEqual(packages, ['better-sqlite3']);
+    // Compiling child_process and crypto costs about 4% of `node -e 0`; a status starts nothing and makes no token.
+    assert.ok(builtins.includes('node:fs'), 'the recorder sees built-ins');
+    assert.deepEqual(
+      builtins.filter((b) => b === 'node:child_process' || b === 'node:crypto'),
+      [],
+    );
   });
 
   test('on Redis: the Redis store chunk besides; no SQLite addon, server, gRPC or koffi', async (t) => {

@@ -5,7 +5,6 @@ import { userInfo } from 'node:os';
 import { childProcess } from './builtins.js';
 import { promisify } from 'node:util';
 
-
 function parsePasswd(text: string, into: Map<number, string>): void {
   for (const line of text.split('\n')) {
     const [name, , uid] = line.split(':');
@@ -25,7 +24,9 @@ export async function userNames(uids: Iterable<number>): Promise<Map<number, str
   const missing = wanted.filter((uid) => !names.has(uid));
   if (missing.length > 0) {
     try {
-      const { stdout } = await promisify(childProcess().execFile)('getent', ['passwd', ...missing.map(String)], { timeout: 2000 });
+      const { stdout } = await promisify(childProcess().execFile)('getent', ['passwd', ...missing.map(String)], {
+        timeout: 2000,
+      });
       parsePasswd(stdout, names);
     } catch (err) {
       // getent exits 2 when some key is unknown but still prints the ones it found

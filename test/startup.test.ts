@@ -1,6 +1,8 @@
-// What a `status` process loads: the CLI's one core chunk and the store's driver, never the server, gRPC,
-// the other store's client or NVML's FFI (each would cost every command its start-up time).
+// What a `status` process loads: the launcher and the core (one CommonJS bundle compiled from V8's code
+// cache), the store's driver; never the server, gRPC, the other store's client or NVML's FFI (each would
+// cost every command its start-up time).
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -9,8 +11,8 @@ import { CLI, ROOT, Sandbox } from '../support/sandbox.js';
 
 const RECORDER = join(ROOT, 'test/fixtures/load-recorder.mjs');
 
-/** dist files reached from cli.js by static imports alone: what every command loads. */
-function staticClosure(file = CLI, seen = new Set<string>()): Set<string> {
+/** A lazy module's file and the chunks it imports statically: what loading it reads. */
+function staticClosure(file: string, seen = new Set<string>()): Set<string> {
   seen.add(file);
   for (const [, chunk] of readFileSync(file, 'utf8').matchAll(/^(?:import|} from) .*?"\.\/(chunk-[^"]+)";?$/gm)) {
     const path = join(ROOT, 'dist', chunk!);
@@ -33,7 +35,7 @@ describe('start-up: what status loads', () => {
   });
 
   /** The files a `status` with a fresh shared reading loads (a first status takes and saves the reading). */
-  async function loadedByStatus(store: string): Promise<{ dist: string[]; packages: string[] }> {
+  async function loadedByStatus(store: string): Promise<{ dist: string[]; packages: string[]; builtins: string[] }> {
     const env = { CANHAZGPU_STORE: store, CANHAZGPU_STATUS_READING_MAX_AGE_SECONDS: '600' };
     assert.equal((await box.run(['admin', '--gpus', '8', '--force'], { env })).code, 0);
     assert.equal((await box.run(['status'], { env })).code, 0);
@@ -46,33 +48,48 @@ describe('start-up: what status loads', () => {
     const files = new Set(
       readFileSync(record, 'utf8')
         .split('\n')
-        .filter((u) => u.startsWith('file://'))
-        .map((u) => new URL(u).pathname),
+        .filter((u) => u.startsWith('file://') || u.startsWith('node:'))
+        .map((u) => (u.startsWith('node:') ? u : new URL(u).pathname)),
     );
     const dist = [...files].filter((f) => f.startsWith(join(ROOT, 'dist/'))).sort();
     const packages = [...files]
       .map((f) => f.match(/node_modules\/((?:@[^/]+\/)?[^/]+)\//)?.[1])
       .filter((p): p is string => p !== undefined);
-    return { dist, packages: [...new Set(packages)].sort() };
+    const builtins = [...files].filter((f) => f.startsWith('node:'));
+    return { dist, packages: [...new Set(packages)].sort(), builtins };
   }
 
-  test('on SQLite: cli.js and its one chunk, the SQLite addon; no Redis, server, gRPC or koffi', async () => {
-    const { dist, packages } = await loadedByStatus(box.storePath);
-    // The CLI's static graph is one chunk (scripts/build.mjs), plus esbuild's small runtime helpers.
-    const closure = [...staticClosure()].sort();
-    assert.ok(closure.length <= 3, `cli.js imports ${closure.length - 1} chunks`);
-    assert.deepEqual(dist, closure);
+  test('the code cache the build made is accepted by this Node', () => {
+    const r = spawnSync(
+      process.execPath,
+      ['-e', `console.log(require(${JSON.stringify(CLI)}).loadCore().script.cachedDataRejected)`],
+      {
+        encoding: 'utf8',
+      },
+    );
+    assert.equal(r.stdout, 'false\n', r.stderr);
+  });
+
+  test('on SQLite: the launcher alone of dist (the core is read, not imported), the SQLite addon', async () => {
+    const { dist, packages, builtins } = await loadedByStatus(box.storePath);
+    assert.deepEqual(dist, [CLI]);
     // Dependencies are bundled: of node_modules, only better-sqlite3's native addon is read.
     assert.deepEqual(packages, ['better-sqlite3']);
+    // Compiling child_process and crypto costs about 4% of `node -e 0`; a status starts nothing and makes no token.
+    assert.ok(builtins.includes('node:fs'), 'the recorder sees built-ins');
+    assert.deepEqual(
+      builtins.filter((b) => b === 'node:child_process' || b === 'node:crypto'),
+      [],
+    );
   });
 
   test('on Redis: the Redis store chunk besides; no SQLite addon, server, gRPC or koffi', async (t) => {
     if (!redis) return t.skip('redis-server is not installed');
     const { dist, packages } = await loadedByStatus(redis.url);
-    const store = dist.find((f) => /\/chunk-redis-store-[A-Z0-9]+\.js$/.test(f));
-    assert.ok(store, 'the Redis store chunk is loaded');
-    // Besides cli.js's static graph, only the Redis store's chunk and what it imports.
-    const expected = new Set([...staticClosure(), ...staticClosure(store)]);
+    const store = join(ROOT, 'dist/lazy-redis-store.mjs');
+    assert.ok(dist.includes(store), 'the Redis store module is loaded');
+    // Besides the launcher, only the Redis store's module and the chunks it imports.
+    const expected = new Set([CLI, ...staticClosure(store)]);
     assert.deepEqual(
       dist.filter((f) => !expected.has(f)),
       [],

@@ -1,4 +1,4 @@
-// Entry point of the `canhazgpu` executable.
+// Entry point of the `canhazgpu` executable: dist/cli.js (src/cli/launcher.cjs) calls runCli.
 import { main } from './program.js';
 
 async function readStdin(): Promise<string> {
@@ -7,15 +7,17 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, readStdin }).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    // A bug, or a broken install: one line as every error, the stack only when asked for.
-    const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
-    process.stderr.write(`Error: unexpected failure: ${message} (set CANHAZGPU_DEBUG=1 for details)\n`);
-    if (process.env['CANHAZGPU_DEBUG'] && err instanceof Error) process.stderr.write(`${err.stack}\n`);
-    process.exitCode = 1;
-  },
-);
+export function runCli(): void {
+  main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, readStdin }).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      // A bug, or a broken install: one line as every error, the stack only when asked for.
+      const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
+      process.stderr.write(`Error: unexpected failure: ${message} (set CANHAZGPU_DEBUG=1 for details)\n`);
+      if (process.env['CANHAZGPU_DEBUG'] && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -79,3 +79,15 @@ test('a store that cannot be opened gives one line naming the path', async () =>
   assert.deepEqual([r.code, r.stdout], [1, '']);
   assert.match(r.stderr, /^Error: Cannot create \/proc\/version\/x for the GPU store .*--store\.\n$/);
 });
+
+test('global options before the command, in both forms, still reach the one command defined', async () => {
+  const m = w.machine(2);
+  const env = { HOME: w.dir, CANHAZGPU_FAKE_GPUS: m.gpusPath };
+  const store = m.storePath;
+  assert.equal((await cliWithEnv(['--store', store, '--provider', 'fake', 'admin', '--gpus', '2'], env)).code, 0);
+  const r = await cliWithEnv([`--store=${store}`, '--provider=fake', 'status'], env);
+  assert.deepEqual([r.code, r.stdout], [0, 'GPU 0: AVAILABLE\nGPU 1: AVAILABLE\n']);
+  // A word that is no command falls back to every command, so the error is commander's own.
+  const typo = await cliWithEnv(['--store', store, 'statu'], env);
+  assert.deepEqual([typo.code, typo.stderr], [1, "Error: Unknown command 'statu'\n(Did you mean status?)\n"]);
+});

@@ -1,11 +1,9 @@
 // uid → login name through the system's user database (NSS): /etc/passwd first, then one `getent`
 // call for the uids it lacks (LDAP, SSSD), never one process per lookup.
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
+import { childProcess } from './builtins.js';
 import { promisify } from 'node:util';
-
-const execFileAsync = promisify(execFile);
 
 function parsePasswd(text: string, into: Map<number, string>): void {
   for (const line of text.split('\n')) {
@@ -26,7 +24,9 @@ export async function userNames(uids: Iterable<number>): Promise<Map<number, str
   const missing = wanted.filter((uid) => !names.has(uid));
   if (missing.length > 0) {
     try {
-      const { stdout } = await execFileAsync('getent', ['passwd', ...missing.map(String)], { timeout: 2000 });
+      const { stdout } = await promisify(childProcess().execFile)('getent', ['passwd', ...missing.map(String)], {
+        timeout: 2000,
+      });
       parsePasswd(stdout, names);
     } catch (err) {
       // getent exits 2 when some key is unknown but still prints the ones it found

@@ -1,11 +1,11 @@
 // Runs a GPU tool (nvidia-smi, amd-smi) with a timeout; every way it can fail is one ProbeUnavailableError.
-import { execFile } from 'node:child_process';
 import { ProbeUnavailableError } from '../domain/ports.js';
 import { firstLine } from './nvidia/parse.js';
+import { childProcess } from '../host/builtins.js';
 
 export function runTool(command: string, args: readonly string[], timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(
+    childProcess().execFile(
       command,
       [...args],
       { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 16 << 20 },

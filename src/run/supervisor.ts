@@ -1,7 +1,8 @@
 // Runs the user's command under a reservation: terminal and stdio inherited, signals passed through
 // exactly once, a heartbeat while it runs, and its exit status returned.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
+import { childProcess } from '../host/builtins.js';
 import { forwardsHangup, hasTerminal, terminalDeliversTo } from './terminal.js';
 
 /** Signals a terminal sends to the whole foreground group; the child gets them without our help. */
@@ -52,7 +53,7 @@ export interface Supervision {
 
 export function supervise(options: SuperviseOptions): Supervision {
   const [file, ...args] = options.command;
-  const child = spawn(file!, args, { stdio: 'inherit', env: options.env });
+  const child = childProcess().spawn(file!, args, { stdio: 'inherit', env: options.env });
   const hadTerminal = hasTerminal();
   const handlers = FORWARDED.map((signal) => {
     const handler = () => {

@@ -1,6 +1,6 @@
 // `canhazgpu reserve [--gpus N | --gpu-ids 1,3] [--duration D] [--note T] [--json]`: a manual reservation
 // that expires on its own; `reserve --extend D` moves the end of the caller's manual reservations.
-import { randomUUID } from 'node:crypto';
+import { crypto } from '../../host/builtins.js';
 import { formatDuration, INVALID_DURATION_MESSAGE, parseDuration } from '../../domain/duration.js';
 import { CanhazError, UsageError } from '../../domain/errors.js';
 import type { Grant } from '../../pool/pool-service.js';
@@ -38,7 +38,7 @@ export async function reserveCommand(opts: ReserveOptions, ctx: Context): Promis
     user: await ctx.currentUser(),
     type: 'manual',
     durationMs: seconds * 1000,
-    token: randomUUID(),
+    token: crypto().randomUUID(),
     owner: null,
   });
   const reply = (ids: number[], host?: string) => {

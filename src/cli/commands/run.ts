@@ -1,6 +1,6 @@
 // `canhazgpu run --gpus N -- CMD…`: reserves, runs CMD on those GPUs, releases however CMD ends.
+import { crypto } from '../../host/builtins.js';
 import { visibleDevicesEnv } from '../../domain/visible-devices.js';
-import { randomUUID } from 'node:crypto';
 import { formatDuration, INVALID_DURATION_MESSAGE, parseDuration } from '../../domain/duration.js';
 import { StoreUnavailableError, UsageError } from '../../domain/errors.js';
 import type { EndReason } from '../../domain/history.js';
@@ -126,7 +126,7 @@ export async function runCommand(opts: RunOptions, ctx: Context): Promise<number
   ignoreWriteErrors(ctx.stdout, ctx.stderr);
   let killedBy: NodeJS.Signals | null = null;
   try {
-    const token = randomUUID();
+    const token = crypto().randomUUID();
     const user = await ctx.currentUser();
     // A declared time limit lets the run go ahead of a waiter by backfill.
     const grant = {

@@ -15,8 +15,11 @@ import { queueContractCases } from './queue-contract.case.test.js';
 export interface StoreFactory {
   /** A fresh, empty store each call. */
   open(options?: { historyRetentionMs?: number }): Promise<Store & ReadingStore>;
-  /** The store keeps no wait queue (a private store through the agent: not served over its socket yet). */
-  noQueue?: boolean;
+  /**
+   * A second handle on `store`'s pool, as another process opens it (absent: openStore of its location, with
+   * its fleet host): a private store's other users reach it through the same agent.
+   */
+  another?(store: Store): Promise<Store>;
 }
 
 const HOUR = 3_600_000;
@@ -378,6 +381,6 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
       (historyRetentionMs) => (title, fn) => test(title, () => withStore(factory, fn, { historyRetentionMs })),
     );
     choosingCases(it, request);
-    if (!factory.noQueue) queueContractCases(it);
+    queueContractCases(it, factory.another);
   });
 }

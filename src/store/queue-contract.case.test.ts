@@ -42,7 +42,14 @@ const queueOf = (store: Store): QueueStore => {
   return store.queue;
 };
 
-export function queueContractCases(it: It): void {
+/** A second handle on the store's pool, as another process would open it. */
+function openAnother(store: Store): Promise<Store> {
+  // A fleet's host names its own pool.
+  const host = (store as { host?: string }).host;
+  return openStore(store.location, host === undefined ? {} : { host });
+}
+
+export function queueContractCases(it: It, another: (store: Store) => Promise<Store> = openAnother): void {
   it('queue: waiters come back in arrival order with every field; a heartbeat refreshes one; leaving removes it', async (store) => {
     const queue = queueOf(store);
     assert.deepEqual(await queue.waiters(), []);
@@ -105,9 +112,7 @@ export function queueContractCases(it: It): void {
   it('queue: a waiter hears of a release by another process within milliseconds, and of nothing else', async (store) => {
     await store.initialize(2, false, T0);
     await store.allocate(grant({ token: 'held', count: 2 }));
-    // Another process on the same pool (a fleet's host names its own).
-    const host = (store as { host?: string }).host;
-    const other = await openStore(store.location, host === undefined ? {} : { host });
+    const other = await another(store);
     try {
       const queue = queueOf(store);
       const quiet = Date.now();

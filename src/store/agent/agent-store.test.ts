@@ -64,7 +64,8 @@ const alice: Caller = { uid: 1000, user: 'alice', trusted: false };
 const bob: Caller = { uid: 1001, user: 'bob', trusted: false };
 
 runStoreContract('sqlite private, through the agent', {
-  noQueue: true,
+  // Another user's command: a second connection to the same agent.
+  another: (store) => AgentStore.connect((store as AgentStore).storePath),
   open: async (options) => {
     const agent = await served(() => trusted, undefined, undefined, options?.historyRetentionMs);
     const client = await AgentStore.connect(agent.path);

@@ -26,7 +26,8 @@ const HOUR = 3_600_000;
 const T0 = 1_800_000_000_000;
 let tokens = 0;
 
-function request(over: Partial<AllocationRequest> = {}): AllocationRequest {
+/** A request of the contract's: Alice's 1-GPU run at T0, a token of its own. */
+export function request(over: Partial<AllocationRequest> = {}): AllocationRequest {
   return {
     count: 1,
     user: 'alice',

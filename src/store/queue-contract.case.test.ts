@@ -10,7 +10,8 @@ import { openStore } from './open.js';
 type It = (title: string, fn: (store: Store & ReadingStore) => Promise<void>) => void;
 
 const T0 = 1_800_000_000_000;
-const entry = (id: string, over: Partial<QueueEntry> = {}): QueueEntry => ({
+/** Alice's waiter for 2 GPUs for an hour, queued at T0. */
+export const entry = (id: string, over: Partial<QueueEntry> = {}): QueueEntry => ({
   id,
   user: 'alice',
   actualUser: 'alice',

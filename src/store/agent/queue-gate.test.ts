@@ -4,7 +4,6 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { AllocationRequest } from '../../domain/allocation.js';
 import { HeldForQueueError, QueueChangedError, UsageError } from '../../domain/errors.js';
-import { defaultLiveness } from '../../domain/liveness.js';
 import { systemClock } from '../../domain/ports.js';
 import { OUR_GHOST_AFTER_MS, type QueueEntry } from '../../domain/queue.js';
 import { allocateWaiting } from '../../pool/queue-waiter.js';
@@ -12,37 +11,12 @@ import { idlePool } from '../../../support/idle-pool.js';
 import { alice, bob, served, trusted } from '../../../support/private-agent.js';
 import { AgentStore } from './agent-store.js';
 import { MAX_WAITERS_PER_USER } from './queue-gate.js';
+import { request as contractRequest } from '../contract.case.test.js';
+import { entry } from '../queue-contract.case.test.js';
 
 const T0 = 1_800_000_000_000;
-
-const entry = (id: string, over: Partial<QueueEntry> = {}): QueueEntry => ({
-  id,
-  user: 'alice',
-  actualUser: 'alice',
-  count: 2,
-  requestedIds: null,
-  type: 'manual',
-  durationMs: 3_600_000,
-  note: null,
-  enqueuedAt: T0,
-  lastHeartbeat: T0,
-  waitUntil: null,
-  ours: true,
-  ...over,
-});
-let tokens = 0;
-const request = (over: Partial<AllocationRequest> = {}): AllocationRequest => ({
-  count: 1,
-  user: 'bob',
-  type: 'run',
-  now: T0,
-  expiryTime: null,
-  inUse: [],
-  token: `t${++tokens}`,
-  owner: null,
-  liveness: defaultLiveness(),
-  ...over,
-});
+/** Bob's 1-GPU run, unless said otherwise. */
+const request = (over: Partial<AllocationRequest> = {}) => contractRequest({ user: 'bob', ...over });
 
 /** Alice on the first connection, Bob on the second, root on the third, a pool of 4 GPUs, at the test's clock. */
 async function pool(clockNow: () => number) {

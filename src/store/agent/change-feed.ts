@@ -10,19 +10,23 @@ const WATCH_MS = 1_000;
 export class ChangeFeed {
   private readonly listeners = new Set<() => void>();
   private watching = false;
+  /** Counts the changes heard, so a caller can ask for those since its last look. */
+  generation = 0;
 
   /** `queue`: the store's own, which hears other processes' writes; absent, only the agent's are heard. */
   constructor(private readonly queue?: QueueStore) {}
 
   /** Something changed who holds or who waits: every caller waiting looks again. */
   changed(): void {
+    this.generation++;
     const waiting = [...this.listeners];
     this.listeners.clear();
     for (const wake of waiting) wake();
   }
 
-  /** Resolves at the next change, or after `ms` at the latest. */
-  next(ms: number): Promise<void> {
+  /** Resolves at once when something changed after generation `since`, else at the next change, or after `ms`. */
+  next(ms: number, since = this.generation): Promise<void> {
+    if (since !== this.generation) return Promise.resolve();
     return new Promise((resolve) => {
       const wake = () => {
         clearTimeout(timer);

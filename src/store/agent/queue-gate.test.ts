@@ -136,6 +136,24 @@ test('an allocation through the agent grants only while the queue is as its call
   }
 });
 
+test('a waiter hears at once of a change made after its last look, and waits its time when nothing changed', async () => {
+  const p = await pool(() => T0);
+  try {
+    assert.deepEqual(await p.asBob.allocate(request({ token: 'held' })), [0]);
+    await p.asAlice.snapshot();
+    const quiet = Date.now();
+    await p.asAlice.queue.changed(80);
+    assert.ok(Date.now() - quiet >= 75, 'nothing changed since it looked');
+    await p.asAlice.queue.waiters();
+    assert.deepEqual(await p.asBob.releaseToken('held', T0), [0]); // between her look and her wait
+    const started = Date.now();
+    await p.asAlice.queue.changed(4_000);
+    assert.ok(Date.now() - started < 1_000, `heard ${Date.now() - started} ms later`);
+  } finally {
+    await p.close();
+  }
+});
+
 test(`one user holds at most ${MAX_WAITERS_PER_USER} places; the ghosts of their killed waiters hold none`, async () => {
   let now = T0;
   const p = await pool(() => now);

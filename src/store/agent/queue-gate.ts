@@ -33,6 +33,8 @@ type Handler = (caller: Caller, args: unknown[]) => Promise<unknown>;
 export class QueueGate {
   /** Wakes waiting callers; the gate reports every change it makes to who holds or who waits. */
   readonly feed: ChangeFeed;
+  /** The feed's generation at each caller's (connection's) last look at the pool or the queue. */
+  private readonly looks = new WeakMap<Caller, number>();
   /** Enqueues one at a time, so two of one user's at once cannot both pass the cap. */
   private enqueued: Promise<unknown> = Promise.resolve();
 
@@ -71,9 +73,15 @@ export class QueueGate {
       (await this.queue.backfills()).map((b) => ({ ...b, passed: asSeenBy(caller, b.passed) })),
     'queue.changed': async (caller, [ms]) => {
       if (typeof ms !== 'number' || !(ms >= 0)) throw new UsageError('the canhazgpu agent needs a time to wait');
-      await this.feed.next(caller.trusted ? ms : Math.min(ms, MAX_CHANGED_MS));
+      // A change between the caller's last look and this call wakes it at once, not a second later.
+      await this.feed.next(caller.trusted ? ms : Math.min(ms, MAX_CHANGED_MS), this.looks.get(caller));
     },
   };
+
+  /** `caller` is looking at the pool or the queue now: what changes after this, its `changed` hears. */
+  looking(caller: Caller): void {
+    this.looks.set(caller, this.feed.generation);
+  }
 
   /** The queue ids `caller` judged, as the store names them: matched place by place with the queue now. */
   async seenAsStored(caller: Caller, seen: unknown): Promise<string[] | undefined> {

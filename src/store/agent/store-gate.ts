@@ -38,6 +38,9 @@ const CHANGES = new Set([
   'queue.leave',
 ]);
 
+/** What a waiter reads before it decides to wait: a change after it, the waiter's next `changed` hears at once. */
+const LOOKS = new Set(['snapshot', 'queue.waiters']);
+
 export class StoreGate {
   private readonly queue: QueueGate;
 
@@ -53,6 +56,7 @@ export class StoreGate {
         ? this.queue.handlers[method]
         : undefined;
     if (!handler) throw new UsageError(`the canhazgpu agent does not serve '${method.slice(0, 40)}'`);
+    if (LOOKS.has(method)) this.queue.looking(caller);
     const result = await handler(caller, args);
     if (CHANGES.has(method)) this.queue.feed.changed();
     return result;

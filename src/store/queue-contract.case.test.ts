@@ -138,4 +138,22 @@ export function queueContractCases(it: It, another: (store: Store) => Promise<St
       await other.close();
     }
   });
+
+  it("queue: a waiter hears of another process's waiter leaving within milliseconds", async (store) => {
+    await store.initialize(2, false, T0);
+    const other = await another(store);
+    try {
+      await other.queue!.enqueue(entry('ahead', { lastHeartbeat: Date.now() }));
+      const heard = queueOf(store)
+        .changed(5_000)
+        .then(() => Date.now());
+      await new Promise((r) => setTimeout(r, 20));
+      const left = Date.now();
+      await other.queue!.leave(['ahead']);
+      const at = await heard;
+      assert.ok(at - left < 100, `heard ${at - left} ms after it left`);
+    } finally {
+      await other.close();
+    }
+  });
 }

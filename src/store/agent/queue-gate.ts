@@ -18,6 +18,8 @@ export const MAX_WAITERS_PER_USER = 16;
 const MAX_BACKFILLS_PER_USER = 64;
 /** The longest an ordinary caller's `changed` holds its connection (its waiter looks at least every second). */
 const MAX_CHANGED_MS = 5_000;
+/** The longest a timer waits (setTimeout fires at once beyond it). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Ids one `leave` may name (a look at the queue removes every departed waiter at once). */
 const MAX_LEAVE_IDS = 4_096;
 
@@ -74,7 +76,7 @@ export class QueueGate {
     'queue.changed': async (caller, [ms]) => {
       if (typeof ms !== 'number' || !(ms >= 0)) throw new UsageError('the canhazgpu agent needs a time to wait');
       // A change between the caller's last look and this call wakes it at once, not a second later.
-      await this.feed.next(caller.trusted ? ms : Math.min(ms, MAX_CHANGED_MS), this.looks.get(caller));
+      await this.feed.next(Math.min(ms, caller.trusted ? MAX_TIMER_MS : MAX_CHANGED_MS), this.looks.get(caller));
     },
   };
 

@@ -82,9 +82,9 @@ export class StoreGate {
       const req = raw as AllocationRequest;
       if (caller.trusted) return this.o.store.allocate(req);
       checkRequest(req);
-      const queueSeen = await this.queue.seenAsStored(caller, req.queueSeen);
       asThemself(caller, req.user);
       if (req.owner) this.theirProcess(caller, req.owner);
+      const queueSeen = await this.queue.seenAsStored(caller, req.queueSeen);
       const now = this.o.clock.now();
       const snapshot = await this.o.store.snapshot();
       const liveness = livenessOf(snapshot.slots, this.o.owners.state, this.o.staleAfterMs);

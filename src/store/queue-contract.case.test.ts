@@ -144,6 +144,7 @@ export function queueContractCases(it: It, another: (store: Store) => Promise<St
     const other = await another(store);
     try {
       await other.queue!.enqueue(entry('ahead', { lastHeartbeat: Date.now() }));
+      await queueOf(store).changed(1); // a waiter has listened before (Redis subscribes on its first wait)
       const heard = queueOf(store)
         .changed(5_000)
         .then(() => Date.now());

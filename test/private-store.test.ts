@@ -97,6 +97,19 @@ describe('a private store kept by the agent', { skip: !isRoot && 'needs root to 
       assert.equal(held.filter((g) => g.user === 'nobody').length, 2);
       assert.equal((await box.run(['queue', '--json'])).stdout.includes('nobody'), false, 'and left the queue');
       assert.match((await asNobody(['release'])).stdout, /^Released 2 GPU\(s\)/);
+
+      // A waiter killed outright (no chance to leave) ages out, and then blocks nobody.
+      assert.equal((await box.run(['reserve', '--gpus', '1'])).code, 0);
+      const doomed = box.spawn(['reserve', '--gpus', '4', '--wait'], { prefix: AS_NOBODY });
+      const killed = finished(doomed);
+      await eventually(async () => (await box.run(['queue', '--json'])).stdout.includes('nobody'));
+      doomed.kill('SIGKILL');
+      await killed;
+      await eventually(async () => !(await box.run(['queue', '--json'])).stdout.includes('nobody'), 15_000);
+      const after = await asNobody(['reserve', '--gpus', '3']);
+      assert.equal(after.code, 0, after.stderr);
+      assert.match((await asNobody(['release'])).stdout, /^Released 3 GPU\(s\)/);
+      assert.equal((await box.run(['release'])).code, 0);
     } finally {
       agent.kill('SIGTERM');
       await stopped;

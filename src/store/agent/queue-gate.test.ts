@@ -144,8 +144,9 @@ test('a waiter hears at once of a change made after its last look, and waits its
     const quiet = Date.now();
     await p.asAlice.queue.changed(80);
     assert.ok(Date.now() - quiet >= 75, 'nothing changed since it looked');
-    await p.asAlice.queue.waiters();
-    assert.deepEqual(await p.asBob.releaseToken('held', T0), [0]); // between her look and her wait
+    await p.asAlice.snapshot();
+    assert.deepEqual(await p.asBob.releaseToken('held', T0), [0]); // after her look at the pool
+    await p.asAlice.queue.waiters(); // and before her look at the queue
     const started = Date.now();
     await p.asAlice.queue.changed(4_000);
     assert.ok(Date.now() - started < 1_000, `heard ${Date.now() - started} ms later`);

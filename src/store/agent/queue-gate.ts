@@ -35,7 +35,7 @@ type Handler = (caller: Caller, args: unknown[]) => Promise<unknown>;
 export class QueueGate {
   /** Wakes waiting callers; the gate reports every change it makes to who holds or who waits. */
   readonly feed: ChangeFeed;
-  /** The feed's generation at each caller's (connection's) last look at the pool or the queue. */
+  /** The feed's generation at each caller's (connection's) last look at the pool. */
   private readonly looks = new WeakMap<Caller, number>();
   /** Enqueues one at a time, so two of one user's at once cannot both pass the cap. */
   private enqueued: Promise<unknown> = Promise.resolve();
@@ -80,7 +80,7 @@ export class QueueGate {
     },
   };
 
-  /** `caller` is looking at the pool or the queue now: what changes after this, its `changed` hears. */
+  /** `caller` is looking at the pool now: what changes after this, its `changed` hears. */
   looking(caller: Caller): void {
     this.looks.set(caller, this.feed.generation);
   }

@@ -38,8 +38,11 @@ const CHANGES = new Set([
   'queue.leave',
 ]);
 
-/** What a waiter reads before it decides to wait: a change after it, the waiter's next `changed` hears at once. */
-const LOOKS = new Set(['snapshot', 'queue.waiters']);
+/**
+ * A waiter's look starts with the pool (then the queue): a change after it began, the waiter's next `changed`
+ * hears at once, even one made before it read the queue.
+ */
+const LOOKS = new Set(['snapshot']);
 
 export class StoreGate {
   private readonly queue: QueueGate;

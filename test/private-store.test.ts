@@ -62,4 +62,57 @@ describe('a private store kept by the agent', { skip: !isRoot && 'needs root to 
       await stopped;
     }
   });
+
+  test('with the agent, nobody waits with --wait while root holds the GPUs, holds back plain requests, and gets them on release', async () => {
+    const agent = box.spawn(['agent', '--interval', '0.2']);
+    const stopped = finished(agent);
+    try {
+      await eventually(async () => (await asNobody(['status'])).code === 0);
+      assert.equal((await box.run(['reserve', '--gpus', '4'])).code, 0); // root, directly
+      const waiter = box.spawn(['reserve', '--gpus', '2', '--wait', '2m'], { prefix: AS_NOBODY });
+      const waited = finished(waiter);
+      const listed = await eventually(async () => {
+        const q = JSON.parse((await box.run(['queue', '--json'])).stdout) as { waiting: Array<{ user: string }> };
+        return q.waiting.length > 0 ? q.waiting : null;
+      });
+      assert.deepEqual(
+        listed?.map((w) => w.user),
+        ['nobody'],
+      );
+      const seen = (await asNobody(['queue'])).stdout;
+      assert.match(seen, /nobody/, 'every user lists the queue');
+      // One GPU comes back: the waiter at the head keeps it from a plain request (which would end after it starts).
+      assert.equal((await box.run(['release', '-G', '0'])).stdout, 'Released 1 GPU(s): [0]\n');
+      const plain = await asNobody(['reserve', '--gpus', '1']);
+      assert.equal(plain.code, 1);
+      assert.match(
+        plain.stderr,
+        /^Error: Not enough GPUs available\. Requested: 1, Available: 0 \(1 free GPUs kept for 1 earlier waiting request/,
+      );
+      assert.equal((await box.run(['release'])).stdout, 'Released 3 GPU(s): [1, 2, 3]\n');
+      const got = await waited;
+      assert.equal(got.code, 0, got.stderr);
+      assert.match(got.stdout, /^Reserved 2 GPU\(s\): \[\d, \d\] for 8h 0m 0s\n$/);
+      const held = JSON.parse((await box.run(['status', '--json'])).stdout) as Array<{ user?: string }>;
+      assert.equal(held.filter((g) => g.user === 'nobody').length, 2);
+      assert.equal((await box.run(['queue', '--json'])).stdout.includes('nobody'), false, 'and left the queue');
+      assert.match((await asNobody(['release'])).stdout, /^Released 2 GPU\(s\)/);
+
+      // A waiter killed outright (no chance to leave) ages out, and then blocks nobody.
+      assert.equal((await box.run(['reserve', '--gpus', '1'])).code, 0);
+      const doomed = box.spawn(['reserve', '--gpus', '4', '--wait'], { prefix: AS_NOBODY });
+      const killed = finished(doomed);
+      await eventually(async () => (await box.run(['queue', '--json'])).stdout.includes('nobody'));
+      doomed.kill('SIGKILL');
+      await killed;
+      await eventually(async () => !(await box.run(['queue', '--json'])).stdout.includes('nobody'), 15_000);
+      const after = await asNobody(['reserve', '--gpus', '3']);
+      assert.equal(after.code, 0, after.stderr);
+      assert.match((await asNobody(['release'])).stdout, /^Released 3 GPU\(s\)/);
+      assert.equal((await box.run(['release'])).code, 0);
+    } finally {
+      agent.kill('SIGTERM');
+      await stopped;
+    }
+  });
 });

@@ -53,9 +53,6 @@ export async function allocateOrWait(
   ctx: Context,
 ): Promise<number[]> {
   if (waitMs === undefined) return pool.allocate(grant);
-  if (!pool.store.queue) {
-    throw new UsageError('--wait is not available on a private store kept by the canhazgpu agent yet');
-  }
   const controller = new AbortController();
   const interrupts = ctx.interrupts?.();
   void interrupts?.signal.then((signal) => controller.abort(new WaitInterruptedError(signal)));

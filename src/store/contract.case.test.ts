@@ -15,15 +15,19 @@ import { queueContractCases } from './queue-contract.case.test.js';
 export interface StoreFactory {
   /** A fresh, empty store each call. */
   open(options?: { historyRetentionMs?: number }): Promise<Store & ReadingStore>;
-  /** The store keeps no wait queue (a private store through the agent: not served over its socket yet). */
-  noQueue?: boolean;
+  /**
+   * A second handle on `store`'s pool, as another process opens it (absent: openStore of its location, with
+   * its fleet host): a private store's other users reach it through the same agent.
+   */
+  another?(store: Store): Promise<Store>;
 }
 
 const HOUR = 3_600_000;
 const T0 = 1_800_000_000_000;
 let tokens = 0;
 
-function request(over: Partial<AllocationRequest> = {}): AllocationRequest {
+/** A request of the contract's: Alice's 1-GPU run at T0, a token of its own. */
+export function request(over: Partial<AllocationRequest> = {}): AllocationRequest {
   return {
     count: 1,
     user: 'alice',
@@ -378,6 +382,6 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
       (historyRetentionMs) => (title, fn) => test(title, () => withStore(factory, fn, { historyRetentionMs })),
     );
     choosingCases(it, request);
-    if (!factory.noQueue) queueContractCases(it);
+    queueContractCases(it, factory.another);
   });
 }

@@ -10,7 +10,8 @@ import { openStore } from './open.js';
 type It = (title: string, fn: (store: Store & ReadingStore) => Promise<void>) => void;
 
 const T0 = 1_800_000_000_000;
-const entry = (id: string, over: Partial<QueueEntry> = {}): QueueEntry => ({
+/** Alice's waiter for 2 GPUs for an hour, queued at T0. */
+export const entry = (id: string, over: Partial<QueueEntry> = {}): QueueEntry => ({
   id,
   user: 'alice',
   actualUser: 'alice',
@@ -42,7 +43,14 @@ const queueOf = (store: Store): QueueStore => {
   return store.queue;
 };
 
-export function queueContractCases(it: It): void {
+/** A second handle on the store's pool, as another process would open it. */
+function openAnother(store: Store): Promise<Store> {
+  // A fleet's host names its own pool.
+  const host = (store as { host?: string }).host;
+  return openStore(store.location, host === undefined ? {} : { host });
+}
+
+export function queueContractCases(it: It, another: (store: Store) => Promise<Store> = openAnother): void {
   it('queue: waiters come back in arrival order with every field; a heartbeat refreshes one; leaving removes it', async (store) => {
     const queue = queueOf(store);
     assert.deepEqual(await queue.waiters(), []);
@@ -105,9 +113,7 @@ export function queueContractCases(it: It): void {
   it('queue: a waiter hears of a release by another process within milliseconds, and of nothing else', async (store) => {
     await store.initialize(2, false, T0);
     await store.allocate(grant({ token: 'held', count: 2 }));
-    // Another process on the same pool (a fleet's host names its own).
-    const host = (store as { host?: string }).host;
-    const other = await openStore(store.location, host === undefined ? {} : { host });
+    const other = await another(store);
     try {
       const queue = queueOf(store);
       const quiet = Date.now();
@@ -128,6 +134,25 @@ export function queueContractCases(it: It): void {
       const at = await heard;
       assert.ok(at - released < 100, `heard ${at - released} ms after the release`);
       assert.ok(at - started < 1_000);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it("queue: a waiter hears of another process's waiter leaving within milliseconds", async (store) => {
+    await store.initialize(2, false, T0);
+    const other = await another(store);
+    try {
+      await other.queue!.enqueue(entry('ahead', { lastHeartbeat: Date.now() }));
+      await queueOf(store).changed(1); // a waiter has listened before (Redis subscribes on its first wait)
+      const heard = queueOf(store)
+        .changed(5_000)
+        .then(() => Date.now());
+      await new Promise((r) => setTimeout(r, 20));
+      const left = Date.now();
+      await other.queue!.leave(['ahead']);
+      const at = await heard;
+      assert.ok(at - left < 100, `heard ${at - left} ms after it left`);
     } finally {
       await other.close();
     }

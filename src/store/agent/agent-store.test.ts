@@ -18,53 +18,23 @@ import { agentSocketOf } from './socket-path.js';
 import { type Caller, StoreGate } from './store-gate.js';
 import { MAX_CONNECTIONS_PER_USER, serveStoreSocket } from './store-socket.js';
 import { eventually } from '../../../support/sandbox.js';
+import { AGENT_HOST, alice, bob, served as servedAt, trusted } from '../../../support/private-agent.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'canhazgpu-agent-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 const T0 = 1_800_000_000_000;
-const HOST = 'this-host';
-
-/** A private store served on its socket to callers `who` names; returns the store's path and a closer. */
-async function served(
+const HOST = AGENT_HOST;
+const served = (
   who: (n: number) => Caller,
   clockNow = () => T0,
-  processUid = (_pid: number) => 1000 as number | null,
+  processUid?: (pid: number) => number | null,
   historyRetentionMs?: number,
-) {
-  const path = join(dir, `private-${++n}.db`);
-  const store = SqliteStore.create(path, { private: true, historyRetentionMs });
-  const gate = new StoreGate({
-    store,
-    clock: { now: clockNow },
-    owners: { state: () => 'unknown' },
-    staleAfterMs: 300_000,
-    host: HOST,
-    processUid,
-  });
-  let connections = 0;
-  const socket = await serveStoreSocket({
-    path: agentSocketOf(path),
-    gate,
-    identify: async () => who(connections++),
-    log: () => {},
-  });
-  return {
-    path,
-    store,
-    close: async () => {
-      await socket.close();
-      await store.close();
-    },
-  };
-}
-
-const trusted: Caller = { uid: 0, user: 'root', trusted: true };
-const alice: Caller = { uid: 1000, user: 'alice', trusted: false };
-const bob: Caller = { uid: 1001, user: 'bob', trusted: false };
+) => servedAt(who, clockNow, processUid, historyRetentionMs);
 
 runStoreContract('sqlite private, through the agent', {
-  noQueue: true,
+  // Another user's command: a second connection to the same agent.
+  another: (store) => AgentStore.connect((store as AgentStore).storePath),
   open: async (options) => {
     const agent = await served(() => trusted, undefined, undefined, options?.historyRetentionMs);
     const client = await AgentStore.connect(agent.path);

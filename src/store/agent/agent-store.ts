@@ -8,11 +8,12 @@ import { StoreUnavailableError } from '../../domain/errors.js';
 import type { EndReason, HistoryRecord } from '../../domain/history.js';
 import type { Liveness } from '../../domain/liveness.js';
 import type { PoolOwner } from '../../domain/pool-owner.js';
-import type { ExtendedGpu, GpuReading, InitializeResult, ReadingStore, Store } from '../../domain/ports.js';
+import type { ExtendedGpu, GpuReading, InitializeResult, QueueStore, ReadingStore, Store } from '../../domain/ports.js';
 import type { AllocationPolicy, OwnerRef, PoolSnapshot } from '../../domain/reservation.js';
 import { type AgentAnswer, decodeLine, encodeLine, fromWire, LineSplitter, MAX_ANSWER_BYTES } from './protocol.js';
 import { journalOf } from '../sqlite/store-files.js';
 import { agentSocketOf } from './socket-path.js';
+import { AgentQueue } from './agent-queue.js';
 
 export interface AgentStoreOptions {
   /** Long-lived commands (run's heartbeat, serve) wait this long for an agent that restarts. */
@@ -27,6 +28,7 @@ export class AgentStore implements Store, ReadingStore {
   private socket: Socket | null = null;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
+  readonly queue: QueueStore = new AgentQueue((method, ...args) => this.call(method, ...args));
 
   private constructor(
     readonly storePath: string,

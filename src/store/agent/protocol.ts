@@ -6,6 +6,7 @@ import {
   NotEnoughGpusError,
   PoolAlreadyInitializedError,
   PoolNotInitializedError,
+  QueueChangedError,
   StoreUnavailableError,
   UsageError,
 } from '../../domain/errors.js';
@@ -61,11 +62,13 @@ export function toWire(err: unknown): WireError {
   }
   if (err instanceof GpusUnavailableError) return { name: err.name, message: err.message, reasons: [...err.reasons] };
   if (err instanceof CanhazError) return { name: err.name, message: err.message };
+  // Not a user's error but the store's answer to an allocation that judged an old queue: the caller looks again.
+  if (err instanceof QueueChangedError) return { name: 'QueueChangedError', message: 'the wait queue changed' };
   // Not a user's error: its text stays in the agent's log, the caller learns only that it failed.
   return { name: 'StoreUnavailableError', message: 'the canhazgpu agent failed to serve the request (see its log)' };
 }
 
-export function fromWire(wire: WireError): CanhazError {
+export function fromWire(wire: WireError): CanhazError | QueueChangedError {
   const f = wire.fields ?? {};
   switch (wire.name) {
     case 'NotEnoughGpusError':
@@ -76,6 +79,8 @@ export function fromWire(wire: WireError): CanhazError {
       return new PoolNotInitializedError();
     case 'UsageError':
       return new UsageError(wire.message);
+    case 'QueueChangedError':
+      return new QueueChangedError();
     case 'GpusUnavailableError':
       return new GpusUnavailableError((wire.reasons ?? [wire.message]).map(String));
     default:

@@ -11,13 +11,10 @@ import type { Clock, GpuReading, OwnerProcesses, ReadingStore, Store } from '../
 import { parseNote } from '../../domain/note.js';
 import { toUnreservedUse } from '../../domain/unreserved.js';
 import { isAllocationPolicy, type OwnerRef, type PoolSnapshot } from '../../domain/reservation.js';
+import { asSeenBy, asThemself, type Caller, ids, MAX_EXTEND_MS, storedToken, text, tokenPrefix } from './gate-rules.js';
+import { QueueGate } from './queue-gate.js';
 
-export interface Caller {
-  uid: number;
-  user: string;
-  /** Root, the agent's own user, or a user it trusts: its requests pass unchanged. */
-  trusted: boolean;
-}
+export type { Caller } from './gate-rules.js';
 
 export interface GateOptions {
   store: Store & ReadingStore;
@@ -30,20 +27,42 @@ export interface GateOptions {
   processUid(pid: number): number | null;
 }
 
-/** `reserve --extend` adds at most what a duration may be (ten years). */
-const MAX_EXTEND_MS = 10 * 365 * 86_400_000;
+/** What changes who holds a GPU or who waits: each wakes the callers waiting in the queue. */
+const CHANGES = new Set([
+  'initialize',
+  'allocate',
+  'releaseToken',
+  'releaseManual',
+  'extendManual',
+  'queue.enqueue',
+  'queue.leave',
+]);
 
-/** Each caller's tokens carry its uid, so no two users' tokens can ever be the same string. */
-const tokenPrefix = (caller: Caller) => `uid${caller.uid}:`;
+/**
+ * A waiter's look starts with the pool (then the queue): a change after it began, the waiter's next `changed`
+ * hears at once, even one made before it read the queue.
+ */
+const LOOKS = new Set(['snapshot']);
 
 export class StoreGate {
-  constructor(private readonly o: GateOptions) {}
+  private readonly queue: QueueGate;
+
+  constructor(private readonly o: GateOptions) {
+    this.queue = new QueueGate(o);
+  }
 
   /** Runs one call for `caller`; unknown methods and refused ones throw a one-line error. */
   async call(caller: Caller, method: string, args: unknown[]): Promise<unknown> {
-    const handler = this.handlers[method];
+    const handler = Object.hasOwn(this.handlers, method)
+      ? this.handlers[method]
+      : Object.hasOwn(this.queue.handlers, method)
+        ? this.queue.handlers[method]
+        : undefined;
     if (!handler) throw new UsageError(`the canhazgpu agent does not serve '${method.slice(0, 40)}'`);
-    return handler(caller, args);
+    if (LOOKS.has(method)) this.queue.looking(caller);
+    const result = await handler(caller, args);
+    if (CHANGES.has(method)) this.queue.feed.changed();
+    return result;
   }
 
   private readonly handlers: Record<string, (caller: Caller, args: unknown[]) => Promise<unknown>> = {
@@ -66,14 +85,16 @@ export class StoreGate {
       const req = raw as AllocationRequest;
       if (caller.trusted) return this.o.store.allocate(req);
       checkRequest(req);
-      this.asThemself(caller, req.user);
+      asThemself(caller, req.user);
       if (req.owner) this.theirProcess(caller, req.owner);
+      const queueSeen = await this.queue.seenAsStored(caller, req.queueSeen);
       const now = this.o.clock.now();
       const snapshot = await this.o.store.snapshot();
       const liveness = livenessOf(snapshot.slots, this.o.owners.state, this.o.staleAfterMs);
       // The pool's policy, not one the caller names.
       const policy = snapshot.policy ?? 'lru';
-      return this.o.store.allocate({ ...req, now, token: this.token(caller, req.token), liveness, policy });
+      const token = this.token(caller, req.token);
+      return this.o.store.allocate({ ...req, now, token, liveness, policy, queueSeen });
     },
     heartbeat: (caller, [token, now]) =>
       this.o.store.heartbeat(this.token(caller, token), caller.trusted ? (now as number) : this.o.clock.now()),
@@ -114,14 +135,14 @@ export class StoreGate {
       const chosen = only as number[] | null;
       if (caller.trusted)
         return this.o.store.releaseManual(text(user, 'user'), now as number, liveness as never, chosen);
-      this.asThemself(caller, user);
+      asThemself(caller, user);
       return this.o.store.releaseManual(caller.user, this.o.clock.now(), await this.judged(), chosen);
     },
     extendManual: async (caller, [user, now, liveness, byMs]) => {
       if (typeof byMs !== 'number' || !(byMs > 0 && byMs <= MAX_EXTEND_MS))
         throw new UsageError('the canhazgpu agent needs a time to add of up to ten years');
       if (caller.trusted) return this.o.store.extendManual(text(user, 'user'), now as number, liveness as never, byMs);
-      this.asThemself(caller, user);
+      asThemself(caller, user);
       return this.o.store.extendManual(caller.user, this.o.clock.now(), await this.judged(), byMs);
     },
     setPolicy: (caller, [policy]) => {
@@ -138,14 +159,6 @@ export class StoreGate {
 
   private trustedOnly(caller: Caller, what: string): void {
     if (!caller.trusted) throw new UsageError(`only root may ${what} in a store the canhazgpu agent keeps`);
-  }
-
-  private asThemself(caller: Caller, user: unknown): void {
-    if (user !== caller.user) {
-      throw new UsageError(
-        `the canhazgpu agent acts only for the user who asks (you are '${caller.user}', the request names '${String(user).slice(0, 64)}')`,
-      );
-    }
   }
 
   /**
@@ -166,17 +179,14 @@ export class StoreGate {
   }
 
   private token(caller: Caller, token: unknown): string {
-    const t = text(token, 'token');
-    return caller.trusted ? t : tokenPrefix(caller) + t;
+    return storedToken(caller, token);
   }
 
   /** The caller sees its own tokens as it sent them; others' keep their prefix, which it cannot send. */
   private ownTokens(caller: Caller, snapshot: PoolSnapshot): PoolSnapshot {
-    if (caller.trusted) return snapshot;
-    const prefix = tokenPrefix(caller);
     for (const slot of snapshot.slots) {
       const r = slot.reservation;
-      if (r?.token?.startsWith(prefix)) r.token = r.token.slice(prefix.length);
+      if (r?.token) r.token = asSeenBy(caller, r.token);
     }
     return snapshot;
   }
@@ -191,18 +201,6 @@ function endReason(caller: Caller, reason: unknown): EndReason {
   if (isEndReason(reason) && (caller.trusted || reason === 'released' || reason === 'timed_out')) return reason;
   throw new UsageError(`the canhazgpu agent refused the end reason '${String(reason).slice(0, 40)}'`);
 }
-
-function text(value: unknown, what: string): string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > 256) {
-    throw new UsageError(`the canhazgpu agent needs a ${what} of 1 to 256 characters`);
-  }
-  return value;
-}
-
-const ids = (value: unknown) =>
-  value === undefined ||
-  value === null ||
-  (Array.isArray(value) && value.length <= MAX_POOL_SIZE && value.every((id) => Number.isSafeInteger(id)));
 
 /** An untrusted caller's request holds what the CLI sends, nothing the store could choke on. */
 function checkRequest(req: AllocationRequest): void {

@@ -1,0 +1,53 @@
+// A private store served on the agent's socket inside the test process: callers are whoever the test says
+// (the kernel names them in production), the clock and the owners' processes are the test's.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after } from 'node:test';
+import { agentSocketOf } from '../src/store/agent/socket-path.js';
+import { type Caller, StoreGate } from '../src/store/agent/store-gate.js';
+import { serveStoreSocket } from '../src/store/agent/store-socket.js';
+import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
+
+export const AGENT_HOST = 'this-host';
+export const trusted: Caller = { uid: 0, user: 'root', trusted: true };
+export const alice: Caller = { uid: 1000, user: 'alice', trusted: false };
+export const bob: Caller = { uid: 1001, user: 'bob', trusted: false };
+
+const dir = mkdtempSync(join(tmpdir(), 'canhazgpu-agent-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+
+/** A private store served on its socket, the n-th connection to callers `who(n)` names; its path and a closer. */
+export async function served(
+  who: (n: number) => Caller,
+  clockNow: () => number,
+  processUid = (_pid: number) => 1000 as number | null,
+  historyRetentionMs?: number,
+) {
+  const path = join(dir, `private-${++n}.db`);
+  const store = SqliteStore.create(path, { private: true, historyRetentionMs });
+  const gate = new StoreGate({
+    store,
+    clock: { now: clockNow },
+    owners: { state: () => 'unknown' },
+    staleAfterMs: 300_000,
+    host: AGENT_HOST,
+    processUid,
+  });
+  let connections = 0;
+  const socket = await serveStoreSocket({
+    path: agentSocketOf(path),
+    gate,
+    identify: async () => who(connections++),
+    log: () => {},
+  });
+  return {
+    path,
+    store,
+    close: async () => {
+      await socket.close();
+      await store.close();
+    },
+  };
+}

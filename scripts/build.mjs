@@ -1,6 +1,7 @@
 // Builds dist/: the executable (cli.js, src/cli/launcher.cjs), the commands' core as one CommonJS bundle
-// with a V8 code cache (core.js, core.cache), the modules loaded on demand as ES modules (*.mjs, chunks
-// shared between them), the stand-in tools, and the SQL and Lua files the bundles read at run time.
+// with a V8 code cache (core.js, core.js.cache), the Redis store likewise (lazy-redis-store.js: an "island",
+// loaded on demand), the other modules loaded on demand as ES modules (*.mjs, chunks shared between them),
+// the stand-in tools, and the SQL and Lua files the bundles read at run time.
 import { build } from 'esbuild';
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -13,6 +14,12 @@ mkdirSync('dist');
 writeFileSync('dist/package.json', '{ "type": "commonjs" }\n');
 
 const MAIN = resolve('src/cli/main.ts');
+/**
+ * Modules loaded on demand that are built like the core (CommonJS, code cache) instead of as ES modules:
+ * each must share no module with the other lazy ones but the core's (checked below), or that module would
+ * exist twice. The Redis store is one: its client was most of a `status` on Redis.
+ */
+const ISLANDS = new Set([resolve('src/store/redis/redis-store.ts')]);
 const REGISTRY = "globalThis[Symbol.for('canhazgpu.core')]";
 const common = {
   bundle: true,
@@ -53,6 +60,36 @@ function rewriteImports(text, prefix, call) {
   return rewritten;
 }
 
+/** Where a CommonJS bundle's sources find their data files with new URL('./x', import.meta.url): beside it. */
+const FILE_URL = "var __canhazgpuFileUrl = require('node:url').pathToFileURL(__filename).href;";
+
+/** The core's modules, imported by a module loaded on demand, read from the registry: one instance of each. */
+const fromCore = new Set();
+function coreModulesFromRegistry() {
+  return {
+    name: 'core-modules-from-registry',
+    setup(b) {
+      b.onResolve({ filter: /.*/ }, async (args) => {
+        if (args.pluginData === skip || args.kind === 'entry-point') return undefined;
+        const r = await resolved(b, args);
+        if (ISLANDS.has(r.path)) throw new Error(`${args.importer} imports ${r.path}, built apart (ISLANDS)`);
+        if (!core.has(r.path) || r.path.includes('/node_modules/')) return undefined;
+        const key = relative('.', r.path);
+        fromCore.add(key);
+        // import() of a core module: the registry's namespace itself (withCoreImports), not a default export
+        if (args.kind === 'dynamic-import') return { path: `canhazgpu-core:${key}`, external: true };
+        return { path: key, namespace: 'core' };
+      });
+      b.onLoad({ filter: /.*/, namespace: 'core' }, ({ path }) => ({
+        contents: `module.exports = ${REGISTRY}[${JSON.stringify(path)}];`,
+        loader: 'js',
+      }));
+    },
+  };
+}
+const withCoreImports = (text) =>
+  rewriteImports(text, 'canhazgpu-core:', (key) => `Promise.resolve(${REGISTRY}[${JSON.stringify(key)}])`);
+
 // 1. The core: what main.ts reaches by static imports. Its import() targets are the lazy modules.
 const lazy = new Map(); // absolute path → output name
 const probe = await build({
@@ -89,54 +126,64 @@ for (const path of lazy.keys()) {
   lazy.set(path, name);
 }
 
-// 2. The lazy modules, as ES modules: an import of a core module reads the core's instance from the registry.
-const fromCore = new Set();
-const lazyBuild = await build({
-  ...common,
-  write: false,
-  entryPoints: Object.fromEntries([...lazy].map(([path, name]) => [name, path])),
-  format: 'esm',
-  splitting: true,
-  outdir: 'dist',
-  chunkNames: 'chunk-[name]-[hash]',
-  outExtension: { '.js': '.mjs' },
-  // Bundled CommonJS dependencies call require(); an ES module has none of its own.
-  banner: {
-    js: "import { createRequire as __canhazgpuCreateRequire } from 'node:module';\nconst require = __canhazgpuCreateRequire(import.meta.url);",
-  },
-  plugins: [
-    {
-      name: 'core-modules-from-registry',
-      setup(b) {
-        b.onResolve({ filter: /.*/ }, async (args) => {
-          if (args.pluginData === skip || args.kind === 'entry-point') return undefined;
-          const r = await resolved(b, args);
-          if (!core.has(r.path) || r.path.includes('/node_modules/')) return undefined;
-          const key = relative('.', r.path);
-          fromCore.add(key);
-          // import() of a core module: the registry's namespace itself (rewritten below), not a default export
-          if (args.kind === 'dynamic-import') return { path: `canhazgpu-core:${key}`, external: true };
-          return { path: key, namespace: 'core' };
-        });
-        b.onLoad({ filter: /.*/, namespace: 'core' }, ({ path }) => ({
-          contents: `module.exports = ${REGISTRY}[${JSON.stringify(path)}];`,
-          loader: 'js',
-        }));
-      },
+// 2. The lazy modules, as ES modules, and 3. the islands, as CommonJS bundles like the core. An import of
+// a core module reads the core's instance from the registry. A module of ours that an island shares with
+// an ES module joins the core (its one instance), and both are built again.
+async function buildLazyModules() {
+  const esm = await build({
+    ...common,
+    write: false,
+    entryPoints: Object.fromEntries(
+      [...lazy].filter(([path]) => !ISLANDS.has(path)).map(([path, name]) => [name, path]),
+    ),
+    format: 'esm',
+    metafile: true,
+    splitting: true,
+    outdir: 'dist',
+    chunkNames: 'chunk-[name]-[hash]',
+    outExtension: { '.js': '.mjs' },
+    // Bundled CommonJS dependencies call require(); an ES module has none of its own.
+    banner: {
+      js: "import { createRequire as __canhazgpuCreateRequire } from 'node:module';\nconst require = __canhazgpuCreateRequire(import.meta.url);",
     },
-  ],
-});
-
-for (const file of lazyBuild.outputFiles) {
-  const text = rewriteImports(
-    file.text,
-    'canhazgpu-core:',
-    (key) => `Promise.resolve(${REGISTRY}[${JSON.stringify(key)}])`,
-  );
-  writeFileSync(file.path, text);
+    plugins: [coreModulesFromRegistry()],
+  });
+  const esmInputs = new Set(Object.keys(esm.metafile.inputs).map((input) => resolve(input)));
+  const islands = [];
+  const shared = [];
+  for (const path of ISLANDS) {
+    const name = lazy.get(path);
+    if (!name) throw new Error(`${relative('.', path)} is no module loaded on demand`);
+    const island = await build({
+      ...common,
+      entryPoints: [path],
+      format: 'cjs',
+      outfile: `dist/${name}.js`,
+      write: false,
+      metafile: true,
+      define: { 'import.meta.url': '__canhazgpuFileUrl' },
+      banner: { js: FILE_URL },
+      plugins: [coreModulesFromRegistry()],
+    });
+    islands.push(island.outputFiles[0]);
+    shared.push(
+      ...Object.keys(island.metafile.inputs).filter(
+        (input) => esmInputs.has(resolve(input)) && !input.startsWith('core:') && !input.includes('node_modules/'),
+      ),
+    );
+  }
+  return { files: [...esm.outputFiles, ...islands], shared };
 }
+let lazyBuild = await buildLazyModules();
+for (let round = 0; lazyBuild.shared.length > 0; round++) {
+  if (round === 3) throw new Error(`still shared with the islands: ${lazyBuild.shared.join(', ')}`);
+  for (const input of lazyBuild.shared) core.add(resolve(input));
+  fromCore.clear();
+  lazyBuild = await buildLazyModules();
+}
+for (const file of lazyBuild.files) writeFileSync(file.path, withCoreImports(file.text));
 
-// 3. The core as one CommonJS bundle, with the registry of its modules that the lazy ones import.
+// 4. The core as one CommonJS bundle, with the registry of its modules that the lazy ones import.
 const registry = [...fromCore].sort();
 const coreEntry = [
   `export { runCli } from ${JSON.stringify(MAIN)};`,
@@ -150,9 +197,8 @@ const coreBuild = await build({
   format: 'cjs',
   outfile: 'dist/core.js',
   write: false,
-  // import.meta.url of the sources (their data files beside the bundle) is the core's own file.
-  define: { 'import.meta.url': '__canhazgpuCoreUrl' },
-  banner: { js: "var __canhazgpuCoreUrl = require('node:url').pathToFileURL(__filename).href;" },
+  define: { 'import.meta.url': '__canhazgpuFileUrl' },
+  banner: { js: FILE_URL },
   plugins: [
     lazyChildProcessForCommander,
     {
@@ -160,8 +206,10 @@ const coreBuild = await build({
       setup(b) {
         b.onResolve({ filter: /.*/ }, async (args) => {
           if (args.kind !== 'dynamic-import' || args.pluginData === skip) return undefined;
-          const name = lazy.get((await resolved(b, args)).path);
-          return name ? { path: `canhazgpu-lazy:./${name}.mjs`, external: true } : undefined;
+          const path = (await resolved(b, args)).path;
+          const name = lazy.get(path);
+          if (!name) return undefined;
+          return { path: `canhazgpu-lazy:./${name}${ISLANDS.has(path) ? '.js' : '.mjs'}`, external: true };
         });
       },
     },
@@ -176,7 +224,7 @@ const coreSource = rewriteImports(
 writeFileSync('dist/core.js', coreSource);
 cpSync('src/cli/launcher.cjs', 'dist/cli.js');
 
-// 4. The stand-in tools: programs of their own.
+// 5. The stand-in tools: programs of their own.
 await build({
   ...common,
   entryPoints: {
@@ -194,10 +242,10 @@ cpSync('src/store/sqlite/schema.sql', 'dist/schema.sql');
 cpSync('src/store/redis/lua', 'dist/lua', { recursive: true });
 cpSync('src/server/records/sqlite/accounts.sql', 'dist/accounts.sql');
 
-// 5. The code cache, made once `admin`, `reserve` and `status` ran on the fake provider's 8 GPUs: it then holds the functions
+// 6. The code caches. The core's is made once `admin`, `reserve` and `status` ran on the fake provider's 8 GPUs: it then holds the functions
 // that commands run besides the core's top level (a `status` costs 4% less of `node -e 0` than without).
-const { loadCore } = createRequire(import.meta.url)('../dist/cli.js');
-const { script, core: loaded } = loadCore();
+const { loadCore, loadedOnce } = createRequire(import.meta.url)('../dist/cli.js');
+const { script, exports: loaded } = loadCore();
 const scratch = mkdtempSync(join(tmpdir(), 'canhazgpu-build-'));
 try {
   const io = {
@@ -212,4 +260,9 @@ try {
 } finally {
   rmSync(scratch, { recursive: true, force: true });
 }
-writeFileSync('dist/core.cache', script.createCachedData());
+writeFileSync('dist/core.js.cache', script.createCachedData());
+// An island's, once evaluated (there is no Redis here to run commands against).
+for (const path of ISLANDS) {
+  const file = `${lazy.get(path)}.js`;
+  writeFileSync(`dist/${file}.cache`, (await loadedOnce(file)).script.createCachedData());
+}

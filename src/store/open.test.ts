@@ -35,3 +35,18 @@ test("store URLs: SQLite paths and URLs, Redis URLs, and `redis` alone for the o
     assert.throws(() => parseStoreUrl(bad), UsageError, bad);
   }
 });
+
+test('a store URL that cannot be used is named without its password', () => {
+  for (const bad of [
+    'redis+cluster://u:s3cret@h:1/5',
+    'redis+sentinel://:s3cret@h:26379',
+    'postgres://u:s3cret@db/x',
+    'redis://u:s3cret@h:6379/x',
+  ]) {
+    assert.throws(
+      () => parseStoreUrl(bad),
+      (err: Error) => err instanceof UsageError && !err.message.includes('s3cret') && err.message.includes('***'),
+      bad,
+    );
+  }
+});

@@ -3,6 +3,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { UsageError } from '../domain/errors.js';
 import type { Store } from '../domain/ports.js';
 import { agentSocketOf } from './agent/socket-path.js';
+import { redactUrl } from './redact-url.js';
 import { parseClusterUrl } from './redis/cluster-url.js';
 import { parseSentinelUrl } from './redis/sentinel-url.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
@@ -20,20 +21,20 @@ export function parseStoreUrl(url: string): StoreSpec {
   if (text === '') throw new UsageError('--store must not be empty');
   if (/^sqlite:/i.test(text)) {
     const path = text.replace(/^sqlite:(\/\/(?=\/))?/i, '');
-    if (path === '') throw new UsageError(`invalid store URL '${url}': expected sqlite:/absolute/path.db`);
+    if (path === '') throw new UsageError(`invalid store URL '${redactUrl(url)}': expected sqlite:/absolute/path.db`);
     return { kind: 'sqlite', path: path === ':memory:' ? path : resolve(path) };
   }
   if (text.toLowerCase() === 'redis') return { kind: 'redis', url: DEFAULT_REDIS_URL };
   if (/^rediss?:\/\//i.test(text)) return { kind: 'redis', url: checkRedisUrl(text, url) };
   const sentinel = parseSentinelUrl(text);
-  if (typeof sentinel === 'string') throw new UsageError(`invalid store URL '${url}': ${sentinel}`);
+  if (typeof sentinel === 'string') throw new UsageError(`invalid store URL '${redactUrl(url)}': ${sentinel}`);
   if (sentinel) return { kind: 'redis', url: text };
   const cluster = parseClusterUrl(text);
-  if (typeof cluster === 'string') throw new UsageError(`invalid store URL '${url}': ${cluster}`);
+  if (typeof cluster === 'string') throw new UsageError(`invalid store URL '${redactUrl(url)}': ${cluster}`);
   if (cluster) return { kind: 'redis', url: text };
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) {
     throw new UsageError(
-      `unsupported store '${url}': use sqlite:/path/to/state.db, a file path, or redis://host:port/db`,
+      `unsupported store '${redactUrl(url)}': use sqlite:/path/to/state.db, a file path, or redis://host:port/db`,
     );
   }
   return { kind: 'sqlite', path: isAbsolute(text) ? text : resolve(text) };
@@ -44,11 +45,11 @@ function checkRedisUrl(text: string, original: string): string {
   try {
     parsed = new URL(text);
   } catch {
-    throw new UsageError(`invalid store URL '${original}': expected redis://[user:password@]host:port[/db]`);
+    throw new UsageError(`invalid store URL '${redactUrl(original)}': expected redis://[user:password@]host:port[/db]`);
   }
   const db = parsed.pathname.replace(/^\//, '');
   if (!parsed.hostname || (db !== '' && !/^\d{1,5}$/.test(db))) {
-    throw new UsageError(`invalid store URL '${original}': expected redis://[user:password@]host:port[/db]`);
+    throw new UsageError(`invalid store URL '${redactUrl(original)}': expected redis://[user:password@]host:port[/db]`);
   }
   return text;
 }

@@ -31,6 +31,7 @@ import {
   type OwnerRef,
   type PoolSnapshot,
 } from '../../domain/reservation.js';
+import { redactUrl } from '../redact-url.js';
 import { decodeReading, encodeUsage } from '../reading-codec.js';
 import { clusterClient, isCluster, type RedisClient, scanKeys } from './client.js';
 import { parseClusterUrl } from './cluster-url.js';
@@ -84,10 +85,6 @@ export interface RedisStoreOptions {
 }
 
 /** The URL with its password hidden, for messages. */
-export function redactUrl(url: string): string {
-  return url.replace(/^(redis(?:s|\+sentinel|\+cluster)?:\/\/[^:@/]*:)[^@/]*@/i, '$1***@');
-}
-
 /** The arguments the scripts over one user's reservations start with: who, when, and which owners live. */
 function userScope(user: string, now: number, liveness: Liveness): Array<string | number> {
   return [

@@ -1,0 +1,13 @@
+// A store URL fit for a message or a log: its password replaced by ***. Every message naming a store URL
+// goes through here (the agent's and serve's lines reach the system journal).
+
+/** `scheme://user:password@host...` → `scheme://user:***@host...`; the password may hold '/', ':' or '@'. */
+export function redactUrl(url: string): string {
+  // Greedy: the user information runs to the last '@' (hosts and database numbers hold none).
+  const match = /^([a-z][a-z0-9+.-]*:\/\/)(.*)@/is.exec(url);
+  if (!match) return url;
+  const userinfo = match[2]!;
+  const colon = userinfo.indexOf(':');
+  if (colon < 0) return url;
+  return `${match[1]}${userinfo.slice(0, colon)}:***@${url.slice(match[0].length)}`;
+}

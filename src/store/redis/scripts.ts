@@ -11,8 +11,13 @@ function expand(name: string, seen: Set<string>): string {
   return source.replace(/^--- @include "([^"]+)"$/gm, (_, include: string) => expand(include, seen));
 }
 
+/** Each script's text, read once a process: a long-lived one keeps the scripts it started with. */
+const texts = new Map<string, string>();
+
 export function loadScript(name: string): string {
-  return expand(name, new Set());
+  const text = texts.get(name) ?? expand(name, new Set());
+  texts.set(name, text);
+  return text;
 }
 
 export const SCRIPT_NAMES = [

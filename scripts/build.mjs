@@ -3,10 +3,10 @@
 // loaded on demand), the other modules loaded on demand as ES modules (*.mjs, chunks shared between them),
 // the stand-in tools, and the SQL and Lua files the bundles read at run time.
 import { build } from 'esbuild';
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { basename, join, relative, resolve } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { chmodSync, cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, relative, resolve } from 'node:path';
 
 rmSync('dist', { recursive: true, force: true });
 mkdirSync('dist');
@@ -14,6 +14,9 @@ mkdirSync('dist');
 writeFileSync('dist/package.json', '{ "type": "commonjs" }\n');
 
 const MAIN = resolve('src/cli/main.ts');
+/** The first line of core.js and of each island, and of their caches: the launcher takes only a cache of its build. */
+const BUILD_ID = randomUUID();
+const STAMP = `// canhazgpu build ${BUILD_ID}\n`;
 /**
  * Modules loaded on demand that are built like the core (CommonJS, code cache) instead of as ES modules:
  * each must share no module with the other lazy ones but the core's (checked below), or that module would
@@ -90,6 +93,12 @@ function coreModulesFromRegistry() {
 const withCoreImports = (text) =>
   rewriteImports(text, 'canhazgpu-core:', (key) => `Promise.resolve(${REGISTRY}[${JSON.stringify(key)}])`);
 
+/** A bundle the launcher compiles with vm: it may not call import() (vm gives scripts no loader for it). */
+function compiledByVm(file, text) {
+  if (/\bimport\(/.test(text)) throw new Error(`${file}: an import() call is left, which a vm script cannot make`);
+  return text;
+}
+
 // 1. The core: what main.ts reaches by static imports. Its import() targets are the lazy modules.
 const lazy = new Map(); // absolute path → output name
 const probe = await build({
@@ -151,6 +160,7 @@ async function buildLazyModules() {
   const esmInputs = new Set(Object.keys(esm.metafile.inputs).map((input) => resolve(input)));
   const islands = [];
   const shared = [];
+  const inputs = [...esmInputs];
   for (const path of ISLANDS) {
     const name = lazy.get(path);
     if (!name) throw new Error(`${relative('.', path)} is no module loaded on demand`);
@@ -166,13 +176,14 @@ async function buildLazyModules() {
       plugins: [coreModulesFromRegistry()],
     });
     islands.push(island.outputFiles[0]);
+    inputs.push(...Object.keys(island.metafile.inputs).map((input) => resolve(input)));
     shared.push(
       ...Object.keys(island.metafile.inputs).filter(
         (input) => esmInputs.has(resolve(input)) && !input.startsWith('core:') && !input.includes('node_modules/'),
       ),
     );
   }
-  return { files: [...esm.outputFiles, ...islands], shared };
+  return { files: [...esm.outputFiles, ...islands], shared, inputs };
 }
 let lazyBuild = await buildLazyModules();
 for (let round = 0; lazyBuild.shared.length > 0; round++) {
@@ -181,7 +192,22 @@ for (let round = 0; lazyBuild.shared.length > 0; round++) {
   fromCore.clear();
   lazyBuild = await buildLazyModules();
 }
-for (const file of lazyBuild.files) writeFileSync(file.path, withCoreImports(file.text));
+// A package the core bundles and a lazy module bundles again would exist twice (two classes for instanceof).
+const packagesTwice = new Set(
+  lazyBuild.inputs
+    .filter((path) => path.includes('/node_modules/') && core.has(path))
+    .map((path) => relative('.', path)),
+);
+if (packagesTwice.size > 0)
+  throw new Error(`bundled in the core and again on demand: ${[...packagesTwice].join(', ')}`);
+for (const file of lazyBuild.files) {
+  // The islands (.js) are CommonJS run by vm, as the core is; the ES modules are .mjs.
+  const island = file.path.endsWith('.js');
+  writeFileSync(
+    file.path,
+    island ? compiledByVm(file.path, STAMP + withCoreImports(file.text)) : withCoreImports(file.text),
+  );
+}
 
 // 4. The core as one CommonJS bundle, with the registry of its modules that the lazy ones import.
 const registry = [...fromCore].sort();
@@ -221,7 +247,7 @@ const coreSource = rewriteImports(
   'canhazgpu-lazy:',
   (file) => `importLazy(${JSON.stringify(file)})`,
 );
-writeFileSync('dist/core.js', coreSource);
+writeFileSync('dist/core.js', compiledByVm('dist/core.js', STAMP + coreSource));
 cpSync('src/cli/launcher.cjs', 'dist/cli.js');
 
 // 5. The stand-in tools: programs of their own.
@@ -242,27 +268,12 @@ cpSync('src/store/sqlite/schema.sql', 'dist/schema.sql');
 cpSync('src/store/redis/lua', 'dist/lua', { recursive: true });
 cpSync('src/server/records/sqlite/accounts.sql', 'dist/accounts.sql');
 
-// 6. The code caches. The core's is made once `admin`, `reserve` and `status` ran on the fake provider's 8 GPUs: it then holds the functions
-// that commands run besides the core's top level (a `status` costs 4% less of `node -e 0` than without).
-const { loadCore, loadedOnce } = createRequire(import.meta.url)('../dist/cli.js');
-const { script, exports: loaded } = loadCore();
-const scratch = mkdtempSync(join(tmpdir(), 'canhazgpu-build-'));
-try {
-  const io = {
-    stdout: { write: () => true },
-    stderr: { write: (text) => process.stderr.write(text) },
-    env: { HOME: scratch, CANHAZGPU_STORE: join(scratch, 'state.db'), CANHAZGPU_PROVIDER: 'fake' },
-    readStdin: async () => '',
-  };
-  for (const argv of [['admin', '--gpus', '8'], ['reserve', '--duration', '1m'], ['status'], ['release']]) {
-    if ((await loaded.main(argv, io)) !== 0) throw new Error(`warming the code cache: ${argv.join(' ')} failed`);
-  }
-} finally {
-  rmSync(scratch, { recursive: true, force: true });
-}
-writeFileSync('dist/core.js.cache', script.createCachedData());
-// An island's, once evaluated (there is no Redis here to run commands against).
-for (const path of ISLANDS) {
-  const file = `${lazy.get(path)}.js`;
-  writeFileSync(`dist/${file}.cache`, (await loadedOnce(file)).script.createCachedData());
-}
+// 6. The code caches, made by a process of their own (scripts/code-cache.mjs).
+const env = { ...process.env };
+delete env.NODE_OPTIONS;
+const islandFiles = [...ISLANDS].map((path) => `${lazy.get(path)}.js`);
+const made = spawnSync(process.execPath, ['scripts/code-cache.mjs', BUILD_ID, ...islandFiles], {
+  env,
+  stdio: 'inherit',
+});
+if (made.status !== 0) throw new Error('making the code caches failed');

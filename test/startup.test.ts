@@ -3,7 +3,7 @@
 // cost every command its start-up time).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { RedisServer, redisServerAvailable } from '../support/redis-server.js';
@@ -56,6 +56,20 @@ describe('start-up: what status loads', () => {
       loadedOnce('lazy-redis-store.js').then(({ script }) => console.log(core, script.cachedDataRejected));`;
     const r = spawnSync(process.execPath, ['-e', program], { encoding: 'utf8' });
     assert.equal(r.stdout, 'false false\n', r.stderr);
+  });
+
+  test('a cache of another build is not given to V8: the bundle is compiled from source, and says so when asked', () => {
+    const copy = join(box.dir, 'dist-copy');
+    cpSync(join(ROOT, 'dist'), copy, { recursive: true });
+    const core = join(copy, 'core.js');
+    // Another build of the same length: V8's own check (the length) would take the cache and run stale code.
+    writeFileSync(core, readFileSync(core, 'utf8').replace(/^\/\/ canhazgpu build [0-9a-f]/, '// canhazgpu build x'));
+    const env = { ...process.env, CANHAZGPU_DEBUG: '1', CANHAZGPU_STORE: box.storePath };
+    const r = spawnSync(process.execPath, [join(copy, 'cli.js')], { encoding: 'utf8', env });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /core\.js\.cache belongs to another build: ignored/);
+    const mine = spawnSync(process.execPath, [CLI], { encoding: 'utf8', env });
+    assert.equal(mine.stderr, '');
   });
 
   test('on SQLite: the launcher alone of dist (the core is read, not imported), the SQLite addon', async () => {

@@ -14,20 +14,41 @@ const { Script } = require('node:vm');
 const REGISTRY = Symbol.for('canhazgpu.core');
 const loaded = new Map();
 
-/** Compiles and evaluates a CommonJS bundle of dist/, from its code cache (FILE.cache) when V8 takes it. */
+/**
+ * The V8 data of `path`'s cache when it was made for this very build (its first line names the build, as the
+ * bundle's does): a cache of another build, or none, leaves V8 to compile from source.
+ */
+function cacheOf(path, source) {
+  let file;
+  try {
+    file = readFileSync(`${path}.cache`);
+  } catch {
+    return undefined;
+  }
+  const newline = file.indexOf(10);
+  const build = newline > 0 ? file.subarray(0, newline).toString('latin1') : '';
+  if (build !== '' && source.startsWith(`// canhazgpu build ${build}\n`)) return file.subarray(newline + 1);
+  debug(`${path}.cache belongs to another build: ignored`);
+  return undefined;
+}
+
+/** Compiles and evaluates a CommonJS bundle of dist/, from its code cache when V8 takes it. */
 function loadCached(file) {
   const path = join(__dirname, file);
-  let cachedData;
-  try {
-    cachedData = readFileSync(`${path}.cache`);
-  } catch {
-    // built without one: V8 compiles from source, as it does when the cache is another Node's
-  }
-  const wrapped = `(function (exports, require, module, __filename, __dirname, importLazy) {${readFileSync(path, 'utf8')}\n})`;
+  const source = readFileSync(path, 'utf8');
+  const cachedData = cacheOf(path, source);
+  const wrapped = `(function (exports, require, module, __filename, __dirname, importLazy) {${source}\n})`;
   const script = new Script(wrapped, { filename: path, cachedData });
+  // V8 takes a cache only from the same Node under the same V8 flags (NODE_OPTIONS may add some).
+  if (script.cachedDataRejected)
+    debug(`${path}.cache was made by another Node or under other V8 flags: compiled from source`);
   const module = { exports: {} };
   script.runInThisContext()(module.exports, createRequire(path), module, path, __dirname, importLazy);
   return { script, exports: module.exports };
+}
+
+function debug(line) {
+  if (process.env.CANHAZGPU_DEBUG) process.stderr.write(`canhazgpu: ${line}\n`);
 }
 
 /**

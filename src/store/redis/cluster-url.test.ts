@@ -25,6 +25,8 @@ test('other URLs are not cluster URLs; malformed ones say what is wrong', () => 
   assert.equal(parseClusterUrl('redis+sentinel://s1/m'), null);
   assert.equal(parseClusterUrl('redis+cluster://n1:7000/1'), 'a Redis Cluster has database 0 only');
   assert.equal(parseClusterUrl('redis+cluster://n1:x'), "'n1:x' is not host:port");
+  assert.equal(parseClusterUrl('redis+cluster://n1:99999'), "'n1:99999': a port is a number from 1 to 65535");
+  assert.equal(parseClusterUrl('redis+cluster://n1:7000,n2:0'), "'n2:0': a port is a number from 1 to 65535");
   assert.equal(parseClusterUrl('redis+cluster://:%zz@n1'), 'the user or password is not valid percent-encoding');
   for (const bad of ['redis+cluster://', 'redis+cluster:n1', 'redis+cluster://n1/0/x', 'redis+cluster://a@b@n1']) {
     assert.equal(typeof parseClusterUrl(bad), 'string', bad);

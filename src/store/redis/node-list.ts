@@ -12,7 +12,9 @@ export function parseNodeList(list: string, defaultPort: number): NodeAddress[] 
   for (const part of list.split(',')) {
     const hp = /^(\[[0-9a-f:.]+\]|[A-Za-z0-9.-]+)(?::(\d{1,5}))?$/i.exec(part);
     if (!hp) return `'${part}' is not host:port`;
-    nodes.push({ host: hp[1]!.replace(/^\[|\]$/g, ''), port: Number(hp[2] ?? defaultPort) });
+    const port = Number(hp[2] ?? defaultPort);
+    if (port < 1 || port > 65535) return `'${part}': a port is a number from 1 to 65535`;
+    nodes.push({ host: hp[1]!.replace(/^\[|\]$/g, ''), port });
   }
   return nodes;
 }

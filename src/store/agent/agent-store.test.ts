@@ -18,7 +18,7 @@ import { agentSocketOf } from './socket-path.js';
 import { type Caller, StoreGate } from './store-gate.js';
 import { MAX_CONNECTIONS_PER_USER, serveStoreSocket } from './store-socket.js';
 import { eventually } from '../../../support/sandbox.js';
-import { AGENT_HOST, alice, bob, served as servedAt, trusted } from '../../../support/private-agent.js';
+import { AGENT_HOST, alice, bob, judgeOn, served as servedAt, trusted } from '../../../support/private-agent.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'canhazgpu-agent-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -276,6 +276,7 @@ async function counted(who: () => Caller) {
     staleAfterMs: 300_000,
     host: HOST,
     processUid: () => 1000,
+    judge: judgeOn(store, () => T0),
   });
   const calls = { n: 0 };
   const call = gate.call.bind(gate);

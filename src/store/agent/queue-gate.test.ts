@@ -3,14 +3,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { AllocationRequest } from '../../domain/allocation.js';
-import { HeldForQueueError, QueueChangedError, UsageError } from '../../domain/errors.js';
+import { HeldForQueueError, UsageError } from '../../domain/errors.js';
 import { systemClock } from '../../domain/ports.js';
 import { OUR_GHOST_AFTER_MS, type QueueEntry } from '../../domain/queue.js';
 import { allocateWaiting } from '../../pool/queue-waiter.js';
 import { idlePool } from '../../../support/idle-pool.js';
 import { alice, bob, served, trusted } from '../../../support/private-agent.js';
 import { AgentStore } from './agent-store.js';
-import { MAX_WAITERS_PER_USER } from './queue-gate.js';
+import { ADMITTED_GRACE_MS, MAX_WAITERS_PER_USER } from './queue-gate.js';
 import { request as contractRequest } from '../contract.case.test.js';
 import { entry } from '../queue-contract.case.test.js';
 
@@ -135,6 +135,57 @@ test('the agent judges the order itself: a request with or without what its call
     const hers = await p.asAlice.allocate(request({ user: 'alice', token: 'w1', count: 3, queueSeen: ['nonsense'] }));
     assert.deepEqual(hers.sort(), [0, 1, 3]);
     assert.deepEqual(await p.asRoot.queue.waiters(), []);
+  } finally {
+    await p.close();
+  }
+});
+
+test('a waiter the queue grants but whose caller never takes the GPUs is gone after the grace, and gets none again', async () => {
+  let now = T0;
+  const p = await pool(() => now);
+  try {
+    await p.asAlice.queue.enqueue(entry('squat', { count: 4 }));
+    const held = (e: unknown) => e instanceof HeldForQueueError && /4 free GPUs kept for 1 earlier/.test(e.message);
+    for (; now < T0 + ADMITTED_GRACE_MS; now += 2_000) {
+      assert.equal(await p.asAlice.queue.beat('squat', now), true, `still in its grace at ${now - T0} ms`);
+      await assert.rejects(p.asBob.allocate(request()), held);
+    }
+    now = T0 + ADMITTED_GRACE_MS;
+    assert.deepEqual(await p.ids(p.asBob), [], "anyone's look removes it");
+    assert.equal(await p.asAlice.queue.beat('squat', now), false, 'and its waiter hears so');
+    assert.deepEqual(await p.asBob.allocate(request()), [0]);
+    // At the head again at once (no one else waits), with no fresh grace: gone as it comes.
+    await assert.rejects(p.asAlice.queue.enqueue(entry('again', { count: 3 })), /let a grant lapse lately/);
+    assert.deepEqual(await p.ids(p.asRoot), []);
+    // Behind others it waits like anyone (nobody waits for what it cannot have yet).
+    await p.asAlice.queue.enqueue(entry('later', { count: 4 }));
+    assert.deepEqual(await p.ids(p.asRoot), ['uid1000:later']);
+  } finally {
+    await p.close();
+  }
+});
+
+test('an honest waiter that takes its turn within the grace keeps its place, its grace counted from its grant', async () => {
+  let now = T0;
+  const p = await pool(() => now);
+  try {
+    assert.deepEqual(await p.asRoot.allocate(request({ user: 'root', token: 'held', count: 4 })), [0, 1, 2, 3]);
+    await p.asBob.queue.enqueue(entry('b', { user: 'bob', actualUser: 'bob', count: 2 }));
+    now += 60_000; // waiting a minute costs no grace: the queue granted nothing yet
+    assert.equal(await p.asBob.queue.beat('b', now), true);
+    await p.asRoot.releaseToken('held', now);
+    assert.equal(await p.asBob.queue.beat('b', now), true);
+    now += ADMITTED_GRACE_MS - 1;
+    assert.equal(await p.asBob.queue.beat('b', now), true);
+    assert.deepEqual((await p.asBob.allocate(request({ token: 'b', count: 2 }))).length, 2);
+    assert.deepEqual(await p.ids(p.asRoot), []);
+    // Granted nothing for long, then granted again: a fresh grace.
+    await p.asBob.queue.enqueue(entry('b2', { user: 'bob', actualUser: 'bob', count: 4 }));
+    now += 60_000;
+    await p.asBob.releaseToken('b', now);
+    assert.equal(await p.asBob.queue.beat('b2', now), true);
+    now += ADMITTED_GRACE_MS - 1;
+    assert.equal(await p.asBob.queue.beat('b2', now), true);
   } finally {
     await p.close();
   }

@@ -29,11 +29,12 @@ export async function agentCommand(opts: AgentOptions, ctx: Context): Promise<nu
   try {
     const probe = sharedProbe(ctx, store, 'agent');
     if (!probe) throw new UsageError(`the store at ${store.location} cannot keep GPU readings`);
-    const pool = poolOn(ctx, store, probe, false);
-    socket = await servePrivateStore(store, trusted, ctx, new QueueJudge(pool));
+    // Judged on the reading as the users' commands take it (as fresh as an allocation wants, not probed anew).
+    const judge = new QueueJudge(poolOn(ctx, store, sharedProbe(ctx, store, 'allocate') ?? probe, false));
+    socket = await servePrivateStore(store, trusted, ctx, judge);
     const stop = ctx.shutdownSignal();
     let failing = false;
-    const tally = new UnreservedTally(pool, probe.readings, ctx.config.host);
+    const tally = new UnreservedTally(poolOn(ctx, store, probe, false), probe.readings, ctx.config.host);
     const keeper = new ReadingKeeper(
       probe,
       seconds * 1000,

@@ -34,6 +34,23 @@ export function judgeOn(store: Store, clockNow: () => number): QueueJudge {
   );
 }
 
+/** The agent's gate over `store` at the test's clock, owners unknown, this host AGENT_HOST. */
+export function gateOn(
+  store: SqliteStore,
+  clockNow: () => number,
+  processUid = (_pid: number) => 1000 as number | null,
+): StoreGate {
+  return new StoreGate({
+    store,
+    clock: { now: clockNow },
+    owners: { state: () => 'unknown' },
+    staleAfterMs: 300_000,
+    host: AGENT_HOST,
+    processUid,
+    judge: judgeOn(store, clockNow),
+  });
+}
+
 const dir = mkdtempSync(join(tmpdir(), 'canhazgpu-agent-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
@@ -47,15 +64,7 @@ export async function served(
 ) {
   const path = join(dir, `private-${++n}.db`);
   const store = SqliteStore.create(path, { private: true, historyRetentionMs });
-  const gate = new StoreGate({
-    store,
-    clock: { now: clockNow },
-    owners: { state: () => 'unknown' },
-    staleAfterMs: 300_000,
-    host: AGENT_HOST,
-    processUid,
-    judge: judgeOn(store, clockNow),
-  });
+  const gate = gateOn(store, clockNow, processUid);
   let connections = 0;
   const socket = await serveStoreSocket({
     path: agentSocketOf(path),

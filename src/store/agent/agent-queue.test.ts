@@ -9,12 +9,11 @@ import { UsageError } from '../../domain/errors.js';
 import { systemClock } from '../../domain/ports.js';
 import { allocateWaiting } from '../../pool/queue-waiter.js';
 import { idlePool } from '../../../support/idle-pool.js';
-import { AGENT_HOST, alice, judgeOn, trusted } from '../../../support/private-agent.js';
+import { alice, gateOn, trusted } from '../../../support/private-agent.js';
 import { SqliteStore } from '../sqlite/sqlite-store.js';
 import { OLD_AGENT_MESSAGE } from './agent-queue.js';
 import { AgentStore } from './agent-store.js';
 import { agentSocketOf } from './socket-path.js';
-import { StoreGate } from './store-gate.js';
 import { serveStoreSocket } from './store-socket.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'canhazgpu-old-agent-'));
@@ -24,16 +23,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 async function oldAgent() {
   const path = join(dir, 'private.db');
   const store = SqliteStore.create(path, { private: true });
-  const clock = () => systemClock.now();
-  const gate = new StoreGate({
-    store,
-    clock: { now: clock },
-    owners: { state: () => 'unknown' },
-    staleAfterMs: 300_000,
-    host: AGENT_HOST,
-    processUid: () => 1000,
-    judge: judgeOn(store, clock),
-  });
+  const gate = gateOn(store, () => systemClock.now());
   const call = gate.call.bind(gate);
   gate.call = (caller, method, args) => {
     if (method.startsWith('queue.')) throw new UsageError(`the canhazgpu agent does not serve '${method}'`);

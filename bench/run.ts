@@ -12,6 +12,7 @@ import { agentSocketOf } from '../src/store/agent/socket-path.js';
 import { StoreGate } from '../src/store/agent/store-gate.js';
 import { serveStoreSocket } from '../src/store/agent/store-socket.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import { judgeOn } from '../support/private-agent.js';
 import { RedisServer, redisServerAvailable } from '../support/redis-server.js';
 import { CLI, FAKE_SMI, Sandbox } from '../support/sandbox.js';
 import { cloudFigures } from './cloud.js';
@@ -185,6 +186,7 @@ function agentFor(store: SqliteStore) {
     staleAfterMs: 300_000,
     host: 'bench',
     processUid: () => null,
+    judge: judgeOn(store, () => Date.now()),
   });
   const caller = { uid: 1000, user: 'bench', trusted: false };
   return serveStoreSocket({ path: agentSocketOf(store.path), gate, identify: async () => caller, log: () => {} });

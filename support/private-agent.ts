@@ -4,6 +4,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
+import { ProbeUnavailableError, type Store } from '../src/domain/ports.js';
+import { PoolService } from '../src/pool/pool-service.js';
+import { QueueJudge } from '../src/pool/queue-judge.js';
 import { agentSocketOf } from '../src/store/agent/socket-path.js';
 import { type Caller, StoreGate } from '../src/store/agent/store-gate.js';
 import { serveStoreSocket } from '../src/store/agent/store-socket.js';
@@ -13,6 +16,40 @@ export const AGENT_HOST = 'this-host';
 export const trusted: Caller = { uid: 0, user: 'root', trusted: true };
 export const alice: Caller = { uid: 1000, user: 'alice', trusted: false };
 export const bob: Caller = { uid: 1001, user: 'bob', trusted: false };
+
+/** The agent's queue judge on `store` at the test's clock; it reads no GPUs (every GPU counts as present and idle). */
+export function judgeOn(store: Store, clockNow: () => number): QueueJudge {
+  const unread = async (): Promise<never> => {
+    throw new ProbeUnavailableError('no GPUs to read here');
+  };
+  return new QueueJudge(
+    new PoolService({
+      store,
+      probe: { toolName: 'nvidia-smi', probe: unread },
+      clock: { now: clockNow },
+      owners: { state: () => 'unknown' },
+      staleAfterMs: 300_000,
+      inUseThresholdMb: 1024,
+    }),
+  );
+}
+
+/** The agent's gate over `store` at the test's clock, owners unknown, this host AGENT_HOST. */
+export function gateOn(
+  store: SqliteStore,
+  clockNow: () => number,
+  processUid = (_pid: number) => 1000 as number | null,
+): StoreGate {
+  return new StoreGate({
+    store,
+    clock: { now: clockNow },
+    owners: { state: () => 'unknown' },
+    staleAfterMs: 300_000,
+    host: AGENT_HOST,
+    processUid,
+    judge: judgeOn(store, clockNow),
+  });
+}
 
 const dir = mkdtempSync(join(tmpdir(), 'canhazgpu-agent-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -27,14 +64,7 @@ export async function served(
 ) {
   const path = join(dir, `private-${++n}.db`);
   const store = SqliteStore.create(path, { private: true, historyRetentionMs });
-  const gate = new StoreGate({
-    store,
-    clock: { now: clockNow },
-    owners: { state: () => 'unknown' },
-    staleAfterMs: 300_000,
-    host: AGENT_HOST,
-    processUid,
-  });
+  const gate = gateOn(store, clockNow, processUid);
   let connections = 0;
   const socket = await serveStoreSocket({
     path: agentSocketOf(path),

@@ -3,17 +3,45 @@
 import assert from 'node:assert/strict';
 import { existsSync, statSync } from 'node:fs';
 import { after, describe, test } from 'node:test';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { eventually, finished, Sandbox } from '../support/sandbox.js';
 
 const isRoot = process.getuid?.() === 0;
 const AS_NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--'];
+
+/**
+ * A hostile client of the agent's socket, speaking its protocol in raw lines: `jump` asks for a GPU
+ * saying nothing of the queue; `squat` queues for every GPU and beats every 2 s, never taking them.
+ * It prints each answer line.
+ */
+const RAW_CLIENT = `
+const [path, mode] = process.argv.slice(1);
+const s = require('net').connect(path);
+s.setEncoding('utf8');
+let id = 0, buf = '';
+const send = (method, ...args) => s.write(JSON.stringify({ id: ++id, method, args }) + '\\n');
+s.on('data', (d) => {
+  buf += d;
+  for (let i; (i = buf.indexOf('\\n')) >= 0; buf = buf.slice(i + 1)) console.log(buf.slice(0, i));
+  if (mode === 'jump') s.end();
+});
+if (mode === 'jump') {
+  send('allocate', { count: 1, user: 'nobody', type: 'run', now: 0, expiryTime: null, inUse: [], token: 'jump', owner: null });
+} else {
+  send('queue.enqueue', { id: 'squat', user: 'nobody', actualUser: 'nobody', count: 4, requestedIds: null, type: 'manual',
+    durationMs: 3600000, note: null, enqueuedAt: 0, lastHeartbeat: 0, waitUntil: null, ours: true });
+  setInterval(() => send('queue.beat', 'squat', 0), 2000);
+}`;
 
 describe('a private store kept by the agent', { skip: !isRoot && 'needs root to run commands as another user' }, () => {
   const box = new Sandbox();
   after(() => box.cleanup());
   const socket = `${box.storePath}.sock`;
   const asNobody = (args: string[]) => box.run(args, { prefix: AS_NOBODY });
+  const rawNobody = (mode: 'jump' | 'squat') =>
+    spawn(AS_NOBODY[0]!, [...AS_NOBODY.slice(1), process.execPath, '-e', RAW_CLIENT, socket, mode]);
+  const queued = async () =>
+    (JSON.parse((await box.run(['queue', '--json'])).stdout) as { waiting: Array<{ user: string }> }).waiting;
 
   test('admin --private makes a database only root may write, with no journal for others to write', async () => {
     box.setGpus({ gpus: [{}, {}, {}, {}] });
@@ -109,6 +137,42 @@ describe('a private store kept by the agent', { skip: !isRoot && 'needs root to 
       const after = await asNobody(['reserve', '--gpus', '3']);
       assert.equal(after.code, 0, after.stderr);
       assert.match((await asNobody(['release'])).stdout, /^Released 3 GPU\(s\)/);
+      assert.equal((await box.run(['release'])).code, 0);
+    } finally {
+      agent.kill('SIGTERM');
+      await stopped;
+    }
+  });
+
+  test('speaking the socket directly, nobody neither jumps the queue nor squats at its head', async () => {
+    const agent = box.spawn(['agent', '--interval', '0.2']);
+    const stopped = finished(agent);
+    try {
+      await eventually(async () => (await asNobody(['status'])).code === 0);
+      assert.equal((await box.run(['reserve', '--gpus', '4'])).code, 0);
+      const rootWaits = finished(box.spawn(['reserve', '--gpus', '2', '--wait', '2m']));
+      await eventually(async () => (await queued()).length > 0);
+      assert.equal((await box.run(['release', '-G', '0'])).code, 0); // kept for root's waiter
+      const jumped = await finished(rawNobody('jump'));
+      assert.match(
+        jumped.stdout,
+        /"name":"HeldForQueueError","message":"Not enough GPUs available\. Requested: 1, Available: 0 \(1 free GPUs kept for 1 earlier waiting request/,
+      );
+      assert.equal((await box.run(['release'])).code, 0);
+      assert.equal((await rootWaits).code, 0);
+      assert.equal((await box.run(['release'])).code, 0);
+
+      // At the head of the queue with every GPU free, taking none: root's plain request waits only the grace.
+      const squatter = rawNobody('squat');
+      const squatted = finished(squatter);
+      await eventually(async () => (await queued()).length > 0);
+      const held = await box.run(['reserve', '--gpus', '1']);
+      assert.match(held.stderr, /4 free GPUs kept for 1 earlier waiting request/);
+      const started = Date.now();
+      await eventually(async () => (await box.run(['reserve', '--gpus', '1'])).code === 0, 30_000);
+      assert.ok(Date.now() - started < 20_000, `held back ${Date.now() - started} ms`);
+      squatter.kill('SIGTERM');
+      assert.match((await squatted).stdout, /"result":false/, 'its beat is told it has no place');
       assert.equal((await box.run(['release'])).code, 0);
     } finally {
       agent.kill('SIGTERM');

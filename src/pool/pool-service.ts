@@ -56,6 +56,11 @@ export type Turn =
   | { ids: number[] }
   | { ids?: undefined; admission: Admission; waiters: number; refusal: NotEnoughGpusError; reading: PoolReading };
 
+/** A request as the queue judged it: the store request to make, or (without one) the refused turn. */
+export type Judged =
+  | { request: AllocationRequest; turn: Turn & { ids?: undefined }; now: number; endsAt: number | null }
+  | { request?: undefined; turn: Turn & { ids?: undefined } };
+
 /** A GPU free to be granted now, with what the probe says of it. */
 export interface FreeGpu {
   id: number;
@@ -123,9 +128,42 @@ export class PoolService {
   /**
    * Grants only what the wait queue allows (domain/queue-policy.ts): earlier waiters first, later
    * requests by backfill. The store grants only while the queue is still as judged here, else we look
-   * again. A grant whose token is a waiter's id is that waiter's turn.
+   * again. A grant whose token is a waiter's id is that waiter's turn. A store that judges the queue
+   * itself (the agent of a private store, on its own reading) may still refuse: we look once more, and
+   * a second refusal is the answer.
    */
   async allocateInTurn(grant: Grant, reading?: PoolReading): Promise<Turn> {
+    const queue = this.o.store.queue;
+    let refused = false;
+    for (let look = reading; ; look = undefined) {
+      const judged = await this.judgeTurn(grant, look);
+      if (!judged.request) return judged.turn;
+      let ids: number[];
+      try {
+        ids = await this.o.store.allocate(judged.request);
+      } catch (err) {
+        if (err instanceof QueueChangedError) continue;
+        if (!(err instanceof NotEnoughGpusError)) throw err;
+        if (refused) return { ...judged.turn, admission: { ...judged.turn.admission, grant: null }, refusal: err };
+        refused = true;
+        continue;
+      }
+      const { now, endsAt } = judged;
+      for (const waiter of judged.turn.admission.passed) {
+        // Only `queue` reads these: a failure to note one must not undo a grant.
+        await queue
+          ?.recordBackfill({ passed: waiter.id, user: grant.user, gpus: ids, at: now, until: endsAt ?? now })
+          .catch(() => {});
+      }
+      return { ids: [...ids].sort((a, b) => a - b) };
+    }
+  }
+
+  /**
+   * What the wait queue allows `grant` now: the store request to make (narrowed to what earlier waiters
+   * leave, with the queue as judged), or the refused turn. Departed waiters leave the queue first.
+   */
+  async judgeTurn(grant: Grant, reading?: PoolReading): Promise<Judged> {
     const queue = this.o.store.queue;
     for (let look = reading; ; look = undefined) {
       const r = look ?? (await this.read());
@@ -147,32 +185,20 @@ export class PoolService {
         requestedIds: wanted,
         endsAt,
       });
-      if (!admission.grant) {
-        return { admission, waiters: entries.length, refusal: this.refusal(grant, r, admission), reading: r };
-      }
+      const refusal = admission.grant ? null : this.refusal(grant, r, admission);
+      const turn = { admission, waiters: entries.length, refusal: refusal as NotEnoughGpusError, reading: r };
+      if (refusal) return { turn };
       // Narrowed to what earlier waiters leave, when they take or keep any free GPU.
       const only =
         admission.allowed.length < situation.free.length
           ? [...admission.allowed.filter((id) => !grant.only || grant.only.includes(id)), ...extending]
           : grant.only;
       const now = this.o.clock.now();
-      let ids: number[];
-      try {
-        ids = await this.o.store.allocate({
-          ...this.request({ ...grant, only }, r, now),
-          ...(queue ? { queueSeen: entries.map((e) => e.id) } : {}),
-        });
-      } catch (err) {
-        if (err instanceof QueueChangedError) continue;
-        throw err;
-      }
-      for (const waiter of admission.passed) {
-        // Only `queue` reads these: a failure to note one must not undo a grant.
-        await queue
-          ?.recordBackfill({ passed: waiter.id, user: grant.user, gpus: ids, at: now, until: endsAt ?? now })
-          .catch(() => {});
-      }
-      return { ids: [...ids].sort((a, b) => a - b) };
+      const request = {
+        ...this.request({ ...grant, only }, r, now),
+        ...(queue ? { queueSeen: entries.map((e) => e.id) } : {}),
+      };
+      return { request, turn, now, endsAt };
     }
   }
 

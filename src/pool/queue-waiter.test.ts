@@ -146,6 +146,26 @@ test('a wait that runs out fails with one line, holds nothing and leaves the que
   assert.equal((await pool.active()).length, 1);
 });
 
+test('a store that judges the queue itself and refuses (an agent): one look more, then its refusal is the answer', async () => {
+  const { connect } = await setup(2);
+  const pool = connect();
+  let asked = 0;
+  pool.store.allocate = async () => {
+    asked++;
+    throw new HeldForQueueError(1, 0, 2, 1);
+  };
+  await assert.rejects(pool.allocate(run(1)), HeldForQueueError);
+  assert.equal(asked, 2, 'not a loop');
+  // A waiter told so waits on (its place kept), as for any turn not yet come, instead of failing.
+  asked = 0;
+  await assert.rejects(
+    allocateWaiting(pool, run(1), { clock: systemClock, until: until(150), pollMs: 20 }),
+    WaitTimedOutError,
+  );
+  assert.ok(asked >= 2);
+  assert.deepEqual(await pool.store.queue!.waiters(), []);
+});
+
 test('aborting a wait (Ctrl-C) leaves the queue at once', async () => {
   const { connect } = await setup(1);
   const pool = connect();

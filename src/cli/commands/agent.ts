@@ -3,6 +3,7 @@
 // private store (`admin --private`) it also serves every other user's commands over the store's socket.
 import { UsageError } from '../../domain/errors.js';
 import type { Store } from '../../domain/ports.js';
+import { QueueJudge } from '../../pool/queue-judge.js';
 import { ReadingKeeper } from '../../pool/reading-keeper.js';
 import { UnreservedTally } from '../../pool/unreserved-tally.js';
 import type { Context } from '../context.js';
@@ -28,7 +29,9 @@ export async function agentCommand(opts: AgentOptions, ctx: Context): Promise<nu
   try {
     const probe = sharedProbe(ctx, store, 'agent');
     if (!probe) throw new UsageError(`the store at ${store.location} cannot keep GPU readings`);
-    socket = await servePrivateStore(store, trusted, ctx);
+    // Judged on the reading as the users' commands take it (as fresh as an allocation wants, not probed anew).
+    const judge = new QueueJudge(poolOn(ctx, store, sharedProbe(ctx, store, 'allocate') ?? probe, false));
+    socket = await servePrivateStore(store, trusted, ctx, judge);
     const stop = ctx.shutdownSignal();
     let failing = false;
     const tally = new UnreservedTally(poolOn(ctx, store, probe, false), probe.readings, ctx.config.host);
@@ -60,6 +63,7 @@ async function servePrivateStore(
   store: Store,
   trusted: string[],
   ctx: Context,
+  judge: QueueJudge,
 ): Promise<{ close(): Promise<void> } | null> {
   const { SqliteStore } = await import('../../store/sqlite/sqlite-store.js');
   if (!(store instanceof SqliteStore) || store.layout !== 'private' || store.path === ':memory:') {
@@ -73,6 +77,7 @@ async function servePrivateStore(
     clock: ctx.clock,
     owners: { state: (owner) => ctx.ownerState(owner) },
     staleAfterMs: ctx.config.staleAfterMs,
+    judge,
     log: (line) => ctx.stderr.write(`canhazgpu agent: ${line}\n`),
   });
   ctx.stdout.write(`canhazgpu agent: serving the private store ${store.path} at ${served.path}\n`);

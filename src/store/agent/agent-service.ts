@@ -7,6 +7,7 @@ import { currentUid } from '../../host/trusted-path.js';
 import { cachedUserNames } from '../../host/users.js';
 import type { Clock, OwnerProcesses } from '../../domain/ports.js';
 import type { SqliteStore } from '../sqlite/sqlite-store.js';
+import type { AgentQueueJudge } from './queue-gate.js';
 import { agentSocketOf } from './socket-path.js';
 import { type Caller, StoreGate } from './store-gate.js';
 import { serveStoreSocket } from './store-socket.js';
@@ -18,6 +19,8 @@ export interface PrivateStoreServiceOptions {
   clock: Clock;
   owners: OwnerProcesses;
   staleAfterMs: number;
+  /** Judges the wait queue for the users it does not trust (pool/queue-judge.ts, on the agent's reading). */
+  judge: AgentQueueJudge;
   log(line: string): void;
 }
 
@@ -40,6 +43,7 @@ export async function servePrivateStoreSocket(
     staleAfterMs: o.staleAfterMs,
     host: hostIdentity,
     processUid,
+    judge: o.judge,
   });
   const me = currentUid();
   const nameOf = cachedUserNames();

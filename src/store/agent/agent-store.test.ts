@@ -15,10 +15,10 @@ import { runStoreContract } from '../contract.case.test.js';
 import { SqliteStore } from '../sqlite/sqlite-store.js';
 import { AgentStore } from './agent-store.js';
 import { agentSocketOf } from './socket-path.js';
-import { type Caller, StoreGate } from './store-gate.js';
+import type { Caller } from './store-gate.js';
 import { MAX_CONNECTIONS_PER_USER, serveStoreSocket } from './store-socket.js';
 import { eventually } from '../../../support/sandbox.js';
-import { AGENT_HOST, alice, bob, served as servedAt, trusted } from '../../../support/private-agent.js';
+import { AGENT_HOST, alice, bob, gateOn, served as servedAt, trusted } from '../../../support/private-agent.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'canhazgpu-agent-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -269,14 +269,7 @@ async function counted(who: () => Caller) {
   const path = join(dir, `private-${++n}.db`);
   const store = SqliteStore.create(path, { private: true });
   await store.initialize(8, false, T0);
-  const gate = new StoreGate({
-    store,
-    clock: { now: () => T0 },
-    owners: { state: () => 'unknown' },
-    staleAfterMs: 300_000,
-    host: HOST,
-    processUid: () => 1000,
-  });
+  const gate = gateOn(store, () => T0);
   const calls = { n: 0 };
   const call = gate.call.bind(gate);
   gate.call = (...args) => {

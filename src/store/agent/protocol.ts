@@ -3,6 +3,7 @@
 // `{"$set": [...]}`; errors travel by name, so a caller prints the very line a direct store would.
 import {
   CanhazError,
+  HeldForQueueError,
   NotEnoughGpusError,
   PoolAlreadyInitializedError,
   PoolNotInitializedError,
@@ -73,6 +74,12 @@ export function fromWire(wire: WireError): CanhazError | QueueChangedError {
   switch (wire.name) {
     case 'NotEnoughGpusError':
       return new NotEnoughGpusError(f.requested ?? 0, f.available ?? 0, f.unreservedInUse ?? 0, f.notFound ?? 0);
+    case 'HeldForQueueError': {
+      // The agent judged the queue itself: its sentence, as the CLI prints it, and a class the CLI waits on.
+      const held = new HeldForQueueError(f.requested ?? 0, f.available ?? 0, 0, 0);
+      held.message = wire.message;
+      return held;
+    }
     case 'PoolAlreadyInitializedError':
       return new PoolAlreadyInitializedError(f.gpuCount ?? 0);
     case 'PoolNotInitializedError':

@@ -3,14 +3,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { AllocationRequest } from '../../domain/allocation.js';
-import { HeldForQueueError, QueueChangedError, UsageError } from '../../domain/errors.js';
+import { HeldForQueueError, UsageError } from '../../domain/errors.js';
 import { systemClock } from '../../domain/ports.js';
 import { OUR_GHOST_AFTER_MS, type QueueEntry } from '../../domain/queue.js';
 import { allocateWaiting } from '../../pool/queue-waiter.js';
 import { idlePool } from '../../../support/idle-pool.js';
 import { alice, bob, served, trusted } from '../../../support/private-agent.js';
 import { AgentStore } from './agent-store.js';
-import { MAX_WAITERS_PER_USER } from './queue-gate.js';
+import { ADMITTED_GRACE_MS, MAX_WAITERS_PER_USER } from './queue-gate.js';
 import { request as contractRequest } from '../contract.case.test.js';
 import { entry } from '../queue-contract.case.test.js';
 
@@ -92,9 +92,9 @@ test("a user beats and leaves only their own entries; others' go once the agent 
     now = T0 + 3_000;
     assert.equal(await p.asAlice.queue.beat('w1', 0), true);
     assert.equal((await p.asRoot.queue.waiters())[0]!.lastHeartbeat, T0 + 3_000, "at the agent's clock");
-    // Taking her id as a token grants Bob his own reservation, and leaves her waiting.
+    // Taking her id as a token grants Bob his own reservation, in its place after her, and leaves her waiting.
     const copied = request({ token: 'w1', queueSeen: ['uid1000:w1'], now: 0 });
-    assert.deepEqual(await p.asBob.allocate(copied), [0]);
+    assert.deepEqual(await p.asBob.allocate(copied), [2]);
     assert.deepEqual(await p.ids(p.asAlice), ['w1']);
 
     now += OUR_GHOST_AFTER_MS + 1; // her waiter stopped beating: a ghost, which anyone's look removes
@@ -102,11 +102,9 @@ test("a user beats and leaves only their own entries; others' go once the agent 
     assert.deepEqual(await p.ids(p.asRoot), []);
     assert.equal(await p.asAlice.queue.beat('w1', now), false, 'she is told, and queues again');
 
-    // A waiter granted without leaving (a client that did not say what it saw) is gone too.
+    // A waiter granted leaves the queue in the same step, whether or not its caller said what it saw.
     await p.asAlice.queue.enqueue(entry('w2', { count: 1 }));
-    assert.deepEqual(await p.asAlice.allocate(request({ user: 'alice', token: 'w2' })), [1]);
-    assert.deepEqual(await p.ids(p.asAlice), ['w2']);
-    await p.asBob.queue.leave(['uid1000:w2']);
+    assert.deepEqual(await p.asAlice.allocate(request({ user: 'alice', token: 'w2' })), [0]);
     assert.deepEqual(await p.ids(p.asRoot), []);
     await assert.rejects(p.asBob.queue.leave('uid1000:w2' as unknown as string[]), UsageError);
   } finally {
@@ -114,23 +112,80 @@ test("a user beats and leaves only their own entries; others' go once the agent 
   }
 });
 
-test('an allocation through the agent grants only while the queue is as its caller saw it', async () => {
+test('the agent judges the order itself: a request with or without what its caller saw goes only in its turn', async () => {
   const p = await pool(() => T0);
   try {
-    await p.asAlice.queue.enqueue(entry('w1'));
-    await assert.rejects(
-      p.asBob.allocate(request({ queueSeen: [] })),
-      QueueChangedError,
-      'its class crosses the socket',
-    );
-    await assert.rejects(p.asBob.allocate(request({ queueSeen: ['w1'] })), QueueChangedError, "not Bob's view of it");
-    await assert.rejects(p.asBob.allocate(request({ queueSeen: [42] as unknown as string[] })), UsageError);
-    assert.deepEqual(await p.asBob.allocate(request({ queueSeen: ['uid1000:w1'] })), [0]);
-    assert.deepEqual(
-      await p.asAlice.allocate(request({ user: 'alice', token: 'w1', count: 2, queueSeen: ['w1'] })),
-      [1, 2],
-    );
-    assert.deepEqual(await p.asRoot.queue.waiters(), [], 'her waiter left the queue in the same step');
+    const manual = (over: Partial<AllocationRequest>) => request({ type: 'manual', ...over });
+    const rootHolds = manual({ user: 'root', token: 'held', count: 2, expiryTime: T0 + 60_000 });
+    assert.deepEqual(await p.asRoot.allocate(rootHolds), [0, 1]);
+    await p.asAlice.queue.enqueue(entry('w1', { count: 3 }));
+    const held = (e: unknown) =>
+      e instanceof HeldForQueueError &&
+      e.message ===
+        "Not enough GPUs available. Requested: 1, Available: 0 (2 free GPUs kept for 1 earlier waiting request(s) - run 'canhazgpu queue' for details)";
+    await assert.rejects(p.asBob.allocate(request()), held, 'without queueSeen: no way past her');
+    await assert.rejects(p.asBob.allocate(request({ queueSeen: [] })), held, 'nor by naming a queue it did not see');
+    await assert.rejects(p.asBob.allocate(request({ queueSeen: ['uid1000:w1'] })), held, 'nor the queue as it is');
+    // Only a reservation that ends before her earliest start (root's GPUs free at T0 + 60 s) goes ahead by backfill.
+    await assert.rejects(p.asBob.allocate(manual({ expiryTime: T0 + 120_000 })), held);
+    assert.deepEqual(await p.asBob.allocate(manual({ expiryTime: T0 + 30_000 })), [2]);
+    // Her turn she takes with her id, whatever she says she saw; her waiter leaves in the same step.
+    await p.asRoot.releaseToken('held', T0);
+    await assert.rejects(p.asBob.allocate(request()), HeldForQueueError, 'the free GPUs are hers');
+    const hers = await p.asAlice.allocate(request({ user: 'alice', token: 'w1', count: 3, queueSeen: ['nonsense'] }));
+    assert.deepEqual(hers.sort(), [0, 1, 3]);
+    assert.deepEqual(await p.asRoot.queue.waiters(), []);
+  } finally {
+    await p.close();
+  }
+});
+
+test('a waiter the queue grants but whose caller never takes the GPUs is gone after the grace, and gets none again', async () => {
+  let now = T0;
+  const p = await pool(() => now);
+  try {
+    await p.asAlice.queue.enqueue(entry('squat', { count: 4 }));
+    const held = (e: unknown) => e instanceof HeldForQueueError && /4 free GPUs kept for 1 earlier/.test(e.message);
+    for (; now < T0 + ADMITTED_GRACE_MS; now += 2_000) {
+      assert.equal(await p.asAlice.queue.beat('squat', now), true, `still in its grace at ${now - T0} ms`);
+      await assert.rejects(p.asBob.allocate(request()), held);
+    }
+    now = T0 + ADMITTED_GRACE_MS;
+    assert.deepEqual(await p.ids(p.asBob), [], "anyone's look removes it");
+    assert.equal(await p.asAlice.queue.beat('squat', now), false, 'and its waiter hears so');
+    assert.deepEqual(await p.asBob.allocate(request()), [0]);
+    // At the head again at once (no one else waits), with no fresh grace: gone as it comes.
+    await assert.rejects(p.asAlice.queue.enqueue(entry('again', { count: 3 })), /let a grant lapse lately/);
+    assert.deepEqual(await p.ids(p.asRoot), []);
+    // Behind others it waits like anyone (nobody waits for what it cannot have yet).
+    await p.asAlice.queue.enqueue(entry('later', { count: 4 }));
+    assert.deepEqual(await p.ids(p.asRoot), ['uid1000:later']);
+  } finally {
+    await p.close();
+  }
+});
+
+test('an honest waiter that takes its turn within the grace keeps its place, its grace counted from its grant', async () => {
+  let now = T0;
+  const p = await pool(() => now);
+  try {
+    assert.deepEqual(await p.asRoot.allocate(request({ user: 'root', token: 'held', count: 4 })), [0, 1, 2, 3]);
+    await p.asBob.queue.enqueue(entry('b', { user: 'bob', actualUser: 'bob', count: 2 }));
+    now += 60_000; // waiting a minute costs no grace: the queue granted nothing yet
+    assert.equal(await p.asBob.queue.beat('b', now), true);
+    await p.asRoot.releaseToken('held', now);
+    assert.equal(await p.asBob.queue.beat('b', now), true);
+    now += ADMITTED_GRACE_MS - 1;
+    assert.equal(await p.asBob.queue.beat('b', now), true);
+    assert.deepEqual((await p.asBob.allocate(request({ token: 'b', count: 2 }))).length, 2);
+    assert.deepEqual(await p.ids(p.asRoot), []);
+    // Granted nothing for long, then granted again: a fresh grace.
+    await p.asBob.queue.enqueue(entry('b2', { user: 'bob', actualUser: 'bob', count: 4 }));
+    now += 60_000;
+    await p.asBob.releaseToken('b', now);
+    assert.equal(await p.asBob.queue.beat('b2', now), true);
+    now += ADMITTED_GRACE_MS - 1;
+    assert.equal(await p.asBob.queue.beat('b2', now), true);
   } finally {
     await p.close();
   }

@@ -2,8 +2,9 @@
 // enqueues, beats and leaves only its own entries, as its own user, its ids kept under its uid's
 // prefix (an id copied from someone else names nothing of theirs), at the agent's clock. Others' entries
 // it may remove only once they are gone by the agent's own judgement (a dead waiter's, a granted one's),
-// as every look at the queue does on a shared store.
-import { MAX_POOL_SIZE } from '../../domain/allocation.js';
+// as every look at the queue does on a shared store. An ordinary caller's entry that the queue would
+// grant, but whose caller does not take the GPUs within a grace, is gone too: nobody squats at the head.
+import { type AllocationRequest, MAX_POOL_SIZE } from '../../domain/allocation.js';
 import { UsageError } from '../../domain/errors.js';
 import { activeReservation, livenessOf } from '../../domain/liveness.js';
 import { parseNote } from '../../domain/note.js';
@@ -23,11 +24,30 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Ids one `leave` may name (a look at the queue removes every departed waiter at once). */
 const MAX_LEAVE_IDS = 4_096;
 
+/**
+ * How long an ordinary caller may leave the GPUs the queue grants it untaken: an honest waiter looks at
+ * least every second and allocates at once, so this is many of its looks (and of its beats).
+ */
+export const ADMITTED_GRACE_MS = 10_000;
+/** A caller that let a grant lapse is remembered this long: its entries get no grace meanwhile. */
+const LAPSE_REMEMBERED_MS = 10 * 60_000;
+/** The uid prefix (gate-rules.ts tokenPrefix) of an ordinary caller's queue id. */
+const CALLER_PREFIX = /^uid\d+:/;
+
+/** How the agent judges the queue for the callers it does not trust (pool/queue-judge.ts). */
+export interface AgentQueueJudge {
+  /** The request as the queue admits it now, narrowed and with the queue judged; else throws the refusal. */
+  admit(req: AllocationRequest): Promise<AllocationRequest>;
+  /** The ids of the waiters the queue would grant now. */
+  admissible(): Promise<Set<string>>;
+}
+
 export interface QueueGateOptions {
   store: Store;
   clock: Clock;
   owners: OwnerProcesses;
   staleAfterMs: number;
+  judge: AgentQueueJudge;
 }
 
 type Handler = (caller: Caller, args: unknown[]) => Promise<unknown>;
@@ -39,6 +59,10 @@ export class QueueGate {
   private readonly looks = new WeakMap<Caller, number>();
   /** Enqueues one at a time, so two of one user's at once cannot both pass the cap. */
   private enqueued: Promise<unknown> = Promise.resolve();
+  /** Per ordinary caller (uid prefix): since when the queue grants one of its entries (as last judged). */
+  private readonly admitted = new Map<string, number>();
+  /** Per ordinary caller: when it last let a grant lapse. */
+  private readonly lapses = new Map<string, number>();
 
   constructor(private readonly o: QueueGateOptions) {
     this.feed = new ChangeFeed(o.store.queue);
@@ -57,9 +81,15 @@ export class QueueGate {
       this.enqueued = next.catch(() => {});
       return next;
     },
-    'queue.waiters': async (caller) => (await this.queue.waiters()).map((e) => ({ ...e, id: asSeenBy(caller, e.id) })),
-    'queue.beat': (caller, [id, now]) =>
-      this.queue.beat(storedToken(caller, id), caller.trusted ? (now as number) : this.o.clock.now()),
+    'queue.waiters': async (caller) => {
+      await this.evictLapsed();
+      return (await this.queue.waiters()).map((e) => ({ ...e, id: asSeenBy(caller, e.id) }));
+    },
+    'queue.beat': async (caller, [id, now]) => {
+      // A lapsed entry is gone by now: false tells its waiter to queue again, at the back.
+      if (!caller.trusted) await this.evictLapsed();
+      return this.queue.beat(storedToken(caller, id), caller.trusted ? (now as number) : this.o.clock.now());
+    },
     'queue.leave': async (caller, [list]) => {
       if (!Array.isArray(list) || list.length > MAX_LEAVE_IDS) {
         throw new UsageError('the canhazgpu agent needs the waiters that leave as a list of ids');
@@ -85,16 +115,48 @@ export class QueueGate {
     this.looks.set(caller, this.feed.generation);
   }
 
-  /** The queue ids `caller` judged, as the store names them: matched place by place with the queue now. */
-  async seenAsStored(caller: Caller, seen: unknown): Promise<string[] | undefined> {
-    if (seen === undefined || seen === null) return undefined;
-    if (!Array.isArray(seen) || seen.length > MAX_LEAVE_IDS || !seen.every((id) => typeof id === 'string')) {
-      throw new UsageError('the canhazgpu agent needs the queue as seen as a list of ids');
+  /**
+   * An ordinary caller's request as the queue admits it, judged here on the agent's own look (its own
+   * `queueSeen`): what the caller says it saw proves nothing of the order. Lapsed entries go first.
+   */
+  async admit(req: AllocationRequest): Promise<AllocationRequest> {
+    await this.evictLapsed();
+    return this.o.judge.admit(req);
+  }
+
+  /** One of `caller`'s waiters took its turn: a grant of its entries no longer counts as lapsing. */
+  granted(caller: Caller): void {
+    this.admitted.delete(tokenPrefix(caller));
+  }
+
+  /**
+   * Removes the ordinary callers' entries the queue has granted for longer than the grace without their
+   * caller taking the GPUs; returns their ids. A caller whose grant lapsed gets no grace for a while: a new
+   * entry of theirs that the queue would grant at once goes at once.
+   */
+  async evictLapsed(): Promise<string[]> {
+    const entries = (await this.queue.waiters()).filter((e) => CALLER_PREFIX.test(e.id));
+    if (entries.length === 0 && this.admitted.size === 0) return [];
+    const admissible = entries.length === 0 ? new Set() : await this.o.judge.admissible();
+    const now = this.o.clock.now();
+    const granted = entries.filter((e) => admissible.has(e.id));
+    const prefixes = new Set(granted.map(callerOf));
+    // A caller none of whose entries the queue grants now starts afresh when it does again.
+    for (const prefix of this.admitted.keys()) if (!prefixes.has(prefix)) this.admitted.delete(prefix);
+    for (const prefix of prefixes) if (!this.admitted.has(prefix)) this.admitted.set(prefix, now);
+    for (const [prefix, at] of this.lapses) if (now - at > LAPSE_REMEMBERED_MS) this.lapses.delete(prefix);
+    const lapsed = granted.filter((e) => {
+      const grace = this.lapses.has(callerOf(e)) ? 0 : ADMITTED_GRACE_MS;
+      return now - this.admitted.get(callerOf(e))! >= grace;
+    });
+    if (lapsed.length === 0) return [];
+    for (const e of lapsed) {
+      this.lapses.set(callerOf(e), now);
+      this.admitted.delete(callerOf(e));
     }
-    if (caller.trusted) return seen;
-    const now = (await this.queue.waiters()).map((e) => e.id);
-    // A place that no longer matches stays as sent: the store then finds the queue changed, and the caller looks again.
-    return seen.map((id, i) => (now[i] !== undefined && asSeenBy(caller, now[i]) === id ? now[i] : id));
+    await this.queue.leave(lapsed.map((e) => e.id));
+    this.feed.changed();
+    return lapsed.map((e) => e.id);
   }
 
   private async enqueueOwn(caller: Caller, raw: unknown): Promise<void> {
@@ -116,11 +178,17 @@ export class QueueGate {
       );
     }
     await this.queue.enqueue({ ...entry, enqueuedAt: now, lastHeartbeat: now, ours: true });
+    if ((await this.evictLapsed()).includes(entry.id)) {
+      throw new UsageError(
+        'the queue would grant your request now: take the GPUs (you let a grant lapse lately, so it keeps you no place at its head)',
+      );
+    }
   }
 
   /** Of the ids named, those `caller` may remove: its own, and others' that no longer hold a place. */
   private async mayLeave(caller: Caller, named: string[]): Promise<string[]> {
     if (named.length === 0) return [];
+    await this.evictLapsed();
     const stored = new Map((await this.queue.waiters()).map((e) => [e.id, e]));
     const own = named.map((id) => tokenPrefix(caller) + id).filter((id) => stored.has(id));
     const others = named.map((id) => stored.get(id)).filter((e) => e !== undefined);
@@ -151,6 +219,9 @@ export class QueueGate {
     return { passed: waiter.id, user: caller.user, gpus: b.gpus as number[], at: now, until };
   }
 }
+
+/** The ordinary caller (its uid prefix) whose queue id this is. */
+const callerOf = (entry: QueueEntry) => CALLER_PREFIX.exec(entry.id)![0];
 
 /** An ordinary caller's entry as the CLI sends it, its id under the caller's prefix; times are the agent's. */
 function checkEntry(caller: Caller, raw: unknown): Omit<QueueEntry, 'enqueuedAt' | 'lastHeartbeat' | 'ours'> {

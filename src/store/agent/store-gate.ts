@@ -12,7 +12,7 @@ import { parseNote } from '../../domain/note.js';
 import { toUnreservedUse } from '../../domain/unreserved.js';
 import { isAllocationPolicy, type OwnerRef, type PoolSnapshot } from '../../domain/reservation.js';
 import { asSeenBy, asThemself, type Caller, ids, MAX_EXTEND_MS, storedToken, text, tokenPrefix } from './gate-rules.js';
-import { QueueGate } from './queue-gate.js';
+import { type AgentQueueJudge, QueueGate } from './queue-gate.js';
 
 export type { Caller } from './gate-rules.js';
 
@@ -25,6 +25,8 @@ export interface GateOptions {
   host: string;
   /** The uid a process of this host runs as, or null when it is gone. */
   processUid(pid: number): number | null;
+  /** Judges the wait queue for callers it does not trust, as the CLI would. */
+  judge: AgentQueueJudge;
 }
 
 /** What changes who holds a GPU or who waits: each wakes the callers waiting in the queue. */
@@ -87,14 +89,12 @@ export class StoreGate {
       checkRequest(req);
       asThemself(caller, req.user);
       if (req.owner) this.theirProcess(caller, req.owner);
-      const queueSeen = await this.queue.seenAsStored(caller, req.queueSeen);
-      const now = this.o.clock.now();
-      const snapshot = await this.o.store.snapshot();
-      const liveness = livenessOf(snapshot.slots, this.o.owners.state, this.o.staleAfterMs);
-      // The pool's policy, not one the caller names.
-      const policy = snapshot.policy ?? 'lru';
+      // The queue's order as the agent judges it, on its own reading, owners and policy, at its time.
       const token = this.token(caller, req.token);
-      return this.o.store.allocate({ ...req, now, token, liveness, policy, queueSeen });
+      const admitted = await this.queue.admit({ ...req, now: this.o.clock.now(), token, queueSeen: undefined });
+      const ids = await this.o.store.allocate(admitted);
+      if (admitted.queueSeen?.includes(token)) this.queue.granted(caller); // a waiter's turn, taken
+      return ids;
     },
     heartbeat: (caller, [token, now]) =>
       this.o.store.heartbeat(this.token(caller, token), caller.trusted ? (now as number) : this.o.clock.now()),

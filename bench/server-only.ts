@@ -4,7 +4,9 @@ import { serverFigures } from './server.js';
 
 const box = new Sandbox();
 try {
-  console.log(await serverFigures(box, Number(process.argv[2] ?? 10)));
+  const seconds = Number(process.argv[2] ?? 10);
+  console.log('shared store:', await serverFigures(box, seconds));
+  console.log('private store:', await serverFigures(box, seconds, true));
 } finally {
   box.cleanup();
 }

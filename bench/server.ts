@@ -3,8 +3,8 @@
 import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { SqliteRecords } from '../src/server/records/sqlite/sqlite-records.js';
 import { hashApiKey, newApiKey } from '../src/server/auth.js';
 import { CLI, eventually, type Sandbox } from '../support/sandbox.js';
@@ -29,11 +29,22 @@ export interface ServerFigures {
 const rssMb = (pid: number) =>
   Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+) kB/m)![1]) / 1024;
 
-export async function serverFigures(box: Sandbox, seconds: number): Promise<ServerFigures> {
+/**
+ * The server's figures under load. `privateStore`: its pool is a private store (`admin --private`, WAL) that
+ * the server's user owns, instead of the shared layout (a kept rollback journal: an fsync'd commit each).
+ */
+export async function serverFigures(box: Sandbox, seconds: number, privateStore = false): Promise<ServerFigures> {
   const gpus = 16;
-  const env = { ...box.env(), CANHAZGPU_PROVIDER: 'fake', CANHAZGPU_ACCOUNTS: join(box.dir, 'bench-server.db') };
+  const store = privateStore ? join(box.dir, `private-${randomUUID()}`, 'state.db') : box.storePath;
+  if (privateStore) mkdirSync(dirname(store), { mode: 0o700 });
+  const env = {
+    ...box.env(),
+    CANHAZGPU_PROVIDER: 'fake',
+    CANHAZGPU_STORE: store,
+    CANHAZGPU_ACCOUNTS: join(box.dir, `bench-server-${randomUUID()}.db`),
+  };
   box.setGpus({ gpus: Array.from({ length: gpus }, () => ({})) });
-  await box.run(['admin', '--gpus', String(gpus), '--force'], { env });
+  await box.run(['admin', '--gpus', String(gpus), '--force', ...(privateStore ? ['--private'] : [])], { env });
 
   // 10,000 stored reservations (ended ones, as a long-running server accumulates) and a key.
   const accounts = SqliteRecords.open(env.CANHAZGPU_ACCOUNTS!);

@@ -1,7 +1,7 @@
 // The start-up figures of issue 9: `status` with the agent running against `node -e 0` (SQLite and Redis),
 // one NVML reading through the stub library, and 64 racing `reserve`s on Redis against the Python original.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NvmlProbe } from '../src/probe/nvml/nvml-probe.js';
 import type { RedisServer } from '../support/redis-server.js';
@@ -35,7 +35,11 @@ function interleaved(commands: { argv: string[]; env?: NodeJS.ProcessEnv }[], ru
 /** `status` while `canhazgpu agent` keeps the reading fresh: no probe at all, against `node -e 0`. */
 export async function statusWithAgent(box: Sandbox, storeUrl?: string): Promise<Row> {
   box.setGpus({ gpus: Array.from({ length: 8 }, () => ({})) });
-  const env = { ...box.env(), ...SHARED_READING, ...(storeUrl ? { CANHAZGPU_STORE: storeUrl } : {}) };
+  // On Redis the agent keeps the store for the commands too (agent_socket), as a host that runs it should.
+  const socketDir = join(box.dir, 'agent-run');
+  if (storeUrl) mkdirSync(socketDir, { recursive: true, mode: 0o755 });
+  const viaAgent = { CANHAZGPU_STORE: storeUrl, CANHAZGPU_AGENT_SOCKET: join(socketDir, 'agent.sock') };
+  const env = { ...box.env(), ...SHARED_READING, ...(storeUrl ? viaAgent : {}) };
   await box.run(['admin', '--gpus', '8', '--force'], { env });
   const agent = box.spawn(['agent', '--interval', '1'], { env });
   try {

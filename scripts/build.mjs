@@ -20,9 +20,10 @@ const STAMP = `// canhazgpu build ${BUILD_ID}\n`;
 /**
  * Modules loaded on demand that are built like the core (CommonJS, code cache) instead of as ES modules:
  * each must share no module with the other lazy ones but the core's (checked below), or that module would
- * exist twice. The Redis store is one: its client was most of a `status` on Redis.
+ * exist twice. The Redis store is one (its client was most of a `status` on Redis), and the agent's client
+ * (a `status` kept by the agent).
  */
-const ISLANDS = new Set([resolve('src/store/redis/redis-store.ts')]);
+const ISLANDS = new Set([resolve('src/store/redis/redis-store.ts'), resolve('src/store/agent/agent-store.ts')]);
 const REGISTRY = "globalThis[Symbol.for('canhazgpu.core')]";
 const common = {
   bundle: true,

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
-import { ProbeUnavailableError, type Store } from '../src/domain/ports.js';
+import { ProbeUnavailableError, type ReadingStore, type Store } from '../src/domain/ports.js';
 import { PoolService } from '../src/pool/pool-service.js';
 import { QueueJudge } from '../src/pool/queue-judge.js';
 import { agentSocketOf } from '../src/store/agent/socket-path.js';
@@ -36,7 +36,7 @@ export function judgeOn(store: Store, clockNow: () => number): QueueJudge {
 
 /** The agent's gate over `store` at the test's clock, owners unknown, this host AGENT_HOST. */
 export function gateOn(
-  store: SqliteStore,
+  store: Store & ReadingStore,
   clockNow: () => number,
   processUid = (_pid: number) => 1000 as number | null,
 ): StoreGate {

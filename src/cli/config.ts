@@ -36,6 +36,11 @@ export interface Config {
   statusReadingMaxAgeMs: number;
   /** Redis: how long to wait for another tool's allocation lock (it holds it 10 s at most). */
   lockWaitMs: number;
+  /**
+   * Redis: the socket where this host's `canhazgpu agent` keeps the store for its commands
+   * (CANHAZGPU_AGENT_SOCKET): they then load no Redis client. Unset: every command talks to Redis.
+   */
+  agentSocket: string | undefined;
   /** How long ended reservations stay in the history (CANHAZGPU_HISTORY_DAYS, default 90 days). */
   historyRetentionMs: number;
   /** The server's users, keys and ledger (mode 0600). */
@@ -81,6 +86,7 @@ const SETTINGS = {
   reading_max_age_seconds: 'CANHAZGPU_READING_MAX_AGE_SECONDS',
   status_reading_max_age_seconds: 'CANHAZGPU_STATUS_READING_MAX_AGE_SECONDS',
   history_days: 'CANHAZGPU_HISTORY_DAYS',
+  agent_socket: 'CANHAZGPU_AGENT_SOCKET',
   ...CLOUD_SETTINGS,
 } as const;
 type SettingKey = keyof typeof SETTINGS;
@@ -227,6 +233,7 @@ export function resolveConfig(flags: GlobalFlags, env: NodeJS.ProcessEnv): Confi
     readingMaxAgeMs: age('reading_max_age_seconds', 2),
     statusReadingMaxAgeMs: age('status_reading_max_age_seconds', 10),
     lockWaitMs: within('lock_wait_seconds', 12, 0.1, 3600) * 1000,
+    agentSocket: raw('agent_socket'),
     historyRetentionMs: within('history_days', DEFAULT_HISTORY_DAYS, 1, 36_500) * DAY_MS,
     accountsPath: flags.accounts ?? raw('accounts') ?? DEFAULT_ACCOUNTS,
     httpAddress: raw('http') ?? '127.0.0.1:8080',

@@ -87,8 +87,8 @@ export function probeFor(config: Config, path = process.env['PATH']): GpuProbe {
 
 /** The config's settings for opening the store, under the command's own. */
 export function storeOptions(config: Config, options?: OpenOptions): OpenOptions {
-  const { lockWaitMs, historyRetentionMs, host } = config;
-  return { lockWaitMs, historyRetentionMs, host, version: VERSION, ...options };
+  const { lockWaitMs, historyRetentionMs, host, agentSocket } = config;
+  return { lockWaitMs, historyRetentionMs, host, version: VERSION, agentSocket, ...options };
 }
 
 export function systemContext(config: Config, io: { stdout: Output; stderr: Output; env: NodeJS.ProcessEnv }): Context {

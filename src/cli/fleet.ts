@@ -19,7 +19,7 @@ export async function openFleet(
     );
   const spec = parseStoreUrl(ctx.config.storeUrl);
   if (spec.kind === 'sqlite') throw alone(spec.path);
-  const store = await ctx.openStore();
+  const store = await ctx.openStore({ direct: true });
   if (!isFleet(store)) {
     await store.close();
     throw alone(store.location);

@@ -6,7 +6,7 @@ import type { OpenOptions } from '../store/open.js';
 import { PoolService } from '../pool/pool-service.js';
 import type { Context } from './context.js';
 
-const isReadingStore = (store: Store): store is Store & ReadingStore => 'claimProbe' in store;
+export const isReadingStore = (store: Store): store is Store & ReadingStore => 'claimProbe' in store;
 
 /** The host's GPU reading shared through `store` (see SharedProbe), as fresh as `purpose` needs. */
 export function sharedProbe(ctx: Context, store: Store, purpose: 'allocate' | 'status' | 'agent'): SharedProbe | null {

@@ -1,8 +1,8 @@
 // Picks the storage backend from a store URL: `sqlite:/abs/path.db` or a bare path.
 import { isAbsolute, resolve } from 'node:path';
-import { UsageError } from '../domain/errors.js';
+import { StoreUnavailableError, UsageError } from '../domain/errors.js';
 import type { Store } from '../domain/ports.js';
-import { agentSocketOf } from './agent/socket-path.js';
+import { agentSocketOf, untrustedSocket } from './agent/socket-path.js';
 import { redactUrl } from './redact-url.js';
 import { parseClusterUrl } from './redis/cluster-url.js';
 import { parseSentinelUrl } from './redis/sentinel-url.js';
@@ -71,12 +71,24 @@ export interface OpenOptions {
   /** Redis: this host's name in the fleet sharing it, and the version it records there. */
   host?: string;
   version?: string;
+  /**
+   * Redis: the socket of this host's agent (`agent_socket`). A one-shot command goes through it when an
+   * agent answers there, and talks to Redis itself when none does.
+   */
+  agentSocket?: string;
+  /** Redis: talk to Redis itself, never through the agent (the fleet's commands, which span hosts). */
+  direct?: boolean;
 }
 
 /** Opens the store the URL names. */
 export async function openStore(url: string, options: OpenOptions = {}): Promise<Store> {
   const spec = parseStoreUrl(url);
   if (spec.kind === 'redis') {
+    const viaAgent = options.agentSocket && !options.create && !options.reconnect && !options.direct;
+    if (viaAgent) {
+      const kept = await keptForRedis(options.agentSocket!, redactUrl(spec.url));
+      if (kept) return kept;
+    }
     const { RedisStore } = await import('./redis/redis-store.js');
     const { reconnect = false, lockWaitMs, historyRetentionMs, host, version } = options;
     return RedisStore.connect(spec.url, { reconnect, lockWaitMs, historyRetentionMs, host, version });
@@ -89,6 +101,23 @@ export async function openStore(url: string, options: OpenOptions = {}): Promise
   return options.create
     ? SqliteStore.create(spec.path, { private: options.private, historyRetentionMs })
     : SqliteStore.open(spec.path, { longLived: options.reconnect ?? false, historyRetentionMs });
+}
+
+/**
+ * The agent keeping the Redis store at `socket`, or null when none answers there (the command then talks to
+ * Redis itself). A socket that another user could have put there is refused in one line.
+ */
+async function keptForRedis(socket: string, location: string): Promise<Store | null> {
+  const why = untrustedSocket(socket);
+  if (why === 'missing') return null;
+  if (why) throw new StoreUnavailableError(`agent_socket ${socket}: ${why}; unset it or ask root to fix it.`);
+  const { AgentStore } = await import('./agent/agent-store.js');
+  try {
+    return await AgentStore.connectForRedis(socket, location);
+  } catch (err) {
+    if (err instanceof StoreUnavailableError) return null; // a stopped agent: Redis itself still answers
+    throw err;
+  }
 }
 
 /** How long `run` and `serve` wait for an agent that restarts (systemd restarts it within seconds). */

@@ -7,7 +7,7 @@ import { QueueJudge } from '../../pool/queue-judge.js';
 import { ReadingKeeper } from '../../pool/reading-keeper.js';
 import { UnreservedTally } from '../../pool/unreserved-tally.js';
 import type { Context } from '../context.js';
-import { poolOn, sharedProbe } from '../pool.js';
+import { isReadingStore, poolOn, sharedProbe } from '../pool.js';
 
 export interface AgentOptions {
   interval: string;
@@ -31,7 +31,8 @@ export async function agentCommand(opts: AgentOptions, ctx: Context): Promise<nu
     if (!probe) throw new UsageError(`the store at ${store.location} cannot keep GPU readings`);
     // Judged on the reading as the users' commands take it (as fresh as an allocation wants, not probed anew).
     const judge = new QueueJudge(poolOn(ctx, store, sharedProbe(ctx, store, 'allocate') ?? probe, false));
-    socket = await servePrivateStore(store, trusted, ctx, judge);
+    socket =
+      (await servePrivateStore(store, trusted, ctx, judge)) ?? (await serveRedisStore(store, trusted, ctx, judge));
     const stop = ctx.shutdownSignal();
     let failing = false;
     const tally = new UnreservedTally(poolOn(ctx, store, probe, false), probe.readings, ctx.config.host);
@@ -67,7 +68,11 @@ async function servePrivateStore(
 ): Promise<{ close(): Promise<void> } | null> {
   const { SqliteStore } = await import('../../store/sqlite/sqlite-store.js');
   if (!(store instanceof SqliteStore) || store.layout !== 'private' || store.path === ':memory:') {
-    if (trusted.length > 0) throw new UsageError('--trust applies only to a private store (admin --private)');
+    if (trusted.length > 0 && !(ctx.config.agentSocket && store.location.startsWith('redis'))) {
+      throw new UsageError(
+        '--trust applies only to a private store (admin --private) or a Redis store with agent_socket',
+      );
+    }
     return null;
   }
   const { servePrivateStoreSocket } = await import('../../store/agent/agent-service.js');
@@ -81,5 +86,28 @@ async function servePrivateStore(
     log: (line) => ctx.stderr.write(`canhazgpu agent: ${line}\n`),
   });
   ctx.stdout.write(`canhazgpu agent: serving the private store ${store.path} at ${served.path}\n`);
+  return served;
+}
+
+/** For a Redis store with `agent_socket` set: serves this host's commands there, so they load no Redis client. */
+async function serveRedisStore(
+  store: Store,
+  trusted: string[],
+  ctx: Context,
+  judge: QueueJudge,
+): Promise<{ close(): Promise<void> } | null> {
+  const path = ctx.config.agentSocket;
+  if (!path || !store.location.startsWith('redis') || !isReadingStore(store)) return null;
+  const { serveRedisStoreSocket } = await import('../../store/agent/agent-service.js');
+  const served = await serveRedisStoreSocket(path, {
+    store,
+    trusted,
+    clock: ctx.clock,
+    owners: { state: (owner) => ctx.ownerState(owner) },
+    staleAfterMs: ctx.config.staleAfterMs,
+    judge,
+    log: (line) => ctx.stderr.write(`canhazgpu agent: ${line}\n`),
+  });
+  ctx.stdout.write(`canhazgpu agent: serving the Redis store ${store.location} at ${served.path}\n`);
   return served;
 }

@@ -1,19 +1,21 @@
 // The agent's private-store service, put together: the gate over the store, the socket beside it, and
 // callers named by the kernel's peer credentials.
 import { statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { hostIdentity } from '../../host/proc.js';
 import { peerCredentials } from '../../host/peer-credentials.js';
 import { currentUid } from '../../host/trusted-path.js';
 import { cachedUserNames } from '../../host/users.js';
-import type { Clock, OwnerProcesses } from '../../domain/ports.js';
+import type { Clock, OwnerProcesses, ReadingStore, Store } from '../../domain/ports.js';
+import { UsageError } from '../../domain/errors.js';
 import type { SqliteStore } from '../sqlite/sqlite-store.js';
 import type { AgentQueueJudge } from './queue-gate.js';
-import { agentSocketOf } from './socket-path.js';
+import { agentSocketOf, untrustedSocketDirectory } from './socket-path.js';
 import { type Caller, StoreGate } from './store-gate.js';
 import { serveStoreSocket } from './store-socket.js';
 
-export interface PrivateStoreServiceOptions {
-  store: SqliteStore;
+export interface StoreServiceOptions {
+  store: Store & ReadingStore;
   /** User names besides root and ours that act as a direct store would (the server's user). */
   trusted: readonly string[];
   clock: Clock;
@@ -33,9 +35,27 @@ function processUid(pid: number): number | null {
   }
 }
 
-export async function servePrivateStoreSocket(
-  o: PrivateStoreServiceOptions,
+/** A private store's service, on the socket beside it. */
+export function servePrivateStoreSocket(
+  o: StoreServiceOptions & { store: SqliteStore },
 ): Promise<{ path: string; close(): Promise<void> }> {
+  return serveStoreAt(agentSocketOf(o.store.path), o);
+}
+
+/**
+ * The service for a Redis store at the socket `agent_socket` names, so this host's commands need no Redis
+ * client of their own. Its directory must be writable by us alone: the socket is made and replaced there.
+ */
+export function serveRedisStoreSocket(
+  path: string,
+  o: StoreServiceOptions,
+): Promise<{ path: string; close(): Promise<void> }> {
+  const why = untrustedSocketDirectory(dirname(path));
+  if (why) throw new UsageError(`agent_socket ${path}: ${why}`);
+  return serveStoreAt(path, o);
+}
+
+async function serveStoreAt(path: string, o: StoreServiceOptions): Promise<{ path: string; close(): Promise<void> }> {
   const gate = new StoreGate({
     store: o.store,
     clock: o.clock,
@@ -52,7 +72,6 @@ export async function servePrivateStoreSocket(
     const user = await nameOf(uid);
     return { uid, user, trusted: uid === 0 || uid === me || o.trusted.includes(user) };
   };
-  const path = agentSocketOf(o.store.path);
   const socket = await serveStoreSocket({ path, gate, identify, log: o.log });
   return { path, close: socket.close };
 }

@@ -34,7 +34,7 @@ const served = (
 
 runStoreContract('sqlite private, through the agent', {
   // Another user's command: a second connection to the same agent.
-  another: (store) => AgentStore.connect((store as AgentStore).storePath),
+  another: (store) => AgentStore.connect((store as AgentStore).location.replace(/^sqlite:/, '')),
   open: async (options) => {
     const agent = await served(() => trusted, undefined, undefined, options?.historyRetentionMs);
     const client = await AgentStore.connect(agent.path);

@@ -31,16 +31,45 @@ export class AgentStore implements Store, ReadingStore {
   readonly queue: QueueStore = new AgentQueue((method, ...args) => this.call(method, ...args));
 
   private constructor(
-    readonly storePath: string,
+    /** What the messages call the store: a private store's path, or a Redis store's (redacted) URL. */
+    private readonly storeName: string,
+    location: string,
+    socketPath: string,
     private readonly o: AgentStoreOptions,
+    /** Why a command must go through the agent, and what to do when none answers. */
+    private readonly noAgent: (err: NodeJS.ErrnoException) => string,
   ) {
-    this.location = `sqlite:${storePath}`;
-    this.socketPath = agentSocketOf(storePath);
+    this.location = location;
+    this.socketPath = socketPath;
   }
 
-  /** Connects now, so a stopped agent is reported before the command does anything. */
+  /** A private store's agent. Connects now, so a stopped agent is reported before the command does anything. */
   static async connect(storePath: string, options: AgentStoreOptions = {}): Promise<AgentStore> {
-    const store = new AgentStore(storePath, options);
+    const socketPath = agentSocketOf(storePath);
+    const store = new AgentStore(
+      storePath,
+      `sqlite:${storePath}`,
+      socketPath,
+      options,
+      (err) =>
+        `The GPU store ${storePath} is writable by its owner alone, so the canhazgpu agent keeps it, and no agent answers at ${socketPath} (${err.code ?? err.message}): ask root to start it (systemctl start canhazgpu-agent), or, for a shared store, to make it writable by every user (chmod a+rw ${storePath} ${journalOf(storePath)}).`,
+    );
+    await store.connection();
+    return store;
+  }
+
+  /**
+   * The agent that keeps a Redis store for this host's commands (`agent_socket`), so that they need no Redis
+   * client of their own. Connects now: a command whose agent does not answer talks to Redis itself.
+   */
+  static async connectForRedis(socketPath: string, location: string): Promise<AgentStore> {
+    const store = new AgentStore(
+      location,
+      location,
+      socketPath,
+      {},
+      (err) => `No canhazgpu agent answers at ${socketPath} (${err.code ?? err.message}).`,
+    );
     await store.connection();
     return store;
   }
@@ -84,7 +113,7 @@ export class AgentStore implements Store, ReadingStore {
     const fail = () => {
       if (this.socket === socket) this.socket = null;
       const lost = new StoreUnavailableError(
-        `The canhazgpu agent that keeps the GPU store ${this.storePath} closed the connection; try again.`,
+        `The canhazgpu agent that keeps the GPU store ${this.storeName} closed the connection; try again.`,
       );
       for (const p of this.pending.values()) p.reject(lost);
       this.pending.clear();
@@ -103,9 +132,7 @@ export class AgentStore implements Store, ReadingStore {
   }
 
   private unreachable(err: NodeJS.ErrnoException): StoreUnavailableError {
-    return new StoreUnavailableError(
-      `The GPU store ${this.storePath} is writable by its owner alone, so the canhazgpu agent keeps it, and no agent answers at ${this.socketPath} (${err.code ?? err.message}): ask root to start it (systemctl start canhazgpu-agent), or, for a shared store, to make it writable by every user (chmod a+rw ${this.storePath} ${journalOf(this.storePath)}).`,
-    );
+    return new StoreUnavailableError(this.noAgent(err));
   }
 
   private async call<T>(method: string, ...args: unknown[]): Promise<T> {

@@ -1,0 +1,73 @@
+// A Redis store kept by this host's agent (`agent_socket`): the commands go through its socket and open no
+// Redis connection of their own, every user acts as themself there, and with the agent stopped the
+// commands talk to Redis again. Needs root to run commands as `nobody`.
+import assert from 'node:assert/strict';
+import { chmodSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { Redis } from 'ioredis';
+import { RedisServer, redisServerAvailable } from '../support/redis-server.js';
+import { eventually, finished, Sandbox } from '../support/sandbox.js';
+
+const isRoot = process.getuid?.() === 0;
+const AS_NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--'];
+const skip =
+  (!isRoot && 'needs root to run commands as another user') || (!redisServerAvailable() && 'no redis-server');
+
+describe('a Redis store kept by the agent', { skip }, () => {
+  const box = new Sandbox();
+  let server: RedisServer;
+  let redis: Redis;
+  let env: NodeJS.ProcessEnv;
+  before(async () => {
+    server = await RedisServer.start();
+    redis = new Redis(server.url);
+    const run = join(box.dir, 'run');
+    mkdirSync(run);
+    chmodSync(run, 0o755);
+    env = { CANHAZGPU_STORE: server.url, CANHAZGPU_AGENT_SOCKET: join(run, 'agent.sock') };
+    box.setGpus({ gpus: [{}, {}, {}, {}] });
+  });
+  after(async () => {
+    redis.disconnect();
+    await server.destroy();
+    box.cleanup();
+  });
+  const connections = async () => Number(/total_connections_received:(\d+)/.exec(await redis.info('stats'))![1]);
+
+  test('commands go through the agent and open no Redis connection; nobody acts as nobody; a stopped agent is not missed', async () => {
+    assert.equal((await box.run(['admin', '--gpus', '4'], { env })).code, 0);
+    const agent = box.spawn(['agent', '--interval', '1'], { env });
+    let said = '';
+    agent.stdout?.on('data', (d) => (said += d));
+    try {
+      await eventually(() => said.includes('serving the Redis store'));
+      const before = await connections();
+      const mine = await box.run(['reserve', '--gpus', '1'], { env });
+      const theirs = await box.run(['reserve', '--gpus', '2'], { env, prefix: AS_NOBODY });
+      const seen = await box.run(['status'], { env });
+      assert.deepEqual([mine.code, theirs.code], [0, 0], theirs.stderr);
+      assert.equal(await connections(), before, 'no command opened a Redis connection');
+      assert.match(seen.stdout, /^GPU 0: IN USE by root /m);
+      assert.match(seen.stdout, /^GPU 1: IN USE by nobody /m);
+      // nobody cannot release root's GPU through the agent; its own release frees its two.
+      assert.equal((await box.run(['release'], { env, prefix: AS_NOBODY })).stdout, 'Released 2 GPU(s): [1, 2]\n');
+    } finally {
+      agent.kill('SIGTERM');
+      await finished(agent);
+    }
+    const direct = await box.run(['status'], { env });
+    assert.equal(direct.code, 0, direct.stderr);
+    assert.match(direct.stdout, /^GPU 0: IN USE by root /m);
+    assert.equal((await box.run(['release'], { env })).code, 0);
+  });
+
+  test('the agent refuses a socket in a directory others may write', async () => {
+    const open = join(box.dir, 'open');
+    mkdirSync(open);
+    chmodSync(open, 0o1777);
+    const r = await box.run(['agent'], { env: { ...env, CANHAZGPU_AGENT_SOCKET: join(open, 'agent.sock') } });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^Error: agent_socket .*agent\.sock: .*open is writable by other users\n$/);
+  });
+});

@@ -48,9 +48,16 @@ export async function serveStoreSocket(o: StoreSocketOptions): Promise<StoreSock
   server.maxConnections = MAX_CONNECTIONS;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(o.path, () => resolve());
+    // Every user must be able to connect from the socket's first moment: listen() makes it (synchronously,
+    // for a path) under a umask that leaves it 0666, not 0755 until a chmod that a client could beat.
+    const umask = process.umask(0o111);
+    try {
+      server.listen(o.path, () => resolve());
+    } finally {
+      process.umask(umask);
+    }
   });
-  // Made just now by listen() in a directory only we may write; every user must be able to connect.
+  // Made just now by listen() in a directory only we may write: 0666 whatever umask the system imposed.
   chmodSync(o.path, 0o666);
   return {
     server,

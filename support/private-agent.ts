@@ -39,8 +39,10 @@ export function gateOn(
   store: Store & ReadingStore,
   clockNow: () => number,
   processUid = (_pid: number) => 1000 as number | null,
+  poolHost?: string,
 ): StoreGate {
   return new StoreGate({
+    poolHost,
     store,
     clock: { now: clockNow },
     owners: { state: () => 'unknown' },

@@ -1,6 +1,6 @@
 // Picks the storage backend from a store URL: `sqlite:/abs/path.db` or a bare path.
 import { isAbsolute, resolve } from 'node:path';
-import { StoreUnavailableError, UsageError } from '../domain/errors.js';
+import { CanhazError, StoreUnavailableError, UsageError } from '../domain/errors.js';
 import type { Store } from '../domain/ports.js';
 import { agentSocketOf, untrustedSocket } from './agent/socket-path.js';
 import { redactUrl } from './redact-url.js';
@@ -86,7 +86,7 @@ export async function openStore(url: string, options: OpenOptions = {}): Promise
   if (spec.kind === 'redis') {
     const viaAgent = options.agentSocket && !options.create && !options.reconnect && !options.direct;
     if (viaAgent) {
-      const kept = await keptForRedis(options.agentSocket!, redactUrl(spec.url));
+      const kept = await keptForRedis(options.agentSocket!, redactUrl(spec.url), options.host);
       if (kept) return kept;
     }
     const { RedisStore } = await import('./redis/redis-store.js');
@@ -107,17 +107,23 @@ export async function openStore(url: string, options: OpenOptions = {}): Promise
  * The agent keeping the Redis store at `socket`, or null when none answers there (the command then talks to
  * Redis itself). A socket that another user could have put there is refused in one line.
  */
-async function keptForRedis(socket: string, location: string): Promise<Store | null> {
+async function keptForRedis(socket: string, location: string, host: string | undefined): Promise<Store | null> {
   const why = untrustedSocket(socket);
   if (why === 'missing') return null;
   if (why) throw new StoreUnavailableError(`agent_socket ${socket}: ${why}; unset it or ask root to fix it.`);
   const { AgentStore } = await import('./agent/agent-store.js');
+  let agent: Awaited<ReturnType<typeof AgentStore.connectForRedis>> | null = null;
   try {
-    return await AgentStore.connectForRedis(socket, location);
+    agent = await AgentStore.connectForRedis(socket, location);
+    // The agent keeps one store and one host's pool: a command set up for another store or host (--store,
+    // CANHAZGPU_HOST) talks to its own. An agent too old to say counts as another.
+    const kept = await agent.identity();
+    if (kept.location === location && kept.host === (host ?? null)) return agent;
   } catch (err) {
-    if (err instanceof StoreUnavailableError) return null; // a stopped agent: Redis itself still answers
-    throw err;
+    if (!(err instanceof CanhazError)) throw err; // a stopped or older agent: Redis itself still answers
   }
+  await agent?.close();
+  return null;
 }
 
 /** How long `run` and `serve` wait for an agent that restarts (systemd restarts it within seconds). */

@@ -101,6 +101,7 @@ async function serveRedisStore(
   const { serveRedisStoreSocket } = await import('../../store/agent/agent-service.js');
   const served = await serveRedisStoreSocket(path, {
     store,
+    poolHost: ctx.config.host,
     trusted,
     clock: ctx.clock,
     owners: { state: (owner) => ctx.ownerState(owner) },

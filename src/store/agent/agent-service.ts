@@ -23,6 +23,8 @@ export interface StoreServiceOptions {
   staleAfterMs: number;
   /** Judges the wait queue for the users it does not trust (pool/queue-judge.ts, on the agent's reading). */
   judge: AgentQueueJudge;
+  /** A Redis store's: the fleet host whose pool it is. */
+  poolHost?: string;
   log(line: string): void;
 }
 
@@ -64,6 +66,7 @@ async function serveStoreAt(path: string, o: StoreServiceOptions): Promise<{ pat
     host: hostIdentity,
     processUid,
     judge: o.judge,
+    poolHost: o.poolHost,
   });
   const me = currentUid();
   const nameOf = cachedUserNames();

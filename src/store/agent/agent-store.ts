@@ -196,6 +196,11 @@ export class AgentStore implements Store, ReadingStore {
     return this.call('claimProbe', host, now, holdMs);
   }
 
+  /** Which store and pool the agent keeps (its store's location, and a Redis store's host). */
+  identity(): Promise<{ location: string; host: string | null }> {
+    return this.call('identity');
+  }
+
   async close(): Promise<void> {
     this.socket?.end();
     this.socket = null;

@@ -21,13 +21,13 @@ let n = 0;
 const T0 = 1_800_000_000_000;
 const sockets = new WeakMap<Store, string>();
 
-/** The agent over a Redis store at a socket of its own; the store, the socket's path and a closer. */
-async function served(historyRetentionMs?: number) {
-  const store = await RedisStore.connect(fixture.server.url, { historyRetentionMs });
+/** The agent over a Redis store (of `poolHost`'s pool) at a socket of its own; the socket's path and a closer. */
+async function served(historyRetentionMs?: number, poolHost?: string) {
+  const store = await RedisStore.connect(fixture.server.url, { historyRetentionMs, host: poolHost });
   const path = join(dir, `agent-${++n}.sock`);
   const socket = await serveStoreSocket({
     path,
-    gate: gateOn(store, () => T0),
+    gate: gateOn(store, () => T0, undefined, poolHost),
     identify: async () => trusted,
     log: () => {},
   });
@@ -69,10 +69,18 @@ test('a one-shot command goes through the agent that answers at agent_socket, an
   };
   try {
     assert.ok((await open({ agentSocket: agent.path })) instanceof AgentStore);
+    const hosts = await served(undefined, 'gpu-7');
+    assert.ok((await open({ agentSocket: hosts.path, host: 'gpu-7' })) instanceof AgentStore, "that host's pool");
+    await hosts.close();
     // Long-lived commands, admin's set-up and the fleet's commands talk to Redis themselves.
     for (const options of [{ reconnect: true }, { create: true }, { direct: true }]) {
       assert.ok((await open({ agentSocket: agent.path, ...options })) instanceof RedisStore, JSON.stringify(options));
     }
+    // The agent keeps one store and one host's pool: a command set up for another goes its own way.
+    assert.ok((await open({ agentSocket: agent.path, host: 'elsewhere' })) instanceof RedisStore, 'another host');
+    const other = await openStore(`${url.replace(/\/\d*$/, '')}/3`, { agentSocket: agent.path });
+    opened.push(other);
+    assert.ok(other instanceof RedisStore, 'another database');
     await agent.close();
     assert.ok((await open({ agentSocket: agent.path })) instanceof RedisStore, 'a stopped agent');
     assert.ok((await open({ agentSocket: join(dir, 'none.sock') })) instanceof RedisStore, 'no socket');

@@ -27,6 +27,8 @@ export interface GateOptions {
   processUid(pid: number): number | null;
   /** Judges the wait queue for callers it does not trust, as the CLI would. */
   judge: AgentQueueJudge;
+  /** The fleet host whose pool the store is (a Redis store's `CANHAZGPU_HOST`); a command of another host's goes its own way. */
+  poolHost?: string;
 }
 
 /** What changes who holds a GPU or who waits: each wakes the callers waiting in the queue. */
@@ -68,6 +70,8 @@ export class StoreGate {
   }
 
   private readonly handlers: Record<string, (caller: Caller, args: unknown[]) => Promise<unknown>> = {
+    // Which store and pool this agent keeps: a command configured for another talks to its own store itself.
+    identity: async () => ({ location: this.o.store.location, host: this.o.poolHost ?? null }),
     poolOwner: () => this.o.store.poolOwner(),
     snapshot: async (caller) => this.ownTokens(caller, await this.o.store.snapshot()),
     latestReading: (_caller, [host]) => this.o.store.latestReading(text(host, 'host')),

@@ -103,3 +103,16 @@ test('cloud hours and spending caps: a "cloud" object or dotted keys in the file
       e.message === "CANHAZGPU_CLOUD_CAP_USD_PER_USER_PER_DAY must be a number from 0 to 1000000000, got 'lots'",
   );
 });
+
+test('agent_socket: an absolute path, from the file or the environment; set empty, it turns the file off', () => {
+  const path = file('agent-socket.json', '{"agent_socket": "/run/canhazgpu/agent.sock"}');
+  assert.equal(resolveConfig({ config: path }, noFiles).agentSocket, '/run/canhazgpu/agent.sock');
+  assert.equal(resolveConfig({ config: path }, { ...noFiles, CANHAZGPU_AGENT_SOCKET: '' }).agentSocket, undefined);
+  assert.equal(resolveConfig({}, noFiles).agentSocket, undefined);
+  assert.throws(
+    () => resolveConfig({}, { ...noFiles, CANHAZGPU_AGENT_SOCKET: 'run/agent.sock' }),
+    (err: Error) =>
+      err instanceof UsageError &&
+      err.message === "CANHAZGPU_AGENT_SOCKET must be an absolute path, got 'run/agent.sock'",
+  );
+});

@@ -3,7 +3,7 @@ import { lstatSync, readFileSync } from 'node:fs';
 import { CLOUD_SETTINGS, cloudMoneyFrom } from './cloud-money.js';
 import type { CloudMoney } from '../server/service/spending-caps.js';
 import { homedir, hostname } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { fileProblem, untrustedDirectory } from '../host/trusted-path.js';
 import { UsageError } from '../domain/errors.js';
 import { DAY_MS, DEFAULT_HISTORY_DAYS } from '../domain/history.js';
@@ -233,7 +233,8 @@ export function resolveConfig(flags: GlobalFlags, env: NodeJS.ProcessEnv): Confi
     readingMaxAgeMs: age('reading_max_age_seconds', 2),
     statusReadingMaxAgeMs: age('status_reading_max_age_seconds', 10),
     lockWaitMs: within('lock_wait_seconds', 12, 0.1, 3600) * 1000,
-    agentSocket: raw('agent_socket'),
+    // Set but empty in the environment turns the file's off: a user's way around a socket closed to them.
+    agentSocket: agentSocket(env[SETTINGS.agent_socket] === '' ? '' : raw('agent_socket'), where),
     historyRetentionMs: within('history_days', DEFAULT_HISTORY_DAYS, 1, 36_500) * DAY_MS,
     accountsPath: flags.accounts ?? raw('accounts') ?? DEFAULT_ACCOUNTS,
     httpAddress: raw('http') ?? '127.0.0.1:8080',
@@ -244,4 +245,11 @@ export function resolveConfig(flags: GlobalFlags, env: NodeJS.ProcessEnv): Confi
     tlsKey: raw('tls_key'),
     cloudMoney: cloudMoneyFrom(raw, where),
   };
+}
+
+/** `agent_socket`: an absolute path (each command runs in its own directory); empty turns it off. */
+function agentSocket(text: string | undefined, where: (key: 'agent_socket') => string): string | undefined {
+  if (text === undefined || text.trim() === '') return undefined;
+  if (!isAbsolute(text)) throw new UsageError(`${where('agent_socket')} must be an absolute path, got '${text}'`);
+  return text;
 }

@@ -117,7 +117,7 @@ async function keptForRedis(socket: string, location: string, host: string | und
     agent = await AgentStore.connectForRedis(socket, location);
     // The agent keeps one store and one host's pool: a command set up for another store or host (--store,
     // CANHAZGPU_HOST) talks to its own. An agent too old to say counts as another.
-    const kept = await agent.identity();
+    const kept = await agent.identity(AGENT_ANSWER_MS);
     if (kept.location === location && kept.host === (host ?? null)) return agent;
   } catch (err) {
     if (!(err instanceof CanhazError)) throw err; // a stopped or older agent: Redis itself still answers
@@ -125,6 +125,9 @@ async function keptForRedis(socket: string, location: string, host: string | und
   await agent?.close();
   return null;
 }
+
+/** How long a command waits for the agent of a Redis store to say which it keeps, before going to Redis itself. */
+const AGENT_ANSWER_MS = 2_000;
 
 /** How long `run` and `serve` wait for an agent that restarts (systemd restarts it within seconds). */
 const AGENT_RESTART_WAIT_MS = 30_000;

@@ -80,7 +80,8 @@ export async function adminCommand(opts: AdminOptions, ctx: Context): Promise<nu
 
 /** `admin --policy P` alone: changes how an existing pool chooses GPUs (root or whoever set it up). */
 async function setPolicyCommand(policy: AllocationPolicy, ctx: Context): Promise<number> {
-  const store = await ctx.openStore();
+  // On Redis, whoever set the pool up changes it there themself, not through the agent (root's alone there).
+  const store = await ctx.openStore({ direct: true });
   try {
     await checkMayReinitialize(store, { uid: ctx.uid(), user: await ctx.currentUser(), host: hostname() }, 'change');
     await store.setPolicy(policy);

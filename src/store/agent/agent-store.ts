@@ -197,8 +197,20 @@ export class AgentStore implements Store, ReadingStore {
   }
 
   /** Which store and pool the agent keeps (its store's location, and a Redis store's host). */
-  identity(): Promise<{ location: string; host: string | null }> {
-    return this.call('identity');
+  identity(timeoutMs: number): Promise<{ location: string; host: string | null }> {
+    // An agent that accepts but never answers (a stopped process: the kernel still queues connections).
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.socket?.destroy();
+        reject(
+          new StoreUnavailableError(`The canhazgpu agent at ${this.socketPath} did not answer within ${timeoutMs} ms.`),
+        );
+      }, timeoutMs);
+    });
+    return Promise.race([this.call<{ location: string; host: string | null }>('identity'), late]).finally(() =>
+      clearTimeout(timer),
+    );
   }
 
   async close(): Promise<void> {

@@ -2,6 +2,7 @@
 // through its socket, and a command's choice between the agent and Redis itself.
 import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -86,6 +87,23 @@ test('a one-shot command goes through the agent that answers at agent_socket, an
     assert.ok((await open({ agentSocket: join(dir, 'none.sock') })) instanceof RedisStore, 'no socket');
   } finally {
     for (const store of opened) await store.close();
+  }
+});
+
+test('an agent that accepts but never answers (a stopped process) costs a command 2 s, then Redis itself answers', async () => {
+  const path = join(dir, 'hung.sock');
+  const held: Socket[] = [];
+  const hung = createServer((socket) => held.push(socket)); // reads nothing, answers nothing
+  await new Promise<void>((resolve) => hung.listen(path, resolve));
+  try {
+    const started = Date.now();
+    const store = await openStore(fixture.server.url, { agentSocket: path });
+    await store.close();
+    assert.ok(store instanceof RedisStore);
+    assert.ok(Date.now() - started >= 2000, 'it waited for the answer');
+  } finally {
+    for (const socket of held) socket.destroy();
+    await new Promise((resolve) => hung.close(resolve));
   }
 });
 

@@ -16,7 +16,10 @@ export function untrustedSocket(path: string): string | null {
     socket = lstatSync(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    return code === 'ENOENT' ? 'missing' : `${path}: ${code ?? (err as Error).message}`;
+    // A directory closed to the caller (a socket for some users only): as if there were none.
+    return code === 'ENOENT' || code === 'EACCES' || code === 'ENOTDIR'
+      ? 'missing'
+      : `${path}: ${code ?? (err as Error).message}`;
   }
   if (!socket.isSocket()) return `${path} is not a socket`;
   if (socket.uid !== 0 && socket.uid !== currentUid())

@@ -2,6 +2,7 @@
 // first host to set up takes the plain keys, and on a Redis Cluster (cluster.test.ts), where every pool is tagged.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { PoolNotInitializedError } from '../../domain/errors.js';
 import { defaultLiveness } from '../../domain/liveness.js';
 import type { RedisClient } from './client.js';
 import type { RedisStore } from './redis-store.js';
@@ -66,6 +67,27 @@ export function fleetCases(name: string, setup: FleetSetup): void {
         assert.equal(await redis().get(key('host-b', 'gpu:2')), null);
       } finally {
         await Promise.all([a.close(), b.close()]);
+      }
+    });
+
+    test("a host connected before the fleet's first admin follows its own pool once another host claims one", async () => {
+      await setup.flush();
+      // An agent or serve of host-a, started before any pool was set up, still running afterwards.
+      const early = await setup.connect('host-a');
+      const b = await setup.connect('host-b');
+      try {
+        await b.initialize(2, false, NOW); // host-b is first: on one server, the plain keys become its pool
+        await assert.rejects(early.snapshot(), PoolNotInitializedError, "host-b's pool is not host-a's");
+        const a = await setup.connect('host-a');
+        await a.initialize(4, false, NOW);
+        await a.close();
+        assert.equal((await early.snapshot()).gpuCount, 4);
+        assert.deepEqual(await early.allocate(grant(1, 'te')), [0]);
+        // host-b holds the plain keys (or, on a cluster, nobody does): host-a's pool is its tagged keys either way.
+        assert.equal(JSON.parse((await redis().get('canhazgpu:{host-a}:gpu:0'))!).reservation_id, 'te');
+        assert.equal((await b.snapshot()).slots[0]!.reservation, null);
+      } finally {
+        await Promise.all([early.close(), b.close()]);
       }
     });
 

@@ -296,7 +296,21 @@ export class RedisStore implements Store, ReadingStore, Fleet {
     return this.call(() => command.call(this.redis, keys.length, ...keys, ...args));
   }
 
+  /**
+   * A pool chosen while no host held the plain keys follows them once one claims them: a long-lived agent
+   * or serve started before the first `admin` of the fleet would otherwise keep working on another host's
+   * pool. Until a host claims them, each look asks again (one GET).
+   */
+  private async followPlainClaim(): Promise<void> {
+    if (this.parent || this.plainHost !== null || !this.layout.plainPool || this.host === '') return;
+    const plainHost = await this.call(() => this.redis.get(PLAIN_HOST_KEY));
+    if (plainHost === null) return;
+    this.plainHost = plainHost;
+    this.keys = this.layout.pool(this.host, plainHost);
+  }
+
   private async poolSize(): Promise<number> {
+    await this.followPlainClaim();
     this.knownCount = null;
     const raw = await this.call(() => this.redis.get(this.keys.gpuCount));
     if (raw === null) throw new PoolNotInitializedError();

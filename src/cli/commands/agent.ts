@@ -3,6 +3,7 @@
 // private store (`admin --private`) it also serves every other user's commands over the store's socket.
 import { UsageError } from '../../domain/errors.js';
 import type { Store } from '../../domain/ports.js';
+import type { OwnerRef } from '../../domain/reservation.js';
 import { QueueJudge } from '../../pool/queue-judge.js';
 import { ReadingKeeper } from '../../pool/reading-keeper.js';
 import { UnreservedTally } from '../../pool/unreserved-tally.js';
@@ -76,15 +77,7 @@ async function servePrivateStore(
     return null;
   }
   const { servePrivateStoreSocket } = await import('../../store/agent/agent-service.js');
-  const served = await servePrivateStoreSocket({
-    store,
-    trusted,
-    clock: ctx.clock,
-    owners: { state: (owner) => ctx.ownerState(owner) },
-    staleAfterMs: ctx.config.staleAfterMs,
-    judge,
-    log: (line) => ctx.stderr.write(`canhazgpu agent: ${line}\n`),
-  });
+  const served = await servePrivateStoreSocket({ store, ...service(trusted, ctx, judge) });
   ctx.stdout.write(`canhazgpu agent: serving the private store ${store.path} at ${served.path}\n`);
   return served;
 }
@@ -102,13 +95,20 @@ async function serveRedisStore(
   const served = await serveRedisStoreSocket(path, {
     store,
     poolHost: ctx.config.host,
-    trusted,
-    clock: ctx.clock,
-    owners: { state: (owner) => ctx.ownerState(owner) },
-    staleAfterMs: ctx.config.staleAfterMs,
-    judge,
-    log: (line) => ctx.stderr.write(`canhazgpu agent: ${line}\n`),
+    ...service(trusted, ctx, judge),
   });
   ctx.stdout.write(`canhazgpu agent: serving the Redis store ${store.location} at ${served.path}\n`);
   return served;
+}
+
+/** What the agent's socket service takes besides the store, the same for either kind. */
+function service(trusted: string[], ctx: Context, judge: QueueJudge) {
+  return {
+    trusted,
+    clock: ctx.clock,
+    owners: { state: (owner: OwnerRef) => ctx.ownerState(owner) },
+    staleAfterMs: ctx.config.staleAfterMs,
+    judge,
+    log: (line: string) => ctx.stderr.write(`canhazgpu agent: ${line}\n`),
+  };
 }

@@ -34,6 +34,11 @@ export async function agentCommand(opts: AgentOptions, ctx: Context): Promise<nu
     const judge = new QueueJudge(poolOn(ctx, store, sharedProbe(ctx, store, 'allocate') ?? probe, false));
     socket =
       (await servePrivateStore(store, trusted, ctx, judge)) ?? (await serveRedisStore(store, trusted, ctx, judge));
+    if (!socket && trusted.length > 0) {
+      throw new UsageError(
+        '--trust applies only to a private store (admin --private) or a Redis store with agent_socket',
+      );
+    }
     const stop = ctx.shutdownSignal();
     let failing = false;
     const tally = new UnreservedTally(poolOn(ctx, store, probe, false), probe.readings, ctx.config.host);
@@ -68,14 +73,7 @@ async function servePrivateStore(
   judge: QueueJudge,
 ): Promise<{ close(): Promise<void> } | null> {
   const { SqliteStore } = await import('../../store/sqlite/sqlite-store.js');
-  if (!(store instanceof SqliteStore) || store.layout !== 'private' || store.path === ':memory:') {
-    if (trusted.length > 0 && !(ctx.config.agentSocket && store.location.startsWith('redis'))) {
-      throw new UsageError(
-        '--trust applies only to a private store (admin --private) or a Redis store with agent_socket',
-      );
-    }
-    return null;
-  }
+  if (!(store instanceof SqliteStore) || store.layout !== 'private' || store.path === ':memory:') return null;
   const { servePrivateStoreSocket } = await import('../../store/agent/agent-service.js');
   const served = await servePrivateStoreSocket({ store, ...service(trusted, ctx, judge) });
   ctx.stdout.write(`canhazgpu agent: serving the private store ${store.path} at ${served.path}\n`);

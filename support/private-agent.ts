@@ -66,20 +66,26 @@ export async function served(
 ) {
   const path = join(dir, `private-${++n}.db`);
   const store = SqliteStore.create(path, { private: true, historyRetentionMs });
-  const gate = gateOn(store, clockNow, processUid);
+  const close = await gateOnSocket(agentSocketOf(path), store, gateOn(store, clockNow, processUid), who);
+  return { path, store, close };
+}
+
+/** `gate` (over `store`) served at `socketPath`, its n-th connection's caller `who(n)`; the closer stops both. */
+export async function gateOnSocket(
+  socketPath: string,
+  store: Store,
+  gate: StoreGate,
+  who: (n: number) => Caller,
+): Promise<() => Promise<void>> {
   let connections = 0;
   const socket = await serveStoreSocket({
-    path: agentSocketOf(path),
+    path: socketPath,
     gate,
     identify: async () => who(connections++),
     log: () => {},
   });
-  return {
-    path,
-    store,
-    close: async () => {
-      await socket.close();
-      await store.close();
-    },
+  return async () => {
+    await socket.close();
+    await store.close();
   };
 }

@@ -9,12 +9,11 @@ import { UsageError } from '../../domain/errors.js';
 import { systemClock } from '../../domain/ports.js';
 import { allocateWaiting } from '../../pool/queue-waiter.js';
 import { idlePool } from '../../../support/idle-pool.js';
-import { alice, gateOn, trusted } from '../../../support/private-agent.js';
+import { alice, gateOn, gateOnSocket, trusted } from '../../../support/private-agent.js';
 import { SqliteStore } from '../sqlite/sqlite-store.js';
 import { OLD_AGENT_MESSAGE } from './agent-queue.js';
 import { AgentStore } from './agent-store.js';
 import { agentSocketOf } from './socket-path.js';
-import { serveStoreSocket } from './store-socket.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'canhazgpu-old-agent-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -29,20 +28,7 @@ async function oldAgent() {
     if (method.startsWith('queue.')) throw new UsageError(`the canhazgpu agent does not serve '${method}'`);
     return call(caller, method, args);
   };
-  let n = 0;
-  const socket = await serveStoreSocket({
-    path: agentSocketOf(path),
-    gate,
-    identify: async () => (n++ === 0 ? trusted : alice),
-    log: () => {},
-  });
-  return {
-    path,
-    close: async () => {
-      await socket.close();
-      await store.close();
-    },
-  };
+  return { path, close: await gateOnSocket(agentSocketOf(path), store, gate, (n) => (n === 0 ? trusted : alice)) };
 }
 
 test('through an agent older than the queue, reserves go on as if no one waits, and --wait says to restart it', async () => {

@@ -16,9 +16,17 @@ import { SqliteStore } from '../sqlite/sqlite-store.js';
 import { AgentStore } from './agent-store.js';
 import { agentSocketOf } from './socket-path.js';
 import type { Caller } from './store-gate.js';
-import { MAX_CONNECTIONS_PER_USER, serveStoreSocket } from './store-socket.js';
+import { MAX_CONNECTIONS_PER_USER } from './store-socket.js';
 import { eventually } from '../../../support/sandbox.js';
-import { AGENT_HOST, alice, bob, gateOn, served as servedAt, trusted } from '../../../support/private-agent.js';
+import {
+  AGENT_HOST,
+  alice,
+  bob,
+  gateOn,
+  gateOnSocket,
+  served as servedAt,
+  trusted,
+} from '../../../support/private-agent.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'canhazgpu-agent-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -276,20 +284,7 @@ async function counted(who: () => Caller) {
     calls.n++;
     return call(...args);
   };
-  const socket = await serveStoreSocket({
-    path: agentSocketOf(path),
-    gate,
-    identify: async () => who(),
-    log: () => {},
-  });
-  return {
-    path,
-    calls,
-    close: async () => {
-      await socket.close();
-      await store.close();
-    },
-  };
+  return { path, calls, close: await gateOnSocket(agentSocketOf(path), store, gate, () => who()) };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

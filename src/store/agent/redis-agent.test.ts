@@ -6,14 +6,13 @@ import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { gateOn, trusted } from '../../../support/private-agent.js';
+import { gateOn, gateOnSocket, trusted } from '../../../support/private-agent.js';
 import { redisFixture } from '../../../support/redis-fixture.js';
 import type { Store } from '../../domain/ports.js';
 import { runStoreContract } from '../contract.case.test.js';
 import { openStore } from '../open.js';
 import { RedisStore } from '../redis/redis-store.js';
 import { AgentStore } from './agent-store.js';
-import { serveStoreSocket } from './store-socket.js';
 
 const fixture = redisFixture();
 const dir = mkdtempSync(join(tmpdir(), 'canhazgpu-redis-agent-'));
@@ -26,18 +25,14 @@ const sockets = new WeakMap<Store, string>();
 async function served(historyRetentionMs?: number, poolHost?: string) {
   const store = await RedisStore.connect(fixture.server.url, { historyRetentionMs, host: poolHost });
   const path = join(dir, `agent-${++n}.sock`);
-  const socket = await serveStoreSocket({
-    path,
-    gate: gateOn(store, () => T0, undefined, poolHost),
-    identify: async () => trusted,
-    log: () => {},
-  });
   return {
     path,
-    close: async () => {
-      await socket.close();
-      await store.close();
-    },
+    close: await gateOnSocket(
+      path,
+      store,
+      gateOn(store, () => T0, undefined, poolHost),
+      () => trusted,
+    ),
   };
 }
 
@@ -111,12 +106,13 @@ test('a socket in a directory others may write is refused in one line, as the ag
   const open = join(dir, 'open');
   mkdirSync(open);
   chmodSync(open, 0o1777);
-  const planted = await serveStoreSocket({
-    path: join(open, 'agent.sock'),
-    gate: gateOn(await RedisStore.connect(fixture.server.url), () => T0),
-    identify: async () => trusted,
-    log: () => {},
-  });
+  const store = await RedisStore.connect(fixture.server.url);
+  const closePlanted = await gateOnSocket(
+    join(open, 'agent.sock'),
+    store,
+    gateOn(store, () => T0),
+    () => trusted,
+  );
   try {
     await assert.rejects(openStore(fixture.server.url, { agentSocket: join(open, 'agent.sock') }), (err: Error) =>
       /^agent_socket .*agent\.sock: .*open is writable by other users; unset it or ask root to fix it\.$/.test(
@@ -124,6 +120,6 @@ test('a socket in a directory others may write is refused in one line, as the ag
       ),
     );
   } finally {
-    await planted.close();
+    await closePlanted();
   }
 });

@@ -1,7 +1,7 @@
 // Builds dist/: the executable (cli.js, src/cli/launcher.cjs), the commands' core as one CommonJS bundle
-// with a V8 code cache (core.js, core.js.cache), the Redis store likewise (lazy-redis-store.js: an "island",
-// loaded on demand), the other modules loaded on demand as ES modules (*.mjs, chunks shared between them),
-// the stand-in tools, and the SQL and Lua files the bundles read at run time.
+// with a V8 code cache (core.js, core.js.cache), the Redis store and the agent's client likewise ("islands",
+// loaded on demand: lazy-redis-store.js, lazy-agent-store.js), the other modules loaded on demand as ES
+// modules (*.mjs, chunks shared between them), the stand-in tools, and the SQL and Lua files read at run time.
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';

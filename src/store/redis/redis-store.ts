@@ -235,6 +235,11 @@ export class RedisStore implements Store, ReadingStore, Fleet {
       this.redis.disconnect();
       throw err;
     });
+    this.usePlainHost(plainHost);
+  }
+
+  /** Who holds the plain keys, and so which keys are this host's pool (derived from it). */
+  private usePlainHost(plainHost: string | null): void {
     this.plainHost = plainHost;
     this.keys = this.layout.pool(this.host, plainHost);
   }
@@ -304,9 +309,7 @@ export class RedisStore implements Store, ReadingStore, Fleet {
   private async followPlainClaim(): Promise<void> {
     if (this.parent || this.plainHost !== null || !this.layout.plainPool || this.host === '') return;
     const plainHost = await this.call(() => this.redis.get(PLAIN_HOST_KEY));
-    if (plainHost === null) return;
-    this.plainHost = plainHost;
-    this.keys = this.layout.pool(this.host, plainHost);
+    if (plainHost !== null) this.usePlainHost(plainHost);
   }
 
   private async poolSize(): Promise<number> {
@@ -399,14 +402,13 @@ export class RedisStore implements Store, ReadingStore, Fleet {
     );
     if (outcome === 'moved') {
       // Another host claimed the plain keys since we looked: this host's pool is its tagged keys.
-      this.plainHost = String(previous);
-      this.keys = this.layout.pool(this.host, this.plainHost);
+      this.usePlainHost(String(previous));
       return this.initialize(gpuCount, force, now, owner);
     }
     // A count that was junk counts as 0 GPUs cleared.
     const previousCount =
       previous === null || previous === undefined ? null : Number.parseInt(String(previous), 10) || 0;
-    if (claimant) this.plainHost = claimant;
+    if (claimant) this.usePlainHost(claimant); // the plain keys, which this pool already is
     if (outcome === 'exists') throw new PoolAlreadyInitializedError(previousCount ?? 0);
     this.knownCount = gpuCount;
     return { previousCount };

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NvmlProbe } from '../src/probe/nvml/nvml-probe.js';
 import type { RedisServer } from '../support/redis-server.js';
-import { CLI, type Sandbox } from '../support/sandbox.js';
+import { CLI, finished, type Sandbox } from '../support/sandbox.js';
 import { buildStub, stubDir, stubMachine, stubUnavailable } from '../test/support/nvml-stub.js';
 import { median, runAsync } from './support.js';
 
@@ -32,18 +32,31 @@ function interleaved(commands: { argv: string[]; env?: NodeJS.ProcessEnv }[], ru
   return times.map(median);
 }
 
-/** `status` while `canhazgpu agent` keeps the reading fresh: no probe at all, against `node -e 0`. */
-export async function statusWithAgent(box: Sandbox, storeUrl?: string): Promise<Row> {
+/**
+ * Runs `fn` while `canhazgpu agent` keeps this host's reading fresh on a pool of 8 GPUs just set up; on Redis it
+ * keeps the store for the commands too (agent_socket), as a host that runs it should. `fn` gets the commands' env.
+ */
+async function withAgent<T>(box: Sandbox, storeUrl: string | undefined, fn: (env: NodeJS.ProcessEnv) => Promise<T>) {
   box.setGpus({ gpus: Array.from({ length: 8 }, () => ({})) });
-  // On Redis the agent keeps the store for the commands too (agent_socket), as a host that runs it should.
   const socketDir = join(box.dir, 'agent-run');
   if (storeUrl) mkdirSync(socketDir, { recursive: true, mode: 0o755 });
   const viaAgent = { CANHAZGPU_STORE: storeUrl, CANHAZGPU_AGENT_SOCKET: join(socketDir, 'agent.sock') };
   const env = { ...box.env(), ...SHARED_READING, ...(storeUrl ? viaAgent : {}) };
   await box.run(['admin', '--gpus', '8', '--force'], { env });
   const agent = box.spawn(['agent', '--interval', '1'], { env });
+  const stopped = finished(agent);
   try {
     await new Promise((resolve) => setTimeout(resolve, 2000)); // its first readings
+    return await fn(env);
+  } finally {
+    agent.kill('SIGTERM');
+    await stopped;
+  }
+}
+
+/** `status` while `canhazgpu agent` keeps the reading fresh: no probe at all, against `node -e 0`. */
+export function statusWithAgent(box: Sandbox, storeUrl?: string): Promise<Row> {
+  return withAgent(box, storeUrl, async (env) => {
     const [baseline, status] = interleaved([{ argv: [node, '-e', '0'] }, { argv: [node, CLI, 'status'], env }], 30);
     return [
       `status with the agent running (${storeUrl ? 'Redis' : 'SQLite'})`,
@@ -51,9 +64,7 @@ export async function statusWithAgent(box: Sandbox, storeUrl?: string): Promise<
       '< 1.3x',
       verdict(status! / baseline! < 1.3),
     ];
-  } finally {
-    agent.kill('SIGTERM');
-  }
+  });
 }
 
 /** One reading of 8 GPUs through the NVML probe on the stub libnvidia-ml (initialised once, as the agent keeps it). */
@@ -129,25 +140,29 @@ async function burst(argv: string[], env: NodeJS.ProcessEnv): Promise<Burst> {
 const described = (b: Burst) =>
   `${b.ms.toFixed(0)} ms, ${b.granted} granted, ${b.notEnough} "Not enough GPUs"${b.other.length ? `, ${b.other.length} other errors (${[...new Set(b.other)].slice(0, 2).join('; ')})` : ''}`;
 
-/** 64 processes reserve 1 of 8 GPUs at once on one Redis, both tools with the same stand-in nvidia-smi. */
+/**
+ * 64 processes reserve 1 of 8 GPUs at once on one Redis, both tools with the same stand-in nvidia-smi: ours
+ * talking to Redis themselves, and through the host's agent (agent_socket), against the original.
+ */
 export async function racingReservesVersusOriginal(box: Sandbox, redis: RedisServer): Promise<Row[]> {
   box.setGpus({ gpus: Array.from({ length: 8 }, () => ({})) });
   const env = { ...box.env(), ...SHARED_READING, CANHAZGPU_STORE: redis.url };
-  const ours = async () => {
-    await box.run(['admin', '--gpus', '8', '--force'], { env });
-    return burst([node, CLI, 'reserve', '--duration', '1h'], env);
-  };
-  const mine = await ours();
+  const reserve = [node, CLI, 'reserve', '--duration', '1h'];
+  await box.run(['admin', '--gpus', '8', '--force'], { env });
+  const direct = await burst(reserve, env);
+  const viaAgent = await withAgent(box, redis.url, (agentEnv) => burst(reserve, agentEnv));
   // The floor on this machine: 64 processes that only start.
   const floor = await burst([node, '-e', '0'], env);
-  const rows: Row[] = [
-    [
-      '64 racing reserves on Redis, 8 GPUs (ours)',
-      described(mine),
-      '8 granted, no other errors',
-      verdict(mine.granted === 8 && mine.other.length === 0),
-    ],
+  const ours: Array<[string, Burst]> = [
+    ['each talking to Redis', direct],
+    ['through the agent', viaAgent],
   ];
+  const rows: Row[] = ours.map(([how, b]) => [
+    `64 racing reserves on Redis, 8 GPUs (ours, ${how})`,
+    described(b),
+    '8 granted, no other errors',
+    verdict(b.granted === 8 && b.other.length === 0),
+  ]);
   rows.push(['64 x node -e 0 at once (the floor)', `${floor.ms.toFixed(0)} ms`, '', '']);
   const original = pythonOriginal();
   if (typeof original === 'string') {
@@ -159,11 +174,13 @@ export async function racingReservesVersusOriginal(box: Sandbox, redis: RedisSer
   if (admin.status !== 0) throw new Error(`the original's admin failed: ${admin.stderr}`);
   const theirs = await burst([original.python, script, 'reserve', '--duration', '1h'], env);
   rows.push(['64 racing reserves: the Python original', described(theirs), '', '']);
-  rows.push([
-    '64 racing reserves: ours against the original',
-    `${(mine.ms / theirs.ms).toFixed(2)}x its wall time`,
-    '< 0.5x',
-    verdict(mine.ms / theirs.ms < 0.5),
-  ]);
+  for (const [how, b] of ours) {
+    rows.push([
+      `64 racing reserves: ours (${how}) against the original`,
+      `${(b.ms / theirs.ms).toFixed(2)}x its wall time (floor ${(floor.ms / theirs.ms).toFixed(2)}x)`,
+      '< 0.5x',
+      verdict(b.ms / theirs.ms < 0.5),
+    ]);
+  }
   return rows;
 }

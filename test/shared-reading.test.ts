@@ -70,6 +70,22 @@ describe('the shared GPU reading', () => {
     await box.run(['release']);
   });
 
+  // Without the take-over the status would wait out the killed prober's lock: 2 x 120 s + 1 s, past this test's limit.
+  test('a command killed mid-probe holds no other up: the next one takes its lock over', {
+    timeout: 90_000,
+  }, async () => {
+    rmSync(log, { force: true });
+    const env = { CANHAZGPU_NVIDIA_SMI_TIMEOUT_SECONDS: '120' };
+    const victim = box.spawn(['reserve', '--duration', '1h'], { env: { ...env, WHO: 'victim' } });
+    const gone = finished(victim);
+    await eventually(() => calls('victim') >= 1, 30_000); // in its first nvidia-smi query, holding the lock
+    victim.kill('SIGKILL');
+    await gone;
+    const status = await box.run(['status'], { env });
+    assert.deepEqual([status.code, status.stderr], [0, '']);
+    assert.equal(calls('cmd'), 2, 'it probed itself, once');
+  });
+
   test('agent stops on SIGTERM with a line, and refuses a bad interval', async () => {
     const bad = await box.run(['agent', '--interval', '0']);
     assert.deepEqual(

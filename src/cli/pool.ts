@@ -21,6 +21,8 @@ export function sharedProbe(ctx: Context, store: Store, purpose: 'allocate' | 's
     maxAgeMs,
     // nvidia-smi runs its two queries one after the other, each within the timeout.
     probeHoldMs: 2 * config.nvidiaSmiTimeoutMs + 1000,
+    prober: () => ctx.ownerOf(),
+    owners: { state: (owner) => ctx.ownerState(owner) },
   });
 }
 

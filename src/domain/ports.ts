@@ -120,8 +120,13 @@ export interface GpuReading {
 export interface ReadingStore {
   latestReading(host: string): Promise<GpuReading | null>;
   saveReading(reading: GpuReading): Promise<void>;
-  /** Takes `host`'s prober lock until `now + holdMs` unless another holds it: true for the one prober. */
-  claimProbe(host: string, now: number, holdMs: number): Promise<boolean>;
+  /**
+   * Takes `host`'s prober lock for `prober` until `now + holdMs` unless another holds it: true for the one
+   * prober. `replacing`: a holder the caller found dead, whose lock it may take before it times out.
+   */
+  claimProbe(host: string, now: number, holdMs: number, prober?: OwnerRef, replacing?: OwnerRef): Promise<boolean>;
+  /** The process that holds `host`'s prober lock; null when none does, or it did not say. */
+  proberOf(host: string, now: number): Promise<OwnerRef | null>;
 }
 
 /** What this host can tell of a reservation's owner process (the pid with its start time). */

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { type GpuProbe, ProbeUnavailableError } from '../domain/ports.js';
+import type { OwnerRef } from '../domain/reservation.js';
 import type { GpuUsage } from '../domain/usage.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { SharedProbe } from './shared-probe.js';
@@ -40,8 +41,12 @@ async function world() {
     now += 10;
     await new Promise((resolve) => setImmediate(resolve));
   };
-  const probe = (maxAgeMs = 2000) =>
-    new SharedProbe({
+  // The processes this host can tell dead; every test's own probers are alive.
+  const dead = new Set<number>();
+  let pid = 100;
+  const probe = (maxAgeMs = 2000) => {
+    const self: OwnerRef = { host: 'gpu-01', pid: ++pid, startTime: '1' };
+    return new SharedProbe({
       inner,
       readings: store,
       clock: { now: () => now },
@@ -49,8 +54,11 @@ async function world() {
       maxAgeMs,
       probeHoldMs: 5000,
       sleep,
+      prober: () => self,
+      owners: { state: (owner) => (dead.has(owner.pid) ? 'dead' : 'alive') },
     });
-  return { store, inner, probe, advance: (ms: number) => (now += ms), now: () => now };
+  };
+  return { store, inner, probe, dead, advance: (ms: number) => (now += ms), now: () => now };
 }
 
 const settled = () => new Promise((resolve) => setImmediate(resolve));
@@ -97,6 +105,22 @@ test('a prober that died holding the lock is waited for only until its lock time
   inner.answer(GPUS);
   assert.deepEqual(await p, GPUS);
   assert.equal(inner.calls, 1);
+});
+
+test('a prober that died holding the lock is taken over by the first waiter to see it dead, not waited out', async () => {
+  const { inner, probe, store, dead, now } = await world();
+  const killed: OwnerRef = { host: 'gpu-01', pid: 66, startTime: '1' };
+  const t0 = now();
+  assert.equal(await store.claimProbe('gpu-01', t0, 5000, killed), true); // an agent stopped mid-probe
+  const waiters = Array.from({ length: 8 }, () => probe().probe());
+  for (let i = 0; i < 20; i++) await settled();
+  assert.equal(inner.calls, 0, 'a live holder is waited for');
+  dead.add(66);
+  while (inner.calls === 0) await settled();
+  assert.ok(now() - t0 < 5000, 'well before the dead prober lock timed out');
+  inner.answer(GPUS);
+  assert.deepEqual(await Promise.all(waiters), Array(8).fill(GPUS));
+  assert.equal(inner.calls, 1, 'one waiter took over; the others waited for its reading');
 });
 
 test('an unreadable machine is shared too: every waiting command gets the probe failure', async () => {

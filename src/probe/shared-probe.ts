@@ -7,9 +7,11 @@ import {
   type Clock,
   type GpuProbe,
   type GpuReading,
+  type OwnerProcesses,
   ProbeUnavailableError,
   type ReadingStore,
 } from '../domain/ports.js';
+import type { OwnerRef } from '../domain/reservation.js';
 import type { GpuUsage } from '../domain/usage.js';
 
 export interface SharedProbeOptions {
@@ -23,6 +25,9 @@ export interface SharedProbeOptions {
   probeHoldMs: number;
   /** Between looks at the store while another process probes. */
   pollMs?: number;
+  /** This process, named in the lock it takes, and what this host can tell of a holder: a dead one's lock is taken over. */
+  prober?: () => OwnerRef;
+  owners?: OwnerProcesses;
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -61,15 +66,25 @@ export class SharedProbe implements GpuProbe {
     const saved = await readings.latestReading(host);
     if (this.fresh(saved)) return usageOf(saved, this);
     const started = this.o.clock.now();
-    if (await readings.claimProbe(host, started, this.o.probeHoldMs)) return this.probeAndSave();
+    if (await this.claim(started)) return this.probeAndSave();
     // Another process probes: its reading, once saved, is newer than our start.
     const sleep = this.o.sleep ?? defaultSleep;
+    let holder = await readings.proberOf(host, started);
     while (this.o.clock.now() - started < this.o.probeHoldMs) {
       await sleep(this.o.pollMs ?? 25);
       const theirs = await readings.latestReading(host);
       if (theirs && theirs.takenAt >= started) return usageOf(theirs, this);
+      // A prober killed mid-probe (an agent stopped) would hold every command up until its lock timed out.
+      if (holder && this.o.owners?.state(holder) === 'dead') {
+        if (await this.claim(this.o.clock.now(), holder)) return this.probeAndSave();
+        holder = await readings.proberOf(host, this.o.clock.now()); // another waiter took it over first
+      }
     }
-    return this.probeAndSave(); // the prober died or hung: read it ourselves
+    return this.probeAndSave(); // the prober hung, or could not be told dead: read it ourselves
+  }
+
+  private claim(now: number, replacing?: OwnerRef): Promise<boolean> {
+    return this.o.readings.claimProbe(this.o.host, now, this.o.probeHoldMs, this.o.prober?.(), replacing);
   }
 
   /** Probes and saves what it saw, an unreadable machine included, so waiting processes learn it too. */

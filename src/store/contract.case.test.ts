@@ -88,6 +88,30 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
       assert.equal(await store.claimProbe('h2', Date.now(), 40), true, 'a prober that died frees it in time');
     });
 
+    it('names the prober that holds the lock, and lets one that names a dead holder take it over', async (store) => {
+      const now = Date.now();
+      const dead = { host: 'box-1', pid: 4242, startTime: '777' };
+      const waiter = { host: 'box-1', pid: 4343, startTime: null };
+      assert.equal(await store.proberOf('h1', now), null, 'no lock: no prober');
+      assert.equal(await store.claimProbe('h1', now, 60_000, dead), true);
+      assert.deepEqual(await store.proberOf('h1', now), dead);
+      assert.equal(await store.claimProbe('h1', now, 60_000, waiter), false, 'held by a prober');
+      const other = { ...dead, startTime: '778' }; // the same pid, another process
+      assert.equal(
+        await store.claimProbe('h1', now, 60_000, waiter, other),
+        false,
+        'only the holder named is replaced',
+      );
+      assert.equal(await store.claimProbe('h1', now, 60_000, waiter, dead), true);
+      assert.deepEqual(await store.proberOf('h1', now), waiter);
+      assert.equal(await store.claimProbe('h1', now, 60_000, dead, dead), false, 'the holder it named is gone');
+      await store.saveReading({ host: 'h1', takenAt: now, usage: [] });
+      assert.equal(await store.proberOf('h1', now), null, 'a saved reading frees the lock');
+      assert.equal(await store.claimProbe('h2', now, 60_000), true);
+      assert.equal(await store.proberOf('h2', now), null, 'a claim that named no one');
+      assert.equal(await store.claimProbe('h2', now, 60_000, waiter, dead), false, 'an unnamed holder is waited out');
+    });
+
     it('a store never initialised says so', async (store) => {
       await assert.rejects(store.snapshot(), PoolNotInitializedError);
       await assert.rejects(store.allocate(request()), PoolNotInitializedError);

@@ -192,8 +192,12 @@ export class AgentStore implements Store, ReadingStore {
   saveReading(reading: GpuReading): Promise<void> {
     return this.call('saveReading', reading);
   }
-  claimProbe(host: string, now: number, holdMs: number): Promise<boolean> {
-    return this.call('claimProbe', host, now, holdMs);
+  claimProbe(host: string, now: number, holdMs: number, prober?: OwnerRef, replacing?: OwnerRef): Promise<boolean> {
+    return this.call('claimProbe', host, now, holdMs, prober ?? null, replacing ?? null);
+  }
+  /** An agent too old to say counts as not saying: its commands wait the lock out. */
+  proberOf(host: string, now: number): Promise<OwnerRef | null> {
+    return this.call<OwnerRef | null>('proberOf', host, now).catch(() => null);
   }
 
   /** Which store and pool the agent keeps (its store's location, and a Redis store's host). */

@@ -84,9 +84,18 @@ export class StoreGate {
       this.trustedOnly(caller, 'save a GPU reading');
       return this.o.store.saveReading(reading as GpuReading);
     },
-    claimProbe: async (caller, [host, now, holdMs]) =>
+    claimProbe: async (caller, [host, now, holdMs, prober, replacing]) =>
       // Others wait for the agent's next reading, which it takes every second.
-      caller.trusted ? this.o.store.claimProbe(text(host, 'host'), now as number, holdMs as number) : false,
+      caller.trusted
+        ? this.o.store.claimProbe(
+            text(host, 'host'),
+            now as number,
+            holdMs as number,
+            (prober ?? undefined) as OwnerRef | undefined,
+            (replacing ?? undefined) as OwnerRef | undefined,
+          )
+        : false,
+    proberOf: (_caller, [host, now]) => this.o.store.proberOf(text(host, 'host'), now as number),
     allocate: async (caller, [raw]) => {
       const req = raw as AllocationRequest;
       if (caller.trusted) return this.o.store.allocate(req);

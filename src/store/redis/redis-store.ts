@@ -33,6 +33,7 @@ import {
 } from '../../domain/reservation.js';
 import { redactUrl } from '../redact-url.js';
 import { decodeReading, encodeUsage } from '../reading-codec.js';
+import { decodeProber, encodeProber } from '../prober-codec.js';
 import { clusterClient, isCluster, type RedisClient, scanKeys } from './client.js';
 import { parseClusterUrl } from './cluster-url.js';
 import { decodeHostRecord, HOST_RECORD_FRESH_MS, hostPatch } from './fleet-schema.js';
@@ -437,13 +438,22 @@ export class RedisStore implements Store, ReadingStore, Fleet {
     await this.script('register-host', [HOSTS_KEY], [reading.host, patch]);
   }
 
-  async claimProbe(host: string, _now: number, holdMs: number): Promise<boolean> {
+  async claimProbe(
+    host: string,
+    _now: number,
+    holdMs: number,
+    prober?: OwnerRef,
+    replacing?: OwnerRef,
+  ): Promise<boolean> {
     // Redis's own clock times the lock out: hosts' clocks need not agree.
     const ms = Math.max(1, Math.ceil(holdMs));
-    return (
-      (await this.call(() => this.redis.set(this.layout.readingLock(host), String(process.pid), 'PX', ms, 'NX'))) ===
-      'OK'
-    );
+    const args = [prober ? encodeProber(prober) : '-', ms, replacing ? encodeProber(replacing) : ''];
+    const [outcome] = await this.script('claim-probe', [this.layout.readingLock(host)], args);
+    return outcome === 'claimed';
+  }
+
+  async proberOf(host: string): Promise<OwnerRef | null> {
+    return decodeProber(await this.call(() => this.redis.get(this.layout.readingLock(host))));
   }
 
   async poolOwner(): Promise<PoolOwner | null> {

@@ -31,5 +31,6 @@ export const SCRIPT_NAMES = [
   'initialize',
   'register-host',
   'add-unreserved',
+  'claim-probe',
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];

@@ -68,6 +68,26 @@ test('a store set up before notes and policies gets their columns on its first w
   }
 });
 
+test('a readings table made before probers were named gets the column on the next claim, its reading kept', async () => {
+  const path = join(dir, 'older-readings.db');
+  const store = SqliteStore.create(path);
+  await store.initialize(1, false, Date.now());
+  await store.saveReading({ host: 'h', takenAt: 1, usage: [] });
+  await store.close();
+  const db = new Database(path);
+  db.exec('ALTER TABLE readings DROP COLUMN prober');
+  db.close();
+  const older = SqliteStore.open(path);
+  try {
+    const prober = { host: 'box', pid: 7, startTime: '9' };
+    assert.equal(await older.claimProbe('h', Date.now(), 60_000, prober), true);
+    assert.deepEqual(await older.proberOf('h', Date.now()), prober);
+    assert.deepEqual(await older.latestReading('h'), { host: 'h', takenAt: 1, usage: [] });
+  } finally {
+    await older.close();
+  }
+});
+
 test('opening a store that does not exist means the pool was never initialised', () => {
   assert.throws(() => SqliteStore.open(join(dir, 'missing.db')), PoolNotInitializedError);
 });

@@ -21,6 +21,7 @@ import type { AllocationPolicy, GpuSlot, OwnerRef, PoolSnapshot } from '../../do
 import { isAllocationPolicy } from '../../domain/reservation.js';
 import { addMissingColumns } from './columns.js';
 import { decodeReading, encodeUsage } from '../reading-codec.js';
+import { decodeProber, encodeProber } from '../prober-codec.js';
 import type { UnreservedUse } from '../../domain/unreserved.js';
 import { readHistory, recordHistory } from './history.js';
 import { addUnreserved, readUnreserved } from './unreserved.js';
@@ -433,7 +434,8 @@ export class SqliteStore implements Store, ReadingStore {
 
   private readingsTable(): void {
     this.sql(`CREATE TABLE IF NOT EXISTS readings (host TEXT PRIMARY KEY, taken_at INTEGER, usage_json TEXT,
-      probe_lock_until INTEGER)`).run();
+      probe_lock_until INTEGER, prober TEXT)`).run();
+    addMissingColumns(this.db); // a readings table made before the prober was named
   }
 
   async latestReading(host: string): Promise<GpuReading | null> {
@@ -452,17 +454,40 @@ export class SqliteStore implements Store, ReadingStore {
       this.readingsTable();
       this.sql(`INSERT INTO readings (host, taken_at, usage_json) VALUES (?, ?, ?)
         ON CONFLICT (host) DO UPDATE SET taken_at = excluded.taken_at, usage_json = excluded.usage_json,
-          probe_lock_until = NULL`).run(reading.host, reading.takenAt, encodeUsage(reading.usage));
+          probe_lock_until = NULL, prober = NULL`).run(reading.host, reading.takenAt, encodeUsage(reading.usage));
     });
   }
 
-  async claimProbe(host: string, now: number, holdMs: number): Promise<boolean> {
+  async claimProbe(
+    host: string,
+    now: number,
+    holdMs: number,
+    prober?: OwnerRef,
+    replacing?: OwnerRef,
+  ): Promise<boolean> {
     return this.write(() => {
       this.readingsTable();
-      const claimed = this.sql(`INSERT INTO readings (host, probe_lock_until) VALUES (?, ?)
-        ON CONFLICT (host) DO UPDATE SET probe_lock_until = excluded.probe_lock_until
-        WHERE probe_lock_until IS NULL OR probe_lock_until <= ?`).run(host, now + holdMs, now);
+      const claimed = this.sql(`INSERT INTO readings (host, probe_lock_until, prober) VALUES (?, ?, ?)
+        ON CONFLICT (host) DO UPDATE SET probe_lock_until = excluded.probe_lock_until, prober = excluded.prober
+        WHERE probe_lock_until IS NULL OR probe_lock_until <= ? OR prober = ?`).run(
+        host,
+        now + holdMs,
+        prober ? encodeProber(prober) : null,
+        now,
+        replacing ? encodeProber(replacing) : null, // = NULL matches nothing: an unnamed holder is waited out
+      );
       return claimed.changes === 1;
+    });
+  }
+
+  async proberOf(host: string, now: number): Promise<OwnerRef | null> {
+    return this.read(() => {
+      const table = this.sql("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'readings'").get();
+      if (!table) return null;
+      const row = this.sql('SELECT prober FROM readings WHERE host = ? AND probe_lock_until > ?').get(host, now) as
+        | { prober: string | null }
+        | undefined;
+      return decodeProber(row?.prober);
     });
   }
 

@@ -33,6 +33,21 @@ function interleaved(commands: { argv: string[]; env?: NodeJS.ProcessEnv }[], ru
 }
 
 /**
+ * The agent reads the GPUs through NVML, as it does on a host with the driver (the stub library serves the fake
+ * machine), so its readings cost what they would there; the stand-in nvidia-smi, a node process a reading,
+ * when no compiler can build the stub.
+ */
+const stubOf = new WeakMap<Sandbox, string>();
+function nvmlForAgent(box: Sandbox): NodeJS.ProcessEnv {
+  if (stubUnavailable()) return {};
+  const machine = join(box.dir, 'nvml-machine.txt');
+  writeFileSync(machine, stubMachine({ gpus: Array.from({ length: 8 }, () => ({})) }));
+  const library = stubOf.get(box) ?? buildStub(join(box.dir, 'nvml'));
+  stubOf.set(box, library);
+  return { CANHAZGPU_NVML_LIBRARY: library, NVML_STUB_MACHINE: machine };
+}
+
+/**
  * Runs `fn` while `canhazgpu agent` keeps this host's reading fresh on a pool of 8 GPUs just set up; on Redis it
  * keeps the store for the commands too (agent_socket), as a host that runs it should. `fn` gets the commands' env.
  */
@@ -43,7 +58,7 @@ async function withAgent<T>(box: Sandbox, storeUrl: string | undefined, fn: (env
   const viaAgent = { CANHAZGPU_STORE: storeUrl, CANHAZGPU_AGENT_SOCKET: join(socketDir, 'agent.sock') };
   const env = { ...box.env(), ...SHARED_READING, ...(storeUrl ? viaAgent : {}) };
   await box.run(['admin', '--gpus', '8', '--force'], { env });
-  const agent = box.spawn(['agent', '--interval', '1'], { env });
+  const agent = box.spawn(['agent', '--interval', '1'], { env: { ...env, ...nvmlForAgent(box) } });
   const stopped = finished(agent);
   try {
     await new Promise((resolve) => setTimeout(resolve, 2000)); // its first readings

@@ -170,7 +170,7 @@ export async function racingReservesVersusOriginal(box: Sandbox, redis: RedisSer
   const floor = await burst([node, '-e', '0'], env);
   const ours: Array<[string, Burst]> = [
     ['each talking to Redis', direct],
-    ['through the agent', viaAgent],
+    ['through the agent, whose reading spares them nvidia-smi', viaAgent],
   ];
   const rows: Row[] = ours.map(([how, b]) => [
     `64 racing reserves on Redis, 8 GPUs (ours, ${how})`,

@@ -2,7 +2,7 @@
 // used as it is, a stale one makes one probe, a dead prober's lock times out, failures are shared too.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type GpuProbe, ProbeUnavailableError } from '../domain/ports.js';
+import { type GpuProbe, type OwnerProcesses, ProbeUnavailableError } from '../domain/ports.js';
 import type { OwnerRef } from '../domain/reservation.js';
 import type { GpuUsage } from '../domain/usage.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
@@ -44,7 +44,8 @@ async function world() {
   // The processes this host can tell dead; every test's own probers are alive.
   const dead = new Set<number>();
   let pid = 100;
-  const probe = (maxAgeMs = 2000) => {
+  const aliveUnlessDead: OwnerProcesses = { state: (owner) => (dead.has(owner.pid) ? 'dead' : 'alive') };
+  const probe = (maxAgeMs = 2000, owners = aliveUnlessDead) => {
     const self: OwnerRef = { host: 'gpu-01', pid: ++pid, startTime: '1' };
     return new SharedProbe({
       inner,
@@ -55,7 +56,7 @@ async function world() {
       probeHoldMs: 5000,
       sleep,
       prober: () => self,
-      owners: { state: (owner) => (dead.has(owner.pid) ? 'dead' : 'alive') },
+      owners,
     });
   };
   return { store, inner, probe, dead, advance: (ms: number) => (now += ms), now: () => now };
@@ -121,6 +122,46 @@ test('a prober that died holding the lock is taken over by the first waiter to s
   inner.answer(GPUS);
   assert.deepEqual(await Promise.all(waiters), Array(8).fill(GPUS));
   assert.equal(inner.calls, 1, 'one waiter took over; the others waited for its reading');
+});
+
+test('a reading saved just before a waiter found the lock still held is used, not waited out', async () => {
+  const { inner, probe, store, now } = await world();
+  const live: OwnerRef = { host: 'gpu-01', pid: 77, startTime: '1' };
+  assert.equal(await store.claimProbe('gpu-01', now(), 5000, live), true);
+  const waiter = probe().probe();
+  await settled();
+  // The prober's reading, taken a moment before the waiter started waiting: older than its start, yet fresh.
+  await store.saveReading({ host: 'gpu-01', takenAt: now() - 1, usage: GPUS });
+  assert.deepEqual(await waiter, GPUS);
+  assert.equal(inner.calls, 0);
+});
+
+test('a holder this host cannot tell dead (another host, hidden) is never taken over', async () => {
+  const { inner, probe, store, now } = await world();
+  const elsewhere: OwnerRef = { host: 'gpu-01', pid: 88, startTime: '1' };
+  const t0 = now();
+  assert.equal(await store.claimProbe('gpu-01', t0, 5000, elsewhere), true);
+  const p = probe(2000, { state: () => 'unknown' }).probe();
+  while (inner.calls === 0) await settled();
+  assert.ok(now() - t0 >= 5000, 'waited the lock out');
+  inner.answer(GPUS);
+  assert.deepEqual(await p, GPUS);
+});
+
+test("waiters wait for a prober that took a dead one's lock over for its whole hold, not their own first one", async () => {
+  const { inner, probe, store, dead, now } = await world();
+  const killed: OwnerRef = { host: 'gpu-01', pid: 66, startTime: '1' };
+  const t0 = now();
+  assert.equal(await store.claimProbe('gpu-01', t0, 5000, killed), true);
+  const waiters = Array.from({ length: 4 }, () => probe().probe());
+  while (now() - t0 < 4000) await settled(); // the dead prober is noticed late, near the end of its hold
+  dead.add(66);
+  while (inner.calls === 0) await settled();
+  while (now() - t0 < 7000) await settled(); // past the first hold: the others still wait for the new prober
+  assert.equal(inner.calls, 1);
+  inner.answer(GPUS);
+  assert.deepEqual(await Promise.all(waiters), Array(4).fill(GPUS));
+  assert.equal(inner.calls, 1);
 });
 
 test('an unreadable machine is shared too: every waiting command gets the probe failure', async () => {

@@ -42,6 +42,8 @@ export function usageOf(reading: GpuReading, probe: GpuProbe): GpuUsage[] {
   return reading.usage;
 }
 
+const sameProcess = (a: OwnerRef, b: OwnerRef) => a.host === b.host && a.pid === b.pid && a.startTime === b.startTime;
+
 export class SharedProbe implements GpuProbe {
   constructor(private readonly o: SharedProbeOptions) {}
 
@@ -67,17 +69,23 @@ export class SharedProbe implements GpuProbe {
     if (this.fresh(saved)) return usageOf(saved, this);
     const started = this.o.clock.now();
     if (await this.claim(started)) return this.probeAndSave();
-    // Another process probes: its reading, once saved, is newer than our start.
+    // Another process probes: its reading, once saved, is newer than our start (or, saved just before our
+    // claim found its lock still held, fresh enough all the same).
     const sleep = this.o.sleep ?? defaultSleep;
     let holder = await readings.proberOf(host, started);
-    while (this.o.clock.now() - started < this.o.probeHoldMs) {
+    let deadline = started + this.o.probeHoldMs;
+    while (this.o.clock.now() < deadline) {
       await sleep(this.o.pollMs ?? 25);
       const theirs = await readings.latestReading(host);
-      if (theirs && theirs.takenAt >= started) return usageOf(theirs, this);
-      // A prober killed mid-probe (an agent stopped) would hold every command up until its lock timed out.
+      if (theirs && (theirs.takenAt >= started || this.fresh(theirs))) return usageOf(theirs, this);
+      // A command killed mid-probe (Ctrl-C on a slow nvidia-smi) would hold every other up until its lock
+      // timed out: the first waiter to see it dead takes the lock over.
       if (holder && this.o.owners?.state(holder) === 'dead') {
         if (await this.claim(this.o.clock.now(), holder)) return this.probeAndSave();
-        holder = await readings.proberOf(host, this.o.clock.now()); // another waiter took it over first
+        const next = await readings.proberOf(host, this.o.clock.now());
+        // A new prober holds the lock from now; a refused take-over (the agent's ordinary callers) is not retried.
+        if (next && !sameProcess(next, holder)) deadline = this.o.clock.now() + this.o.probeHoldMs;
+        holder = next && !sameProcess(next, holder) ? next : null;
       }
     }
     return this.probeAndSave(); // the prober hung, or could not be told dead: read it ourselves

@@ -4,7 +4,7 @@
 import type { UnreservedUse } from '../../domain/unreserved.js';
 import { connect, type Socket } from 'node:net';
 import type { AllocationRequest } from '../../domain/allocation.js';
-import { StoreUnavailableError } from '../../domain/errors.js';
+import { StoreUnavailableError, UsageError } from '../../domain/errors.js';
 import type { EndReason, HistoryRecord } from '../../domain/history.js';
 import type { Liveness } from '../../domain/liveness.js';
 import type { PoolOwner } from '../../domain/pool-owner.js';
@@ -197,7 +197,10 @@ export class AgentStore implements Store, ReadingStore {
   }
   /** An agent too old to say counts as not saying: its commands wait the lock out. */
   proberOf(host: string, now: number): Promise<OwnerRef | null> {
-    return this.call<OwnerRef | null>('proberOf', host, now).catch(() => null);
+    return this.call<OwnerRef | null>('proberOf', host, now).catch((err: unknown) => {
+      if (err instanceof UsageError) return null;
+      throw err;
+    });
   }
 
   /** Which store and pool the agent keeps (its store's location, and a Redis store's host). */

@@ -95,7 +95,10 @@ export class StoreGate {
             (replacing ?? undefined) as OwnerRef | undefined,
           )
         : false,
-    proberOf: (_caller, [host, now]) => this.o.store.proberOf(text(host, 'host'), now as number),
+    proberOf: async (_caller, [host, now]) => {
+      if (!Number.isFinite(now)) throw new UsageError('the canhazgpu agent needs the time the prober is asked at');
+      return this.o.store.proberOf(text(host, 'host'), now as number);
+    },
     allocate: async (caller, [raw]) => {
       const req = raw as AllocationRequest;
       if (caller.trusted) return this.o.store.allocate(req);

@@ -398,6 +398,15 @@ describe("redis: the history in the Go rewrite's usage_history_sorted", () => {
   });
 });
 
+test("an older version's prober lock (its bare pid) names no one, and is waited out rather than taken over", async () => {
+  await withPool(1, { 'canhazgpu:reading_lock:h': '4242' }, async (store) => {
+    const waiter = { host: 'box', pid: 5, startTime: null };
+    assert.equal(await store.proberOf('h'), null);
+    assert.equal(await store.claimProbe('h', NOW, 60_000, waiter, { host: 'box', pid: 4242, startTime: null }), false);
+    assert.equal(await admin.get('canhazgpu:reading_lock:h'), '4242');
+  });
+});
+
 test('unreserved use is a hash per UTC day, `<hour start ms>|<user>` counting seconds, indexed by day', async () => {
   await withPool(1, {}, async (store) => {
     const day = Date.UTC(2027, 0, 15);

@@ -88,6 +88,26 @@ test('a readings table made before probers were named gets the column on the nex
   }
 });
 
+test("an older version's claim over a dead prober's expired lock leaves a name that names no one", async () => {
+  const path = join(dir, 'mixed-versions.db');
+  const store = SqliteStore.create(path);
+  await store.initialize(1, false, Date.now());
+  const now = Date.now();
+  const dead = { host: 'box', pid: 7, startTime: '9' };
+  assert.equal(await store.claimProbe('h', now - 120_000, 60_000, dead), true); // killed; its lock ran out
+  // An older version claims as it always did: the lock's end moves, the name stays.
+  const db = new Database(path);
+  db.prepare('UPDATE readings SET probe_lock_until = ? WHERE host = ?').run(now + 60_000, 'h');
+  db.close();
+  try {
+    assert.equal(await store.proberOf('h', now), null);
+    const waiter = { host: 'box', pid: 8, startTime: '10' };
+    assert.equal(await store.claimProbe('h', now, 60_000, waiter, dead), false, 'the live older prober keeps it');
+  } finally {
+    await store.close();
+  }
+});
+
 test('opening a store that does not exist means the pool was never initialised', () => {
   assert.throws(() => SqliteStore.open(join(dir, 'missing.db')), PoolNotInitializedError);
 });

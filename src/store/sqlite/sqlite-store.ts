@@ -75,6 +75,8 @@ export class SqliteStore implements Store, ReadingStore {
   private schemaSeen = false;
   /** The columns added since the first schema (columns.ts) were checked on this connection. */
   private columnsSeen = false;
+  /** The readings table's columns were checked likewise (it is made by the first reading, after the others). */
+  private readingColumnsSeen = false;
   /** The file this connection has open, to notice when it is removed or replaced under us. */
   private file: { dev: number; ino: number } | null;
 
@@ -165,6 +167,7 @@ export class SqliteStore implements Store, ReadingStore {
     this.sql = statementCache(this.db);
     this.schemaSeen = false;
     this.columnsSeen = false;
+    this.readingColumnsSeen = false;
     this.file = now;
   }
 
@@ -180,6 +183,7 @@ export class SqliteStore implements Store, ReadingStore {
         if (sqliteCode(err) === 'SQLITE_ERROR' && /^no such table/.test((err as Error).message)) {
           this.schemaSeen = false;
           this.columnsSeen = false;
+          this.readingColumnsSeen = false;
           throw new PoolNotInitializedError();
         }
         if (!this.longLived || sqliteCode(err) !== 'SQLITE_BUSY' || Date.now() + wait > deadline)
@@ -435,13 +439,18 @@ export class SqliteStore implements Store, ReadingStore {
   private readingsTable(): void {
     this.sql(`CREATE TABLE IF NOT EXISTS readings (host TEXT PRIMARY KEY, taken_at INTEGER, usage_json TEXT,
       probe_lock_until INTEGER, prober TEXT)`).run();
+    if (this.readingColumnsSeen) return;
     addMissingColumns(this.db); // a readings table made before the prober was named
+    this.readingColumnsSeen = true;
+  }
+
+  private hasReadings(): boolean {
+    return !!this.sql("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'readings'").get();
   }
 
   async latestReading(host: string): Promise<GpuReading | null> {
     return this.read(() => {
-      const table = this.sql("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'readings'").get();
-      if (!table) return null;
+      if (!this.hasReadings()) return null;
       const row = this.sql('SELECT taken_at, usage_json FROM readings WHERE host = ?').get(host) as
         | { taken_at: number | null; usage_json: string | null }
         | undefined;
@@ -458,6 +467,9 @@ export class SqliteStore implements Store, ReadingStore {
     });
   }
 
+  // The prober is kept with the end of its lock ("<until> <prober>"): an older version's claim moves the end and
+  // leaves the name, which then names no one, so a live older prober is never taken for a dead one.
+
   async claimProbe(
     host: string,
     now: number,
@@ -465,14 +477,15 @@ export class SqliteStore implements Store, ReadingStore {
     prober?: OwnerRef,
     replacing?: OwnerRef,
   ): Promise<boolean> {
+    const until = Math.ceil(now + holdMs);
     return this.write(() => {
       this.readingsTable();
       const claimed = this.sql(`INSERT INTO readings (host, probe_lock_until, prober) VALUES (?, ?, ?)
         ON CONFLICT (host) DO UPDATE SET probe_lock_until = excluded.probe_lock_until, prober = excluded.prober
-        WHERE probe_lock_until IS NULL OR probe_lock_until <= ? OR prober = ?`).run(
+        WHERE probe_lock_until IS NULL OR probe_lock_until <= ? OR prober = probe_lock_until || ' ' || ?`).run(
         host,
-        now + holdMs,
-        prober ? encodeProber(prober) : null,
+        until,
+        prober ? `${until} ${encodeProber(prober)}` : null,
         now,
         replacing ? encodeProber(replacing) : null, // = NULL matches nothing: an unnamed holder is waited out
       );
@@ -482,12 +495,13 @@ export class SqliteStore implements Store, ReadingStore {
 
   async proberOf(host: string, now: number): Promise<OwnerRef | null> {
     return this.read(() => {
-      const table = this.sql("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'readings'").get();
-      if (!table) return null;
-      const row = this.sql('SELECT prober FROM readings WHERE host = ? AND probe_lock_until > ?').get(host, now) as
-        | { prober: string | null }
+      if (!this.hasReadings()) return null;
+      // SELECT *: a table of an older version has no prober column, and names no one.
+      const row = this.sql('SELECT * FROM readings WHERE host = ? AND probe_lock_until > ?').get(host, now) as
+        | { probe_lock_until: number; prober?: string | null }
         | undefined;
-      return decodeProber(row?.prober);
+      const prefix = `${row?.probe_lock_until} `;
+      return row?.prober?.startsWith(prefix) ? decodeProber(row.prober.slice(prefix.length)) : null;
     });
   }
 

@@ -2,7 +2,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { CanhazError, StoreUnavailableError, UsageError } from '../domain/errors.js';
 import type { Store } from '../domain/ports.js';
-import { agentSocketOf, untrustedSocket } from './agent/socket-path.js';
+import { agentSocketOf, checkAgentSocket } from './agent/socket-path.js';
 import { redactUrl } from './redact-url.js';
 import { parseClusterUrl } from './redis/cluster-url.js';
 import { parseSentinelUrl } from './redis/sentinel-url.js';
@@ -108,9 +108,10 @@ export async function openStore(url: string, options: OpenOptions = {}): Promise
  * Redis itself). A socket that another user could have put there is refused in one line.
  */
 async function keptForRedis(socket: string, location: string, host: string | undefined): Promise<Store | null> {
-  const why = untrustedSocket(socket);
-  if (why === 'missing') return null;
-  if (why) throw new StoreUnavailableError(`agent_socket ${socket}: ${why}; unset it or ask root to fix it.`);
+  const check = checkAgentSocket(socket);
+  if (check.kind === 'none') return null;
+  if (check.kind === 'untrusted')
+    throw new StoreUnavailableError(`agent_socket ${socket}: ${check.why}; unset it or ask root to fix it.`);
   const { AgentStore } = await import('./agent/agent-store.js');
   let agent: Awaited<ReturnType<typeof AgentStore.connectForRedis>> | null = null;
   try {

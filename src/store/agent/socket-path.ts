@@ -5,26 +5,28 @@ import { currentUid, untrustedDirectory } from '../../host/trusted-path.js';
 /** The agent's socket beside the store it keeps (a store's directory is written by its owner alone). */
 export const agentSocketOf = (storePath: string) => `${storePath}.sock`;
 
+/** What a command may make of the socket at `path`: none there (or none it may reach), one to trust, or why not. */
+export type AgentSocketCheck = { kind: 'none' } | { kind: 'trusted' } | { kind: 'untrusted'; why: string };
+
 /**
- * Why the socket at `path` may not be the agent of root or the caller: 'missing', what is wrong, or null.
- * Its directory must be writable by root or the caller alone (not even sticky): nobody else can have put
- * a socket there that answers as the store.
+ * Whether the socket at `path` can only be the agent of root or the caller. Its directory must be writable by
+ * root or the caller alone (not even sticky): nobody else can have put a socket there that answers as the store.
  */
-export function untrustedSocket(path: string): string | null {
+export function checkAgentSocket(path: string): AgentSocketCheck {
   let socket: ReturnType<typeof lstatSync>;
   try {
     socket = lstatSync(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     // A directory closed to the caller (a socket for some users only): as if there were none.
-    return code === 'ENOENT' || code === 'EACCES' || code === 'ENOTDIR'
-      ? 'missing'
-      : `${path}: ${code ?? (err as Error).message}`;
+    if (code === 'ENOENT' || code === 'EACCES' || code === 'ENOTDIR') return { kind: 'none' };
+    return { kind: 'untrusted', why: `${path}: ${code ?? (err as Error).message}` };
   }
-  if (!socket.isSocket()) return `${path} is not a socket`;
+  if (!socket.isSocket()) return { kind: 'untrusted', why: `${path} is not a socket` };
   if (socket.uid !== 0 && socket.uid !== currentUid())
-    return `${path} belongs to uid ${socket.uid}, not to root or you`;
-  return untrustedSocketDirectory(dirname(path));
+    return { kind: 'untrusted', why: `${path} belongs to uid ${socket.uid}, not to root or you` };
+  const why = untrustedSocketDirectory(dirname(path));
+  return why ? { kind: 'untrusted', why } : { kind: 'trusted' };
 }
 
 /** Why `dir` may not hold an agent's socket: unless only root or the caller may write it (not even sticky). */

@@ -5,7 +5,7 @@
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { chmodSync, cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, relative, resolve } from 'node:path';
 
 rmSync('dist', { recursive: true, force: true });
@@ -249,7 +249,24 @@ const coreSource = rewriteImports(
   (file) => `importLazy(${JSON.stringify(file)})`,
 );
 writeFileSync('dist/core.js', compiledByVm('dist/core.js', STAMP + coreSource));
-cpSync('src/cli/launcher.cjs', 'dist/cli.js');
+// The launcher names its build: the agent runs commands only for clients of its own (src/cli/agent-exec.ts).
+const launcher = readFileSync('src/cli/launcher.cjs', 'utf8');
+if (!launcher.includes("const BUILD = 'unbuilt';")) throw new Error('src/cli/launcher.cjs: no BUILD to name');
+writeFileSync('dist/cli.js', launcher.replace("const BUILD = 'unbuilt';", `const BUILD = '${BUILD_ID}';`));
+
+// 4b. The client that hands a command to the agent: on its own, before any of the core (Node and the socket's
+// trust check alone), compiled by vm from its code cache like the core.
+const client = await build({
+  ...common,
+  entryPoints: ['src/cli/agent-client.ts'],
+  format: 'cjs',
+  write: false,
+  metafile: true,
+});
+const clientInputs = Object.keys(client.metafile.inputs);
+if (clientInputs.some((input) => input.includes('node_modules/') || input.endsWith('errors.ts')))
+  throw new Error(`dist/agent-client.js must stay small: it bundles ${clientInputs.join(', ')}`);
+writeFileSync('dist/agent-client.js', compiledByVm('dist/agent-client.js', STAMP + client.outputFiles[0].text));
 
 // 5. The stand-in tools: programs of their own.
 await build({
@@ -272,7 +289,7 @@ cpSync('src/server/records/sqlite/accounts.sql', 'dist/accounts.sql');
 // 6. The code caches, made by a process of their own (scripts/code-cache.mjs).
 const env = { ...process.env };
 delete env.NODE_OPTIONS;
-const islandFiles = [...ISLANDS].map((path) => `${lazy.get(path)}.js`);
+const islandFiles = [...[...ISLANDS].map((path) => `${lazy.get(path)}.js`), 'agent-client.js'];
 const made = spawnSync(process.execPath, ['scripts/code-cache.mjs', BUILD_ID, ...islandFiles], {
   env,
   stdio: 'inherit',

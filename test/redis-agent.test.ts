@@ -2,12 +2,13 @@
 // Redis connection of their own, every user acts as themself there, and with the agent stopped the
 // commands talk to Redis again. Needs root to run commands as `nobody`.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { RedisServer, redisServerAvailable } from '../support/redis-server.js';
-import { eventually, finished, Sandbox } from '../support/sandbox.js';
+import { CLI, eventually, finished, Sandbox } from '../support/sandbox.js';
 
 const isRoot = process.getuid?.() === 0;
 const AS_NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--'];
@@ -60,6 +61,43 @@ describe('a Redis store kept by the agent', { skip }, () => {
     assert.equal(direct.code, 0, direct.stderr);
     assert.match(direct.stdout, /^GPU 0: IN USE by root /m);
     assert.equal((await box.run(['release'], { env })).code, 0);
+  });
+
+  test('for a user without settings of their own, the agent runs status, reserve and release itself: the same lines', async () => {
+    assert.equal((await box.run(['admin', '--gpus', '4', '--force'], { env })).code, 0);
+    const agent = box.spawn(['agent', '--interval', '1'], { env });
+    let said = '';
+    agent.stdout?.on('data', (d) => (said += d));
+    // What such a user has: no CANHAZGPU_ variable but the store's and the socket's (CANHAZGPU_DEBUG says who ran it).
+    const plain = { PATH: process.env['PATH'], HOME: box.dir, ...env, CANHAZGPU_DEBUG: '1' };
+    const asNobody = (args: string[], extra: NodeJS.ProcessEnv = {}) =>
+      finished(
+        spawn(AS_NOBODY[0]!, [...AS_NOBODY.slice(1), process.execPath, CLI, ...args], {
+          env: { ...plain, ...extra },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        }),
+      );
+    const ranByAgent = /^canhazgpu: ran by the agent at .*agent\.sock$/m;
+    try {
+      await eventually(() => said.includes('serving the Redis store'));
+      const reserved = await asNobody(['reserve', '--gpus', '2', '--duration', '1h']);
+      assert.equal(reserved.stdout, 'Reserved 2 GPU(s): [0, 1] for 1h 0m 0s\n');
+      assert.match(reserved.stderr, ranByAgent);
+      const status = await asNobody(['status']);
+      assert.match(status.stderr, ranByAgent);
+      const here = await box.run(['status'], { env }); // root's own, through the gate as before
+      assert.equal(status.stdout, here.stdout);
+      assert.match(status.stdout, /^GPU 1: IN USE by nobody /m);
+      // Settings of the caller's own keep the command in its own process, which then says so too.
+      const own = await asNobody(['status'], { CANHAZGPU_MEMORY_THRESHOLD_MB: '10', CANHAZGPU_FAKE_GPUS: '/x' });
+      assert.match(own.stderr, /leaves the command here: CANHAZGPU_FAKE_GPUS is the caller's own/);
+      const released = await asNobody(['release']);
+      assert.deepEqual([released.code, released.stdout], [0, 'Released 2 GPU(s): [0, 1]\n']);
+      assert.match(released.stderr, ranByAgent);
+    } finally {
+      agent.kill('SIGTERM');
+      await finished(agent);
+    }
   });
 
   test('the agent refuses a socket in a directory others may write', async () => {

@@ -78,5 +78,31 @@ function loadCore() {
   return core;
 }
 
-if (require.main === module) loadCore().exports.runCli();
+/** The build of dist/ (written here by the build): the agent runs a command only for a client of its own build. */
+const BUILD = 'unbuilt';
+globalThis[Symbol.for('canhazgpu.build')] = BUILD;
+
+/**
+ * `status`, `reserve` and `release` go to the host's agent when it runs them for this user as they would run
+ * here (src/cli/agent-client.ts): the CLI is then never loaded. Anything else, or any doubt, runs here.
+ */
+async function run() {
+  const argv = process.argv.slice(2);
+  // The agent decides which of these it runs; this only spares the others a look for it.
+  if (BUILD !== 'unbuilt' && ['status', 'reserve', 'release'].includes(argv[0])) {
+    let code = null;
+    try {
+      code = await loadCached('agent-client.js').exports.handOver(argv, BUILD, debug);
+    } catch (err) {
+      debug(`handing the command to the agent failed: ${err.message}`);
+    }
+    if (code !== null) {
+      process.exitCode = code;
+      return;
+    }
+  }
+  loadCore().exports.runCli();
+}
+
+if (require.main === module) void run();
 else module.exports = { loadCore, loadedOnce };

@@ -3,6 +3,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { CanhazError, StoreUnavailableError, UsageError } from '../domain/errors.js';
 import type { Store } from '../domain/ports.js';
 import { agentSocketOf, checkAgentSocket } from './agent/socket-path.js';
+import type { AgentTransport } from './agent/agent-store.js';
 import { redactUrl } from './redact-url.js';
 import { parseClusterUrl } from './redis/cluster-url.js';
 import { parseSentinelUrl } from './redis/sentinel-url.js';
@@ -101,6 +102,12 @@ export async function openStore(url: string, options: OpenOptions = {}): Promise
   return options.create
     ? SqliteStore.create(spec.path, { private: options.private, historyRetentionMs })
     : SqliteStore.open(spec.path, { longLived: options.reconnect ?? false, historyRetentionMs });
+}
+
+/** A store whose every call goes through `transport`: a command the agent runs for a caller (cli/agent-exec.ts). */
+export async function storeThrough(location: string, transport: AgentTransport): Promise<Store> {
+  const { AgentStore } = await import('./agent/agent-store.js');
+  return AgentStore.through(location, transport);
 }
 
 /**

@@ -9,6 +9,7 @@ import { ReadingKeeper } from '../../pool/reading-keeper.js';
 import { UnreservedTally } from '../../pool/unreserved-tally.js';
 import type { Context } from '../context.js';
 import { isReadingStore, poolOn, sharedProbe } from '../pool.js';
+import { commandRunner, launcherBuild } from '../agent-exec.js';
 
 export interface AgentOptions {
   interval: string;
@@ -94,6 +95,13 @@ async function serveRedisStore(
     store,
     poolHost: ctx.config.host,
     ...service(trusted, ctx, judge),
+    commands: commandRunner({
+      probe: ctx.probe,
+      ownerState: (owner) => ctx.ownerState(owner),
+      build: launcherBuild(),
+      location: store.location,
+      host: ctx.config.host,
+    }),
   });
   ctx.stdout.write(`canhazgpu agent: serving the Redis store ${store.location} at ${served.path}\n`);
   return served;

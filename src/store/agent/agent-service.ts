@@ -26,6 +26,8 @@ export interface StoreServiceOptions {
   /** A Redis store's: the fleet host whose pool it is. */
   poolHost?: string;
   log(line: string): void;
+  /** Whole commands the agent runs for its callers (`exec`), on the gate as each caller. */
+  commands?: (gate: StoreGate) => (caller: Caller, args: unknown[]) => Promise<unknown>;
 }
 
 /** The uid a process runs as (its /proc entry's owner), or null when it is gone. */
@@ -75,6 +77,6 @@ async function serveStoreAt(path: string, o: StoreServiceOptions): Promise<{ pat
     const user = await nameOf(uid);
     return { uid, user, trusted: uid === 0 || uid === me || o.trusted.includes(user) };
   };
-  const socket = await serveStoreSocket({ path, gate, identify, log: o.log });
+  const socket = await serveStoreSocket({ path, gate, identify, log: o.log, exec: o.commands?.(gate) });
   return { path, close: socket.close };
 }

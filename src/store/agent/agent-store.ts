@@ -22,6 +22,9 @@ export interface AgentStoreOptions {
 
 type Pending = { resolve(value: unknown): void; reject(err: Error): void };
 
+/** Carries one call to an agent and back: its socket, or (for a command the agent runs itself) its gate. */
+export type AgentTransport = (method: string, args: unknown[]) => Promise<unknown>;
+
 export class AgentStore implements Store, ReadingStore {
   readonly location: string;
   private readonly socketPath: string;
@@ -38,6 +41,7 @@ export class AgentStore implements Store, ReadingStore {
     private readonly o: AgentStoreOptions,
     /** Why a command must go through the agent, and what to do when none answers. */
     private readonly noAgent: (err: NodeJS.ErrnoException) => string,
+    private readonly transport?: AgentTransport,
   ) {
     this.location = location;
     this.socketPath = socketPath;
@@ -72,6 +76,14 @@ export class AgentStore implements Store, ReadingStore {
     );
     await store.connection();
     return store;
+  }
+
+  /**
+   * The store as a command the agent runs for a caller sees it: every call goes through `transport` (the gate,
+   * as that caller), exactly as it would over the socket.
+   */
+  static through(location: string, transport: AgentTransport): AgentStore {
+    return new AgentStore(location, location, '', {}, () => '', transport);
   }
 
   private async connection(): Promise<Socket> {
@@ -136,6 +148,7 @@ export class AgentStore implements Store, ReadingStore {
   }
 
   private async call<T>(method: string, ...args: unknown[]): Promise<T> {
+    if (this.transport) return (await this.transport(method, args)) as T;
     const socket = await this.connection();
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
@@ -221,6 +234,7 @@ export class AgentStore implements Store, ReadingStore {
   }
 
   async close(): Promise<void> {
+    if (this.transport) return; // the agent's own store stays open
     this.socket?.end();
     this.socket = null;
   }

@@ -27,6 +27,8 @@ export interface StoreSocketOptions {
   identify(socket: Socket): Promise<Caller>;
   /** One line for the agent's log: a failure no caller should see. */
   log(line: string): void;
+  /** Runs a whole command for the caller (`exec`), where the agent offers it. */
+  exec?: (caller: Caller, args: unknown[]) => Promise<unknown>;
 }
 
 export interface StoreSocket {
@@ -182,7 +184,11 @@ async function handle(
     return;
   }
   try {
-    answer({ id: request.id, result: (await o.gate.call(caller, request.method, request.args)) ?? null });
+    const result =
+      request.method === 'exec' && o.exec
+        ? await o.exec(caller, request.args)
+        : await o.gate.call(caller, request.method, request.args);
+    answer({ id: request.id, result: result ?? null });
   } catch (err) {
     const wire = toWire(err);
     if (wire.message !== (err as Error)?.message) o.log(`${request.method} for ${caller.user} failed: ${String(err)}`);

@@ -1,0 +1,115 @@
+// The commands the agent runs for its callers (`exec`), in-process on a real Redis through the gate: each runs
+// as its caller, prints what the command prints, and whatever could make it differ is left to the caller.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { alice, bob, gateOn } from '../../support/private-agent.js';
+import { redisFixture } from '../../support/redis-fixture.js';
+import { UsageError } from '../domain/errors.js';
+import type { GpuProbe } from '../domain/ports.js';
+import { RedisStore } from '../store/redis/redis-store.js';
+import { commandRunner, type ExecAnswer, type ExecRequest } from './agent-exec.js';
+import { resolveConfig } from './config.js';
+
+const fixture = redisFixture();
+const BUILD = 'build-1';
+const unprobed: GpuProbe = {
+  toolName: 'nvidia-smi',
+  probe: () => Promise.reject(new Error('the agent keeps the reading: no command probes')),
+};
+
+async function world() {
+  await fixture.redis.flushdb();
+  const env = { CANHAZGPU_STORE: fixture.server.url };
+  const host = resolveConfig({}, { ...env, HOME: '/nonexistent' }).host;
+  const store = await RedisStore.connect(fixture.server.url, { host });
+  await store.initialize(2, false, Date.now());
+  const gpu = (index: number) => ({
+    index,
+    uuid: `GPU-${index}`,
+    name: 'H200',
+    memoryUsedMb: 0,
+    memoryTotalMb: 143_771,
+  });
+  await store.saveReading({ host, takenAt: Date.now(), usage: [0, 1].map((i) => ({ ...gpu(i), processes: [] })) });
+  const runner = commandRunner({
+    probe: unprobed,
+    ownerState: () => 'unknown',
+    build: BUILD,
+    location: store.location,
+    host,
+  })(gateOn(store, () => Date.now(), undefined, host));
+  const run = (caller: typeof alice, argv: string[], over: Partial<ExecRequest> = {}): Promise<ExecAnswer> =>
+    runner(caller, [{ argv, env, build: BUILD, tty: false, ...over }]);
+  return { store, run, env };
+}
+
+test('runs status, reserve and release as the caller, printing what the command prints', async () => {
+  const { store, run } = await world();
+  try {
+    assert.deepEqual(await run(alice, ['reserve', '--duration', '1h']), {
+      code: 0,
+      stdout: 'Reserved 1 GPU(s): [0] for 1h 0m 0s\n',
+      stderr: '',
+    });
+    const status = await run(bob, ['status']);
+    assert.equal((status as { code?: number }).code, 0);
+    assert.match((status as { stdout: string }).stdout, /^GPU 0: IN USE by alice for 0h 0m 0s \(manual, expires in /);
+    // bob's release finds nothing of his: alice's GPU stays hers.
+    const released = await run(bob, ['release']);
+    assert.equal((released as { code?: number }).code, 0);
+    assert.equal((await store.snapshot()).slots[0]!.reservation?.user, 'alice');
+    assert.deepEqual(await run(alice, ['release']), { code: 0, stdout: 'Released 1 GPU(s): [0]\n', stderr: '' });
+    const short = await run(alice, ['reserve', '--gpus', '3']);
+    assert.deepEqual(short, {
+      code: 1,
+      stdout: '',
+      stderr: 'Error: Not enough GPUs available. Requested: 3, Available: 2\n',
+    });
+  } finally {
+    await store.close();
+  }
+});
+
+test('leaves to the caller what could differ: another build, command, process-bound option, setting or store', async () => {
+  const { store, run, env } = await world();
+  try {
+    const cases: Array<[string[], Partial<ExecRequest>, RegExp]> = [
+      [['status'], { build: 'build-0' }, /another build/],
+      [['run', '--', 'true'], {}, /not a command/],
+      [['reserve', '--wait'], {}, /--wait/],
+      [['status', '--all'], {}, /--all/],
+      [['status', '--store', 'redis://elsewhere'], {}, /--store/],
+      [['status'], { env: { ...env, CANHAZGPU_PROVIDER: 'fake' } }, /CANHAZGPU_PROVIDER/],
+      [['status'], { env: { ...env, CANHAZGPU_NVML_LIBRARY: '/tmp/x.so' } }, /CANHAZGPU_NVML_LIBRARY/],
+      [['status'], { env: { ...env, CANHAZGPU_HOST: 'gpu-99' } }, /another store or host/],
+      [['status'], { env: { CANHAZGPU_STORE: `${fixture.server.url.replace(/\/\d*$/, '')}/5` } }, /another store/],
+      [['status'], { env: {} }, /another store/], // the default SQLite store
+    ];
+    for (const [argv, over, why] of cases) {
+      const answer = await run(alice, argv, over);
+      assert.match((answer as { fallback?: string }).fallback ?? '', why, `${argv.join(' ')} ${JSON.stringify(over)}`);
+    }
+    assert.equal((await store.snapshot()).slots.filter((s) => s.reservation).length, 0, 'nothing ran');
+  } finally {
+    await store.close();
+  }
+});
+
+test('an agent that was not built runs nothing for others, and a malformed request is one line', async () => {
+  const { store } = await world();
+  try {
+    const runner = commandRunner({
+      probe: unprobed,
+      ownerState: () => 'unknown',
+      build: null,
+      location: store.location,
+      host: 'h',
+    })(gateOn(store, () => Date.now()));
+    const request = { argv: ['status'], env: {}, build: 'unbuilt', tty: false };
+    assert.deepEqual(await runner(alice, [request]), { fallback: 'another build' });
+    await assert.rejects(runner(alice, [{ argv: 'status' }]), UsageError);
+    await assert.rejects(runner(alice, [{ ...request, env: { PATH: '/tmp' } }]), UsageError);
+  } finally {
+    await store.close();
+  }
+});

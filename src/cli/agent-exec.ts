@@ -1,0 +1,166 @@
+// Whole commands the agent runs for this host's users (`exec` on its socket): a `status`, `reserve` or `release`
+// that hands itself over loads none of the CLI, only a small client (agent-client.ts), and costs little more
+// than starting Node. The command runs here as its caller would run it: on the gate as that caller (so it may
+// do no more than the caller's own calls could), with the settings a user without settings of their own has.
+// Anything else answers `fallback`, and the client runs the command itself.
+import { UsageError } from '../domain/errors.js';
+import { type GpuProbe, type Store, systemClock } from '../domain/ports.js';
+import {
+  type AgentAnswer,
+  type AgentRequest,
+  decodeLine,
+  encodeLine,
+  fromWire,
+  toWire,
+} from '../store/agent/protocol.js';
+import type { Caller, StoreGate } from '../store/agent/store-gate.js';
+import { parseStoreUrl, storeThrough } from '../store/open.js';
+import { redactUrl } from '../store/redact-url.js';
+import { resolveConfig } from './config.js';
+import type { Context } from './context.js';
+import { main } from './program.js';
+
+/** What the client sends: the arguments, its CANHAZGPU_ variables, its build, whether its output is a terminal. */
+export interface ExecRequest {
+  argv: string[];
+  env: Record<string, string>;
+  build: string;
+  tty: boolean;
+}
+
+export type ExecAnswer = { fallback: string } | { code: number; stdout: string; stderr: string };
+
+/** The commands handed over, and the options that need the caller's own process or settings. */
+const HANDED = new Set(['status', 'reserve', 'release']);
+const OWN_PROCESS = new Set(['--wait', '--host', '--all', '--store', '--provider', '--config', '--help', '-h']);
+/** A HOME with no config file: the settings of a user who has none (/etc/canhazgpu/config.json, the defaults). */
+const NO_HOME = '/nonexistent/canhazgpu-agent';
+/**
+ * The caller's variables the agent takes: those naming its store and pool (which must be the agent's) and those
+ * shaping only what the command does. Any other (a file, a library, a probe of the caller's own) is left to the
+ * caller's own process: the agent never opens what a caller names.
+ */
+const TAKEN_VARIABLES = new Set([
+  'CANHAZGPU_STORE',
+  'CANHAZGPU_HOST',
+  'CANHAZGPU_AGENT_SOCKET',
+  'CANHAZGPU_MEMORY_THRESHOLD_MB',
+  'CANHAZGPU_READING_MAX_AGE_SECONDS',
+  'CANHAZGPU_STATUS_READING_MAX_AGE_SECONDS',
+  'CANHAZGPU_LOCK_WAIT_SECONDS',
+  'CANHAZGPU_HISTORY_DAYS',
+  'CANHAZGPU_HEARTBEAT_SECONDS',
+  'CANHAZGPU_DEBUG',
+]);
+
+export interface CommandRunnerOptions {
+  /** The agent's own probe and owner checks serve the commands too (no caller's probe runs here). */
+  probe: GpuProbe;
+  ownerState: Context['ownerState'];
+  /** This agent's build (null when not built: it then runs nothing for others). */
+  build: string | null;
+  /** The store and pool host the agent keeps: a user's plain settings must name the same. */
+  location: string;
+  host: string;
+}
+
+/** The build the launcher named (dist/cli.js), or null when the CLI runs from source. */
+export function launcherBuild(): string | null {
+  const build = (globalThis as Record<symbol, unknown>)[Symbol.for('canhazgpu.build')];
+  return typeof build === 'string' && build !== 'unbuilt' ? build : null;
+}
+
+function isExecRequest(value: unknown): value is ExecRequest {
+  const v = value as Partial<ExecRequest> | null;
+  return (
+    !!v &&
+    Array.isArray(v.argv) &&
+    v.argv.length <= 64 &&
+    v.argv.every((a) => typeof a === 'string' && a.length <= 4096) &&
+    !!v.env &&
+    typeof v.env === 'object' &&
+    Object.entries(v.env).every(([name, value]) => name.startsWith('CANHAZGPU_') && typeof value === 'string') &&
+    typeof v.build === 'string' &&
+    typeof v.tty === 'boolean'
+  );
+}
+
+/** Why the command must run in the caller's own process, or null when the agent may run it. */
+function mustRunItself(request: ExecRequest, o: CommandRunnerOptions): string | null {
+  if (o.build === null || request.build !== o.build) return 'another build';
+  if (!HANDED.has(request.argv[0] ?? '')) return 'not a command the agent runs';
+  const own = request.argv.find((a) => OWN_PROCESS.has(a.split('=')[0]!) || a === '--');
+  if (own) return `${own} needs the caller's own process`;
+  const variable = Object.keys(request.env).find((name) => !TAKEN_VARIABLES.has(name));
+  return variable ? `${variable} is the caller's own` : null;
+}
+
+/** A message as the other side of the socket would read it. */
+const overTheWire = <T extends AgentRequest | AgentAnswer>(message: T): T => decodeLine(encodeLine(message)) as T;
+
+/** The store calls of a command run for `caller`: through the gate, encoded as they would be on the socket. */
+function asCaller(gate: StoreGate, caller: Caller, location: string): Promise<Store> {
+  return storeThrough(location, async (method, args) => {
+    const request = overTheWire({ id: 0, method, args });
+    let result: unknown;
+    try {
+      result = await gate.call(caller, method, request.args);
+    } catch (err) {
+      throw fromWire(toWire(err));
+    }
+    return overTheWire({ id: 0, result: result ?? null }).result;
+  });
+}
+
+export function commandRunner(o: CommandRunnerOptions) {
+  return (gate: StoreGate) =>
+    async (caller: Caller, [raw]: unknown[]): Promise<ExecAnswer> => {
+      if (!isExecRequest(raw)) throw new UsageError('the canhazgpu agent needs a command to run');
+      const why = mustRunItself(raw, o);
+      if (why) return { fallback: why };
+      let config: ReturnType<typeof resolveConfig>;
+      try {
+        config = resolveConfig({}, { ...raw.env, HOME: NO_HOME });
+      } catch (err) {
+        return { fallback: (err as Error).message }; // the client's own run says what is wrong, in its words
+      }
+      if (config.ignoredFiles.length > 0) return { fallback: 'a config file is ignored' };
+      const spec = parseStoreUrl(config.storeUrl);
+      if (spec.kind !== 'redis' || redactUrl(spec.url) !== o.location || config.host !== o.host)
+        return { fallback: 'another store or host' };
+      let stdout = '';
+      let stderr = '';
+      const io = {
+        stdout: { write: (text: string) => (stdout += text), isTTY: raw.tty },
+        stderr: { write: (text: string) => (stderr += text) },
+        env: {},
+        readStdin: async () => '',
+      };
+      const context = (): Context => ({
+        stdout: io.stdout,
+        stderr: io.stderr,
+        env: io.env,
+        config,
+        clock: systemClock,
+        openStore: () => asCaller(gate, caller, o.location),
+        probe: o.probe,
+        currentUser: async () => caller.user,
+        uid: () => caller.uid,
+        ownerState: o.ownerState,
+        ownerOf: () => {
+          throw new UsageError('the canhazgpu agent runs no command that owns GPUs');
+        },
+        openAccounts: () => Promise.reject(new UsageError('the canhazgpu agent opens no accounts for others')),
+        dieOf: () => {},
+        shutdownSignal: () => new Promise(() => {}),
+        interrupts: undefined,
+      });
+      try {
+        const code = await main(raw.argv, io, context);
+        return { code, stdout, stderr };
+      } catch (err) {
+        const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
+        return { code: 1, stdout, stderr: `${stderr}Error: unexpected failure: ${message}\n` };
+      }
+    };
+}

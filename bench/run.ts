@@ -19,9 +19,10 @@ import { cloudFigures } from './cloud.js';
 import { type Handover, measureHandover, measureSqliteHandover } from './queue-handover.js';
 import { serverFigures } from './server.js';
 import { nvmlReading, racingReservesVersusOriginal, SHARED_READING, statusWithAgent } from './startup.js';
-import { printTable, runAsync, timeCommand } from './support.js';
+import { printTable, runAsync, timeCommand, withoutExtraCaCerts } from './support.js';
 
-const rows: string[][] = [['benchmark', 'figure', 'target', 'verdict']];
+const caCerts = withoutExtraCaCerts();
+const rows: string[][] = [['benchmark', 'figure', 'target', 'verdict'], ...(caCerts ? [caCerts] : [])];
 const verdict = (ok: boolean) => (ok ? 'ok' : 'MISSED');
 const box = new Sandbox();
 const node = process.execPath;

@@ -77,17 +77,17 @@ export async function handOver(argv: string[], build: string, debug: (line: stri
     const request = { argv, env, build, tty: process.stdout.isTTY === true };
     socket.write(`${JSON.stringify({ id: 2, method: 'exec', args: [request] })}\n`);
     sent = true;
-    const answer = (await next()) as {
-      result?: { fallback?: string; code?: number; stdout?: string; stderr?: string };
-    };
+    // Interrupted now, the command still ends in the agent: say so, rather than leave a reservation unmentioned.
+    for (const signal of INTERRUPTS) process.on(signal, onInterrupt);
+    const answer = (await next()) as { result?: { fallback?: string; code?: number; output?: unknown } };
     const result = answer.result;
-    if (!result || typeof result.code !== 'number') {
+    if (!result || typeof result.code !== 'number' || !Array.isArray(result.output)) {
       debug(`the agent at ${path} leaves the command here: ${result?.fallback ?? 'an older agent'}`);
       return null;
     }
     debug(`ran by the agent at ${path}`);
-    process.stdout.write(result.stdout ?? '');
-    process.stderr.write(result.stderr ?? '');
+    for (const [fd, text] of result.output as Array<[number, string]>)
+      (fd === 2 ? process.stderr : process.stdout).write(String(text));
     return result.code;
   } catch {
     if (!sent) return null;
@@ -96,7 +96,16 @@ export async function handOver(argv: string[], build: string, debug: (line: stri
     );
     return 1;
   } finally {
+    for (const signal of INTERRUPTS) process.off(signal, onInterrupt);
     clearTimeout(timer);
     socket.destroy();
   }
+}
+
+const INTERRUPTS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+function onInterrupt(signal: NodeJS.Signals): void {
+  process.stderr.write("canhazgpu: interrupted; the agent finishes the command all the same: see 'canhazgpu status'\n");
+  for (const s of INTERRUPTS) process.off(s, onInterrupt);
+  process.kill(process.pid, signal); // dies of the signal, as the command would have
 }

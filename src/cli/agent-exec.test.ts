@@ -17,6 +17,16 @@ const unprobed: GpuProbe = {
   probe: () => Promise.reject(new Error('the agent keeps the reading: no command probes')),
 };
 
+const twoGpus = () =>
+  [0, 1].map((index) => ({
+    index,
+    uuid: `GPU-${index}`,
+    name: 'H200',
+    memoryUsedMb: 0,
+    memoryTotalMb: 143_771,
+    processes: [],
+  }));
+
 async function world() {
   await fixture.redis.flushdb();
   const env = { CANHAZGPU_STORE: fixture.server.url };
@@ -34,37 +44,66 @@ async function world() {
   const runner = commandRunner({
     probe: unprobed,
     ownerState: () => 'unknown',
+    prober: () => ({ host: 'agent-host', pid: 1, startTime: null }),
     build: BUILD,
     location: store.location,
     host,
   })(gateOn(store, () => Date.now(), undefined, host));
   const run = (caller: typeof alice, argv: string[], over: Partial<ExecRequest> = {}): Promise<ExecAnswer> =>
     runner(caller, [{ argv, env, build: BUILD, tty: false, ...over }]);
-  return { store, run, env };
+  return { store, run, env, host };
+}
+
+/** What an answer printed: its exit status, standard output and standard error. */
+function printed(answer: ExecAnswer): [number, string, string] | string {
+  if ('fallback' in answer) return answer.fallback;
+  const text = (fd: 1 | 2) =>
+    answer.output
+      .filter(([f]) => f === fd)
+      .map(([, t]) => t)
+      .join('');
+  return [answer.code, text(1), text(2)];
 }
 
 test('runs status, reserve and release as the caller, printing what the command prints', async () => {
   const { store, run } = await world();
   try {
-    assert.deepEqual(await run(alice, ['reserve', '--duration', '1h']), {
-      code: 0,
-      stdout: 'Reserved 1 GPU(s): [0] for 1h 0m 0s\n',
-      stderr: '',
-    });
-    const status = await run(bob, ['status']);
-    assert.equal((status as { code?: number }).code, 0);
-    assert.match((status as { stdout: string }).stdout, /^GPU 0: IN USE by alice for 0h 0m 0s \(manual, expires in /);
+    assert.deepEqual(printed(await run(alice, ['reserve', '--duration', '1h'])), [
+      0,
+      'Reserved 1 GPU(s): [0] for 1h 0m 0s\n',
+      '',
+    ]);
+    const [code, out] = printed(await run(bob, ['status'])) as [number, string, string];
+    assert.equal(code, 0);
+    assert.match(out, /^GPU 0: IN USE by alice for 0h 0m 0s \(manual, expires in /);
     // bob's release finds nothing of his: alice's GPU stays hers.
-    const released = await run(bob, ['release']);
-    assert.equal((released as { code?: number }).code, 0);
+    assert.equal((printed(await run(bob, ['release'])) as [number, string, string])[0], 0);
     assert.equal((await store.snapshot()).slots[0]!.reservation?.user, 'alice');
-    assert.deepEqual(await run(alice, ['release']), { code: 0, stdout: 'Released 1 GPU(s): [0]\n', stderr: '' });
-    const short = await run(alice, ['reserve', '--gpus', '3']);
-    assert.deepEqual(short, {
-      code: 1,
-      stdout: '',
-      stderr: 'Error: Not enough GPUs available. Requested: 3, Available: 2\n',
-    });
+    assert.deepEqual(printed(await run(alice, ['release', '--json'])).slice(0, 1), [0]);
+    assert.deepEqual(printed(await run(alice, ['reserve', '--gpus', '3'])), [
+      1,
+      '',
+      'Error: Not enough GPUs available. Requested: 3, Available: 2\n',
+    ]);
+  } finally {
+    await store.close();
+  }
+});
+
+test("on a stale reading a command waits for the agent's next one; beyond 4 at once, a user runs their own", async () => {
+  const { store, run, host } = await world();
+  try {
+    await store.saveReading({ host, takenAt: Date.now() - 60_000, usage: twoGpus() }); // the keeper fell behind
+    const waiting = Array.from({ length: 4 }, () => run(alice, ['status']));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.deepEqual(await run(alice, ['status']), { fallback: 'the agent is busy' });
+    assert.equal(
+      (printed(await run(bob, ['release'])) as [number, string, string])[0],
+      0,
+      'others are not held up by her',
+    );
+    await store.saveReading({ host, takenAt: Date.now(), usage: twoGpus() }); // the keeper's next reading
+    for (const answer of await Promise.all(waiting)) assert.match(String(printed(answer)), /^0,GPU 0: AVAILABLE/);
   } finally {
     await store.close();
   }
@@ -77,8 +116,15 @@ test('leaves to the caller what could differ: another build, command, process-bo
       [['status'], { build: 'build-0' }, /another build/],
       [['run', '--', 'true'], {}, /not a command/],
       [['reserve', '--wait'], {}, /--wait/],
+      [['reserve', '--wait=5m'], {}, /--wait/],
+      [['reserve', '--host=any'], {}, /--host/],
       [['status', '--all'], {}, /--all/],
+      [['status', '-h'], {}, /-h/],
+      [['release', '--help'], {}, /--help/],
+      [['release', '-G1'], {}, /-G1/],
+      [['status', '--', 'x'], {}, /--/],
       [['status', '--store', 'redis://elsewhere'], {}, /--store/],
+      [['--store', 'x', 'status'], {}, /not a command/],
       [['status'], { env: { ...env, CANHAZGPU_PROVIDER: 'fake' } }, /CANHAZGPU_PROVIDER/],
       [['status'], { env: { ...env, CANHAZGPU_NVML_LIBRARY: '/tmp/x.so' } }, /CANHAZGPU_NVML_LIBRARY/],
       [['status'], { env: { ...env, CANHAZGPU_HOST: 'gpu-99' } }, /another store or host/],
@@ -89,7 +135,6 @@ test('leaves to the caller what could differ: another build, command, process-bo
       const answer = await run(alice, argv, over);
       assert.match((answer as { fallback?: string }).fallback ?? '', why, `${argv.join(' ')} ${JSON.stringify(over)}`);
     }
-    assert.equal((await store.snapshot()).slots.filter((s) => s.reservation).length, 0, 'nothing ran');
   } finally {
     await store.close();
   }
@@ -101,6 +146,7 @@ test('an agent that was not built runs nothing for others, and a malformed reque
     const runner = commandRunner({
       probe: unprobed,
       ownerState: () => 'unknown',
+      prober: () => ({ host: 'agent-host', pid: 1, startTime: null }),
       build: null,
       location: store.location,
       host: 'h',

@@ -5,6 +5,7 @@
 // Anything else answers `fallback`, and the client runs the command itself.
 import { UsageError } from '../domain/errors.js';
 import { type GpuProbe, type Store, systemClock } from '../domain/ports.js';
+import type { OwnerRef } from '../domain/reservation.js';
 import {
   type AgentAnswer,
   type AgentRequest,
@@ -18,6 +19,7 @@ import { parseStoreUrl, storeThrough } from '../store/open.js';
 import { redactUrl } from '../store/redact-url.js';
 import { resolveConfig } from './config.js';
 import type { Context } from './context.js';
+import { unexpectedFailure } from './main.js';
 import { main } from './program.js';
 
 /** What the client sends: the arguments, its CANHAZGPU_ variables, its build, whether its output is a terminal. */
@@ -28,11 +30,22 @@ export interface ExecRequest {
   tty: boolean;
 }
 
-export type ExecAnswer = { fallback: string } | { code: number; stdout: string; stderr: string };
+/** What the command wrote, in order: 1 its standard output, 2 its standard error. */
+export type ExecOutput = Array<[1 | 2, string]>;
+export type ExecAnswer = { fallback: string } | { code: number; output: ExecOutput };
 
-/** The commands handed over, and the options that need the caller's own process or settings. */
-const HANDED = new Set(['status', 'reserve', 'release']);
-const OWN_PROCESS = new Set(['--wait', '--host', '--all', '--store', '--provider', '--config', '--help', '-h']);
+/**
+ * The commands handed over, each with the options the agent runs it with: any other (`--wait`, `--host`, `--all`,
+ * `--help`, a global option, one added later) leaves the command to the caller's own process.
+ */
+const HANDED: ReadonlyMap<string, ReadonlySet<string>> = new Map([
+  ['status', new Set(['--table', '--json'])],
+  ['reserve', new Set(['--gpus', '--duration', '-G', '--gpu-ids', '-n', '--note', '--extend', '--json'])],
+  ['release', new Set(['-G', '--gpu-ids', '--json'])],
+]);
+/** Commands the agent runs at once for one user, and for everyone: beyond them, callers run their own. */
+const AT_ONCE_PER_USER = 4;
+const AT_ONCE = 32;
 /** A HOME with no config file: the settings of a user who has none (/etc/canhazgpu/config.json, the defaults). */
 const NO_HOME = '/nonexistent/canhazgpu-agent';
 /**
@@ -57,6 +70,8 @@ export interface CommandRunnerOptions {
   /** The agent's own probe and owner checks serve the commands too (no caller's probe runs here). */
   probe: GpuProbe;
   ownerState: Context['ownerState'];
+  /** The agent's process, named in the prober lock (the gate takes no claim from an ordinary caller). */
+  prober: () => OwnerRef;
   /** This agent's build (null when not built: it then runs nothing for others). */
   build: string | null;
   /** The store and pool host the agent keeps: a user's plain settings must name the same. */
@@ -88,9 +103,11 @@ function isExecRequest(value: unknown): value is ExecRequest {
 /** Why the command must run in the caller's own process, or null when the agent may run it. */
 function mustRunItself(request: ExecRequest, o: CommandRunnerOptions): string | null {
   if (o.build === null || request.build !== o.build) return 'another build';
-  if (!HANDED.has(request.argv[0] ?? '')) return 'not a command the agent runs';
-  const own = request.argv.find((a) => OWN_PROCESS.has(a.split('=')[0]!) || a === '--');
-  if (own) return `${own} needs the caller's own process`;
+  const options = HANDED.get(request.argv[0] ?? '');
+  if (!options) return 'not a command the agent runs';
+  // A word after an option taking a value may itself start with '-' (a note): such a command runs itself too.
+  const own = request.argv.slice(1).find((a) => a.startsWith('-') && !options.has(a.split('=')[0]!));
+  if (own) return `${own.split('=')[0]} is run by the caller`;
   const variable = Object.keys(request.env).find((name) => !TAKEN_VARIABLES.has(name));
   return variable ? `${variable} is the caller's own` : null;
 }
@@ -113,54 +130,71 @@ function asCaller(gate: StoreGate, caller: Caller, location: string): Promise<St
 }
 
 export function commandRunner(o: CommandRunnerOptions) {
+  const running = new Map<number, number>();
+  let total = 0;
   return (gate: StoreGate) =>
     async (caller: Caller, [raw]: unknown[]): Promise<ExecAnswer> => {
       if (!isExecRequest(raw)) throw new UsageError('the canhazgpu agent needs a command to run');
       const why = mustRunItself(raw, o);
       if (why) return { fallback: why };
-      let config: ReturnType<typeof resolveConfig>;
+      // One user's commands cannot hold the agent (and the reading it keeps) up: beyond these, they run their own.
+      const mine = running.get(caller.uid) ?? 0;
+      if (mine >= AT_ONCE_PER_USER || total >= AT_ONCE) return { fallback: 'the agent is busy' };
+      running.set(caller.uid, mine + 1);
+      total++;
       try {
-        config = resolveConfig({}, { ...raw.env, HOME: NO_HOME });
-      } catch (err) {
-        return { fallback: (err as Error).message }; // the client's own run says what is wrong, in its words
-      }
-      if (config.ignoredFiles.length > 0) return { fallback: 'a config file is ignored' };
-      const spec = parseStoreUrl(config.storeUrl);
-      if (spec.kind !== 'redis' || redactUrl(spec.url) !== o.location || config.host !== o.host)
-        return { fallback: 'another store or host' };
-      let stdout = '';
-      let stderr = '';
-      const io = {
-        stdout: { write: (text: string) => (stdout += text), isTTY: raw.tty },
-        stderr: { write: (text: string) => (stderr += text) },
-        env: {},
-        readStdin: async () => '',
-      };
-      const context = (): Context => ({
-        stdout: io.stdout,
-        stderr: io.stderr,
-        env: io.env,
-        config,
-        clock: systemClock,
-        openStore: () => asCaller(gate, caller, o.location),
-        probe: o.probe,
-        currentUser: async () => caller.user,
-        uid: () => caller.uid,
-        ownerState: o.ownerState,
-        ownerOf: () => {
-          throw new UsageError('the canhazgpu agent runs no command that owns GPUs');
-        },
-        openAccounts: () => Promise.reject(new UsageError('the canhazgpu agent opens no accounts for others')),
-        dieOf: () => {},
-        shutdownSignal: () => new Promise(() => {}),
-        interrupts: undefined,
-      });
-      try {
-        const code = await main(raw.argv, io, context);
-        return { code, stdout, stderr };
-      } catch (err) {
-        const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
-        return { code: 1, stdout, stderr: `${stderr}Error: unexpected failure: ${message}\n` };
+        return await runFor(caller, raw, gate, o);
+      } finally {
+        total--;
+        const left = (running.get(caller.uid) ?? 1) - 1;
+        if (left > 0) running.set(caller.uid, left);
+        else running.delete(caller.uid);
       }
     };
+}
+
+async function runFor(caller: Caller, raw: ExecRequest, gate: StoreGate, o: CommandRunnerOptions): Promise<ExecAnswer> {
+  let config: ReturnType<typeof resolveConfig>;
+  try {
+    config = resolveConfig({}, { ...raw.env, HOME: NO_HOME });
+  } catch (err) {
+    return { fallback: (err as Error).message }; // the client's own run says what is wrong, in its words
+  }
+  if (config.ignoredFiles.length > 0) return { fallback: 'a config file is ignored' };
+  const spec = parseStoreUrl(config.storeUrl);
+  if (spec.kind !== 'redis' || redactUrl(spec.url) !== o.location || config.host !== o.host)
+    return { fallback: 'another store or host' };
+  const output: ExecOutput = [];
+  const io = {
+    stdout: { write: (text: string) => output.push([1, text]), isTTY: raw.tty },
+    stderr: { write: (text: string) => output.push([2, text]) },
+    env: {},
+    readStdin: async () => '',
+  };
+  const context = (): Context => ({
+    stdout: io.stdout,
+    stderr: io.stderr,
+    env: io.env,
+    config,
+    clock: systemClock,
+    openStore: () => asCaller(gate, caller, o.location),
+    probe: o.probe,
+    currentUser: async () => caller.user,
+    uid: () => caller.uid,
+    ownerState: o.ownerState,
+    ownerOf: (pid) => {
+      if (pid === undefined) return o.prober();
+      throw new UsageError('the canhazgpu agent runs no command that owns GPUs');
+    },
+    openAccounts: () => Promise.reject(new UsageError('the canhazgpu agent opens no accounts for others')),
+    dieOf: () => {},
+    shutdownSignal: () => new Promise(() => {}),
+    interrupts: undefined,
+  });
+  try {
+    return { code: await main(raw.argv, io, context), output };
+  } catch (err) {
+    output.push([2, unexpectedFailure(err)]);
+    return { code: 1, output };
+  }
 }

@@ -7,15 +7,19 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** A bug, or a broken install: one line as every error (the stack only when asked for, by the caller). */
+export function unexpectedFailure(err: unknown): string {
+  const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
+  return `Error: unexpected failure: ${message} (set CANHAZGPU_DEBUG=1 for details)\n`;
+}
+
 export function runCli(): void {
   main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, readStdin }).then(
     (code) => {
       process.exitCode = code;
     },
     (err: unknown) => {
-      // A bug, or a broken install: one line as every error, the stack only when asked for.
-      const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
-      process.stderr.write(`Error: unexpected failure: ${message} (set CANHAZGPU_DEBUG=1 for details)\n`);
+      process.stderr.write(unexpectedFailure(err));
       if (process.env['CANHAZGPU_DEBUG'] && err instanceof Error) process.stderr.write(`${err.stack}\n`);
       process.exitCode = 1;
     },

@@ -98,6 +98,7 @@ async function serveRedisStore(
     commands: commandRunner({
       probe: ctx.probe,
       ownerState: (owner) => ctx.ownerState(owner),
+      prober: () => ctx.ownerOf(),
       build: launcherBuild(),
       location: store.location,
       host: ctx.config.host,

@@ -70,6 +70,11 @@ async function withAgent<T>(box: Sandbox, storeUrl: string | undefined, fn: (env
   const stopped = finished(agent);
   try {
     await new Promise((resolve) => setTimeout(resolve, 2000)); // its first readings
+    if (storeUrl) {
+      // The rows say the agent runs the plain user's commands: make sure it does.
+      const said = spawnSync(node, [CLI, 'status'], { env: { ...plain, CANHAZGPU_DEBUG: '1' }, encoding: 'utf8' });
+      if (!said.stderr.includes('ran by the agent')) throw new Error(`the agent did not run status: ${said.stderr}`);
+    }
     return await fn({ own: env, plain });
   } finally {
     agent.kill('SIGTERM');

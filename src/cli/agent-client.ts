@@ -6,21 +6,20 @@
 // counts, so a command is never run twice.
 import { existsSync, readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { checkAgentSocket } from '../store/agent/socket-path.js';
+import { defaultConfigPaths } from './config-paths.js';
 
 /** How long the agent may take to say it is there before the caller runs the command itself. */
 const HELLO_MS = 2_000;
 
 /** The agent's socket for a user without a config file of their own, or null (then the command runs itself). */
 function plainSocket(env: NodeJS.ProcessEnv): string | null {
-  if (env['CANHAZGPU_CONFIG'] !== undefined || existsSync(join(env['HOME'] || homedir(), '.canhazgpu.json')))
-    return null;
+  const [own, system] = defaultConfigPaths(env);
+  if (env['CANHAZGPU_CONFIG'] !== undefined || existsSync(own!)) return null;
   const named = env['CANHAZGPU_AGENT_SOCKET'];
   if (named !== undefined) return named.startsWith('/') ? named : null;
   try {
-    const settings = JSON.parse(readFileSync('/etc/canhazgpu/config.json', 'utf8')) as Record<string, unknown>;
+    const settings = JSON.parse(readFileSync(system!, 'utf8')) as Record<string, unknown>;
     return typeof settings['agent_socket'] === 'string' && settings['agent_socket'].startsWith('/')
       ? settings['agent_socket']
       : null;

@@ -2,8 +2,9 @@
 import { lstatSync, readFileSync } from 'node:fs';
 import { CLOUD_SETTINGS, cloudMoneyFrom } from './cloud-money.js';
 import type { CloudMoney } from '../server/service/spending-caps.js';
-import { homedir, hostname } from 'node:os';
-import { dirname, isAbsolute, join } from 'node:path';
+import { hostname } from 'node:os';
+import { defaultConfigPaths } from './config-paths.js';
+import { dirname, isAbsolute } from 'node:path';
 import { fileProblem, untrustedDirectory } from '../host/trusted-path.js';
 import { UsageError } from '../domain/errors.js';
 import { DAY_MS, DEFAULT_HISTORY_DAYS } from '../domain/history.js';
@@ -91,12 +92,6 @@ const SETTINGS = {
 } as const;
 type SettingKey = keyof typeof SETTINGS;
 type FileSettings = Partial<Record<SettingKey, string>>;
-
-/** Where a config file is looked for when neither --config nor CANHAZGPU_CONFIG names one. */
-export function defaultConfigPaths(env: NodeJS.ProcessEnv): string[] {
-  const home = env['HOME'] || homedir();
-  return [join(home, '.canhazgpu.json'), '/etc/canhazgpu/config.json'];
-}
 
 /**
  * Why a config file found in a default place must not be used, or null: root runs with a HOME that

@@ -1,7 +1,7 @@
 // Where settings files are looked for: apart from config.ts, so that the agent's small client (agent-client.ts)
 // finds them the same way without loading the rest.
-import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { homedir } from 'node:os';
 
 /** The settings every user shares: root's. */
 export const SYSTEM_CONFIG_PATH = '/etc/canhazgpu/config.json';

@@ -60,8 +60,17 @@ function lines(socket: Socket): () => Promise<unknown> {
  * Runs `argv` through the agent and resolves to its exit code, having written its output; null when the caller
  * must run it itself (no agent, another store, a command or option the agent leaves to the caller).
  */
-export async function handOver(argv: string[], build: string, debug: (line: string) => void): Promise<number | null> {
-  const path = plainSocket(process.env);
+export interface ClientIo {
+  env: NodeJS.ProcessEnv;
+  stdout: { write(text: string): unknown; isTTY?: boolean };
+  stderr: { write(text: string): unknown };
+  /** A line for CANHAZGPU_DEBUG: which way the command went. */
+  debug(line: string): void;
+}
+
+export async function handOver(argv: string[], build: string, io: ClientIo): Promise<number | null> {
+  const { debug } = io;
+  const path = plainSocket(io.env);
   if (path === null || checkAgentSocket(path).kind !== 'trusted') return null;
   const socket = connect(path);
   const next = lines(socket);
@@ -72,8 +81,8 @@ export async function handOver(argv: string[], build: string, debug: (line: stri
     // Only once the agent has answered is the command sent: one it may still run is never run here too.
     await next();
     clearTimeout(timer);
-    const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('CANHAZGPU_')));
-    const request = { argv, env, build, tty: process.stdout.isTTY === true };
+    const env = Object.fromEntries(Object.entries(io.env).filter(([name]) => name.startsWith('CANHAZGPU_')));
+    const request = { argv, env, build, tty: io.stdout.isTTY === true };
     socket.write(`${JSON.stringify({ id: 2, method: 'exec', args: [request] })}\n`);
     sent = true;
     // Interrupted now, the command still ends in the agent: say so, rather than leave a reservation unmentioned.
@@ -86,11 +95,11 @@ export async function handOver(argv: string[], build: string, debug: (line: stri
     }
     debug(`ran by the agent at ${path}`);
     for (const [fd, text] of result.output as Array<[number, string]>)
-      (fd === 2 ? process.stderr : process.stdout).write(String(text));
+      (fd === 2 ? io.stderr : io.stdout).write(String(text));
     return result.code;
   } catch {
     if (!sent) return null;
-    process.stderr.write(
+    io.stderr.write(
       `Error: the canhazgpu agent at ${path} stopped before the command ended; see 'canhazgpu status' for what it did\n`,
     );
     return 1;

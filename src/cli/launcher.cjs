@@ -92,7 +92,8 @@ async function run() {
   if (BUILD !== 'unbuilt' && ['status', 'reserve', 'release'].includes(argv[0])) {
     let code = null;
     try {
-      code = await loadCached('agent-client.js').exports.handOver(argv, BUILD, debug);
+      const io = { env: process.env, stdout: process.stdout, stderr: process.stderr, debug };
+      code = await loadCached('agent-client.js').exports.handOver(argv, BUILD, io);
     } catch (err) {
       debug(`handing the command to the agent failed: ${err.message}`);
     }

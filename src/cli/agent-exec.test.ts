@@ -27,28 +27,26 @@ const twoGpus = () =>
     processes: [],
   }));
 
+/** The agent's runner of `build` over `store`, keeping `host`'s pool. */
+function runnerOn(store: RedisStore, host: string, build: string | null) {
+  return commandRunner({
+    probe: unprobed,
+    ownerState: () => 'unknown',
+    prober: () => ({ host: 'agent-host', pid: 1, startTime: null }),
+    build,
+    location: store.location,
+    host,
+  })(gateOn(store, () => Date.now(), undefined, host));
+}
+
 async function world() {
   await fixture.redis.flushdb();
   const env = { CANHAZGPU_STORE: fixture.server.url };
   const host = resolveConfig({}, { ...env, HOME: '/nonexistent' }).host;
   const store = await RedisStore.connect(fixture.server.url, { host });
   await store.initialize(2, false, Date.now());
-  const gpu = (index: number) => ({
-    index,
-    uuid: `GPU-${index}`,
-    name: 'H200',
-    memoryUsedMb: 0,
-    memoryTotalMb: 143_771,
-  });
-  await store.saveReading({ host, takenAt: Date.now(), usage: [0, 1].map((i) => ({ ...gpu(i), processes: [] })) });
-  const runner = commandRunner({
-    probe: unprobed,
-    ownerState: () => 'unknown',
-    prober: () => ({ host: 'agent-host', pid: 1, startTime: null }),
-    build: BUILD,
-    location: store.location,
-    host,
-  })(gateOn(store, () => Date.now(), undefined, host));
+  await store.saveReading({ host, takenAt: Date.now(), usage: twoGpus() });
+  const runner = runnerOn(store, host, BUILD);
   const run = (caller: typeof alice, argv: string[], over: Partial<ExecRequest> = {}): Promise<ExecAnswer> =>
     runner(caller, [{ argv, env, build: BUILD, tty: false, ...over }]);
   return { store, run, env, host };
@@ -143,14 +141,7 @@ test('leaves to the caller what could differ: another build, command, process-bo
 test('an agent that was not built runs nothing for others, and a malformed request is one line', async () => {
   const { store } = await world();
   try {
-    const runner = commandRunner({
-      probe: unprobed,
-      ownerState: () => 'unknown',
-      prober: () => ({ host: 'agent-host', pid: 1, startTime: null }),
-      build: null,
-      location: store.location,
-      host: 'h',
-    })(gateOn(store, () => Date.now()));
+    const runner = runnerOn(store, 'h', null);
     const request = { argv: ['status'], env: {}, build: 'unbuilt', tty: false };
     assert.deepEqual(await runner(alice, [request]), { fallback: 'another build' });
     await assert.rejects(runner(alice, [{ argv: 'status' }]), UsageError);

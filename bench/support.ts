@@ -32,7 +32,7 @@ export function runAsync(argv: string[], env: NodeJS.ProcessEnv): Promise<{ code
 /**
  * Takes NODE_EXTRA_CA_CERTS out of this process's environment, so that no timed process inherits it: Node reads
  * and parses the whole bundle it names at every start (this sandbox names the system's 140 CAs: 410 M
- * instructions, 90 ms, four times `node -e 0` without it), which a plain machine and CI do not. The row it
+ * instructions and 90 ms: `node -e 0` takes three times as long with it), which a plain machine and CI do not. The row it
  * returns says what it cost `node -e 0` here; null when it was not set.
  */
 export function withoutExtraCaCerts(): string[] | null {

@@ -263,9 +263,17 @@ const client = await build({
   write: false,
   metafile: true,
 });
-const clientInputs = Object.keys(client.metafile.inputs);
-if (clientInputs.some((input) => input.includes('node_modules/') || input.endsWith('errors.ts')))
-  throw new Error(`dist/agent-client.js must stay small: it bundles ${clientInputs.join(', ')}`);
+const clientInputs = Object.keys(client.metafile.inputs).sort();
+const CLIENT_INPUTS = [
+  'src/cli/agent-client.ts',
+  'src/cli/config-paths.ts',
+  'src/host/trusted-path.ts',
+  'src/store/agent/socket-path.ts',
+];
+if (clientInputs.join() !== CLIENT_INPUTS.join())
+  throw new Error(
+    `dist/agent-client.js must stay small (${CLIENT_INPUTS.join(', ')}): it bundles ${clientInputs.join(', ')}`,
+  );
 writeFileSync('dist/agent-client.js', compiledByVm('dist/agent-client.js', STAMP + client.outputFiles[0].text));
 
 // 5. The stand-in tools: programs of their own.

@@ -71,6 +71,13 @@ export interface ClientIo {
 export async function handOver(argv: string[], build: string, io: ClientIo): Promise<number | null> {
   const { debug } = io;
   const path = plainSocket(io.env);
+  const onInterrupt = (signal: NodeJS.Signals) => {
+    io.stderr.write(
+      "canhazgpu: interrupted; the agent may have run the command all the same: see 'canhazgpu status'\n",
+    );
+    for (const s of INTERRUPTS) process.off(s, onInterrupt);
+    process.kill(process.pid, signal); // dies of the signal, as the command would have
+  };
   if (path === null || checkAgentSocket(path).kind !== 'trusted') return null;
   const socket = connect(path);
   const next = lines(socket);
@@ -85,12 +92,15 @@ export async function handOver(argv: string[], build: string, io: ClientIo): Pro
     const request = { argv, env, build, tty: io.stdout.isTTY === true };
     socket.write(`${JSON.stringify({ id: 2, method: 'exec', args: [request] })}\n`);
     sent = true;
-    // Interrupted now, the command still ends in the agent: say so, rather than leave a reservation unmentioned.
+    // Interrupted now, the command may still end in the agent: say so, rather than leave a reservation unmentioned.
     for (const signal of INTERRUPTS) process.on(signal, onInterrupt);
-    const answer = (await next()) as { result?: { fallback?: string; code?: number; output?: unknown } };
+    const answer = (await next()) as {
+      result?: { fallback?: string; code?: number; output?: unknown };
+      error?: { message?: string };
+    };
     const result = answer.result;
     if (!result || typeof result.code !== 'number' || !Array.isArray(result.output)) {
-      debug(`the agent at ${path} leaves the command here: ${result?.fallback ?? 'an older agent'}`);
+      debug(`the agent at ${path} leaves the command here: ${result?.fallback ?? answer.error?.message ?? '?'}`);
       return null;
     }
     debug(`ran by the agent at ${path}`);
@@ -111,9 +121,3 @@ export async function handOver(argv: string[], build: string, io: ClientIo): Pro
 }
 
 const INTERRUPTS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-
-function onInterrupt(signal: NodeJS.Signals): void {
-  process.stderr.write("canhazgpu: interrupted; the agent finishes the command all the same: see 'canhazgpu status'\n");
-  for (const s of INTERRUPTS) process.off(s, onInterrupt);
-  process.kill(process.pid, signal); // dies of the signal, as the command would have
-}

@@ -52,6 +52,8 @@ async function world() {
   return { store, run, env, host };
 }
 
+const codeOf = (answer: ExecAnswer) => ('code' in answer ? answer.code : answer.fallback);
+
 /** What an answer printed: its exit status, standard output and standard error. */
 function printed(answer: ExecAnswer): [number, string, string] | string {
   if ('fallback' in answer) return answer.fallback;
@@ -75,7 +77,7 @@ test('runs status, reserve and release as the caller, printing what the command 
     assert.equal(code, 0);
     assert.match(out, /^GPU 0: IN USE by alice for 0h 0m 0s \(manual, expires in /);
     // bob's release finds nothing of his: alice's GPU stays hers.
-    assert.equal((printed(await run(bob, ['release'])) as [number, string, string])[0], 0);
+    assert.equal(codeOf(await run(bob, ['release'])), 0);
     assert.equal((await store.snapshot()).slots[0]!.reservation?.user, 'alice');
     assert.deepEqual(printed(await run(alice, ['release', '--json'])).slice(0, 1), [0]);
     assert.deepEqual(printed(await run(alice, ['reserve', '--gpus', '3'])), [
@@ -88,20 +90,41 @@ test('runs status, reserve and release as the caller, printing what the command 
   }
 });
 
-test("on a stale reading a command waits for the agent's next one; beyond 4 at once, a user runs their own", async () => {
-  const { store, run, host } = await world();
+test('a reading too old for the command leaves it to the caller, as the agent never reads the GPUs for it', async () => {
+  const { store, run, host, env } = await world();
   try {
-    await store.saveReading({ host, takenAt: Date.now() - 60_000, usage: twoGpus() }); // the keeper fell behind
+    await store.saveReading({ host, takenAt: Date.now() - 5_000, usage: twoGpus() }); // the keeper fell behind
+    assert.deepEqual(await run(alice, ['reserve']), { fallback: 'no GPU reading fresh enough' });
+    assert.equal(codeOf(await run(alice, ['status'])), 0, 'status takes one up to 10 s old');
+    const strict = { ...env, CANHAZGPU_STATUS_READING_MAX_AGE_SECONDS: '1' };
+    assert.deepEqual(await run(alice, ['status'], { env: strict }), { fallback: 'no GPU reading fresh enough' });
+    assert.equal((await store.snapshot()).slots.filter((s) => s.reservation).length, 0);
+  } finally {
+    await store.close();
+  }
+});
+
+test('beyond 4 commands at once for one user, the agent leaves the next to them; others are not held up', async () => {
+  const { store, host, env } = await world();
+  let open = () => {};
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  // A store whose snapshots wait: the commands that look at the pool stay running until the test lets them go.
+  const slow = Object.create(store) as RedisStore;
+  slow.snapshot = async () => {
+    await opened;
+    return store.snapshot();
+  };
+  const runner = runnerOn(slow, host, BUILD);
+  const run = (caller: typeof alice, argv: string[]) => runner(caller, [{ argv, env, build: BUILD, tty: false }]);
+  try {
     const waiting = Array.from({ length: 4 }, () => run(alice, ['status']));
     await new Promise((resolve) => setTimeout(resolve, 100));
     assert.deepEqual(await run(alice, ['status']), { fallback: 'the agent is busy' });
-    assert.equal(
-      (printed(await run(bob, ['release'])) as [number, string, string])[0],
-      0,
-      'others are not held up by her',
-    );
-    await store.saveReading({ host, takenAt: Date.now(), usage: twoGpus() }); // the keeper's next reading
+    const bobs = run(bob, ['status']);
+    open();
+    assert.equal(codeOf(await bobs), 0);
     for (const answer of await Promise.all(waiting)) assert.match(String(printed(answer)), /^0,GPU 0: AVAILABLE/);
+    assert.equal(codeOf(await run(alice, ['status'])), 0, 'her turn again once they ended');
   } finally {
     await store.close();
   }

@@ -4,7 +4,7 @@
 // do no more than the caller's own calls could), with the settings a user without settings of their own has.
 // Anything else answers `fallback`, and the client runs the command itself.
 import { UsageError } from '../domain/errors.js';
-import { type GpuProbe, type Store, systemClock } from '../domain/ports.js';
+import { type GpuProbe, ProbeUnavailableError, type ReadingStore, type Store, systemClock } from '../domain/ports.js';
 import type { OwnerRef } from '../domain/reservation.js';
 import {
   type AgentAnswer,
@@ -67,7 +67,7 @@ const TAKEN_VARIABLES = new Set([
 ]);
 
 export interface CommandRunnerOptions {
-  /** The agent's own probe and owner checks serve the commands too (no caller's probe runs here). */
+  /** The agent's probe (named in messages, never read for a caller) and owner checks serve the commands too. */
   probe: GpuProbe;
   ownerState: Context['ownerState'];
   /** The agent's process, named in the prober lock (the gate takes no claim from an ordinary caller). */
@@ -110,6 +110,17 @@ function mustRunItself(request: ExecRequest, o: CommandRunnerOptions): string | 
   if (own) return `${own.split('=')[0]} is run by the caller`;
   const variable = Object.keys(request.env).find((name) => !TAKEN_VARIABLES.has(name));
   return variable ? `${variable} is the caller's own` : null;
+}
+
+/** The agent's probe as a command run here sees it: named as it is, but never read (the reading went stale). */
+function readingOnly(probe: GpuProbe): GpuProbe {
+  return {
+    get toolName() {
+      return probe.toolName;
+    },
+    probe: () =>
+      Promise.reject(new ProbeUnavailableError(`${probe.toolName} unavailable (the agent's reading is stale)`)),
+  };
 }
 
 /** A message as the other side of the socket would read it. */
@@ -164,6 +175,12 @@ async function runFor(caller: Caller, raw: ExecRequest, gate: StoreGate, o: Comm
   const spec = parseStoreUrl(config.storeUrl);
   if (spec.kind !== 'redis' || redactUrl(spec.url) !== o.location || config.host !== o.host)
     return { fallback: 'another store or host' };
+  // A command run here never reads the GPUs itself (the agent is root): its reading must be fresh enough now.
+  const store = (await asCaller(gate, caller, o.location)) as Store & ReadingStore;
+  const reading = await store.latestReading(o.host);
+  const age = reading ? Date.now() - reading.takenAt : Number.POSITIVE_INFINITY;
+  const maxAge = raw.argv[0] === 'status' ? config.statusReadingMaxAgeMs : config.readingMaxAgeMs;
+  if (!(age >= 0 && age < maxAge)) return { fallback: 'no GPU reading fresh enough' };
   const output: ExecOutput = [];
   const io = {
     stdout: { write: (text: string) => output.push([1, text]), isTTY: raw.tty },
@@ -177,8 +194,8 @@ async function runFor(caller: Caller, raw: ExecRequest, gate: StoreGate, o: Comm
     env: io.env,
     config,
     clock: systemClock,
-    openStore: () => asCaller(gate, caller, o.location),
-    probe: o.probe,
+    openStore: async () => store,
+    probe: readingOnly(o.probe),
     currentUser: async () => caller.user,
     uid: () => caller.uid,
     ownerState: o.ownerState,

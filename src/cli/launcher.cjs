@@ -88,7 +88,7 @@ globalThis[Symbol.for('canhazgpu.build')] = BUILD;
  */
 async function run() {
   const argv = process.argv.slice(2);
-  // The agent decides which of these it runs; this only spares the others a look for it.
+  // The agent decides which of these it runs (HANDED in src/cli/agent-exec.ts); this only spares the others a look.
   if (BUILD !== 'unbuilt' && ['status', 'reserve', 'release'].includes(argv[0])) {
     let code = null;
     try {
@@ -105,5 +105,10 @@ async function run() {
   loadCore().exports.runCli();
 }
 
-if (require.main === module) void run();
-else module.exports = { loadCore, loadedOnce };
+if (require.main === module) {
+  run().catch((err) => {
+    // A broken install (a bundle missing or corrupt): one line, as every error.
+    process.stderr.write(`Error: unexpected failure: ${String(err?.message ?? err).split('\n')[0]}\n`);
+    process.exitCode = 1;
+  });
+} else module.exports = { loadCore, loadedOnce };

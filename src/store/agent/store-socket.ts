@@ -184,10 +184,11 @@ async function handle(
     return;
   }
   try {
-    const result =
-      request.method === 'exec' && o.exec
-        ? await o.exec(caller, request.args)
-        : await o.gate.call(caller, request.method, request.args);
+    const exec = request.method === 'exec' && o.exec;
+    // A command may wait on locks for longer than a connection may idle: its client is waiting, not idle.
+    if (exec) socket.setTimeout(0);
+    const result = exec ? await exec(caller, request.args) : await o.gate.call(caller, request.method, request.args);
+    if (exec) socket.setTimeout(IDLE_MS);
     answer({ id: request.id, result: result ?? null });
   } catch (err) {
     const wire = toWire(err);

@@ -68,8 +68,10 @@ describe('a Redis store kept by the agent', { skip }, () => {
     const agent = box.spawn(['agent', '--interval', '1'], { env });
     let said = '';
     agent.stdout?.on('data', (d) => (said += d));
-    // What such a user has: no CANHAZGPU_ variable but the store's and the socket's (CANHAZGPU_DEBUG says who ran it).
-    const plain = { PATH: process.env['PATH'], HOME: box.dir, ...env, CANHAZGPU_DEBUG: '1' };
+    // What such a user has: no CANHAZGPU_ variable but the store's and the socket's (CANHAZGPU_DEBUG says who ran
+    // it), and readings that may be a minute old: a loaded CI's stand-in nvidia-smi keeps none 2 s young.
+    const ages = { CANHAZGPU_READING_MAX_AGE_SECONDS: '60', CANHAZGPU_STATUS_READING_MAX_AGE_SECONDS: '60' };
+    const plain = { PATH: process.env['PATH'], HOME: box.dir, ...env, ...ages, CANHAZGPU_DEBUG: '1' };
     const asNobody = (args: string[], extra: NodeJS.ProcessEnv = {}) =>
       finished(
         spawn(AS_NOBODY[0]!, [...AS_NOBODY.slice(1), process.execPath, CLI, ...args], {
@@ -80,6 +82,8 @@ describe('a Redis store kept by the agent', { skip }, () => {
     const ranByAgent = /^canhazgpu: ran by the agent at .*agent\.sock$/m;
     try {
       await eventually(() => said.includes('serving the Redis store'));
+      // Once the agent has a reading to give: till then it leaves commands to their callers.
+      await eventually(async () => ranByAgent.test((await asNobody(['status'])).stderr), 60_000);
       const reserved = await asNobody(['reserve', '--gpus', '2', '--duration', '1h']);
       assert.equal(reserved.stdout, 'Reserved 2 GPU(s): [0, 1] for 1h 0m 0s\n');
       assert.match(reserved.stderr, ranByAgent);

@@ -268,6 +268,7 @@ const CLIENT_INPUTS = [
   'src/cli/agent-client.ts',
   'src/cli/config-paths.ts',
   'src/host/trusted-path.ts',
+  'src/store/agent/line-splitter.ts',
   'src/store/agent/socket-path.ts',
 ];
 if (clientInputs.join() !== CLIENT_INPUTS.join())

@@ -6,6 +6,7 @@
 // counts, so a command is never run twice.
 import { existsSync, readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
+import { LineSplitter, MAX_ANSWER_BYTES } from '../store/agent/line-splitter.js';
 import { checkAgentSocket } from '../store/agent/socket-path.js';
 import { defaultConfigPaths } from './config-paths.js';
 
@@ -30,7 +31,7 @@ function plainSocket(env: NodeJS.ProcessEnv): string | null {
 
 /** One answer line for each request sent, in order. */
 function lines(socket: Socket): () => Promise<unknown> {
-  let buffered = '';
+  const splitter = new LineSplitter(MAX_ANSWER_BYTES);
   const waiting: Array<(line: string | null) => void> = [];
   const ready: Array<string | null> = [];
   const deliver = (line: string | null) => {
@@ -40,10 +41,10 @@ function lines(socket: Socket): () => Promise<unknown> {
   };
   socket.setEncoding('utf8');
   socket.on('data', (chunk: string) => {
-    buffered += chunk;
-    for (let end = buffered.indexOf('\n'); end >= 0; end = buffered.indexOf('\n')) {
-      deliver(buffered.slice(0, end));
-      buffered = buffered.slice(end + 1);
+    try {
+      for (const line of splitter.push(chunk)) deliver(line);
+    } catch {
+      socket.destroy(); // an answer past any bound: as if the agent had gone
     }
   });
   socket.on('close', () => deliver(null));

@@ -84,8 +84,8 @@ export class SharedProbe implements GpuProbe {
         if (await this.claim(this.o.clock.now(), holder)) return this.probeAndSave();
         const next = await readings.proberOf(host, this.o.clock.now());
         // A new prober holds the lock from now; a refused take-over (the agent's ordinary callers) is not retried.
-        if (next && !sameProcess(next, holder)) deadline = this.o.clock.now() + this.o.probeHoldMs;
         holder = next && !sameProcess(next, holder) ? next : null;
+        if (holder) deadline = this.o.clock.now() + this.o.probeHoldMs;
       }
     }
     return this.probeAndSave(); // the prober hung, or could not be told dead: read it ourselves

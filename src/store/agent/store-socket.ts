@@ -185,10 +185,16 @@ async function handle(
   }
   try {
     const exec = request.method === 'exec' && o.exec;
-    // A command may wait on locks for longer than a connection may idle: its client is waiting, not idle.
-    if (exec) socket.setTimeout(0);
-    const result = exec ? await exec(caller, request.args) : await o.gate.call(caller, request.method, request.args);
-    if (exec) socket.setTimeout(IDLE_MS);
+    let result: unknown;
+    if (exec) {
+      // A command may wait on locks for longer than a connection may idle: its client is waiting, not idle.
+      socket.setTimeout(0);
+      try {
+        result = await exec(caller, request.args);
+      } finally {
+        socket.setTimeout(IDLE_MS);
+      }
+    } else result = await o.gate.call(caller, request.method, request.args);
     answer({ id: request.id, result: result ?? null });
   } catch (err) {
     const wire = toWire(err);

@@ -254,28 +254,59 @@ const launcher = readFileSync('src/cli/launcher.cjs', 'utf8');
 if (!launcher.includes("const BUILD = 'unbuilt';")) throw new Error('src/cli/launcher.cjs: no BUILD to name');
 writeFileSync('dist/cli.js', launcher.replace("const BUILD = 'unbuilt';", `const BUILD = '${BUILD_ID}';`));
 
-// 4b. The client that hands a command to the agent: on its own, before any of the core (Node and the socket's
-// trust check alone), compiled by vm from its code cache like the core.
-const client = await build({
-  ...common,
-  entryPoints: ['src/cli/agent-client.ts'],
-  format: 'cjs',
-  write: false,
-  metafile: true,
-});
-const clientInputs = Object.keys(client.metafile.inputs).sort();
-const CLIENT_INPUTS = [
-  'src/cli/agent-client.ts',
-  'src/cli/config-paths.ts',
-  'src/host/trusted-path.ts',
-  'src/store/agent/line-splitter.ts',
-  'src/store/agent/socket-path.ts',
-];
-if (clientInputs.join() !== CLIENT_INPUTS.join())
-  throw new Error(
-    `dist/agent-client.js must stay small (${CLIENT_INPUTS.join(', ')}): it bundles ${clientInputs.join(', ')}`,
-  );
-writeFileSync('dist/agent-client.js', compiledByVm('dist/agent-client.js', STAMP + client.outputFiles[0].text));
+// 4b. What the launcher tries before any of the core, each on its own and compiled by vm from its code cache like
+// the core: the client that hands a command to the agent (Node and the socket's trust check alone), and the
+// status board's reader (the settings, the store URL and status's rows and texts). Each bundles exactly these.
+const CLIENTS = {
+  'agent-client.js': {
+    entry: 'src/cli/agent-client.ts',
+    inputs: [
+      'src/cli/agent-client.ts',
+      'src/cli/config-paths.ts',
+      'src/host/trusted-path.ts',
+      'src/store/agent/line-splitter.ts',
+      'src/store/agent/socket-path.ts',
+    ],
+  },
+  'status-board.js': {
+    entry: 'src/cli/status-board-client.ts',
+    inputs: [
+      'src/cli/cloud-money.ts',
+      'src/cli/config-paths.ts',
+      'src/cli/config.ts',
+      'src/cli/status-board-client.ts',
+      'src/domain/duration.ts',
+      'src/domain/errors.ts',
+      'src/domain/history.ts',
+      'src/domain/liveness.ts',
+      'src/domain/printable.ts',
+      'src/domain/status-board.ts',
+      'src/domain/status-text.ts',
+      'src/domain/status.ts',
+      'src/domain/usage.ts',
+      'src/host/board-file.ts',
+      'src/host/trusted-path.ts',
+      'src/server/errors.ts',
+      'src/server/records/sqlite/accounts-file.ts',
+      'src/server/request-limits.ts',
+      'src/server/service/spending-caps.ts',
+      'src/store/agent/socket-path.ts',
+      'src/store/defaults.ts',
+      'src/store/redact-url.ts',
+      'src/store/redis/cluster-url.ts',
+      'src/store/redis/node-list.ts',
+      'src/store/redis/sentinel-url.ts',
+      'src/store/store-url.ts',
+    ],
+  },
+};
+for (const [file, { entry, inputs }] of Object.entries(CLIENTS)) {
+  const client = await build({ ...common, entryPoints: [entry], format: 'cjs', write: false, metafile: true });
+  const bundled = Object.keys(client.metafile.inputs).sort();
+  if (bundled.join() !== inputs.join())
+    throw new Error(`dist/${file} must stay small (${inputs.join(', ')}): it bundles ${bundled.join(', ')}`);
+  writeFileSync(`dist/${file}`, compiledByVm(`dist/${file}`, STAMP + client.outputFiles[0].text));
+}
 
 // 5. The stand-in tools: programs of their own.
 await build({
@@ -298,7 +329,7 @@ cpSync('src/server/records/sqlite/accounts.sql', 'dist/accounts.sql');
 // 6. The code caches, made by a process of their own (scripts/code-cache.mjs).
 const env = { ...process.env };
 delete env.NODE_OPTIONS;
-const islandFiles = [...[...ISLANDS].map((path) => `${lazy.get(path)}.js`), 'agent-client.js'];
+const islandFiles = [...[...ISLANDS].map((path) => `${lazy.get(path)}.js`), ...Object.keys(CLIENTS)];
 const made = spawnSync(process.execPath, ['scripts/code-cache.mjs', BUILD_ID, ...islandFiles], {
   env,
   stdio: 'inherit',

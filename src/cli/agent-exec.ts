@@ -15,8 +15,8 @@ import {
   toWire,
 } from '../store/agent/protocol.js';
 import type { Caller, StoreGate } from '../store/agent/store-gate.js';
-import { parseStoreUrl, storeThrough } from '../store/open.js';
-import { redactUrl } from '../store/redact-url.js';
+import { storeThrough } from '../store/open.js';
+import { locationOf, parseStoreUrl } from '../store/store-url.js';
 import { resolveConfig } from './config.js';
 import type { Context } from './context.js';
 import { unexpectedFailure } from './main.js';
@@ -173,7 +173,7 @@ async function runFor(caller: Caller, raw: ExecRequest, gate: StoreGate, o: Comm
   }
   if (config.ignoredFiles.length > 0) return { fallback: 'a config file is ignored' };
   const spec = parseStoreUrl(config.storeUrl);
-  if (spec.kind !== 'redis' || redactUrl(spec.url) !== o.location || config.host !== o.host)
+  if (spec.kind !== 'redis' || locationOf(spec) !== o.location || config.host !== o.host)
     return { fallback: 'another store or host' };
   // A command run here never reads the GPUs itself (the agent is root): its reading must be fresh enough now.
   const store = (await asCaller(gate, caller, o.location)) as Store & ReadingStore;

@@ -5,10 +5,8 @@
 // built the same way and loaded on demand; the rarer commands (serve, cloud...) are ES modules. Both reach
 // the core's modules through a registry, so each module exists once (one CanhazError for instanceof).
 'use strict';
-const { readFileSync } = require('node:fs');
-const { createRequire } = require('node:module');
+const { readFileSync, writeSync } = require('node:fs');
 const { join } = require('node:path');
-const { pathToFileURL } = require('node:url');
 const { Script } = require('node:vm');
 
 const REGISTRY = Symbol.for('canhazgpu.core');
@@ -43,7 +41,14 @@ function loadCached(file) {
   if (script.cachedDataRejected)
     debug(`${path}.cache was made by another Node or under other V8 flags: compiled from source`);
   const module = { exports: {} };
-  script.runInThisContext()(module.exports, createRequire(path), module, path, __dirname, importLazy);
+  script.runInThisContext()(
+    module.exports,
+    require('node:module').createRequire(path),
+    module,
+    path,
+    __dirname,
+    importLazy,
+  );
   return { script, exports: module.exports };
 }
 
@@ -61,7 +66,7 @@ function importLazy(file) {
 
 function loadedOnce(file) {
   if (!loaded.has(file)) {
-    const url = pathToFileURL(join(__dirname, file)).href;
+    const url = require('node:url').pathToFileURL(join(__dirname, file)).href;
     loaded.set(
       file,
       file.endsWith('.mjs')
@@ -83,11 +88,44 @@ const BUILD = 'unbuilt';
 globalThis[Symbol.for('canhazgpu.build')] = BUILD;
 
 /**
+ * `status` read from the agent's status board when one fits (src/cli/status-board-client.ts): one file, and
+ * neither the CLI nor a socket. True when it printed the command's output.
+ */
+function statusFromBoard(argv) {
+  try {
+    const io = { env: process.env, now: Date.now, write: writeOut, debug };
+    const code = loadCached('status-board.js').exports.showFromBoard(argv, BUILD, io);
+    if (code === null) return false;
+    process.exitCode = code;
+    return true;
+  } catch (err) {
+    debug(`reading the status board failed: ${err.message}`);
+    return false;
+  }
+}
+
+/**
+ * Standard output written straight to its descriptor: process.stdout, on a pipe or a terminal, loads the socket
+ * machinery that a board's few lines do not need. A descriptor that would block, or fails, gets the rest through
+ * process.stdout, which waits or reports as every command's output does (never twice, never lost).
+ */
+function writeOut(text) {
+  const bytes = Buffer.from(text);
+  let done = 0;
+  try {
+    while (done < bytes.length) done += writeSync(1, bytes, done);
+  } catch {
+    process.stdout.write(bytes.subarray(done));
+  }
+}
+
+/**
  * `status`, `reserve` and `release` go to the host's agent when it runs them for this user as they would run
  * here (src/cli/agent-client.ts): the CLI is then never loaded. Anything else, or any doubt, runs here.
  */
 async function run() {
   const argv = process.argv.slice(2);
+  if (BUILD !== 'unbuilt' && argv[0] === 'status' && statusFromBoard(argv)) return;
   // The agent decides which of these it runs (HANDED in src/cli/agent-exec.ts); this only spares the others a look.
   if (BUILD !== 'unbuilt' && ['status', 'reserve', 'release'].includes(argv[0])) {
     let code = null;

@@ -181,3 +181,14 @@ export function statusJson(row: StatusRow, now: number) {
       return { ...base, problem: row.problem };
   }
 }
+
+/** `status` (one line a GPU) or `status --json`, as printed: what the command and the status board both print. */
+export function statusText(rows: readonly StatusRow[], now: number, thresholdMb: number, json: boolean): string {
+  if (json)
+    return `${JSON.stringify(
+      rows.map((r) => statusJson(r, now)),
+      null,
+      2,
+    )}\n`;
+  return rows.map((r) => `${statusLine(r, now, thresholdMb)}\n`).join('');
+}

@@ -11,6 +11,7 @@ import {
   mkdirSync,
   openSync,
   realpathSync,
+  statSync,
 } from 'node:fs';
 import { dirname, join, parse, resolve, sep } from 'node:path';
 
@@ -45,6 +46,19 @@ function untrustedChain(dir: string, me: number): string | null {
 export function untrustedDirectory(dir: string, me = currentUid()): string | null {
   const given = resolve(dir);
   return untrustedChain(given, me) ?? untrustedChain(realpathSync.native(given), me);
+}
+
+/**
+ * Why `dir` may not hold a file that speaks for root or the caller (an agent's socket, its status board), or null:
+ * only they may write it (not even sticky, where another user could put such a file first), and it is trusted.
+ */
+export function untrustedOwnDirectory(dir: string, me = currentUid()): string | null {
+  try {
+    if ((statSync(dir).mode & 0o022) !== 0) return `${dir} is writable by other users`;
+    return untrustedDirectory(dir, me);
+  } catch (err) {
+    return `${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
+  }
 }
 
 export type FileProblem = { kind: 'missing' } | { kind: 'unsafe'; reason: string };

@@ -1,59 +1,15 @@
 // Picks the storage backend from a store URL: `sqlite:/abs/path.db` or a bare path.
-import { isAbsolute, resolve } from 'node:path';
-import { CanhazError, StoreUnavailableError, UsageError } from '../domain/errors.js';
+import { CanhazError, StoreUnavailableError } from '../domain/errors.js';
 import type { Store } from '../domain/ports.js';
 import { agentSocketOf, checkAgentSocket } from './agent/socket-path.js';
 import type { AgentTransport } from './agent/agent-store.js';
 import { redactUrl } from './redact-url.js';
-import { parseClusterUrl } from './redis/cluster-url.js';
-import { parseSentinelUrl } from './redis/sentinel-url.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
 import { keptByAgent } from './sqlite/store-files.js';
+import { parseStoreUrl } from './store-url.js';
 
 export { DEFAULT_STORE } from './defaults.js';
-
-export type StoreSpec = { kind: 'sqlite'; path: string } | { kind: 'redis'; url: string };
-
-/** `--store redis` alone: the Redis of the original manual. */
-export const DEFAULT_REDIS_URL = 'redis://localhost:6379/0';
-
-export function parseStoreUrl(url: string): StoreSpec {
-  const text = url.trim();
-  if (text === '') throw new UsageError('--store must not be empty');
-  if (/^sqlite:/i.test(text)) {
-    const path = text.replace(/^sqlite:(\/\/(?=\/))?/i, '');
-    if (path === '') throw new UsageError(`invalid store URL '${redactUrl(url)}': expected sqlite:/absolute/path.db`);
-    return { kind: 'sqlite', path: path === ':memory:' ? path : resolve(path) };
-  }
-  if (text.toLowerCase() === 'redis') return { kind: 'redis', url: DEFAULT_REDIS_URL };
-  if (/^rediss?:\/\//i.test(text)) return { kind: 'redis', url: checkRedisUrl(text, url) };
-  const sentinel = parseSentinelUrl(text);
-  if (typeof sentinel === 'string') throw new UsageError(`invalid store URL '${redactUrl(url)}': ${sentinel}`);
-  if (sentinel) return { kind: 'redis', url: text };
-  const cluster = parseClusterUrl(text);
-  if (typeof cluster === 'string') throw new UsageError(`invalid store URL '${redactUrl(url)}': ${cluster}`);
-  if (cluster) return { kind: 'redis', url: text };
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) {
-    throw new UsageError(
-      `unsupported store '${redactUrl(url)}': use sqlite:/path/to/state.db, a file path, or redis://host:port/db`,
-    );
-  }
-  return { kind: 'sqlite', path: isAbsolute(text) ? text : resolve(text) };
-}
-
-function checkRedisUrl(text: string, original: string): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(text);
-  } catch {
-    throw new UsageError(`invalid store URL '${redactUrl(original)}': expected redis://[user:password@]host:port[/db]`);
-  }
-  const db = parsed.pathname.replace(/^\//, '');
-  if (!parsed.hostname || (db !== '' && !/^\d{1,5}$/.test(db))) {
-    throw new UsageError(`invalid store URL '${redactUrl(original)}': expected redis://[user:password@]host:port[/db]`);
-  }
-  return text;
-}
+export { DEFAULT_REDIS_URL, locationOf, parseStoreUrl, type StoreSpec } from './store-url.js';
 
 export interface OpenOptions {
   /** For admin: create the store when missing. */

@@ -139,6 +139,30 @@ export function queueContractCases(it: It, another: (store: Store) => Promise<St
     }
   });
 
+  it("queue: another process's allocation and extension are heard within milliseconds (the agent's status board)", async (store) => {
+    await store.initialize(2, false, T0);
+    const other = await another(store);
+    try {
+      await queueOf(store).changed(1); // a listener has listened before (Redis subscribes on its first wait)
+      const heardAfter = async (change: () => Promise<unknown>) => {
+        const heard = queueOf(store)
+          .changed(5_000)
+          .then(() => Date.now());
+        await new Promise((r) => setTimeout(r, 20));
+        const at = Date.now();
+        await change();
+        return (await heard) - at;
+      };
+      const manual = { type: 'manual' as const, user: 'bob', expiryTime: T0 + 3_600_000, token: 'm' };
+      const allocated = await heardAfter(() => other.allocate(grant(manual)));
+      assert.ok(allocated < 100, `heard ${allocated} ms after the allocation`);
+      const extended = await heardAfter(() => other.extendManual('bob', T0 + 1, defaultLiveness(), 60_000));
+      assert.ok(extended < 100, `heard ${extended} ms after the extension`);
+    } finally {
+      await other.close();
+    }
+  });
+
   it("queue: a waiter hears of another process's waiter leaving within milliseconds", async (store) => {
     await store.initialize(2, false, T0);
     const other = await another(store);

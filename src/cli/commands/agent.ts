@@ -2,7 +2,15 @@
 // so the other commands probe nothing themselves (contrib/systemd/canhazgpu-agent.service runs it). For a
 // private store (`admin --private`) it also serves every other user's commands over the store's socket.
 import { UsageError } from '../../domain/errors.js';
-import type { Store } from '../../domain/ports.js';
+import { dirname } from 'node:path';
+import type { ReadingStore, Store } from '../../domain/ports.js';
+import { removeBoardFile, writeBoardFile } from '../../host/board-file.js';
+import { untrustedOwnDirectory } from '../../host/trusted-path.js';
+import { StatusBoardKeeper } from '../../pool/status-board-keeper.js';
+import type { ServedStore } from '../../store/agent/agent-service.js';
+import { ChangeFeed } from '../../store/agent/change-feed.js';
+import { statusBoardPath } from '../../store/agent/socket-path.js';
+import { parseStoreUrl } from '../../store/store-url.js';
 import type { OwnerRef } from '../../domain/reservation.js';
 import { QueueJudge } from '../../pool/queue-judge.js';
 import { ReadingKeeper } from '../../pool/reading-keeper.js';
@@ -27,7 +35,8 @@ export async function agentCommand(opts: AgentOptions, ctx: Context): Promise<nu
     .map((u) => u.trim())
     .filter(Boolean);
   const store = await ctx.openStore({ reconnect: true });
-  let socket: { close(): Promise<void> } | null = null;
+  let socket: ServedStore | null = null;
+  let board: StatusBoardKeeper | null = null;
   try {
     const probe = sharedProbe(ctx, store, 'agent');
     if (!probe) throw new UsageError(`the store at ${store.location} cannot keep GPU readings`);
@@ -55,11 +64,14 @@ export async function agentCommand(opts: AgentOptions, ctx: Context): Promise<nu
     );
     keeper.start();
     ctx.stdout.write(`canhazgpu agent: keeping the GPU reading of ${ctx.config.host} fresh every ${seconds}s\n`);
+    board = statusBoardKeeper(store as Store & ReadingStore, socket, ctx, seconds * 1000);
+    board?.start();
     const signal = await stop;
     await keeper.stop();
     ctx.stdout.write(`canhazgpu agent stopping (${signal})\n`);
     return 0;
   } finally {
+    await board?.stop();
     await socket?.close();
     ctx.probe.close?.(); // NVML, kept initialised while the agent ran
     await store.close();
@@ -72,7 +84,7 @@ async function servePrivateStore(
   trusted: string[],
   ctx: Context,
   judge: QueueJudge,
-): Promise<{ close(): Promise<void> } | null> {
+): Promise<ServedStore | null> {
   const { SqliteStore } = await import('../../store/sqlite/sqlite-store.js');
   if (!(store instanceof SqliteStore) || store.layout !== 'private' || store.path === ':memory:') return null;
   const { servePrivateStoreSocket } = await import('../../store/agent/agent-service.js');
@@ -87,7 +99,7 @@ async function serveRedisStore(
   trusted: string[],
   ctx: Context,
   judge: QueueJudge,
-): Promise<{ close(): Promise<void> } | null> {
+): Promise<ServedStore | null> {
   const path = ctx.config.agentSocket;
   if (!path || !store.location.startsWith('redis') || !isReadingStore(store)) return null;
   const { serveRedisStoreSocket } = await import('../../store/agent/agent-service.js');
@@ -106,6 +118,42 @@ async function serveRedisStore(
   });
   ctx.stdout.write(`canhazgpu agent: serving the Redis store ${store.location} at ${served.path}\n`);
   return served;
+}
+
+/**
+ * The status board's keeper (pool/status-board-keeper.ts), beside the store or the Redis store's socket, so that
+ * `status` reads one file; null when this run has none (not built, a Redis store without a socket, a directory
+ * others could swap files in).
+ */
+function statusBoardKeeper(
+  store: Store & ReadingStore,
+  served: ServedStore | null,
+  ctx: Context,
+  intervalMs: number,
+): StatusBoardKeeper | null {
+  const build = launcherBuild();
+  const path = statusBoardPath(parseStoreUrl(ctx.config.storeUrl), served ? ctx.config.agentSocket : undefined);
+  if (build === null || path === null) return null;
+  const why = untrustedOwnDirectory(dirname(path));
+  if (why) {
+    ctx.stderr.write(`canhazgpu agent: no status board at ${path}: ${why}\n`);
+    return null;
+  }
+  return new StatusBoardKeeper({
+    store,
+    host: ctx.config.host,
+    build,
+    clock: ctx.clock,
+    owners: { state: (owner) => ctx.ownerState(owner) },
+    intervalMs,
+    changes: served?.changes ?? new ChangeFeed(store.queue),
+    write: (text) => writeBoardFile(path, text),
+    remove: () => removeBoardFile(path),
+    onError: (err) =>
+      ctx.stderr.write(
+        `canhazgpu agent: could not write the status board ${path} (${(err as Error).message}); status asks the store itself\n`,
+      ),
+  });
 }
 
 /** What the agent's socket service takes besides the store, the same for either kind. */

@@ -1,6 +1,6 @@
 // `canhazgpu status [--table | --json]`: every GPU, its holder, and what the hardware shows.
 import { UsageError } from '../../domain/errors.js';
-import { NOTE_HEADER, noteCell, statusJson, statusLine, TABLE_HEADER, tableCells } from '../../domain/status-text.js';
+import { NOTE_HEADER, noteCell, statusText, TABLE_HEADER, tableCells } from '../../domain/status-text.js';
 import type { Context } from '../context.js';
 import { openPool } from '../pool.js';
 
@@ -61,21 +61,13 @@ export async function statusCommand(opts: StatusOptions, ctx: Context): Promise<
   try {
     const { now, rows } = await pool.status();
     const threshold = ctx.config.inUseThresholdMb;
-    if (opts.json) {
-      ctx.stdout.write(
-        `${JSON.stringify(
-          rows.map((r) => statusJson(r, now)),
-          null,
-          2,
-        )}\n`,
-      );
-    } else if (opts.table) {
+    if (opts.table) {
       // A NOTE column only when some GPU has a note: without notes the table is the original manual's.
       const noted = rows.some((r) => noteCell(r) !== '-');
       const cells = rows.map((r) => [...tableCells(r, now, threshold), ...(noted ? [noteCell(r)] : [])]);
       ctx.stdout.write(await renderTable(noted ? [...TABLE_HEADER, NOTE_HEADER] : TABLE_HEADER, cells));
     } else {
-      ctx.stdout.write(rows.map((r) => `${statusLine(r, now, threshold)}\n`).join(''));
+      ctx.stdout.write(statusText(rows, now, threshold, opts.json));
     }
   } finally {
     await pool.store.close();

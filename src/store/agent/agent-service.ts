@@ -9,6 +9,7 @@ import { cachedUserNames } from '../../host/users.js';
 import type { Clock, OwnerProcesses, ReadingStore, Store } from '../../domain/ports.js';
 import { UsageError } from '../../domain/errors.js';
 import type { SqliteStore } from '../sqlite/sqlite-store.js';
+import type { ChangeFeed } from './change-feed.js';
 import type { AgentQueueJudge } from './queue-gate.js';
 import { agentSocketOf, untrustedSocketDirectory } from './socket-path.js';
 import { type Caller, StoreGate } from './store-gate.js';
@@ -30,6 +31,13 @@ export interface StoreServiceOptions {
   commands?: (gate: StoreGate) => (caller: Caller, args: unknown[]) => Promise<unknown>;
 }
 
+/** The agent's socket, served: where, how to stop it, and the changes its gate makes or hears of. */
+export interface ServedStore {
+  path: string;
+  close(): Promise<void>;
+  changes: ChangeFeed;
+}
+
 /** The uid a process runs as (its /proc entry's owner), or null when it is gone. */
 function processUid(pid: number): number | null {
   try {
@@ -40,9 +48,7 @@ function processUid(pid: number): number | null {
 }
 
 /** A private store's service, on the socket beside it. */
-export function servePrivateStoreSocket(
-  o: StoreServiceOptions & { store: SqliteStore },
-): Promise<{ path: string; close(): Promise<void> }> {
+export function servePrivateStoreSocket(o: StoreServiceOptions & { store: SqliteStore }): Promise<ServedStore> {
   return serveStoreAt(agentSocketOf(o.store.path), o);
 }
 
@@ -50,16 +56,13 @@ export function servePrivateStoreSocket(
  * The service for a Redis store at the socket `agent_socket` names, so this host's commands need no Redis
  * client of their own. Its directory must be writable by us alone: the socket is made and replaced there.
  */
-export function serveRedisStoreSocket(
-  path: string,
-  o: StoreServiceOptions,
-): Promise<{ path: string; close(): Promise<void> }> {
+export function serveRedisStoreSocket(path: string, o: StoreServiceOptions): Promise<ServedStore> {
   const why = untrustedSocketDirectory(dirname(path));
   if (why) throw new UsageError(`agent_socket ${path}: ${why}`);
   return serveStoreAt(path, o);
 }
 
-async function serveStoreAt(path: string, o: StoreServiceOptions): Promise<{ path: string; close(): Promise<void> }> {
+async function serveStoreAt(path: string, o: StoreServiceOptions): Promise<ServedStore> {
   const gate = new StoreGate({
     store: o.store,
     clock: o.clock,
@@ -78,5 +81,5 @@ async function serveStoreAt(path: string, o: StoreServiceOptions): Promise<{ pat
     return { uid, user, trusted: uid === 0 || uid === me || o.trusted.includes(user) };
   };
   const socket = await serveStoreSocket({ path, gate, identify, log: o.log, exec: o.commands?.(gate) });
-  return { path, close: socket.close };
+  return { path, close: socket.close, changes: gate.changes };
 }

@@ -1,6 +1,7 @@
-import { lstatSync, statSync } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { currentUid, untrustedDirectory } from '../../host/trusted-path.js';
+import { currentUid, untrustedOwnDirectory } from '../../host/trusted-path.js';
+import type { StoreSpec } from '../store-url.js';
 
 /** The agent's socket beside the store it keeps (a store's directory is written by its owner alone). */
 export const agentSocketOf = (storePath: string) => `${storePath}.sock`;
@@ -30,11 +31,10 @@ export function checkAgentSocket(path: string): AgentSocketCheck {
 }
 
 /** Why `dir` may not hold an agent's socket: unless only root or the caller may write it (not even sticky). */
-export function untrustedSocketDirectory(dir: string): string | null {
-  try {
-    if ((statSync(dir).mode & 0o022) !== 0) return `${dir} is writable by other users`;
-    return untrustedDirectory(dir);
-  } catch (err) {
-    return `${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
-  }
+export const untrustedSocketDirectory = (dir: string): string | null => untrustedOwnDirectory(dir);
+
+/** Where the agent keeps its status board: beside the SQLite store it keeps, or beside its socket for a Redis store. */
+export function statusBoardPath(spec: StoreSpec, agentSocket: string | undefined): string | null {
+  if (spec.kind === 'sqlite') return spec.path === ':memory:' ? null : `${spec.path}.status.json`;
+  return agentSocket ? `${agentSocket}.status.json` : null;
 }

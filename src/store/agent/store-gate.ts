@@ -12,6 +12,7 @@ import { parseNote } from '../../domain/note.js';
 import { toUnreservedUse } from '../../domain/unreserved.js';
 import { isAllocationPolicy, type OwnerRef, type PoolSnapshot } from '../../domain/reservation.js';
 import { asSeenBy, asThemself, type Caller, ids, MAX_EXTEND_MS, storedToken, text, tokenPrefix } from './gate-rules.js';
+import type { ChangeFeed } from './change-feed.js';
 import { type AgentQueueJudge, QueueGate } from './queue-gate.js';
 
 export type { Caller } from './gate-rules.js';
@@ -53,6 +54,11 @@ export class StoreGate {
 
   constructor(private readonly o: GateOptions) {
     this.queue = new QueueGate(o);
+  }
+
+  /** Tells of every change the gate makes, and of the store's own changes while someone listens (the status board). */
+  get changes(): ChangeFeed {
+    return this.queue.feed;
   }
 
   /** Runs one call for `caller`; unknown methods and refused ones throw a one-line error. */

@@ -13,7 +13,7 @@ export interface QueueKeys {
   entry(id: string): string;
   /** Ours alone: requests that went ahead of a waiter by backfill (a capped list of JSON records). */
   backfills: string;
-  /** Ours alone: published on every release and every waiter leaving, so the next waiter looks at once. */
+  /** Ours alone: published on every release, allocation, extension and waiter leaving: waiters and the agent's status board look at once. */
   wake: string;
 }
 

@@ -82,9 +82,12 @@ export class RedisQueue implements QueueStore {
     );
   }
 
-  /** Tells waiters that GPUs were released. */
-  async wake(): Promise<void> {
-    await this.access.call(() => this.redis.publish(this.keys.wake, 'release'));
+  /**
+   * Tells whoever listens that the pool changed: waiters look again on a release, and the agent's status board
+   * is written again on any change.
+   */
+  async wake(change: 'release' | 'allocate' | 'extend'): Promise<void> {
+    await this.access.call(() => this.redis.publish(this.keys.wake, change));
   }
 
   async recordBackfill(b: Backfill): Promise<void> {

@@ -490,6 +490,7 @@ export class RedisStore implements Store, ReadingStore, Fleet {
       );
       switch (reply[0]) {
         case 'ok':
+          await this.queue.wake('allocate').catch(() => {}); // the agent's status board shows it at once
           return reply.slice(1).map(Number);
         case 'queue_changed':
           throw new QueueChangedError();
@@ -525,7 +526,7 @@ export class RedisStore implements Store, ReadingStore, Fleet {
   /** Tells the queue's waiters of GPUs released, so the head is granted at once. */
   private async wakingWaiters(released: Promise<number[]>): Promise<number[]> {
     const ids = await released;
-    if (ids.length > 0) await this.queue.wake().catch(() => {}); // they look on their own timer anyway
+    if (ids.length > 0) await this.queue.wake('release').catch(() => {}); // they look on their own timer anyway
     return ids;
   }
 
@@ -544,6 +545,7 @@ export class RedisStore implements Store, ReadingStore, Fleet {
     const extended: ExtendedGpu[] = [];
     for (let i = 0; i + 1 < reply.length; i += 2)
       extended.push({ id: Number(reply[i]), expiryTime: Number(reply[i + 1]) * 1000 });
+    if (extended.length > 0) await this.queue.wake('extend').catch(() => {});
     return extended;
   }
 

@@ -61,9 +61,12 @@ function toEntry(r: QueueRow): QueueEntry {
 const hasQueue = (sql: Sql) =>
   sql("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'queue'").get() !== undefined;
 const ORDERED = 'SELECT * FROM queue ORDER BY enqueued_at, id';
-/** Who holds which GPU and who waits: what a waiter must look again for (heartbeats left out). */
-const HOLDERS = `SELECT group_concat(id || ':' || coalesce(token, '') || ':' || coalesce(last_released, ''), ',') AS f
-  FROM gpus`;
+/**
+ * Who holds which GPU until when, and who waits: what a waiter, and the agent's status board, must look again for
+ * (heartbeats left out).
+ */
+const HOLDERS = `SELECT group_concat(id || ':' || coalesce(token, '') || ':' || coalesce(expiry_time, '') || ':' ||
+  coalesce(last_released, ''), ',') AS f FROM gpus`;
 const WAITERS = "SELECT group_concat(id, ',') AS f FROM queue";
 
 /** Inside the allocation's transaction, once granted: the waiter whose id is the token leaves the queue. */

@@ -1,0 +1,92 @@
+// Keeps the status board (domain/status-board.ts) current while the agent runs: written again after every change
+// the agent makes or hears of (its gate's calls, another process's commit on SQLite, a release or a waiter leaving
+// on Redis) and at least every second, so what `status` reads from it is never more than a second behind what the
+// agent cannot hear at once (a heartbeat, the Python and Go tools' writes). Taken away when the agent stops.
+import { judgeOwners } from '../domain/liveness.js';
+import type { Clock, OwnerProcesses, ReadingStore, Store } from '../domain/ports.js';
+import { composeBoard } from '../domain/status-board.js';
+
+/** The longest a board goes unwritten, whatever the reading interval: owners that died show within it. */
+const MAX_PERIOD_MS = 1_000;
+/** How long past its next writing a board stays current for readers: a busy agent or a slow store read. */
+const SLACK_MS = 2_000;
+
+/** Changes to the pool: a count of those heard, and a wait for the next (ChangeFeed). */
+export interface PoolChanges {
+  readonly generation: number;
+  /** Resolves at once when something changed after generation `since`, else at the next change, or after `ms`. */
+  next(ms: number, since?: number): Promise<void>;
+}
+
+export interface StatusBoardKeeperOptions {
+  store: Store & ReadingStore;
+  host: string;
+  build: string;
+  clock: Clock;
+  owners: OwnerProcesses;
+  /** The reading interval (`agent --interval`): the board is written at least this often, and every second. */
+  intervalMs: number;
+  changes: PoolChanges;
+  write(text: string): void;
+  remove(): void;
+  /** A board that could not be written; told once until one is written again. */
+  onError(err: unknown): void;
+}
+
+export class StatusBoardKeeper {
+  private stopped = false;
+  private wake: () => void = () => {};
+  private running: Promise<void> = Promise.resolve();
+
+  constructor(private readonly o: StatusBoardKeeperOptions) {}
+
+  private get periodMs(): number {
+    return Math.min(this.o.intervalMs, MAX_PERIOD_MS);
+  }
+
+  start(): void {
+    const stopping = new Promise<void>((resolve) => {
+      this.wake = resolve;
+    });
+    this.running = (async () => {
+      let failing = false;
+      while (!this.stopped) {
+        const seen = this.o.changes.generation;
+        try {
+          await this.refresh();
+          failing = false;
+        } catch (err) {
+          if (!failing) this.o.onError(err);
+          failing = true;
+        }
+        if (!this.stopped) await Promise.race([this.o.changes.next(this.periodMs, seen), stopping]);
+      }
+    })();
+  }
+
+  /** Writes the board from the store as it is now. */
+  async refresh(): Promise<void> {
+    const { store, host, clock } = this.o;
+    const [snapshot, reading] = await Promise.all([store.snapshot(), store.latestReading(host)]);
+    const { dead, live } = judgeOwners(snapshot.slots, (owner) => this.o.owners.state(owner));
+    const board = composeBoard({
+      build: this.o.build,
+      location: store.location,
+      host,
+      writtenAt: clock.now(),
+      validForMs: this.periodMs + SLACK_MS,
+      snapshot,
+      reading: reading && { takenAt: reading.takenAt, usage: reading.usage },
+      liveness: { deadTokens: dead, liveTokens: live },
+    });
+    if (!this.stopped) this.o.write(JSON.stringify(board));
+  }
+
+  /** Stops after the board in writing, and takes it away. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake();
+    await this.running;
+    this.o.remove();
+  }
+}

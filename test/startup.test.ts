@@ -49,13 +49,13 @@ describe('start-up: what status loads', () => {
     return { dist, packages: [...new Set(packages)].sort(), builtins };
   }
 
-  test("the code caches the build made (the core, the Redis store, the agent's client) are accepted by this Node", () => {
+  test("the code caches the build made (the core, the Redis store, the agent's clients, the status board's reader) are accepted by this Node", () => {
     const launcher = JSON.stringify(CLI);
     const program = `const { loadCore, loadedOnce } = require(${launcher});
       const core = loadCore().script.cachedDataRejected;
-      Promise.all(['lazy-redis-store.js', 'lazy-agent-store.js'].map(loadedOnce)).then((all) => console.log(core, ...all.map(({ script }) => script.cachedDataRejected)));`;
+      Promise.all(['lazy-redis-store.js', 'lazy-agent-store.js', 'agent-client.js', 'status-board.js'].map(loadedOnce)).then((all) => console.log(core, ...all.map(({ script }) => script.cachedDataRejected)));`;
     const r = spawnSync(process.execPath, ['-e', program], { encoding: 'utf8' });
-    assert.equal(r.stdout, 'false false false\n', r.stderr);
+    assert.equal(r.stdout, 'false false false false false\n', r.stderr);
   });
 
   test('a cache of another build is not given to V8: the bundle is compiled from source, and says so when asked', () => {

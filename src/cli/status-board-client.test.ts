@@ -77,7 +77,7 @@ async function writeBoard(store: SqliteStore, boardPath: string, at = NOW, build
     clock: { now: () => at },
     owners: { state: () => 'unknown' },
     intervalMs: 1000,
-    changes: { generation: 0, next: () => new Promise(() => {}) },
+    changes: { next: () => new Promise(() => {}) },
     write: (text) => writeBoardFile(boardPath, text),
     remove: () => removeBoardFile(boardPath),
     onError: (err) => assert.fail(String(err)),

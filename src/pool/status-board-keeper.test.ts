@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { defaultLiveness } from '../domain/liveness.js';
 import type { StatusBoard } from '../domain/status-board.js';
+import { ChangeFeed } from '../store/agent/change-feed.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { type PoolChanges, StatusBoardKeeper } from './status-board-keeper.js';
 
@@ -12,25 +13,20 @@ const dir = mkdtempSync(join(tmpdir(), 'canhazgpu-board-keeper-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const NOW = 1_800_000_000_000;
 
-/** Changes told by the test: `next` waits for `tell()` alone (never for its time), and hears one told before it. */
+/** Changes told by the test: `next` waits for `tell()` alone (never for its time). */
 function toldChanges(): PoolChanges & { tell(): void; waits: number[] } {
-  let wake: (() => void) | null = null;
-  const changes: { generation: number; next: PoolChanges['next']; tell(): void; waits: number[] } = {
-    generation: 0,
-    waits: [] as number[],
-    next(ms: number, since = changes.generation) {
-      changes.waits.push(ms);
-      if (since !== changes.generation) return Promise.resolve();
-      return new Promise<void>((resolve) => {
-        wake = resolve;
-      });
+  let wakes: Array<() => void> = [];
+  return {
+    waits: [],
+    next(ms: number) {
+      this.waits.push(ms);
+      return new Promise<void>((resolve) => wakes.push(resolve));
     },
     tell() {
-      changes.generation++;
-      wake?.();
+      for (const wake of wakes) wake();
+      wakes = [];
     },
   };
-  return changes;
 }
 
 test('the keeper writes a board at once, again on each change it hears of, and takes it away when stopped', async () => {
@@ -77,7 +73,7 @@ test('the keeper writes a board at once, again on each change it hears of, and t
   await next;
   assert.equal(boards[1]!.slots[0]!.reservation?.user, 'alice');
   assert.equal(boards[1]!.slots[0]!.reservation?.token, 't0');
-  assert.deepEqual(changes.waits, [1_000]);
+  assert.deepEqual(changes.waits, [1_000, 1_000]);
   await keeper.stop();
   assert.equal(removed, 1);
   assert.equal(boards.length, 2, 'nothing written once stopped');
@@ -121,5 +117,80 @@ test('a board that cannot be written is told once until one is written again', a
   await settle(4);
   await keeper.stop();
   assert.deepEqual(errors, ['EACCES', 'EACCES']);
+  await store.close();
+});
+
+test('a change while the board is being written is heard: the board is written again', async () => {
+  const store = SqliteStore.create(join(dir, 'c.db'));
+  await store.initialize(1, false, NOW);
+  const changes = toldChanges();
+  let writes = 0;
+  let second: () => void = () => {};
+  const written = new Promise<void>((resolve) => {
+    second = resolve;
+  });
+  const keeper = new StatusBoardKeeper({
+    store,
+    host: 'h',
+    build: 'b',
+    clock: { now: () => NOW },
+    owners: { state: () => 'unknown' },
+    intervalMs: 1_000,
+    changes,
+    write: () => {
+      writes++;
+      if (writes === 1)
+        changes.tell(); // another process commits as the first board is written
+      else second();
+    },
+    remove: () => {},
+    onError: (err) => assert.fail(String(err)),
+  });
+  keeper.start();
+  await written;
+  await keeper.stop();
+  assert.equal(writes, 2);
+  await store.close();
+});
+
+test("on the store's own change feed, another process's allocation is on the board within milliseconds", async () => {
+  const path = join(dir, 'd.db');
+  const store = SqliteStore.create(path);
+  await store.initialize(2, false, NOW);
+  const other = SqliteStore.open(path);
+  const boards: StatusBoard[] = [];
+  let seen: (board: StatusBoard) => void = () => {};
+  const keeper = new StatusBoardKeeper({
+    store,
+    host: 'h',
+    build: 'b',
+    clock: { now: () => Date.now() },
+    owners: { state: () => 'unknown' },
+    intervalMs: 1_000,
+    changes: new ChangeFeed(store.queue),
+    write: (text) => {
+      boards.push(JSON.parse(text) as StatusBoard);
+      seen(boards.at(-1)!);
+    },
+    remove: () => {},
+    onError: (err) => assert.fail(String(err)),
+  });
+  const boardWhere = (holds: (board: StatusBoard) => boolean) =>
+    new Promise<number>((resolve) => {
+      seen = (board) => holds(board) && resolve(Date.now());
+    });
+  const first = boardWhere(() => true);
+  keeper.start();
+  await first;
+  const held = boardWhere((board) => board.slots[0]!.reservation?.user === 'bob');
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  const at = Date.now();
+  const base = { inUse: [], owner: null, liveness: defaultLiveness(), expiryTime: null } as const;
+  await other.allocate({ ...base, count: 1, user: 'bob', type: 'run', now: Date.now(), token: 'x' });
+  const shown = (await held) - at;
+  // The board is written every second anyway: well within it, the change was heard.
+  assert.ok(shown < 400, `on the board ${shown} ms after the commit`);
+  await keeper.stop();
+  await other.close();
   await store.close();
 });

@@ -11,11 +11,10 @@ const MAX_PERIOD_MS = 1_000;
 /** How long past its next writing a board stays current for readers: a busy agent or a slow store read. */
 const SLACK_MS = 2_000;
 
-/** Changes to the pool: a count of those heard, and a wait for the next (ChangeFeed). */
+/** Changes to the pool (ChangeFeed). */
 export interface PoolChanges {
-  readonly generation: number;
-  /** Resolves at once when something changed after generation `since`, else at the next change, or after `ms`. */
-  next(ms: number, since?: number): Promise<void>;
+  /** Resolves at the next change, or after `ms`. */
+  next(ms: number): Promise<void>;
 }
 
 export interface StatusBoardKeeperOptions {
@@ -51,7 +50,8 @@ export class StatusBoardKeeper {
     this.running = (async () => {
       let failing = false;
       while (!this.stopped) {
-        const seen = this.o.changes.generation;
+        // Listening from before the store is read: a change made while the board is written is heard too.
+        const heard = this.o.changes.next(this.periodMs);
         try {
           await this.refresh();
           failing = false;
@@ -59,7 +59,7 @@ export class StatusBoardKeeper {
           if (!failing) this.o.onError(err);
           failing = true;
         }
-        if (!this.stopped) await Promise.race([this.o.changes.next(this.periodMs, seen), stopping]);
+        await Promise.race([heard, stopping]);
       }
     })();
   }

@@ -2,7 +2,7 @@
 // one file (CANHAZGPU_DEBUG says so), shows what other processes did, prints the same for every user, and runs
 // itself again once the agent has stopped and taken its board away.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { RedisServer, redisServerAvailable } from '../support/redis-server.js';
@@ -74,6 +74,18 @@ describe('status from the status board, SQLite', () => {
       await statusShowing(box, env, /^GPU 2: AVAILABLE \(last released/m);
       // --table is the command's own.
       assert.doesNotMatch((await box.run(['status', '--table'], { env })).stderr, FROM_BOARD);
+      // The board is read by whoever may read the store: closed to all but root's group (the README's way), it is
+      // too, and nobody gets the command's own refusal.
+      assert.equal(statSync(board).mode & 0o777, 0o644);
+      if (isRoot) {
+        for (const file of [box.storePath, `${box.storePath}-journal`]) chmodSync(file, 0o660);
+        await eventually(() => (statSync(board).mode & 0o777) === 0o640, 2_000);
+        const refused = await box.run(['status'], { env, prefix: AS_NOBODY });
+        assert.equal(refused.code, 1);
+        assert.doesNotMatch(refused.stderr, FROM_BOARD);
+        assert.match(refused.stderr, /^Error: Cannot open the GPU store /m);
+        for (const file of [box.storePath, `${box.storePath}-journal`]) chmodSync(file, 0o666);
+      }
     });
     const itself = await box.run(['status'], { env });
     assert.equal(itself.code, 0, itself.stderr);

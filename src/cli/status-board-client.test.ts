@@ -78,7 +78,7 @@ async function writeBoard(store: SqliteStore, boardPath: string, at = NOW, build
     owners: { state: () => 'unknown' },
     intervalMs: 1000,
     changes: { next: () => new Promise(() => {}) },
-    write: (text) => writeBoardFile(boardPath, text),
+    write: (text) => writeBoardFile(boardPath, text, { mode: 0o644, gid: process.getgid?.() ?? 0 }),
     remove: () => removeBoardFile(boardPath),
     onError: (err) => assert.fail(String(err)),
   });

@@ -5,7 +5,9 @@ import {
   closeSync,
   constants,
   fchmodSync,
+  fchownSync,
   fstatSync,
+  lstatSync,
   openSync,
   readSync,
   renameSync,
@@ -18,24 +20,45 @@ import { currentUid, untrustedOwnDirectory } from './trusted-path.js';
 /** Far above any pool's board (16 GPUs with notes and processes take a few KB): a larger file is no board. */
 const MAX_BOARD_BYTES = 4 * 1024 * 1024;
 
-/** Readable by everyone who may reach its directory: `status` shows the same to each user. */
-const BOARD_MODE = 0o644;
+/** Who may read a board: its mode (read bits alone besides the owner's) and group. */
+export interface BoardAccess {
+  mode: number;
+  gid: number;
+}
 
-/** Replaces the board at `path` with `text` in one step. */
-export function writeBoardFile(path: string, text: string): void {
+/**
+ * A board readable by exactly those who could read the pool without it: those who may read the store file (a
+ * shared SQLite store, `via: 'read'`), or connect to the agent's socket (`via: 'connect'`), in that file's group.
+ */
+export function accessLike(path: string, via: 'read' | 'connect'): BoardAccess {
+  const st = lstatSync(path);
+  const readers = via === 'read' ? st.mode & 0o044 : (st.mode & 0o022) << 1;
+  return { mode: 0o600 | readers, gid: st.gid };
+}
+
+/** Replaces the board at `path` with `text` in one step, readable as `access` says. */
+export function writeBoardFile(path: string, text: string, access: BoardAccess): void {
   const temporary = `${path}.${process.pid}.tmp`;
   const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
   let fd: number;
   try {
-    fd = openSync(temporary, flags, BOARD_MODE);
+    fd = openSync(temporary, flags, 0o600);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     unlinkSync(temporary); // left by a killed agent of the same pid: never ours to follow
-    fd = openSync(temporary, flags, BOARD_MODE);
+    fd = openSync(temporary, flags, 0o600);
   }
   try {
     try {
-      fchmodSync(fd, BOARD_MODE); // the umask cut the mode open() gave
+      let { mode } = access;
+      if (fstatSync(fd).gid !== access.gid) {
+        try {
+          fchownSync(fd, -1, access.gid);
+        } catch {
+          mode &= ~0o040; // a group we may not give it: none of its members reads it
+        }
+      }
+      fchmodSync(fd, mode); // set in full, whatever the umask cut
       writeSync(fd, text);
     } finally {
       closeSync(fd);

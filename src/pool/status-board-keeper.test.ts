@@ -194,3 +194,71 @@ test("on the store's own change feed, another process's allocation is on the boa
   await other.close();
   await store.close();
 });
+
+test('a store the commands would refuse has no board: it is taken away, and the refresh fails saying why', async () => {
+  const store = SqliteStore.create(join(dir, 'e.db'));
+  await store.initialize(1, false, NOW);
+  let refused = false;
+  const events: string[] = [];
+  const keeper = new StatusBoardKeeper({
+    store,
+    host: 'h',
+    build: 'b',
+    clock: { now: () => NOW },
+    owners: { state: () => 'unknown' },
+    intervalMs: 1_000,
+    changes: { next: () => new Promise(() => {}) },
+    check: () => {
+      if (refused) throw new Error('Refusing the GPU store: someone wrote its journal by hand');
+    },
+    write: () => events.push('written'),
+    remove: () => events.push('removed'),
+    onError: (err) => events.push((err as Error).message),
+  });
+  await keeper.refresh();
+  refused = true;
+  await assert.rejects(keeper.refresh(), /Refusing the GPU store/);
+  assert.deepEqual(events, ['written', 'removed']);
+  await store.close();
+});
+
+test('refreshes asked for while a board is written share one more, which reads the store after they were asked', async () => {
+  const store = SqliteStore.create(join(dir, 'f.db'));
+  await store.initialize(2, false, NOW);
+  let release: () => void = () => {};
+  let held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  // The first board's read of the store waits until the test lets it go.
+  const slow = Object.assign(Object.create(store) as SqliteStore, {
+    snapshot: async () => {
+      await held;
+      return store.snapshot();
+    },
+  });
+  const boards: StatusBoard[] = [];
+  const keeper = new StatusBoardKeeper({
+    store: slow,
+    host: 'h',
+    build: 'b',
+    clock: { now: () => NOW },
+    owners: { state: () => 'unknown' },
+    intervalMs: 1_000,
+    changes: { next: () => new Promise(() => {}) },
+    write: (text) => boards.push(JSON.parse(text) as StatusBoard),
+    remove: () => {},
+    onError: (err) => assert.fail(String(err)),
+  });
+  const first = keeper.refresh();
+  const base = { inUse: [], owner: null, liveness: defaultLiveness(), expiryTime: null } as const;
+  await store.allocate({ ...base, count: 1, user: 'carol', type: 'run', now: NOW, token: 'c' });
+  const second = keeper.refresh();
+  const third = keeper.refresh();
+  assert.equal(second, third);
+  release();
+  held = Promise.resolve();
+  await Promise.all([first, second, third]);
+  assert.equal(boards.length, 2);
+  assert.equal(boards[1]!.slots[0]!.reservation?.user, 'carol', 'the shared one read the store after the change');
+  await store.close();
+});

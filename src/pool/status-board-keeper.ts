@@ -26,6 +26,8 @@ export interface StatusBoardKeeperOptions {
   /** The reading interval (`agent --interval`): the board is written at least this often, and every second. */
   intervalMs: number;
   changes: PoolChanges;
+  /** Throws for a store the commands would refuse (a planted journal, say): no board then, so they say so. */
+  check?: () => void;
   write(text: string): void;
   remove(): void;
   /** A board that could not be written; told once until one is written again. */
@@ -36,6 +38,9 @@ export class StatusBoardKeeper {
   private stopped = false;
   private wake: () => void = () => {};
   private running: Promise<void> = Promise.resolve();
+  /** The board being written, and one more asked for meanwhile (it reads the store after the first is written). */
+  private writing: Promise<void> | null = null;
+  private next: Promise<void> | null = null;
 
   constructor(private readonly o: StatusBoardKeeperOptions) {}
 
@@ -64,22 +69,49 @@ export class StatusBoardKeeper {
     })();
   }
 
-  /** Writes the board from the store as it is now. */
-  async refresh(): Promise<void> {
+  /**
+   * Writes the board from the store as it is from now on: after a change, the board then shows it (the agent's
+   * gate waits for this before it answers a call that changed the pool). Refreshes asked for while one is being
+   * written share the next. A board that cannot be written is taken away: the commands then read the store.
+   */
+  refresh(): Promise<void> {
+    if (this.next) return this.next;
+    if (!this.writing) {
+      this.writing = this.write().finally(() => {
+        this.writing = null;
+      });
+      return this.writing;
+    }
+    this.next = this.writing
+      .catch(() => {})
+      .then(() => {
+        this.next = null;
+        return this.refresh();
+      });
+    return this.next;
+  }
+
+  private async write(): Promise<void> {
     const { store, host, clock } = this.o;
-    const [snapshot, reading] = await Promise.all([store.snapshot(), store.latestReading(host)]);
-    const { dead, live } = judgeOwners(snapshot.slots, (owner) => this.o.owners.state(owner));
-    const board = composeBoard({
-      build: this.o.build,
-      location: store.location,
-      host,
-      writtenAt: clock.now(),
-      validForMs: this.periodMs + SLACK_MS,
-      snapshot,
-      reading: reading && { takenAt: reading.takenAt, usage: reading.usage },
-      liveness: { deadTokens: dead, liveTokens: live },
-    });
-    if (!this.stopped) this.o.write(JSON.stringify(board));
+    try {
+      this.o.check?.();
+      const [snapshot, reading] = await Promise.all([store.snapshot(), store.latestReading(host)]);
+      const { dead, live } = judgeOwners(snapshot.slots, (owner) => this.o.owners.state(owner));
+      const board = composeBoard({
+        build: this.o.build,
+        location: store.location,
+        host,
+        writtenAt: clock.now(),
+        validForMs: this.periodMs + SLACK_MS,
+        snapshot,
+        reading: reading && { takenAt: reading.takenAt, usage: reading.usage },
+        liveness: { deadTokens: dead, liveTokens: live },
+      });
+      if (!this.stopped) this.o.write(JSON.stringify(board));
+    } catch (err) {
+      this.o.remove();
+      throw err;
+    }
   }
 
   /** Stops after the board in writing, and takes it away. */
@@ -87,6 +119,7 @@ export class StatusBoardKeeper {
     this.stopped = true;
     this.wake();
     await this.running;
+    await this.next?.catch(() => {});
     this.o.remove();
   }
 }

@@ -121,6 +121,7 @@ export function queueContractCases(it: It, another: (store: Store) => Promise<St
       assert.ok(Date.now() - quiet >= 55, 'without a change it waits its time');
       // Other waiters' heartbeats (every 2 s each) wake nobody: only who holds and who waits does.
       await other.queue!.enqueue(entry('beating', { lastHeartbeat: Date.now() }));
+      await queue.changed(1); // the waiter's look at the queue it joined: heard now, or at once (SQLite)
       const beats = Date.now();
       const beaten = queue.changed(150);
       await other.queue!.beat('beating', Date.now());

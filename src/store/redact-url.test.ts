@@ -13,6 +13,11 @@ test('a store URL loses its password, whatever the password holds, and keeps the
     ['redis://h:6379/0', 'redis://h:6379/0'],
     ['redis://user@h', 'redis://user@h'],
     ['/var/lib/canhazgpu/state.db', '/var/lib/canhazgpu/state.db'],
+    // ioredis takes a password from the query too.
+    ['redis://h:6379/0?password=s3cret', 'redis://h:6379/0?password=***'],
+    ['redis://u:a@h/0?db=1&password=s&x=1', 'redis://u:***@h/0?db=1&password=***&x=1'],
+    ['redis+sentinel://a:1/m?sentinelPassword=s3cret', 'redis+sentinel://a:1/m?sentinelPassword=***'],
+    ['/var/lib/what?password=x.db', '/var/lib/what?password=x.db'],
   ];
   for (const [url, shown] of cases) assert.equal(redactUrl(url), shown, url);
 });

@@ -1,8 +1,15 @@
 // A store URL fit for a message or a log: its password replaced by ***. Every message naming a store URL
 // goes through here (the agent's and serve's lines reach the system journal).
 
-/** `scheme://user:password@host...` → `scheme://user:***@host...`; the password may hold '/', ':' or '@'. */
+/**
+ * `scheme://user:password@host...` → `scheme://user:***@host...` (the password may hold '/', ':' or '@'), and the
+ * value of any query parameter naming a password (`?password=`, `&sentinelPassword=`, which ioredis takes too).
+ */
 export function redactUrl(url: string): string {
+  return redactQueryPasswords(redactUserinfo(url));
+}
+
+function redactUserinfo(url: string): string {
   // Greedy: the user information runs to the last '@' (hosts and database numbers hold none).
   const match = /^([a-z][a-z0-9+.-]*:\/\/)(.*)@/is.exec(url);
   if (!match) return url;
@@ -10,4 +17,10 @@ export function redactUrl(url: string): string {
   const colon = userinfo.indexOf(':');
   if (colon < 0) return url;
   return `${match[1]}${userinfo.slice(0, colon)}:***@${url.slice(match[0].length)}`;
+}
+
+function redactQueryPasswords(url: string): string {
+  const query = url.indexOf('?');
+  if (query < 0 || !/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return url;
+  return url.slice(0, query) + url.slice(query).replace(/([?&][^=&#]*pass[^=&#]*=)[^&#]*/gi, '$1***');
 }

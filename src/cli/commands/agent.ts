@@ -4,12 +4,13 @@
 import { UsageError } from '../../domain/errors.js';
 import { dirname } from 'node:path';
 import type { ReadingStore, Store } from '../../domain/ports.js';
-import { removeBoardFile, writeBoardFile } from '../../host/board-file.js';
+import { accessLike, removeBoardFile, writeBoardFile } from '../../host/board-file.js';
 import { untrustedOwnDirectory } from '../../host/trusted-path.js';
 import { StatusBoardKeeper } from '../../pool/status-board-keeper.js';
 import type { ServedStore } from '../../store/agent/agent-service.js';
 import { ChangeFeed } from '../../store/agent/change-feed.js';
 import { statusBoardPath } from '../../store/agent/socket-path.js';
+import { checkStoreFiles } from '../../store/sqlite/store-files.js';
 import { parseStoreUrl } from '../../store/store-url.js';
 import type { OwnerRef } from '../../domain/reservation.js';
 import { QueueJudge } from '../../pool/queue-judge.js';
@@ -132,14 +133,18 @@ function statusBoardKeeper(
   intervalMs: number,
 ): StatusBoardKeeper | null {
   const build = launcherBuild();
-  const path = statusBoardPath(parseStoreUrl(ctx.config.storeUrl), served ? ctx.config.agentSocket : undefined);
+  const spec = parseStoreUrl(ctx.config.storeUrl);
+  const path = statusBoardPath(spec, served ? ctx.config.agentSocket : undefined);
   if (build === null || path === null) return null;
   const why = untrustedOwnDirectory(dirname(path));
   if (why) {
     ctx.stderr.write(`canhazgpu agent: no status board at ${path}: ${why}\n`);
     return null;
   }
-  return new StatusBoardKeeper({
+  // Readable by those who could read the pool without it: through the socket, or the shared store's file.
+  const storeFile = spec.kind === 'sqlite' ? spec.path : null;
+  const access = () => (served ? accessLike(served.path, 'connect') : accessLike(storeFile!, 'read'));
+  const keeper = new StatusBoardKeeper({
     store,
     host: ctx.config.host,
     build,
@@ -147,13 +152,16 @@ function statusBoardKeeper(
     owners: { state: (owner) => ctx.ownerState(owner) },
     intervalMs,
     changes: served?.changes ?? new ChangeFeed(store.queue),
-    write: (text) => writeBoardFile(path, text),
+    check: spec.kind === 'sqlite' ? () => void checkStoreFiles(spec.path) : undefined,
+    write: (text) => writeBoardFile(path, text, access()),
     remove: () => removeBoardFile(path),
     onError: (err) =>
       ctx.stderr.write(
         `canhazgpu agent: could not write the status board ${path} (${(err as Error).message}); status asks the store itself\n`,
       ),
   });
+  served?.afterChange(() => keeper.refresh());
+  return keeper;
 }
 
 /** What the agent's socket service takes besides the store, the same for either kind. */

@@ -36,6 +36,8 @@ export interface ServedStore {
   path: string;
   close(): Promise<void>;
   changes: ChangeFeed;
+  /** What the gate awaits after each call that changed the pool, before it answers (see StoreGate.afterChange). */
+  afterChange(fn: () => Promise<void>): void;
 }
 
 /** The uid a process runs as (its /proc entry's owner), or null when it is gone. */
@@ -81,5 +83,12 @@ async function serveStoreAt(path: string, o: StoreServiceOptions): Promise<Serve
     return { uid, user, trusted: uid === 0 || uid === me || o.trusted.includes(user) };
   };
   const socket = await serveStoreSocket({ path, gate, identify, log: o.log, exec: o.commands?.(gate) });
-  return { path, close: socket.close, changes: gate.changes };
+  return {
+    path,
+    close: socket.close,
+    changes: gate.changes,
+    afterChange: (fn) => {
+      gate.afterChange = fn;
+    },
+  };
 }

@@ -51,6 +51,11 @@ const LOOKS = new Set(['snapshot']);
 
 export class StoreGate {
   private readonly queue: QueueGate;
+  /**
+   * Awaited after a call that changed the pool, before its answer: the status board is written again, so a
+   * caller's next `status` shows its change. A failure there is the board's, not the call's.
+   */
+  afterChange: (() => Promise<void>) | null = null;
 
   constructor(private readonly o: GateOptions) {
     this.queue = new QueueGate(o);
@@ -71,7 +76,10 @@ export class StoreGate {
     if (!handler) throw new UsageError(`the canhazgpu agent does not serve '${method.slice(0, 40)}'`);
     if (LOOKS.has(method)) this.queue.looking(caller);
     const result = await handler(caller, args);
-    if (CHANGES.has(method)) this.queue.feed.changed();
+    if (CHANGES.has(method)) {
+      this.queue.feed.changed();
+      await this.afterChange?.().catch(() => {});
+    }
     return result;
   }
 

@@ -155,6 +155,12 @@ export class SqliteQueue implements QueueStore {
     });
   }
 
+  /**
+   * What the last wait ended on: a commit between two waits (one caller looking at the pool in between) counts
+   * for the next, which then resolves at once, instead of being taken for the way things were.
+   */
+  private lastSeen: string | null = null;
+
   async changed(ms: number): Promise<void> {
     const db = () => this.access.db();
     // Locked, replaced or emptied: null, which counts as a change (the caller looks again).
@@ -170,13 +176,19 @@ export class SqliteQueue implements QueueStore {
     const fingerprint = () => attempt(() => `${column(HOLDERS)}|${hasQueue(this.access.sql()) ? column(WAITERS) : ''}`);
     let seen = version();
     const start = fingerprint();
-    if (seen === null || start === null) return;
+    const before = this.lastSeen;
+    this.lastSeen = start;
+    if (seen === null || start === null || (before !== null && before !== start)) return;
     const deadline = Date.now() + ms;
     while (Date.now() < deadline) {
       await sleep(Math.min(POLL_MS, Math.max(0, deadline - Date.now())));
       const now = version();
       if (now === seen) continue;
-      if (now === null || fingerprint() !== start) return;
+      const print = now === null ? null : fingerprint();
+      if (print !== start) {
+        this.lastSeen = print;
+        return;
+      }
       seen = now;
     }
   }

@@ -424,3 +424,26 @@ test('a private store is refused in a directory others may write, sticky or not 
     assert.throws(() => keptByAgent(path, `${path}.sock`), refused);
   }
 });
+
+test("another process's commit between two waits on the queue is heard by the second at once (the agent's watcher)", async () => {
+  const path = join(dir, `waits-${++n}.db`);
+  const store = SqliteStore.create(path);
+  await store.initialize(2, false, Date.now());
+  const other = SqliteStore.open(path);
+  try {
+    await store.queue.changed(1); // a wait ends: its caller writes the status board, say
+    const request = { count: 1, user: 'bob', type: 'run' as const, now: Date.now(), expiryTime: null, inUse: [] };
+    await other.allocate({ ...request, token: 'meanwhile', owner: null, liveness: defaultLiveness() });
+    const started = Date.now();
+    await store.queue.changed(5_000);
+    const waited = Date.now() - started;
+    assert.ok(waited < 100, `heard ${waited} ms into the next wait`);
+    // Heard once: the wait after it waits its time.
+    const quiet = Date.now();
+    await store.queue.changed(60);
+    assert.ok(Date.now() - quiet >= 55);
+  } finally {
+    await other.close();
+    await store.close();
+  }
+});

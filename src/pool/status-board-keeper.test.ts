@@ -7,7 +7,7 @@ import { defaultLiveness } from '../domain/liveness.js';
 import type { StatusBoard } from '../domain/status-board.js';
 import { ChangeFeed } from '../store/agent/change-feed.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
-import { type PoolChanges, StatusBoardKeeper } from './status-board-keeper.js';
+import { type PoolChanges, StatusBoardKeeper, type StatusBoardKeeperOptions } from './status-board-keeper.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'canhazgpu-board-keeper-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -29,6 +29,25 @@ function toldChanges(): PoolChanges & { tell(): void; waits: number[] } {
   };
 }
 
+/** A keeper of host `h`, build `b`, owners unknown, every second, that fails the test on an error unless told. */
+function keeperOn(
+  store: StatusBoardKeeperOptions['store'],
+  over: Partial<StatusBoardKeeperOptions> & Pick<StatusBoardKeeperOptions, 'write'>,
+): StatusBoardKeeper {
+  return new StatusBoardKeeper({
+    store,
+    host: 'h',
+    build: 'b',
+    clock: { now: () => NOW },
+    owners: { state: () => 'unknown' },
+    intervalMs: 1_000,
+    changes: { next: () => new Promise(() => {}) },
+    remove: () => {},
+    onError: (err) => assert.fail(String(err)),
+    ...over,
+  });
+}
+
 test('the keeper writes a board at once, again on each change it hears of, and takes it away when stopped', async () => {
   const store = SqliteStore.create(join(dir, 'a.db'));
   await store.initialize(2, false, NOW);
@@ -37,12 +56,8 @@ test('the keeper writes a board at once, again on each change it hears of, and t
   let written: () => void = () => {};
   const changes = toldChanges();
   let removed = 0;
-  const keeper = new StatusBoardKeeper({
-    store,
-    host: 'h',
-    build: 'b',
+  const keeper = keeperOn(store, {
     clock: { now: () => NOW + boards.length },
-    owners: { state: () => 'unknown' },
     intervalMs: 5_000,
     changes,
     write: (text) => {
@@ -50,7 +65,6 @@ test('the keeper writes a board at once, again on each change it hears of, and t
       written();
     },
     remove: () => removed++,
-    onError: (err) => assert.fail(String(err)),
   });
   const nextBoard = () =>
     new Promise<void>((resolve) => {
@@ -87,19 +101,12 @@ test('a board that cannot be written is told once until one is written again', a
   let failing = true;
   const changes = toldChanges();
   let writes = 0;
-  const keeper = new StatusBoardKeeper({
-    store,
-    host: 'h',
-    build: 'b',
-    clock: { now: () => NOW },
-    owners: { state: () => 'unknown' },
-    intervalMs: 1_000,
+  const keeper = keeperOn(store, {
     changes,
     write: () => {
       writes++;
       if (failing) throw new Error('EACCES');
     },
-    remove: () => {},
     onError: (err) => errors.push((err as Error).message),
   });
   keeper.start();
@@ -129,13 +136,7 @@ test('a change while the board is being written is heard: the board is written a
   const written = new Promise<void>((resolve) => {
     second = resolve;
   });
-  const keeper = new StatusBoardKeeper({
-    store,
-    host: 'h',
-    build: 'b',
-    clock: { now: () => NOW },
-    owners: { state: () => 'unknown' },
-    intervalMs: 1_000,
+  const keeper = keeperOn(store, {
     changes,
     write: () => {
       writes++;
@@ -143,8 +144,6 @@ test('a change while the board is being written is heard: the board is written a
         changes.tell(); // another process commits as the first board is written
       else second();
     },
-    remove: () => {},
-    onError: (err) => assert.fail(String(err)),
   });
   keeper.start();
   await written;
@@ -160,20 +159,13 @@ test("on the store's own change feed, another process's allocation is on the boa
   const other = SqliteStore.open(path);
   const boards: StatusBoard[] = [];
   let seen: (board: StatusBoard) => void = () => {};
-  const keeper = new StatusBoardKeeper({
-    store,
-    host: 'h',
-    build: 'b',
+  const keeper = keeperOn(store, {
     clock: { now: () => Date.now() },
-    owners: { state: () => 'unknown' },
-    intervalMs: 1_000,
     changes: new ChangeFeed(store.queue),
     write: (text) => {
       boards.push(JSON.parse(text) as StatusBoard);
       seen(boards.at(-1)!);
     },
-    remove: () => {},
-    onError: (err) => assert.fail(String(err)),
   });
   const boardWhere = (holds: (board: StatusBoard) => boolean) =>
     new Promise<number>((resolve) => {
@@ -200,14 +192,7 @@ test('a store the commands would refuse has no board: it is taken away, and the 
   await store.initialize(1, false, NOW);
   let refused = false;
   const events: string[] = [];
-  const keeper = new StatusBoardKeeper({
-    store,
-    host: 'h',
-    build: 'b',
-    clock: { now: () => NOW },
-    owners: { state: () => 'unknown' },
-    intervalMs: 1_000,
-    changes: { next: () => new Promise(() => {}) },
+  const keeper = keeperOn(store, {
     check: () => {
       if (refused) throw new Error('Refusing the GPU store: someone wrote its journal by hand');
     },
@@ -237,17 +222,8 @@ test('refreshes asked for while a board is written share one more, which reads t
     },
   });
   const boards: StatusBoard[] = [];
-  const keeper = new StatusBoardKeeper({
-    store: slow,
-    host: 'h',
-    build: 'b',
-    clock: { now: () => NOW },
-    owners: { state: () => 'unknown' },
-    intervalMs: 1_000,
-    changes: { next: () => new Promise(() => {}) },
+  const keeper = keeperOn(slow, {
     write: (text) => boards.push(JSON.parse(text) as StatusBoard),
-    remove: () => {},
-    onError: (err) => assert.fail(String(err)),
   });
   const first = keeper.refresh();
   const base = { inUse: [], owner: null, liveness: defaultLiveness(), expiryTime: null } as const;

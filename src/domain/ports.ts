@@ -80,8 +80,11 @@ export interface QueueStore {
   /** Says that a request went ahead of a waiter by backfill (kept while that waiter waits). */
   recordBackfill(backfill: Backfill): Promise<void>;
   backfills(): Promise<Backfill[]>;
-  /** Resolves when GPUs or the queue may have changed (a release, a waiter leaving), or after `ms` at the latest. */
-  changed(ms: number): Promise<void>;
+  /**
+   * Resolves when GPUs or the queue may have changed (a release, a waiter leaving), or after `ms` at the latest:
+   * true when it heard of a change (or the store failed: the caller looks again), false when the time ran out.
+   */
+  changed(ms: number): Promise<boolean>;
 }
 
 /** Why a probe returned nothing; the CLI warns and carries on with reservations alone. */

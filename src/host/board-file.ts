@@ -55,7 +55,8 @@ export function writeBoardFile(path: string, text: string, access: BoardAccess):
         try {
           fchownSync(fd, -1, access.gid);
         } catch {
-          mode &= ~0o040; // a group we may not give it: none of its members reads it
+          // A group we may not give it: others may read it only if the group may too (a group kept out stays out).
+          mode = (mode & 0o044) === 0o044 ? mode : mode & ~0o044;
         }
       }
       fchmodSync(fd, mode); // set in full, whatever the umask cut

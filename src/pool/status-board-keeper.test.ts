@@ -238,3 +238,27 @@ test('refreshes asked for while a board is written share one more, which reads t
   assert.equal(boards[1]!.slots[0]!.reservation?.user, 'carol', 'the shared one read the store after the change');
   await store.close();
 });
+
+test('a store that fails at once is tried again each period, not in a loop that starves the agent', async () => {
+  const store = SqliteStore.create(join(dir, 'g.db'));
+  let tries = 0;
+  const failing = Object.assign(Object.create(store) as SqliteStore, {
+    snapshot: async () => {
+      tries++;
+      throw new Error('the pool was never set up');
+    },
+  });
+  const errors: string[] = [];
+  // Changes heard at once, every time: as a watcher over a truncated store reports them.
+  const keeper = keeperOn(failing, {
+    changes: { next: () => Promise.resolve() },
+    write: () => assert.fail('no board from a failing store'),
+    onError: (err) => errors.push((err as Error).message),
+  });
+  keeper.start();
+  await new Promise((resolve) => setTimeout(resolve, 100)); // fires only if the loop lets the event loop run
+  await keeper.stop();
+  assert.equal(tries, 1);
+  assert.deepEqual(errors, ['the pool was never set up']);
+  await store.close();
+});

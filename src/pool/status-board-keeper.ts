@@ -11,6 +11,9 @@ const MAX_PERIOD_MS = 1_000;
 /** How long past its next writing a board stays current for readers: a busy agent or a slow store read. */
 const SLACK_MS = 2_000;
 
+/** A wait that keeps no process alive (the agent may be stopping). */
+const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
 /** Changes to the pool (ChangeFeed). */
 export interface PoolChanges {
   /** Resolves at the next change, or after `ms`. */
@@ -64,7 +67,8 @@ export class StatusBoardKeeper {
           if (!failing) this.o.onError(err);
           failing = true;
         }
-        await Promise.race([heard, stopping]);
+        // After a failure the next try waits its period: a store that fails at once would otherwise spin.
+        await Promise.race([failing ? pause(this.periodMs) : heard, stopping]);
       }
     })();
   }

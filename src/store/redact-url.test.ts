@@ -18,6 +18,9 @@ test('a store URL loses its password, whatever the password holds, and keeps the
     ['redis://u:a@h/0?db=1&password=s&x=1', 'redis://u:***@h/0?db=1&password=***&x=1'],
     ['redis+sentinel://a:1/m?sentinelPassword=s3cret', 'redis+sentinel://a:1/m?sentinelPassword=***'],
     ['/var/lib/what?password=x.db', '/var/lib/what?password=x.db'],
+    ['redis://h:6379/0?password=ab@cd', 'redis://h:6379/0?password=***'],
+    ['redis://u:pw@h:6379/0?password=x@y', 'redis://u:***@h:6379/0?password=***'],
+    ['redis+sentinel://a:26379/m?sentinelPassword=p@ss:w0rd', 'redis+sentinel://a:26379/m?sentinelPassword=***'],
   ];
   for (const [url, shown] of cases) assert.equal(redactUrl(url), shown, url);
 });

@@ -6,7 +6,8 @@
  * value of any query parameter naming a password (`?password=`, `&sentinelPassword=`, which ioredis takes too).
  */
 export function redactUrl(url: string): string {
-  return redactQueryPasswords(redactUserinfo(url));
+  // The query's first: a password there may hold an '@', which the user information would otherwise run to.
+  return redactUserinfo(redactQueryPasswords(url));
 }
 
 function redactUserinfo(url: string): string {

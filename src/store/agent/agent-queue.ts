@@ -56,11 +56,14 @@ export class AgentQueue implements QueueStore {
   backfills(): Promise<Backfill[]> {
     return this.orNone([], 'queue.backfills');
   }
-  async changed(ms: number): Promise<void> {
+  async changed(ms: number): Promise<boolean> {
+    const wait = Math.min(ms, MAX_CHANGED_MS);
+    const started = Date.now();
     try {
-      await this.call('queue.changed', Math.min(ms, MAX_CHANGED_MS));
+      await this.call('queue.changed', wait);
+      return Date.now() - started < wait; // the agent answers at a change, or when the time is up
     } catch {
-      // An agent that went away counts as a change: the caller looks again, and hears of it then.
+      return true; // an agent that went away counts as a change: the caller looks again, and hears of it then
     }
   }
 }

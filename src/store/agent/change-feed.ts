@@ -44,10 +44,8 @@ export class ChangeFeed {
     this.watching = true;
     try {
       while (this.listeners.size > 0) {
-        const started = Date.now();
-        await this.queue.changed(WATCH_MS);
-        // Back before its time: the file changed (or could not be read, which counts as a change).
-        if (Date.now() - started < WATCH_MS) this.changed();
+        // Heard of a change (or the store could not be read, which counts as one).
+        if (await this.queue.changed(WATCH_MS)) this.changed();
       }
     } catch {
       this.changed(); // a store that failed: the callers look again and hear of it themselves

@@ -135,17 +135,19 @@ export class RedisQueue implements QueueStore {
     return this.subscribing;
   }
 
-  async changed(ms: number): Promise<void> {
+  async changed(ms: number): Promise<boolean> {
     const subscribed = await this.subscribe();
+    // Without pub/sub nothing is heard: the caller looks again soon, on its own.
     const wait = subscribed ? ms : Math.min(ms, 50);
-    await new Promise<void>((resolve) => {
-      const done = () => {
+    return new Promise<boolean>((resolve) => {
+      const done = (heard: boolean) => {
         clearTimeout(timer);
-        this.listeners.delete(done);
-        resolve();
+        this.listeners.delete(told);
+        resolve(heard);
       };
-      const timer = setTimeout(done, wait);
-      this.listeners.add(done);
+      const told = () => done(true);
+      const timer = setTimeout(() => done(false), wait);
+      this.listeners.add(told);
     });
   }
 

@@ -26,6 +26,8 @@ CREATE TABLE IF NOT EXISTS queue_backfills (passed TEXT NOT NULL, user TEXT NOT 
 
 /** How often a waiter looks at the file's change counter: the hand-over target is 100 ms. */
 const POLL_MS = 5;
+/** How long a look at a store that cannot be read waits before it says so (its caller then looks again). */
+const UNREADABLE_PAUSE_MS = 50;
 
 interface QueueRow {
   id: string;
@@ -156,12 +158,13 @@ export class SqliteQueue implements QueueStore {
   }
 
   /**
-   * What the last wait ended on: a commit between two waits (one caller looking at the pool in between) counts
-   * for the next, which then resolves at once, instead of being taken for the way things were.
+   * The change counter and the holders as the last wait left them: another connection's commit between two waits
+   * (one caller looking at the pool in between) counts for the next, which then resolves at once. This
+   * connection's own commits move the holders but not the counter: whoever made them has told of them.
    */
-  private lastSeen: string | null = null;
+  private lastSeen: { version: number; holders: string } | null = null;
 
-  async changed(ms: number): Promise<void> {
+  async changed(ms: number): Promise<boolean> {
     const db = () => this.access.db();
     // Locked, replaced or emptied: null, which counts as a change (the caller looks again).
     const attempt = <T>(fn: () => T): T | null => {
@@ -177,19 +180,24 @@ export class SqliteQueue implements QueueStore {
     let seen = version();
     const start = fingerprint();
     const before = this.lastSeen;
-    this.lastSeen = start;
-    if (seen === null || start === null || (before !== null && before !== start)) return;
+    if (seen === null || start === null) {
+      this.lastSeen = null;
+      // Not at once: a store that stays unreadable (truncated, say) must not spin its watcher.
+      await sleep(Math.min(ms, UNREADABLE_PAUSE_MS));
+      return true;
+    }
+    this.lastSeen = { version: seen, holders: start };
+    if (before && before.version !== seen && before.holders !== start) return true;
     const deadline = Date.now() + ms;
     while (Date.now() < deadline) {
       await sleep(Math.min(POLL_MS, Math.max(0, deadline - Date.now())));
       const now = version();
       if (now === seen) continue;
-      const print = now === null ? null : fingerprint();
-      if (print !== start) {
-        this.lastSeen = print;
-        return;
-      }
+      const holders = now === null ? null : fingerprint();
+      this.lastSeen = now === null || holders === null ? null : { version: now, holders };
+      if (holders !== start) return true;
       seen = now;
     }
+    return false;
   }
 }

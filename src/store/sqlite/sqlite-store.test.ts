@@ -447,3 +447,19 @@ test("another process's commit between two waits on the queue is heard by the se
     await store.close();
   }
 });
+
+test("the connection's own commits are not heard as another process's: whoever made them told of them", async () => {
+  const path = join(dir, `own-${++n}.db`);
+  const store = SqliteStore.create(path);
+  await store.initialize(2, false, Date.now());
+  try {
+    assert.equal(await store.queue.changed(1), false);
+    const request = { count: 1, user: 'bob', type: 'run' as const, now: Date.now(), expiryTime: null, inUse: [] };
+    await store.allocate({ ...request, token: 'mine', owner: null, liveness: defaultLiveness() });
+    const started = Date.now();
+    assert.equal(await store.queue.changed(60), false);
+    assert.ok(Date.now() - started >= 55, 'it waited its time');
+  } finally {
+    await store.close();
+  }
+});

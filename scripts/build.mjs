@@ -280,6 +280,7 @@ const CLIENTS = {
       'src/domain/history.ts',
       'src/domain/liveness.ts',
       'src/domain/printable.ts',
+      'src/domain/reading-age.ts',
       'src/domain/status-board.ts',
       'src/domain/status-text.ts',
       'src/domain/status.ts',

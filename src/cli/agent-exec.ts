@@ -4,6 +4,7 @@
 // do no more than the caller's own calls could), with the settings a user without settings of their own has.
 // Anything else answers `fallback`, and the client runs the command itself.
 import { UsageError } from '../domain/errors.js';
+import { isFreshReading } from '../domain/reading-age.js';
 import { type GpuProbe, ProbeUnavailableError, type ReadingStore, type Store, systemClock } from '../domain/ports.js';
 import type { OwnerRef } from '../domain/reservation.js';
 import {
@@ -178,9 +179,8 @@ async function runFor(caller: Caller, raw: ExecRequest, gate: StoreGate, o: Comm
   // A command run here never reads the GPUs itself (the agent is root): its reading must be fresh enough now.
   const store = (await asCaller(gate, caller, o.location)) as Store & ReadingStore;
   const reading = await store.latestReading(o.host);
-  const age = reading ? Date.now() - reading.takenAt : Number.POSITIVE_INFINITY;
   const maxAge = raw.argv[0] === 'status' ? config.statusReadingMaxAgeMs : config.readingMaxAgeMs;
-  if (!(age >= 0 && age < maxAge)) return { fallback: 'no GPU reading fresh enough' };
+  if (!isFreshReading(reading, Date.now(), maxAge)) return { fallback: 'no GPU reading fresh enough' };
   const output: ExecOutput = [];
   const io = {
     stdout: { write: (text: string) => output.push([1, text]), isTTY: raw.tty },

@@ -4,7 +4,7 @@ import { UsageError } from '../domain/errors.js';
 import { isFleet } from '../domain/ports.js';
 import { FleetService } from '../pool/fleet-service.js';
 import { RemoteReadingProbe } from '../probe/remote-reading-probe.js';
-import { parseStoreUrl } from '../store/open.js';
+import { parseStoreUrl } from '../store/store-url.js';
 import type { Context } from './context.js';
 import { poolOn, sharedProbe } from './pool.js';
 

@@ -4,6 +4,7 @@
 // and is rendered by the reader at its own moment, with its own settings. Run tokens are replaced by aliases:
 // the board is readable by every user of the host, and a token names a reservation to release.
 import { type Liveness, NO_TOKENS } from './liveness.js';
+import { isFreshReading } from './reading-age.js';
 import type { GpuSlot, PoolSnapshot } from './reservation.js';
 import { buildStatus, type StatusRow } from './status.js';
 import type { GpuUsage } from './usage.js';
@@ -84,9 +85,8 @@ export function boardStatus(board: StatusBoard, reader: BoardReader): { rows: St
   // A board from the future: a clock set back, so its age says nothing.
   if (!(age >= -1000 && age <= board.validForMs)) return { refused: 'not current (is the agent running?)' };
   const reading = board.reading;
-  const readingAge = reading ? reader.now - reading.takenAt : Number.NaN;
   // The command would probe the GPUs itself (or warn that it cannot): it runs as it would without a board.
-  if (!reading || !(readingAge >= 0 && readingAge < reader.statusReadingMaxAgeMs))
+  if (!reading || !isFreshReading(reading, reader.now, reader.statusReadingMaxAgeMs))
     return { refused: 'no GPU reading fresh enough' };
   if (reading.usage === null) return { refused: 'the GPUs could not be read' };
   const liveness: Liveness = {

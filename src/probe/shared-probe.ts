@@ -11,6 +11,7 @@ import {
   ProbeUnavailableError,
   type ReadingStore,
 } from '../domain/ports.js';
+import { isFreshReading } from '../domain/reading-age.js';
 import type { OwnerRef } from '../domain/reservation.js';
 import type { GpuUsage } from '../domain/usage.js';
 
@@ -59,8 +60,7 @@ export class SharedProbe implements GpuProbe {
 
   /** Younger than the limit (0: none is), and not from the future (a clock set back). */
   private fresh(reading: GpuReading | null): reading is GpuReading {
-    const age = reading === null ? Infinity : this.o.clock.now() - reading.takenAt;
-    return age >= 0 && age < this.o.maxAgeMs;
+    return isFreshReading(reading, this.o.clock.now(), this.o.maxAgeMs);
   }
 
   async probe(): Promise<GpuUsage[]> {

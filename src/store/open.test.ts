@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { UsageError } from '../domain/errors.js';
-import { DEFAULT_REDIS_URL, parseStoreUrl } from './open.js';
+import { DEFAULT_REDIS_URL, parseStoreUrl } from './store-url.js';
 
 test("store URLs: SQLite paths and URLs, Redis URLs, and `redis` alone for the original manual' localhost:6379", () => {
   assert.deepEqual(parseStoreUrl('sqlite:/var/lib/x.db'), { kind: 'sqlite', path: '/var/lib/x.db' });

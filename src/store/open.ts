@@ -9,7 +9,6 @@ import { keptByAgent } from './sqlite/store-files.js';
 import { parseStoreUrl } from './store-url.js';
 
 export { DEFAULT_STORE } from './defaults.js';
-export { DEFAULT_REDIS_URL, locationOf, parseStoreUrl, type StoreSpec } from './store-url.js';
 
 export interface OpenOptions {
   /** For admin: create the store when missing. */

@@ -4,14 +4,14 @@ import { statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { hostIdentity } from '../../host/proc.js';
 import { peerCredentials } from '../../host/peer-credentials.js';
-import { currentUid } from '../../host/trusted-path.js';
+import { currentUid, untrustedOwnDirectory } from '../../host/trusted-path.js';
 import { cachedUserNames } from '../../host/users.js';
 import type { Clock, OwnerProcesses, ReadingStore, Store } from '../../domain/ports.js';
 import { UsageError } from '../../domain/errors.js';
 import type { SqliteStore } from '../sqlite/sqlite-store.js';
 import type { ChangeFeed } from './change-feed.js';
 import type { AgentQueueJudge } from './queue-gate.js';
-import { agentSocketOf, untrustedSocketDirectory } from './socket-path.js';
+import { agentSocketOf } from './socket-path.js';
 import { type Caller, StoreGate } from './store-gate.js';
 import { serveStoreSocket } from './store-socket.js';
 
@@ -59,7 +59,7 @@ export function servePrivateStoreSocket(o: StoreServiceOptions & { store: Sqlite
  * client of their own. Its directory must be writable by us alone: the socket is made and replaced there.
  */
 export function serveRedisStoreSocket(path: string, o: StoreServiceOptions): Promise<ServedStore> {
-  const why = untrustedSocketDirectory(dirname(path));
+  const why = untrustedOwnDirectory(dirname(path));
   if (why) throw new UsageError(`agent_socket ${path}: ${why}`);
   return serveStoreAt(path, o);
 }

@@ -26,12 +26,9 @@ export function checkAgentSocket(path: string): AgentSocketCheck {
   if (!socket.isSocket()) return { kind: 'untrusted', why: `${path} is not a socket` };
   if (socket.uid !== 0 && socket.uid !== currentUid())
     return { kind: 'untrusted', why: `${path} belongs to uid ${socket.uid}, not to root or you` };
-  const why = untrustedSocketDirectory(dirname(path));
+  const why = untrustedOwnDirectory(dirname(path));
   return why ? { kind: 'untrusted', why } : { kind: 'trusted' };
 }
-
-/** Why `dir` may not hold an agent's socket: unless only root or the caller may write it (not even sticky). */
-export const untrustedSocketDirectory = (dir: string): string | null => untrustedOwnDirectory(dir);
 
 /** Where the agent keeps its status board: beside the SQLite store it keeps, or beside its socket for a Redis store. */
 export function statusBoardPath(spec: StoreSpec, agentSocket: string | undefined): string | null {
